@@ -1,0 +1,1 @@
+"""Face stage: speech -> mouth (lipsync), emotion -> expression, mixer, eyes, head."""

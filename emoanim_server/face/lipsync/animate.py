@@ -1,0 +1,144 @@
+"""Phones -> coarticulated articulator curves -> ARKit mouth/jaw curves.
+
+Steps (each a function below, in pipeline order):
+  1. expand diphthongs into two targets;
+  2. blend targets with dominance functions (Cohen-Massaro), jaw and lips separately (JALI);
+  3. scale the jaw by loudness (louder speech opens wider; lips keep their articulation);
+  4. enforce hard contacts: lips *meet* on p/b/m, lower lip tucks on f/v - no blend may soften
+     these, because a missed closure is the error viewers notice first;
+  5. write ARKit curves.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ...track import ARKIT_INDEX, N_ARKIT
+from .phones import Phone
+from .visemes import (A, BILABIALS, DIPHTHONGS, DOMINANCE, JAW_GROUP, LABIODENTALS, LIP_GROUP,
+                      TARGETS, ARTICULATORS)
+
+_REACH_S = 0.25  # beyond this distance a phone's dominance is negligible
+_CONTACT_RAMP_S = 0.035
+
+
+def _segments(phones: list[Phone]) -> list[tuple[float, float, str, str]]:
+    """(start, end, target key, dominance key), diphthongs split 55/45."""
+    out = []
+    for p in phones:
+        if p.phone in DIPHTHONGS:
+            a, b = DIPHTHONGS[p.phone]
+            m = p.start + 0.55 * (p.end - p.start)
+            out.append((p.start, m, a, p.phone))
+            out.append((m, p.end, b, p.phone))
+        else:
+            out.append((p.start, p.end, p.phone if p.phone in TARGETS else "sil", p.phone))
+    return out
+
+
+def blend(phones: list[Phone], times: np.ndarray) -> np.ndarray:
+    """Dominance-weighted articulator values at ``times`` -> (N, n_articulators)."""
+    n = len(times)
+    num = np.zeros((n, len(ARTICULATORS)), np.float64)
+    den = np.full((n, len(ARTICULATORS)), 1e-6, np.float64)
+    rest = TARGETS["sil"].astype(np.float64)
+    num += 1e-6 * rest
+    for s, e, tkey, dkey in _segments(phones):
+        d = DOMINANCE.get(dkey, DOMINANCE["sil"])
+        lo = np.searchsorted(times, s - _REACH_S)
+        hi = np.searchsorted(times, e + _REACH_S)
+        if hi <= lo:
+            continue
+        t = times[lo:hi]
+        # plateau inside the phone, exponential fall-off outside (anticipation vs carry-over)
+        before = np.clip(s - t, 0, None)
+        after = np.clip(t - e, 0, None)
+        shape = np.exp(-d.anticipate * before - d.carry * after)
+        w = np.empty((hi - lo, len(ARTICULATORS)))
+        w[:, JAW_GROUP] = (d.jaw * shape)[:, None]
+        w[:, LIP_GROUP] = (d.lips * shape)[:, None]
+        if tkey == "sil":
+            # short pauses between words should not snap the mouth shut
+            w *= min(1.0, (e - s) / 0.3) ** 2
+        num[lo:hi] += w * TARGETS[tkey]
+        den[lo:hi] += w
+    return (num / den).astype(np.float32)
+
+
+def loudness_gain(rms_db: np.ndarray, rms_times: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Jaw gain from loudness relative to this recording's speaking level (robust to gain)."""
+    speech = rms_db[rms_db > np.percentile(rms_db, 30)]
+    ref = np.percentile(speech, 90) if speech.size else 0.0
+    g = 0.75 + 0.5 * (rms_db - ref + 12.0) / 24.0
+    g = np.clip(g, 0.65, 1.2)
+    # loudness leads the visible jaw slightly; smooth over ~60 ms
+    k = np.hanning(7)
+    g = np.convolve(np.pad(g, 3, mode="edge"), k / k.sum(), mode="valid")
+    return np.interp(times, rms_times, g).astype(np.float32)
+
+
+def _contact_weight(phones: list[Phone], kinds: frozenset, times: np.ndarray, fps: float) -> np.ndarray:
+    """1 inside each contact phone (and at the frame nearest its middle), raised-cosine ramps out."""
+    w = np.zeros(len(times), np.float32)
+    half = 0.5 / fps
+    for p in phones:
+        if p.phone not in kinds:
+            continue
+        s, e = p.start, p.end
+        if e - s < 1.0 / fps:  # make sure at least one frame sits inside short contacts
+            s, e = p.mid - half, p.mid + half
+        lo = np.searchsorted(times, s - _CONTACT_RAMP_S)
+        hi = np.searchsorted(times, e + _CONTACT_RAMP_S)
+        t = times[lo:hi]
+        d = np.maximum(np.maximum(s - t, t - e), 0.0) / _CONTACT_RAMP_S
+        v = np.where(d <= 0, 1.0, 0.5 + 0.5 * np.cos(np.pi * np.clip(d, 0, 1)))
+        w[lo:hi] = np.maximum(w[lo:hi], v)
+    return w
+
+
+def enforce_contacts(art: np.ndarray, phones: list[Phone], times: np.ndarray, fps: float) -> np.ndarray:
+    """Bilabial closure and labiodental tuck win over any blend (and, later, any emotion)."""
+    art = art.copy()
+    wb = _contact_weight(phones, BILABIALS, times, fps)
+    art[:, A["close"]] = np.maximum(art[:, A["close"]], wb)
+    art[:, A["jaw"]] = art[:, A["jaw"]] * (1 - wb) + wb * np.minimum(art[:, A["jaw"]], 0.1)
+    for k in ("upper_up", "lower_down", "funnel", "roll_lower"):
+        art[:, A[k]] *= 1 - wb
+    art[:, A["press"]] = np.maximum(art[:, A["press"]], 0.25 * wb)
+    wf = _contact_weight(phones, LABIODENTALS, times, fps)
+    art[:, A["roll_lower"]] = np.maximum(art[:, A["roll_lower"]], 0.5 * wf)
+    art[:, A["lower_down"]] *= 1 - wf
+    return art
+
+
+def to_arkit(art: np.ndarray) -> np.ndarray:
+    """Articulators -> (N, 52) ARKit curves. mouthClose is relative to jawOpen in ARKit (lips
+    together while the jaw hangs open), so closure is expressed as mouthClose = close * jawOpen."""
+    out = np.zeros((art.shape[0], N_ARKIT), np.float32)
+    c = lambda k: art[:, A[k]]  # noqa: E731
+    jaw = np.clip(c("jaw"), 0, 1)
+    close = np.clip(c("close"), 0, 1)
+    out[:, ARKIT_INDEX["jawOpen"]] = jaw
+    out[:, ARKIT_INDEX["mouthClose"]] = close * jaw
+    out[:, ARKIT_INDEX["mouthFunnel"]] = c("funnel")
+    out[:, ARKIT_INDEX["mouthPucker"]] = c("pucker")
+    out[:, ARKIT_INDEX["mouthRollLower"]] = c("roll_lower")
+    out[:, ARKIT_INDEX["mouthRollUpper"]] = c("roll_upper")
+    out[:, ARKIT_INDEX["tongueOut"]] = c("tongue") * 0.4
+    for side in ("Left", "Right"):
+        out[:, ARKIT_INDEX["mouthPress" + side]] = c("press")
+        out[:, ARKIT_INDEX["mouthUpperUp" + side]] = c("upper_up")
+        out[:, ARKIT_INDEX["mouthLowerDown" + side]] = c("lower_down")
+        out[:, ARKIT_INDEX["mouthStretch" + side]] = c("stretch")
+    return np.clip(out, 0.0, 1.0)
+
+
+def animate_mouth(phones: list[Phone], times: np.ndarray, fps: float,
+                  rms_db: np.ndarray | None = None, rms_times: np.ndarray | None = None) -> np.ndarray:
+    """The lip-sync pipeline: phones -> (N, 52) ARKit mouth/jaw curves at ``times``."""
+    art = blend(phones, times)
+    if rms_db is not None and rms_times is not None and len(rms_db):
+        g = loudness_gain(rms_db, rms_times, times)
+        art[:, A["jaw"]] *= g
+        art[:, A["lower_down"]] *= 0.5 + 0.5 * g
+    art = enforce_contacts(art, phones, times, fps)
+    return to_arkit(art)

@@ -1,0 +1,132 @@
+"""AnimationTrack: the one in-memory result every stage fills and every exporter reads.
+
+Why one object: offline bake, streaming and every export format must agree on the time base and
+curve order, so they all read the same arrays instead of re-deriving them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+#: The 52 ARKit blendshapes in Apple's order (the order Live Link Face writes its CSV columns).
+ARKIT_NAMES: tuple[str, ...] = (
+    "eyeBlinkLeft", "eyeLookDownLeft", "eyeLookInLeft", "eyeLookOutLeft", "eyeLookUpLeft",
+    "eyeSquintLeft", "eyeWideLeft", "eyeBlinkRight", "eyeLookDownRight", "eyeLookInRight",
+    "eyeLookOutRight", "eyeLookUpRight", "eyeSquintRight", "eyeWideRight", "jawForward",
+    "jawRight", "jawLeft", "jawOpen", "mouthClose", "mouthFunnel", "mouthPucker", "mouthRight",
+    "mouthLeft", "mouthSmileLeft", "mouthSmileRight", "mouthFrownLeft", "mouthFrownRight",
+    "mouthDimpleLeft", "mouthDimpleRight", "mouthStretchLeft", "mouthStretchRight",
+    "mouthRollLower", "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper", "mouthPressLeft",
+    "mouthPressRight", "mouthLowerDownLeft", "mouthLowerDownRight", "mouthUpperUpLeft",
+    "mouthUpperUpRight", "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft",
+    "browOuterUpRight", "cheekPuff", "cheekSquintLeft", "cheekSquintRight", "noseSneerLeft",
+    "noseSneerRight", "tongueOut",
+)
+ARKIT_INDEX: dict[str, int] = {n: i for i, n in enumerate(ARKIT_NAMES)}
+N_ARKIT = len(ARKIT_NAMES)
+
+ALLOWED_FPS: tuple[int, ...] = (24, 25, 30, 50, 60)
+DEFAULT_FPS = 60
+
+
+def check_fps(fps: float) -> int:
+    """Validate an output frame rate; the allowed set is what engines and Live Link timecode use."""
+    if fps not in ALLOWED_FPS:
+        raise ValueError(f"fps {fps!r} is not supported; expected one of {list(ALLOWED_FPS)}")
+    return int(fps)
+
+
+def n_frames_for(duration_s: float, fps: float) -> int:
+    """Frames covering [0, duration]: frame i sits at i/fps, the last one at or after the end."""
+    return max(1, int(np.ceil(duration_s * fps - 1e-9)) + 1)
+
+
+@dataclass
+class Skeleton:
+    """A joint hierarchy: names, parent indices (-1 = root) and rest offsets in metres (Y-up)."""
+
+    names: list[str]
+    parents: list[int]
+    offsets: np.ndarray  # (J, 3)
+
+    def __post_init__(self) -> None:
+        self.offsets = np.asarray(self.offsets, dtype=np.float64).reshape(len(self.names), 3)
+        for i, p in enumerate(self.parents):
+            if p >= i:
+                raise ValueError(f"skeleton joint {self.names[i]!r}: parent must come before child")
+
+
+@dataclass
+class AnimationTrack:
+    """Frames on a fixed time base; frame i is at ``i / fps`` seconds from the audio start.
+
+    Angles are radians. ``head`` is (yaw, pitch, roll); ``eyes`` is (2, 3): left, right eye,
+    each (yaw, pitch, roll). Positive yaw turns to the character's left, positive pitch looks
+    down (Live Link Face convention); skeleton rotations are quaternions (x, y, z, w) local to
+    the parent in a right-handed, Y-up, metre space.
+    """
+
+    fps: int
+    curves: np.ndarray  # (N, 52) float32 in [0, 1], ARKIT_NAMES order
+    head: np.ndarray | None = None  # (N, 3)
+    eyes: np.ndarray | None = None  # (N, 2, 3)
+    skeleton: Skeleton | None = None
+    joint_rotations: np.ndarray | None = None  # (N, J, 4) xyzw
+    root_positions: np.ndarray | None = None  # (N, 3) metres
+    #: time-stamped events the stages expose to later ones: phones, words, emphasis, blinks...
+    events: dict[str, list] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.fps = check_fps(self.fps)
+        self.curves = np.asarray(self.curves, dtype=np.float32)
+        if self.curves.ndim != 2 or self.curves.shape[1] != N_ARKIT:
+            raise ValueError(f"curves must be (frames, {N_ARKIT}); got {self.curves.shape}")
+        n = self.n_frames
+        if self.head is None:
+            self.head = np.zeros((n, 3), np.float32)
+        if self.eyes is None:
+            self.eyes = np.zeros((n, 2, 3), np.float32)
+        self.head = np.asarray(self.head, np.float32).reshape(n, 3)
+        self.eyes = np.asarray(self.eyes, np.float32).reshape(n, 2, 3)
+
+    @classmethod
+    def empty(cls, duration_s: float, fps: int = DEFAULT_FPS, **metadata: Any) -> "AnimationTrack":
+        """A resting face covering ``duration_s`` seconds."""
+        n = n_frames_for(duration_s, check_fps(fps))
+        return cls(fps=fps, curves=np.zeros((n, N_ARKIT), np.float32), metadata=dict(metadata))
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.curves.shape[0])
+
+    @property
+    def times(self) -> np.ndarray:
+        return np.arange(self.n_frames, dtype=np.float64) / self.fps
+
+    @property
+    def duration(self) -> float:
+        return (self.n_frames - 1) / self.fps
+
+    def curve(self, name: str) -> np.ndarray:
+        """One ARKit curve by its canonical name (a view: writing to it edits the track)."""
+        try:
+            return self.curves[:, ARKIT_INDEX[name]]
+        except KeyError:
+            raise KeyError(f"unknown ARKit curve {name!r}") from None
+
+    def set_curve(self, name: str, values: np.ndarray) -> None:
+        self.curves[:, ARKIT_INDEX[name]] = np.clip(values, 0.0, 1.0)
+
+    def validate(self) -> None:
+        """Raise if anything an exporter would write is out of contract (NaN, out of range)."""
+        if not np.all(np.isfinite(self.curves)):
+            raise ValueError("track has non-finite curve values")
+        if self.curves.min() < -1e-6 or self.curves.max() > 1 + 1e-6:
+            raise ValueError("track curve values outside [0, 1]")
+        for name in ("head", "eyes", "joint_rotations", "root_positions"):
+            v = getattr(self, name)
+            if v is not None and not np.all(np.isfinite(v)):
+                raise ValueError(f"track {name} has non-finite values")
