@@ -54,6 +54,10 @@ def bake(audio: Audio, options: BakeOptions | None = None,
     track.curves[:] = lipsync_curves(audio, phones, track.times, options.fps)
     track.events["phones"] = [(p.start, p.end, p.phone) for p in phones]
     track.events["words"] = _words(phones)
+    # --- stage: emotion -> expression, mixed with lip-sync (issue 3: emotion/, face/expression, face/mixer)
+    # --- stage: eyes: blink, gaze, saccades (issue 4: face/eyes)
+    # --- stage: head motion (issue 4: face/head)
+    # --- stage: body gestures (issue 6: gesture/)
     track.metadata.update({
         "emoanim_version": __version__,
         "source_audio": audio.source,
