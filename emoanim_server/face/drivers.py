@@ -1,0 +1,176 @@
+"""What the eye and head stages react to, on one fixed 10 ms tick grid.
+
+Why a grid of its own: blink, gaze and head decisions must not change with the output frame
+rate (a 24 fps and a 60 fps bake of the same line blink at the same instants), and the live
+server feeds audio in chunks of arbitrary size. Every driver here is therefore sampled at
+``TICK_S`` from the audio start, independent of fps and chunking, and frames are rendered from
+the resulting events afterwards.
+
+Drivers: speech activity (bool per tick), arousal (-1..1 per tick), emotion category weights
+(per tick, ``EMOTIONS`` order) and emphasis events ``[(time_s, strength)]``. Each is computed with
+at most ``DRIVER_LOOKAHEAD_S`` of look-ahead (gap closing), so a streaming caller that has audio
+up to time T can produce drivers up to ``T - DRIVER_LOOKAHEAD_S`` that equal the offline ones.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+TICK_S = 0.01
+#: the eight emotion categories of the design (DESIGN.md "Emotion"), in this order
+EMOTIONS: tuple[str, ...] = ("neutral", "happy", "sad", "angry", "fearful", "disgusted",
+                             "surprised", "contempt")
+#: gaps in speech shorter than this are stop closures / aligner slivers, not pauses
+MIN_PAUSE_S = 0.15
+#: utterances shorter than this (energy blips, clicks) are dropped
+MIN_SPEECH_S = 0.05
+DRIVER_LOOKAHEAD_S = MIN_PAUSE_S
+
+
+@dataclass
+class Drivers:
+    """Inputs of the eye/head stages on the tick grid (tick k is at ``k * TICK_S``)."""
+
+    speech: np.ndarray                       # (T,) bool
+    arousal: np.ndarray | None = None        # (T,) float in [-1, 1]; None = neutral
+    emotion: np.ndarray | None = None        # (T, 8) weights in EMOTIONS order; None = neutral
+    emphasis: list[tuple[float, float]] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)  # where each driver came from
+
+    def __post_init__(self) -> None:
+        self.speech = np.asarray(self.speech, bool).reshape(-1)
+        n = len(self.speech)
+        self.arousal = (np.zeros(n) if self.arousal is None
+                        else np.clip(np.nan_to_num(np.asarray(self.arousal, float).reshape(-1)), -1, 1))
+        if len(self.arousal) != n:
+            raise ValueError(f"arousal has {len(self.arousal)} ticks, speech has {n}")
+        if self.emotion is None:
+            self.emotion = np.zeros((n, len(EMOTIONS)))
+            self.emotion[:, 0] = 1.0
+        self.emotion = np.clip(np.nan_to_num(np.asarray(self.emotion, float)), 0, 1).reshape(n, len(EMOTIONS))
+        self.emphasis = sorted((float(t), float(np.clip(s, 0, 1))) for t, s in self.emphasis
+                               if np.isfinite(t) and np.isfinite(s))
+
+    @property
+    def n_ticks(self) -> int:
+        return len(self.speech)
+
+    @property
+    def duration(self) -> float:
+        return self.n_ticks * TICK_S
+
+    def weight(self, name: str) -> np.ndarray:
+        return self.emotion[:, EMOTIONS.index(name)]
+
+
+def n_ticks_for(duration_s: float) -> int:
+    return max(1, int(np.ceil(duration_s / TICK_S - 1e-9)) + 1)
+
+
+def tick_times(n: int) -> np.ndarray:
+    return np.arange(n) * TICK_S
+
+
+def clean_activity(active: np.ndarray, min_pause_s: float = MIN_PAUSE_S,
+                   min_speech_s: float = MIN_SPEECH_S) -> np.ndarray:
+    """Close gaps shorter than a pause and drop blips; look-ahead is ``min_pause_s`` at most."""
+    a = np.asarray(active, bool).copy()
+    for value, min_len in ((False, int(round(min_pause_s / TICK_S))), (True, int(round(min_speech_s / TICK_S)))):
+        runs = _runs(a)
+        for v, s, e in runs:
+            # gaps are only closed when bounded by speech on both sides: leading/trailing silence stays
+            if v == value and e - s < min_len and s > 0 and e < len(a):
+                a[s:e] = not value
+    return a
+
+
+def _runs(a: np.ndarray) -> list[tuple[bool, int, int]]:
+    if len(a) == 0:
+        return []
+    edges = np.flatnonzero(np.diff(a.astype(np.int8))) + 1
+    starts = np.concatenate([[0], edges])
+    ends = np.concatenate([edges, [len(a)]])
+    return [(bool(a[s]), int(s), int(e)) for s, e in zip(starts, ends)]
+
+
+def speech_from_phones(phones: Iterable[Sequence[Any]], n_ticks: int) -> np.ndarray:
+    """Speech activity from ``(start, end, phone)`` tuples; ``sil`` (and empty labels) are pauses."""
+    a = np.zeros(n_ticks, bool)
+    for p in phones:
+        start, end, label = float(p[0]), float(p[1]), str(p[2])
+        if label in ("sil", "", "sp", "spn") or end <= start:
+            continue
+        a[int(round(start / TICK_S)):int(round(end / TICK_S))] = True
+    return clean_activity(a)
+
+
+def speech_from_energy(samples: np.ndarray, n_ticks: int) -> np.ndarray:
+    """Energy VAD for when no phones exist (phones missing or stage run on raw audio)."""
+    from ..audio import frame_rms
+
+    db = 20 * np.log10(frame_rms(samples, TICK_S) + 1e-7)
+    db = _fit(db, n_ticks, -140.0)
+    loud, floor = np.percentile(db, 95), np.percentile(db, 10)
+    if loud < -50 or (loud - floor < 12 and loud < -35):
+        return np.zeros(n_ticks, bool)
+    thr = max(floor + 0.35 * (loud - floor), loud - 35, -55)
+    return clean_activity(db > thr)
+
+
+def _fit(x: np.ndarray, n: int, fill: float) -> np.ndarray:
+    if len(x) >= n:
+        return x[:n]
+    return np.concatenate([x, np.full(n - len(x), fill, x.dtype)])
+
+
+def emphasis_from_energy(samples: np.ndarray, speech: np.ndarray,
+                         min_gap_s: float = 0.5) -> list[tuple[float, float]]:
+    """Fallback emphasis when the prosody stage gave none: syllables louder than their phrase.
+
+    Why energy only: stress in English raises intensity, duration and pitch together; the loudest
+    syllable nuclei relative to a ~1.5 s running median are a cheap, causal-enough proxy (the
+    median window is the only look-ahead, 0.75 s, used offline only). The prosody stage
+    (track.events["emphasis"]) replaces this when present.
+    """
+    from scipy.ndimage import maximum_filter1d, median_filter, uniform_filter1d
+
+    from ..audio import frame_rms
+
+    n = len(speech)
+    db = _fit(20 * np.log10(frame_rms(samples, TICK_S) + 1e-7), n, -140.0)
+    db = uniform_filter1d(db, 7)  # ~70 ms: one syllable nucleus
+    ref = median_filter(np.where(speech, db, np.nan_to_num(db.min())), size=151, mode="nearest")
+    prom = np.where(speech, db - ref, 0.0)
+    peak = (prom == maximum_filter1d(prom, int(min_gap_s / TICK_S))) & (prom > 4.0)
+    out: list[tuple[float, float]] = []
+    for k in np.flatnonzero(peak):
+        t = k * TICK_S
+        if out and t - out[-1][0] < min_gap_s:
+            continue
+        out.append((round(t, 3), float(np.clip((prom[k] - 4.0) / 8.0, 0.1, 1.0))))
+    return out
+
+
+def resample_to_ticks(values: np.ndarray, times: np.ndarray, n_ticks: int) -> np.ndarray:
+    """Per-frame values (frame times ``times``) onto the tick grid (linear, held at the ends)."""
+    v = np.asarray(values, float)
+    t = tick_times(n_ticks)
+    if v.ndim == 1:
+        return np.interp(t, times, v)
+    return np.stack([np.interp(t, times, v[:, j]) for j in range(v.shape[1])], axis=1)
+
+
+def talk_state(speech: np.ndarray, hangover_s: float = 0.5) -> np.ndarray:
+    """"Speaking" as a conversational state: speech now or within the last ``hangover_s``.
+
+    Why a hangover: blink and gaze rates in the literature are measured per activity
+    (conversation vs rest), and the short pauses inside an utterance belong to speaking.
+    Causal (no look-ahead), so streaming sees the same state.
+    """
+    s = np.asarray(speech, bool)
+    h = int(round(hangover_s / TICK_S))
+    idx = np.where(s, np.arange(len(s)), -10 ** 9)
+    last = np.maximum.accumulate(idx) if len(s) else idx
+    return (np.arange(len(s)) - last) <= h

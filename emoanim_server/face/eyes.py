@@ -1,0 +1,605 @@
+"""Eyes that look alive: blinks, gaze (fixations, saccades, micro-saccades) and lids.
+
+Why procedural and statistical: the speech models (ours, EmoFace, Audio2Face) learn mouths from
+audio, but eye behaviour is only weakly tied to the audio and mostly follows well-measured human
+statistics. So this stage draws events from those statistics, modulated by what the audio and
+emotion tell us, and renders them to ARKit curves and eye rotations. Numbers and their sources
+are in docs/eyes_head.md.
+
+Reads as a pipeline: drivers (speech activity, arousal, emotion, on a 10 ms tick grid) ->
+:class:`EyesModel` decides events tick by tick (blinks, saccades) -> :func:`blink_signal` /
+:func:`gaze_trace` render them at any frame times -> :func:`apply_eyes` writes the track,
+after the head stage so the eyes counter-rotate against head motion (vestibulo-ocular reflex).
+
+Streaming property (what the live server relies on): ``EyesModel`` is advanced with
+``feed(...)`` and ``step(until_s)``. The decision at tick ``k`` reads drivers of ticks
+``<= k + lookahead`` only, and random numbers are drawn in event order from a generator seeded
+by ``seed``. Hence the events up to time T depend only on the drivers up to
+``T + lookahead_s`` (default 0.4 s; plus ``drivers.DRIVER_LOOKAHEAD_S`` for the drivers
+themselves), and feeding the same drivers in any chunking gives exactly the offline events.
+A frame at time t is rendered only from events that started at or before t.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+
+from ..errors import InputError
+from ..track import AnimationTrack
+from .drivers import EMOTIONS, TICK_S, Drivers
+
+# ------------------------------------------------------------------ human reference numbers
+#: blinks per minute (Bentivoglio et al. 1997: conversation 26, rest 17 /min)
+BLINK_RATE_SPEAKING = 26.0
+BLINK_RATE_SILENT = 16.0
+#: log-normal inter-blink interval spread (sigma of log interval)
+BLINK_IBI_SIGMA = 0.65
+#: blinks cluster at pause onsets (Nakano & Kitazawa 2010): hazard boost in a window after a pause
+#: starts, and the matching damping inside running speech, chosen so the mean rate is kept
+PAUSE_BLINK_WINDOW_S = 0.5
+PAUSE_BLINK_BOOST = 4.0
+SPEECH_BLINK_DAMP = 0.55
+#: calibration of the hazard so the measured per-state rates, double and gaze-evoked blinks
+#: included, match the targets above (measured on synthetic conversations, see tests/test_eyes.py)
+SPEAKING_HAZARD_GAIN = 0.88
+SILENT_HAZARD_GAIN = 0.82
+#: kinematics (Evinger et al. 1991; VanderWerf et al. 2003): closing faster than opening
+BLINK_CLOSE_S = (0.095, 0.015)   # mean, sd
+BLINK_HOLD_S = (0.01, 0.04)      # uniform range, lid closed
+BLINK_OPEN_S = (0.185, 0.03)
+BLINK_REFRACTORY_S = 0.15        # after a blink ends, no new spontaneous blink
+P_DOUBLE_BLINK = 0.08
+P_PARTIAL_BLINK = 0.15
+PARTIAL_BLINK_AMP = (0.45, 0.85)
+#: blink drives the lower lid a little too (orbicularis oculi), and lids follow vertical gaze
+BLINK_SQUINT = 0.15
+LID_FOLLOW_DOWN = 0.35
+LID_FOLLOW_UP = 0.2
+#: gaze-evoked blinks: large gaze shifts are often accompanied by a blink (Evinger et al. 1994)
+GAZE_BLINK_MIN_DEG = 15.0
+P_GAZE_BLINK = 0.3
+
+#: saccade main sequence (Carpenter 1988; Baloh et al. 1975): duration = 21 ms + 2.2 ms/deg
+SACCADE_MS_PER_DEG = 2.2
+SACCADE_BASE_MS = 21.0
+SACCADE_DURATION_NOISE = 0.08    # log-normal sd of the duration around the main sequence
+MIN_INTERSACCADE_S = 0.1
+#: glance durations (log-normal medians, s) while speaking / listening (Argyle & Cook 1976)
+CONTACT_GLANCE_S = {True: 1.2, False: 2.2}
+AVERT_GLANCE_S = {True: 0.8, False: 0.9}
+GLANCE_SIGMA = 0.5
+#: fixations among the listener's eyes and mouth inside a glance (face scanning)
+FACE_FIXATION_S = 0.55
+FACE_FIXATION_SIGMA = 0.45
+FACE_POINTS_DEG = np.array([[1.7, -0.4], [-1.7, -0.4], [0.0, 3.5], [0.0, 0.0]])  # yaw, pitch (down +)
+FACE_POINT_P = np.array([0.35, 0.35, 0.12, 0.18])
+#: micro-saccades during fixation: ~1-2 /s, < 1 deg (Martinez-Conde et al. 2004)
+MICROSACCADE_RATE_HZ = 1.5
+MICROSACCADE_DEG = (0.25, 0.5)   # log-normal median, sigma
+#: gaze aversion amplitudes: exponential-like distribution (Lee, Badler & Badler 2002)
+AVERT_MEAN_DEG = 8.0
+AVERT_RANGE_DEG = (4.0, 25.0)
+#: aversion directions (radians of atan2(pitch_down, yaw)) and their probabilities: mostly sideways
+AVERT_DIRS = np.radians([0, 180, 35, 145, 90, -35, -145, -90])
+AVERT_DIR_P = np.array([0.2, 0.2, 0.12, 0.12, 0.1, 0.08, 0.08, 0.1])
+#: Kendon 1967: speakers look away as an utterance starts and during hesitations, and back at
+#: the listener at phrase ends; fraction of time looking: ~75% listening, ~41% speaking (Argyle)
+P_AVERT_AT_START = 0.7
+P_AVERT_AT_HESITATION = 0.5
+P_LOOK_AT_BOUNDARY = 0.85
+UTTERANCE_GAP_S = 0.6            # silence before speech that makes it a new utterance
+BOUNDARY_PAUSE_S = 0.35          # a pause at least this long is a phrase boundary, else a hesitation
+TALK_HANGOVER_S = 0.5
+
+#: eye mechanics and the ARKit mapping: eyeLook* = 1 at these angles (our assumption: ARKit does
+#: not document the angle of a full eyeLook; these are comfortable oculomotor limits)
+EYE_YAW_MAX_DEG = 30.0
+EYE_UP_MAX_DEG = 25.0
+EYE_DOWN_MAX_DEG = 30.0
+INTEROCULAR_M = 0.063
+
+#: per-emotion modulation, EMOTIONS order: blink rate multiplier (Ponder & Kennedy 1927:
+#: excitement and anxiety raise it; surprise holds the eyes open), eye-contact multiplier and
+#: gaze pitch bias (deg, down +) (Adams & Kleck 2003: approach emotions look direct, avoidance
+#: emotions avert; sadness looks down), glance duration multiplier (fear scans: short glances),
+#: aversion amplitude multiplier, preference for downward aversions
+#:                     neutral happy  sad   angry  fear  disgust surprise contempt
+EMO_BLINK = np.array([1.0, 1.0, 1.1, 1.15, 1.35, 1.1, 0.6, 0.95])
+EMO_CONTACT = np.array([1.0, 1.15, 0.55, 1.3, 0.6, 0.7, 1.15, 0.8])
+EMO_PITCH_DEG = np.array([0.0, 0.0, 7.0, 1.0, 0.0, 1.0, -1.0, 1.5])
+EMO_GLANCE = np.array([1.0, 1.0, 1.4, 1.4, 0.5, 0.9, 0.8, 1.1])
+EMO_AVERT_AMP = np.array([1.0, 1.0, 0.8, 0.8, 1.5, 1.1, 1.0, 0.9])
+EMO_DOWN_PREF = np.array([0.0, 0.0, 0.7, 0.0, 0.0, 0.3, 0.0, 0.3])
+#: arousal (-1..1) multiplies the blink rate by exp(gain * arousal)
+AROUSAL_BLINK_GAIN = 0.3
+
+
+@dataclass
+class EyesConfig:
+    """User controls (CLI flags / server session options / BakeOptions.extra["eyes"])."""
+
+    blink: bool = True
+    gaze: bool = True
+    blink_rate: float = 1.0                      # multiplies every blink rate
+    gaze_target: tuple[float, float] = (0.0, 0.0)  # listener direction, degrees (yaw left +, pitch down +)
+    eye_contact: float = 0.7                     # fraction of listening time spent looking at the listener
+    target_distance_m: float = 1.2               # for vergence
+    lookahead_s: float = 0.4
+
+    def __post_init__(self) -> None:
+        if not (0.0 <= self.blink_rate <= 5.0) or not math.isfinite(self.blink_rate):
+            raise InputError(f"eyes blink_rate: {self.blink_rate!r} out of range; expected 0..5 (1 = human rate)")
+        if not (0.0 <= self.eye_contact <= 1.0):
+            raise InputError(f"eyes eye_contact: {self.eye_contact!r} out of range; expected 0..1")
+        yaw, pitch = (float(v) for v in self.gaze_target)
+        if not (abs(yaw) <= 40 and abs(pitch) <= 30) or not (math.isfinite(yaw) and math.isfinite(pitch)):
+            raise InputError(f"eyes gaze_target: ({yaw}, {pitch}) out of range; expected |yaw| <= 40, |pitch| <= 30 degrees")
+        self.gaze_target = (yaw, pitch)
+        if not (0.2 <= self.target_distance_m <= 100):
+            raise InputError(f"eyes target_distance_m: {self.target_distance_m!r}; expected 0.2..100 m")
+        if not (BOUNDARY_PAUSE_S <= self.lookahead_s <= 2.0):
+            raise InputError(f"eyes lookahead_s: {self.lookahead_s!r}; expected {BOUNDARY_PAUSE_S}..2 s")
+
+    @classmethod
+    def from_extra(cls, extra: Mapping[str, Any] | None) -> "EyesConfig":
+        """From ``BakeOptions.extra`` (key ``"eyes"``); unknown keys are an input error."""
+        d = dict((extra or {}).get("eyes", {}) or {})
+        known = set(cls.__dataclass_fields__)
+        bad = set(d) - known
+        if bad:
+            raise InputError(f"eyes options: unknown {sorted(bad)}; expected some of {sorted(known)}")
+        if "gaze_target" in d:
+            d["gaze_target"] = tuple(d["gaze_target"])
+        return cls(**d)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["gaze_target"] = list(self.gaze_target)
+        return d
+
+
+@dataclass(frozen=True)
+class Blink:
+    """One lid closure: starts at ``t``, closed after ``close``, held ``hold``, open after ``open``."""
+
+    t: float
+    close: float
+    hold: float
+    open: float
+    amp: float
+    kind: str = "spontaneous"  # spontaneous | double | gaze
+
+    @property
+    def end(self) -> float:
+        return self.t + self.close + self.hold + self.open
+
+
+@dataclass(frozen=True)
+class Saccade:
+    """A gaze shift in the head-rest (world) frame, degrees; yaw left +, pitch down +."""
+
+    t: float
+    duration: float
+    start: tuple[float, float]
+    target: tuple[float, float]
+    kind: str  # avert | contact | face | micro
+
+    @property
+    def amplitude(self) -> float:
+        return math.hypot(self.target[0] - self.start[0], self.target[1] - self.start[1])
+
+    @property
+    def end(self) -> float:
+        return self.t + self.duration
+
+
+def main_sequence_s(amplitude_deg: float | np.ndarray) -> float | np.ndarray:
+    """Saccade duration for an amplitude (deg): the human main sequence, 21 ms + 2.2 ms/deg."""
+    return (SACCADE_BASE_MS + SACCADE_MS_PER_DEG * np.asarray(amplitude_deg)) / 1000.0
+
+
+class _Grow:
+    """Append-only array with amortised O(1) appends (drivers arrive in small chunks)."""
+
+    def __init__(self, width: int | None = None, dtype=float) -> None:
+        shape = (1024,) if width is None else (1024, width)
+        self.a = np.zeros(shape, dtype)
+        self.n = 0
+
+    def extend(self, x: np.ndarray) -> None:
+        x = np.asarray(x, self.a.dtype)
+        while self.n + len(x) > len(self.a):
+            self.a = np.concatenate([self.a, np.zeros_like(self.a)])
+        self.a[self.n:self.n + len(x)] = x
+        self.n += len(x)
+
+    @property
+    def view(self) -> np.ndarray:
+        return self.a[:self.n]
+
+
+def _stage_rngs(seed: int, stage: int, n: int) -> list[np.random.Generator]:
+    """Independent generators per stage and sub-part, so disabling one part leaves others alone."""
+    ss = np.random.SeedSequence([int(seed) & 0xFFFFFFFFFFFF, stage])
+    return [np.random.default_rng(s) for s in ss.spawn(n)]
+
+
+EYES_STAGE_ID = 0xE7E5
+
+
+class EyesModel:
+    """Incremental blink + gaze event generator (see module docstring for the streaming contract)."""
+
+    def __init__(self, config: EyesConfig | None = None, seed: int = 0) -> None:
+        self.cfg = config or EyesConfig()
+        self.rng_blink, self.rng_gaze, self.rng_micro = _stage_rngs(seed, EYES_STAGE_ID, 3)
+        self._speech = _Grow(dtype=bool)
+        self._blink_mult = _Grow()
+        self._emo = _Grow(len(EMOTIONS))
+        self.closed = False
+        self.k = 0                      # next tick to decide
+        self.L = int(round(self.cfg.lookahead_s / TICK_S))
+        self.Lb = int(round(BOUNDARY_PAUSE_S / TICK_S))
+        self.blinks: list[Blink] = []
+        self.saccades: list[Saccade] = []
+        # blink state: time-rescaled renewal process with log-normal budgets
+        self._clock = 0.0
+        self._budget = self._draw_budget()
+        self._blink_free_at = 0.0
+        self._boost_until = -1
+        # conversational state
+        self._since_speech = 10 ** 9
+        self._prev_speech = False
+        # gaze state
+        tgt = self.cfg.gaze_target
+        self._pos = (float(tgt[0]), float(tgt[1]))
+        self._center = self._pos
+        self._mode = "contact"
+        self._busy_until = 0.0
+        self._glance_end = 0.0
+        self._next_face = math.inf
+        self._next_micro = self._draw_micro_gap()
+        self._pending: tuple[str, float] | None = None
+
+    # ------------------------------------------------------------------------ input side
+    def feed(self, speech: np.ndarray, arousal: np.ndarray | None = None,
+             emotion: np.ndarray | None = None) -> None:
+        """Append driver ticks (speech bool, arousal -1..1, emotion weights (n, 8))."""
+        if self.closed:
+            raise RuntimeError("EyesModel.feed after close()")
+        d = Drivers(speech, arousal, emotion)
+        w = d.emotion / np.maximum(d.emotion.sum(axis=1, keepdims=True), 1e-9)
+        mult = (w @ EMO_BLINK) * np.exp(AROUSAL_BLINK_GAIN * d.arousal) * self.cfg.blink_rate
+        self._speech.extend(d.speech)
+        self._blink_mult.extend(mult)
+        self._emo.extend(w)
+
+    def close(self) -> None:
+        """No more input: ticks beyond the end count as silence for the look-ahead."""
+        self.closed = True
+
+    @property
+    def n_fed(self) -> int:
+        return self._speech.n
+
+    @property
+    def ready_until(self) -> float:
+        """Decisions can be made up to this time with the drivers fed so far."""
+        n = self.n_fed if self.closed else self.n_fed - self.L
+        return max(0, n) * TICK_S
+
+    # ------------------------------------------------------------------------ decisions
+    def step(self, until_s: float) -> None:
+        """Decide every tick with time < ``until_s`` (clamped to :attr:`ready_until`)."""
+        k_end = min(int(math.ceil(until_s / TICK_S - 1e-9)), int(round(self.ready_until / TICK_S)))
+        speech = self._speech.view
+        n = len(speech)
+        mult = self._blink_mult.view
+        emo = self._emo.view
+        dt = TICK_S
+        for k in range(self.k, k_end):
+            t = k * dt
+            s = bool(speech[k])
+            onset = s and not self._prev_speech
+            offset = self._prev_speech and not s
+            gap_before = self._since_speech
+            self._since_speech = 0 if s else self._since_speech + 1
+            talking = self._since_speech * dt <= TALK_HANGOVER_S
+            trigger = None
+            if offset:
+                ahead = speech[k:min(n, k + self.L)]
+                resume = np.flatnonzero(ahead)
+                pause_ticks = int(resume[0]) if resume.size else self.L
+                self._boost_until = k + min(pause_ticks, int(PAUSE_BLINK_WINDOW_S / dt))
+                trigger = "boundary" if pause_ticks >= self.Lb else "hesitation"
+            elif onset and gap_before * dt >= UTTERANCE_GAP_S:
+                trigger = "start"
+            self._prev_speech = s
+            if self.cfg.gaze:
+                self._gaze_tick(k, t, talking, trigger, emo[k])
+            if self.cfg.blink:
+                boost = PAUSE_BLINK_BOOST if k < self._boost_until else (SPEECH_BLINK_DAMP if s else 1.0)
+                rate = (BLINK_RATE_SPEAKING * SPEAKING_HAZARD_GAIN if talking else BLINK_RATE_SILENT * SILENT_HAZARD_GAIN)
+                self._clock += rate / 60.0 * mult[k] * boost * dt
+                if self._clock >= self._budget and t >= self._blink_free_at:
+                    self._emit_blink(t, self.rng_blink, "spontaneous")
+                    self._budget = self._draw_budget()
+        self.k = max(self.k, k_end)
+
+    # blinks ---------------------------------------------------------------------------
+    def _draw_budget(self) -> float:
+        s = BLINK_IBI_SIGMA
+        return float(math.exp(self.rng_blink.normal(-0.5 * s * s, s)))  # mean 1
+
+    def _emit_blink(self, t: float, rng: np.random.Generator, kind: str) -> None:
+        b = self._draw_blink(t, rng, kind)
+        self.blinks.append(b)
+        end = b.end
+        if rng.random() < P_DOUBLE_BLINK:
+            # the second closure starts while the lid is still reopening
+            t2 = b.t + b.close + b.hold + b.open * rng.uniform(0.4, 0.7)
+            b2 = self._draw_blink(t2, rng, "double")
+            self.blinks.append(b2)
+            end = b2.end
+        self._clock = 0.0
+        self._blink_free_at = end + BLINK_REFRACTORY_S
+
+    @staticmethod
+    def _draw_blink(t: float, rng: np.random.Generator, kind: str) -> Blink:
+        partial = rng.random() < P_PARTIAL_BLINK
+        amp = rng.uniform(*PARTIAL_BLINK_AMP) if partial else 1.0
+        k = 0.6 + 0.4 * amp  # partial closures are shorter movements
+        close = float(np.clip(rng.normal(*BLINK_CLOSE_S), 0.06, 0.14)) * k
+        hold = float(rng.uniform(*BLINK_HOLD_S)) * k
+        opn = float(np.clip(rng.normal(*BLINK_OPEN_S), 0.12, 0.28)) * k
+        return Blink(round(t, 4), close, hold, opn, float(amp), kind)
+
+    # gaze -----------------------------------------------------------------------------
+    def _draw_micro_gap(self) -> float:
+        return 0.15 + float(self.rng_micro.exponential(1.0 / MICROSACCADE_RATE_HZ))
+
+    def _contact_fraction(self, talking: bool, w: np.ndarray) -> float:
+        ec = self.cfg.eye_contact
+        f = ec if not talking else float(np.interp(ec, [0.0, 0.7, 1.0], [0.0, 0.41, 1.0]))
+        return float(np.clip(f * (w @ EMO_CONTACT), 0.0, 0.97 if ec < 1 else 1.0))
+
+    def _gaze_tick(self, k: int, t: float, talking: bool, trigger: str | None, w: np.ndarray) -> None:
+        if trigger is not None:
+            self._pending = (trigger, t + 0.3)
+        if t < self._busy_until:
+            return
+        rng = self.rng_gaze
+        f = self._contact_fraction(talking, w)
+        pitch_bias = float(w @ EMO_PITCH_DEG)
+        new_mode = None
+        if self._pending is not None:
+            trig, expires = self._pending
+            self._pending = None
+            if t <= expires:
+                f_ref = max(1e-3, 1.0 - 0.41)
+                if trig == "start" and rng.random() < P_AVERT_AT_START * min(1.0, (1 - f) / f_ref):
+                    new_mode = "avert"
+                elif trig == "hesitation" and self._mode == "contact" and \
+                        rng.random() < P_AVERT_AT_HESITATION * min(1.0, (1 - f) / f_ref):
+                    new_mode = "avert"
+                elif trig == "boundary" and self._mode == "avert" and \
+                        rng.random() < P_LOOK_AT_BOUNDARY * min(1.0, f / 0.7):
+                    new_mode = "contact"
+        if new_mode is None and t >= self._glance_end:
+            # alternating renewal: pick the next glance so the time fraction looking is f
+            ec_mean = CONTACT_GLANCE_S[talking] * math.exp(GLANCE_SIGMA ** 2 / 2)
+            av_mean = AVERT_GLANCE_S[talking] * math.exp(GLANCE_SIGMA ** 2 / 2)
+            q = f * av_mean / max(f * av_mean + (1 - f) * ec_mean, 1e-9)
+            new_mode = "contact" if rng.random() < q else "avert"
+        if new_mode is not None:
+            glance_mult = float(w @ EMO_GLANCE)
+            med = (CONTACT_GLANCE_S if new_mode == "contact" else AVERT_GLANCE_S)[talking] * glance_mult
+            if new_mode == "contact":
+                point = self._face_point(rng, pitch_bias)
+                kind = "contact"
+            else:
+                point = self._avert_point(rng, w, pitch_bias)
+                kind = "avert"
+            self._mode = new_mode
+            sac = self._saccade(t, point, kind, rng)
+            self._glance_end = sac.end + float(rng.lognormal(math.log(med), GLANCE_SIGMA))
+            self._next_face = (sac.end + float(rng.lognormal(math.log(FACE_FIXATION_S), FACE_FIXATION_SIGMA))
+                               if new_mode == "contact" else math.inf)
+            if self.cfg.blink and sac.amplitude >= GAZE_BLINK_MIN_DEG and t >= self._blink_free_at \
+                    and rng.random() < P_GAZE_BLINK:
+                self._emit_blink(t, rng, "gaze")
+            return
+        if self._mode == "contact" and t >= self._next_face:
+            point = self._face_point(rng, pitch_bias)
+            sac = self._saccade(t, point, "face", rng)
+            self._next_face = sac.end + float(rng.lognormal(math.log(FACE_FIXATION_S), FACE_FIXATION_SIGMA))
+            return
+        if t >= self._next_micro:
+            r = self.rng_micro
+            amp = float(np.clip(r.lognormal(math.log(MICROSACCADE_DEG[0]), MICROSACCADE_DEG[1]), 0.05, 1.0))
+            ang = r.uniform(0, 2 * math.pi)
+            # micro-saccades correct fixational drift: they stay near the fixation centre
+            off = (self._pos[0] - self._center[0], self._pos[1] - self._center[1])
+            tgt = (self._center[0] + 0.3 * off[0] + amp * math.cos(ang),
+                   self._center[1] + 0.3 * off[1] + amp * math.sin(ang))
+            self._saccade(t, tgt, "micro", r, keep_center=True)
+            self._next_micro = t + self._draw_micro_gap()
+
+    def _face_point(self, rng: np.random.Generator, pitch_bias: float) -> tuple[float, float]:
+        # one draw for the point so the stream position does not depend on its value
+        i = int(rng.choice(len(FACE_POINTS_DEG), p=FACE_POINT_P))
+        y, p = FACE_POINTS_DEG[i]
+        tgt = self.cfg.gaze_target
+        # scale the facial layout with distance (defined at 1.2 m)
+        s = 1.2 / self.cfg.target_distance_m
+        return (tgt[0] + y * s, tgt[1] + p * s + 0.3 * pitch_bias)
+
+    def _avert_point(self, rng: np.random.Generator, w: np.ndarray, pitch_bias: float) -> tuple[float, float]:
+        amp_mult = float(w @ EMO_AVERT_AMP)
+        lo, hi = AVERT_RANGE_DEG
+        u = rng.random()
+        # truncated exponential by inversion (one draw)
+        m = AVERT_MEAN_DEG
+        a = lo - m * math.log(1 - u * (1 - math.exp(-(hi - lo) / m)))
+        a *= amp_mult
+        down = float(w @ EMO_DOWN_PREF)
+        fear = float(w[EMOTIONS.index("fearful")])
+        p = AVERT_DIR_P * (1 - fear) + fear / len(AVERT_DIR_P)  # fear scans in every direction
+        p = (1 - down) * p + down * np.array([0, 0, 0.3, 0.3, 0.4, 0, 0, 0])
+        d = AVERT_DIRS[int(rng.choice(len(p), p=p / p.sum()))] + rng.normal(0, math.radians(15))
+        tgt = self.cfg.gaze_target
+        yaw = float(np.clip(tgt[0] + a * math.cos(d), -35, 35))
+        pitch = float(np.clip(tgt[1] + a * math.sin(d) + pitch_bias, -22, 28))
+        return (yaw, pitch)
+
+    def _saccade(self, t: float, point: tuple[float, float], kind: str, rng: np.random.Generator,
+                 keep_center: bool = False) -> Saccade:
+        start = self._pos
+        amp = math.hypot(point[0] - start[0], point[1] - start[1])
+        dur = float(main_sequence_s(amp)) * math.exp(rng.normal(0, SACCADE_DURATION_NOISE))
+        sac = Saccade(round(t, 4), dur, start, (float(point[0]), float(point[1])), kind)
+        self.saccades.append(sac)
+        self._pos = sac.target
+        if not keep_center:
+            self._center = sac.target
+        self._busy_until = sac.end + MIN_INTERSACCADE_S
+        return sac
+
+
+# ------------------------------------------------------------------------------ offline API
+@dataclass
+class EyesPlan:
+    """Events of one bake and the config that made them (what apply_eyes renders)."""
+
+    config: EyesConfig
+    blinks: list[Blink] = field(default_factory=list)
+    saccades: list[Saccade] = field(default_factory=list)
+    speech: np.ndarray | None = None  # tick speech activity (for metadata / plots)
+
+    def gaze(self, times: np.ndarray) -> np.ndarray:
+        """(N, 2) gaze direction in degrees (world frame) at ``times``."""
+        return gaze_trace(self.saccades, times, self.config.gaze_target)
+
+
+def plan_eyes(drivers: Drivers, config: EyesConfig | None = None, seed: int = 0) -> EyesPlan:
+    """Offline = streaming with the whole input: feed everything, close, step to the end."""
+    config = config or EyesConfig()
+    m = EyesModel(config, seed)
+    m.feed(drivers.speech, drivers.arousal, drivers.emotion)
+    m.close()
+    m.step(drivers.duration + TICK_S)
+    return EyesPlan(config, list(m.blinks), list(m.saccades), drivers.speech.copy())
+
+
+def _ease_close(u: np.ndarray) -> np.ndarray:
+    return 0.5 - 0.5 * np.cos(np.pi * u)
+
+
+def _ease_open(u: np.ndarray) -> np.ndarray:
+    # fast start, long decelerating tail: the lid drifts the last part of the way open
+    return 0.5 + 0.5 * np.cos(np.pi * np.power(u, 0.7))
+
+
+def blink_signal(blinks: list[Blink], times: np.ndarray) -> np.ndarray:
+    """Lid closure 0..1 at ``times`` (overlaps take the maximum)."""
+    t = np.asarray(times, float)
+    out = np.zeros(len(t))
+    if not blinks:
+        return out
+    starts = np.array([b.t for b in blinks])
+    order = np.argsort(starts)
+    for i in order:
+        b = blinks[i]
+        lo, hi = np.searchsorted(t, [b.t, b.end])
+        if hi <= lo:
+            continue
+        x = t[lo:hi] - b.t
+        v = np.where(x < b.close, _ease_close(np.clip(x / b.close, 0, 1)),
+                     np.where(x < b.close + b.hold, 1.0,
+                              _ease_open(np.clip((x - b.close - b.hold) / b.open, 0, 1))))
+        out[lo:hi] = np.maximum(out[lo:hi], b.amp * v)
+    return np.clip(out, 0.0, 1.0)
+
+
+def _min_jerk(u: np.ndarray) -> np.ndarray:
+    return u * u * u * (10 - 15 * u + 6 * u * u)
+
+
+def gaze_trace(saccades: list[Saccade], times: np.ndarray,
+               initial: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+    """(N, 2) gaze (yaw, pitch) degrees: fixations held, saccades on a minimum-jerk profile."""
+    t = np.asarray(times, float)
+    out = np.empty((len(t), 2))
+    out[:] = initial
+    if not saccades:
+        return out
+    st = np.array([s.t for s in saccades])
+    du = np.array([s.duration for s in saccades])
+    a = np.array([s.start for s in saccades])
+    b = np.array([s.target for s in saccades])
+    i = np.searchsorted(st, t, side="right") - 1
+    has = i >= 0
+    j = i[has]
+    u = np.clip((t[has] - st[j]) / du[j], 0, 1)
+    out[has] = a[j] + (b[j] - a[j]) * _min_jerk(u)[:, None]
+    return out
+
+
+def apply_eyes(track: AnimationTrack, plan: EyesPlan) -> None:
+    """Render the plan into the track: eyeLook*, eyeBlink*, lid coupling, ``track.eyes``.
+
+    Runs after the head stage: the eyes hold the world gaze while the head moves (VOR), so eye
+    rotation = gaze - head. Emotion's lids are respected: a blink closes from wherever the
+    expression holds the lids (probabilistic OR with eyeBlink), suppresses eyeWide only while the
+    lid is down, and adds to eyeSquint only the part squint does not already have.
+    """
+    cfg = plan.config
+    times = track.times
+    head_deg = np.degrees(np.asarray(track.head, float)) if track.head is not None else np.zeros((len(times), 3))
+    meta: dict[str, Any] = {"config": cfg.to_dict(), "blink_enabled": cfg.blink, "gaze_enabled": cfg.gaze}
+    down = np.zeros(len(times))
+    up = np.zeros(len(times))
+    if cfg.gaze:
+        g = plan.gaze(times)
+        yaw = g[:, 0] - head_deg[:, 0]
+        pitch = g[:, 1] - head_deg[:, 1]
+        yaw = np.clip(yaw, -EYE_YAW_MAX_DEG, EYE_YAW_MAX_DEG)
+        pitch = np.clip(pitch, -EYE_UP_MAX_DEG, EYE_DOWN_MAX_DEG)
+        verg = math.degrees(math.atan2(INTEROCULAR_M / 2, cfg.target_distance_m))
+        eyes = np.zeros((len(times), 2, 3))
+        eyes[:, 0, 0] = np.clip(yaw - verg, -EYE_YAW_MAX_DEG, EYE_YAW_MAX_DEG)  # left eye turns right to converge
+        eyes[:, 1, 0] = np.clip(yaw + verg, -EYE_YAW_MAX_DEG, EYE_YAW_MAX_DEG)
+        eyes[:, :, 1] = pitch[:, None]
+        track.eyes = np.radians(eyes).astype(np.float32)
+        for side, e in (("Left", 0), ("Right", 1)):
+            y = eyes[:, e, 0] / EYE_YAW_MAX_DEG
+            # yaw + is toward the character's left: outward for the left eye, inward for the right
+            out_, in_ = (np.clip(y, 0, 1), np.clip(-y, 0, 1)) if side == "Left" else (np.clip(-y, 0, 1), np.clip(y, 0, 1))
+            track.set_curve(f"eyeLookOut{side}", out_)
+            track.set_curve(f"eyeLookIn{side}", in_)
+            track.set_curve(f"eyeLookDown{side}", np.clip(pitch / EYE_DOWN_MAX_DEG, 0, 1))
+            track.set_curve(f"eyeLookUp{side}", np.clip(-pitch / EYE_UP_MAX_DEG, 0, 1))
+        down = np.clip(pitch / EYE_DOWN_MAX_DEG, 0, 1)
+        up = np.clip(-pitch / EYE_UP_MAX_DEG, 0, 1)
+        big = [s for s in plan.saccades if s.kind != "micro"]
+        meta.update({"saccades": len(big), "microsaccades": len(plan.saccades) - len(big)})
+        track.events["saccades"] = [(round(s.t, 4), round(s.duration, 4), round(s.amplitude, 3), s.kind)
+                                    for s in plan.saccades]
+    b = blink_signal(plan.blinks, times) if cfg.blink else np.zeros(len(times))
+    for side in ("Left", "Right"):
+        base = track.curve(f"eyeBlink{side}").astype(float)
+        lid = 1 - (1 - base) * (1 - LID_FOLLOW_DOWN * down) * (1 - b)
+        track.set_curve(f"eyeBlink{side}", lid)
+        wide = track.curve(f"eyeWide{side}").astype(float)
+        track.set_curve(f"eyeWide{side}", np.maximum(wide, LID_FOLLOW_UP * up) * (1 - b))
+        sq = track.curve(f"eyeSquint{side}").astype(float)
+        track.set_curve(f"eyeSquint{side}", sq + (1 - sq) * BLINK_SQUINT * b)
+    if cfg.blink:
+        track.events["blinks"] = [(round(x.t, 4), round(x.t + x.close + x.hold, 4), round(x.end, 4),
+                                   round(x.amp, 3), x.kind) for x in plan.blinks]
+        minutes = max(track.duration / 60.0, 1e-9)
+        meta.update({"blinks": len(plan.blinks), "blinks_per_min": round(len(plan.blinks) / minutes, 2)})
+    track.metadata["eyes"] = meta
