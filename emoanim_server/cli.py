@@ -167,7 +167,9 @@ def _load_plugins() -> None:
 
 
 #: modules that call ``command(...)`` or append to the BAKE_*_HOOKS at import time
-PLUGIN_MODULES: list[str] = []
+PLUGIN_MODULES: list[str] = [
+    "emoanim_server.emotion.cli",
+]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -55,6 +55,8 @@ def bake(audio: Audio, options: BakeOptions | None = None,
     track.events["phones"] = [(p.start, p.end, p.phone) for p in phones]
     track.events["words"] = _words(phones)
     # --- stage: emotion -> expression, mixed with lip-sync (issue 3: emotion/, face/expression, face/mixer)
+    from .emotion import apply_emotion
+    apply_emotion(track, audio, options)  # also sets events["emphasis"], events["emotion"]
     # --- stage: eyes: blink, gaze, saccades (issue 4: face/eyes)
     # --- stage: head motion (issue 4: face/head)
     # --- stage: body gestures (issue 6: gesture/)

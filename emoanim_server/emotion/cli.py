@@ -1,0 +1,52 @@
+"""``emoanim bake`` emotion flags (registered through cli.BAKE_ARG_HOOKS / BAKE_OPTION_HOOKS).
+
+Why values are parsed in the option hook and not by argparse ``type=``: argparse errors exit
+with 2 (usage); a bad *value* is bad input and must exit 3 with one line naming the flag.
+"""
+from __future__ import annotations
+
+import argparse
+
+from .. import cli
+from ..errors import InputError
+from .stage import EmotionControls
+from .timeline import EmotionTimeline, load_timeline, parse_emotion, parse_vad
+
+
+def add_emotion_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("emotion (docs/emotion.md)")
+    g.add_argument("--emotion", metavar="SPEC",
+                   help="happy:0.7 | 'happy:0.5,surprised:0.3' | auto | 'auto,sad:0.3' "
+                        "(categories: neutral happy sad angry fearful disgusted surprised contempt)")
+    g.add_argument("--vad", metavar="V,A,D", help="valence,arousal,dominance, each -1..1 (e.g. 0.6,0.4,0.1)")
+    g.add_argument("--emotion-timeline", metavar="JSON", help="keyframed emotion timeline file")
+
+
+def emotion_options(args: argparse.Namespace, extra: dict) -> None:
+    spec, vad, path = getattr(args, "emotion", None), getattr(args, "vad", None), \
+        getattr(args, "emotion_timeline", None)
+    auto = False
+    state = None
+    if spec is not None:
+        state, auto = parse_emotion(spec, "--emotion")
+    given = [n for n, v in (("--emotion", state), ("--vad", vad), ("--emotion-timeline", path)) if v is not None]
+    if len(given) > 1:
+        raise InputError(f"{' and '.join(given)}: give only one emotion source "
+                         f"(--emotion auto may be combined with --vad or --emotion-timeline)")
+    if path is not None:
+        controls = EmotionControls(load_timeline(path), auto=auto, source="timeline")
+    elif vad is not None:
+        controls = EmotionControls(EmotionTimeline.constant(parse_vad(vad, "--vad")), auto=auto, source="vad")
+    elif spec is not None:
+        from .stage import controls_from
+
+        controls = controls_from(spec) if state is not None else controls_from("auto")
+        if state is not None:
+            controls = EmotionControls(controls.timeline, auto=auto, source=controls.source)
+    else:
+        return
+    extra["emotion"] = controls
+
+
+cli.BAKE_ARG_HOOKS.append(add_emotion_args)
+cli.BAKE_OPTION_HOOKS.append(emotion_options)

@@ -1,0 +1,175 @@
+"""The emotion stage of the pipeline: controls -> per-frame state -> expression -> mixer.
+
+Why a single entry point (:func:`apply_emotion`): offline bake and the server run the same
+stage; both hand it the track after lip-sync and the BakeOptions, and it leaves behind
+everything later stages need to read (``track.events['emphasis']``,
+``track.events['emotion']``, ``track.metadata['emotion']``).
+
+``BakeOptions.extra['emotion']`` may be an :class:`EmotionControls`, an :class:`EmotionState`,
+an :class:`EmotionTimeline`, a spec string (``"happy:0.7"``, ``"auto"``, ``"auto,sad:0.3"``),
+a timeline dict (the JSON schema of docs/emotion.md) or None (neutral).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+from .space import CATEGORIES, N_CATEGORIES, NEUTRAL, EmotionState, vad_to_weights
+from .timeline import EmotionTimeline, parse_emotion, timeline_from_json
+
+#: share of the auto-estimated VAD that becomes category weights (expression); the rest of
+#: auto's effect is through arousal (articulation gain, emphasis brows). Prosody says "more
+#: activated", not "surprised", so it should not paint a full prototype on the face.
+AUTO_EXPRESSION_SHARE = 0.5
+#: control points of ``track.events['emotion']`` are sampled at this rate and then thinned
+EVENT_HOP_S = 0.05
+_EVENT_TOL = 2e-3
+
+
+@dataclass(frozen=True)
+class EmotionControls:
+    """What the user asked for: a timeline (a constant emotion is a one-key timeline) and
+    whether prosody should drive arousal on top of it (``auto``)."""
+
+    timeline: EmotionTimeline
+    auto: bool = False
+    source: str = "neutral"  # neutral | category | mixture | vad | timeline (+auto)
+
+    def to_dict(self) -> dict:
+        d: dict[str, Any] = {"source": self.source + ("+auto" if self.auto and self.source != "neutral" else "")}
+        if self.auto and self.source == "neutral":
+            d["source"] = "auto"
+        d.update(self.timeline.to_dict())
+        return d
+
+
+def controls_from(value: Any) -> EmotionControls:
+    """Normalise any accepted form of ``extra['emotion']`` (see module doc)."""
+    if value is None:
+        return EmotionControls(EmotionTimeline.constant(NEUTRAL))
+    if isinstance(value, EmotionControls):
+        return value
+    if isinstance(value, EmotionState):
+        return EmotionControls(EmotionTimeline.constant(value), source=_kind(value))
+    if isinstance(value, EmotionTimeline):
+        return EmotionControls(value, source="timeline" if not value.is_constant else _kind(value.keyframes[0].state))
+    if isinstance(value, str):
+        state, auto = parse_emotion(value, "emotion")
+        if state is None:
+            return EmotionControls(EmotionTimeline.constant(NEUTRAL), auto=auto)
+        return EmotionControls(EmotionTimeline.constant(state), auto=auto, source=_kind(state))
+    if isinstance(value, (dict, list)):
+        return EmotionControls(timeline_from_json(value, "emotion"), source="timeline")
+    raise InputError(f"emotion: cannot use a {type(value).__name__} as emotion controls")
+
+
+def _kind(state: EmotionState) -> str:
+    nz = sum(1 for w in state.weights[1:] if w > 1e-9)
+    return "neutral" if nz == 0 else ("category" if nz == 1 else "mixture")
+
+
+def controls_state(controls: EmotionControls, times: np.ndarray,
+                   auto_vad: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 3) VAD and (N, 8) weights at ``times``; ``auto_vad`` (N, 3) is added as an offset
+    to the explicit VAD (the explicit emotion is the bias) and contributes
+    AUTO_EXPRESSION_SHARE of its derived category weights."""
+    vad, w = controls.timeline.sample(times)
+    if auto_vad is not None:
+        vad = np.clip(vad + auto_vad, -1.0, 1.0)
+        wa = vad_to_weights(auto_vad) * AUTO_EXPRESSION_SHARE
+        w = w.copy()
+        w[:, 1:] += wa[:, 1:]
+        total = w[:, 1:].sum(axis=1)
+        over = total > 1.0
+        w[over, 1:] /= total[over, None]
+        w[:, 0] = 1.0 - w[:, 1:].sum(axis=1)
+    return vad, w
+
+
+def apply_emotion(track, audio, options) -> None:
+    """Pipeline stage: reads lip-sync curves + phones on ``track``, writes the mixed face.
+
+    Also runs prosody once and exposes ``track.events['emphasis']`` for head and gesture.
+    """
+    from ..audio.prosody import analyse
+    from ..face.expression import expression_offsets
+    from ..face.mixer import mix
+    from .auto import estimate
+
+    controls = controls_from(options.extra.get("emotion"))
+    times = track.times
+    prosody = analyse(audio.samples)
+    auto_vad = None
+    auto_info = None
+    if controls.auto:
+        est = estimate(prosody)
+        auto_vad = est.at(times)
+        auto_info = est.summary()
+    vad, w = controls_state(controls, times, auto_vad)
+    expr = expression_offsets(w, vad, times, seed=options.seed, emphasis=prosody.emphasis)
+    track.curves[:] = mix(track.curves, expr, times, track.events.get("phones"), arousal=vad[:, 1])
+    track.events["emphasis"] = list(prosody.emphasis)
+    track.events["emotion"] = state_events(times, vad, w)
+    meta = controls.to_dict()
+    meta["columns"] = list(EVENT_COLUMNS)
+    if auto_info is not None:
+        meta["auto"] = auto_info
+    meta["mean_vad"] = [round(float(x), 4) for x in vad.mean(axis=0)]
+    track.metadata["emotion"] = meta
+
+
+#: layout of one ``track.events['emotion']`` entry
+EVENT_COLUMNS: tuple[str, ...] = ("time_s", "valence", "arousal", "dominance", *CATEGORIES)
+
+
+def state_events(times: np.ndarray, vad: np.ndarray, w: np.ndarray) -> list[tuple[float, ...]]:
+    """Per-frame state -> piecewise-linear control points (thinned where linear): what
+    ``track.events['emotion']`` holds and :func:`emotion_at` reads back."""
+    t = np.asarray(times, np.float64)
+    if len(t) == 0:
+        return []
+    grid = np.arange(t[0], t[-1] + 1e-9, EVENT_HOP_S)
+    if grid[-1] < t[-1] - 1e-9:
+        grid = np.append(grid, t[-1])
+    x = np.concatenate([vad, w], axis=1)
+    xs = np.stack([np.interp(grid, t, x[:, j]) for j in range(x.shape[1])], axis=1)
+    keep = [0]
+    for i in range(1, len(grid) - 1):
+        a = keep[-1]
+        # drop i when it lies on the line from the last kept point to the next one
+        f = (grid[i] - grid[a]) / (grid[i + 1] - grid[a])
+        pred = xs[a] + f * (xs[i + 1] - xs[a])
+        if np.max(np.abs(pred - xs[i])) > _EVENT_TOL:
+            keep.append(i)
+    if len(grid) > 1:
+        keep.append(len(grid) - 1)
+    return [tuple([round(float(grid[i]), 4)] + [round(float(v), 4) for v in xs[i]]) for i in keep]
+
+
+def emotion_at(source: Any, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Emotion state at ``times`` -> ((N, 3) VAD, (N, 8) category weights, CATEGORIES order).
+
+    ``source`` is a baked AnimationTrack (reads ``events['emotion']``, including what auto
+    mode estimated), BakeOptions / its ``extra`` dict / anything :func:`controls_from`
+    accepts (explicit controls only: auto needs the audio, so there it gives the bias).
+    Later stages use it: eyes (sad looks down), head (amplitude by arousal), gestures.
+    """
+    t = np.atleast_1d(np.asarray(times, np.float64))
+    events = getattr(source, "events", None)
+    if isinstance(events, dict):
+        ev = events.get("emotion")
+        if not ev:
+            vad, w = EmotionTimeline.constant(NEUTRAL).sample(t)
+            return vad, w
+        arr = np.asarray(ev, np.float64)
+        out = np.stack([np.interp(t, arr[:, 0], arr[:, j]) for j in range(1, arr.shape[1])], axis=1)
+        return out[:, :3], out[:, 3:3 + N_CATEGORIES]
+    extra = getattr(source, "extra", None)
+    if isinstance(extra, dict):
+        source = extra.get("emotion")
+    elif isinstance(source, dict) and "keyframes" not in source and "emotion" in source:
+        source = source["emotion"]
+    return controls_state(controls_from(source), t)

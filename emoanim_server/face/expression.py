@@ -1,0 +1,151 @@
+"""Emotion -> ARKit expression offsets, built from FACS action-unit prototypes.
+
+Why FACS: the prototypes (Ekman & Friesen's EMFACS; the basic-emotion AU sets as tabulated
+by Du, Tao & Martinez 2014, PNAS 111:E1454) are what viewers have been shown to read as each
+emotion, and ARKit's blendshapes are close to single action units, so a category becomes a
+weighted sum of AUs and each AU a few ARKit shapes (:data:`AU_TO_ARKIT`).
+
+The layer is linear in the category weights, so intensity is monotonic and a mixture is the
+weighted blend of its prototypes (clipped to 0..1). On top of that:
+
+* natural variation: every AU's activation breathes by up to +-:data:`VARIATION` with slow,
+  seeded noise (0.05-0.4 Hz, independent per AU), so a held emotion is not a frozen mask;
+* emphasis: stressed syllables raise the brows briefly (AU1+AU2), or deepen the frown (AU4)
+  when the face is angry/disgusted, scaled by the strength of the emphasis and by arousal.
+
+The result is an *offset* face; :mod:`.mixer` decides how it meets lip-sync.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from ..emotion.space import CATEGORIES, CATEGORY_INDEX, N_CATEGORIES
+from ..track import ARKIT_INDEX, N_ARKIT
+
+#: FACS action unit -> ARKit shapes it drives ("*" = both Left and Right).
+AU_TO_ARKIT: dict[str, dict[str, float]] = {
+    "AU1": {"browInnerUp": 1.0},                                   # inner brow raiser
+    "AU2": {"browOuterUp*": 1.0},                                  # outer brow raiser
+    "AU4": {"browDown*": 1.0, "browInnerUp": -0.2},                # brow lowerer (corrugator)
+    "AU5": {"eyeWide*": 1.0},                                      # upper lid raiser
+    "AU6": {"cheekSquint*": 1.0, "eyeSquint*": 0.35},              # cheek raiser (Duchenne)
+    "AU7": {"eyeSquint*": 0.9},                                    # lid tightener
+    "AU9": {"noseSneer*": 1.0, "mouthUpperUp*": 0.15},             # nose wrinkler
+    "AU10": {"mouthUpperUp*": 0.7},                                # upper lip raiser
+    "AU12": {"mouthSmile*": 1.0},                                  # lip corner puller
+    "AU12R": {"mouthSmileRight": 1.0},                             # unilateral (contempt)
+    "AU14R": {"mouthDimpleRight": 1.0, "mouthPressRight": 0.2},    # unilateral dimpler
+    "AU15": {"mouthFrown*": 1.0},                                  # lip corner depressor
+    "AU16": {"mouthLowerDown*": 0.6},                              # lower lip depressor
+    "AU17": {"mouthShrugLower": 0.8},                              # chin raiser
+    "AU20": {"mouthStretch*": 0.9},                                # lip stretcher
+    "AU23": {"mouthPress*": 0.5, "mouthRollUpper": 0.1},           # lip tightener
+    "AU24": {"mouthPress*": 1.0},                                  # lip pressor
+    "AU25": {"mouthLowerDown*": 0.25},                             # lips part
+    "AU26": {"jawOpen": 0.5},                                      # jaw drop
+}
+
+#: Category -> AU intensities at emotion intensity 1 (0..1, FACS "E" ~ 1).
+PROTOTYPES: dict[str, dict[str, float]] = {
+    "neutral": {},
+    "happy": {"AU6": 0.6, "AU12": 0.75, "AU25": 0.15},
+    "sad": {"AU1": 0.7, "AU4": 0.45, "AU15": 0.6, "AU17": 0.3},
+    "angry": {"AU4": 0.85, "AU5": 0.3, "AU7": 0.6, "AU23": 0.6, "AU24": 0.2},
+    "fearful": {"AU1": 0.7, "AU2": 0.5, "AU4": 0.35, "AU5": 0.75, "AU20": 0.6, "AU25": 0.3},
+    "surprised": {"AU1": 0.8, "AU2": 0.8, "AU5": 0.6, "AU26": 0.45},
+    "disgusted": {"AU9": 0.75, "AU10": 0.35, "AU15": 0.45, "AU16": 0.35, "AU4": 0.25},
+    "contempt": {"AU12R": 0.5, "AU14R": 0.6},
+}
+
+#: relative amplitude of the slow natural variation of each AU's activation
+VARIATION = 0.12
+#: brow raise per unit emphasis strength (ARKit units) at arousal 0
+EMPHASIS_BROW = 0.18
+_EMPH_RISE_S, _EMPH_FALL_S = 0.10, 0.30
+_SEED_SALT = 0xE305
+
+
+def _arkit_vector(mapping: dict[str, float]) -> np.ndarray:
+    v = np.zeros(N_ARKIT, np.float64)
+    for name, g in mapping.items():
+        names = [name[:-1] + "Left", name[:-1] + "Right"] if name.endswith("*") else [name]
+        for n in names:
+            v[ARKIT_INDEX[n]] += g
+    return v
+
+
+AU_NAMES: tuple[str, ...] = tuple(AU_TO_ARKIT)
+#: (n_AU, 52): what one unit of each AU does to the ARKit curves
+AU_MATRIX = np.stack([_arkit_vector(AU_TO_ARKIT[a]) for a in AU_NAMES])
+#: (8, n_AU): AU activation of each category at intensity 1
+CATEGORY_AU = np.zeros((N_CATEGORIES, len(AU_NAMES)))
+for _c, _aus in PROTOTYPES.items():
+    for _a, _x in _aus.items():
+        CATEGORY_AU[CATEGORY_INDEX[_c], AU_NAMES.index(_a)] = _x
+
+
+def prototype(category: str, intensity: float = 1.0) -> np.ndarray:
+    """(52,) ARKit offsets of one category's prototype (no variation, no emphasis)."""
+    w = np.zeros(N_CATEGORIES)
+    w[CATEGORY_INDEX[category]] = intensity
+    return np.clip(w @ CATEGORY_AU @ AU_MATRIX, 0.0, 1.0)
+
+
+def prototype_curves(category: str) -> list[str]:
+    """Names of the ARKit curves a category's prototype raises (for tests and docs)."""
+    v = prototype(category)
+    return [n for n, i in ARKIT_INDEX.items() if v[i] > 1e-6]
+
+
+def slow_noise(times: np.ndarray, n: int, seed: int, lo_hz: float = 0.05, hi_hz: float = 0.4) -> np.ndarray:
+    """(N, n) smooth deterministic noise in about [-1, 1]: three random sinusoids per column."""
+    rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, _SEED_SALT])
+    f = rng.uniform(lo_hz, hi_hz, (3, n))
+    ph = rng.uniform(0, 2 * np.pi, (3, n))
+    a = np.array([0.6, 0.3, 0.2])[:, None] * rng.uniform(0.7, 1.0, (3, n))
+    t = np.asarray(times, np.float64)[:, None, None]
+    x = (a[None] * np.sin(2 * np.pi * f[None] * t + ph[None])).sum(axis=1)
+    return x / 1.1
+
+
+def emphasis_envelope(times: np.ndarray, events: Sequence[tuple[float, float]]) -> np.ndarray:
+    """(N,) sum of brief pulses (rise 0.1 s, fall 0.3 s, raised cosine) scaled by strength."""
+    t = np.asarray(times, np.float64)
+    env = np.zeros(len(t))
+    for te, s in events:
+        lo = np.searchsorted(t, te - _EMPH_RISE_S)
+        hi = np.searchsorted(t, te + _EMPH_FALL_S)
+        u = t[lo:hi] - te
+        x = np.where(u < 0, u / _EMPH_RISE_S, u / _EMPH_FALL_S)
+        env[lo:hi] = np.maximum(env[lo:hi], s * (0.5 + 0.5 * np.cos(np.pi * np.clip(x, -1, 1))))
+    return env
+
+
+def expression_offsets(weights: np.ndarray, vad: np.ndarray, times: np.ndarray, seed: int = 0,
+                       emphasis: Sequence[tuple[float, float]] = (),
+                       variation: float = VARIATION) -> np.ndarray:
+    """Per-frame category weights (N, 8) and VAD (N, 3) -> (N, 52) ARKit offsets in 0..1."""
+    w = np.asarray(weights, np.float64).reshape(-1, N_CATEGORIES)
+    vad = np.asarray(vad, np.float64).reshape(-1, 3)
+    au = w @ CATEGORY_AU  # (N, n_AU)
+    if variation > 0:
+        au = au * (1.0 + variation * slow_noise(times, au.shape[1], seed))
+    if len(emphasis):
+        env = emphasis_envelope(times, emphasis)
+        arousal = vad[:, 1]
+        gain = EMPHASIS_BROW * np.clip(1.0 + 0.5 * arousal, 0.5, 1.5)
+        intensity = np.maximum(1.0 - w[:, 0], 1e-6)
+        lowering = np.clip((w[:, CATEGORY_INDEX["angry"]] + 0.5 * w[:, CATEGORY_INDEX["disgusted"]])
+                           / intensity, 0.0, 1.0) * np.clip(intensity / 0.3, 0.0, 1.0)
+        raise_amt = env * gain * (1.0 - lowering)
+        au[:, AU_NAMES.index("AU1")] += raise_amt
+        au[:, AU_NAMES.index("AU2")] += 0.7 * raise_amt
+        au[:, AU_NAMES.index("AU4")] += env * gain * lowering
+    out = np.clip(au, 0.0, None) @ AU_MATRIX
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+__all__ = ["AU_TO_ARKIT", "PROTOTYPES", "CATEGORIES", "prototype", "prototype_curves",
+           "expression_offsets", "emphasis_envelope", "slow_noise"]

@@ -1,0 +1,158 @@
+"""Lip-sync + expression -> one face, with articulation winning where it must.
+
+Why rules and not a plain sum: a smile, a sneer or a surprised jaw added on top of speech
+opens lips that must be shut (p/b/m), un-tucks the lower lip on f/v and flattens rounded
+vowels - the errors viewers notice first. The rules, in the order :func:`mix` applies them:
+
+1. **Upper face is emotion's.** Brows, eyes (squint/wide), cheeks and nose are not touched by
+   lip-sync: expression offsets are added as they are.
+2. **Arousal scales articulation.** Aroused speech is hyper-articulated, low-arousal speech
+   hypo-articulated: jaw opening and lip opening from lip-sync are scaled by
+   ``1 + ARTICULATION_GAIN * arousal`` (0.85..1.15). ``mouthClose`` is scaled *with*
+   ``jawOpen`` so lips that meet still meet (ARKit's mouthClose is relative to jawOpen).
+3. **Speech owns the lip gap.** Expression offsets on the channels that open the lips
+   (``jawOpen``, ``mouthLowerDown*``, ``mouthUpperUp*``) are cut to ``SPEECH_GAP_SHARE`` while
+   someone is speaking and to 0 around bilabial closures; in pauses they act fully (a
+   surprised face hangs its jaw between phrases, not on top of every vowel).
+4. **Bilabials close, always.** Within each p/b/m phone (+-10 ms, raised-cosine ramps of
+   ``CLOSURE_RAMP_S`` outside it) the lip gap is exactly lip-sync's: expression can add
+   nothing to it, so ``jawOpen - mouthClose + 0.25*(lowerDown L+R) + 0.25*(upperUp L+R)``
+   stays <= 0.06 under any emotion. Tension channels (press) still add: angry lips press
+   harder on "b", which is right.
+5. **f/v tuck survives.** Within f/v phones ``mouthRollLower`` never falls below lip-sync's
+   value and expression cannot pull the lower lip down (``mouthLowerDown*``).
+6. **Rounding survives.** ``mouthPucker``/``mouthFunnel`` never fall below lip-sync; the
+   corner-spreading expression channels (smile, stretch, dimple) are halved where the lips
+   round (orbicularis oris and zygomaticus/risorius pull against each other), so happy speech
+   keeps smiling corners without flattening "oo".
+7. **Everything else adds.** Smile, frown, dimple, press, shrug and the rest are lip-sync +
+   expression, clipped to 0..1; finally ``mouthClose <= jawOpen`` (ARKit's constraint).
+
+The closure zones come from the phones (``track.events['phones']``); without phones rules
+4-5 cannot know where contacts are and only rules 1-3, 6, 7 apply.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from ..track import ARKIT_INDEX, ARKIT_NAMES, N_ARKIT
+
+ARTICULATION_GAIN = 0.15
+SPEECH_GAP_SHARE = 0.3
+CLOSURE_RAMP_S = 0.06
+_CONTACT_PAD_S = 0.01
+_ROUND_FULL = 0.3  # lip-sync rounding at which the round zone weight reaches 1
+
+BILABIALS = frozenset({"p", "b", "m"})
+LABIODENTALS = frozenset({"f", "v"})
+
+_I = ARKIT_INDEX
+UPPER_FACE = np.array([i for n, i in _I.items()
+                       if n.startswith(("brow", "eye", "cheek", "nose"))])
+GAP_OPENERS = np.array([_I["jawOpen"], _I["mouthLowerDownLeft"], _I["mouthLowerDownRight"],
+                        _I["mouthUpperUpLeft"], _I["mouthUpperUpRight"]])
+LIP_OPENERS = np.array([_I["mouthLowerDownLeft"], _I["mouthLowerDownRight"],
+                        _I["mouthUpperUpLeft"], _I["mouthUpperUpRight"]])
+SPREADERS = np.array([_I[n] for n in ("mouthSmileLeft", "mouthSmileRight", "mouthStretchLeft",
+                                      "mouthStretchRight", "mouthDimpleLeft", "mouthDimpleRight")])
+ROUNDERS = np.array([_I["mouthPucker"], _I["mouthFunnel"]])
+
+
+def lip_gap(curves: np.ndarray) -> np.ndarray:
+    """The lip-gap measure of tools/lipsync_check.py: <= 0.06 means the lips meet."""
+    c = lambda n: curves[:, _I[n]]  # noqa: E731
+    return (np.clip(c("jawOpen") - c("mouthClose"), 0, 1)
+            + 0.25 * (c("mouthLowerDownLeft") + c("mouthLowerDownRight"))
+            + 0.25 * (c("mouthUpperUpLeft") + c("mouthUpperUpRight")))
+
+
+def contact_weight(phones: Iterable[Sequence], kinds: frozenset, times: np.ndarray,
+                   ramp_s: float = CLOSURE_RAMP_S, pad_s: float = _CONTACT_PAD_S) -> np.ndarray:
+    """(N,) 1 inside each phone of ``kinds`` (+-pad), raised-cosine ramps of ``ramp_s`` outside.
+
+    Wider than lip-sync's own contact ramps on purpose, so no expression leaks into the
+    frames where lip-sync is still closing.
+    """
+    t = np.asarray(times, np.float64)
+    w = np.zeros(len(t))
+    for p in phones:
+        s, e, ph = float(p[0]), float(p[1]), str(p[2])
+        if ph not in kinds:
+            continue
+        s, e = s - pad_s, e + pad_s
+        lo = np.searchsorted(t, s - ramp_s)
+        hi = np.searchsorted(t, e + ramp_s)
+        u = t[lo:hi]
+        d = np.maximum(np.maximum(s - u, u - e), 0.0) / ramp_s
+        w[lo:hi] = np.maximum(w[lo:hi], 0.5 + 0.5 * np.cos(np.pi * np.clip(d, 0.0, 1.0)))
+    return w
+
+
+def speaking_weight(phones: Iterable[Sequence], times: np.ndarray, ramp_s: float = 0.15) -> np.ndarray:
+    """(N,) 1 while a non-silence phone is being spoken, smooth ramps into pauses."""
+    t = np.asarray(times, np.float64)
+    w = np.zeros(len(t))
+    for p in phones:
+        s, e, ph = float(p[0]), float(p[1]), str(p[2])
+        if ph == "sil":
+            continue
+        lo = np.searchsorted(t, s - ramp_s)
+        hi = np.searchsorted(t, e + ramp_s)
+        u = t[lo:hi]
+        d = np.maximum(np.maximum(s - u, u - e), 0.0) / ramp_s
+        w[lo:hi] = np.maximum(w[lo:hi], 0.5 + 0.5 * np.cos(np.pi * np.clip(d, 0.0, 1.0)))
+    return w
+
+
+def mix(lips: np.ndarray, expression: np.ndarray, times: np.ndarray,
+        phones: Sequence[Sequence] | None = None, arousal: np.ndarray | None = None) -> np.ndarray:
+    """Compose lip-sync curves and expression offsets (both (N, 52)) by the module's rules."""
+    lips = np.asarray(lips, np.float64)
+    ex = np.asarray(expression, np.float64)
+    n = lips.shape[0]
+    if lips.shape != (n, N_ARKIT) or ex.shape != (n, N_ARKIT):
+        raise ValueError(f"mix: lips {lips.shape} and expression {ex.shape} must both be ({n}, {N_ARKIT})")
+    phones = list(phones or [])
+    t = np.asarray(times, np.float64)
+    wb = contact_weight(phones, BILABIALS, t)
+    wf = contact_weight(phones, LABIODENTALS, t, ramp_s=0.04)
+    speaking = speaking_weight(phones, t) if phones else np.zeros(n)
+    wr = np.clip(lips[:, ROUNDERS].max(axis=1) / _ROUND_FULL, 0.0, 1.0)
+
+    out = lips.copy()
+    # rule 2: articulation gain from arousal (jawOpen and mouthClose together)
+    g = np.ones(n)
+    if arousal is not None:
+        g = np.clip(1.0 + ARTICULATION_GAIN * np.asarray(arousal, np.float64).reshape(n), 0.85, 1.15)
+    jaw, close = _I["jawOpen"], _I["mouthClose"]
+    out[:, jaw] = lips[:, jaw] * g
+    out[:, close] = lips[:, close] * g
+    out[:, LIP_OPENERS] = lips[:, LIP_OPENERS] * g[:, None]
+    # rule 3 + 4: expression's share of the lip gap
+    gap_share = (1.0 - (1.0 - SPEECH_GAP_SHARE) * speaking) * (1.0 - wb)
+    e = ex.copy()
+    e[:, GAP_OPENERS] *= gap_share[:, None]
+    # rule 5: the lower lip stays tucked on f/v
+    e[:, [_I["mouthLowerDownLeft"], _I["mouthLowerDownRight"]]] *= (1.0 - wf)[:, None]
+    # rule 6: rounding narrows spreading corners
+    e[:, SPREADERS] *= (1.0 - 0.5 * wr)[:, None]
+    # rules 1 + 7: add
+    out = out + e
+    # rule 4 (hard): inside closures the gap is lip-sync's own, whatever happened above
+    core = wb >= 1.0 - 1e-9
+    out[core, jaw] = lips[core, jaw] * g[core]
+    out[core, close] = lips[core, close] * g[core]
+    out[np.ix_(core, LIP_OPENERS)] = lips[np.ix_(core, LIP_OPENERS)] * g[core, None]
+    # rules 5 + 6 (hard): articulatory floors
+    ri = _I["mouthRollLower"]
+    out[:, ri] = np.maximum(out[:, ri], lips[:, ri])
+    out[:, ROUNDERS] = np.maximum(out[:, ROUNDERS], lips[:, ROUNDERS])
+    out = np.clip(out, 0.0, 1.0)
+    out[:, _I["mouthClose"]] = np.minimum(out[:, _I["mouthClose"]], out[:, _I["jawOpen"]])
+    return out.astype(np.float32)
+
+
+__all__ = ["mix", "lip_gap", "contact_weight", "speaking_weight", "ARTICULATION_GAIN",
+           "SPEECH_GAP_SHARE", "UPPER_FACE", "ARKIT_NAMES"]
