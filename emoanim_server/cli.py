@@ -169,6 +169,7 @@ def _load_plugins() -> None:
 #: modules that call ``command(...)`` or append to the BAKE_*_HOOKS at import time
 PLUGIN_MODULES: list[str] = [
     "emoanim_server.emotion.cli",
+    "emoanim_server.face.eyes_head_cli",
 ]
 
 

@@ -57,8 +57,11 @@ def bake(audio: Audio, options: BakeOptions | None = None,
     # --- stage: emotion -> expression, mixed with lip-sync (issue 3: emotion/, face/expression, face/mixer)
     from .emotion import apply_emotion
     apply_emotion(track, audio, options)  # also sets events["emphasis"], events["emotion"]
-    # --- stage: eyes: blink, gaze, saccades (issue 4: face/eyes)
-    # --- stage: head motion (issue 4: face/head)
+    # --- stage: eyes: blink, gaze, saccades (issue 4: face/eyes); planned here, rendered after
+    # the head so the eyes counter-rotate against it (docs/eyes_head.md)
+    from .face.eyes_head import eyes_and_head
+    eyes_and_head(track, audio.samples, options.extra, options.seed)
+    # --- stage: head motion (issue 4: face/head) -- inside eyes_and_head
     # --- stage: body gestures (issue 6: gesture/)
     track.metadata.update({
         "emoanim_version": __version__,

@@ -174,3 +174,51 @@ def talk_state(speech: np.ndarray, hangover_s: float = 0.5) -> np.ndarray:
     idx = np.where(s, np.arange(len(s)), -10 ** 9)
     last = np.maximum.accumulate(idx) if len(s) else idx
     return (np.arange(len(s)) - last) <= h
+
+
+def drivers_for_track(track: Any, samples: np.ndarray | None = None,
+                      vad: np.ndarray | None = None, weights: np.ndarray | None = None) -> Drivers:
+    """Drivers for a bake: speech from the track's phones (else energy VAD on ``samples``),
+    emphasis from ``track.events["emphasis"]`` (else the prosody module, else loudness peaks),
+    arousal/emotion from per-frame ``vad`` (N, 3) / ``weights`` (N, 8) at ``track.times``."""
+    n = n_ticks_for(track.duration)
+    sources: dict[str, str] = {}
+    phones = track.events.get("phones") or []
+    if any(str(p[2]) != "sil" for p in phones):
+        speech = speech_from_phones(phones, n)
+        sources["speech"] = "phones"
+    elif samples is not None:
+        speech = speech_from_energy(samples, n)
+        sources["speech"] = "energy"
+    else:
+        speech = np.zeros(n, bool)
+        sources["speech"] = "none"
+    emphasis = track.events.get("emphasis")
+    if emphasis is not None:
+        sources["emphasis"] = "track.events"
+    elif samples is not None:
+        try:
+            from ..audio.prosody import emphasis as prosody_emphasis  # issue 3's pitch+energy detector
+            emphasis = prosody_emphasis(samples)
+            sources["emphasis"] = "audio.prosody"
+        except (ImportError, AttributeError):
+            emphasis = emphasis_from_energy(samples, speech)
+            sources["emphasis"] = "energy"
+    else:
+        emphasis, sources["emphasis"] = [], "none"
+    arousal = emo = None
+    times = track.times
+    if vad is None and weights is None and track.events.get("emotion"):
+        try:
+            from ..emotion import CATEGORIES, emotion_at  # the emotion stage's per-frame state
+            vad, w = emotion_at(track, times)
+            weights = w[:, [list(CATEGORIES).index(c) for c in EMOTIONS]]
+        except ImportError:
+            pass
+    if vad is not None:
+        arousal = resample_to_ticks(np.asarray(vad, float)[:, 1], times, n)
+        sources["arousal"] = "vad"
+    if weights is not None:
+        emo = resample_to_ticks(np.asarray(weights, float), times, n)
+        sources["emotion"] = "weights"
+    return Drivers(speech, arousal, emo, [(float(e[0]), float(e[1])) for e in emphasis], sources)
