@@ -103,6 +103,16 @@ def _pcm16(x: np.ndarray) -> bytes:
 _WORD_RE = re.compile(r"[a-z]+(?:'[a-z]+)*")
 
 
+def allphone_decoder():
+    """A new free phone-loop decoder: the offline fallback and the live server's incremental
+    recogniser (one per live session) share this one configuration."""
+    from pocketsphinx import Decoder
+
+    m = _model_dir()
+    return Decoder(allphone=os.path.join(m, "en-us-phone.lm.bin"), lw=2.0, pip=0.3,
+                   beam=1e-20, pbeam=1e-20, hmm=os.path.join(m, "en-us"), loglevel="FATAL")
+
+
 class Recognizer:
     """Holds the PocketSphinx decoders (loading the LM takes ~0.5 s, so reuse one instance).
 
@@ -120,8 +130,7 @@ class Recognizer:
         self._words = Decoder(dict=dic, lm=os.path.join(m, "en-us.lm.bin"), fwdflat=False,
                               bestpath=False, maxhmmpf=2000, maxwpf=5, pl_window=10, ds=2, **common)
         self._align = Decoder(dict=dic, lm=None, **common)
-        self._allphone = Decoder(allphone=os.path.join(m, "en-us-phone.lm.bin"), lw=2.0, pip=0.3,
-                                 beam=1e-20, pbeam=1e-20, **common)
+        self._allphone = allphone_decoder()
         self._lock = threading.Lock()
         self.version = "pocketsphinx-en-us"
 

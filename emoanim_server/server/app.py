@@ -1,0 +1,273 @@
+"""The asyncio layer: websockets server, health endpoint, timeouts, shutdown.
+
+Thin on purpose: protocol logic lives in :class:`~emoanim_server.server.session.Session`
+(sans-I/O). Per connection this layer loops: receive one message (with the idle timeout) ->
+``Session.receive`` in a worker thread (animation is CPU work; the event loop keeps serving
+other connections and /health) -> send the returned messages (each with ``send_timeout_s``).
+It reads the next message only after the previous one's replies were handed to the socket,
+which is the backpressure: see docs/protocol.md section 6.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import http
+import json
+import logging
+import os
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request
+
+from .. import __version__
+from .limits import DEFAULT_HOST, DEFAULT_PORT, LOOPBACK_HOSTS, ServerLimits
+from .protocol import PROTOCOL_VERSION, SUBPROTOCOL, error_message
+from .session import AVAILABLE_PARTS, Session, SessionRegistry
+
+log = logging.getLogger("emoanim.server")
+
+
+def is_loopback(host: str) -> bool:
+    return host in LOOPBACK_HOSTS or host.startswith("127.")
+
+
+@dataclass
+class ServerConfig:
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    #: required for non-loopback binds; when set, every StartSession must carry it
+    token: str | None = None
+    #: Origin header values allowed to connect (browsers send Origin; native clients do not)
+    allow_origins: list[str] = field(default_factory=list)
+    limits: ServerLimits = field(default_factory=ServerLimits)
+    #: load the recogniser before reporting ready (tests of pure protocol paths may skip it)
+    warm_up: bool = True
+
+    def check(self) -> None:
+        if not is_loopback(self.host) and not self.token:
+            raise ValueError(f"binding {self.host!r} exposes the server beyond this machine; "
+                             "give --token (or EMOANIM_TOKEN) so clients must authenticate")
+
+
+class EmoAnimServer:
+    """One running server. ``await start()``, then ``await stop()`` (graceful)."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        config.check()
+        self.config = config
+        self.limits = config.limits
+        self.registry = SessionRegistry(self.limits)
+        self.executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=self.limits.workers or os.cpu_count() or 1, thread_name_prefix="emoanim-session")
+        self.ready = False
+        self.stopping = False
+        self.connections: dict[ServerConnection, Session] = {}
+        self._server = None
+        self.port: int | None = None
+
+    # ------------------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        L = self.limits
+        self._server = await serve(
+            self._handle, self.config.host, self.config.port,
+            origins=[None, *self.config.allow_origins],
+            subprotocols=[SUBPROTOCOL], select_subprotocol=self._select_subprotocol,
+            compression=None, process_request=self._process_request,
+            open_timeout=L.handshake_timeout_s,
+            ping_interval=L.ping_interval_s or None, ping_timeout=L.ping_timeout_s or None,
+            close_timeout=2.0, max_size=L.max_message_bytes, max_queue=L.incoming_queue)
+        self.port = self._server.sockets[0].getsockname()[1]
+        if self.config.warm_up:
+            await asyncio.get_running_loop().run_in_executor(self.executor, _warm_up)
+        self.ready = True
+        log.info("listening on ws://%s:%d/ (health: /health)", self.config.host, self.port)
+
+    async def stop(self) -> None:
+        """Refuse new sessions, give active ones ``shutdown_grace_s``, then end them (Error
+        SHUTTING_DOWN + SessionEnded + close 1001) and stop."""
+        if self._server is None or self.stopping:
+            return
+        self.stopping = True
+        self.registry.accepting = False
+        self._server.server.close()  # stop listening (asyncio.Server)
+        deadline = time.monotonic() + self.limits.shutdown_grace_s
+        while self.registry.active > 0 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        loop = asyncio.get_running_loop()
+        for ws, session in list(self.connections.items()):
+            try:  # in a worker: the session may be mid-receive in another one (its lock)
+                for m in await loop.run_in_executor(self.executor, session.shutdown):
+                    await asyncio.wait_for(ws.send(m.SerializeToString()), 1.0)
+            except (ConnectionClosed, TimeoutError, OSError):
+                pass
+        self._server.close(close_connections=True)
+        await self._server.wait_closed()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+    # ------------------------------------------------------------------------------ HTTP side
+    @staticmethod
+    def _select_subprotocol(ws: ServerConnection, offered):
+        return SUBPROTOCOL if SUBPROTOCOL in offered else None
+
+    def health(self) -> tuple[int, dict]:
+        if self.stopping:
+            status = "shutting_down"
+        elif not self.ready:
+            status = "starting"
+        elif self.registry.active >= self.limits.max_sessions:
+            status = "full"
+        else:
+            status = "ok"
+        body = {"status": status, "ready": status == "ok", "protocol_version": PROTOCOL_VERSION,
+                "server_version": __version__, "sessions": self.registry.active,
+                "max_sessions": self.limits.max_sessions, "connections": len(self.connections),
+                "parts_available": dict(AVAILABLE_PARTS)}
+        return (200 if status == "ok" else 503), body
+
+    def _process_request(self, ws: ServerConnection, request: Request):
+        origin = request.headers.get("Origin")
+        if origin is not None and origin not in self.config.allow_origins:
+            log.warning("refused request with Origin %r from %s", origin, ws.remote_address)
+            return ws.respond(http.HTTPStatus.FORBIDDEN, "Origin not allowed\n")
+        path = request.path.split("?", 1)[0]
+        if path in ("/health", "/ready"):
+            code, body = self.health()
+            resp = ws.respond(code, json.dumps(body) + "\n")
+            resp.headers["Content-Type"] = "application/json"
+            resp.headers["Cache-Control"] = "no-store"
+            return resp
+        if self.stopping:
+            return ws.respond(http.HTTPStatus.SERVICE_UNAVAILABLE, "shutting down\n")
+        if len(self.connections) >= self.limits.max_connections:
+            return ws.respond(http.HTTPStatus.SERVICE_UNAVAILABLE,
+                              f"too many connections (max_connections={self.limits.max_connections})\n")
+        return None
+
+    # ------------------------------------------------------------------------------ WebSocket side
+    async def _handle(self, ws: ServerConnection) -> None:
+        L = self.limits
+        loop = asyncio.get_running_loop()
+        addr = ws.remote_address
+        client = str(addr[0]) if addr else "unknown"
+        session = Session(L, self.registry, client, self.config.token)
+        self.connections[ws] = session
+        try:
+            while True:
+                timeout = L.idle_timeout_s if session.active is not None else L.idle_connection_timeout_s
+                try:
+                    data = await asyncio.wait_for(ws.recv(), timeout or None)
+                except TimeoutError:
+                    if session.active is None:
+                        await ws.close(1000, "idle")
+                        return
+                    out = session.idle_timeout()
+                else:
+                    now = time.monotonic()
+                    out = await loop.run_in_executor(self.executor, session.receive, data, now)
+                for m in out:
+                    try:
+                        await asyncio.wait_for(ws.send(m.SerializeToString()), L.send_timeout_s or None)
+                    except TimeoutError:
+                        log.warning("client %s is not reading: closing (SLOW_CLIENT)", client)
+                        session.connection_lost()
+                        try:  # best effort; the client is not reading anyway
+                            await asyncio.wait_for(ws.send(error_message(
+                                "SLOW_CLIENT", f"a send did not complete in send_timeout_s={L.send_timeout_s:g} s",
+                                True).SerializeToString()), 0.1)
+                        except (TimeoutError, ConnectionClosed):
+                            pass
+                        await ws.close(1008, "slow client")
+                        return
+                if session.close_code:
+                    await ws.close(session.close_code, "unauthorized" if session.close_code == 1008 else "")
+                    return
+        except ConnectionClosed:
+            pass
+        finally:
+            session.connection_lost()
+            self.connections.pop(ws, None)
+
+
+def _warm_up() -> None:
+    """Load the models once so the first session does not pay for it."""
+    from ..face.lipsync import get_recognizer
+    from ..face.lipsync.recognize import allphone_decoder
+
+    get_recognizer()
+    allphone_decoder()
+
+
+# ---------------------------------------------------------------------------------- running
+async def serve_forever(config: ServerConfig, started: threading.Event | None = None,
+                        announce=None) -> None:
+    """Run until SIGINT/SIGTERM (or cancellation), then shut down gracefully."""
+    server = EmoAnimServer(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread / Windows
+            pass
+    await server.start()
+    if announce:
+        announce(server)
+    if started:
+        started.set()
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+
+
+class ServerThread:
+    """A server on its own event loop in a background thread (tests, benchmarks, embedding)."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.server: EmoAnimServer | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._thread = threading.Thread(target=self._run, name="emoanim-server", daemon=True)
+        self._started = threading.Event()
+        self._error: BaseException | None = None
+
+    def _run(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.server = EmoAnimServer(self.config)
+            self.loop.run_until_complete(self.server.start())
+        except BaseException as e:  # surface start errors to the caller
+            self._error = e
+            self._started.set()
+            return
+        self._started.set()
+        self.loop.run_forever()
+        self.loop.run_until_complete(self.server.stop())
+        self.loop.close()
+
+    def start(self, timeout: float = 60.0) -> "ServerThread":
+        self._thread.start()
+        if not self._started.wait(timeout):
+            raise TimeoutError("server did not start")
+        if self._error:
+            raise self._error
+        return self
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/"
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self.loop and self.loop.is_running():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout)

@@ -1,0 +1,116 @@
+"""``emoanim serve`` and ``emoanim client`` (registered through cli.PLUGIN_MODULES)."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import fields
+
+from ..cli import command
+from ..errors import InputError
+from .limits import DEFAULT_HOST, DEFAULT_PORT, ServerLimits, limit_help
+
+
+def _serve_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default=DEFAULT_HOST,
+                   help=f"address to bind (default {DEFAULT_HOST}; anything else requires --token)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 = any free port)")
+    p.add_argument("--token", default=os.environ.get("EMOANIM_TOKEN"),
+                   help="shared secret clients must send in StartSession.auth_token (default: env EMOANIM_TOKEN)")
+    p.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
+                   help="allow WebSocket/HTTP requests carrying this Origin header (repeatable; default none: "
+                        "browser pages cannot connect)")
+    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    g = p.add_argument_group("limits (docs/protocol.md section 6)")
+    helps = limit_help()
+    for f in fields(ServerLimits):
+        g.add_argument("--" + f.name.replace("_", "-"), type=type(f.default), default=f.default,
+                       help=f"{helps.get(f.name, '')} (default {f.default})")
+
+
+@command("serve", "live server: protobuf over WebSocket to game engines", _serve_args)
+def run_serve(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+
+    from .app import ServerConfig, serve_forever
+
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(levelname)s: %(message)s",
+                        stream=sys.stderr)
+    try:
+        limits = ServerLimits(**{f.name: getattr(args, f.name) for f in fields(ServerLimits)})
+        config = ServerConfig(host=args.host, port=args.port, token=args.token or None,
+                              allow_origins=list(args.allow_origin), limits=limits)
+        config.check()
+    except ValueError as e:
+        raise InputError(f"serve: {e}") from None
+
+    def announce(server) -> None:
+        print(f"emoanim serve: listening on ws://{args.host}:{server.port}/ "
+              f"(health: http://{args.host}:{server.port}/health)", file=sys.stderr, flush=True)
+
+    try:
+        asyncio.run(serve_forever(config, announce=announce))
+    except OSError as e:
+        raise InputError(f"serve: cannot listen on {args.host}:{args.port} ({e.strerror or e})") from None
+    return 0
+
+
+def _client_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", help="audio file to stream")
+    p.add_argument("--url", default=f"ws://{DEFAULT_HOST}:{DEFAULT_PORT}/", help="server URL")
+    p.add_argument("-o", "--output", help="write received frames (.json/.csv/.npz, as `emoanim bake`)")
+    p.add_argument("--clip", action="store_true", help="CLIP mode (offline quality) instead of LIVE")
+    p.add_argument("--realtime", action="store_true", help="send audio at real-time pace (like a microphone)")
+    p.add_argument("--chunk-ms", type=float, default=20.0, help="audio chunk length (default 20 ms)")
+    p.add_argument("--fps", type=int, default=60)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--transcript", default="", help="CLIP mode: what is said")
+    p.add_argument("--emotion-at", action="append", default=[], metavar="TIME:CATEGORY[:INTENSITY]",
+                   help="send an EmotionUpdate when the audio reaches TIME seconds (repeatable)")
+    p.add_argument("--token", default=os.environ.get("EMOANIM_TOKEN", ""))
+    p.add_argument("-q", "--quiet", action="store_true", help="no per-batch printing")
+
+
+@command("client", "reference client: stream an audio file to `emoanim serve`, print/save frames", _client_args)
+def run_client_cmd(args: argparse.Namespace) -> int:
+    from ..errors import EmoAnimError
+    from . import emoanim_pb2 as pb
+    from .client import run_client
+
+    emotions = []
+    for spec in args.emotion_at:
+        parts = spec.split(":")
+        try:
+            emotions.append((float(parts[0]), parts[1], float(parts[2]) if len(parts) > 2 else 1.0))
+        except (IndexError, ValueError):
+            raise InputError(f"--emotion-at {spec!r}: expected TIME:CATEGORY[:INTENSITY], e.g. 1.5:happy:0.8") from None
+    if not os.path.isfile(args.input):
+        raise InputError(f"{args.input}: no such file")
+    try:
+        res = run_client(args.url, args.input, mode=pb.MODE_CLIP if args.clip else pb.MODE_LIVE,
+                         realtime=args.realtime, chunk_ms=args.chunk_ms, fps=args.fps, emotions=emotions,
+                         token=args.token, transcript=args.transcript, seed=args.seed)
+    except (OSError, TimeoutError) as e:
+        raise EmoAnimError(f"cannot talk to {args.url} ({e}); is `emoanim serve` running?") from None
+    for err in res.errors:
+        print(f"server error {err.code_name}: {err.message}", file=sys.stderr)
+    if res.started is None:
+        return 3
+    if not args.quiet:
+        for f in res.frames:
+            top = max(range(len(f.curves)), key=lambda i: f.curves[i]) if len(f.curves) else 0
+            print(f"frame {f.index:5d} t={f.time:7.3f}s  {res.started.curve_names[top]}={f.curves[top]:.2f}")
+    if res.ended is not None:
+        e = res.ended
+        lat = res.latencies()
+        print(f"session {e.session_id}: {e.reason}, {e.frames_sent} frames, {e.audio_seconds:.2f} s audio, "
+              f"{e.emotion_updates} emotion updates, server compute {e.processing_seconds:.2f} s"
+              + (f", frame latency median {1e3 * float(sorted(lat)[len(lat) // 2]):.0f} ms" if len(lat) else ""),
+              file=sys.stderr)
+    if args.output and res.frames:
+        from ..export import write_track
+
+        fmt = write_track(res.track(), args.output)
+        print(f"{args.output}: {len(res.frames)} frames ({fmt})", file=sys.stderr)
+    return 0 if res.ended is not None and res.ended.reason == "completed" else 1

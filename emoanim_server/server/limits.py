@@ -1,0 +1,99 @@
+"""Every limit and tunable of the live server, named and documented in one place.
+
+The defaults are what ``emoanim serve`` uses; each one is a ``--flag`` of the same name (with
+dashes) and is listed in docs/protocol.md section 6. Clients see the ones that concern them in
+``SessionStarted.limits``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+@dataclass
+class ServerLimits:
+    #: largest WebSocket message accepted; larger ones close the connection with code 1009.
+    #: 1 MiB holds ~2.7 s of 48 kHz stereo PCM16 — clients should send 20-500 ms chunks.
+    max_message_bytes: int = 1 << 20
+    #: accepted StartSession.sample_rate range (Hz); audio is resampled to 16 kHz inside
+    min_sample_rate: int = 8000
+    max_sample_rate: int = 48000
+    #: audio per session (seconds); more gives SESSION_TOO_LONG. Bounds CLIP-mode memory
+    #: (the whole line is kept: 300 s = 19 MB of 16 kHz float32).
+    max_session_seconds: float = 300.0
+    #: sessions active at once on the whole server / per client address
+    max_sessions: int = 32
+    max_sessions_per_client: int = 16
+    #: open WebSocket connections; more handshakes get HTTP 503
+    max_connections: int = 64
+    #: no client message for this long during an active session: TIMEOUT, session ended
+    idle_timeout_s: float = 30.0
+    #: no client message for this long on a connection without a session: connection closed
+    idle_connection_timeout_s: float = 600.0
+    #: one send that cannot complete in this time (client stopped reading): SLOW_CLIENT
+    send_timeout_s: float = 10.0
+    #: received messages the WebSocket layer buffers per connection before it stops reading
+    #: the socket (TCP backpressure to the client)
+    incoming_queue: int = 8
+    #: frames per FrameBatch: the server's cap, and the CLIP-mode default
+    max_frames_per_batch: int = 600
+    clip_frames_per_batch: int = 60
+    #: LIVE: audio past a frame's time that must have arrived before the frame is final
+    lookahead_s: float = 0.2
+    #: LIVE: frames are sent once at least this much animation is final (amortises the
+    #: per-batch cost; adds at most this to the latency of the first frame of a batch)
+    live_emit_interval_s: float = 0.05
+    #: LIVE: extra playback buffer suggested to clients on top of the lookahead (processing,
+    #: network and chunking jitter): SessionStarted.buffer_latency_s = lookahead + this
+    buffer_margin_s: float = 0.1
+    max_transcript_chars: int = 10000
+    #: at shutdown, active sessions get this long to finish before they are ended
+    shutdown_grace_s: float = 5.0
+    #: the WebSocket opening handshake must complete within this time
+    handshake_timeout_s: float = 10.0
+    #: WebSocket-level keepalive pings (0 disables)
+    ping_interval_s: float = 20.0
+    ping_timeout_s: float = 20.0
+    #: threads computing animation (0 = number of CPU cores)
+    workers: int = 0
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if not isinstance(v, (int, float)) or v < 0:
+                raise ValueError(f"limit {f.name} must be a non-negative number, got {v!r}")
+        if self.min_sample_rate > self.max_sample_rate:
+            raise ValueError("min_sample_rate must not exceed max_sample_rate")
+        if self.max_frames_per_batch < 1 or self.clip_frames_per_batch < 1:
+            raise ValueError("frames per batch must be >= 1")
+
+
+def limit_help() -> dict[str, str]:
+    """``--flag`` help texts, taken from the comments above (kept short)."""
+    return {
+        "max_message_bytes": "largest WebSocket message (bytes); larger closes with 1009",
+        "min_sample_rate": "lowest accepted audio sample rate (Hz)",
+        "max_sample_rate": "highest accepted audio sample rate (Hz)",
+        "max_session_seconds": "audio per session (s)",
+        "max_sessions": "active sessions on the server",
+        "max_sessions_per_client": "active sessions per client address",
+        "max_connections": "open WebSocket connections",
+        "idle_timeout_s": "silence allowed during an active session (s)",
+        "idle_connection_timeout_s": "silence allowed on a connection without a session (s)",
+        "send_timeout_s": "time a send may block on a client that does not read (s)",
+        "incoming_queue": "received messages buffered per connection",
+        "max_frames_per_batch": "most frames per FrameBatch",
+        "clip_frames_per_batch": "default frames per FrameBatch in CLIP mode",
+        "lookahead_s": "LIVE: audio needed past a frame before it is final (s)",
+        "live_emit_interval_s": "LIVE: send frames once this much animation is final (s)",
+        "buffer_margin_s": "LIVE: playback buffer suggested on top of the lookahead (s)",
+        "max_transcript_chars": "longest StartSession.transcript",
+        "shutdown_grace_s": "time active sessions get to finish at shutdown (s)",
+        "handshake_timeout_s": "WebSocket opening handshake timeout (s)",
+        "ping_interval_s": "WebSocket keepalive ping interval (s, 0 = off)",
+        "ping_timeout_s": "WebSocket keepalive pong timeout (s)",
+        "workers": "animation compute threads (0 = CPU cores)",
+    }

@@ -1,0 +1,478 @@
+"""Sans-I/O session logic: one WebSocket connection's protocol state machine.
+
+``Session.receive(bytes) -> [ServerMessage, ...]`` is everything the server does with a
+client message; the asyncio layer (``app.py``) only moves bytes, applies timeouts and sends
+what this returns. So every rule in docs/protocol.md (ordering, limits, errors, frames) is
+testable without sockets, and the server stays up whatever a client sends: any exception while
+handling one message becomes an Error for that client only.
+
+States: IDLE (no session) -> ACTIVE (after a valid StartSession) -> IDLE (after EndOfAudio,
+CancelSession or a fatal error; SessionEnded is always the last message of a session).
+"""
+from __future__ import annotations
+
+import hmac
+import itertools
+import json
+import logging
+import math
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .. import __version__
+from ..audio import SAMPLE_RATE
+from ..errors import EmoAnimError
+from ..track import ALLOWED_FPS, DEFAULT_FPS, n_frames_for
+from . import emoanim_pb2 as pb
+from .limits import ServerLimits
+from .protocol import PROTOCOL_VERSION, ProtocolError, decode_client, error_message, frame_batch
+
+log = logging.getLogger("emoanim.server")
+
+#: emotion categories accepted in Emotion.category / EmotionWeight.category
+EMOTION_CATEGORIES = ("neutral", "happy", "sad", "angry", "fearful", "disgusted", "surprised", "contempt")
+MAX_TRANSITION_S = 10.0
+DEFAULT_TRANSITION_S = 0.3
+
+#: which parts this server build can produce. A part that is False is reported as False in
+#: SessionStarted.parts and its Frame fields stay empty. (Eyes/head/emotion/body stages plug
+#: in here as they land in the pipeline: issues 3, 4, 6.)
+AVAILABLE_PARTS = {"face": True, "eyes": False, "head": False, "body": False, "emotion": False}
+DEFAULT_PARTS = ("face", "eyes", "head", "emotion")
+
+
+class SessionRegistry:
+    """Counts active sessions server-wide and per client; thread-safe (sessions run in threads)."""
+
+    def __init__(self, limits: ServerLimits) -> None:
+        self.limits = limits
+        self._lock = threading.Lock()
+        self.active = 0
+        self.per_client: dict[str, int] = {}
+        self.accepting = True
+        self.started = time.monotonic()
+        self.total_sessions = 0
+
+    def acquire(self, client: str) -> None:
+        with self._lock:
+            if not self.accepting:
+                raise ProtocolError("SHUTTING_DOWN", "server is shutting down; no new sessions", True)
+            if self.active >= self.limits.max_sessions:
+                raise ProtocolError("TOO_MANY_SESSIONS",
+                                    f"server has {self.active} active sessions (max_sessions={self.limits.max_sessions})", True)
+            n = self.per_client.get(client, 0)
+            if n >= self.limits.max_sessions_per_client:
+                raise ProtocolError("TOO_MANY_SESSIONS", f"client {client} has {n} active sessions "
+                                    f"(max_sessions_per_client={self.limits.max_sessions_per_client})", True)
+            self.active += 1
+            self.per_client[client] = n + 1
+            self.total_sessions += 1
+
+    def release(self, client: str) -> None:
+        with self._lock:
+            self.active = max(0, self.active - 1)
+            n = self.per_client.get(client, 0) - 1
+            if n > 0:
+                self.per_client[client] = n
+            else:
+                self.per_client.pop(client, None)
+
+
+_RIG_CACHE: dict[tuple[int, int], object] = {}
+_IDS = itertools.count(1)
+
+
+def _rig_for(start: pb.StartSession):
+    from ..errors import InputError
+    from ..rigs import load_rig
+    from ..rigs.mapping import rig_from_table
+
+    naming = {pb.CURVE_NAMING_ARKIT: "arkit", pb.CURVE_NAMING_PASCAL: "pascal", pb.CURVE_NAMING_LR: "lr"}
+    if start.naming not in naming:
+        raise ProtocolError("BAD_PARAMETER", f"StartSession.naming {start.naming} unknown; expected 0, 1 or 2", True)
+    if start.rig == pb.RIG_CUSTOM:
+        if not start.custom_rig_json:
+            raise ProtocolError("BAD_PARAMETER", "StartSession.custom_rig_json is required for RIG_CUSTOM", True)
+        try:
+            return rig_from_table(json.loads(start.custom_rig_json), "custom_rig_json")
+        except (ValueError, InputError) as e:
+            raise ProtocolError("BAD_PARAMETER", f"StartSession.custom_rig_json: {e}", True) from None
+    if start.rig not in (pb.RIG_ARKIT, pb.RIG_METAHUMAN):
+        raise ProtocolError("BAD_PARAMETER", f"StartSession.rig {start.rig} unknown; expected 0 (ARKIT), 1 (METAHUMAN) or 2 (CUSTOM)", True)
+    key = (start.rig, start.naming)
+    if key not in _RIG_CACHE:
+        _RIG_CACHE[key] = load_rig("arkit" if start.rig == pb.RIG_ARKIT else "metahuman", naming[start.naming])
+    return _RIG_CACHE[key]
+
+
+def parse_emotion(e: pb.Emotion, what: str) -> dict:
+    """Validate an Emotion message -> plain dict (kept in the session's emotion timeline)."""
+    def unit(x: float, name: str, lo: float, hi: float) -> float:
+        if not math.isfinite(x) or not lo <= x <= hi:
+            raise ProtocolError("BAD_EMOTION", f"{what}.{name} = {x!r}; expected {lo}..{hi}")
+        return float(x)
+
+    out: dict = {}
+    if e.HasField("valence") or e.HasField("arousal") or e.HasField("dominance"):
+        out["vad"] = [unit(e.valence, "valence", -1, 1), unit(e.arousal, "arousal", -1, 1),
+                      unit(e.dominance, "dominance", -1, 1)]
+    elif len(e.mixture):
+        mix = {}
+        for w in e.mixture:
+            c = w.category.strip().lower()
+            if c not in EMOTION_CATEGORIES:
+                raise ProtocolError("BAD_EMOTION", f"{what}.mixture category {w.category!r} unknown; "
+                                    f"expected one of {', '.join(EMOTION_CATEGORIES)}")
+            mix[c] = mix.get(c, 0.0) + unit(w.weight, "mixture.weight", 0, 1e6)
+        if sum(mix.values()) <= 0:
+            raise ProtocolError("BAD_EMOTION", f"{what}.mixture weights sum to 0")
+        out["mixture"] = mix
+    else:
+        c = (e.category or "neutral").strip().lower()
+        if c not in EMOTION_CATEGORIES:
+            raise ProtocolError("BAD_EMOTION", f"{what}.category {e.category!r} unknown; "
+                                f"expected one of {', '.join(EMOTION_CATEGORIES)}")
+        out["category"] = c
+        out["intensity"] = unit(e.intensity, "intensity", 0, 1)
+    return out
+
+
+@dataclass
+class _Active:
+    """State of the session in progress."""
+
+    id: str
+    mode: int
+    fps: int
+    sample_rate: int
+    encoding: int
+    channels: int
+    rig: object
+    parts: dict
+    seed: int
+    transcript: str | None
+    batch: int
+    resampler: object | None
+    lipsync: object | None  # StreamingLipsync in LIVE mode
+    audio: list = field(default_factory=list)  # CLIP mode: 16 kHz pieces
+    source_samples: int = 0
+    next_index: int = 0
+    rig_is_arkit: bool = True
+    emotions: list = field(default_factory=list)  # (time or None, dict, transition_s)
+    emotion_updates: int = 0
+    bytes_received: int = 0
+    bytes_sent: int = 0
+    frames_sent: int = 0
+    processing_s: float = 0.0
+    first_latency: float = 0.0
+    max_latency: float = 0.0
+
+
+class Session:
+    """One connection. Feed it each received WebSocket message; send what it returns, in order.
+
+    ``close_code``: when set after a call, the caller should close the connection with this
+    WebSocket close code after sending the returned messages (e.g. 1008 after UNAUTHORIZED).
+    """
+
+    def __init__(self, limits: ServerLimits, registry: SessionRegistry, client: str = "local",
+                 token: str | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limits = limits
+        self.registry = registry
+        self.client = client
+        self.token = token
+        self.clock = clock
+        self.active: _Active | None = None
+        self.close_code: int | None = None
+        self.messages_received = 0
+        # the I/O layer calls in from worker threads (receive) and its loop (timeouts, shutdown,
+        # disconnects); one lock keeps each call atomic
+        self._lock = threading.RLock()
+
+    # ------------------------------------------------------------------------------ entry point
+    def _receive_unlocked(self, data: bytes | str, now: float | None = None) -> list[pb.ServerMessage]:
+        """Handle one WebSocket message received at ``now`` (clock seconds; default: now)."""
+        now = self.clock() if now is None else now
+        self.messages_received += 1
+        out: list[pb.ServerMessage] = []
+        try:
+            msg = decode_client(data)
+            if self.active is not None:
+                self.active.bytes_received += len(data)
+            kind = msg.WhichOneof("msg")
+            handler = getattr(self, "_on_" + kind)
+            handler(getattr(msg, kind), now, out)
+        except ProtocolError as e:
+            out.append(error_message(e.code, str(e), e.fatal))
+            if e.fatal and self.active is not None:
+                out.append(self._end("error"))
+        except Exception as e:  # a bug must cost one session, never the server
+            log.exception("session %s: internal error", self.active.id if self.active else "-")
+            out.append(error_message("INTERNAL", f"internal error: {type(e).__name__}: {e}", True))
+            if self.active is not None:
+                out.append(self._end("error"))
+        return out
+
+    def _idle_timeout_unlocked(self) -> list[pb.ServerMessage]:
+        """The caller saw no message for ``idle_timeout_s`` during an active session."""
+        if self.active is None:
+            return []
+        return [error_message("TIMEOUT", f"no message for {self.limits.idle_timeout_s:g} s during the session "
+                                         "(idle_timeout_s)", True), self._end("timeout")]
+
+    def _shutdown_unlocked(self) -> list[pb.ServerMessage]:
+        """The server is stopping and the grace period is over."""
+        self.close_code = 1001
+        if self.active is None:
+            return []
+        return [error_message("SHUTTING_DOWN", "server is shutting down", True), self._end("shutdown")]
+
+    def _connection_lost_unlocked(self) -> None:
+        """The socket is gone: free the session's slot (nothing can be sent)."""
+        if self.active is not None:
+            log.info("session %s: client disconnected mid-session", self.active.id)
+            self._end("disconnected")
+
+    def receive(self, data: bytes | str, now: float | None = None) -> list[pb.ServerMessage]:
+        """Handle one WebSocket message received at ``now`` (clock seconds; default: now)."""
+        with self._lock:
+            return self._receive_unlocked(data, now)
+
+    def idle_timeout(self) -> list[pb.ServerMessage]:
+        """The caller saw no message for ``idle_timeout_s`` during an active session."""
+        with self._lock:
+            return self._idle_timeout_unlocked()
+
+    def shutdown(self) -> list[pb.ServerMessage]:
+        """The server is stopping and the grace period is over (then close with 1001)."""
+        with self._lock:
+            return self._shutdown_unlocked()
+
+    def connection_lost(self) -> None:
+        """The socket is gone: free the session's slot (nothing can be sent)."""
+        with self._lock:
+            self._connection_lost_unlocked()
+
+    # ------------------------------------------------------------------------------ messages
+    def _on_ping(self, m: pb.Ping, now: float, out: list) -> None:
+        out.append(pb.ServerMessage(pong=pb.Pong(nonce=m.nonce, client_time=m.client_time,
+                                                 server_time=self.clock() - self.registry.started)))
+
+    def _on_start(self, m: pb.StartSession, now: float, out: list) -> None:
+        if self.active is not None:
+            raise ProtocolError("BAD_ORDER", f"StartSession while session {self.active.id} is active; "
+                                             "send EndOfAudio or CancelSession first")
+        if m.protocol_version not in (0, PROTOCOL_VERSION):
+            raise ProtocolError("UNSUPPORTED_VERSION", f"StartSession.protocol_version {m.protocol_version} "
+                                f"not supported; this server speaks {PROTOCOL_VERSION}", True)
+        if self.token is not None and not hmac.compare_digest(m.auth_token.encode(), self.token.encode()):
+            self.close_code = 1008
+            raise ProtocolError("UNAUTHORIZED", "StartSession.auth_token missing or wrong", True)
+        L = self.limits
+        if not L.min_sample_rate <= m.sample_rate <= L.max_sample_rate:
+            raise ProtocolError("BAD_SAMPLE_RATE", f"StartSession.sample_rate {m.sample_rate} Hz; expected "
+                                f"{L.min_sample_rate}..{L.max_sample_rate} Hz", True)
+        fps = m.fps or DEFAULT_FPS
+        if fps not in ALLOWED_FPS:
+            raise ProtocolError("BAD_PARAMETER", f"StartSession.fps {m.fps}; expected one of {list(ALLOWED_FPS)}", True)
+        if m.encoding not in (pb.AUDIO_ENCODING_UNSPECIFIED, pb.AUDIO_ENCODING_PCM16, pb.AUDIO_ENCODING_FLOAT32):
+            raise ProtocolError("BAD_PARAMETER", f"StartSession.encoding {m.encoding}; expected 1 (PCM16) or 2 (FLOAT32)", True)
+        channels = m.channels or 1
+        if channels not in (1, 2):
+            raise ProtocolError("BAD_PARAMETER", f"StartSession.channels {m.channels}; expected 1 or 2", True)
+        if m.mode not in (pb.MODE_LIVE, pb.MODE_CLIP):
+            raise ProtocolError("BAD_PARAMETER", f"StartSession.mode {m.mode}; expected 0 (LIVE) or 1 (CLIP)", True)
+        if len(m.transcript) > L.max_transcript_chars:
+            raise ProtocolError("BAD_PARAMETER", f"StartSession.transcript has {len(m.transcript)} characters "
+                                f"(max_transcript_chars={L.max_transcript_chars})", True)
+        rig = _rig_for(m)
+        asked = {k: getattr(m.parts, k) for k in AVAILABLE_PARTS} if m.HasField("parts") else {}
+        if not any(asked.values()):
+            asked = {k: k in DEFAULT_PARTS for k in AVAILABLE_PARTS}
+        parts = {k: bool(v and AVAILABLE_PARTS[k]) for k, v in asked.items()}
+        emotions = []
+        if m.HasField("emotion"):
+            emotions.append((0.0, parse_emotion(m.emotion, "StartSession.emotion"), 0.0))
+        batch = min(m.max_frames_per_batch or (L.clip_frames_per_batch if m.mode == pb.MODE_CLIP
+                                               else L.max_frames_per_batch), L.max_frames_per_batch)
+        self.registry.acquire(self.client)  # last: nothing below may fail without releasing
+        try:
+            resampler = None
+            if m.sample_rate != SAMPLE_RATE:
+                import soxr
+
+                resampler = soxr.ResampleStream(m.sample_rate, SAMPLE_RATE, 1, dtype="float32", quality="HQ")
+            lipsync = None
+            if m.mode == pb.MODE_LIVE:
+                from .streaming import StreamingLipsync
+
+                lipsync = StreamingLipsync(fps, L.lookahead_s)
+        except BaseException:
+            self.registry.release(self.client)
+            raise
+        sid = f"{next(_IDS):04d}-{secrets.token_hex(4)}"
+        self.active = _Active(id=sid, mode=m.mode, fps=fps, sample_rate=m.sample_rate,
+                              encoding=m.encoding or pb.AUDIO_ENCODING_PCM16, channels=channels, rig=rig,
+                              parts=parts, seed=m.seed, transcript=m.transcript or None, batch=batch,
+                              resampler=resampler, lipsync=lipsync, emotions=emotions,
+                              rig_is_arkit=bool(rig.is_arkit))
+        log.info("session %s started: client %s (%s), mode %s, %d Hz, %d fps, rig %s", sid, self.client,
+                 m.client_name or "-", pb.Mode.Name(m.mode), m.sample_rate, fps, getattr(rig, "name", "?"))
+        out.append(pb.ServerMessage(started=pb.SessionStarted(
+            protocol_version=PROTOCOL_VERSION, session_id=sid, fps=fps, curve_names=list(rig.names),
+            buffer_latency_s=(L.lookahead_s + L.buffer_margin_s) if m.mode == pb.MODE_LIVE else 0.0,
+            parts=pb.Parts(**parts), server_version=__version__, mode=m.mode,
+            lookahead_s=L.lookahead_s if m.mode == pb.MODE_LIVE else 0.0,
+            limits=pb.Limits(max_message_bytes=L.max_message_bytes, max_sample_rate=L.max_sample_rate,
+                             min_sample_rate=L.min_sample_rate, max_session_seconds=L.max_session_seconds,
+                             max_sessions_per_client=L.max_sessions_per_client,
+                             idle_timeout_s=L.idle_timeout_s, max_frames_per_batch=L.max_frames_per_batch))))
+
+    def _require_active(self, what: str) -> _Active:
+        if self.active is None:
+            raise ProtocolError("BAD_ORDER", f"{what} without an active session; send StartSession first")
+        return self.active
+
+    def _on_audio(self, m: pb.AudioChunk, now: float, out: list) -> None:
+        a = self._require_active("AudioChunk")
+        t0 = self.clock()
+        x = self._decode_audio(a, m.data)
+        limit = int(self.limits.max_session_seconds * a.sample_rate)
+        over = a.source_samples + len(x) > limit
+        if over:
+            x = x[:max(0, limit - a.source_samples)]
+        a.source_samples += len(x)
+        y = a.resampler.resample_chunk(x, last=False) if a.resampler is not None else x
+        if a.mode == pb.MODE_CLIP:
+            a.audio.append(y)
+        else:
+            a.lipsync.feed(y)
+            self._emit_live(a, now, out, final=False)
+        a.processing_s += self.clock() - t0
+        if over:
+            self._finish(a, now, out)
+            out.append(error_message("SESSION_TOO_LONG", f"audio beyond max_session_seconds="
+                                     f"{self.limits.max_session_seconds:g} s; the session ended at the limit", True))
+            out.append(self._end("error"))
+
+    def _decode_audio(self, a: _Active, data: bytes) -> np.ndarray:
+        width = 2 if a.encoding == pb.AUDIO_ENCODING_PCM16 else 4
+        frame = width * a.channels
+        if len(data) % frame:
+            raise ProtocolError("BAD_AUDIO", f"AudioChunk of {len(data)} bytes is not a whole number of "
+                                f"{frame}-byte sample frames ({pb.AudioEncoding.Name(a.encoding)}, "
+                                f"{a.channels} channel(s))", True)
+        if width == 2:
+            x = np.frombuffer(data, "<i2").astype(np.float32) / 32768.0
+        else:
+            x = np.frombuffer(data, "<f4").astype(np.float32)
+            if not np.all(np.isfinite(x)):
+                raise ProtocolError("BAD_AUDIO", "AudioChunk contains NaN or infinite float samples", True)
+            x = np.clip(x, -1.0, 1.0)
+        if a.channels > 1:
+            x = x.reshape(-1, a.channels).mean(axis=1)
+        return x
+
+    def _on_emotion(self, m: pb.EmotionUpdate, now: float, out: list) -> None:
+        a = self._require_active("EmotionUpdate")
+        t = None
+        if m.HasField("time"):
+            if not math.isfinite(m.time) or m.time < 0:
+                raise ProtocolError("BAD_EMOTION", f"EmotionUpdate.time {m.time!r}; expected seconds >= 0")
+            t = float(m.time)
+        if not math.isfinite(m.transition_s) or not 0 <= m.transition_s <= MAX_TRANSITION_S:
+            raise ProtocolError("BAD_EMOTION", f"EmotionUpdate.transition_s {m.transition_s!r}; "
+                                f"expected 0..{MAX_TRANSITION_S:g} s")
+        emo = parse_emotion(m.emotion, "EmotionUpdate.emotion")
+        if t is None:
+            t = a.source_samples / a.sample_rate if a.mode == pb.MODE_LIVE else 0.0
+        t = max(t, a.next_index / a.fps)  # frames already sent never change
+        a.emotions.append((t, emo, m.transition_s or DEFAULT_TRANSITION_S))
+        a.emotion_updates += 1
+
+    def _on_end_of_audio(self, m: pb.EndOfAudio, now: float, out: list) -> None:
+        a = self._require_active("EndOfAudio")
+        self._finish(a, now, out)
+        out.append(self._end("completed"))
+
+    def _on_cancel(self, m: pb.CancelSession, now: float, out: list) -> None:
+        self._require_active("CancelSession")
+        out.append(self._end("cancelled"))
+
+    # ------------------------------------------------------------------------------ frames
+    def _finish(self, a: _Active, now: float, out: list) -> None:
+        """No more audio: flush the resampler and send every remaining frame."""
+        t0 = self.clock()
+        tail = a.resampler.resample_chunk(np.zeros(0, np.float32), last=True) if a.resampler is not None else None
+        if a.mode == pb.MODE_CLIP:
+            if tail is not None and len(tail):
+                a.audio.append(tail)
+            self._emit_clip(a, out)
+        else:
+            if tail is not None and len(tail):
+                a.lipsync.feed(tail)
+            a.lipsync.finish()
+            self._emit_live(a, now, out, final=True)
+        a.processing_s += self.clock() - t0
+
+    def _emit_live(self, a: _Active, now: float, out: list, final: bool) -> None:
+        lip = a.lipsync
+        n_final = lip.final_frame_count()
+        if not final and (n_final - a.next_index) < self.limits.live_emit_interval_s * a.fps - 1e-9:
+            return  # wait until a few frames are final: amortises the per-batch cost
+        if final:
+            n_final = n_frames_for(lip.received_s, a.fps) if lip.received_s > 0 else 0
+        if n_final <= a.next_index:
+            return
+        curves = lip.curves(a.next_index, n_final)
+        self._send_frames(a, curves, now, out)
+
+    def _emit_clip(self, a: _Active, out: list) -> None:
+        from ..audio import Audio
+        from ..pipeline import BakeOptions, bake
+
+        if not a.audio or sum(len(p) for p in a.audio) == 0:
+            return  # no audio, no frames
+        audio = Audio(np.concatenate(a.audio).astype(np.float32), "<stream>", a.sample_rate, a.channels)
+        a.audio = []
+        try:
+            track = bake(audio, BakeOptions(fps=a.fps, transcript=a.transcript, seed=int(a.seed) & 0x7FFFFFFF))
+        except EmoAnimError as e:
+            raise ProtocolError("BAD_PARAMETER" if "transcript" in str(e) else "BAD_AUDIO", str(e), True) from None
+        head = track.head if a.parts.get("head") else None
+        eyes = track.eyes if a.parts.get("eyes") else None
+        self._send_frames(a, track.curves, None, out, head=head, eyes=eyes)
+
+    def _send_frames(self, a: _Active, curves: np.ndarray, now: float | None, out: list,
+                     head=None, eyes=None) -> None:
+        curves = curves if a.rig_is_arkit else a.rig.apply(curves)
+        n = len(curves)
+        for s in range(0, n, a.batch):
+            e = min(n, s + a.batch)
+            out.append(frame_batch(a.next_index + s, a.fps, curves[s:e],
+                                   None if head is None else head[s:e], None if eyes is None else eyes[s:e]))
+            a.bytes_sent += out[-1].ByteSize()
+        if now is not None and n:
+            lat = self.clock() - now
+            if a.next_index == 0:
+                a.first_latency = lat
+            a.max_latency = max(a.max_latency, lat)
+        a.next_index += n
+        a.frames_sent += n
+
+    def _end(self, reason: str) -> pb.ServerMessage:
+        a = self.active
+        self.active = None
+        self.registry.release(self.client)
+        log.info("session %s ended (%s): %d frames, %.2f s audio", a.id, reason, a.frames_sent,
+                 a.source_samples / max(1, a.sample_rate))
+        return pb.ServerMessage(ended=pb.SessionEnded(
+            session_id=a.id, reason=reason, frames_sent=a.frames_sent,
+            audio_seconds=a.source_samples / a.sample_rate, emotion_updates=a.emotion_updates,
+            processing_seconds=a.processing_s, first_frame_latency_s=a.first_latency,
+            max_frame_latency_s=a.max_latency, bytes_received=a.bytes_received, bytes_sent=a.bytes_sent))
