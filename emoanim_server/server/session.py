@@ -36,13 +36,13 @@ log = logging.getLogger("emoanim.server")
 
 #: emotion categories accepted in Emotion.category / EmotionWeight.category
 EMOTION_CATEGORIES = ("neutral", "happy", "sad", "angry", "fearful", "disgusted", "surprised", "contempt")
-MAX_TRANSITION_S = 10.0
-DEFAULT_TRANSITION_S = 0.3
 
 #: which parts this server build can produce. A part that is False is reported as False in
 #: SessionStarted.parts and its Frame fields stay empty. (Eyes/head/emotion/body stages plug
 #: in here as they land in the pipeline: issues 3, 4, 6.)
-AVAILABLE_PARTS = {"face": True, "eyes": False, "head": False, "body": False, "emotion": False}
+AVAILABLE_PARTS = {"face": True, "eyes": False, "head": False, "body": False, "emotion": True}
+#: CLIP mode runs the whole offline pipeline (pipeline.bake), so it has the eye/head stages too
+AVAILABLE_PARTS_CLIP = {"face": True, "eyes": True, "head": True, "body": False, "emotion": True}
 DEFAULT_PARTS = ("face", "eyes", "head", "emotion")
 
 
@@ -110,36 +110,46 @@ def _rig_for(start: pb.StartSession):
     return _RIG_CACHE[key]
 
 
-def parse_emotion(e: pb.Emotion, what: str) -> dict:
-    """Validate an Emotion message -> plain dict (kept in the session's emotion timeline)."""
-    def unit(x: float, name: str, lo: float, hi: float) -> float:
-        if not math.isfinite(x) or not lo <= x <= hi:
-            raise ProtocolError("BAD_EMOTION", f"{what}.{name} = {x!r}; expected {lo}..{hi}")
-        return float(x)
+def parse_emotion(e: pb.Emotion, what: str):
+    """Validate an Emotion message -> the emotion stage's EmotionState."""
+    from ..emotion import from_category, from_mixture, from_vad
 
-    out: dict = {}
-    if e.HasField("valence") or e.HasField("arousal") or e.HasField("dominance"):
-        out["vad"] = [unit(e.valence, "valence", -1, 1), unit(e.arousal, "arousal", -1, 1),
-                      unit(e.dominance, "dominance", -1, 1)]
-    elif len(e.mixture):
-        mix = {}
-        for w in e.mixture:
-            c = w.category.strip().lower()
-            if c not in EMOTION_CATEGORIES:
-                raise ProtocolError("BAD_EMOTION", f"{what}.mixture category {w.category!r} unknown; "
-                                    f"expected one of {', '.join(EMOTION_CATEGORIES)}")
-            mix[c] = mix.get(c, 0.0) + unit(w.weight, "mixture.weight", 0, 1e6)
-        if sum(mix.values()) <= 0:
-            raise ProtocolError("BAD_EMOTION", f"{what}.mixture weights sum to 0")
-        out["mixture"] = mix
-    else:
-        c = (e.category or "neutral").strip().lower()
-        if c not in EMOTION_CATEGORIES:
-            raise ProtocolError("BAD_EMOTION", f"{what}.category {e.category!r} unknown; "
-                                f"expected one of {', '.join(EMOTION_CATEGORIES)}")
-        out["category"] = c
-        out["intensity"] = unit(e.intensity, "intensity", 0, 1)
-    return out
+    try:
+        if e.HasField("valence") or e.HasField("arousal") or e.HasField("dominance"):
+            return from_vad(e.valence, e.arousal, e.dominance, what)
+        if len(e.mixture):
+            mix: dict[str, float] = {}
+            for w in e.mixture:
+                if not math.isfinite(w.weight) or w.weight < 0:
+                    raise ProtocolError("BAD_EMOTION", f"{what}.mixture weight {w.weight!r}; expected >= 0")
+                mix[w.category] = mix.get(w.category, 0.0) + float(w.weight)
+            total = sum(mix.values())
+            if total <= 0:
+                raise ProtocolError("BAD_EMOTION", f"{what}.mixture weights sum to 0")
+            if total > 1.0:  # weights are intensities; more than 1 in all is normalised
+                mix = {k: v / total for k, v in mix.items()}
+            return from_mixture(mix, what)
+        if not math.isfinite(e.intensity):
+            raise ProtocolError("BAD_EMOTION", f"{what}.intensity {e.intensity!r}; expected 0..1")
+        return from_category(e.category or "neutral", e.intensity, what)
+    except EmoAnimError as err:
+        raise ProtocolError("BAD_EMOTION", str(err)) from None
+
+
+def emotion_timeline(keys: list):
+    """Keyframes (time, EmotionState, transition) -> the emotion stage's EmotionTimeline.
+    Keys are sorted; a key whose transition window would overlap the previous one is moved
+    later just enough (live updates cannot be refused for arriving close together)."""
+    from ..emotion import EmotionTimeline, Keyframe
+
+    out = []
+    for t, state, tr in sorted(keys, key=lambda k: k[0]):
+        if out:
+            prev = out[-1]
+            prev_end = prev.time + (prev.transition / 2 if len(out) > 1 else 0.0)
+            t = max(t, prev_end + tr / 2 + 1e-6, prev.time + 1e-6)
+        out.append(Keyframe(t, state, tr))
+    return EmotionTimeline(out)
 
 
 @dataclass
@@ -163,7 +173,8 @@ class _Active:
     source_samples: int = 0
     next_index: int = 0
     rig_is_arkit: bool = True
-    emotions: list = field(default_factory=list)  # (time or None, dict, transition_s)
+    emotions: list = field(default_factory=list)  # (time, EmotionState, transition_s)
+    timeline: object | None = None  # EmotionTimeline built from ``emotions`` (cache)
     emotion_updates: int = 0
     bytes_received: int = 0
     bytes_sent: int = 0
@@ -294,10 +305,13 @@ class Session:
         asked = {k: getattr(m.parts, k) for k in AVAILABLE_PARTS} if m.HasField("parts") else {}
         if not any(asked.values()):
             asked = {k: k in DEFAULT_PARTS for k in AVAILABLE_PARTS}
-        parts = {k: bool(v and AVAILABLE_PARTS[k]) for k, v in asked.items()}
+        avail = AVAILABLE_PARTS_CLIP if m.mode == pb.MODE_CLIP else AVAILABLE_PARTS
+        parts = {k: bool(v and avail[k]) for k, v in asked.items()}
         emotions = []
         if m.HasField("emotion"):
-            emotions.append((0.0, parse_emotion(m.emotion, "StartSession.emotion"), 0.0))
+            from ..emotion import DEFAULT_TRANSITION_S
+
+            emotions.append((0.0, parse_emotion(m.emotion, "StartSession.emotion"), DEFAULT_TRANSITION_S))
         batch = min(m.max_frames_per_batch or (L.clip_frames_per_batch if m.mode == pb.MODE_CLIP
                                                else L.max_frames_per_batch), L.max_frames_per_batch)
         self.registry.acquire(self.client)  # last: nothing below may fail without releasing
@@ -379,20 +393,31 @@ class Session:
         return x
 
     def _on_emotion(self, m: pb.EmotionUpdate, now: float, out: list) -> None:
+        from ..emotion import DEFAULT_TRANSITION_S
+        from ..emotion.timeline import MAX_TRANSITION_S, MIN_TRANSITION_S
+
         a = self._require_active("EmotionUpdate")
         t = None
         if m.HasField("time"):
             if not math.isfinite(m.time) or m.time < 0:
                 raise ProtocolError("BAD_EMOTION", f"EmotionUpdate.time {m.time!r}; expected seconds >= 0")
             t = float(m.time)
-        if not math.isfinite(m.transition_s) or not 0 <= m.transition_s <= MAX_TRANSITION_S:
+        tr = m.transition_s or DEFAULT_TRANSITION_S
+        if not math.isfinite(tr) or not MIN_TRANSITION_S <= tr <= MAX_TRANSITION_S:
             raise ProtocolError("BAD_EMOTION", f"EmotionUpdate.transition_s {m.transition_s!r}; "
-                                f"expected 0..{MAX_TRANSITION_S:g} s")
-        emo = parse_emotion(m.emotion, "EmotionUpdate.emotion")
+                                f"expected 0 (default) or {MIN_TRANSITION_S:g}..{MAX_TRANSITION_S:g} s")
+        state = parse_emotion(m.emotion, "EmotionUpdate.emotion")
         if t is None:
             t = a.source_samples / a.sample_rate if a.mode == pb.MODE_LIVE else 0.0
-        t = max(t, a.next_index / a.fps)  # frames already sent never change
-        a.emotions.append((t, emo, m.transition_s or DEFAULT_TRANSITION_S))
+        if a.mode == pb.MODE_LIVE:
+            # the transition is centred on t: start it no earlier than the first unsent frame
+            t = max(t, a.next_index / a.fps + tr / 2)
+        if not a.emotions:  # the first keyframe holds from 0: start from neutral explicitly
+            from ..emotion import NEUTRAL
+
+            a.emotions.append((0.0, NEUTRAL, DEFAULT_TRANSITION_S))
+        a.emotions.append((t, state, tr))
+        a.timeline = None
         a.emotion_updates += 1
 
     def _on_end_of_audio(self, m: pb.EndOfAudio, now: float, out: list) -> None:
@@ -430,7 +455,24 @@ class Session:
         if n_final <= a.next_index:
             return
         curves = lip.curves(a.next_index, n_final)
+        if a.parts.get("emotion"):
+            curves = self._apply_emotion(a, curves, lip.window_phones)
         self._send_frames(a, curves, now, out)
+
+    def _apply_emotion(self, a: _Active, lips: np.ndarray, phones) -> np.ndarray:
+        """The emotion stage's functions (expression + articulation-first mixer) on new frames."""
+        from ..emotion import NEUTRAL
+        from ..emotion.stage import controls_state, controls_from
+        from ..face.expression import expression_offsets
+        from ..face.mixer import mix
+
+        if a.timeline is None:
+            a.timeline = controls_from(emotion_timeline(a.emotions) if a.emotions else NEUTRAL)
+        times = np.arange(a.next_index, a.next_index + len(lips)) / a.fps
+        vad, w = controls_state(a.timeline, times)
+        expr = expression_offsets(w, vad, times, seed=int(a.seed) & 0x7FFFFFFF)
+        ph = [(p.start, p.end, p.phone) for p in phones]
+        return mix(lips, expr, times, ph, arousal=vad[:, 1]).astype(np.float32)
 
     def _emit_clip(self, a: _Active, out: list) -> None:
         from ..audio import Audio
@@ -441,7 +483,17 @@ class Session:
         audio = Audio(np.concatenate(a.audio).astype(np.float32), "<stream>", a.sample_rate, a.channels)
         a.audio = []
         try:
-            track = bake(audio, BakeOptions(fps=a.fps, transcript=a.transcript, seed=int(a.seed) & 0x7FFFFFFF))
+            extra: dict = {}
+            if a.parts.get("emotion") and a.emotions:
+                from ..emotion.stage import controls_from
+
+                extra["emotion"] = controls_from(emotion_timeline(a.emotions))
+            if not a.parts.get("eyes"):
+                extra["eyes"] = {"blink": False, "gaze": False}
+            if not a.parts.get("head"):
+                extra["head"] = {"enabled": False}
+            track = bake(audio, BakeOptions(fps=a.fps, transcript=a.transcript, seed=int(a.seed) & 0x7FFFFFFF,
+                                            extra=extra))
         except EmoAnimError as e:
             raise ProtocolError("BAD_PARAMETER" if "transcript" in str(e) else "BAD_AUDIO", str(e), True) from None
         head = track.head if a.parts.get("head") else None

@@ -68,6 +68,7 @@ class StreamingLipsync:
         self._committed: list[Phone] = []  # finished utterances (absolute times)
         self._partial: list[Phone] = []
         self._stale = False
+        self.window_phones: list[Phone] = []
         self.finished = False
 
     # -- input ---------------------------------------------------------------------------------
@@ -175,6 +176,7 @@ class StreamingLipsync:
         rms = np.concatenate(self._rms_db) if self._rms_db else np.zeros(1, np.float32)
         rms_times = (self._n_rms - len(rms) + np.arange(len(rms))) * 0.01
         out = animate_mouth(phones, times, self.fps, rms, rms_times)
+        self.window_phones = phones  # what later stages (emotion mixer) read for these frames
         self._prune(t0 - _CONTEXT_S)
         return out
 
