@@ -73,6 +73,8 @@ namespace EmoAnim
 
         public event Action<StreamSession> Started;
         public event Action<StreamSession, PoseFrame> FrameReceived;
+        /// <summary>The frame as it came off the wire (curves in <see cref="SessionStarted.CurveNames"/> order), before FrameReceived.</summary>
+        public event Action<StreamSession, Frame> WireFrameReceived;
         public event Action<StreamSession, Error> ErrorReceived;
         public event Action<StreamSession> Ended;
 
@@ -80,6 +82,7 @@ namespace EmoAnim
 
         internal void RaiseStarted() { var h = Started; if (h != null) h(this); }
         internal void RaiseFrame(PoseFrame f) { var h = FrameReceived; if (h != null) h(this, f); }
+        internal void RaiseWireFrame(Frame f) { var h = WireFrameReceived; if (h != null) h(this, f); }
         internal void RaiseError(Error e) { var h = ErrorReceived; if (h != null) h(this, e); }
         internal void RaiseEnded() { var h = Ended; if (h != null) h(this); }
 
@@ -218,6 +221,7 @@ namespace EmoAnim
                     if (s == null || s.Info == null) { BadMessages++; return; }
                     foreach (var f in m.Frames.Frames)
                     {
+                        s.RaiseWireFrame(f);
                         var pf = ToPoseFrame(f, s.CurveMap);
                         if (f.Index != s.NextIndex) s.IndexGaps++;
                         s.NextIndex = f.Index + 1L;
