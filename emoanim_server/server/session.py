@@ -311,7 +311,11 @@ class Session:
         if m.HasField("emotion"):
             from ..emotion import DEFAULT_TRANSITION_S
 
-            emotions.append((0.0, parse_emotion(m.emotion, "StartSession.emotion"), DEFAULT_TRANSITION_S))
+            try:
+                state = parse_emotion(m.emotion, "StartSession.emotion")
+            except ProtocolError as e:  # in StartSession it refuses the session
+                raise ProtocolError(e.code, str(e), True) from None
+            emotions.append((0.0, state, DEFAULT_TRANSITION_S))
         batch = min(m.max_frames_per_batch or (L.clip_frames_per_batch if m.mode == pb.MODE_CLIP
                                                else L.max_frames_per_batch), L.max_frames_per_batch)
         self.registry.acquire(self.client)  # last: nothing below may fail without releasing

@@ -170,7 +170,7 @@ class StreamingLipsync:
         if i1 <= i0:
             return np.zeros((0, 52), np.float32)
         t0, t1 = times[0] - _REACH_S, times[-1] + _REACH_S
-        near = [p for p in self.phones() if p.end > t0 - _CONTEXT_S and p.start < t1]
+        near = [p for p in self.phones() if p.end > t0 - _CONTEXT_S and p.start < t1 + _CONTEXT_S]
         horizon = max(self.received_s, times[-1] + 1.0 / self.fps)
         phones = _fill_silence(near, horizon)
         rms = np.concatenate(self._rms_db) if self._rms_db else np.zeros(1, np.float32)
