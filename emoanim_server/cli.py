@@ -171,6 +171,7 @@ PLUGIN_MODULES: list[str] = [
     "emoanim_server.emotion.cli",
     "emoanim_server.face.eyes_head_cli",
     "emoanim_server.server.cli",
+    "emoanim_server.gesture.cli",
 ]
 
 

@@ -63,6 +63,9 @@ def bake(audio: Audio, options: BakeOptions | None = None,
     eyes_and_head(track, audio.samples, options.extra, options.seed)
     # --- stage: head motion (issue 4: face/head) -- inside eyes_and_head
     # --- stage: body gestures (issue 6: gesture/)
+    if options.extra.get("body"):
+        from .gesture.stage import apply_body
+        apply_body(track, audio, options, progress)
     track.metadata.update({
         "emoanim_version": __version__,
         "source_audio": audio.source,

@@ -68,7 +68,7 @@ def register(fmt: str, *extensions: str) -> Callable[[Writer], Writer]:
 def write_track(track: AnimationTrack, path: str, fmt: str | None = None,
                 rig: Rig | str = "arkit", naming: str = "arkit") -> str:
     """Write ``track`` to ``path`` in ``fmt`` (default: from the extension); returns the format."""
-    from . import json_export, livelink_csv, npz_export  # noqa: F401  (register writers)
+    from . import bvh, json_export, livelink_csv, npz_export  # noqa: F401  (register writers)
 
     fmt = format_for_path(path, fmt)
     if isinstance(rig, str):

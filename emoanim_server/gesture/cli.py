@@ -1,0 +1,34 @@
+"""Bake flags for the body stage: --body, --gesture-scale, --guidance, --gesture-steps, --bvh-order."""
+from __future__ import annotations
+
+import argparse
+
+from .. import cli
+from ..export import bvh as _bvh  # noqa: F401  (registers .bvh before the CLI checks the extension)
+from .sampler import GUIDANCE_RANGE, SCALE_RANGE
+
+
+def _args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("body gestures")
+    g.add_argument("--body", action="store_true",
+                   help="generate co-speech body gestures (implied by a .bvh output)")
+    g.add_argument("--gesture-scale", type=float, default=1.0,
+                   help=f"gesture amplitude around the mean pose, {SCALE_RANGE[0]}..{SCALE_RANGE[1]} (default 1)")
+    g.add_argument("--guidance", type=float, default=2.0,
+                   help=f"classifier-free guidance on emotion, {GUIDANCE_RANGE[0]}..{GUIDANCE_RANGE[1]} "
+                        "(1 = none, higher = stronger emotion; default 2)")
+    g.add_argument("--gesture-steps", type=int, default=8, help="DDIM sampling steps (default 8)")
+    g.add_argument("--bvh-order", default="ZXY", help="BVH rotation channel order (default ZXY, Unity importers)")
+    g.add_argument("--bvh-units", default="m", choices=["m", "cm"], help="BVH units (default m)")
+
+
+def _options(args: argparse.Namespace, extra: dict) -> None:
+    out = (getattr(args, "output", None) or "").lower()
+    if args.body or out.endswith(".bvh"):
+        extra["body"] = True
+    extra.update(gesture_scale=args.gesture_scale, guidance=args.guidance,
+                 gesture_steps=args.gesture_steps, bvh_order=args.bvh_order, bvh_units=args.bvh_units)
+
+
+cli.BAKE_ARG_HOOKS.append(_args)
+cli.BAKE_OPTION_HOOKS.append(_options)
