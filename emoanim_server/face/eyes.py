@@ -38,13 +38,15 @@ BLINK_RATE_SILENT = 16.0
 #: log-normal inter-blink interval spread (sigma of log interval)
 BLINK_IBI_SIGMA = 0.65
 #: blinks cluster at pause onsets (Nakano & Kitazawa 2010): hazard boost in a window after a pause
-#: starts, and the matching damping inside running speech, chosen so the mean rate is kept
+#: starts, and a matching damping inside running speech computed from the recent rate of pauses
+#: (running mean over PAUSE_RATE_TAU_S), so blinks move into pauses without changing the rate
 PAUSE_BLINK_WINDOW_S = 0.5
-PAUSE_BLINK_BOOST = 4.0
-SPEECH_BLINK_DAMP = 0.55
+PAUSE_BLINK_BOOST = 3.5
+PAUSE_RATE_TAU_S = 10.0
+MIN_SPEECH_BLINK_DAMP = 0.3
 #: calibration of the hazard so the measured per-state rates, double and gaze-evoked blinks
 #: included, match the targets above (measured on synthetic conversations, see tests/test_eyes.py)
-SPEAKING_HAZARD_GAIN = 0.88
+SPEAKING_HAZARD_GAIN = 0.8
 SILENT_HAZARD_GAIN = 0.82
 #: kinematics (Evinger et al. 1991; VanderWerf et al. 2003): closing faster than opening
 BLINK_CLOSE_S = (0.095, 0.015)   # mean, sd
@@ -72,7 +74,7 @@ CONTACT_GLANCE_S = {True: 1.2, False: 2.2}
 AVERT_GLANCE_S = {True: 0.8, False: 0.9}
 GLANCE_SIGMA = 0.5
 #: fixations among the listener's eyes and mouth inside a glance (face scanning)
-FACE_FIXATION_S = 0.55
+FACE_FIXATION_S = {True: 0.55, False: 0.8}
 FACE_FIXATION_SIGMA = 0.45
 FACE_POINTS_DEG = np.array([[1.7, -0.4], [-1.7, -0.4], [0.0, 3.5], [0.0, 0.0]])  # yaw, pitch (down +)
 FACE_POINT_P = np.array([0.35, 0.35, 0.12, 0.18])
@@ -250,6 +252,7 @@ class EyesModel:
         self._budget = self._draw_budget()
         self._blink_free_at = 0.0
         self._boost_until = -1
+        self._pause_rate = 0.0          # running share of time in post-pause windows
         # conversational state
         self._since_speech = 10 ** 9
         self._prev_speech = False
@@ -263,6 +266,7 @@ class EyesModel:
         self._next_face = math.inf
         self._next_micro = self._draw_micro_gap()
         self._pending: tuple[str, float] | None = None
+        self._next_due = 0.0            # nothing to decide for gaze before this time
 
     # ------------------------------------------------------------------------ input side
     def feed(self, speech: np.ndarray, arousal: np.ndarray | None = None,
@@ -300,6 +304,7 @@ class EyesModel:
         mult = self._blink_mult.view
         emo = self._emo.view
         dt = TICK_S
+        decay = math.exp(-dt / PAUSE_RATE_TAU_S)
         for k in range(self.k, k_end):
             t = k * dt
             s = bool(speech[k])
@@ -313,15 +318,26 @@ class EyesModel:
                 ahead = speech[k:min(n, k + self.L)]
                 resume = np.flatnonzero(ahead)
                 pause_ticks = int(resume[0]) if resume.size else self.L
-                self._boost_until = k + min(pause_ticks, int(PAUSE_BLINK_WINDOW_S / dt))
+                win = min(pause_ticks, int(PAUSE_BLINK_WINDOW_S / dt))
+                self._boost_until = k + win
+                self._pause_rate += win * dt / PAUSE_RATE_TAU_S
                 trigger = "boundary" if pause_ticks >= self.Lb else "hesitation"
             elif onset and gap_before * dt >= UTTERANCE_GAP_S:
                 trigger = "start"
             self._prev_speech = s
-            if self.cfg.gaze:
+            if self.cfg.gaze and (trigger is not None or self._pending is not None or t >= self._next_due):
                 self._gaze_tick(k, t, talking, trigger, emo[k])
+                self._next_due = max(self._busy_until, min(self._glance_end, self._next_face, self._next_micro))
             if self.cfg.blink:
-                boost = PAUSE_BLINK_BOOST if k < self._boost_until else (SPEECH_BLINK_DAMP if s else 1.0)
+                self._pause_rate *= decay
+                if k < self._boost_until:
+                    boost = PAUSE_BLINK_BOOST
+                elif s:
+                    # share of recent time in boosted windows -> damping that keeps the mean
+                    w = min(self._pause_rate, 0.5)
+                    boost = max(MIN_SPEECH_BLINK_DAMP, (1 - PAUSE_BLINK_BOOST * w) / (1 - w))
+                else:
+                    boost = 1.0
                 rate = (BLINK_RATE_SPEAKING * SPEAKING_HAZARD_GAIN if talking else BLINK_RATE_SILENT * SILENT_HAZARD_GAIN)
                 self._clock += rate / 60.0 * mult[k] * boost * dt
                 if self._clock >= self._budget and t >= self._blink_free_at:
@@ -386,7 +402,7 @@ class EyesModel:
                         rng.random() < P_AVERT_AT_HESITATION * min(1.0, (1 - f) / f_ref):
                     new_mode = "avert"
                 elif trig == "boundary" and self._mode == "avert" and \
-                        rng.random() < P_LOOK_AT_BOUNDARY * min(1.0, f / 0.7):
+                        rng.random() < P_LOOK_AT_BOUNDARY * min(1.0, self._contact_fraction(False, w) / 0.7):
                     new_mode = "contact"
         if new_mode is None and t >= self._glance_end:
             # alternating renewal: pick the next glance so the time fraction looking is f
@@ -406,7 +422,7 @@ class EyesModel:
             self._mode = new_mode
             sac = self._saccade(t, point, kind, rng)
             self._glance_end = sac.end + float(rng.lognormal(math.log(med), GLANCE_SIGMA))
-            self._next_face = (sac.end + float(rng.lognormal(math.log(FACE_FIXATION_S), FACE_FIXATION_SIGMA))
+            self._next_face = (sac.end + float(rng.lognormal(math.log(FACE_FIXATION_S[talking]), FACE_FIXATION_SIGMA))
                                if new_mode == "contact" else math.inf)
             if self.cfg.blink and sac.amplitude >= GAZE_BLINK_MIN_DEG and t >= self._blink_free_at \
                     and rng.random() < P_GAZE_BLINK:
@@ -415,7 +431,7 @@ class EyesModel:
         if self._mode == "contact" and t >= self._next_face:
             point = self._face_point(rng, pitch_bias)
             sac = self._saccade(t, point, "face", rng)
-            self._next_face = sac.end + float(rng.lognormal(math.log(FACE_FIXATION_S), FACE_FIXATION_SIGMA))
+            self._next_face = sac.end + float(rng.lognormal(math.log(FACE_FIXATION_S[talking]), FACE_FIXATION_SIGMA))
             return
         if t >= self._next_micro:
             r = self.rng_micro
