@@ -23,17 +23,19 @@ namespace EmoAnim
         }
 
         /// <summary>
-        /// Float samples (-1..1) -> signed 16-bit little-endian PCM, the way numpy's
-        /// <c>np.clip(np.round(x * 32767), -32768, 32767).astype('&lt;i2')</c> does it (round half to even).
+        /// Float samples (-1..1) -> signed 16-bit little-endian PCM, exactly like the reference Python
+        /// client (<c>(np.clip(x, -1, 1) * 32767.0).astype('&lt;i2')</c> on float32: scale in float32,
+        /// truncate towards zero), so both clients put identical bytes on the wire.
         /// </summary>
         public static byte[] FloatToPcm16(float[] samples, int offset, int count)
         {
             var b = new byte[count * 2];
             for (int i = 0; i < count; i++)
             {
-                double v = Math.Round(samples[offset + i] * 32767.0, MidpointRounding.ToEven);
-                if (v > 32767) v = 32767; else if (v < -32768) v = -32768;
-                short s = (short)v;
+                float x = samples[offset + i];
+                if (x > 1f) x = 1f; else if (x < -1f) x = -1f; else if (float.IsNaN(x)) x = 0f;
+                float scaled = x * 32767f;
+                short s = (short)scaled;  // truncation towards zero
                 b[2 * i] = (byte)s;
                 b[2 * i + 1] = (byte)(s >> 8);
             }
@@ -63,7 +65,7 @@ namespace EmoAnim
         /// <summary>Samples per chunk for a chunk duration (e.g. 20 ms at 48 kHz = 960).</summary>
         public static int ChunkSamples(int sampleRate, double seconds)
         {
-            return Math.Max(1, (int)Math.Round(sampleRate * seconds));
+            return Math.Max(1, (int)(sampleRate * seconds + 1e-9)); // like the reference client: int(rate * ms / 1000)
         }
     }
 

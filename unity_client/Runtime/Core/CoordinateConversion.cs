@@ -76,12 +76,12 @@ namespace EmoAnim
                             (float)(ka * a.z + kb * b.z), (float)(ka * a.w + kb * b.w)).Normalized();
         }
 
-        /// <summary>Angle between two rotations in radians.</summary>
+        /// <summary>Angle between two rotations in radians (atan2 form: accurate for tiny angles).</summary>
         public static float Angle(Quat a, Quat b)
         {
-            double d = Math.Abs(Dot(a.Normalized(), b.Normalized()));
-            if (d > 1) d = 1;
-            return (float)(2 * Math.Acos(d));
+            var d = a.Normalized().Conjugate() * b.Normalized();
+            double v = Math.Sqrt((double)d.x * d.x + (double)d.y * d.y + (double)d.z * d.z);
+            return (float)(2 * Math.Atan2(v, Math.Abs((double)d.w)));
         }
 
         public override string ToString() { return "(" + x.ToString("R") + ", " + y.ToString("R") + ", " + z.ToString("R") + ", " + w.ToString("R") + ")"; }

@@ -17,6 +17,8 @@ namespace EmoAnim
         public int Fps = 60;
         public Mode Mode = Mode.Clip;
         public bool Face = true, Eyes = true, Head = true, Body = false, ApplyEmotion = true;
+        /// <summary>False: leave StartSession.parts absent (server default: face + eyes + head + emotion).</summary>
+        public bool SendParts = true;
         public ulong Seed;
         public string AuthToken = "";
         public string Transcript = "";
@@ -36,7 +38,7 @@ namespace EmoAnim
                 Fps = (uint)Fps,
                 Rig = Rig.Arkit,
                 Naming = CurveNaming.Arkit,
-                Parts = new Parts { Face = Face, Eyes = Eyes, Head = Head, Body = Body, Emotion = ApplyEmotion },
+                Parts = SendParts ? new Parts { Face = Face, Eyes = Eyes, Head = Head, Body = Body, Emotion = ApplyEmotion } : null,
                 Seed = Seed,
                 AuthToken = AuthToken ?? "",
                 Mode = Mode,

@@ -1,0 +1,127 @@
+// Component behaviour under the stub UnityEngine (Mono only: uses the stubs' test hooks).
+using System.Collections.Generic;
+using EmoAnim.Unity;
+using NUnit.Framework;
+using UnityEngine;
+
+namespace EmoAnim.Tests.Mono
+{
+    class FixedSource : MonoBehaviour, IEmoAnimPoseSource
+    {
+        public PoseFrame Pose = new PoseFrame();
+        public float Weight = 1f;
+        public string[] Names;
+        public int[] Parents;
+        public PoseFrame CurrentPose { get { return Pose; } }
+        public float PoseWeight { get { return Weight; } }
+        public string[] JointNames { get { return Names; } }
+        public int[] JointParents { get { return Parents; } }
+    }
+
+    [TestFixture]
+    public class ComponentTests
+    {
+        static SkinnedMeshRenderer MakeMesh(GameObject parent, string name, params string[] shapes)
+        {
+            var go = new GameObject(name);
+            go.transform.parent = parent.transform;
+            var r = go.AddComponent<SkinnedMeshRenderer>();
+            r.sharedMesh = new Mesh();
+            r.sharedMesh.StubBlendShapeNames.AddRange(shapes);
+            return r;
+        }
+
+        [Test]
+        public void FaceDriverWritesWeightsOnEveryMatchingMesh()
+        {
+            var root = new GameObject("Character");
+            var src = root.AddComponent<FixedSource>();
+            var head = MakeMesh(root, "Wolf3D_Head", "jawOpen", "eyeBlinkLeft", "viseme_aa");
+            var teeth = MakeMesh(root, "Wolf3D_Teeth", "blendShape1.JawOpen");
+            var face = root.AddComponent<EmoAnimFaceDriver>();
+            face.source = src;
+            var map = ScriptableObject.CreateInstance<EmoAnimBlendshapeMap>();
+            map.entries.Add(new BlendshapeMapEntry("mouthFunnel", "viseme_aa", 0.5f));
+            face.mapping = map;
+            face.StubInvoke("OnEnable");
+            Assert.AreEqual(4, face.BoundShapeCount);
+            src.Pose.Curves[17] = 0.6f; src.Pose.Curves[0] = 1f; src.Pose.Curves[19] = 0.8f;
+            face.StubInvoke("LateUpdate");
+            Assert.AreEqual(60f, head.GetBlendShapeWeight(0), 1e-4);
+            Assert.AreEqual(100f, head.GetBlendShapeWeight(1), 1e-4);
+            Assert.AreEqual(40f, head.GetBlendShapeWeight(2), 1e-4);
+            Assert.AreEqual(60f, teeth.GetBlendShapeWeight(0), 1e-4);
+            // half weight (fading out) blends with what was there
+            src.Pose.Curves[17] = 0f; src.Weight = 0.5f;
+            face.StubInvoke("LateUpdate");
+            Assert.AreEqual(30f, head.GetBlendShapeWeight(0), 1e-4);
+            // idle: untouched
+            src.Weight = 0f; src.Pose.Curves[17] = 1f;
+            face.StubInvoke("LateUpdate");
+            Assert.AreEqual(30f, head.GetBlendShapeWeight(0), 1e-4);
+        }
+
+        [Test]
+        public void EyeHeadDriverRotatesAboutCharacterAxes()
+        {
+            var root = new GameObject("Character");
+            var src = root.AddComponent<FixedSource>();
+            var anim = root.AddComponent<Animator>();
+            var headGo = new GameObject("Head"); headGo.transform.parent = root.transform;
+            var eyeGo = new GameObject("LeftEye"); eyeGo.transform.parent = headGo.transform;
+            anim.StubBones[HumanBodyBones.Head] = headGo.transform;
+            anim.StubBones[HumanBodyBones.LeftEye] = eyeGo.transform;
+            // a bone with a non-identity rest orientation (as in Mixamo rigs)
+            var rest = Quaternion.AngleAxis(90, new Vector3(1, 0, 0));
+            headGo.transform.rotation = rest;
+            var d = root.AddComponent<EmoAnimEyeHeadDriver>();
+            d.source = src;
+            d.StubInvoke("OnEnable");
+            src.Pose.HasHead = true; src.Pose.HeadYaw = (float)(System.Math.PI / 2);
+            d.StubInvoke("LateUpdate");
+            // the bone's rest-forward (rest * +Z) must now point to the character's left (-X)
+            var fwdRest = rest * new Vector3(0, 0, 1);
+            var yawed = Quaternion.AngleAxis(-90, new Vector3(0, 1, 0)) * fwdRest;
+            var now = headGo.transform.rotation * new Vector3(0, 0, 1);
+            Assert.AreEqual(yawed.x, now.x, 1e-4); Assert.AreEqual(yawed.y, now.y, 1e-4); Assert.AreEqual(yawed.z, now.z, 1e-4);
+            Assert.AreEqual(1f, eyeGo.transform.rotation.w, 1e-6);   // eyes not set: untouched
+        }
+
+        [Test]
+        public void BodyDriverRetargetsByNameOntoAGenericHierarchy()
+        {
+            var root = new GameObject("Character");
+            var src = root.AddComponent<FixedSource>();
+            var hips = new GameObject("mixamorig:Hips"); hips.transform.parent = root.transform;
+            var arm = new GameObject("mixamorig:LeftArm"); arm.transform.parent = hips.transform;
+            // Mixamo-like left arm: bone +Y points along the arm, which is -X in Unity at rest.
+            arm.transform.rotation = Quaternion.AngleAxis(90, new Vector3(0, 0, 1));
+            var body = root.AddComponent<EmoAnimBodyDriver>();
+            body.source = src;
+            body.StubInvoke("OnEnable");
+            src.Names = new[] { "pelvis", "upper_arm.L" };
+            src.Parents = new[] { -1, 0 };
+            // server: lower the left arm (+X) by -90 deg about +Z -> points down
+            var q = Quat.AxisAngle(new Vec3(0, 0, 1), (float)(-System.Math.PI / 2));
+            src.Pose.JointRotations = new[] { Quat.Identity, q };
+            body.StubInvoke("LateUpdate");
+            Assert.AreEqual(2, body.BoundJointCount);
+            var dir = arm.transform.rotation * new Vector3(0, 1, 0);
+            Assert.AreEqual(0f, dir.x, 1e-4); Assert.AreEqual(-1f, dir.y, 1e-4); Assert.AreEqual(0f, dir.z, 1e-4);
+        }
+
+        [Test]
+        public void StubAssemblyCompilesEditorBakeCurves()
+        {
+            // The bake window's curve writer, end to end on the stubs.
+            var frames = new List<PoseFrame> { new PoseFrame(), new PoseFrame() };
+            frames[1].Curves[17] = 1f;
+            var c = new BakeCurves(2, 30);
+            c.AddBlendshapes("Head", ArkitNames.Names, null, true, frames);
+            var clip = new AnimationClip();
+            EmoAnim.Editor.EmoAnimBakeWindow.WriteCurves(clip, c);
+            Assert.AreEqual(52, clip.StubCurves.Count);
+            Assert.IsTrue(clip.StubCurves.Contains("Head|SkinnedMeshRenderer|blendShape.jawOpen"));
+        }
+    }
+}
