@@ -89,7 +89,8 @@ def test_live_realtime_streams_frames_during_the_audio(server, speech):
     x, sr = speech
     x = x[: int(2.5 * sr)]
     t0 = time.monotonic()
-    res = stream(server, x, sr, mode=pb.MODE_LIVE, realtime=True, chunk_ms=20)
+    res = stream(server, x, sr, mode=pb.MODE_LIVE, realtime=True, chunk_ms=20,
+                 parts={"face": True, "emotion": True})  # eyes/head add lookahead: tested below
     assert res.ended.reason == "completed" and not res.errors
     n = n_frames_for(len(x) / sr, 60)
     assert [f.index for f in res.frames] == list(range(n))
@@ -104,9 +105,25 @@ def test_live_realtime_streams_frames_during_the_audio(server, speech):
     assert res.started.buffer_latency_s >= res.started.lookahead_s > 0
 
 
+def test_live_eyes_and_head_are_streamed_and_seeded(server, speech):
+    x, sr = speech
+    runs = [stream(server, x, sr, mode=pb.MODE_LIVE, seed=s) for s in (5, 5, 6)]
+    r = runs[0]
+    assert r.started.parts.eyes and r.started.parts.head and r.ended.reason == "completed"
+    assert r.started.lookahead_s > 0.2 and r.started.buffer_latency_s > r.started.lookahead_s
+    a = r.arrays()
+    n = n_frames_for(len(x) / sr, 60)
+    assert a["head"].shape == (n, 3) and a["eyes"].shape == (n, 2, 3)
+    assert np.abs(a["head"]).max() > 0.005 and np.abs(a["eyes"]).max() > 0.005  # radians: it moves
+    assert a["curves"][:, ARKIT_INDEX["eyeBlinkLeft"]].max() > 0.8  # blinks in 6.7 s
+    assert np.array_equal(a["curves"], runs[1].arrays()["curves"])  # same seed, same frames
+    assert not np.array_equal(a["head"], runs[2].arrays()["head"])
+
+
 def test_emotion_change_mid_stream_shows_in_frames(server, speech):
     x, sr = speech
-    res = stream(server, x, sr, mode=pb.MODE_LIVE, emotions=[(3.0, "happy", 1.0)])
+    res = stream(server, x, sr, mode=pb.MODE_LIVE, emotions=[(3.0, "happy", 1.0)],
+                 parts={"face": True, "emotion": True})
     assert res.ended.emotion_updates == 1 and res.started.parts.emotion
     a = res.arrays()
     smile = a["curves"][:, ARKIT_INDEX["mouthSmileLeft"]] + a["curves"][:, ARKIT_INDEX["cheekSquintLeft"]]

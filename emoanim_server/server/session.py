@@ -40,7 +40,7 @@ EMOTION_CATEGORIES = ("neutral", "happy", "sad", "angry", "fearful", "disgusted"
 #: which parts this server build can produce. A part that is False is reported as False in
 #: SessionStarted.parts and its Frame fields stay empty. (Eyes/head/emotion/body stages plug
 #: in here as they land in the pipeline: issues 3, 4, 6.)
-AVAILABLE_PARTS = {"face": True, "eyes": False, "head": False, "body": False, "emotion": True}
+AVAILABLE_PARTS = {"face": True, "eyes": True, "head": True, "body": False, "emotion": True}
 #: CLIP mode runs the whole offline pipeline (pipeline.bake), so it has the eye/head stages too
 AVAILABLE_PARTS_CLIP = {"face": True, "eyes": True, "head": True, "body": False, "emotion": True}
 DEFAULT_PARTS = ("face", "eyes", "head", "emotion")
@@ -169,6 +169,8 @@ class _Active:
     batch: int
     resampler: object | None
     lipsync: object | None  # StreamingLipsync in LIVE mode
+    eyes_head: object | None = None  # LiveEyesHead in LIVE mode with eyes or head on
+    lookahead_s: float = 0.0
     audio: list = field(default_factory=list)  # CLIP mode: 16 kHz pieces
     source_samples: int = 0
     next_index: int = 0
@@ -325,11 +327,18 @@ class Session:
                 import soxr
 
                 resampler = soxr.ResampleStream(m.sample_rate, SAMPLE_RATE, 1, dtype="float32", quality="HQ")
-            lipsync = None
+            lipsync = eyes_head = None
+            lookahead = 0.0
             if m.mode == pb.MODE_LIVE:
                 from .streaming import StreamingLipsync
 
                 lipsync = StreamingLipsync(fps, L.lookahead_s)
+                lookahead = L.lookahead_s
+                if parts["eyes"] or parts["head"]:
+                    from .live_eyes_head import LiveEyesHead, extra_lookahead_s
+
+                    eyes_head = LiveEyesHead(fps, int(m.seed) & 0x7FFFFFFF, parts["eyes"], parts["head"])
+                    lookahead += extra_lookahead_s()
         except BaseException:
             self.registry.release(self.client)
             raise
@@ -338,14 +347,15 @@ class Session:
                               encoding=m.encoding or pb.AUDIO_ENCODING_PCM16, channels=channels, rig=rig,
                               parts=parts, seed=m.seed, transcript=m.transcript or None, batch=batch,
                               resampler=resampler, lipsync=lipsync, emotions=emotions,
+                              eyes_head=eyes_head, lookahead_s=lookahead,
                               rig_is_arkit=bool(rig.is_arkit))
         log.info("session %s started: client %s (%s), mode %s, %d Hz, %d fps, rig %s", sid, self.client,
                  m.client_name or "-", pb.Mode.Name(m.mode), m.sample_rate, fps, getattr(rig, "name", "?"))
         out.append(pb.ServerMessage(started=pb.SessionStarted(
             protocol_version=PROTOCOL_VERSION, session_id=sid, fps=fps, curve_names=list(rig.names),
-            buffer_latency_s=(L.lookahead_s + L.buffer_margin_s) if m.mode == pb.MODE_LIVE else 0.0,
+            buffer_latency_s=(lookahead + L.buffer_margin_s) if m.mode == pb.MODE_LIVE else 0.0,
             parts=pb.Parts(**parts), server_version=__version__, mode=m.mode,
-            lookahead_s=L.lookahead_s if m.mode == pb.MODE_LIVE else 0.0,
+            lookahead_s=lookahead,
             limits=pb.Limits(max_message_bytes=L.max_message_bytes, max_sample_rate=L.max_sample_rate,
                              min_sample_rate=L.min_sample_rate, max_session_seconds=L.max_session_seconds,
                              max_sessions_per_client=L.max_sessions_per_client,
@@ -451,9 +461,17 @@ class Session:
 
     def _emit_live(self, a: _Active, now: float, out: list, final: bool) -> None:
         lip = a.lipsync
+        eh = a.eyes_head
         n_final = lip.final_frame_count()
+        if eh is not None and not final:
+            n_final = min(n_final, int(np.floor((lip.received_s - a.lookahead_s) * a.fps + 1e-9)) + 1)
         if not final and (n_final - a.next_index) < self.limits.live_emit_interval_s * a.fps - 1e-9:
             return  # wait until a few frames are final: amortises the per-batch cost
+        if eh is not None:
+            eh.advance(lip.phones(), lip.received_s if final else lip.received_s - lip.lookahead_s,
+                       lambda t: self._emotion_at(a, t), closed=final)
+            if not final:
+                n_final = min(n_final, int(np.floor(eh.ready_until * a.fps + 1e-9)) + 1)
         if final:
             n_final = n_frames_for(lip.received_s, a.fps) if lip.received_s > 0 else 0
         if n_final <= a.next_index:
@@ -461,19 +479,34 @@ class Session:
         curves = lip.curves(a.next_index, n_final)
         if a.parts.get("emotion"):
             curves = self._apply_emotion(a, curves, lip.window_phones)
-        self._send_frames(a, curves, now, out)
+        head = eyes = None
+        if eh is not None:
+            curves, head, eyes = eh.render(curves, a.next_index)
+            head = head if a.parts.get("head") else None
+            eyes = eyes if a.parts.get("eyes") else None
+        self._send_frames(a, curves, now, out, head=head, eyes=eyes)
+
+    def _controls(self, a: _Active):
+        from ..emotion import NEUTRAL
+        from ..emotion.stage import controls_from
+
+        if a.timeline is None:
+            a.timeline = controls_from(emotion_timeline(a.emotions) if a.emotions and a.parts.get("emotion")
+                                       else NEUTRAL)
+        return a.timeline
+
+    def _emotion_at(self, a: _Active, times: np.ndarray):
+        from ..emotion.stage import controls_state
+
+        return controls_state(self._controls(a), times)
 
     def _apply_emotion(self, a: _Active, lips: np.ndarray, phones) -> np.ndarray:
         """The emotion stage's functions (expression + articulation-first mixer) on new frames."""
-        from ..emotion import NEUTRAL
-        from ..emotion.stage import controls_state, controls_from
         from ..face.expression import expression_offsets
         from ..face.mixer import mix
 
-        if a.timeline is None:
-            a.timeline = controls_from(emotion_timeline(a.emotions) if a.emotions else NEUTRAL)
         times = np.arange(a.next_index, a.next_index + len(lips)) / a.fps
-        vad, w = controls_state(a.timeline, times)
+        vad, w = self._emotion_at(a, times)
         expr = expression_offsets(w, vad, times, seed=int(a.seed) & 0x7FFFFFFF)
         ph = [(p.start, p.end, p.phone) for p in phones]
         return mix(lips, expr, times, ph, arousal=vad[:, 1]).astype(np.float32)
