@@ -19,6 +19,7 @@ chunking gives the offline result (tests/test_head.py checks both properties).
 """
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping, Sequence
@@ -185,6 +186,9 @@ class HeadModel:
         y, self._zi[name] = lfilter(b, a, x, axis=0, zi=self._zi[name])
         return y
 
+    def _filt2(self, name: str, tau: float, x: np.ndarray, init: np.ndarray | float) -> np.ndarray:
+        return self._filt(name + ".2", tau / 2, self._filt(name + ".1", tau / 2, x, init), init)
+
     def step(self, until_s: float) -> np.ndarray:
         """Compute ticks with time < ``until_s`` (clamped to :attr:`ready_until`); returns them (deg)."""
         k0 = self.k
@@ -206,9 +210,10 @@ class HeadModel:
         self.gestures.sort(key=lambda g: g.t)
         self._last_speech = int(last[-1])
         self._prev_speech = bool(s[-1])
-        env = self._filt("env", ENVELOPE_TAU_S, talk.astype(float), 0.0)
-        arousal = self._filt("arousal", ENVELOPE_TAU_S, self._arousal.view[k0:k1], self._arousal.view[0])
-        emo = self._filt("emo", POSTURE_TAU_S, self._emo.view[k0:k1], self._emo.view[0])
+        # two cascaded one-poles (critically damped): velocity stays continuous when a driver switches
+        env = self._filt2("env", ENVELOPE_TAU_S, talk.astype(float), 0.0)
+        arousal = self._filt2("arousal", ENVELOPE_TAU_S, self._arousal.view[k0:k1], self._arousal.view[0])
+        emo = self._filt2("emo", POSTURE_TAU_S, self._emo.view[k0:k1], self._emo.view[0])
         motion = (1 + AROUSAL_GAIN * arousal) * (emo @ EMO_MOTION)
         # idle sway
         idle = (self.amp[None] * np.sin(2 * np.pi * self.freq[None] * t[:, None, None] + self.phase[None])).sum(axis=2)
@@ -219,20 +224,23 @@ class HeadModel:
         # prosodic gestures
         gest = np.zeros((len(t), 3))
         ar_full = self._arousal.view
-        for g in self.gestures:
-            if g.t + 1.0 < t[0] or g.t - NOD_LEAD_S - 0.5 > t[-1]:
+        first = bisect.bisect_left(self.gestures, t[0] - MAX_GESTURE_SPAN_S, key=lambda g: g.t)
+        last = bisect.bisect_right(self.gestures, t[-1] + MAX_GESTURE_SPAN_S, key=lambda g: g.t)
+        for g in self.gestures[first:last]:
+            lo, hi = _gesture_support(g)
+            i0, i1 = np.searchsorted(t, [lo, hi])
+            if i1 <= i0:
                 continue
             ka = min(len(ar_full) - 1, max(0, int(round(g.t / TICK_S))))
             gain = (1 + AROUSAL_GAIN * float(ar_full[ka]))
-            gest += _gesture_shape(g, t) * gain
+            gest[i0:i1] += _gesture_shape(g, t[i0:i1]) * gain
         gest *= (emo @ EMO_MOTION)[:, None]
         # gaze following (head takes part of large gaze shifts, with a lag)
         follow = np.zeros((len(t), 2))
         if self.cfg.follow_gaze:
             rel = self._gaze.view[k0:k1] - self.gaze_target
             excess = np.sign(rel) * np.maximum(np.abs(rel) - GAZE_EYE_ONLY_DEG, 0) * np.array(GAZE_HEAD_SHARE)
-            f1 = self._filt("gaze1", GAZE_HEAD_TAU_S, excess, 0.0)
-            follow = self._filt("gaze2", GAZE_HEAD_TAU_S, f1, 0.0)
+            follow = self._filt2("gaze", GAZE_HEAD_TAU_S, excess, 0.0)
         out = idle + posture + gest
         out[:, :2] += follow
         out *= self.cfg.scale
@@ -243,9 +251,22 @@ class HeadModel:
 
 
 def _bump(x: np.ndarray) -> np.ndarray:
-    """Raised-cosine bump on [0, 1] (zero value and slope at both ends)."""
+    """Bump on [0, 1] peaking at 1 in the middle, with zero value, slope and curvature at both
+    ends, so gestures start and stop without a jolt (continuous acceleration)."""
     x = np.clip(x, 0, 1)
-    return 0.5 - 0.5 * np.cos(2 * np.pi * x)
+    return 64.0 * (x * (1 - x)) ** 3
+
+
+MAX_GESTURE_SPAN_S = 2.0  # no gesture reaches further than this from its time t
+
+
+def _gesture_support(g: HeadGesture) -> tuple[float, float]:
+    """Time span where a gesture's shape is non-zero (chunks outside it skip the gesture)."""
+    t0 = g.t - NOD_LEAD_S
+    span = {"nod": 1.5 * NOD_DOWN_S + 2 * NOD_UP_S, "tilt": TILT_S, "turn": TURN_S}.get(g.kind)
+    if span is None:  # onset: centred on t
+        return g.t - ONSET_S / 2, g.t + ONSET_S / 2
+    return t0, t0 + span
 
 
 def _gesture_shape(g: HeadGesture, t: np.ndarray) -> np.ndarray:
