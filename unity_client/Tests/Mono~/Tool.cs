@@ -119,7 +119,7 @@ static class Tool
         foreach (var kv in corpus)
         {
             File.WriteAllBytes(Path.Combine(dir, kv.Key + ".cs.bin"), Encode(kv.Value));
-            File.WriteAllText(Path.Combine(dir, kv.Key + ".cs.json"), JsonOut.Of(kv.Value));
+            File.WriteAllText(Path.Combine(dir, kv.Key + ".cs.json"), kv.Value is RawMessage ? kv.Value.ToString() : JsonOut.Of(kv.Value));
         }
         Console.WriteLine("encoded " + corpus.Count);
         return 0;
