@@ -88,20 +88,21 @@ def test_clip_mode_matches_offline_bake(server, speech):
 def test_live_realtime_streams_frames_during_the_audio(server, speech):
     x, sr = speech
     x = x[: int(2.5 * sr)]
-    t0 = time.monotonic()
     res = stream(server, x, sr, mode=pb.MODE_LIVE, realtime=True, chunk_ms=20,
                  parts={"face": True, "emotion": True})  # eyes/head add lookahead: tested below
     assert res.ended.reason == "completed" and not res.errors
     n = n_frames_for(len(x) / sr, 60)
     assert [f.index for f in res.frames] == list(range(n))
-    audio_end = t0 + len(x) / sr
+    audio_end = res.chunk_sent[-1][0]  # when the last audio chunk was sent
     during = np.mean(np.array(res.frame_arrival) < audio_end)
     assert during > 0.8, f"only {during:.0%} of frames arrived while audio was still streaming"
     lat = res.latencies()
     # processing latency after the audio that makes a frame final (lookahead excluded);
     # generous bound for a shared 2-core CI machine, benchmarks record the real numbers
-    assert np.median(lat) < 0.1, f"median frame latency {np.median(lat) * 1e3:.0f} ms"
-    assert res.ended.first_frame_latency_s < 0.1
+    # frames after the first are batched every live_emit_interval_s (0.1 s): median ~50 ms
+    assert np.median(lat) < 0.15, f"median frame latency {np.median(lat) * 1e3:.0f} ms"
+    assert lat[0] < 0.15, f"first frame {lat[0] * 1e3:.0f} ms after the audio that made it final"
+    assert res.ended.first_frame_latency_s < 0.1  # server-side compute for the first batch
     assert res.started.buffer_latency_s >= res.started.lookahead_s > 0
 
 

@@ -196,10 +196,10 @@ class EmoAnimServer:
 def _warm_up() -> None:
     """Load the models once so the first session does not pay for it."""
     from ..face.lipsync import get_recognizer
-    from ..face.lipsync.recognize import allphone_decoder
+    from .streaming import warm_decoder_pool
 
     get_recognizer()
-    allphone_decoder()
+    warm_decoder_pool(2)
 
 
 # ---------------------------------------------------------------------------------- running

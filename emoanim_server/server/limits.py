@@ -43,12 +43,13 @@ class ServerLimits:
     clip_frames_per_batch: int = 60
     #: LIVE: audio past a frame's time that must have arrived before the frame is final
     lookahead_s: float = 0.2
-    #: LIVE: frames are sent once at least this much animation is final (amortises the
-    #: per-batch cost; adds at most this to the latency of the first frame of a batch)
-    live_emit_interval_s: float = 0.05
-    #: LIVE: extra playback buffer suggested to clients on top of the lookahead (processing,
-    #: network and chunking jitter): SessionStarted.buffer_latency_s = lookahead + this
-    buffer_margin_s: float = 0.1
+    #: LIVE: after the first batch (sent as soon as frame 0 is final), frames are sent once at
+    #: least this much animation is final (amortises the per-batch cost of the stages; adds at
+    #: most this to a frame's latency, covered by buffer_margin_s)
+    live_emit_interval_s: float = 0.1
+    #: LIVE: extra playback buffer suggested to clients on top of the lookahead (emit
+    #: interval, processing, network and chunking jitter): buffer_latency_s = lookahead + this
+    buffer_margin_s: float = 0.2
     max_transcript_chars: int = 10000
     #: at shutdown, active sessions get this long to finish before they are ended
     shutdown_grace_s: float = 5.0

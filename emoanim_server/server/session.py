@@ -465,8 +465,10 @@ class Session:
         n_final = lip.final_frame_count()
         if eh is not None and not final:
             n_final = min(n_final, int(np.floor((lip.received_s - a.lookahead_s) * a.fps + 1e-9)) + 1)
-        if not final and (n_final - a.next_index) < self.limits.live_emit_interval_s * a.fps - 1e-9:
-            return  # wait until a few frames are final: amortises the per-batch cost
+        if not final and a.next_index > 0 and \
+                (n_final - a.next_index) < self.limits.live_emit_interval_s * a.fps - 1e-9:
+            return  # after the first batch, wait until a few frames are final (amortises the
+            # per-batch cost of the stages; the client buffers buffer_latency_s anyway)
         if eh is not None:
             eh.advance(lip.phones(), lip.received_s if final else lip.received_s - lip.lookahead_s,
                        lambda t: self._emotion_at(a, t), closed=final)
@@ -558,6 +560,8 @@ class Session:
         a = self.active
         self.active = None
         self.registry.release(self.client)
+        if a.lipsync is not None:
+            a.lipsync.close()
         log.info("session %s ended (%s): %d frames, %.2f s audio", a.id, reason, a.frames_sent,
                  a.source_samples / max(1, a.sample_rate))
         return pb.ServerMessage(ended=pb.SessionEnded(

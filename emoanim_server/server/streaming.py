@@ -25,6 +25,8 @@ default start halves the bilabial recall of the first seconds (0.29 vs 0.48).
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from ..audio import SAMPLE_RATE, frame_rms
@@ -48,22 +50,53 @@ _REACH_S = 0.3  # phones farther than this from the frames being made cannot inf
 _CONTEXT_S = 0.7  # extra phones kept before that so pauses are filled exactly as offline
 
 
+#: idle decoders kept for reuse: creating one costs ~0.3 s and ~30 MB, so a session start
+#: takes one from here when it can (bounded: at most this many idle decoders are kept)
+MAX_IDLE_DECODERS = 4
+_POOL: list = []
+_POOL_LOCK = threading.Lock()
+
+
+def _acquire_decoder():
+    with _POOL_LOCK:
+        dec = _POOL.pop() if _POOL else None
+    if dec is None:
+        dec = allphone_decoder()
+    else:
+        dec.reinit_feat()  # forget the previous session's feature state (else output depends on it)
+    try:
+        dec.set_cmn(CMN_INIT)  # every session starts from the same CMN: deterministic output
+    except (RuntimeError, AttributeError):  # older pocketsphinx: keep its default
+        pass
+    return dec
+
+
+def _release_decoder(dec) -> None:
+    with _POOL_LOCK:
+        if len(_POOL) < MAX_IDLE_DECODERS:
+            _POOL.append(dec)
+
+
+def warm_decoder_pool(n: int = 2) -> None:
+    """Create ``n`` idle decoders ahead of the first sessions (server start-up)."""
+    decs = [_acquire_decoder() for _ in range(n)]
+    for d in decs:
+        _release_decoder(d)
+
+
 class StreamingLipsync:
     """Audio in (16 kHz float32 pieces) -> ARKit mouth curves for frames as they become final."""
 
     def __init__(self, fps: int, lookahead_s: float = 0.2) -> None:
         self.fps = fps
         self.lookahead_s = lookahead_s
-        self._dec = allphone_decoder()
-        try:
-            self._dec.set_cmn(CMN_INIT)
-        except (RuntimeError, AttributeError):  # older pocketsphinx: keep its default
-            pass
+        self._dec = _acquire_decoder()
         self._in_utt = False
         self._utt_start = 0  # samples
         self.n_samples = 0
-        self._tail = np.zeros(0, np.float32)  # last samples, for rms context
-        self._rms_db: list[np.ndarray] = []
+        self._tail = np.zeros(0, np.float32)  # samples before _pending, for rms context
+        self._pending: list[np.ndarray] = []  # samples not yet in the loudness track
+        self._rms_db = np.zeros(0, np.float32)  # 100 Hz loudness (dB), the last RMS_HISTORY_S or more
         self._n_rms = 0
         self._committed: list[Phone] = []  # finished utterances (absolute times)
         self._partial: list[Phone] = []
@@ -86,8 +119,7 @@ class StreamingLipsync:
             self._utt_start = self.n_samples
         self._dec.process_raw(_pcm16(x), False, False)
         self.n_samples += len(x)
-        self._tail = np.concatenate([self._tail, x.astype(np.float32)])[-SAMPLE_RATE:]
-        self._update_rms(final=False)
+        self._pending.append(np.asarray(x, np.float32))  # loudness is computed when frames are made
         self._stale = True
 
     def _refresh(self) -> None:
@@ -111,6 +143,20 @@ class StreamingLipsync:
         self._update_rms(final=True)
         self.finished = True
 
+    def close(self) -> None:
+        """The session is over: hand the decoder back to the pool (idempotent)."""
+        if self._dec is None:
+            return
+        if self._in_utt:
+            try:
+                self._dec.end_utt()
+            except RuntimeError:
+                pass
+            self._in_utt = False
+        dec, self._dec = self._dec, None
+        self.finished = True
+        _release_decoder(dec)
+
     def _segments(self) -> list[Phone]:
         off = self._utt_start / SAMPLE_RATE
         out = []
@@ -128,27 +174,25 @@ class StreamingLipsync:
         """Extend the 100 Hz loudness track with every frame whose window is complete
         (exactly :func:`frame_rms` of the whole signal, computed on the retained tail)."""
         n = self.n_samples
+        if self._pending:
+            self._tail = np.concatenate([self._tail, *self._pending])
+            self._pending = []
         k1 = -(-n // _HOP) if final else max(0, (n - _HALF_WIN) // _HOP + 1)
         k0 = self._n_rms
         if k1 <= k0:
             return
         tail_start = n - len(self._tail)  # absolute sample index of _tail[0]
-        s0 = max(0, (k0 - 2) * _HOP)
-        lead = (k0 * _HOP - s0) // _HOP  # frames of left context in the slice
-        if s0 < tail_start:  # cannot happen with a 1 s tail and 20 ms..1 MB chunks; be safe
-            s0, lead = tail_start - tail_start % _HOP + _HOP, 0
-            k0 = s0 // _HOP
+        s0 = max(0, (k0 - 2) * _HOP)  # two frames of left context: frame k0's window is complete
+        lead = (k0 * _HOP - s0) // _HOP
         seg = self._tail[s0 - tail_start:]
         r = frame_rms(seg)[lead:lead + (k1 - k0)]
-        if len(r) < k1 - k0:
-            r = np.pad(r, (0, k1 - k0 - len(r)), mode="edge")
-        self._rms_db.append((20 * np.log10(r + 1e-7)).astype(np.float32))
+        self._rms_db = np.concatenate([self._rms_db, (20 * np.log10(r + 1e-7)).astype(np.float32)])
         self._n_rms = k1
-        # bound the history
+        # keep only the context the next update needs, and a bounded loudness history
+        self._tail = self._tail[max(0, (k1 - 2) * _HOP - tail_start):]
         keep = int(RMS_HISTORY_S * 100)
-        if sum(len(a) for a in self._rms_db) > 2 * keep:
-            allr = np.concatenate(self._rms_db)
-            self._rms_db = [allr[-keep:]]
+        if len(self._rms_db) > 2 * keep:
+            self._rms_db = self._rms_db[-keep:]
 
     # -- output --------------------------------------------------------------------------------
     def final_frame_count(self, total_frames: int | None = None) -> int:
@@ -173,7 +217,9 @@ class StreamingLipsync:
         near = [p for p in self.phones() if p.end > t0 - _CONTEXT_S and p.start < t1 + _CONTEXT_S]
         horizon = max(self.received_s, times[-1] + 1.0 / self.fps)
         phones = _fill_silence(near, horizon)
-        rms = np.concatenate(self._rms_db) if self._rms_db else np.zeros(1, np.float32)
+        if not self.finished:
+            self._update_rms(final=False)
+        rms = self._rms_db if len(self._rms_db) else np.zeros(1, np.float32)
         rms_times = (self._n_rms - len(rms) + np.arange(len(rms))) * 0.01
         out = animate_mouth(phones, times, self.fps, rms, rms_times)
         self.window_phones = phones  # what later stages (emotion mixer) read for these frames
