@@ -142,7 +142,7 @@ def test_apply_head_writes_radians_and_metadata():
     track = AnimationTrack.empty(20.0, fps=30)
     sp = np.zeros(2001, bool)
     sp[100:1500] = True
-    d = Drivers(sp, emphasis=[(2.0, 1.0), (5.0, 0.5)])
+    d = Drivers(sp, emphasis=[(2.0, 1.0), (5.0, 1.0)])  # full strength: always a movement
     apply_head(track, d, HeadConfig(), 3)
     assert track.head.dtype == np.float32 and np.all(np.isfinite(track.head))
     assert np.abs(track.head).max() < np.radians(15) and np.abs(track.head).max() > np.radians(0.3)

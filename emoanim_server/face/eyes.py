@@ -49,9 +49,9 @@ MIN_SPEECH_BLINK_DAMP = 0.3
 SPEAKING_HAZARD_GAIN = 0.8
 SILENT_HAZARD_GAIN = 0.82
 #: kinematics (Evinger et al. 1991; VanderWerf et al. 2003): closing faster than opening
-BLINK_CLOSE_S = (0.095, 0.015)   # mean, sd
+BLINK_CLOSE_S = (0.105, 0.015)   # mean, sd (full blink; partial ones are shorter)
 BLINK_HOLD_S = (0.01, 0.04)      # uniform range, lid closed
-BLINK_OPEN_S = (0.185, 0.03)
+BLINK_OPEN_S = (0.21, 0.035)
 BLINK_REFRACTORY_S = 0.15        # after a blink ends, no new spontaneous blink
 P_DOUBLE_BLINK = 0.08
 P_PARTIAL_BLINK = 0.15
@@ -84,6 +84,7 @@ MICROSACCADE_DEG = (0.25, 0.5)   # log-normal median, sigma
 #: gaze aversion amplitudes: exponential-like distribution (Lee, Badler & Badler 2002)
 AVERT_MEAN_DEG = 8.0
 AVERT_RANGE_DEG = (4.0, 25.0)
+AVERT_VERTICAL_SCALE = 0.6
 #: aversion directions (radians of atan2(pitch_down, yaw)) and their probabilities: mostly sideways
 AVERT_DIRS = np.radians([0, 180, 35, 145, 90, -35, -145, -90])
 AVERT_DIR_P = np.array([0.2, 0.2, 0.12, 0.12, 0.1, 0.08, 0.08, 0.1])
@@ -379,7 +380,7 @@ class EyesModel:
 
     def _contact_fraction(self, talking: bool, w: np.ndarray) -> float:
         ec = self.cfg.eye_contact
-        f = ec if not talking else float(np.interp(ec, [0.0, 0.7, 1.0], [0.0, 0.41, 1.0]))
+        f = ec if not talking else float(np.interp(ec, [0.0, 0.7, 1.0], [0.0, 0.35, 1.0]))
         return float(np.clip(f * (w @ EMO_CONTACT), 0.0, 0.97 if ec < 1 else 1.0))
 
     def _gaze_tick(self, k: int, t: float, talking: bool, trigger: str | None, w: np.ndarray) -> None:
@@ -395,7 +396,7 @@ class EyesModel:
             trig, expires = self._pending
             self._pending = None
             if t <= expires:
-                f_ref = max(1e-3, 1.0 - 0.41)
+                f_ref = 1.0 - 0.35  # (1 - speaking contact share) at the default eye contact
                 if trig == "start" and rng.random() < P_AVERT_AT_START * min(1.0, (1 - f) / f_ref):
                     new_mode = "avert"
                 elif trig == "hesitation" and self._mode == "contact" and \
@@ -467,8 +468,12 @@ class EyesModel:
         p = (1 - down) * p + down * np.array([0, 0, 0.3, 0.3, 0.4, 0, 0, 0])
         d = AVERT_DIRS[int(rng.choice(len(p), p=p / p.sum()))] + rng.normal(0, math.radians(15))
         tgt = self.cfg.gaze_target
-        yaw = float(np.clip(tgt[0] + a * math.cos(d), -35, 35))
-        pitch = float(np.clip(tgt[1] + a * math.sin(d) + pitch_bias, -22, 28))
+        # vertical aversions are flatter than horizontal ones (looking far up reads as eye-rolling):
+        # squash the direction toward horizontal, keep the amplitude
+        dy, dp = math.cos(d), AVERT_VERTICAL_SCALE * math.sin(d)
+        norm = math.hypot(dy, dp)
+        yaw = float(np.clip(tgt[0] + a * dy / norm, -35, 35))
+        pitch = float(np.clip(tgt[1] + a * dp / norm + pitch_bias, -14, 22))
         return (yaw, pitch)
 
     def _saccade(self, t: float, point: tuple[float, float], kind: str, rng: np.random.Generator,

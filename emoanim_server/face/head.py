@@ -43,6 +43,7 @@ ENVELOPE_TAU_S = 0.6
 #: arousal (-1..1) scales every movement by 1 + AROUSAL_GAIN * arousal (Busso et al. 2007)
 AROUSAL_GAIN = 0.5
 #: emphasis -> nod (pitch down then a small rebound), tilt (roll) or turn (yaw)
+GESTURE_P = (0.3, 0.7)            # probability of a movement = a + b * emphasis strength
 NOD_LEAD_S = 0.12                 # movement starts slightly before the stressed syllable peak
 NOD_MIN_GAP_S = 0.35
 NOD_TYPES_P = (0.65, 0.2, 0.15)   # nod, tilt, turn
@@ -159,6 +160,9 @@ class HeadModel:
         self._gaze.extend(g)
         for te, strength in d.emphasis:
             if te - self._last_emph < NOD_MIN_GAP_S:
+                continue
+            # weak emphasis often goes without a head movement; strong emphasis nearly always moves it
+            if self.rng_nod.random() > GESTURE_P[0] + GESTURE_P[1] * strength:
                 continue
             self._last_emph = te
             kind = ("nod", "tilt", "turn")[int(self.rng_nod.choice(3, p=NOD_TYPES_P))]
