@@ -58,16 +58,21 @@ def _smoothstep(u):
     return u * u * (3 - 2 * u)
 
 
-def beat_kernel(tau, stroke, prep=0.25, ret=0.45):
-    """Beat gesture profile: 0 -> +1 (preparation), +1 -> -0.6 (stroke ending at tau=0),
-    -0.6 -> 0 (retraction)."""
+def beat_kernel(tau, stroke, prep=0.22, hold=0.15, ret=0.9):
+    """Beat gesture profile (position, unitless): a small preparation 0 -> +0.15, a fast stroke
+    +0.15 -> -0.8 ending exactly on the beat (tau = 0), a post-stroke hold, then a slow
+    retraction to 0. The hold makes the stroke end a clear kinematic beat (speed minimum right
+    after the fastest movement), as in motion-capture beat gestures."""
     k = np.zeros_like(tau)
     a = (tau >= -stroke - prep) & (tau < -stroke)
-    k[a] = _smoothstep((tau[a] + stroke + prep) / prep)
+    k[a] = 0.15 * _smoothstep((tau[a] + stroke + prep) / prep)
     b = (tau >= -stroke) & (tau < 0)
-    k[b] = 1 - 1.6 * _smoothstep((tau[b] + stroke) / stroke)
-    c = (tau >= 0) & (tau < ret)
-    k[c] = -0.6 * (1 - _smoothstep(tau[c] / ret))
+    u = (tau[b] + stroke) / stroke
+    k[b] = 0.15 - 0.95 * _smoothstep(u)
+    c = (tau >= 0) & (tau < hold)
+    k[c] = -0.8
+    d = (tau >= hold) & (tau < hold + ret)
+    k[d] = -0.8 * (1 - _smoothstep((tau[d] - hold) / ret))
     return k
 
 
@@ -77,7 +82,7 @@ def analyse(samples: np.ndarray):
     db = 20 * np.log10(frame_rms(samples) + 1e-7)[: len(mel)]
     flux = np.zeros(len(mel))
     flux[1:] = np.maximum(mel[1:] - mel[:-1], 0).mean(axis=1)
-    flux = np.convolve(flux, np.ones(3) / 3, mode="same")
+    flux = np.convolve(np.pad(flux, 1, mode="edge"), np.ones(3) / 3, mode="valid")
     thr = max(np.percentile(db, 10) + 12, db.max() - 40, -60)
     act = (db > thr).astype(float)
     return flux, act, db
@@ -89,7 +94,7 @@ def find_beats(flux, act, min_interval, rng):
         return np.zeros(0), np.zeros(0)
     base = np.median(flux[active])
     spread = np.std(flux[active]) + 1e-6
-    peaks, _ = find_peaks(flux, distance=max(1, int(min_interval * 100)), height=base + 0.25 * spread)
+    peaks, _ = find_peaks(flux, distance=max(1, int(min_interval * 100)), height=base + 0.1 * spread)
     peaks = peaks[active[peaks]]
     strength = np.clip(0.5 + 0.35 * (flux[peaks] - base) / spread, 0.4, 1.3)
     keep = rng.uniform(size=len(peaks)) < 0.9  # speakers skip some accents
@@ -113,8 +118,8 @@ def synthesize(samples: np.ndarray, emo: np.ndarray, rng: np.random.Generator,
     cat = emo[:8]
     v, a, d = emo[8:11]
     amp = float(np.clip(0.6 + 0.5 * a + 0.1 * d, 0.2, 1.25)) * rng.uniform(0.85, 1.15)
-    min_interval = float(0.5 - 0.18 * a) * rng.uniform(0.9, 1.1)
-    stroke = float(0.14 - 0.04 * a)
+    min_interval = float(0.4 - 0.12 * a) * rng.uniform(0.9, 1.1)
+    stroke = float(0.17 - 0.05 * a)
     post = sum(cat[i] * np.array(POSTURE[c], float) for i, c in enumerate(CATEGORIES))
     spine_flex, head_pitch, sh_raise, arm_abd, elbow_b, head_roll = post
 
@@ -123,13 +128,15 @@ def synthesize(samples: np.ndarray, emo: np.ndarray, rng: np.random.Generator,
     # speech activity at model rate, smoothed (fast attack, slow release) -> gesture-space envelope
     act20 = np.array([act[int(i * 100 / fps): int(i * 100 / fps) + 5].mean() if int(i * 100 / fps) < len(act) else 0
                       for i in range(n)])
+    # phrase level: speaking = voice in the surrounding ~0.55 s (syllable gaps do not drop the hands)
+    speaking = (np.convolve(np.pad(act20, 5, mode="edge"), np.ones(11) / 11, mode="valid") > 0.25).astype(float)
     env = np.zeros(n)
     for i in range(n):
         prev = env[i - 1] if i else 0.0
-        target = act20[i]
-        rate = 0.25 if target > prev else 0.06
+        target = speaking[i]
+        rate = 0.12 if target > prev else 0.035
         env[i] = prev + rate * (target - prev)
-    env = np.convolve(env, np.ones(5) / 5, mode="same")
+    env = np.convolve(np.pad(env, 2, mode="edge"), np.ones(5) / 5, mode="valid")
 
     dom = "Right" if rng.uniform() < 0.7 else "Left"
     other = "Left" if dom == "Right" else "Right"
@@ -138,7 +145,9 @@ def synthesize(samples: np.ndarray, emo: np.ndarray, rng: np.random.Generator,
     nod = np.zeros(n)
     for tb, sb in zip(beats, strength):
         ab = amp * sb * rng.uniform(0.8, 1.2)
-        k = beat_kernel(t - tb, stroke * rng.uniform(0.85, 1.15))
+        # the stroke ends 50 ms before the acoustic onset so the post-stroke hold (the kinematic
+        # beat) is centred on it (apex slightly leads the stressed syllable: Leonard & Cummins 2011)
+        k = beat_kernel(t - tb + 0.04, stroke * rng.uniform(0.85, 1.15))
         r = rng.uniform()
         hands = [dom, other] if r < both_p else ([dom] if r < both_p + (1 - both_p) * 0.8 else [other])
         for h in hands:
@@ -169,8 +178,8 @@ def synthesize(samples: np.ndarray, emo: np.ndarray, rng: np.random.Generator,
         e = env * engage[side]
         bk = beat_k[side]
         abd = 8 + arm_abd + e * (8 + 6 * amp) + 3 * bk + _smooth_noise(rng, n, fps, amp=1.0)
-        flex = 8 + e * (18 + 14 * amp) + 9 * bk + _smooth_noise(rng, n, fps, amp=1.5)
-        elbow = 12 + elbow_b + e * (40 + 30 * amp) + 22 * bk + _smooth_noise(rng, n, fps, amp=2.0)
+        flex = 8 + e * (18 + 14 * amp) + 7 * bk + _smooth_noise(rng, n, fps, amp=1.5)
+        elbow = 12 + elbow_b + e * (40 + 30 * amp) + 20 * bk + _smooth_noise(rng, n, fps, amp=2.0)
         wrist = 10 * bk + 4 * e
         twist = -35 * e + 5 * bk
         apply(f"{side}Shoulder", _rot([0, 0, 1], s * (sh_raise + 2 * np.clip(bk, 0, None))))

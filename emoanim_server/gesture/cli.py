@@ -5,7 +5,9 @@ import argparse
 
 from .. import cli
 from ..export import bvh as _bvh  # noqa: F401  (registers .bvh before the CLI checks the extension)
-from .sampler import GUIDANCE_RANGE, SCALE_RANGE
+from ..errors import InputError
+from ..export.bvh import ORDERS
+from .sampler import GUIDANCE_RANGE, SCALE_RANGE, GestureSettings
 
 
 def _args(p: argparse.ArgumentParser) -> None:
@@ -28,6 +30,11 @@ def _options(args: argparse.Namespace, extra: dict) -> None:
         extra["body"] = True
     extra.update(gesture_scale=args.gesture_scale, guidance=args.guidance,
                  gesture_steps=args.gesture_steps, bvh_order=args.bvh_order, bvh_units=args.bvh_units)
+    if extra.get("body"):  # fail on bad values before the slow part
+        GestureSettings(guidance=args.guidance, gesture_scale=args.gesture_scale,
+                        steps=args.gesture_steps).check()
+        if args.bvh_order.upper() not in ORDERS:
+            raise InputError(f"--bvh-order {args.bvh_order!r}: expected one of {list(ORDERS)}")
 
 
 cli.BAKE_ARG_HOOKS.append(_args)

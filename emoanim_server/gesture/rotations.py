@@ -124,15 +124,26 @@ def quat_pow(q: np.ndarray, k: float | np.ndarray) -> np.ndarray:
 
 
 def resample(values: np.ndarray, src_fps: float, n_out: int, dst_fps: float, rotations: bool,
-             t0: float = 0.0) -> np.ndarray:
+             t0: float = 0.0, cubic: bool = False) -> np.ndarray:
     """Sample a (N, ...) sequence at times t0 + i/dst_fps: slerp for quaternions, lerp otherwise.
-    Times past the last source frame hold it."""
+    ``cubic``: Catmull-Rom through the neighbouring frames instead (quaternions made
+    sign-continuous first, then renormalised): C1-continuous velocity, so upsampling 20 -> 60 fps
+    adds no acceleration spikes at the source frames. Times past the last source frame hold it."""
     n = len(values)
     t = t0 + np.arange(n_out) / dst_fps
     pos = np.clip(t * src_fps, 0, n - 1)
     i0 = np.floor(pos).astype(int)
     i1 = np.minimum(i0 + 1, n - 1)
     f = pos - i0
+    if cubic and n >= 2:
+        v = continuity(values) if rotations else np.asarray(values, np.float64)
+        im = np.maximum(i0 - 1, 0)
+        i2 = np.minimum(i0 + 2, n - 1)
+        fr = f.reshape((-1,) + (1,) * (v.ndim - 1))
+        p0, p1, p2, p3 = v[im], v[i0], v[i1], v[i2]
+        out = 0.5 * ((2 * p1) + (-p0 + p2) * fr + (2 * p0 - 5 * p1 + 4 * p2 - p3) * fr ** 2
+                     + (-p0 + 3 * p1 - 3 * p2 + p3) * fr ** 3)
+        return normalize(out) if rotations else out
     if rotations:
         return slerp(values[i0], values[i1], f.reshape((-1,) + (1,) * (values.ndim - 2)) if values.ndim > 2 else f)
     f = f.reshape((-1,) + (1,) * (values.ndim - 1))

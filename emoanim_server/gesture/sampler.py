@@ -91,6 +91,8 @@ class GestureSettings:
     fps: int = 60
     min_new: int = 8  # model frames (0.4 s): how much new audio triggers a streamed window
     plant_feet: bool = True
+    #: 20 -> output fps: "cubic" (Catmull-Rom on aligned quaternions, C1) or "slerp" (C0)
+    interpolation: str = "cubic"
 
     def check(self) -> None:
         if not (np.isfinite(self.guidance) and GUIDANCE_RANGE[0] <= self.guidance <= GUIDANCE_RANGE[1]):
@@ -101,6 +103,8 @@ class GestureSettings:
             raise InputError(f"sampling steps {self.steps}: expected {STEPS_RANGE[0]}..{STEPS_RANGE[1]}")
         if self.fps not in (24, 25, 30, 50, 60):
             raise InputError(f"fps {self.fps}: expected one of 24, 25, 30, 50, 60")
+        if self.interpolation not in ("cubic", "slerp"):
+            raise InputError(f"interpolation {self.interpolation!r}: expected 'cubic' or 'slerp'")
         if self.min_new < 1:
             raise InputError("min_new must be >= 1")
 
@@ -215,7 +219,9 @@ class GestureStream:
             if not final and new < st.min_new:
                 break
             self._window(s, known, final)
-        end = len(self.q) if final else max(0, len(self.q) - S)
+        # held back: the last S frames (the next window crossfades them) and one more (the cubic
+        # interpolation of emitted frames reads one frame ahead)
+        end = len(self.q) if final else max(0, len(self.q) - S - 1)
         return self._emit(end, final)
 
     def _window(self, s: int, known: int, final: bool) -> None:
@@ -262,8 +268,11 @@ class GestureStream:
         j0 = self.emitted_out
         t0 = j0 / st.fps
         n = n_out - j0
-        q = R.resample(self.q, MODEL_FPS, n, st.fps, rotations=True, t0=t0)
-        root = R.resample(self.root, MODEL_FPS, n, st.fps, rotations=False, t0=t0)
+        cubic = st.interpolation == "cubic"
+        first = max(0, int(np.floor(t0 * MODEL_FPS)) - 1)  # resample a local slice (long streams)
+        tl = t0 - first / MODEL_FPS
+        q = R.resample(self.q[first:], MODEL_FPS, n, st.fps, rotations=True, t0=tl, cubic=cubic)
+        root = R.resample(self.root[first:], MODEL_FPS, n, st.fps, rotations=False, t0=tl, cubic=cubic)
         q, root = self._post(q, root)
         self.emitted_out = n_out
         return [Block(j0, q, root, st.fps)]

@@ -1,0 +1,270 @@
+"""Gesture runtime (no torch): shipped ONNX, representation, skeleton/IK, retarget, sampler
+determinism, window stitching, streaming, bad inputs, bake/CLI wiring."""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from emoanim_server.audio import load_audio
+from emoanim_server.errors import InputError
+from emoanim_server.gesture import rotations as R
+from emoanim_server.gesture import representation as Rep
+from emoanim_server.gesture.features import AUDIO_DIM, EMOTION_DIM, MODEL_FPS, audio_features, emotion_vector
+from emoanim_server.gesture.sampler import GestureSettings, GestureStream, generate, load_model
+from emoanim_server.gesture.skeleton import (NAME_MAPS, UNITY_HUMANOID, forward_kinematics, humanoid,
+                                             rest_ankles, solve_legs)
+from emoanim_server.models import find_model, load_card, sha256, verify
+from emoanim_server.track import n_frames_for
+
+HERE = os.path.dirname(__file__)
+WAV = os.path.join(HERE, "data", "speech_en.wav")
+
+
+@pytest.fixture(scope="module")
+def speech():
+    return load_audio(WAV).samples
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model()
+
+
+# ------------------------------------------------------------------ shipped model
+def test_shipped_model_card_and_size():
+    p = verify("gesture_default")
+    assert p.stat().st_size < 5 * 1024 * 1024
+    card = load_card("gesture_default")
+    assert card["sha256"] == sha256(p)
+    for key in ("training_data", "licence", "metrics", "train_your_own", "normalisation", "config"):
+        assert key in card, key
+    assert "ZEGGS" in json.dumps(card["training_data"]) or "no co-speech mocap" in json.dumps(card["training_data"])
+
+
+def test_shipped_onnx_runs_with_onnxruntime(model):
+    """Direct onnxruntime run of the shipped file (CI has no torch): shapes, finiteness, and a
+    batched CFG call equals two single calls."""
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(str(find_model("gesture_default")), providers=["CPUExecutionProvider"])
+    W, D = model.window, model.dim
+    rng = np.random.default_rng(0)
+    feeds = {"x_t": rng.standard_normal((2, W, D)).astype(np.float32), "t": np.array([900, 10], np.float32),
+             "audio": rng.standard_normal((2, W, AUDIO_DIM)).astype(np.float32),
+             "emotion": np.stack([emotion_vector("angry"), np.zeros(EMOTION_DIM, np.float32)]),
+             "seed": np.zeros((2, W, D), np.float32), "seed_mask": np.zeros((2, W, 1), np.float32)}
+    out = sess.run(None, feeds)[0]
+    assert out.shape == (2, W, D) and np.all(np.isfinite(out))
+    one = sess.run(None, {k: v[1:] for k, v in feeds.items()})[0]
+    np.testing.assert_allclose(out[1:], one, atol=1e-4)
+    # the emotion input matters (conditional != unconditional)
+    feeds2 = dict(feeds, emotion=np.stack([emotion_vector("angry")] * 2), t=np.array([900, 900], np.float32),
+                  x_t=np.repeat(feeds["x_t"][:1], 2, 0))
+    feeds2["emotion"][1] = 0
+    o2 = sess.run(None, feeds2)[0]
+    assert np.abs(o2[0] - o2[1]).mean() > 1e-3
+
+
+# ------------------------------------------------------------------ representation / skeleton
+def test_representation_exact_inverse():
+    skel = humanoid()
+    rng = np.random.default_rng(1)
+    q = R.continuity(R.normalize(rng.normal(size=(20, len(skel.names), 4))))
+    root = skel.offsets[0] + rng.normal(size=(20, 3)) * 0.05
+    f = Rep.encode(skel, q, root, MODEL_FPS)
+    assert f.shape == (20, Rep.feature_dim(len(skel.names)))
+    q2, root2 = Rep.decode(skel, f)
+    assert np.abs(np.abs(np.sum(q * q2, -1)) - 1).max() < 1e-5
+    np.testing.assert_allclose(root2, root, atol=1e-5)
+    np.testing.assert_allclose(f[1:, 3:6], np.diff(root, axis=0) * MODEL_FPS, atol=1e-4)
+
+
+def test_skeleton_is_unity_humanoid():
+    skel = humanoid()
+    assert skel.names[0] == "Hips" and skel.parents[0] == -1
+    for n in skel.names:
+        assert UNITY_HUMANOID[n] == n
+    gp, _ = forward_kinematics(skel, np.tile([0, 0, 0, 1.0], (1, len(skel.names), 1)))
+    assert gp[0, skel.names.index("LeftHand"), 0] > 0.5  # T-pose, left = +X
+    assert 1.5 < gp[0, skel.names.index("Head"), 1] < 1.7
+    fingers = humanoid(fingers=True)
+    assert "LeftIndexProximal" in fingers.names and len(fingers.names) == 52
+    assert NAME_MAPS["mixamo"]["LeftForeArm"] == "LeftLowerArm"
+
+
+def test_leg_ik_plants_feet():
+    skel = humanoid()
+    n = 30
+    q = np.tile([0, 0, 0, 1.0], (n, len(skel.names), 1))
+    q[:, 0] = R.axis_angle_quat([0, 1, 0], np.linspace(-0.1, 0.1, n))
+    root = np.tile(skel.offsets[0], (n, 1))
+    root[:, 0] += 0.03 * np.sin(np.arange(n) / 4)
+    root[:, 1] -= 0.03
+    q = solve_legs(skel, q, root)
+    gp, gm = forward_kinematics(skel, q, root)
+    target = rest_ankles(skel)
+    for k, f in enumerate(("LeftFoot", "RightFoot")):
+        np.testing.assert_allclose(gp[:, skel.names.index(f)], np.tile(target[k], (n, 1)), atol=1e-6)
+        np.testing.assert_allclose(gm[:, skel.names.index(f)], np.tile(np.eye(3), (n, 1, 1)), atol=1e-6)
+
+
+def test_retarget_by_name_map(tmp_path):
+    """Our skeleton renamed to Mixamo names, scaled to centimetres -> retargeted back exactly."""
+    from emoanim_server.export.bvh import bvh_text, read_bvh
+    from emoanim_server.gesture.retarget import retarget
+
+    skel = humanoid()
+    rng = np.random.default_rng(2)
+    q = R.normalize(np.tile([0, 0, 0, 1.0], (10, len(skel.names), 1)) + 0.2 * rng.normal(size=(10, len(skel.names), 4)))
+    root = np.tile(skel.offsets[0], (10, 1))
+    inv = {v: k for k, v in NAME_MAPS["mixamo"].items()}
+    from emoanim_server.track import Skeleton
+
+    src = Skeleton(["mixamorig:" + inv[n] for n in skel.names], skel.parents, skel.offsets)
+    p = tmp_path / "m.bvh"
+    p.write_text(bvh_text(src, q, root, 30, units="cm"))
+    clip = read_bvh(str(p))
+    q2, root2 = retarget(clip.skeleton, clip.rotations, clip.root_positions, skel)
+    assert np.abs(np.abs(np.sum(q2 * q, -1)) - 1).max() < 1e-6
+    np.testing.assert_allclose(root2, root, atol=1e-4)
+
+
+# ------------------------------------------------------------------ sampler
+def _angles(q):
+    """Per-frame geodesic step (radians), max over joints."""
+    d = np.abs(np.sum(q[1:] * q[:-1], axis=-1)).clip(0, 1)
+    return (2 * np.arccos(d)).max(axis=1)
+
+
+def test_generate_shape_determinism_and_seed(speech, model):
+    x = speech[: 16000 * 3]
+    st = GestureSettings(seed=3, fps=30)
+    q1, r1 = generate(x, "happy", st, model)
+    q2, r2 = generate(x, "happy", GestureSettings(seed=3, fps=30), model)
+    assert q1.shape == (n_frames_for(3.0, 30), 22, 4)
+    np.testing.assert_array_equal(q1, q2)
+    np.testing.assert_array_equal(r1, r2)
+    q3, _ = generate(x, "happy", GestureSettings(seed=4, fps=30), model)
+    assert np.abs(q3 - q1).max() > 1e-3
+    assert np.all(np.isfinite(q1)) and np.allclose(np.linalg.norm(q1, axis=-1), 1, atol=1e-6)
+
+
+def test_window_joins_have_no_pops(speech, model):
+    fps = 60
+    q, root = generate(speech, "angry", GestureSettings(seed=0, fps=fps), model)
+    step = _angles(q)
+    W, S = model.window, model.seed_frames
+    joins = []
+    k = W
+    while k / MODEL_FPS < len(speech) / 16000:
+        joins.append(int(round(k / MODEL_FPS * fps)))
+        k += W - S
+    assert joins
+    near = np.concatenate([step[max(0, j - 3):j + 3] for j in joins])
+    # a pop would be an outlier step at a join; joins look like the rest of the motion
+    assert near.max() <= max(1.5 * np.percentile(step, 99), 0.02), (near.max(), np.percentile(step, 99))
+    root_step = np.linalg.norm(np.diff(root, axis=0), axis=1)
+    assert root_step.max() < 0.01  # < 0.6 m/s hips at 60 fps
+
+
+def test_streaming_blocks_contiguous_and_early(speech, model):
+    st = GestureStream("neutral", GestureSettings(seed=1, fps=30), model)
+    blocks, first_at = [], None
+    chunk = 1600  # 100 ms
+    for i in range(0, len(speech), chunk):
+        new = st.push(speech[i:i + chunk])
+        if new and first_at is None:
+            first_at = (i + chunk) / 16000
+        blocks += new
+    blocks += st.finish()
+    assert first_at is not None and first_at <= 1.0
+    starts = [b.start for b in blocks]
+    lens = [len(b.rotations) for b in blocks]
+    assert starts[0] == 0 and all(s + n == s2 for s, n, s2 in zip(starts, lens, starts[1:]))
+    assert sum(lens) == n_frames_for(len(speech) / 16000, 30)
+    q = np.concatenate([b.rotations for b in blocks])
+    step = _angles(q)
+    assert step.max() <= max(1.5 * np.percentile(step, 99), 0.03)
+
+
+def test_emotion_timeline_callable(speech, model):
+    def emo(t):
+        return "sad" if t < 1.5 else "angry:0.9"
+    q, _ = generate(speech[:16000 * 3], emo, GestureSettings(fps=30), model)
+    assert q.shape[0] == n_frames_for(3.0, 30)
+
+
+# ------------------------------------------------------------------ bad inputs
+def test_silence_and_very_short_audio(model):
+    q, root = generate(np.zeros(16000 * 2, np.float32), "neutral", GestureSettings(fps=30), model)
+    assert np.all(np.isfinite(q)) and q.shape[0] == n_frames_for(2.0, 30)
+    skel = humanoid()
+    gp, _ = forward_kinematics(skel, q, root)
+    ank = gp[:, skel.names.index("LeftFoot")]
+    assert np.ptp(ank[:, [0, 2]], axis=0).max() < 1e-3  # feet planted even in silence
+    q, _ = generate(np.ones(160, np.float32) * 0.01, None, GestureSettings(fps=60), model)
+    assert q.shape[0] == n_frames_for(0.01, 60) == 2
+
+
+@pytest.mark.parametrize("kw", [dict(guidance=100.0), dict(guidance=float("nan")), dict(guidance=-1.0),
+                                dict(gesture_scale=-0.5), dict(gesture_scale=99.0), dict(steps=0),
+                                dict(fps=17), dict(interpolation="euler")])
+def test_absurd_settings_raise(kw, model):
+    with pytest.raises(InputError):
+        generate(np.zeros(16000, np.float32), "neutral", GestureSettings(**kw), model)
+
+
+@pytest.mark.parametrize("emo", ["furious", "happy:2", "happy:x", {"valence": 3, "arousal": 0}, 42])
+def test_unknown_emotion_raises(emo):
+    with pytest.raises(InputError):
+        emotion_vector(emo)
+
+
+def test_empty_or_nan_audio_raises(model):
+    with pytest.raises(InputError):
+        generate(np.zeros(0, np.float32), "neutral", GestureSettings(), model)
+    with pytest.raises(InputError):
+        generate(np.full(1600, np.nan, np.float32), "neutral", GestureSettings(), model)
+
+
+def test_audio_features_stream_matches_whole(speech):
+    whole = audio_features(speech)
+    s = 40  # frames: a slice with 2 frames of left context gives the same numbers
+    seg = speech[(s - 2) * 800:(s + 42) * 800]
+    part = audio_features(seg, 42)[2:]
+    np.testing.assert_allclose(part[:38], whole[s:s + 38], atol=1e-4)
+
+
+def test_gesture_scale_changes_amplitude(speech, model):
+    x = speech[: 16000 * 3]
+    q1, _ = generate(x, "angry", GestureSettings(seed=0, gesture_scale=1.0, fps=30), model)
+    q0, _ = generate(x, "angry", GestureSettings(seed=0, gesture_scale=0.0, fps=30), model)
+    i = humanoid().names.index("RightLowerArm")
+    assert np.ptp(q0[:, i], axis=0).max() < 1e-6 < np.ptp(q1[:, i], axis=0).max()
+
+
+# ------------------------------------------------------------------ pipeline / CLI
+def test_cli_bake_body_bvh_and_json(tmp_path):
+    import bvh
+
+    from emoanim_server.cli import main
+
+    import soundfile as sf
+
+    wav = str(tmp_path / "short.wav")
+    sf.write(wav, load_audio(WAV).samples[: 16000 * 2], 16000)
+    out = tmp_path / "line.bvh"
+    assert main(["bake", wav, "--body", "-o", str(out), "--fps", "30", "--seed", "2", "--guidance", "3",
+                 "--gesture-scale", "1.2", "-q"]) == 0
+    m = bvh.Bvh(out.read_text())
+    dur = load_audio(wav).duration
+    assert m.nframes == n_frames_for(dur, 30)
+    assert m.frame_time == pytest.approx(1 / 30, abs=1e-7)
+    js = tmp_path / "line.json"
+    assert main(["bake", wav, "--body", "-o", str(js), "--fps", "30", "-q"]) == 0
+    assert "skeleton" in js.read_text() or "joint" in js.read_text()
+    assert main(["bake", wav, "--body", "-o", str(tmp_path / "bad.bvh"), "--guidance", "1e9", "-q"]) == 3
+    assert not (tmp_path / "bad.bvh").exists()
