@@ -90,6 +90,13 @@ def test_package_layout():
               "Runtime/Core/EmoAnim.Core.asmdef", "Runtime/EmoAnim.Runtime.asmdef", "Editor/EmoAnim.Editor.asmdef",
               "Tests/Editor/EmoAnim.Tests.asmdef"):
         assert (pkg / f).is_file(), f
+    # Unity ignores assets without .meta files in packages installed from git
+    make_meta = importlib.util.spec_from_file_location("emoanim_make_meta", MONO_DIR / "make_meta.py")
+    mm = importlib.util.module_from_spec(make_meta)
+    make_meta.loader.exec_module(mm)
+    assert mm.problems() == [], "run python3 unity_client/Tests/Mono~/make_meta.py"
+    guids = [line.split()[1] for m in pkg.rglob("*.meta") for line in m.read_text().splitlines() if line.startswith("guid:")]
+    assert len(guids) == len(set(guids)) > 40
     core = json.loads((pkg / "Runtime/Core/EmoAnim.Core.asmdef").read_text())
     assert core["noEngineReferences"] is True
     # the plain-C# core must not touch UnityEngine (it is what the Mono tests cover; monobuild also

@@ -48,6 +48,17 @@ namespace EmoAnim
             };
             foreach (var row in table)
                 for (int i = 1; i < row.Length; i++) d[row[i]] = row[0];
+            // fingers: Unity names (LeftIndexProximal...) and Mixamo names (LeftHandIndex1...)
+            string[] fingers = { "Thumb", "Index", "Middle", "Ring", "Little" };
+            string[] segments = { "Proximal", "Intermediate", "Distal" };
+            foreach (var side in new[] { "Left", "Right" })
+                foreach (var f in fingers)
+                    for (int k = 0; k < 3; k++)
+                    {
+                        string canonical = side + f + segments[k];
+                        d[canonical.ToLowerInvariant()] = canonical;
+                        d[(side + "Hand" + (f == "Little" ? "Pinky" : f) + (k + 1)).ToLowerInvariant()] = canonical;
+                    }
             return d;
         }
 

@@ -181,6 +181,17 @@ namespace EmoAnim.Tests
             Assert.AreEqual(19, messages.Count);
             Assert.AreEqual("ERROR_UNSPECIFIED", ProtoEnum.Name(typeof(ErrorCode), 0));
             Assert.IsNull(ProtoEnum.Name(typeof(ErrorCode), 99));
+            // the name tables agree with the C# enums' [ProtoName] attributes, value by value
+            foreach (var t in new[] { typeof(ProtocolVersion), typeof(AudioEncoding), typeof(Rig), typeof(CurveNaming), typeof(Mode), typeof(ErrorCode) })
+            {
+                var fields = t.GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static);
+                Assert.AreEqual(fields.Length, ProtoEnum.Count(t), t.Name);
+                foreach (var f in fields)
+                {
+                    var attr = (ProtoNameAttribute)f.GetCustomAttributes(typeof(ProtoNameAttribute), false)[0];
+                    Assert.AreEqual(attr.Name, ProtoEnum.Name(t, Convert.ToInt32(f.GetValue(null))), t.Name + "." + f.Name);
+                }
+            }
         }
     }
 }

@@ -129,6 +129,15 @@ namespace EmoAnim.Tests
     public class HumanoidNamesTests
     {
         [Test]
+        public void ServerSkeletonNamesAreUnityHumanoidNames()
+        {
+            // emoanim_server/gesture/skeleton.py uses Unity's HumanBodyBones names
+            foreach (var n in new[] { "Hips", "Spine", "Chest", "UpperChest", "Neck", "Head", "LeftShoulder", "LeftUpperArm",
+                                      "LeftLowerArm", "LeftHand", "RightUpperLeg", "RightLowerLeg", "RightFoot", "RightToes" })
+                Assert.AreEqual(n, HumanoidNames.ToHumanoid(n));
+        }
+
+        [Test]
         public void MixamoRigifyAndHumanoidNames()
         {
             Assert.AreEqual("Hips", HumanoidNames.ToHumanoid("mixamorig:Hips"));
@@ -144,6 +153,8 @@ namespace EmoAnim.Tests
             Assert.AreEqual("Head", HumanoidNames.ToHumanoid("face"));
             Assert.AreEqual("LeftUpperArm", HumanoidNames.ToHumanoid("LeftUpperArm"));
             Assert.AreEqual("RightHand", HumanoidNames.ToHumanoid("J_Bip_R_Hand".Replace("J_Bip_R_", "Right")));
+            Assert.AreEqual("LeftIndexProximal", HumanoidNames.ToHumanoid("LeftIndexProximal"));
+            Assert.AreEqual("RightLittleDistal", HumanoidNames.ToHumanoid("mixamorig:RightHandPinky3"));
             Assert.IsNull(HumanoidNames.ToHumanoid("pelvis.L"));
             Assert.IsNull(HumanoidNames.ToHumanoid("Wolf3D_Head"));
         }

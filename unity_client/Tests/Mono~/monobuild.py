@@ -10,6 +10,7 @@ Assemblies (mirroring the package's .asmdef files, C# 7.2 like Unity's minimum s
   EmoAnim.Core.dll                   Runtime/Core (plain C#, no UnityEngine)
   EmoAnim.Runtime.dll                Runtime/Components (MonoBehaviours)
   EmoAnim.Editor.dll                 Editor/
+  EmoAnim.Samples.dll                Samples~/ (compiled to prove the sample scripts build)
   EmoAnim.Tests.exe                  Tests/Editor (NUnit tests, also run by Unity's Test Runner)
                                      + Tests/Mono~ (NUnit shim, runner, component tests on the stubs)
   emoanim-cs-tool.exe                Tests/Mono~/Tool.cs (codec cross-check, live streaming client)
@@ -61,6 +62,8 @@ def build(out_dir: Path) -> dict[str, Path]:
     o["Editor"] = compile_one(out_dir / "EmoAnim.Editor.dll", "library",
                               [str(o["UnityEngine"]), str(o["UnityEditor"]), str(o["Core"]), str(o["Runtime"])],
                               cs(PKG / "Editor"))
+    o["Samples"] = compile_one(out_dir / "EmoAnim.Samples.dll", "library", [str(o["UnityEngine"]), str(o["Core"]), str(o["Runtime"])],
+                               cs(PKG / "Samples~"))
     harness = [str(MONO_DIR / n) for n in ("NUnitShim.cs", "TestRunner.cs", "ComponentTests.cs")]
     o["Tests"] = compile_one(out_dir / "EmoAnim.Tests.exe", "exe",
                              [str(o["UnityEngine"]), str(o["UnityEditor"]), str(o["Core"]), str(o["Runtime"]), str(o["Editor"])],

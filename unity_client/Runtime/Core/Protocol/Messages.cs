@@ -21,28 +21,40 @@ namespace EmoAnim.Protocol
 
     public static class ProtoEnum
     {
-        static readonly Dictionary<Type, Dictionary<int, string>> s_Names = new Dictionary<Type, Dictionary<int, string>>();
+        // Explicit tables (no reflection: safe under IL2CPP managed stripping). Tests check them against
+        // the enums' [ProtoName] attributes and the .proto descriptor.
+        static readonly string[] s_Version = { "PROTOCOL_VERSION_UNSPECIFIED", "PROTOCOL_VERSION_CURRENT" };
+        static readonly string[] s_Encoding = { "AUDIO_ENCODING_UNSPECIFIED", "AUDIO_ENCODING_PCM16", "AUDIO_ENCODING_FLOAT32" };
+        static readonly string[] s_Rig = { "RIG_ARKIT", "RIG_METAHUMAN", "RIG_CUSTOM" };
+        static readonly string[] s_Naming = { "CURVE_NAMING_ARKIT", "CURVE_NAMING_PASCAL", "CURVE_NAMING_LR" };
+        static readonly string[] s_Mode = { "MODE_LIVE", "MODE_CLIP" };
+        static readonly string[] s_Error =
+        {
+            "ERROR_UNSPECIFIED", "INTERNAL", "BAD_MESSAGE", "BAD_ORDER", "MESSAGE_TOO_LARGE", "UNSUPPORTED_VERSION",
+            "BAD_PARAMETER", "BAD_SAMPLE_RATE", "BAD_AUDIO", "BAD_EMOTION", "UNAUTHORIZED", "TOO_MANY_SESSIONS",
+            "SESSION_TOO_LONG", "TIMEOUT", "SLOW_CLIENT", "SHUTTING_DOWN",
+        };
+
+        static string[] Table(Type t)
+        {
+            if (t == typeof(ProtocolVersion)) return s_Version;
+            if (t == typeof(AudioEncoding)) return s_Encoding;
+            if (t == typeof(Rig)) return s_Rig;
+            if (t == typeof(CurveNaming)) return s_Naming;
+            if (t == typeof(Mode)) return s_Mode;
+            if (t == typeof(ErrorCode)) return s_Error;
+            return null;
+        }
 
         /// <summary>The .proto name of an enum value, or null for values this client does not know.</summary>
         public static string Name(Type enumType, int value)
         {
-            Dictionary<int, string> d;
-            lock (s_Names)
-            {
-                if (!s_Names.TryGetValue(enumType, out d))
-                {
-                    d = new Dictionary<int, string>();
-                    foreach (var f in enumType.GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static))
-                    {
-                        var a = (ProtoNameAttribute[])f.GetCustomAttributes(typeof(ProtoNameAttribute), false);
-                        d[Convert.ToInt32(f.GetValue(null))] = a.Length > 0 ? a[0].Name : f.Name;
-                    }
-                    s_Names[enumType] = d;
-                }
-            }
-            string n;
-            return d.TryGetValue(value, out n) ? n : null;
+            var t = Table(enumType);
+            return t != null && value >= 0 && value < t.Length ? t[value] : null;
         }
+
+        /// <summary>Number of values this client knows for an enum.</summary>
+        public static int Count(Type enumType) { var t = Table(enumType); return t != null ? t.Length : 0; }
     }
 
     public enum ProtocolVersion

@@ -117,8 +117,8 @@ namespace EmoAnim.Protocol
             var protoNames = new[] { "Version", "AudioEncoding", "Rig", "CurveNaming", "Mode", "ErrorCode" };
             var list = new System.Collections.Generic.List<string>();
             for (int t = 0; t < types.Length; t++)
-                foreach (var v in System.Enum.GetValues(types[t]))
-                    list.Add(protoNames[t] + ": " + ProtoEnum.Name(types[t], (int)v) + "=" + (int)v);
+                for (int v = 0; v < ProtoEnum.Count(types[t]); v++)
+                    list.Add(protoNames[t] + ": " + ProtoEnum.Name(types[t], v) + "=" + v);
             return list.ToArray();
         }
 

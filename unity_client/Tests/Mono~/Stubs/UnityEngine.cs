@@ -482,9 +482,24 @@ namespace UnityEngine
     // https://docs.unity3d.com/ScriptReference/GUILayoutOption.html
     public sealed class GUILayoutOption { }
 
+    // https://docs.unity3d.com/ScriptReference/Rect.html
+    public struct Rect
+    {
+        public float x, y, width, height;
+        public Rect(float x, float y, float width, float height) { this.x = x; this.y = y; this.width = width; this.height = height; }
+    }
+
     // https://docs.unity3d.com/ScriptReference/GUILayout.html
     public static class GUILayout
     {
+        // https://docs.unity3d.com/ScriptReference/GUILayout.BeginArea.html
+        public static void BeginArea(Rect screenRect) { }
+        public static void EndArea() { }
+        // https://docs.unity3d.com/ScriptReference/GUILayout.BeginHorizontal.html
+        public static void BeginHorizontal(params GUILayoutOption[] options) { }
+        public static void EndHorizontal() { }
+        // https://docs.unity3d.com/ScriptReference/GUILayout.HorizontalSlider.html
+        public static float HorizontalSlider(float value, float leftValue, float rightValue, params GUILayoutOption[] options) { return value; }
         // https://docs.unity3d.com/ScriptReference/GUILayout.Button.html
         public static bool Button(string text, params GUILayoutOption[] options) { return false; }
         // https://docs.unity3d.com/ScriptReference/GUILayout.Width.html
