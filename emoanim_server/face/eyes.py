@@ -54,7 +54,7 @@ BLINK_HOLD_S = (0.01, 0.04)      # uniform range, lid closed
 BLINK_OPEN_S = (0.21, 0.035)
 BLINK_REFRACTORY_S = 0.15        # after a blink ends, no new spontaneous blink
 P_DOUBLE_BLINK = 0.08
-P_PARTIAL_BLINK = 0.15
+P_PARTIAL_BLINK = 0.25  # Sforza et al. 2008: incomplete closures are common
 PARTIAL_BLINK_AMP = (0.45, 0.85)
 #: blink drives the lower lid a little too (orbicularis oculi), and lids follow vertical gaze
 BLINK_SQUINT = 0.15
