@@ -338,10 +338,19 @@ def test_long_bake_real_speech_statistics():
     sacc = [s for s in track.events["saccades"] if s[3] != "micro"]
     fit = stats.linregress([s[2] for s in sacc], [s[1] * 1000 for s in sacc])
     assert 1.8 < fit.slope < 2.6 and 16 < fit.intercept < 26
-    # eyes counter-rotate against the head: gaze in the world = head + eye stays on the plan
-    head_yaw = np.degrees(track.head[:, 0])
-    eye_yaw = np.degrees(track.eyes[:, :, 0]).mean(1)
-    assert np.std(head_yaw) > 0.5 and np.corrcoef(head_yaw, eye_yaw)[0, 1] < 0.3
+    # eyes counter-rotate against the head (VOR): during a fixation the gaze in the world
+    # (head + eye) holds still while the eye in the head moves
+    head = np.degrees(track.head[:, :2].astype(float))
+    eye = np.degrees(track.eyes[:, :, :2].astype(float)).mean(1)
+    ev = track.events["saccades"]
+    world_sd, eye_sd = [], []
+    for a, b in zip(ev[:-1], ev[1:]):
+        lo, hi = np.searchsorted(track.times, [a[0] + a[1] + 0.02, b[0] - 0.02])
+        if hi - lo > 20 and np.all(np.abs(eye[lo:hi]) < 29):
+            world_sd.append((head[lo:hi] + eye[lo:hi]).std(0).max())
+            eye_sd.append(eye[lo:hi].std(0).max())
+    assert len(world_sd) > 50
+    assert np.median(world_sd) < 0.01 and np.median(eye_sd) > 0.1, (np.median(world_sd), np.median(eye_sd))
 
 
 def test_pipeline_bake_with_recognition_has_eyes_and_head(baked_speech):

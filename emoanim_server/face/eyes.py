@@ -90,7 +90,7 @@ AVERT_DIRS = np.radians([0, 180, 35, 145, 90, -35, -145, -90])
 AVERT_DIR_P = np.array([0.2, 0.2, 0.12, 0.12, 0.1, 0.08, 0.08, 0.1])
 #: Kendon 1967: speakers look away as an utterance starts and during hesitations, and back at
 #: the listener at phrase ends; fraction of time looking: ~75% listening, ~41% speaking (Argyle)
-P_AVERT_AT_START = 0.7
+P_AVERT_AT_START = 0.8
 P_AVERT_AT_HESITATION = 0.5
 P_LOOK_AT_BOUNDARY = 0.85
 UTTERANCE_GAP_S = 0.6            # silence before speech that makes it a new utterance
