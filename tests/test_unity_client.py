@@ -286,11 +286,11 @@ def live_server():
     st.stop()
 
 
-def _python_client(url: str, wav: Path, mode: int):
+def _python_client(url: str, wav: Path, mode: int, emotions=()):
     from emoanim_server.server.client import read_audio_for_streaming, stream_audio
 
     x, sr = read_audio_for_streaming(str(wav))
-    res = asyncio.run(stream_audio(url, x, sr, mode=mode, chunk_ms=20.0, fps=60, seed=0))
+    res = asyncio.run(stream_audio(url, x, sr, mode=mode, chunk_ms=20.0, fps=60, seed=0, emotions=list(emotions)))
     return res, x, sr
 
 
@@ -321,17 +321,49 @@ def _compare(cs: dict, res, n_samples: int, sr: int, label: str) -> int:
     return n_expected
 
 
-@pytest.mark.parametrize("mode", ["live", "clip"])
-def test_csharp_client_matches_python_client_over_loopback(built, live_server, speech_wav, tmp_path, mode):
+@pytest.mark.parametrize("mode,emotions", [("live", ()), ("clip", ()),
+                                           ("live", ((0.0, "happy", 0.9), (2.0, "angry", 0.8)))],
+                         ids=["live", "clip", "live-emotion-updates"])
+def test_csharp_client_matches_python_client_over_loopback(built, live_server, speech_wav, tmp_path, mode, emotions):
     pb = _pb()
     out = tmp_path / f"cs_{mode}.json"
+    extra = [a for t, c, i in emotions for a in ("--emotion-at", f"{t}:{c}:{i}")]
     mono(built, "Tool", "stream", "--wav", speech_wav, "--url", live_server.url, "--mode", mode,
-         "--chunk-ms", "20", "--fps", "60", "--seed", "0", "--out", out)
+         "--chunk-ms", "20", "--fps", "60", "--seed", "0", "--out", out, *extra)
     cs = json.loads(out.read_text())
-    res, x, sr = _python_client(live_server.url, speech_wav, pb.MODE_LIVE if mode == "live" else pb.MODE_CLIP)
+    res, x, sr = _python_client(live_server.url, speech_wav, pb.MODE_LIVE if mode == "live" else pb.MODE_CLIP, emotions)
     assert cs["sample_rate"] == sr and cs["samples"] == len(x)
     n = _compare(cs, res, len(x), sr, mode)
     assert n > 300
+    assert cs["ended"].get("emotion_updates", 0) == res.ended.emotion_updates == len(emotions)
+
+
+def test_unity_components_play_a_line_in_sync_with_a_live_server(built, live_server, speech_wav, tmp_path):
+    """EmoAnimClient + EmoAnimSpeaker + EmoAnimFaceDriver on the stub engine, real server, real clock:
+    the clip is scheduled on the DSP clock, every frame's mesh weight equals the received animation
+    interpolated at the speaker's animation time, no underruns, the pose fades out at the end."""
+    import soundfile as sf
+
+    x, sr = sf.read(str(speech_wav), dtype="int16")
+    short = tmp_path / "line.wav"
+    sf.write(str(short), x[: int(2.5 * sr)], sr, subtype="PCM_16")
+    out = tmp_path / "e2e.json"
+    mono(built, "Tests", "--speaker-e2e", live_server.url, short, out, timeout=120)
+    d = json.loads(out.read_text())
+    assert d["started"] and d["finished"] and d["reason"] == "completed" and d["error"] is None, d["log"]
+    n_expected = math.ceil(int(2.5 * sr) / sr * 60 - 1e-9) + 1
+    assert len(d["frames"]) == n_expected
+    assert d["scheduled_at"] is not None and d["underruns"] == 0 and d["late"] == 0
+    assert d["max_weight"] == 1
+    jaw = np.array([f.get("curves", [0.0] * 52)[d["jaw_index"]] for f in d["frames"]], np.float64) * 100.0
+    times = np.arange(len(jaw)) / d["fps"]
+    samples = np.array(d["samples"])
+    assert len(samples) > 50, "the face should have been driven for most of the line"
+    t, w = samples[:, 0], samples[:, 1]
+    assert np.all(np.diff(t) >= 0), "animation time never runs backwards"
+    assert t[0] < 0.2 and t[-1] > 2.3, (t[0], t[-1])
+    np.testing.assert_allclose(w, np.interp(t, times, jaw), atol=0.02)
+    assert w.max() > 10, "the jaw should open on speech"
 
 
 def test_csharp_launcher_starts_health_checks_and_stops_the_server(built, speech_wav, tmp_path):

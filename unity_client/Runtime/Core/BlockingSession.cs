@@ -37,6 +37,28 @@ namespace EmoAnim
                                  double chunkSeconds = 0.5, bool realtime = false, Action<float> progress = null,
                                  CancellationToken ct = default(CancellationToken))
         {
+            return Run(url, mono, sampleRate, options, timeout, chunkSeconds, realtime, null, progress, ct);
+        }
+
+        /// <summary>An emotion change at a time of the line (sent when the audio reaches it).</summary>
+        public struct EmotionKey
+        {
+            public double Time;
+            public Emotion Emotion;
+            public float Transition;
+            public EmotionKey(double time, Emotion emotion, float transition = 0f) { Time = time; Emotion = emotion; Transition = transition; }
+        }
+
+        /// <summary>
+        /// As above, plus <paramref name="emotionKeys"/>: each EmotionUpdate (with its time) is sent just
+        /// before the first audio chunk that starts at or after that time (the reference Python client's order).
+        /// </summary>
+        public static Result Run(string url, float[] mono, int sampleRate, SessionOptions options, TimeSpan timeout,
+                                 double chunkSeconds, bool realtime, IList<EmotionKey> emotionKeys, Action<float> progress = null,
+                                 CancellationToken ct = default(CancellationToken))
+        {
+            var pending = new List<EmotionKey>(emotionKeys ?? new EmotionKey[0]);
+            pending.Sort((a, b) => a.Time.CompareTo(b.Time));
             options.SampleRate = sampleRate;
             options.Channels = 1;
             var result = new Result();
@@ -70,6 +92,12 @@ namespace EmoAnim
                 firstAudio = sw.Elapsed.TotalSeconds;
                 while (sent < mono.Length && !s.IsOver)
                 {
+                    double now = (double)sent / sampleRate;
+                    while (pending.Count > 0 && pending[0].Time <= now)
+                    {
+                        p.SendEmotion(pending[0].Emotion, pending[0].Time, pending[0].Transition);
+                        pending.RemoveAt(0);
+                    }
                     int n = Math.Min(chunk, mono.Length - sent);
                     p.SendAudio(mono, sent, n);
                     sent += n;
@@ -82,6 +110,7 @@ namespace EmoAnim
                     }
                     else conn.Poll();
                 }
+                foreach (var k in pending) if (!s.IsOver) p.SendEmotion(k.Emotion, k.Time, k.Transition);
                 if (!s.IsOver) p.EndAudio();
                 conn.Flush();
                 double expected = Math.Ceiling(mono.Length / (double)sampleRate * Math.Max(1, s.Info.Fps) - 1e-9) + 1;

@@ -4,7 +4,7 @@
 //   decode DIR                  for every DIR/<Type>__<case>.py.bin: parse, write .cs.json and re-encoded .cs.bin
 //   encode DIR                  write a corpus of C#-built messages: DIR/<Type>__<case>.cs.bin + .cs.json
 //   stream --wav F [--url U | --launch EXE --args A --port P] [--mode live|clip] [--chunk-ms 20]
-//          [--fps 60] [--seed N] [--realtime] [--body] [--emotion happy:0.8] [--out frames.json] [--timeout 120]
+//          [--fps 60] [--seed N] [--realtime] [--body] [--emotion happy:0.8] [--emotion-at T:CAT:INT]... [--out frames.json] [--timeout 120]
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -183,11 +183,19 @@ static class Tool
                 url = server.WebSocketUrl;
                 log.Append("\"server_started_by_us\":").Append(server.StartedByUs ? "true" : "false").Append(",\"server_pid\":").Append(server.ProcessId).Append(',');
             }
+            var keys = new List<BlockingSession.EmotionKey>();
+            for (int i = 0; i < args.Length - 1; i++)
+            {
+                if (args[i] != "--emotion-at") continue;
+                var p = args[i + 1].Split(':');   // TIME:CATEGORY[:INTENSITY]
+                keys.Add(new BlockingSession.EmotionKey(double.Parse(p[0], CultureInfo.InvariantCulture),
+                    new Emotion(p[1], p.Length > 2 ? float.Parse(p[2], CultureInfo.InvariantCulture) : 1f)));
+            }
             opt.SendParts = Flag(args, "--body");
             opt.Body = Flag(args, "--body");
             var res = BlockingSession.Run(url, mono, wav.SampleRate, opt,
                 TimeSpan.FromSeconds(double.Parse(Arg(args, "--timeout", "120"), CultureInfo.InvariantCulture)),
-                double.Parse(Arg(args, "--chunk-ms", "20"), CultureInfo.InvariantCulture) / 1000.0, Flag(args, "--realtime"));
+                double.Parse(Arg(args, "--chunk-ms", "20"), CultureInfo.InvariantCulture) / 1000.0, Flag(args, "--realtime"), keys);
             var sb = new StringBuilder("{");
             sb.Append(log);
             sb.Append("\"sample_rate\":").Append(wav.SampleRate).Append(",\"samples\":").Append(mono.Length);
