@@ -83,7 +83,8 @@ class EmoAnimServer:
             close_timeout=2.0, max_size=L.max_message_bytes, max_queue=L.incoming_queue)
         self.port = self._server.sockets[0].getsockname()[1]
         if self.config.warm_up:
-            await asyncio.get_running_loop().run_in_executor(self.executor, _warm_up)
+            await asyncio.get_running_loop().run_in_executor(
+                self.executor, _warm_up, self.limits.warm_decoders, self.limits.max_idle_decoders)
         self.ready = True
         log.info("listening on ws://%s:%d/ (health: /health)", self.config.host, self.port)
 
@@ -193,13 +194,13 @@ class EmoAnimServer:
             self.connections.pop(ws, None)
 
 
-def _warm_up() -> None:
+def _warm_up(decoders: int, max_idle: int) -> None:
     """Load the models once so the first session does not pay for it."""
     from ..face.lipsync import get_recognizer
     from .streaming import warm_decoder_pool
 
     get_recognizer()
-    warm_decoder_pool(2)
+    warm_decoder_pool(decoders, max_idle)
 
 
 # ---------------------------------------------------------------------------------- running

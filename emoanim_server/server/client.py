@@ -53,7 +53,7 @@ class ClientResult:
         sent_t = np.array([c[0] for c in self.chunk_sent])
         audio_end = np.array([c[1] for c in self.chunk_sent])
         need = np.minimum(np.array([f.time for f in self.frames]) + la, audio_end[-1])
-        k = np.searchsorted(audio_end, need - 1e-9)
+        k = np.searchsorted(audio_end, need - 1e-6)  # lookahead_s is a float32 on the wire
         k = np.minimum(k, len(sent_t) - 1)
         return np.array(self.frame_arrival) - sent_t[k]
 
@@ -137,8 +137,9 @@ async def stream_audio(url: str, samples: np.ndarray, sample_rate: int, *, mode:
                     if delay > 0:
                         await asyncio.sleep(delay)
                 end = min(len(samples), i + step)
-                await ws.send(pb.ClientMessage(audio=pb.AudioChunk(data=pcm16(samples[i:end]))).SerializeToString())
-                res.chunk_sent.append((time.monotonic(), end / sample_rate))
+                data = pb.ClientMessage(audio=pb.AudioChunk(data=pcm16(samples[i:end]))).SerializeToString()
+                res.chunk_sent.append((time.monotonic(), end / sample_rate))  # handed to the socket
+                await ws.send(data)
                 if rtask.done():
                     break
             for et, cat, inten in pending:

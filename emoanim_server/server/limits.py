@@ -60,6 +60,11 @@ class ServerLimits:
     ping_timeout_s: float = 20.0
     #: threads computing animation (0 = number of CPU cores)
     workers: int = 0
+    #: LIVE sessions each need a phone-loop decoder (~0.3 s to create, see streaming.py):
+    #: this many are created at start-up, and up to max_idle_decoders finished sessions'
+    #: decoders are kept for reuse, so a session start rarely pays for one
+    warm_decoders: int = 2
+    max_idle_decoders: int = 8
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -97,4 +102,6 @@ def limit_help() -> dict[str, str]:
         "ping_interval_s": "WebSocket keepalive ping interval (s, 0 = off)",
         "ping_timeout_s": "WebSocket keepalive pong timeout (s)",
         "workers": "animation compute threads (0 = CPU cores)",
+        "warm_decoders": "LIVE decoders created at start-up",
+        "max_idle_decoders": "finished sessions' LIVE decoders kept for reuse",
     }

@@ -77,8 +77,11 @@ def _release_decoder(dec) -> None:
             _POOL.append(dec)
 
 
-def warm_decoder_pool(n: int = 2) -> None:
+def warm_decoder_pool(n: int = 2, max_idle: int | None = None) -> None:
     """Create ``n`` idle decoders ahead of the first sessions (server start-up)."""
+    global MAX_IDLE_DECODERS
+    if max_idle is not None:
+        MAX_IDLE_DECODERS = max(max_idle, n)
     decs = [_acquire_decoder() for _ in range(n)]
     for d in decs:
         _release_decoder(d)

@@ -1,0 +1,292 @@
+"""Live-server benchmark: latency, throughput, concurrent real-time sessions per core, memory.
+
+Runs ``emoanim serve`` as a subprocess pinned to ONE CPU core (``--workers 1``) and drives it
+from this process (pinned to another core when there is one) with the reference client over
+real loopback sockets. Results go to benchmarks/results/bench_server.{json,md} with the
+machine, date and load average, because on a shared machine absolute numbers move with other
+people's load: compare ratios measured in the same run.
+
+    python benchmarks/bench_server.py            # full run (~2-3 min)
+    python benchmarks/bench_server.py --quick    # fewer/shorter sessions
+
+Definitions:
+* frame latency: arrival time of a frame minus the send time of the audio chunk that made it
+  final (the chunk holding audio up to frame time + the session's lookahead). The lookahead
+  itself is reported separately; it is a property of the algorithm, not of load.
+* first-frame latency: that latency for frame 0 (the brief's target: <= 100 ms).
+* a level of N simultaneous real-time sessions is *sustained* when the server keeps up: p95
+  frame latency <= SUSTAIN_P95_S and the last frame of every session arrives within
+  SUSTAIN_TAIL_S of the session's lookahead after its last audio chunk.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from emoanim_server.server import emoanim_pb2 as pb  # noqa: E402
+from emoanim_server.server.client import read_audio_for_streaming, stream_audio  # noqa: E402
+
+SUSTAIN_P95_S = 0.25
+SUSTAIN_TAIL_S = 0.5
+ALL_PARTS = {"face": True, "eyes": True, "head": True, "emotion": True}
+FACE_PARTS = {"face": True, "emotion": True}
+
+
+def machine() -> dict:
+    cpu = "?"
+    try:
+        m = re.search(r"model name\s*:\s*(.*)", Path("/proc/cpuinfo").read_text())
+        cpu = m.group(1).strip() if m else cpu
+    except OSError:
+        pass
+    mem = "?"
+    try:
+        m = re.search(r"MemTotal:\s*(\d+)", Path("/proc/meminfo").read_text())
+        mem = f"{int(m.group(1)) / 1024 / 1024:.1f} GiB"
+    except (OSError, AttributeError):
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory": mem, "python": platform.python_version(),
+            "platform": platform.platform(), "loadavg": os.getloadavg()}
+
+
+def proc_cpu_s(pid: int) -> float:
+    f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class Server:
+    def __init__(self, core: int | None, warm: int = 2) -> None:
+        cmd = [sys.executable, "-m", "emoanim_server", "serve", "--port", "0", "--workers", "1",
+               "--log-level", "WARNING", "--max-sessions", "64", "--max-sessions-per-client", "64",
+               "--warm-decoders", str(warm), "--max-idle-decoders", "32"]
+        pre = (lambda: os.sched_setaffinity(0, {core})) if core is not None else None
+        self.p = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True, preexec_fn=pre)
+        line = self.p.stderr.readline()
+        m = re.search(r"ws://[^:]+:(\d+)/", line)
+        if not m:
+            raise RuntimeError(f"server did not start: {line}{self.p.stderr.read()}")
+        self.url = f"ws://127.0.0.1:{m.group(1)}/"
+        self.pid = self.p.pid
+
+    def stop(self) -> None:
+        self.p.terminate()
+        try:
+            self.p.wait(15)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+
+
+async def one(url, x, sr, delay=0.0, **kw):
+    if delay:
+        await asyncio.sleep(delay)
+    return await stream_audio(url, x, sr, **kw)
+
+
+def lat_stats(results) -> dict:
+    lat = np.concatenate([r.latencies() for r in results])
+    first = np.array([r.latencies()[0] for r in results])
+    tails = [r.frame_arrival[-1] - r.chunk_sent[-1][0] - r.started.lookahead_s for r in results]
+    return {"frames": int(sum(len(r.frames) for r in results)),
+            "latency_p50_ms": round(1e3 * float(np.median(lat)), 1),
+            "latency_p95_ms": round(1e3 * float(np.percentile(lat, 95)), 1),
+            "latency_max_ms": round(1e3 * float(lat.max()), 1),
+            "first_frame_ms_median": round(1e3 * float(np.median(first)), 1),
+            "first_frame_ms_max": round(1e3 * float(first.max()), 1),
+            "server_first_frame_compute_ms_median": round(1e3 * float(np.median(
+                [r.ended.first_frame_latency_s for r in results])), 1),
+            "last_frame_after_last_audio_minus_lookahead_ms_max": round(1e3 * max(tails), 1),
+            "lookahead_s": round(results[0].started.lookahead_s, 3),
+            "buffer_latency_s": round(results[0].started.buffer_latency_s, 3)}
+
+
+def measure_memory(core, x, sr, k: int) -> dict:
+    """RSS of a fresh server (no idle decoders) before/after k live sessions are opened, each
+    fed 2 s of audio and kept open: the per-session cost including its decoder."""
+    srv = Server(core, warm=0)
+    try:
+        time.sleep(0.5)
+        mem_before = proc_rss_mb(srv.pid)
+
+        async def hold():
+            from websockets.asyncio.client import connect
+
+            pcm = (np.clip(x[: 2 * sr], -1, 1) * 32767).astype("<i2").tobytes()
+            conns = [await connect(srv.url, max_size=None) for _ in range(k)]
+            for i, ws in enumerate(conns):
+                await ws.send(pb.ClientMessage(start=pb.StartSession(
+                    sample_rate=sr, mode=pb.MODE_LIVE, parts=pb.Parts(**ALL_PARTS), seed=i)).SerializeToString())
+                await ws.recv()
+                for j in range(0, len(pcm), 6400):
+                    await ws.send(pb.ClientMessage(audio=pb.AudioChunk(data=pcm[j:j + 6400])).SerializeToString())
+            await asyncio.sleep(3.0)  # let the server work through the audio
+            rss = proc_rss_mb(srv.pid)
+            for ws in conns:
+                await ws.close()
+            return rss
+
+        mem_after = asyncio.run(hold())
+    finally:
+        srv.stop()
+    return {"sessions_held": k, "rss_before_mb": round(mem_before, 1), "rss_with_sessions_mb": round(mem_after, 1),
+            "mb_per_live_session": round((mem_after - mem_before) / k, 1)}
+
+
+def run(args) -> dict:
+    cores = sorted(os.sched_getaffinity(0))
+    server_core = cores[0] if len(cores) > 1 else None
+    if len(cores) > 1:
+        os.sched_setaffinity(0, set(cores[1:]))
+    x, sr = read_audio_for_streaming(str(ROOT / "tests" / "data" / "speech_en.wav"))
+    if not args.quick:
+        x = np.concatenate([x, x])
+    dur = len(x) / sr
+    out: dict = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                 "machine": machine(), "audio_s": round(dur, 2), "server_pinned_core": server_core,
+                 "git": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                       text=True).stdout.strip()}
+    # D. memory per live session, on a fresh server
+    out["memory"] = measure_memory(server_core, x, sr, 4 if args.quick else 8)
+    print("memory", out["memory"], flush=True)
+    # the main server keeps enough warm decoders that session starts do not create any: this
+    # measures steady-state capacity (a cold decoder costs ~0.3 s of CPU once per session slot)
+    srv = Server(server_core, warm=16)
+    try:
+        rss0 = proc_rss_mb(srv.pid)
+        out["server_rss_idle_mb"] = round(rss0, 1)
+
+        # A. single real-time session: first-frame latency, face only and all parts
+        for name, parts in (("face", FACE_PARTS), ("face_eyes_head", ALL_PARTS)):
+            res = [asyncio.run(one(srv.url, x, sr, realtime=True, parts=parts, chunk_ms=20)) for _ in range(2)]
+            out[f"realtime_1_session_{name}"] = lat_stats(res)
+            print(name, out[f"realtime_1_session_{name}"], flush=True)
+
+        # B. throughput: as fast as possible, one session
+        for name, mode, parts in (("live_face", pb.MODE_LIVE, FACE_PARTS),
+                                  ("live_face_eyes_head", pb.MODE_LIVE, ALL_PARTS),
+                                  ("clip_face_eyes_head", pb.MODE_CLIP, ALL_PARTS)):
+            c0, t0 = proc_cpu_s(srv.pid), time.monotonic()
+            r = asyncio.run(one(srv.url, x, sr, mode=mode, parts=parts, chunk_ms=100))
+            wall, cpu = time.monotonic() - t0, proc_cpu_s(srv.pid) - c0
+            out[f"throughput_{name}"] = {"frames_per_s_wall": round(len(r.frames) / wall, 1),
+                                         "x_realtime_wall": round(dur / wall, 2),
+                                         "server_cpu_s_per_audio_s": round(cpu / dur, 4),
+                                         "x_realtime_cpu": round(dur / max(cpu, 1e-9), 1)}
+            print(name, out[f"throughput_{name}"], flush=True)
+
+        # C. simultaneous real-time sessions on one core (face + eyes + head + emotion)
+        levels = [2, 4] if args.quick else [4, 8, 12, 16]
+        out["concurrent"] = []
+        for n in levels:
+            async def many():
+                return await asyncio.gather(*[one(srv.url, x, sr, delay=0.0137 * i, realtime=True,
+                                                  parts=ALL_PARTS, seed=i) for i in range(n)])
+            c0, t0 = proc_cpu_s(srv.pid), time.monotonic()
+            load0 = os.getloadavg()[0]
+            res = asyncio.run(many())
+            wall, cpu = time.monotonic() - t0, proc_cpu_s(srv.pid) - c0
+            st = lat_stats(res)
+            ok = all(r.ended is not None and r.ended.reason == "completed" for r in res)
+            st.update({"sessions": n, "server_cpu_util": round(cpu / wall, 3),
+                       "server_cpu_s_per_session_audio_s": round(cpu / (n * dur), 4),
+                       "loadavg_1m_before": round(load0, 2),
+                       "sustained": bool(ok and st["latency_p95_ms"] <= 1e3 * SUSTAIN_P95_S
+                                         and st["last_frame_after_last_audio_minus_lookahead_ms_max"]
+                                         <= 1e3 * SUSTAIN_TAIL_S)})
+            out["concurrent"].append(st)
+            print("concurrent", st, flush=True)
+
+    finally:
+        srv.stop()
+    out["machine"]["loadavg_end"] = os.getloadavg()
+    sustained = [c["sessions"] for c in out["concurrent"] if c["sustained"]]
+    cpu_rt = np.median([c["server_cpu_s_per_session_audio_s"] for c in out["concurrent"]])
+    out["summary"] = {
+        "first_frame_latency_ms_face": out["realtime_1_session_face"]["first_frame_ms_median"],
+        "first_frame_latency_ms_face_eyes_head": out["realtime_1_session_face_eyes_head"]["first_frame_ms_median"],
+        "max_sustained_realtime_sessions_one_core_measured": max(sustained) if sustained else 0,
+        "sessions_per_core_from_cpu_cost": round(1.0 / max(cpu_rt, 1e-9), 1),
+        "mb_per_live_session": out["memory"]["mb_per_live_session"],
+    }
+    return out
+
+
+def write_md(res: dict, path: Path) -> None:
+    m = res["machine"]
+    lines = [f"# bench_server results ({res['date']}, git {res['git']})", "",
+             f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}, Python {m['python']}. "
+             f"Load average at start {tuple(round(v, 2) for v in m['loadavg'])}, at end "
+             f"{tuple(round(v, 2) for v in m['loadavg_end'])} — the machine is shared with other "
+             "engineers' jobs, so absolute numbers are pessimistic and noisy; ratios within this "
+             "run are comparable.", "",
+             f"Server: `emoanim serve --workers 1` pinned to core {res['server_pinned_core']}; clients in "
+             f"another process on the other core. Audio: {res['audio_s']} s of speech, 20 ms PCM16 chunks.", "",
+             "## Summary", "", "| metric | value |", "| --- | --- |"]
+    for k, v in res["summary"].items():
+        lines.append(f"| {k} | {v} |")
+    lines += ["", "## Single real-time session", "", "| parts | " + " | ".join(res["realtime_1_session_face"]) + " |",
+              "| --- |" + " --- |" * len(res["realtime_1_session_face"])]
+    for name in ("face", "face_eyes_head"):
+        d = res[f"realtime_1_session_{name}"]
+        lines.append(f"| {name} | " + " | ".join(str(v) for v in d.values()) + " |")
+    lines += ["", "## Throughput (one session, audio sent as fast as possible)", "",
+              "| run | frames/s (wall) | x real time (wall) | server CPU s per audio s | x real time (CPU) |",
+              "| --- | --- | --- | --- | --- |"]
+    for k in [k for k in res if k.startswith("throughput_")]:
+        d = res[k]
+        lines.append(f"| {k[11:]} | {d['frames_per_s_wall']} | {d['x_realtime_wall']} | "
+                     f"{d['server_cpu_s_per_audio_s']} | {d['x_realtime_cpu']} |")
+    lines += ["", "## Simultaneous real-time sessions, one core, face + eyes + head + emotion", "",
+              "| sessions | sustained | server CPU util | CPU s per session-audio-s | p50 ms | p95 ms | max ms | "
+              "first frame ms (median/max) | last frame after last audio - lookahead, ms | load 1m before |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for c in res["concurrent"]:
+        lines.append(f"| {c['sessions']} | {c['sustained']} | {c['server_cpu_util']} | "
+                     f"{c['server_cpu_s_per_session_audio_s']} | {c['latency_p50_ms']} | {c['latency_p95_ms']} | "
+                     f"{c['latency_max_ms']} | {c['first_frame_ms_median']}/{c['first_frame_ms_max']} | "
+                     f"{c['last_frame_after_last_audio_minus_lookahead_ms_max']} | {c['loadavg_1m_before']} |")
+    mm = res["memory"]
+    lines += ["", "## Memory", "",
+              f"Server RSS idle (models loaded, 16 pooled decoders): {res['server_rss_idle_mb']} MB. "
+              f"A fresh server without pooled decoders with {mm['sessions_held']} live sessions open: {mm['rss_with_sessions_mb']} MB "
+              f"(from {mm['rss_before_mb']} MB): **{mm['mb_per_live_session']} MB per live session** "
+              "(mostly its PocketSphinx phone-loop decoder).", ""]
+    path.write_text("\n".join(lines))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "bench_server"))
+    args = ap.parse_args()
+    res = run(args)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(res, indent=1))
+    write_md(res, out.with_suffix(".md"))
+    print(json.dumps(res["summary"], indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
