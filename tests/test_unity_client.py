@@ -23,6 +23,9 @@ import re
 import socket
 import subprocess
 import sys
+import threading
+import queue
+import time
 from pathlib import Path
 
 import numpy as np
@@ -364,6 +367,55 @@ def test_unity_components_play_a_line_in_sync_with_a_live_server(built, live_ser
     assert t[0] < 0.2 and t[-1] > 2.3, (t[0], t[-1])
     np.testing.assert_allclose(w, np.interp(t, times, jaw), atol=0.02)
     assert w.max() > 10, "the jaw should open on speech"
+
+
+def test_csharp_client_reconnects_with_backoff(built, speech_wav):
+    """No server yet -> the C# connection retries with backoff; a server appears -> it connects and
+    streams; the server goes away -> the session/connection end is reported; a server comes back on
+    the same port -> it reconnects by itself and streams again."""
+    try:
+        from emoanim_server.server.app import ServerConfig, ServerThread
+    except ImportError as e:
+        pytest.skip(f"server module not there yet ({e})")
+    port = _free_port()
+    proc = subprocess.Popen(["mono", "--debug", str(built["Tool"]), "reconnect", "--url", f"ws://127.0.0.1:{port}/",
+                             "--wav", str(speech_wav), "--sessions", "2", "--seconds", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x.strip()) for x in proc.stdout], daemon=True).start()
+
+    def expect(prefix: str, timeout: float = 60.0) -> str:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            try:
+                line = lines.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if line.startswith(prefix):
+                return line
+            if line.startswith("error"):
+                raise AssertionError(line)
+        raise AssertionError(f"no '{prefix}' line from the C# client")
+
+    servers = []
+    try:
+        time.sleep(1.0)  # nothing listens yet: the client keeps retrying
+        servers.append(ServerThread(ServerConfig(port=port)).start())
+        first = expect("connected 0")
+        assert int(first.split("attempts=")[1].split()[0]) >= 2, first
+        assert expect("session 0") == "session 0 frames=61 reason=completed"
+        servers[0].stop()
+        expect("disconnected 0")
+        servers.append(ServerThread(ServerConfig(port=port)).start())
+        assert expect("connected 1").endswith("connections=2")
+        assert expect("session 1") == "session 1 frames=61 reason=completed"
+        expect("done")
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for st in servers:
+            st.stop()
 
 
 def test_csharp_launcher_starts_health_checks_and_stops_the_server(built, speech_wav, tmp_path):

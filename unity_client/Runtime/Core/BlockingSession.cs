@@ -57,13 +57,7 @@ namespace EmoAnim
                                  double chunkSeconds, bool realtime, IList<EmotionKey> emotionKeys, Action<float> progress = null,
                                  CancellationToken ct = default(CancellationToken))
         {
-            var pending = new List<EmotionKey>(emotionKeys ?? new EmotionKey[0]);
-            pending.Sort((a, b) => a.Time.CompareTo(b.Time));
-            options.SampleRate = sampleRate;
-            options.Channels = 1;
-            var result = new Result();
             var sw = Stopwatch.StartNew();
-            double firstAudio = double.NaN;
             using (var conn = new EmoAnimConnection(url) { AutoReconnect = false })
             {
                 conn.Start();
@@ -74,54 +68,76 @@ namespace EmoAnim
                     Thread.Sleep(2);
                 }
                 conn.Poll();
+                return RunOn(conn, mono, sampleRate, options, timeout - sw.Elapsed, chunkSeconds, realtime, emotionKeys, progress, ct);
+            }
+        }
+
+        /// <summary>Run one session on an already connected <paramref name="conn"/> (kept open afterwards).</summary>
+        public static Result RunOn(EmoAnimConnection conn, float[] mono, int sampleRate, SessionOptions options, TimeSpan timeout,
+                                   double chunkSeconds = 0.5, bool realtime = false, IList<EmotionKey> emotionKeys = null,
+                                   Action<float> progress = null, CancellationToken ct = default(CancellationToken))
+        {
+            var pending = new List<EmotionKey>(emotionKeys ?? new EmotionKey[0]);
+            pending.Sort((a, b) => a.Time.CompareTo(b.Time));
+            options.SampleRate = sampleRate;
+            options.Channels = 1;
+            var result = new Result();
+            var sw = Stopwatch.StartNew();
+            double firstAudio = double.NaN;
+            {
                 var p = conn.Protocol;
                 var s = p.StartSession(options);
                 s.FrameReceived += (ss, f) => { result.Frames.Add(f); if (double.IsNaN(result.FirstFrameSeconds)) result.FirstFrameSeconds = sw.Elapsed.TotalSeconds - firstAudio; };
-                p.ConnectionError += e => { if (result.Error == null) result.Error = e; };
-                s.WireFrameReceived += (ss, f) => result.RawFrames.Add(f);
-                int chunk = AudioConvert.ChunkSamples(sampleRate, chunkSeconds);
-                int sent = 0;
+                Action<Error> onError = e => { if (result.Error == null) result.Error = e; };
+                p.ConnectionError += onError;
+                try
+                {
+                    s.WireFrameReceived += (ss, f) => result.RawFrames.Add(f);
+                    int chunk = AudioConvert.ChunkSamples(sampleRate, chunkSeconds);
+                    int sent = 0;
 
-                // wait for SessionStarted (errors end the session)
-                while (s.State == SessionState.Starting)
-                {
-                    Pump(conn, sw, timeout, ct);
-                }
-                if (s.IsOver) { result.Error = s.LastError; result.Ended = s.EndInfo; return result; }
-                result.Info = s.Info;
-                firstAudio = sw.Elapsed.TotalSeconds;
-                while (sent < mono.Length && !s.IsOver)
-                {
-                    double now = (double)sent / sampleRate;
-                    while (pending.Count > 0 && pending[0].Time <= now)
+                    // wait for SessionStarted (errors end the session)
+                    while (s.State == SessionState.Starting)
                     {
-                        p.SendEmotion(pending[0].Emotion, pending[0].Time, pending[0].Transition);
-                        pending.RemoveAt(0);
+                        Pump(conn, sw, timeout, ct);
                     }
-                    int n = Math.Min(chunk, mono.Length - sent);
-                    p.SendAudio(mono, sent, n);
-                    sent += n;
+                    if (s.IsOver) { result.Error = s.LastError; result.Ended = s.EndInfo; return result; }
+                    result.Info = s.Info;
+                    firstAudio = sw.Elapsed.TotalSeconds;
+                    while (sent < mono.Length && !s.IsOver)
+                    {
+                        double now = (double)sent / sampleRate;
+                        while (pending.Count > 0 && pending[0].Time <= now)
+                        {
+                            p.SendEmotion(pending[0].Emotion, pending[0].Time, pending[0].Transition);
+                            pending.RemoveAt(0);
+                        }
+                        int n = Math.Min(chunk, mono.Length - sent);
+                        p.SendAudio(mono, sent, n);
+                        sent += n;
+                        conn.Flush();
+                        if (progress != null) progress(0.5f * sent / Math.Max(1, mono.Length));
+                        if (realtime)
+                        {
+                            double due = firstAudio + (double)sent / sampleRate;
+                            while (sw.Elapsed.TotalSeconds < due) Pump(conn, sw, timeout, ct);
+                        }
+                        else conn.Poll();
+                    }
+                    foreach (var k in pending) if (!s.IsOver) p.SendEmotion(k.Emotion, k.Time, k.Transition);
+                    if (!s.IsOver) p.EndAudio();
                     conn.Flush();
-                    if (progress != null) progress(0.5f * sent / Math.Max(1, mono.Length));
-                    if (realtime)
+                    double expected = Math.Ceiling(mono.Length / (double)sampleRate * Math.Max(1, s.Info.Fps) - 1e-9) + 1;
+                    while (!s.IsOver)
                     {
-                        double due = firstAudio + (double)sent / sampleRate;
-                        while (sw.Elapsed.TotalSeconds < due) Pump(conn, sw, timeout, ct);
+                        Pump(conn, sw, timeout, ct);
+                        if (progress != null) progress(0.5f + 0.5f * (float)Math.Min(1.0, s.FramesReceived / expected));
                     }
-                    else conn.Poll();
+                    result.Ended = s.EndInfo;
+                    if (result.Error == null) result.Error = s.LastError;
+                    result.IndexGaps = s.IndexGaps;
                 }
-                foreach (var k in pending) if (!s.IsOver) p.SendEmotion(k.Emotion, k.Time, k.Transition);
-                if (!s.IsOver) p.EndAudio();
-                conn.Flush();
-                double expected = Math.Ceiling(mono.Length / (double)sampleRate * Math.Max(1, s.Info.Fps) - 1e-9) + 1;
-                while (!s.IsOver)
-                {
-                    Pump(conn, sw, timeout, ct);
-                    if (progress != null) progress(0.5f + 0.5f * (float)Math.Min(1.0, s.FramesReceived / expected));
-                }
-                result.Ended = s.EndInfo;
-                if (result.Error == null) result.Error = s.LastError;
-                result.IndexGaps = s.IndexGaps;
+                finally { p.ConnectionError -= onError; }
             }
             result.TotalSeconds = sw.Elapsed.TotalSeconds;
             return result;

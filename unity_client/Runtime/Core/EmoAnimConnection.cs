@@ -39,6 +39,10 @@ namespace EmoAnim
         public long BytesReceived { get { return Interlocked.Read(ref m_BytesReceived); } }
         public long BytesSent { get { return Interlocked.Read(ref m_BytesSent); } }
         public string LastFailure { get; private set; }
+        /// <summary>Connection attempts so far (successful or not).</summary>
+        public int ConnectAttempts { get { return Volatile.Read(ref m_Attempts); } }
+        /// <summary>Successful connections so far (reconnects = this - 1).</summary>
+        public int Connections { get { return Volatile.Read(ref m_Connections); } }
 
         /// <summary>Raised in Poll() (main thread).</summary>
         public event Action Connected;
@@ -55,6 +59,7 @@ namespace EmoAnim
         Task m_Supervisor;
         int m_State;
         long m_BytesReceived, m_BytesSent;
+        int m_Attempts, m_Connections;
         bool m_Disposed;
 
         public EmoAnimConnection(string url) : this(new Uri(url)) { }
@@ -113,6 +118,7 @@ namespace EmoAnim
                 if (!string.IsNullOrEmpty(SubProtocol)) ws.Options.AddSubProtocol(SubProtocol);
                 ws.Options.KeepAliveInterval = TimeSpan.FromSeconds(15);
                 m_Socket = ws;
+                Interlocked.Increment(ref m_Attempts);
                 string reason = null;
                 bool wasConnected = false;
                 try
@@ -123,6 +129,7 @@ namespace EmoAnim
                         await ws.ConnectAsync(Url, timeout.Token).ConfigureAwait(false);
                     }
                     wasConnected = true;
+                    Interlocked.Increment(ref m_Connections);
                     Backoff.Reset();
                     // drain stale sends from a previous connection
                     byte[] stale; while (m_Send.TryDequeue(out stale)) { }

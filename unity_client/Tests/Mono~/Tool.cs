@@ -4,6 +4,9 @@
 //   decode DIR                  for every DIR/<Type>__<case>.py.bin: parse, write .cs.json and re-encoded .cs.bin
 //   encode DIR                  write a corpus of C#-built messages: DIR/<Type>__<case>.cs.bin + .cs.json
 //   stream --wav F [--url U | --launch EXE --args A --port P] [--mode live|clip] [--chunk-ms 20]
+//   reconnect --url U --wav F [--sessions 2] [--seconds 1]
+//                               connect (retrying with backoff until a server appears), run a LIVE session,
+//                               wait for the connection to drop, reconnect, run again...; one status line each
 //          [--fps 60] [--seed N] [--realtime] [--body] [--emotion happy:0.8] [--emotion-at T:CAT:INT]... [--out frames.json] [--timeout 120]
 using System;
 using System.Collections.Generic;
@@ -26,6 +29,7 @@ static class Tool
                 case "decode": return Decode(args[1]);
                 case "encode": return Encode(args[1]);
                 case "stream": return Stream(args);
+                case "reconnect": return Reconnect(args);
                 default: Console.Error.WriteLine("unknown command " + args[0]); return 2;
             }
         }
@@ -144,6 +148,39 @@ static class Tool
     static bool Flag(string[] args, string name) { return Array.IndexOf(args, name) >= 0; }
 
     static string F(double d) { return d.ToString("R", CultureInfo.InvariantCulture); }
+
+    static int Reconnect(string[] args)
+    {
+        string url = Arg(args, "--url", "ws://127.0.0.1:8765/");
+        var wav = WavData.Load(Arg(args, "--wav", null));
+        var mono = AudioConvert.Downmix(wav.Samples, wav.Channels);
+        int n = Math.Min(mono.Length, (int)(wav.SampleRate * double.Parse(Arg(args, "--seconds", "1"), CultureInfo.InvariantCulture)));
+        Array.Resize(ref mono, n);
+        int sessions = int.Parse(Arg(args, "--sessions", "2"));
+        var timeout = TimeSpan.FromSeconds(double.Parse(Arg(args, "--timeout", "60"), CultureInfo.InvariantCulture));
+        using (var conn = new EmoAnimConnection(url))
+        {
+            conn.Backoff.Initial = 0.1; conn.Backoff.Max = 0.5;
+            string dropped = null;
+            conn.Disconnected += r => dropped = r;
+            conn.Start();
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            for (int k = 0; k < sessions; k++)
+            {
+                while (conn.State != ConnectionState.Connected) { if (sw.Elapsed > timeout) throw new TimeoutException("no connection"); conn.Poll(); System.Threading.Thread.Sleep(5); }
+                conn.Poll();
+                Console.WriteLine("connected " + k + " attempts=" + conn.ConnectAttempts + " connections=" + conn.Connections);
+                var res = BlockingSession.RunOn(conn, mono, wav.SampleRate, new SessionOptions { Mode = Mode.Live, SendParts = false }, timeout, 0.02);
+                Console.WriteLine("session " + k + " frames=" + res.RawFrames.Count + " reason=" + (res.Ended != null ? res.Ended.Reason : "-"));
+                if (k == sessions - 1) break;
+                dropped = null;
+                while (dropped == null) { if (sw.Elapsed > timeout) throw new TimeoutException("no disconnect"); conn.Poll(); System.Threading.Thread.Sleep(5); }
+                Console.WriteLine("disconnected " + k + " (" + dropped.Replace('\n', ' ') + ")");
+            }
+            Console.WriteLine("done");
+        }
+        return 0;
+    }
 
     static int Stream(string[] args)
     {
