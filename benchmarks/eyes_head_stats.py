@@ -81,6 +81,11 @@ def synthetic_stats(minutes: float = 60.0, seed: int = 3) -> tuple[dict, object,
     contact = np.hypot(g[:, 0], g[:, 1]) < 5
     talk = talk_state(sp)
     out["eye_contact_share"] = {"listening": float(contact[~talk].mean()), "speaking": float(contact[talk].mean())}
+    gap = int(0.6 / TICK_S)
+    onsets = [k for k in np.flatnonzero(sp[1:] & ~sp[:-1]) + 1 if not sp[max(0, k - gap):k].any() and k + 40 < len(sp)]
+    ends = [k for k in np.flatnonzero(sp[:-1] & ~sp[1:]) + 1 if not sp[k:k + 40].any() and k + 60 < len(sp)]
+    out["averted_0.4s_after_utterance_start"] = float(np.mean([not contact[k + 40] for k in onsets]))
+    out["back_at_listener_0.5s_after_phrase_end_if_averted"] = float(np.mean([contact[k + 50] for k in ends if not contact[k]]))
     return out, plan, sp
 
 
