@@ -27,6 +27,7 @@ HOP_S = 0.01
 F0_MIN = 60.0
 F0_MAX = 500.0
 YIN_THRESHOLD = 0.15
+VOICING_AP = 0.3
 #: emphasis score above which a nucleus counts as emphasised (score units: ~1 = clearly accented)
 EMPHASIS_THRESHOLD = 0.6
 EMPHASIS_MIN_GAP_S = 0.25
@@ -63,7 +64,12 @@ class Prosody:
 
 def pitch_track(x: np.ndarray, sr: int = SAMPLE_RATE, hop_s: float = HOP_S, fmin: float = F0_MIN,
                 fmax: float = F0_MAX, threshold: float = YIN_THRESHOLD) -> tuple[np.ndarray, np.ndarray]:
-    """YIN f0 per hop -> (f0 Hz with 0 when unvoiced, aperiodicity 0..1 (low = clearly periodic))."""
+    """YIN f0 per hop -> (f0 Hz of the best period candidate, aperiodicity 0..1).
+
+    Low aperiodicity means clearly periodic; :func:`analyse` calls a frame voiced below
+    :data:`VOICING_AP`. The first dip under ``threshold`` is preferred over the global minimum
+    (YIN's guard against octave-too-low errors).
+    """
     hop = int(round(hop_s * sr))
     n = max(1, int(np.ceil(len(x) / hop)))
     tmin, tmax = int(sr / fmax), int(np.ceil(sr / fmin))
@@ -108,7 +114,7 @@ def pitch_track(x: np.ndarray, sr: int = SAMPLE_RATE, hop_s: float = HOP_S, fmin
         off = np.where(np.abs(den) > 1e-12, 0.5 * (a - c) / np.where(den == 0, 1, den), 0.0)
         tau = tmin + i0 + np.clip(off, -1, 1)
         ap = seg[rows, idx]
-        f0 = np.where(has, sr / tau, 0.0)
+        f0 = sr / tau  # voicing is decided from the aperiodicity by the caller
         out_f0[b0:b0 + nb] = f0
         out_ap[b0:b0 + nb] = np.clip(ap, 0, 1)
     return out_f0, out_ap
@@ -144,7 +150,7 @@ def analyse(x: np.ndarray, hop_s: float = HOP_S) -> Prosody:
     thr = max(floor + 0.3 * (loud - floor), loud - 35.0, -60.0)
     active = _smooth(energy, 5) > thr
     speech = _close_gaps(active, int(0.3 / hop_s))
-    voiced = (f0 > 0) & (ap < 0.3) & active
+    voiced = (ap < VOICING_AP) & active
     voiced = _drop_short_runs(voiced, 3)
     f0 = np.where(voiced, f0, 0.0).astype(np.float32)
     if voiced.any():

@@ -13,7 +13,10 @@ Cues (utterance level, each invariant to recording gain):
 * vocal effort: spectral tilt, energy above 1 kHz minus below (louder, tenser voices are
   brighter; Sundberg & Nordenberg 2006 on effort and spectral slope);
 * tempo: syllable nuclei per second of speech;
-* loudness dynamics: spread of syllable peak loudness, dB.
+* loudness dynamics: spread of syllable peak loudness, dB;
+* pitch level: median f0 in semitones re 100 Hz against a sex-agnostic 150 Hz. Pitch level is
+  the strongest arousal cue in the literature but is confounded with the speaker's register;
+  without a per-speaker baseline it gets a modest weight.
 
 Each is turned into a z-score against :data:`NEUTRAL_REF` (measured on the neutral read
 speech in ../shared/data/speech: LJ Speech, CMU ARCTIC, the CC0 ARCTIC-prompt reader; see
@@ -35,14 +38,18 @@ NEUTRAL_REF: dict[str, tuple[float, float]] = {
     # mean of the four corpus means (LJ 25, kathleen 25, ARCTIC 6, LibriVox 5 utterances), so
     # one reader does not dominate; the scales are ~1.5-2x the between-utterance spread
     "f0_range_st": (7.5, 3.0),
-    "f0_height_st": (4.1, 2.0),
-    "tilt_db": (-16.0, 5.0),
-    "rate_syl_s": (3.5, 1.0),
-    "loud_spread_db": (4.4, 2.0),
+    "f0_height_st": (4.2, 2.0),
+    "tilt_db": (-15.5, 5.0),
+    "rate_syl_s": (4.0, 1.0),
+    "loud_spread_db": (4.8, 2.0),
+    # not measured: a sex-agnostic middle (150 Hz) between typical male (~110 Hz) and female
+    # (~200 Hz) speaking pitch; scale 6 st. Biases female voices up, male voices down by
+    # ~0.15 arousal, the price of not knowing the speaker (see docs/emotion.md)
+    "f0_level_st": (7.0, 6.0),
 }
 CUE_WEIGHTS: dict[str, float] = {
-    "f0_range_st": 0.30, "f0_height_st": 0.20, "tilt_db": 0.25, "rate_syl_s": 0.15,
-    "loud_spread_db": 0.10,
+    "f0_range_st": 0.25, "f0_height_st": 0.15, "tilt_db": 0.15, "rate_syl_s": 0.15,
+    "loud_spread_db": 0.10, "f0_level_st": 0.20,
 }
 #: how much the per-frame (within-utterance) component may move arousal
 LOCAL_GAIN = 0.3
@@ -82,6 +89,7 @@ def utterance_cues(p: Prosody) -> dict[str, float]:
         p5, p10, p50, p90 = np.percentile(st, [5, 10, 50, 90])
         cues["f0_range_st"] = float(p90 - p10)
         cues["f0_height_st"] = float(p50 - p5)
+        cues["f0_level_st"] = float(p50)
         cues["tilt_db"] = float(np.median(p.tilt_db[v]))
     if p.speech_seconds > 0.5 and len(p.nuclei) >= 3:
         cues["rate_syl_s"] = p.speaking_rate
@@ -115,8 +123,9 @@ def estimate(p: Prosody) -> AutoEstimate:
             local += np.where(p.voiced, (st - ref_st) / 4.0, 0.0)
         # 1 s Hann smoothing: arousal drifts with the phrase, never with single syllables
         k = np.hanning(int(1.0 / p.hop_s) + 1)
-        num = np.convolve(local, k, mode="same")
-        den = np.convolve(p.speech.astype(float), k, mode="same")
+        h = len(k) // 2
+        num = np.convolve(local, k, mode="full")[h:h + n]
+        den = np.convolve(p.speech.astype(float), k, mode="full")[h:h + n]
         local = np.where(den > 1e-3, num / np.maximum(den, 1e-3), 0.0) * np.clip(den / (0.3 * k.sum()), 0, 1)
     a_frames = np.clip(a0 + LOCAL_GAIN * np.tanh(local), -1.0, 1.0)
     ft = np.arange(n) * p.hop_s

@@ -10,10 +10,11 @@ Conversions (documented in docs/emotion.md):
 * category ``c`` at intensity ``i``  ->  weights ``w_c = i``, ``w_neutral = 1 - i``;
   VAD ``= i * ANCHOR[c]``. Intensity is the distance from neutral along the anchor direction.
 * mixture ``{c: w_c}`` (sum <= 1)  ->  VAD ``= sum_c w_c * ANCHOR[c]``; neutral takes the rest.
-* VAD point ``v``  ->  weights: each category's share of ``v`` by direction (a von Mises-like
-  kernel on the cosine between ``v`` and its anchor) times how far ``v`` reaches along that
-  anchor (projection / |anchor|^2). Continuous in ``v`` (so moving VAD never snaps the face),
-  exact for points on an anchor ray up to a small leak into near-parallel anchors.
+* VAD point ``v``  ->  weights: each category's share by direction (a von Mises-like kernel
+  on the cosine between ``v`` and its anchor), times an intensity: the projection of ``v`` on
+  the share-blended anchor. Continuous in ``v`` (moving VAD never snaps the face); mapping
+  back gives ``v`` again up to its component off the blended anchor. Near-parallel anchors
+  (angry / disgusted / contempt) share weight: VAD alone cannot tell them apart.
 
 Anchors: Russell & Mehrabian (1977), "Evidence for a three-factor theory of emotions",
 J. Research in Personality 11:273-294, PAD ratings of emotion terms rescaled to [-1, 1]
@@ -140,9 +141,11 @@ def from_vad(v: float, a: float, d: float, what: str = "vad") -> EmotionState:
 def vad_to_weights(vad: np.ndarray) -> np.ndarray:
     """(N, 3) VAD -> (N, 8) category weights summing to 1, continuous in VAD.
 
-    Each non-neutral category gets (direction kernel share) x (reach along its anchor); the
-    sum is capped at 1 and neutral takes the rest, so the origin is a neutral face and a point
-    on an anchor ray at fraction ``i`` of the anchor gives (almost) exactly intensity ``i``.
+    Direction picks the blend: each non-neutral category gets a share from a kernel on the
+    cosine between ``v`` and its anchor. Distance picks the intensity: ``v`` is projected onto
+    the blended anchor ``m = sum share_c * anchor_c``, so ``weights_to_vad`` gives back the
+    component of ``v`` along ``m`` (exactly ``v`` on an anchor ray). Intensity is capped at 1
+    and neutral takes the rest, so the origin is a neutral face.
     """
     vad = np.atleast_2d(np.asarray(vad, np.float64))
     A = ANCHOR_MATRIX[1:]  # (7, 3)
@@ -151,10 +154,9 @@ def vad_to_weights(vad: np.ndarray) -> np.ndarray:
     cos = (vad @ A.T) / np.maximum(vn * norms[None], 1e-12)
     share = np.where(cos > 0, np.exp(DIRECTION_SHARPNESS * (cos - 1.0)), 0.0)
     share /= np.maximum(share.sum(axis=1, keepdims=True), 1e-12)
-    reach = np.maximum(vad @ A.T, 0.0) / (norms ** 2)[None]
-    w = share * reach
-    total = w.sum(axis=1, keepdims=True)
-    w = np.where(total > 1.0, w / np.maximum(total, 1e-12), w)
+    m = share @ A  # (N, 3) blended anchor
+    s = np.clip(np.sum(vad * m, axis=1) / np.maximum(np.sum(m * m, axis=1), 1e-12), 0.0, 1.0)
+    w = share * s[:, None]
     out = np.zeros((len(vad), N_CATEGORIES))
     out[:, 1:] = w
     out[:, 0] = 1.0 - w.sum(axis=1)

@@ -89,10 +89,11 @@ def controls_state(controls: EmotionControls, times: np.ndarray,
     return vad, w
 
 
-def apply_emotion(track, audio, options) -> None:
+def apply_emotion(track, audio, options, prosody=None) -> None:
     """Pipeline stage: reads lip-sync curves + phones on ``track``, writes the mixed face.
 
-    Also runs prosody once and exposes ``track.events['emphasis']`` for head and gesture.
+    Also runs prosody once (unless ``prosody``, an audio.prosody.Prosody of the same audio, is
+    given) and exposes ``track.events['emphasis']`` for head and gesture.
     """
     from ..audio.prosody import analyse
     from ..face.expression import expression_offsets
@@ -101,7 +102,8 @@ def apply_emotion(track, audio, options) -> None:
 
     controls = controls_from(options.extra.get("emotion"))
     times = track.times
-    prosody = analyse(audio.samples)
+    if prosody is None:
+        prosody = analyse(audio.samples)
     auto_vad = None
     auto_info = None
     if controls.auto:

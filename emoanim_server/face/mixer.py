@@ -13,12 +13,16 @@ vowels - the errors viewers notice first. The rules, in the order :func:`mix` ap
 3. **Speech owns the lip gap.** Expression offsets on the channels that open the lips
    (``jawOpen``, ``mouthLowerDown*``, ``mouthUpperUp*``) are cut to ``SPEECH_GAP_SHARE`` while
    someone is speaking and to 0 around bilabial closures; in pauses they act fully (a
-   surprised face hangs its jaw between phrases, not on top of every vowel).
+   surprised face hangs its jaw between phrases, not on top of every vowel). Where lip-sync
+   itself has the lips nearly together while speaking (its lip gap below
+   ``NEAR_CLOSED_GAP``), neither the expression nor the arousal gain may open them: that
+   keeps closures the phones do not label (coarticulation, a missed "m").
 4. **Bilabials close, always.** Within each p/b/m phone (+-10 ms, raised-cosine ramps of
    ``CLOSURE_RAMP_S`` outside it) the lip gap is exactly lip-sync's: expression can add
    nothing to it, so ``jawOpen - mouthClose + 0.25*(lowerDown L+R) + 0.25*(upperUp L+R)``
    stays <= 0.06 under any emotion. Tension channels (press) still add: angry lips press
-   harder on "b", which is right.
+   harder on "b", which is right. Expression never writes ``mouthClose`` anywhere: lip
+   contact is articulation's alone.
 5. **f/v tuck survives.** Within f/v phones ``mouthRollLower`` never falls below lip-sync's
    value and expression cannot pull the lower lip down (``mouthLowerDown*``).
 6. **Rounding survives.** ``mouthPucker``/``mouthFunnel`` never fall below lip-sync; the
@@ -42,6 +46,8 @@ from ..track import ARKIT_INDEX, ARKIT_NAMES, N_ARKIT
 ARTICULATION_GAIN = 0.15
 SPEECH_GAP_SHARE = 0.3
 CLOSURE_RAMP_S = 0.06
+#: lip-sync lip gap below which (while speaking) the lips count as together / above which free
+NEAR_CLOSED_GAP = (0.06, 0.12)
 _CONTACT_PAD_S = 0.01
 _ROUND_FULL = 0.3  # lip-sync rounding at which the round zone weight reaches 1
 
@@ -121,19 +127,26 @@ def mix(lips: np.ndarray, expression: np.ndarray, times: np.ndarray,
     speaking = speaking_weight(phones, t) if phones else np.zeros(n)
     wr = np.clip(lips[:, ROUNDERS].max(axis=1) / _ROUND_FULL, 0.0, 1.0)
 
+    # where speech itself has the lips (nearly) together, emotion must not part them: covers
+    # closures the phones do not label (coarticulation, recogniser misses)
+    x = np.clip((NEAR_CLOSED_GAP[1] - lip_gap(lips)) / (NEAR_CLOSED_GAP[1] - NEAR_CLOSED_GAP[0]), 0.0, 1.0)
+    near_closed = speaking * x * x * (3.0 - 2.0 * x)
+
     out = lips.copy()
     # rule 2: articulation gain from arousal (jawOpen and mouthClose together)
     g = np.ones(n)
     if arousal is not None:
         g = np.clip(1.0 + ARTICULATION_GAIN * np.asarray(arousal, np.float64).reshape(n), 0.85, 1.15)
+        g = 1.0 + (g - 1.0) * (1.0 - near_closed)
     jaw, close = _I["jawOpen"], _I["mouthClose"]
     out[:, jaw] = lips[:, jaw] * g
     out[:, close] = lips[:, close] * g
     out[:, LIP_OPENERS] = lips[:, LIP_OPENERS] * g[:, None]
     # rule 3 + 4: expression's share of the lip gap
-    gap_share = (1.0 - (1.0 - SPEECH_GAP_SHARE) * speaking) * (1.0 - wb)
+    gap_share = (1.0 - (1.0 - SPEECH_GAP_SHARE) * speaking) * (1.0 - wb) * (1.0 - near_closed)
     e = ex.copy()
     e[:, GAP_OPENERS] *= gap_share[:, None]
+    e[:, _I["mouthClose"]] = 0.0  # lip contact is articulation's alone
     # rule 5: the lower lip stays tucked on f/v
     e[:, [_I["mouthLowerDownLeft"], _I["mouthLowerDownRight"]]] *= (1.0 - wf)[:, None]
     # rule 6: rounding narrows spreading corners
