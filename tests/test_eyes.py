@@ -309,6 +309,29 @@ def test_gaze_curves_match_eye_rotations():
     assert abs(np.median(np.degrees(track.eyes[:, :, 0]).mean(1)) - 6.0) < 2
 
 
+@pytest.mark.parametrize("duration,fps", [(0.0, 60), (0.01, 24), (0.3, 30), (3.0, 25)])
+def test_tiny_and_silent_inputs(duration, fps):
+    from emoanim_server.face.eyes_head import eyes_and_head
+
+    track = AnimationTrack.empty(duration, fps)
+    eyes_and_head(track, np.zeros(int(duration * 16000) + 1, np.float32), {}, 0)
+    track.validate()
+    assert np.all(np.isfinite(track.head)) and np.all(np.isfinite(track.eyes))
+    assert track.metadata["eyes"]["drivers"]["speech"] in ("energy", "none")
+
+
+def test_bad_options_are_input_errors():
+    from emoanim_server.errors import InputError
+    from emoanim_server.face.head import HeadConfig
+
+    for extra in ({"eyes": {"eye_contact": 2}}, {"eyes": {"gaze_target": [90, 0]}}, {"eyes": {"blink_rate": -1}},
+                  {"eyes": {"colour": "blue"}}):
+        with pytest.raises(InputError):
+            EyesConfig.from_extra(extra)
+    with pytest.raises(InputError):
+        HeadConfig.from_extra({"head": {"scale": 9}})
+
+
 def test_disabled_parts_leave_track_alone():
     track = AnimationTrack.empty(10.0)
     before = track.curves.copy()

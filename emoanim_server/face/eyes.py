@@ -263,7 +263,8 @@ class EyesModel:
         self._center = self._pos
         self._mode = "contact"
         self._busy_until = 0.0
-        self._glance_end = 0.0
+        # start looking at the listener; the first glance change comes after a short random while
+        self._glance_end = float(self.rng_gaze.uniform(0.2, 1.2))
         self._next_face = math.inf
         self._next_micro = self._draw_micro_gap()
         self._pending: tuple[str, float] | None = None
