@@ -369,6 +369,34 @@ def test_unity_components_play_a_line_in_sync_with_a_live_server(built, live_ser
     assert w.max() > 10, "the jaw should open on speech"
 
 
+def test_unity_microphone_streams_live_and_changes_emotion(built, live_server, speech_wav, tmp_path):
+    """EmoAnimSpeaker.StartMicrophone on the stub engine (the stub microphone records the WAV in real
+    time, then silence): LIVE session, 20 ms chunks, SetEmotion mid-way is sent at once, the face
+    follows the voice by the server's buffer latency, StopMicrophone ends the line."""
+    import soundfile as sf
+
+    x, sr = sf.read(str(speech_wav), dtype="int16")
+    short = tmp_path / "mic.wav"
+    sf.write(str(short), x[: int(2.5 * sr)], sr, subtype="PCM_16")
+    out = tmp_path / "mic.json"
+    mono(built, "Tests", "--speaker-e2e", live_server.url, short, out, "--microphone", timeout=120)
+    d = json.loads(out.read_text())
+    assert d["finished"] and d["reason"] == "completed" and d["error"] is None, d["log"]
+    assert d["session"].get("mode", "MODE_LIVE") == "MODE_LIVE"  # 0 = LIVE is the proto3 default (omitted)
+    ended = d["ended"]
+    assert ended["emotion_updates"] == 1
+    assert 2.5 <= ended["audio_seconds"] < 3.0
+    assert len(d["frames"]) == ended["frames_sent"] == math.ceil(ended["audio_seconds"] * 60 - 1e-9) + 1
+    s = np.array(d["samples"])
+    lag = s[:, 2] - s[:, 0]  # microphone time - animation time
+    expected = max(d["session"].get("buffer_latency_s", 0.0), 0.1) + 0.05
+    assert abs(np.median(lag) - expected) < 0.06, (np.median(lag), expected)
+    # held poses during underruns are the only deviation from the received animation
+    jaw = np.array([f.get("curves", [0.0] * 52)[d["jaw_index"]] for f in d["frames"]]) * 100.0
+    ok = np.isclose(s[:, 1], np.interp(s[:, 0], np.arange(len(jaw)) / 60.0, jaw), atol=0.02)
+    assert ok.mean() > 0.8, ok.mean()
+
+
 def test_csharp_client_reconnects_with_backoff(built, speech_wav):
     """No server yet -> the C# connection retries with backoff; a server appears -> it connects and
     streams; the server goes away -> the session/connection end is reported; a server comes back on

@@ -72,6 +72,8 @@ namespace EmoAnim.Unity
         public int microphoneRate = 16000;
         [Tooltip("Seconds of microphone audio per message.")]
         [Range(0.01f, 0.2f)] public float microphoneChunk = 0.02f;
+        [Tooltip("Extra seconds the face lags the live voice on top of the server's buffer_latency_s (fewer underruns on a busy CPU).")]
+        [Range(0f, 0.5f)] public float liveExtraDelay = 0.05f;
 
         /// <summary>Raised on the main thread.</summary>
         public event Action<EmoAnimSpeaker> LineStarted;
@@ -95,6 +97,7 @@ namespace EmoAnim.Unity
         int m_MicReadPos;
         bool m_MicRequested;
         float[] m_MicBuf = new float[0];
+        EmotionSettings m_SentEmotion;   // last emotion sent to a LIVE session (inspector edits are detected)
 
         public PoseFrame CurrentPose { get { return m_Pose; } }
         public float PoseWeight { get { return m_Weight; } }
@@ -110,7 +113,9 @@ namespace EmoAnim.Unity
 
         void Start()
         {
-            if (speakOnStart && clip != null) Speak(clip, transcript);
+            // 'clip' empty: speak the AudioSource's own clip
+            var c = clip != null ? clip : (m_Audio != null ? m_Audio.clip : null);
+            if (speakOnStart && c != null) Speak(c, transcript);
         }
 
         EmoAnimConnection Connection
@@ -168,8 +173,15 @@ namespace EmoAnim.Unity
         public void SetEmotion(EmotionSettings e)
         {
             emotion = e.Clone();
-            if (m_Session != null && m_Session.State == SessionState.Active && m_Conn != null && m_Session.Options.Mode == Mode.Live)
-                m_Conn.Protocol.SendEmotion(emotion.ToProto(), null, emotion.transition);
+            SendEmotionIfLive();
+        }
+
+        void SendEmotionIfLive()
+        {
+            if (m_Session == null || m_Session.State != SessionState.Active || m_Conn == null || m_Session.Options.Mode != Mode.Live) return;
+            m_Conn.Protocol.SendEmotion(emotion.ToProto(), null, emotion.transition);
+            m_Conn.Flush();
+            m_SentEmotion = emotion.Clone();
         }
 
         public void SetEmotion(EmotionCategory category, float intensity)
@@ -236,6 +248,7 @@ namespace EmoAnim.Unity
             if (m_MicClip == null) { Debug.LogError("[EmoAnim] could not start the microphone '" + microphoneDevice + "'", this); return; }
             m_MicReadPos = 0;
             m_Session = m_Conn.Protocol.StartSession(MakeOptions(Mode.Live, m_MicClip.frequency, null));
+            m_SentEmotion = emotion.Clone();   // sent as the initial emotion
             HookSession(m_Session);
             m_Conn.Flush();
             m_LineClip = null;
@@ -285,6 +298,10 @@ namespace EmoAnim.Unity
                 else if (m_MicRequested) BeginMicrophone();
             }
             PumpMicrophone();
+            // Inspector edits of 'emotion' while listening (LIVE) take effect at once.
+            if (m_Session != null && m_Session.Options.Mode == Mode.Live && m_Session.State == SessionState.Active
+                && (m_SentEmotion == null || !m_SentEmotion.SameAs(emotion)))
+                SendEmotionIfLive();
 
             var s = m_Session;
             double dsp = m_Clock.Update(AudioSettings.dspTime, Time.unscaledTimeAsDouble);
@@ -303,7 +320,7 @@ namespace EmoAnim.Unity
                     {
                         // microphone: the voice is heard live; the face follows buffer_latency_s behind it
                         m_Schedule.Schedule(AudioSettings.dspTime, 0);
-                        m_Schedule.DspStart -= s.AudioSecondsSent - Math.Max(s.Info.BufferLatencyS, (float)s.Buffer.TargetDelay);
+                        m_Schedule.DspStart -= s.AudioSecondsSent - Math.Max(s.Info.BufferLatencyS, (float)s.Buffer.TargetDelay) - liveExtraDelay;
                     }
                 }
                 if (m_Schedule.IsScheduled)

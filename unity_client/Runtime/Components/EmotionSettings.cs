@@ -34,5 +34,11 @@ namespace EmoAnim.Unity
         }
 
         public EmotionSettings Clone() { return (EmotionSettings)MemberwiseClone(); }
+
+        public bool SameAs(EmotionSettings o)
+        {
+            return o != null && o.category == category && o.intensity == intensity && o.useVad == useVad &&
+                   o.valence == valence && o.arousal == arousal && o.dominance == dominance && o.transition == transition;
+        }
     }
 }

@@ -20,9 +20,11 @@ namespace EmoAnim.Tests.Mono
     {
         static string F(double d) { return d.ToString("R", CultureInfo.InvariantCulture); }
 
-        public static int Run(string url, string wavPath, string outPath, bool realtime)
+        public static int Run(string url, string wavPath, string outPath, bool realtime, bool microphone = false)
         {
             var wav = WavData.Load(wavPath);
+            var monoSrc = AudioConvert.Downmix(wav.Samples, wav.Channels);
+            Microphone.StubSource = monoSrc;
             var clip = AudioClip.Create("line", wav.Samples.Length / wav.Channels, wav.Channels, wav.SampleRate, false);
             clip.SetData(wav.Samples, 0);
 
@@ -56,8 +58,11 @@ namespace EmoAnim.Tests.Mono
             };
             speaker.LineFinished += (s, e) => { finished = true; ended = e; };
             speaker.LineError += (s, e) => error = e;
+            speaker.microphoneRate = wav.SampleRate;
             speaker.StubInvoke("Start");
-            speaker.Speak(clip);
+            bool emotionSent = false, micStopped = false;
+            double micStart = double.NaN;
+            if (microphone) speaker.StartMicrophone(); else speaker.Speak(clip);
 
             var samples = new List<string>();   // (anim time, weight, jaw weight on the mesh)
             var sw = Stopwatch.StartNew();
@@ -65,6 +70,8 @@ namespace EmoAnim.Tests.Mono
             double scheduledAt = double.NaN, sim = 0;
             int frameCount = 0;
             double maxWeight = 0;
+            long lastUnderruns = 0;
+            var underrunAt = new List<string>();
             int jaw = Array.IndexOf(ArkitNames.Names, "jawOpen");
             while (true)
             {
@@ -76,14 +83,27 @@ namespace EmoAnim.Tests.Mono
                 AudioSettings.StubDspTime = Math.Floor(sim / dspStep) * dspStep;
                 if (audio.isPlaying && !double.IsNaN(audio.StubScheduledAt) && AudioSettings.StubDspTime > audio.StubScheduledAt + clip.length)
                     audio.Stop();
+                if (microphone)
+                {
+                    if (double.IsNaN(micStart) && speaker.IsListening) micStart = sim;
+                    double micT = sim - micStart;
+                    if (!emotionSent && micT > 1.0) { speaker.SetEmotion(EmotionCategory.Happy, 0.9f); emotionSent = true; }
+                    if (!micStopped && micT > monoSrc.Length / (double)wav.SampleRate + 0.1) { speaker.StopMicrophone(); micStopped = true; }
+                }
                 client.StubInvoke("Update");
                 speaker.StubInvoke("Update");
                 face.StubInvoke("LateUpdate");
                 frameCount++;
                 if (double.IsNaN(scheduledAt) && !double.IsNaN(audio.StubScheduledAt)) scheduledAt = audio.StubScheduledAt;
                 maxWeight = Math.Max(maxWeight, speaker.PoseWeight);
+                var sess = speaker.Session;
+                if (sess != null && sess.Buffer.Underruns > lastUnderruns)
+                {
+                    lastUnderruns = sess.Buffer.Underruns;
+                    underrunAt.Add("[" + F(sim - micStart) + "," + F(speaker.LineTime) + "," + F(sess.Buffer.NewestTime) + "]");
+                }
                 if (speaker.PoseWeight >= 1f)
-                    samples.Add("[" + F(speaker.LineTime) + "," + F(head.GetBlendShapeWeight(jaw)) + "]");
+                    samples.Add("[" + F(speaker.LineTime) + "," + F(head.GetBlendShapeWeight(jaw)) + "," + F(sim - micStart) + "]");
                 if (finished && !speaker.IsSpeaking && speaker.PoseWeight <= 0f) break;
                 if (sw.Elapsed.TotalSeconds > 120) { Console.Error.WriteLine("timeout"); break; }
             }
@@ -92,11 +112,14 @@ namespace EmoAnim.Tests.Mono
             sb.Append("\"started\":").Append(started ? "true" : "false");
             sb.Append(",\"finished\":").Append(finished ? "true" : "false");
             sb.Append(",\"reason\":\"").Append(ended != null ? ended.Reason : "").Append('"');
+            if (ended != null) sb.Append(",\"ended\":").Append(JsonOut.Of(ended));
+            if (s2 != null && s2.Info != null) sb.Append(",\"session\":").Append(JsonOut.Of(s2.Info));
             sb.Append(",\"error\":").Append(error != null ? "\"" + error.CodeName + "\"" : "null");
             sb.Append(",\"scheduled_at\":").Append(double.IsNaN(scheduledAt) ? "null" : F(scheduledAt));
             sb.Append(",\"engine_frames\":").Append(frameCount);
             sb.Append(",\"max_weight\":").Append(F(maxWeight));
             sb.Append(",\"underruns\":").Append(s2 != null ? s2.Buffer.Underruns : -1);
+            sb.Append(",\"underrun_at\":[").Append(string.Join(",", underrunAt.ToArray())).Append(']');
             sb.Append(",\"late\":").Append(s2 != null ? s2.Buffer.LateFrames : -1);
             sb.Append(",\"fps\":").Append(s2 != null && s2.Info != null ? s2.Info.Fps : 0);
             sb.Append(",\"jaw_index\":").Append(s2 != null && s2.Info != null ? Array.IndexOf(s2.Info.CurveNames, "jawOpen") : -1);

@@ -306,6 +306,7 @@ namespace UnityEngine
         }
         // https://docs.unity3d.com/ScriptReference/AudioClip.SetData.html
         public bool SetData(float[] data, int offsetSamples) { Array.Copy(data, 0, m_Data, offsetSamples * channels, Math.Min(data.Length, m_Data.Length - offsetSamples * channels)); return true; }
+        internal void StubWrite(int index, float v) { m_Data[index] = v; }
         // https://docs.unity3d.com/ScriptReference/AudioClip.GetData.html (wraps around, like looping clips)
         public bool GetData(float[] data, int offsetSamples)
         {
@@ -328,16 +329,39 @@ namespace UnityEngine
     }
 
     // https://docs.unity3d.com/ScriptReference/Microphone.html
+    // Stub: "records" StubSource (mono, at the requested rate) in real time as Time.unscaledTimeAsDouble advances.
     public static class Microphone
     {
+        public static float[] StubSource;
+        static AudioClip s_Clip;
+        static double s_Start;
+        static int s_Written;
+
         // https://docs.unity3d.com/ScriptReference/Microphone.Start.html
-        public static AudioClip Start(string deviceName, bool loop, int lengthSec, int frequency) { return AudioClip.Create("mic", lengthSec * frequency, 1, frequency, false); }
+        public static AudioClip Start(string deviceName, bool loop, int lengthSec, int frequency)
+        {
+            s_Clip = AudioClip.Create("mic", lengthSec * frequency, 1, frequency, false);
+            s_Start = Time.unscaledTimeAsDouble;
+            s_Written = 0;
+            return s_Clip;
+        }
         // https://docs.unity3d.com/ScriptReference/Microphone.End.html
-        public static void End(string deviceName) { }
+        public static void End(string deviceName) { s_Clip = null; }
+        // https://docs.unity3d.com/ScriptReference/Microphone.IsRecording.html
+        public static bool IsRecording(string deviceName) { return s_Clip != null; }
         // https://docs.unity3d.com/ScriptReference/Microphone.GetPosition.html
-        public static int GetPosition(string deviceName) { return 0; }
+        public static int GetPosition(string deviceName)
+        {
+            if (s_Clip == null) return 0;
+            int total = (int)((Time.unscaledTimeAsDouble - s_Start) * s_Clip.frequency);
+            // after the source: silence, like a real microphone in a quiet room
+            for (int i = s_Written; i < total; i++) s_Clip.StubWrite(i % s_Clip.samples, StubSource != null && i < StubSource.Length ? StubSource[i] : 0f);
+            s_Written = Math.Max(s_Written, total);
+            return total % s_Clip.samples;
+        }
+        public static int StubSamplesRecorded { get { return s_Written; } }
         // https://docs.unity3d.com/ScriptReference/Microphone-devices.html
-        public static string[] devices { get { return new string[0]; } }
+        public static string[] devices { get { return new[] { "stub microphone" }; } }
     }
 
     // https://docs.unity3d.com/ScriptReference/Mesh.html
