@@ -341,6 +341,35 @@ def test_csharp_client_matches_python_client_over_loopback(built, live_server, s
     assert cs["ended"].get("emotion_updates", 0) == res.ended.emotion_updates == len(emotions)
 
 
+def test_csharp_client_body_frames_match_python_client(built, live_server, speech_wav, tmp_path):
+    """Body on: skeleton and joint rotations received by the C# client equal the Python client's
+    (skips while the server cannot produce body motion yet)."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{live_server.port}/health", timeout=10) as r:
+        health = json.loads(r.read())
+    if not health.get("parts_available", {}).get("body"):
+        pytest.skip("server reports parts_available.body = false (gesture stage not served yet)")
+    pb = _pb()
+    from emoanim_server.server.client import read_audio_for_streaming, stream_audio
+
+    out = tmp_path / "cs_body.json"
+    mono(built, "Tool", "stream", "--wav", speech_wav, "--url", live_server.url, "--mode", "clip", "--body", "--out", out)
+    cs = json.loads(out.read_text())
+    x, sr = read_audio_for_streaming(str(speech_wav))
+    res = asyncio.run(stream_audio(live_server.url, x, sr, mode=pb.MODE_CLIP, chunk_ms=20.0, fps=60, seed=0,
+                                   parts=dict(face=True, eyes=True, head=True, body=True, emotion=True)))
+    assert res.started.parts.body and cs["started"]["parts"].get("body")
+    sk = cs["started"]["skeleton"]
+    assert sk["joint_names"] == list(res.started.skeleton.joint_names)
+    assert sk["parents"] == list(res.started.skeleton.parents)
+    n = len(res.frames)
+    assert len(cs["frames"]) == n
+    got = np.array([f["joint_rotations"] for f in cs["frames"]], np.float32)
+    want = np.array([list(f.joint_rotations) for f in res.frames], np.float32)
+    np.testing.assert_array_equal(got, want)
+
+
 def test_unity_components_play_a_line_in_sync_with_a_live_server(built, live_server, speech_wav, tmp_path):
     """EmoAnimClient + EmoAnimSpeaker + EmoAnimFaceDriver on the stub engine, real server, real clock:
     the clip is scheduled on the DSP clock, every frame's mesh weight equals the received animation
