@@ -166,3 +166,33 @@ def test_long_bake_real_speech_head():
     assert 5 < nods < 60, nods  # prosodic gestures per minute
     assert meta["emphasis_source"] == "track.events"
     assert all(0.3 < r < 5 for r in meta["rms_deg"]), meta["rms_deg"]
+
+
+def _fresh_like(track: AnimationTrack) -> AnimationTrack:
+    t = AnimationTrack(fps=track.fps, curves=np.zeros_like(track.curves))
+    t.events = {k: list(track.events[k]) for k in ("phones", "emphasis", "emotion") if k in track.events}
+    return t
+
+
+def test_glue_controls_and_seed_on_real_speech():
+    """eyes_and_head with the bake's extra dicts: each switch works, same seed = same track."""
+    from emoanim_server.face.eyes_head import eyes_and_head
+
+    base = long_bake()
+    runs = {}
+    for name, extra, seed in [("a", {}, 1), ("a2", {}, 1), ("b", {}, 2),
+                              ("off", {"eyes": {"blink": False, "gaze": False}, "head": {"enabled": False}}, 1),
+                              ("big", {"head": {"scale": 2.0}}, 1)]:
+        t = _fresh_like(base)
+        eyes_and_head(t, None, extra, seed)
+        t.validate()
+        runs[name] = t
+    a, a2, b = runs["a"], runs["a2"], runs["b"]
+    assert np.array_equal(a.curves, a2.curves) and np.array_equal(a.head, a2.head) and np.array_equal(a.eyes, a2.eyes)
+    assert a.events["blinks"] == a2.events["blinks"]
+    assert not np.array_equal(a.curves, b.curves) and not np.array_equal(a.head, b.head)
+    off = runs["off"]
+    assert not np.any(off.curves) and not np.any(off.head) and not np.any(off.eyes) and "blinks" not in off.events
+    ratio = np.degrees(runs["big"].head).std(0) / np.degrees(a.head).std(0)
+    assert np.all((ratio > 1.6) & (ratio < 2.1)), ratio
+    assert a.metadata["eyes"]["drivers"]["emphasis"] == "track.events"
