@@ -45,8 +45,11 @@ namespace EmoAnim.Unity
         public AudioClip clip;
         [Tooltip("Speak 'clip' when the scene starts.")]
         public bool speakOnStart = true;
-        [Tooltip("Optional: the words of the clip (better lip-sync through forced alignment).")]
+        [Tooltip("Optional: the words of the clip (better lip-sync through forced alignment; CLIP mode).")]
         [TextArea] public string transcript = "";
+        [Tooltip("Clip: offline quality, the sound starts once the server has processed the line. " +
+                 "Live: the clip is streamed like a microphone; the sound starts after about the server's buffer latency.")]
+        public Mode clipMode = Mode.Clip;
 
         [Header("Emotion")]
         public EmotionSettings emotion = new EmotionSettings();
@@ -225,7 +228,8 @@ namespace EmoAnim.Unity
             }
             var mono = AudioConvert.Downmix(data, audioClip.channels);
             var p = m_Conn.Protocol;
-            m_Session = p.StartSession(MakeOptions(Mode.Clip, audioClip.frequency, m_PendingTranscript));
+            m_Session = p.StartSession(MakeOptions(clipMode, audioClip.frequency, m_PendingTranscript));
+            m_SentEmotion = emotion.Clone();   // sent as the initial emotion
             HookSession(m_Session);
             if (m_PendingKeys != null)
                 foreach (var k in m_PendingKeys)

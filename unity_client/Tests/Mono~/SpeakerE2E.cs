@@ -20,7 +20,7 @@ namespace EmoAnim.Tests.Mono
     {
         static string F(double d) { return d.ToString("R", CultureInfo.InvariantCulture); }
 
-        public static int Run(string url, string wavPath, string outPath, bool realtime, bool microphone = false)
+        public static int Run(string url, string wavPath, string outPath, bool realtime, bool microphone = false, bool liveClip = false)
         {
             var wav = WavData.Load(wavPath);
             var monoSrc = AudioConvert.Downmix(wav.Samples, wav.Channels);
@@ -59,6 +59,7 @@ namespace EmoAnim.Tests.Mono
             speaker.LineFinished += (s, e) => { finished = true; ended = e; };
             speaker.LineError += (s, e) => error = e;
             speaker.microphoneRate = wav.SampleRate;
+            if (liveClip) speaker.clipMode = Mode.Live;
             speaker.StubInvoke("Start");
             bool emotionSent = false, micStopped = false;
             double micStart = double.NaN;
