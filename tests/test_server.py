@@ -99,8 +99,8 @@ def test_live_realtime_streams_frames_during_the_audio(server, speech):
     lat = res.latencies()
     # processing latency after the audio that makes a frame final (lookahead excluded);
     # generous bound for a shared 2-core CI machine, benchmarks record the real numbers
-    # frames after the first are batched every live_emit_interval_s (0.1 s): median ~50 ms
-    assert np.median(lat) < 0.15, f"median frame latency {np.median(lat) * 1e3:.0f} ms"
+    # frames after the first are batched every live_emit_interval_s (0.15 s): median ~75 ms
+    assert np.median(lat) < 0.2, f"median frame latency {np.median(lat) * 1e3:.0f} ms"
     assert lat[0] < 0.15, f"first frame {lat[0] * 1e3:.0f} ms after the audio that made it final"
     assert res.ended.first_frame_latency_s < 0.1  # server-side compute for the first batch
     assert res.started.buffer_latency_s >= res.started.lookahead_s > 0
@@ -207,9 +207,14 @@ def test_token_idle_timeout_and_graceful_shutdown(speech):
     x, sr = speech
     with pytest.raises(ValueError):
         ServerConfig(host="0.0.0.0", port=0).check()  # non-loopback needs a token
-    limits = ServerLimits(idle_timeout_s=0.5, shutdown_grace_s=0.3)
+    limits = ServerLimits(idle_timeout_s=0.5, shutdown_grace_s=0.3, max_connections=2)
     st = ServerThread(ServerConfig(port=0, token="s3cret", limits=limits, warm_up=False)).start()
     try:
+        with connect(st.url), connect(st.url):
+            with pytest.raises(InvalidStatus) as e:
+                connect(st.url).close()  # max_connections
+            assert e.value.response.status_code == 503
+            assert health(st.port)[0] == 200  # health is still answered
         with connect(st.url) as ws:
             ws.send(cm(start=pb.StartSession(sample_rate=16000, auth_token="nope")))
             assert recv(ws).error.code_name == "UNAUTHORIZED"
@@ -248,3 +253,10 @@ def test_client_command_writes_a_track(server, speech_wav, tmp_path):
     assert rc == 0
     data = json.loads(out.read_text())
     assert data  # written through export.write_track
+
+
+def test_serve_refuses_public_bind_without_token(capsys):
+    from emoanim_server.cli import main
+
+    assert main(["serve", "--host", "0.0.0.0", "--port", "0"]) == 3
+    assert "token" in capsys.readouterr().err

@@ -201,6 +201,21 @@ def _warm_up(decoders: int, max_idle: int) -> None:
 
     get_recognizer()
     warm_decoder_pool(decoders, max_idle)
+    # one short LIVE session through every stage: imports and first-call costs (~0.5 s of CPU)
+    # are paid here, not by the first client's first frames
+    import numpy as np
+
+    from . import emoanim_pb2 as pb
+    from .limits import ServerLimits
+    from .session import Session, SessionRegistry
+
+    limits = ServerLimits()
+    s = Session(limits, SessionRegistry(limits), "warm-up")
+    s.receive(pb.ClientMessage(start=pb.StartSession(sample_rate=16000)).SerializeToString())
+    t = np.arange(16000) / 16000.0
+    tone = (3000 * np.sin(2 * np.pi * 180 * t) * (np.sin(2 * np.pi * 2 * t) > 0)).astype("<i2").tobytes()
+    s.receive(pb.ClientMessage(audio=pb.AudioChunk(data=tone)).SerializeToString())
+    s.receive(pb.ClientMessage(end_of_audio=pb.EndOfAudio()).SerializeToString())
 
 
 # ---------------------------------------------------------------------------------- running
