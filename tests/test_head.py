@@ -196,3 +196,35 @@ def test_glue_controls_and_seed_on_real_speech():
     ratio = np.degrees(runs["big"].head).std(0) / np.degrees(a.head).std(0)
     assert np.all((ratio > 1.6) & (ratio < 2.1)), ratio
     assert a.metadata["eyes"]["drivers"]["emphasis"] == "track.events"
+
+
+def test_streaming_emphasis_for_live_sessions():
+    """The causal detector agrees with the offline prosody emphasis better than chance, is
+    chunking-independent, and drives nods."""
+    from _long_speech import long_speech
+
+    from emoanim_server.face.drivers import StreamingEmphasis, streaming_emphasis
+
+    audio, _ = long_speech()
+    x = audio.samples[: 60 * 16000]
+    ev = streaming_emphasis(x)
+    ref = np.array([e[0] for e in long_bake().events["emphasis"] if e[0] < 60])
+    assert 0.5 * len(ref) < len(ev) < 2 * len(ref)
+    times = np.array([e[0] for e in ev])
+    near = np.mean([np.abs(ref - t).min() < 0.15 for t in times])
+    r = np.random.default_rng(0)
+    shifted = times + r.uniform(0.4, 1.0, len(times)) * r.choice([-1, 1], len(times))
+    chance = np.mean([np.abs(ref - t).min() < 0.15 for t in shifted])
+    assert near > chance + 0.1, (near, chance)
+    det, out, k = StreamingEmphasis(), [], 0
+    while k < len(x):
+        n = int(r.integers(100, 6000))
+        got = det.feed(x[k:k + n], final=k + n >= len(x))
+        assert all(t <= (k + n) / 16000 - StreamingEmphasis.LOOKAHEAD_S + 1e-9 for t, _ in got) or k + n >= len(x)
+        out += got
+        k += n
+    assert out == ev
+    sp = np.zeros(6001, bool)
+    sp[:] = True
+    _, gestures = head_motion(Drivers(sp, emphasis=ev), HeadConfig(), 0)
+    assert sum(g.kind == "nod" for g in gestures) > 10

@@ -222,3 +222,78 @@ def drivers_for_track(track: Any, samples: np.ndarray | None = None,
         emo = resample_to_ticks(np.asarray(weights, float), times, n)
         sources["emotion"] = "weights"
     return Drivers(speech, arousal, emo, [(float(e[0]), float(e[1])) for e in emphasis], sources)
+
+
+class StreamingEmphasis:
+    """Causal loudness-prominence emphasis for live sessions (no whole-line prosody there).
+
+    Why: the head nods on emphasis; offline the prosody analysis (pitch + loudness over the
+    whole line) provides it, but a live session only has audio up to now. This detector uses only
+    the past (a 1.5 s running median of speech loudness as the reference) plus ``LOOKAHEAD_S`` to
+    confirm a local peak, so events up to T need audio up to T + LOOKAHEAD_S, and any chunking
+    gives the same events. Cruder than the prosody stage (loudness only): use that when present.
+    """
+
+    HOP = 160                 # samples per tick at 16 kHz
+    SMOOTH = 3                # +-3 ticks (~70 ms window: one syllable nucleus)
+    PEAK_HALF = 25            # a peak is the maximum within +-0.25 s
+    REF_TICKS = 150           # 1.5 s of past speech loudness as the reference
+    THRESHOLD_DB = 4.0
+    MIN_GAP_S = 0.5
+    LOOKAHEAD_S = (SMOOTH + PEAK_HALF + 1) * TICK_S
+
+    def __init__(self) -> None:
+        self._x = np.zeros(0, np.float32)   # samples not yet turned into ticks
+        self._db: list[float] = []
+        self._prom: list[float] = []
+        self._hist: list[float] = []        # recent speech loudness (reference)
+        self._peak_db = -60.0
+        self._k_prom = 0                    # next tick whose prominence is computed
+        self._k_peak = 0                    # next tick checked for a peak
+        self._last = -1e9
+        self.events: list[tuple[float, float]] = []
+
+    def feed(self, samples: np.ndarray, final: bool = False) -> list[tuple[float, float]]:
+        """Append 16 kHz mono samples; returns the emphasis events confirmed by this call."""
+        x = np.concatenate([self._x, np.asarray(samples, np.float32).reshape(-1)])
+        n = len(x) // self.HOP
+        if final and len(x) > n * self.HOP:
+            x = np.concatenate([x, np.zeros((n + 1) * self.HOP - len(x), np.float32)])
+            n += 1
+        if n:
+            e = (x[:n * self.HOP].astype(np.float64).reshape(n, self.HOP) ** 2).mean(axis=1)
+            self._db.extend((10 * np.log10(e + 1e-12)).tolist())
+        self._x = x[n * self.HOP:]
+        db = self._db
+        end = len(db) if final else len(db) - self.SMOOTH
+        for k in range(self._k_prom, max(self._k_prom, end)):
+            lo, hi = max(0, k - self.SMOOTH), min(len(db), k + self.SMOOTH + 1)
+            v = float(np.mean(db[lo:hi]))
+            self._peak_db = max(v, self._peak_db - 0.02)  # slowly decaying loudness peak
+            speech = v > max(self._peak_db - 30.0, -55.0)
+            ref = float(np.median(self._hist)) if len(self._hist) >= 20 else v
+            self._prom.append(v - ref if speech else 0.0)
+            if speech:
+                self._hist.append(v)
+                if len(self._hist) > self.REF_TICKS:
+                    del self._hist[0]
+        self._k_prom = max(self._k_prom, end)
+        new: list[tuple[float, float]] = []
+        p = self._prom
+        end = len(p) if final else len(p) - self.PEAK_HALF
+        for k in range(self._k_peak, max(self._k_peak, end)):
+            if p[k] <= self.THRESHOLD_DB:
+                continue
+            window = p[max(0, k - self.PEAK_HALF):k + self.PEAK_HALF + 1]
+            if p[k] < max(window) or k * TICK_S - self._last < self.MIN_GAP_S:
+                continue
+            self._last = k * TICK_S
+            new.append((round(k * TICK_S, 3), float(np.clip((p[k] - self.THRESHOLD_DB) / 8.0, 0.1, 1.0))))
+        self._k_peak = max(self._k_peak, end)
+        self.events.extend(new)
+        return new
+
+
+def streaming_emphasis(samples: np.ndarray) -> list[tuple[float, float]]:
+    """The live detector run over a whole signal (what a session would have produced)."""
+    return StreamingEmphasis().feed(samples, final=True)
