@@ -5,7 +5,6 @@ second); the long-bake checks run >= 2 minutes of real speech through the pipeli
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pytest

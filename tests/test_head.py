@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from emoanim_server.face import head as H
-from emoanim_server.face.drivers import EMOTIONS, TICK_S, Drivers, talk_state, tick_times
+from emoanim_server.face.drivers import TICK_S, Drivers, talk_state, tick_times
 from emoanim_server.face.eyes import EyesConfig, plan_eyes
 from emoanim_server.face.head import HeadConfig, HeadModel, apply_head, head_motion
 from emoanim_server.track import AnimationTrack
