@@ -116,3 +116,29 @@ def test_auto_drives_the_face_and_explicit_emotion_is_a_bias(speech_prep):
     assert d == pytest.approx(auto.metadata["emotion"]["mean_vad"][1], abs=0.05)
     assert abs(auto.metadata["emotion"]["mean_vad"][1] - a_est) < 0.35
     assert auto.events["emphasis"] == biased.events["emphasis"]  # prosody is emotion-independent
+
+
+def test_emphasis_lands_on_stressed_syllables_of_real_speech(lj_dir):
+    """MFA vowels carry lexical stress (AH1): emphasis peaks should favour primary stress far
+    above chance (benchmarks/emotion_emphasis.py measures all 43 clips)."""
+    import re
+
+    from _emotion_util import lj_items
+
+    hits = n = 0
+    cover = speech = 0.0
+    for it in lj_items(lj_dir, 12):
+        txt = (lj_dir / it["label_path"]).read_text(encoding="utf-8")
+        tier = [t for t in re.split(r"item \[\d+\]:", txt) if 'name = "phones"' in t][0]
+        ph = [(float(a), float(b), lab) for a, b, lab in
+              re.findall(r'xmin = ([\d.]+)\s+xmax = ([\d.]+)\s+text = "([^"]*)"', tier)]
+        stressed = [(s - 0.04, e + 0.04) for s, e, lab in ph if lab.endswith("1")]
+        for t, _ in analyse(load_audio(lj_dir / it["wav_path"]).samples).emphasis:
+            n += 1
+            hits += any(s <= t <= e for s, e in stressed)
+        speech += sum(e - s for s, e, lab in ph if lab)
+        cover += sum(min(e, 1e9) - s for s, e in stressed)
+    chance = cover / speech
+    assert n >= 40
+    assert hits / n > chance + 0.15, (hits / n, chance)
+    print(f"emphasis precision {hits / n:.3f} vs chance {chance:.3f} (n={n})")
