@@ -35,10 +35,15 @@ namespace EmoAnim.Unity
         BodyRetarget m_Retarget;
         Transform[] m_Bones;          // per server joint (null = not on the character)
         Quaternion[] m_RestInChar;    // bone rest rotation in character space
+        // The bone's local rotation without us (what an Animator wrote this frame, else from before our
+        // first write) and what we wrote last, so poses blend from it and nothing accumulates.
+        Quaternion[] m_BaseLocal, m_LastLocal;
+        bool[] m_Applied;
+        Vector3 m_HipsBase, m_HipsLast;
+        bool m_HipsApplied;
         readonly Dictionary<string, Transform> m_HumanoidBones = new Dictionary<string, Transform>();
         readonly Dictionary<string, Quaternion> m_RestByHumanoid = new Dictionary<string, Quaternion>();
         Transform m_Hips;
-        Vector3 m_HipsRestLocal;
         float m_HipsHeight;
         float m_ServerHipsHeight = -1f;
 
@@ -87,7 +92,6 @@ namespace EmoAnim.Unity
             m_HumanoidBones.TryGetValue("Hips", out m_Hips);
             if (m_Hips != null)
             {
-                m_HipsRestLocal = m_Hips.localPosition;
                 m_HipsHeight = characterRoot.InverseTransformPoint(m_Hips.position).y;
             }
         }
@@ -99,6 +103,9 @@ namespace EmoAnim.Unity
             m_Retarget = new BodyRetarget(parents);
             m_Bones = new Transform[names.Length];
             m_RestInChar = new Quaternion[names.Length];
+            m_BaseLocal = new Quaternion[names.Length];
+            m_LastLocal = new Quaternion[names.Length];
+            m_Applied = new bool[names.Length];
             BoundJointCount = 0;
             for (int i = 0; i < names.Length; i++)
             {
@@ -117,8 +124,22 @@ namespace EmoAnim.Unity
         {
             if (m_Source == null) return;
             float w = m_Source.PoseWeight * weight;
-            if (w <= 0f) return;
+            if (w <= 0f) { RestoreBase(); return; }
             ApplyPose(m_Source.CurrentPose, w, m_Source.JointNames, m_Source.JointParents);
+        }
+
+        /// <summary>Idle: bones nobody else animates go back to where they were before we drove them.</summary>
+        public void RestoreBase()
+        {
+            if (m_Bones != null)
+                for (int i = 0; i < m_Bones.Length; i++)
+                {
+                    var t = m_Bones[i];
+                    if (t != null && m_Applied[i] && t.localRotation == m_LastLocal[i]) t.localRotation = m_BaseLocal[i];
+                    m_Applied[i] = false;
+                }
+            if (m_HipsApplied && m_Hips != null && m_Hips.localPosition == m_HipsLast) m_Hips.localPosition = m_HipsBase;
+            m_HipsApplied = false;
         }
 
         /// <summary>Bones this driver moves for the given skeleton (for tools such as the bake window).</summary>
@@ -141,10 +162,15 @@ namespace EmoAnim.Unity
             {
                 var t = m_Bones[i];
                 if (t == null) continue;
+                var now = t.localRotation;
+                if (m_Applied[i] && now == m_LastLocal[i]) t.localRotation = m_BaseLocal[i];  // undo our last write
+                else m_BaseLocal[i] = now;                                                  // animated, or first time
                 var r = m_RestInChar[i];
                 var q = BodyRetarget.BoneWorld(cq, g[i], new Quat(r.x, r.y, r.z, r.w));
                 var target = new Quaternion(q.x, q.y, q.z, q.w);
                 t.rotation = w >= 1f ? target : Quaternion.Slerp(t.rotation, target, w);
+                m_LastLocal[i] = t.localRotation;
+                m_Applied[i] = true;
             }
             if (applyRootPosition && p.HasRootPosition && m_Hips != null)
             {
@@ -153,7 +179,11 @@ namespace EmoAnim.Unity
                 float scale = m_HipsHeight > 0 ? m_HipsHeight / m_ServerHipsHeight : 1f;
                 var world = characterRoot.TransformPoint(new Vector3(u.x * scale, u.y * scale, u.z * scale));
                 var local = m_Hips.parent != null ? m_Hips.parent.InverseTransformPoint(world) : world;
-                m_Hips.localPosition = Vector3.Lerp(m_HipsRestLocal, local, w);
+                var nowPos = m_Hips.localPosition;
+                if (!m_HipsApplied || nowPos != m_HipsLast) m_HipsBase = nowPos;
+                m_Hips.localPosition = Vector3.Lerp(m_HipsBase, local, w);
+                m_HipsLast = m_Hips.localPosition;
+                m_HipsApplied = true;
             }
         }
     }

@@ -27,6 +27,11 @@ namespace EmoAnim.Unity
         public bool invertYaw, invertPitch, invertRoll;
 
         IEmoAnimPoseSource m_Source;
+        // Per bone (head, neck, left eye, right eye): the local rotation without us. When nothing else
+        // (an Animator) rewrites the bone every frame, offsets must not accumulate: we restore this first.
+        readonly Quaternion[] m_Base = new Quaternion[4];
+        readonly Quaternion[] m_LastSet = new Quaternion[4];
+        readonly bool[] m_Applied = new bool[4];
 
         void OnEnable() { Setup(); }
 
@@ -50,15 +55,47 @@ namespace EmoAnim.Unity
         {
             if (m_Source == null) return;
             float w = m_Source.PoseWeight;
-            if (w <= 0f) return;
+            if (w <= 0f) { RestoreBase(); return; }
             ApplyPose(m_Source.CurrentPose, w);
+        }
+
+        Transform Bone(int i) { return i == 0 ? head : i == 1 ? neck : i == 2 ? leftEye : rightEye; }
+
+        void BeginBone(int i)
+        {
+            var t = Bone(i);
+            if (t == null) return;
+            var now = t.localRotation;
+            if (m_Applied[i] && now == m_LastSet[i]) t.localRotation = m_Base[i];   // our own last write: undo it
+            else m_Base[i] = now;                                                   // animated (or first time)
+        }
+
+        void EndBone(int i)
+        {
+            var t = Bone(i);
+            if (t == null) return;
+            m_LastSet[i] = t.localRotation;
+            m_Applied[i] = true;
+        }
+
+        /// <summary>Idle: bones nobody else animates go back to their rotation before we drove them.</summary>
+        public void RestoreBase()
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                var t = Bone(i);
+                if (t != null && m_Applied[i] && t.localRotation == m_LastSet[i]) t.localRotation = m_Base[i];
+                m_Applied[i] = false;
+            }
         }
 
         /// <summary>Rotate head/neck/eyes by the pose's angles scaled by <paramref name="w"/> (0..1).</summary>
         public void ApplyPose(PoseFrame p, float w)
         {
             if (characterRoot == null) Setup();
+            for (int i = 0; i < 4; i++) BeginBone(i);
             var root = characterRoot.rotation;
+            var eyeFrame = root;   // eye angles are relative to the head (Live Link Face / ARKit)
             if (p.HasHead && head != null)
             {
                 float k = w * headWeight;
@@ -69,18 +106,22 @@ namespace EmoAnim.Unity
                     Apply(head, root, yaw * (1 - neckShare), pitch * (1 - neckShare), roll * (1 - neckShare));
                 }
                 else Apply(head, root, yaw, pitch, roll);
+                var h = CoordinateConversion.YawPitchRollToUnity(yaw, pitch, roll);
+                eyeFrame = root * new Quaternion(h.x, h.y, h.z, h.w);
             }
             if (p.HasEyes)
             {
                 float k = w * eyeWeight;
-                if (leftEye != null) Apply(leftEye, root, Sign(invertYaw) * p.LeftEyeYaw * k, Sign(invertPitch) * p.LeftEyePitch * k, 0);
-                if (rightEye != null) Apply(rightEye, root, Sign(invertYaw) * p.RightEyeYaw * k, Sign(invertPitch) * p.RightEyePitch * k, 0);
+                if (leftEye != null) Apply(leftEye, eyeFrame, Sign(invertYaw) * p.LeftEyeYaw * k, Sign(invertPitch) * p.LeftEyePitch * k, 0);
+                if (rightEye != null) Apply(rightEye, eyeFrame, Sign(invertYaw) * p.RightEyeYaw * k, Sign(invertPitch) * p.RightEyePitch * k, 0);
             }
+            for (int i = 0; i < 4; i++) EndBone(i);
         }
 
         static float Sign(bool invert) { return invert ? -1f : 1f; }
 
-        /// <summary>bone.rotation = root * offset * inverse(root) * bone.rotation (offset in character space).</summary>
+        /// <summary>bone.rotation = frame * offset * inverse(frame) * bone.rotation (offset about the frame's axes:
+        /// the character's for head/neck, the turned head's for the eyes).</summary>
         static void Apply(Transform bone, Quaternion root, float yaw, float pitch, float roll)
         {
             var q = CoordinateConversion.YawPitchRollToUnity(yaw, pitch, roll);

@@ -33,6 +33,11 @@ namespace EmoAnim.Unity
             public List<BlendshapeBinding> Bindings;
             public float[] Weights;
             public bool[] Touched;
+            // What the weights are without us: re-read every frame when something else (an Animator,
+            // a blink script) writes them, else the value from before our first write.
+            public float[] Base;
+            public float[] LastWritten;
+            public bool[] Written;
         }
 
         readonly List<Target> m_Targets = new List<Target>();
@@ -61,7 +66,11 @@ namespace EmoAnim.Unity
                 for (int i = 0; i < names.Length; i++) names[i] = mesh.GetBlendShapeName(i);
                 var b = BlendshapeBinder.Bind(names, mapping != null ? mapping.entries : null, mapping == null || mapping.autoMatchArkitNames, warnings);
                 if (b.Count == 0) continue;
-                m_Targets.Add(new Target { Renderer = r, Bindings = b, Weights = new float[names.Length], Touched = new bool[names.Length] });
+                m_Targets.Add(new Target
+                {
+                    Renderer = r, Bindings = b, Weights = new float[names.Length], Touched = new bool[names.Length],
+                    Base = new float[names.Length], LastWritten = new float[names.Length], Written = new bool[names.Length],
+                });
                 BoundShapeCount += b.Count;
             }
             foreach (var w in warnings) Debug.LogWarning("[EmoAnim] " + w, this);
@@ -73,8 +82,23 @@ namespace EmoAnim.Unity
         {
             if (m_Source == null) return;
             float w = m_Source.PoseWeight;
-            if (w <= 0f) return;
+            if (w <= 0f) { RestoreBase(); return; }
             ApplyPose(m_Source.CurrentPose, w);
+        }
+
+        /// <summary>Give the blendshapes back (idle): weights nobody else wrote return to their value before we drove them.</summary>
+        public void RestoreBase()
+        {
+            foreach (var t in m_Targets)
+            {
+                if (t.Renderer == null) continue;
+                for (int s = 0; s < t.Written.Length; s++)
+                {
+                    if (!t.Written[s]) continue;
+                    if (t.Renderer.GetBlendShapeWeight(s) == t.LastWritten[s]) t.Renderer.SetBlendShapeWeight(s, t.Base[s]);
+                    t.Written[s] = false;
+                }
+            }
         }
 
         /// <summary>The renderers and bindings in use (after <see cref="Rebind"/>): for tools such as the bake window.</summary>
@@ -99,7 +123,12 @@ namespace EmoAnim.Unity
                     if (!t.Touched[s]) continue;
                     if (!driveEyeShapes && t.Weights[s] == 0f) continue;
                     float current = t.Renderer.GetBlendShapeWeight(s);
-                    t.Renderer.SetBlendShapeWeight(s, Mathf.Lerp(current, t.Weights[s], w));
+                    // unchanged since our last write: nobody else drives it, blend from the remembered base
+                    if (!t.Written[s] || current != t.LastWritten[s]) t.Base[s] = current;
+                    float v = Mathf.Lerp(t.Base[s], t.Weights[s], w);
+                    t.Renderer.SetBlendShapeWeight(s, v);
+                    t.LastWritten[s] = t.Renderer.GetBlendShapeWeight(s);
+                    t.Written[s] = true;
                 }
             }
         }

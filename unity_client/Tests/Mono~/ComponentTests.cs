@@ -51,14 +51,17 @@ namespace EmoAnim.Tests.Mono
             Assert.AreEqual(100f, head.GetBlendShapeWeight(1), 1e-4);
             Assert.AreEqual(40f, head.GetBlendShapeWeight(2), 1e-4);
             Assert.AreEqual(60f, teeth.GetBlendShapeWeight(0), 1e-4);
-            // half weight (fading out) blends with what was there
-            src.Pose.Curves[17] = 0f; src.Weight = 0.5f;
+            // half weight (fading out) blends with the resting value (0 here)
+            src.Weight = 0.5f;
             face.StubInvoke("LateUpdate");
             Assert.AreEqual(30f, head.GetBlendShapeWeight(0), 1e-4);
-            // idle: untouched
+            // idle: back to rest, and then left alone
             src.Weight = 0f; src.Pose.Curves[17] = 1f;
             face.StubInvoke("LateUpdate");
-            Assert.AreEqual(30f, head.GetBlendShapeWeight(0), 1e-4);
+            Assert.AreEqual(0f, head.GetBlendShapeWeight(0), 1e-4);
+            head.SetBlendShapeWeight(0, 12f);
+            face.StubInvoke("LateUpdate");
+            Assert.AreEqual(12f, head.GetBlendShapeWeight(0), 1e-4);
         }
 
         [Test]
@@ -104,11 +107,61 @@ namespace EmoAnim.Tests.Mono
             // server: lower the left arm (+X) by -90 deg about +Z -> points down
             var q = Quat.AxisAngle(new Vec3(0, 0, 1), (float)(-System.Math.PI / 2));
             src.Pose.JointRotations = new[] { Quat.Identity, q };
-            body.StubInvoke("LateUpdate");
+            for (int i = 0; i < 3; i++) body.StubInvoke("LateUpdate");   // repeated frames do not accumulate
             Assert.AreEqual(2, body.BoundJointCount);
             var dir = arm.transform.rotation * new Vector3(0, 1, 0);
             Assert.AreEqual(0f, dir.x, 1e-4); Assert.AreEqual(-1f, dir.y, 1e-4); Assert.AreEqual(0f, dir.z, 1e-4);
+            // idle: the arm goes back to its T-pose (no Animator here to do it)
+            src.Weight = 0f;
+            body.StubInvoke("LateUpdate");
+            dir = arm.transform.rotation * new Vector3(0, 1, 0);
+            Assert.AreEqual(-1f, dir.x, 1e-4); Assert.AreEqual(0f, dir.y, 1e-4);
         }
+
+        [Test]
+        public void WithoutAnAnimatorNothingAccumulatesAndIdleRestores()
+        {
+            var root = new GameObject("Character");
+            var src = root.AddComponent<FixedSource>();
+            var mesh = MakeMesh(root, "Face", "jawOpen");
+            mesh.SetBlendShapeWeight(0, 5f);                     // authored resting value
+            var headGo = new GameObject("Head"); headGo.transform.parent = root.transform;
+            var face = root.AddComponent<EmoAnimFaceDriver>(); face.source = src; face.StubInvoke("OnEnable");
+            var eh = root.AddComponent<EmoAnimEyeHeadDriver>(); eh.source = src; eh.head = headGo.transform; eh.neckShare = 0; eh.StubInvoke("OnEnable");
+            src.Pose.HasHead = true; src.Pose.HeadYaw = 0.3f; src.Pose.Curves[17] = 0.5f;
+            for (int i = 0; i < 5; i++) { face.StubInvoke("LateUpdate"); eh.StubInvoke("LateUpdate"); }
+            // five frames of the same pose = the pose, not five times the offset
+            Assert.Less(Quat.Angle(Quat.AxisAngle(new Vec3(0, 1, 0), -0.3f), ToQuat(headGo.transform.rotation)), 1e-4);
+            Assert.AreEqual(50f, mesh.GetBlendShapeWeight(0), 1e-4);
+            // half faded: halfway between the resting value and the pose
+            src.Weight = 0.5f;
+            face.StubInvoke("LateUpdate"); eh.StubInvoke("LateUpdate");
+            Assert.AreEqual(27.5f, mesh.GetBlendShapeWeight(0), 1e-4);
+            Assert.Less(Quat.Angle(Quat.AxisAngle(new Vec3(0, 1, 0), -0.15f), ToQuat(headGo.transform.rotation)), 1e-4);
+            // idle: back to the resting values
+            src.Weight = 0f;
+            face.StubInvoke("LateUpdate"); eh.StubInvoke("LateUpdate");
+            Assert.AreEqual(5f, mesh.GetBlendShapeWeight(0), 1e-4);
+            Assert.AreEqual(1f, headGo.transform.rotation.w, 1e-6);
+        }
+
+        [Test]
+        public void AnAnimatorWritingEveryFrameIsBlendedOnTop()
+        {
+            var root = new GameObject("Character");
+            var src = root.AddComponent<FixedSource>();
+            var mesh = MakeMesh(root, "Face", "jawOpen");
+            var face = root.AddComponent<EmoAnimFaceDriver>(); face.source = src; face.StubInvoke("OnEnable");
+            src.Pose.Curves[17] = 1f; src.Weight = 0.25f;
+            for (int i = 0; i < 3; i++)
+            {
+                mesh.SetBlendShapeWeight(0, 20f);                // "the Animator" writes its value each frame
+                face.StubInvoke("LateUpdate");
+                Assert.AreEqual(40f, mesh.GetBlendShapeWeight(0), 1e-4);   // 20 + (100 - 20) * 0.25
+            }
+        }
+
+        static Quat ToQuat(Quaternion q) { return new Quat(q.x, q.y, q.z, q.w); }
 
         [Test]
         public void StubAssemblyCompilesEditorBakeCurves()

@@ -169,6 +169,11 @@ namespace UnityEngine
         public static Vector3 operator *(Vector3 a, float d) { return new Vector3(a.x * d, a.y * d, a.z * d); }
         // https://docs.unity3d.com/ScriptReference/Vector3.Lerp.html
         public static Vector3 Lerp(Vector3 a, Vector3 b, float t) { t = Mathf.Clamp01(t); return a + (b - a) * t; }
+        // https://docs.unity3d.com/ScriptReference/Vector3-operator_eq.html (approximate: |a-b|^2 < 1e-10)
+        public static bool operator ==(Vector3 a, Vector3 b) { var d = a - b; return d.x * d.x + d.y * d.y + d.z * d.z < 1e-5f * 1e-5f; }
+        public static bool operator !=(Vector3 a, Vector3 b) { return !(a == b); }
+        public override bool Equals(object o) { return o is Vector3 && this == (Vector3)o; }
+        public override int GetHashCode() { return x.GetHashCode() ^ y.GetHashCode() << 2 ^ z.GetHashCode() >> 2; }
         public override string ToString() { return "(" + x + ", " + y + ", " + z + ")"; }
     }
 
@@ -192,6 +197,11 @@ namespace UnityEngine
             var p = q * new Quaternion(v.x, v.y, v.z, 0) * Inverse(q);
             return new Vector3(p.x, p.y, p.z);
         }
+        // https://docs.unity3d.com/ScriptReference/Quaternion-operator_eq.html (approximate: dot > 1 - 1e-6)
+        public static bool operator ==(Quaternion a, Quaternion b) { return a.x * b.x + a.y * b.y + a.z * b.z + a.w * b.w > 1f - 1e-6f; }
+        public static bool operator !=(Quaternion a, Quaternion b) { return !(a == b); }
+        public override bool Equals(object o) { return o is Quaternion && this == (Quaternion)o; }
+        public override int GetHashCode() { return x.GetHashCode() ^ y.GetHashCode() << 2 ^ z.GetHashCode() >> 2 ^ w.GetHashCode() >> 1; }
         // https://docs.unity3d.com/ScriptReference/Quaternion.Inverse.html
         public static Quaternion Inverse(Quaternion q) { return new Quaternion(-q.x, -q.y, -q.z, q.w); }
         // https://docs.unity3d.com/ScriptReference/Quaternion.Slerp.html
