@@ -235,7 +235,8 @@ namespace EmoAnim.Editor
             }
             finally
             {
-                if (handler != null) handler.Dispose();
+                var disposable = (object)handler as IDisposable;   // IDisposable only in newer Unity versions
+                if (disposable != null) disposable.Dispose();
                 for (int i = 0; i < bones.Count; i++) { bones[i].localRotation = restRot[i]; bones[i].localPosition = restPos[i]; }
             }
             curves.EnsureQuaternionContinuity();

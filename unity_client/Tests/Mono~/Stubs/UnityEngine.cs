@@ -331,7 +331,7 @@ namespace UnityEngine
         public AudioClip clip { get; set; }
         public double StubScheduledAt = double.NaN;
         // https://docs.unity3d.com/ScriptReference/AudioSource-isPlaying.html
-        public bool isPlaying { get; set; }
+        public bool isPlaying { get; private set; }
         // https://docs.unity3d.com/ScriptReference/AudioSource.PlayScheduled.html
         public void PlayScheduled(double time) { StubScheduledAt = time; isPlaying = true; }
         // https://docs.unity3d.com/ScriptReference/AudioSource.Stop.html
