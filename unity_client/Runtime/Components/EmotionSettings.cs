@@ -18,8 +18,8 @@ namespace EmoAnim.Unity
         [Range(-1f, 1f)] public float valence;
         [Range(-1f, 1f)] public float arousal;
         [Range(-1f, 1f)] public float dominance;
-        [Tooltip("Seconds to blend from the previous emotion (0 = server default, 0.3 s).")]
-        [Range(0f, 3f)] public float transition = 0.3f;
+        [Tooltip("Seconds to blend from the previous emotion, centred on the change time (0 = server default, 0.5 s; server range 0.05..10).")]
+        [Range(0f, 3f)] public float transition = 0.5f;
 
         public EmotionSettings() { }
         public EmotionSettings(EmotionCategory c, float i) { category = c; intensity = i; }
