@@ -98,9 +98,14 @@ class Server:
 
 
 async def one(url, x, sr, delay=0.0, **kw):
+    """One session; None if its connection failed (e.g. keepalive timeout on an overloaded server)."""
     if delay:
         await asyncio.sleep(delay)
-    return await stream_audio(url, x, sr, **kw)
+    try:
+        return await stream_audio(url, x, sr, **kw)
+    except Exception as e:  # noqa: BLE001 - an overloaded level is a result, not a crash
+        print(f"session failed: {type(e).__name__}: {e}", flush=True)
+        return None
 
 
 def lat_stats(results) -> dict:
@@ -154,8 +159,8 @@ def measure_memory(core, x, sr, k: int) -> dict:
 
 def run(args) -> dict:
     cores = sorted(os.sched_getaffinity(0))
-    server_core = cores[0] if len(cores) > 1 else None
-    if len(cores) > 1:
+    server_core = cores[0] if len(cores) > 1 and not args.no_pin else None
+    if server_core is not None:
         os.sched_setaffinity(0, set(cores[1:]))
     x, sr = read_audio_for_streaming(str(ROOT / "tests" / "data" / "speech_en.wav"))
     if not args.quick:
@@ -195,7 +200,7 @@ def run(args) -> dict:
             print(name, out[f"throughput_{name}"], flush=True)
 
         # C. simultaneous real-time sessions on one core (face + eyes + head + emotion)
-        levels = [2, 4] if args.quick else [4, 8, 12, 16]
+        levels = [2, 4] if args.quick else [4, 6, 8, 10, 12, 16]
         out["concurrent"] = []
         for n in levels:
             async def many():
@@ -203,10 +208,13 @@ def run(args) -> dict:
                                                   parts=ALL_PARTS, seed=i) for i in range(n)])
             c0, t0 = proc_cpu_s(srv.pid), time.monotonic()
             load0 = os.getloadavg()[0]
-            res = asyncio.run(many())
+            allres = asyncio.run(many())
             wall, cpu = time.monotonic() - t0, proc_cpu_s(srv.pid) - c0
-            st = lat_stats(res)
-            ok = all(r.ended is not None and r.ended.reason == "completed" for r in res)
+            res = [r for r in allres if r is not None and r.ended is not None and r.frames]
+            ok = len(res) == n and all(r.ended.reason == "completed" for r in res)
+            st = lat_stats(res) if res else {"frames": 0, "latency_p95_ms": float("inf"),
+                                             "last_frame_after_last_audio_minus_lookahead_ms_max": float("inf")}
+            st["failed_sessions"] = n - len(res)
             st.update({"sessions": n, "server_cpu_util": round(cpu / wall, 3),
                        "server_cpu_s_per_session_audio_s": round(cpu / (n * dur), 4),
                        "loadavg_1m_before": round(load0, 2),
@@ -215,6 +223,8 @@ def run(args) -> dict:
                                          <= 1e3 * SUSTAIN_TAIL_S)})
             out["concurrent"].append(st)
             print("concurrent", st, flush=True)
+            if not st["sustained"]:
+                break  # higher levels only lag more (and take long): stop here
 
     finally:
         srv.stop()
@@ -241,6 +251,12 @@ def write_md(res: dict, path: Path) -> None:
              "run are comparable.", "",
              f"Server: `emoanim serve --workers 1` pinned to core {res['server_pinned_core']}; clients in "
              f"another process on the other core. Audio: {res['audio_s']} s of speech, 20 ms PCM16 chunks.", "",
+             "How to read the capacity numbers: `sessions_per_core_from_cpu_cost` is 1 / (server CPU "
+             "seconds spent per second of session audio) measured during the simultaneous real-time "
+             "runs — a ratio that holds whatever else runs on the machine. The *measured* sustained level "
+             "is limited by how much of its core the server actually got (`server CPU util` below: with "
+             "other engineers' jobs on the same 2 cores the server lags once its demand exceeds that share).",
+             "",
              "## Summary", "", "| metric | value |", "| --- | --- |"]
     for k, v in res["summary"].items():
         lines.append(f"| {k} | {v} |")
@@ -261,10 +277,11 @@ def write_md(res: dict, path: Path) -> None:
               "first frame ms (median/max) | last frame after last audio - lookahead, ms | load 1m before |",
               "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for c in res["concurrent"]:
-        lines.append(f"| {c['sessions']} | {c['sustained']} | {c['server_cpu_util']} | "
-                     f"{c['server_cpu_s_per_session_audio_s']} | {c['latency_p50_ms']} | {c['latency_p95_ms']} | "
-                     f"{c['latency_max_ms']} | {c['first_frame_ms_median']}/{c['first_frame_ms_max']} | "
-                     f"{c['last_frame_after_last_audio_minus_lookahead_ms_max']} | {c['loadavg_1m_before']} |")
+        g = lambda k: c.get(k, "-")  # noqa: E731
+        lines.append(f"| {c['sessions']} | {c['sustained']} ({g('failed_sessions')} failed) | {g('server_cpu_util')} | "
+                     f"{g('server_cpu_s_per_session_audio_s')} | {g('latency_p50_ms')} | {g('latency_p95_ms')} | "
+                     f"{g('latency_max_ms')} | {g('first_frame_ms_median')}/{g('first_frame_ms_max')} | "
+                     f"{g('last_frame_after_last_audio_minus_lookahead_ms_max')} | {g('loadavg_1m_before')} |")
     mm = res["memory"]
     lines += ["", "## Memory", "",
               f"Server RSS idle (models loaded, 16 pooled decoders): {res['server_rss_idle_mb']} MB. "
@@ -277,6 +294,7 @@ def write_md(res: dict, path: Path) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--no-pin", action="store_true", help="do not pin the server to one core")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "bench_server"))
     args = ap.parse_args()
     res = run(args)

@@ -169,7 +169,10 @@ class EmoAnimServer:
                     out = session.idle_timeout()
                 else:
                     now = time.monotonic()
-                    out = await loop.run_in_executor(self.executor, session.receive, data, now)
+                    if session.is_live and len(data) <= L.inline_max_bytes:
+                        out = session.receive(data, now)  # bounded work: see inline_max_bytes
+                    else:
+                        out = await loop.run_in_executor(self.executor, session.receive, data, now)
                 for m in out:
                     try:
                         await asyncio.wait_for(ws.send(m.SerializeToString()), L.send_timeout_s or None)

@@ -60,6 +60,11 @@ class ServerLimits:
     ping_timeout_s: float = 20.0
     #: threads computing animation (0 = number of CPU cores)
     workers: int = 0
+    #: during a LIVE session, messages up to this size (20-250 ms audio chunks) are handled on
+    #: the event-loop thread: their work is bounded (a few ms) and two thread switches per
+    #: message cost more than that at 50 chunks/s. Bigger messages, StartSession and all CLIP
+    #: work go to the worker threads. 0 = always use the workers.
+    inline_max_bytes: int = 16384
     #: LIVE sessions each need a phone-loop decoder (~0.3 s to create, see streaming.py):
     #: this many are created at start-up, and up to max_idle_decoders finished sessions'
     #: decoders are kept for reuse, so a session start rarely pays for one
@@ -102,6 +107,7 @@ def limit_help() -> dict[str, str]:
         "ping_interval_s": "WebSocket keepalive ping interval (s, 0 = off)",
         "ping_timeout_s": "WebSocket keepalive pong timeout (s)",
         "workers": "animation compute threads (0 = CPU cores)",
+        "inline_max_bytes": "LIVE messages up to this size are handled on the event-loop thread",
         "warm_decoders": "LIVE decoders created at start-up",
         "max_idle_decoders": "finished sessions' LIVE decoders kept for reuse",
     }

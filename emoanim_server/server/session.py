@@ -251,6 +251,12 @@ class Session:
             log.info("session %s: client disconnected mid-session", self.active.id)
             self._end("disconnected")
 
+    @property
+    def is_live(self) -> bool:
+        """A LIVE session is active (its per-message work is small and bounded)."""
+        a = self.active
+        return a is not None and a.mode == pb.MODE_LIVE
+
     def receive(self, data: bytes | str, now: float | None = None) -> list[pb.ServerMessage]:
         """Handle one WebSocket message received at ``now`` (clock seconds; default: now)."""
         with self._lock:

@@ -32,6 +32,7 @@ import numpy as np
 from ..audio import SAMPLE_RATE, frame_rms
 from ..face.lipsync import animate_mouth
 from ..face.lipsync.phones import Phone, normalise
+from ..face.lipsync import recognize as _recognize
 from ..face.lipsync.recognize import _fill_silence, _pcm16, allphone_decoder
 
 _HOP = 160  # 10 ms at 16 kHz: rms and decoder frame
@@ -161,7 +162,8 @@ class StreamingLipsync:
         _release_decoder(dec)
 
     def _segments(self) -> list[Phone]:
-        off = self._utt_start / SAMPLE_RATE
+        # frame -> seconds exactly as Recognizer.allphone does (incl. its boundary offset)
+        off = self._utt_start / SAMPLE_RATE + getattr(_recognize, "_BOUNDARY_OFFSET_S", 0.0)
         out = []
         for s in self._dec.seg() or ():
             out.append(Phone(off + s.start_frame * 0.01, off + (s.end_frame + 1) * 0.01, normalise(s.word)))
