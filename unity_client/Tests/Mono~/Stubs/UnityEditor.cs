@@ -14,6 +14,23 @@ namespace UnityEditor
         public static T GetWindow<T>() where T : EditorWindow, new() { return new T(); }
     }
 
+    // https://docs.unity3d.com/ScriptReference/Editor.html
+    public class Editor : ScriptableObject
+    {
+        // https://docs.unity3d.com/ScriptReference/Editor-target.html
+        public UnityEngine.Object target { get; set; }
+        // https://docs.unity3d.com/ScriptReference/Editor.OnInspectorGUI.html
+        public virtual void OnInspectorGUI() { }
+        // https://docs.unity3d.com/ScriptReference/Editor.DrawDefaultInspector.html
+        public bool DrawDefaultInspector() { return false; }
+        // https://docs.unity3d.com/ScriptReference/Editor.Repaint.html
+        public void Repaint() { }
+    }
+
+    // https://docs.unity3d.com/ScriptReference/CustomEditor.html
+    [AttributeUsage(AttributeTargets.Class)]
+    public sealed class CustomEditor : Attribute { public CustomEditor(Type inspectedType) { } }
+
     // https://docs.unity3d.com/ScriptReference/MessageType.html
     public enum MessageType { None, Info, Warning, Error }
 
@@ -32,6 +49,7 @@ namespace UnityEditor
         public static void BeginHorizontal(params GUILayoutOption[] options) { }
         public static void EndHorizontal() { }
         public static void LabelField(string label, GUIStyle style, params GUILayoutOption[] options) { }
+        public static void LabelField(string label, string label2, params GUILayoutOption[] options) { }
         public static void Space() { }
         public static void HelpBox(string message, MessageType type) { }
         // https://docs.unity3d.com/ScriptReference/EditorGUILayout.ObjectField.html
@@ -127,6 +145,8 @@ namespace UnityEditor
     // https://docs.unity3d.com/ScriptReference/EditorApplication.html
     public static class EditorApplication
     {
+        // https://docs.unity3d.com/ScriptReference/EditorApplication-isPlaying.html
+        public static bool isPlaying { get; set; }
         // https://docs.unity3d.com/ScriptReference/EditorApplication-playModeStateChanged.html
         public static event Action<PlayModeStateChange> playModeStateChanged;
         public static void StubRaise(PlayModeStateChange c) { var h = playModeStateChanged; if (h != null) h(c); }
