@@ -138,11 +138,39 @@ def procedural(x, emo, seed, bank):
     return R.resample(q, 20, n, FPS, True), R.resample(root, 20, n, FPS, False)
 
 
+def write_card_metrics(res: dict) -> None:
+    """Summary into models/gesture_default.json ("metrics"); the sha256 is untouched."""
+    from emoanim_server.models import find_model
+
+    path = find_model("gesture_default").with_suffix(".json")
+    card = json.load(open(path))
+    m, p = res["model"]["overall"], res["procedural_reference"]["overall"]
+    card["metrics"] = {
+        "source": "benchmarks/gesture_metrics.py -> benchmarks/results/gesture.json (held-out utterances, 60 fps)",
+        "beat_alignment": {"model": m["beat_align"], "chance": m["beat_align_chance"],
+                           "procedural_data": p["beat_align"], "procedural_chance": p["beat_align_chance"]},
+        "beat_precision": {"model": m["beat_precision"], "chance": m["beat_precision_chance"],
+                           "procedural_data": p["beat_precision"]},
+        "jerk_hands_m_s3": {"model": m["jerk_hands"], "procedural_data": p["jerk_hands"]},
+        "foot_slide_mm_s": m["foot_slide_mm_s"],
+        "diversity_hand_traj_m": {"model": m["diversity_m"], "procedural_data": p["diversity_m"]},
+        "joint_limit_violation": m["limit_violation"],
+        "emotion_checks": res["model"]["emotion_checks_passed"],
+        "hand_speed_m_s": {e: res["model"]["per_emotion"][e]["hand_speed_mean"] for e in res["model"]["per_emotion"]},
+        "chest_flex_deg": {e: res["model"]["per_emotion"][e]["chest_flex_deg"] for e in res["model"]["per_emotion"]},
+        "rtf_one_core": res["speed"]["rtf_best"],
+        "first_stream_block_s": res["streaming"]["first_block_latency_s_max"],
+    }
+    with open(path, "w") as f:
+        json.dump(card, f, indent=1)
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "gesture.json"))
     p.add_argument("--speech", default=SPEECH)
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--card", action="store_true", help="write the summary into models/gesture_default.json")
     a = p.parse_args(argv)
     model = load_model()
     wavs = heldout_wavs(a.speech)
@@ -253,6 +281,8 @@ def main(argv=None) -> None:
     os.makedirs(os.path.dirname(a.out), exist_ok=True)
     with open(a.out, "w") as f:
         json.dump(res, f, indent=1)
+    if a.card:
+        write_card_metrics(res)
     print(json.dumps({k: res[k] for k in ("speed", "streaming")}, indent=1))
     print(json.dumps(res["model"]["overall"], indent=1), res["model"]["emotion_checks"])
     print("procedural", json.dumps(res["procedural_reference"]["overall"]))

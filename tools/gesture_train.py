@@ -7,8 +7,9 @@ Model: a small transformer encoder over a window of W frames (x0-prediction diff
 schedule, T=1000 training steps; the numpy sampler runs few-step DDIM). Per-frame input is the
 noisy motion, the seed motion (masked) and its mask, and the audio features; a conditioning
 vector (timestep embedding + emotion embedding) is added to every frame. Emotion is dropped
-(zeroed) with probability p_uncond so one network gives both the conditional and the
-unconditional prediction for classifier-free guidance. Seed frames are given for the first
+(zeroed) with probability p_uncond and, independently, the audio with p_uncond_audio, so one
+network gives the conditional and unconditional predictions for classifier-free guidance on
+emotion and on audio. Seed frames are given for the first
 SEED frames in most windows (window stitching), and the audio of the window tail is replaced
 by silence in some windows (streaming with unknown future audio).
 """
@@ -29,7 +30,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from emoanim_server.gesture.features import AUDIO_DIM, EMOTION_DIM, SILENCE  # noqa: E402
 
 DEFAULT_CFG = dict(window=40, seed=8, d_model=128, layers=3, heads=4, ff=256, dropout=0.1,
-                   T=1000, p_uncond=0.15, p_noseed=0.15, p_silence_tail=0.25, vel_weight=1.0,
+                   T=1000, p_uncond=0.15, p_uncond_audio=0.1, p_noseed=0.15, p_silence_tail=0.25, vel_weight=1.0,
                    batch=32, lr=4e-4)
 
 
@@ -120,6 +121,8 @@ def make_inputs(data: Data, cfg: dict, rng, m, a, e, ab):
             cut = int(rng.integers(cfg["seed"] + 1, W))
             a[k, cut:] = SILENCE
     an = data.norm_audio(a).astype(np.float32)
+    # audio dropout (normalised audio = 0): the unconditional branch of audio guidance
+    an[rng.uniform(size=n) < cfg.get("p_uncond_audio", 0.0)] = 0
     drop = rng.uniform(size=n) < cfg["p_uncond"]
     e = e.copy()
     e[drop] = 0

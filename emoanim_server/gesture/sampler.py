@@ -86,6 +86,9 @@ def load_model(name: str = "gesture_default", threads: int = 1) -> GestureModel:
 class GestureSettings:
     guidance: float = 2.0
     steps: int = 8
+    eta: float = 0.0
+    #: classifier-free guidance on audio (1 = off); needs a model trained with audio dropout
+    audio_guidance: float = 1.0
     gesture_scale: float = 1.0
     seed: int = 0
     fps: int = 60
@@ -103,6 +106,10 @@ class GestureSettings:
             raise InputError(f"sampling steps {self.steps}: expected {STEPS_RANGE[0]}..{STEPS_RANGE[1]}")
         if self.fps not in (24, 25, 30, 50, 60):
             raise InputError(f"fps {self.fps}: expected one of 24, 25, 30, 50, 60")
+        if not (np.isfinite(self.audio_guidance) and GUIDANCE_RANGE[0] <= self.audio_guidance <= GUIDANCE_RANGE[1]):
+            raise InputError(f"audio guidance {self.audio_guidance}: expected {GUIDANCE_RANGE[0]}..{GUIDANCE_RANGE[1]}")
+        if not (np.isfinite(self.eta) and 0.0 <= self.eta <= 1.0):
+            raise InputError(f"eta {self.eta}: expected 0..1")
         if self.interpolation not in ("cubic", "slerp"):
             raise InputError(f"interpolation {self.interpolation!r}: expected 'cubic' or 'slerp'")
         if self.min_new < 1:
@@ -120,29 +127,52 @@ class Block:
 
 
 def ddim(model: GestureModel, audio: np.ndarray, emotion: np.ndarray, seed: np.ndarray, mask: np.ndarray,
-         rng: np.random.Generator, steps: int, guidance: float) -> np.ndarray:
+         rng: np.random.Generator, steps: int, guidance: float, eta: float = 0.0,
+         audio_guidance: float = 1.0) -> np.ndarray:
     """One window: normalised audio (W, A), emotion (E,), normalised seed (W, D), mask (W, 1)
-    -> normalised x0 (W, D). Deterministic given ``rng``."""
+    -> normalised x0 (W, D). Deterministic given ``rng``.
+
+    Guidance (classifier-free, on the x0 prediction), with c = conditional on audio + emotion,
+    a = audio only (emotion dropped), u = neither:
+    x0 = u + audio_guidance (a - u) + guidance (c - a). guidance = audio_guidance = 1 is plain
+    conditional sampling; all needed branches run in one batched call. ``eta`` = 0 gives
+    deterministic DDIM updates, 1 DDPM-like fresh noise each step."""
     W, D = model.window, model.dim
     ts = np.unique(np.linspace(model.T - 1, 0, steps).round().astype(int))[::-1]
     x = rng.standard_normal((W, D)).astype(np.float32)
-    if guidance == 1.0:
-        emo = emotion[None]
-    elif guidance == 0.0:
-        emo = np.zeros((1, len(emotion)), np.float32)
-    else:
-        emo = np.stack([emotion, np.zeros_like(emotion)])
-    b = len(emo)
-    a_b, s_b, m_b = (np.repeat(v[None], b, 0) for v in (audio, seed, mask))
+    zero_e = np.zeros_like(emotion)
+    zero_a = np.zeros_like(audio)
+    branches = {"c": (audio, emotion)}
+    if guidance != 1.0 or audio_guidance != 1.0:
+        branches["a"] = (audio, zero_e)
+    if audio_guidance != 1.0:
+        branches["u"] = (zero_a, zero_e)
+    if guidance == 0.0 and audio_guidance == 1.0:
+        branches = {"a": (audio, zero_e)}
+    keys = list(branches)
+    b = len(keys)
+    a_b = np.stack([branches[k][0] for k in keys]).astype(np.float32)
+    e_b = np.stack([branches[k][1] for k in keys]).astype(np.float32)
+    s_b, m_b = np.repeat(seed[None], b, 0), np.repeat(mask[None], b, 0)
     x0 = x
     for i, t in enumerate(ts):
-        out = model(np.repeat(x[None], b, 0), np.full(b, t, np.float32), a_b, emo, s_b, m_b)
-        x0 = out[0] if b == 1 else out[1] + guidance * (out[0] - out[1])
+        out = dict(zip(keys, model(np.repeat(x[None], b, 0), np.full(b, t, np.float32), a_b, e_b, s_b, m_b)))
+        if keys == ["c"]:
+            x0 = out["c"]
+        elif keys == ["a"]:
+            x0 = out["a"]
+        else:
+            base = out["a"] if "u" not in out else out["u"] + audio_guidance * (out["a"] - out["u"])
+            x0 = base + guidance * (out["c"] - out["a"])
         x0 = np.clip(x0, -6, 6)
         if i + 1 < len(ts):
             ab, ab_next = model.ab[t], model.ab[ts[i + 1]]
             eps = (x - np.sqrt(ab) * x0) / np.sqrt(1 - ab)
-            x = (np.sqrt(ab_next) * x0 + np.sqrt(1 - ab_next) * eps).astype(np.float32)
+            sigma = eta * np.sqrt((1 - ab_next) / (1 - ab) * (1 - ab / ab_next)) if eta > 0 else 0.0
+            x = np.sqrt(ab_next) * x0 + np.sqrt(max(1 - ab_next - sigma ** 2, 0.0)) * eps
+            if sigma > 0:
+                x = x + sigma * rng.standard_normal(x.shape)
+            x = x.astype(np.float32)
     return x0.astype(np.float32)
 
 
@@ -161,6 +191,8 @@ class GestureStream:
         self.settings = settings or GestureSettings()
         self.settings.check()
         self.model = model or load_model()
+        if self.settings.audio_guidance != 1.0 and not self.model.card["config"].get("p_uncond_audio"):
+            raise InputError("audio guidance: this gesture model was not trained with audio dropout; use 1")
         self.emotion = emotion if callable(emotion) else emotion_vector(emotion)
         self.skel = self.model.skeleton
         self.samples = np.zeros(0, np.float32)
@@ -238,7 +270,8 @@ class GestureStream:
         emo = _emotion_at(self.emotion, (s + W / 2) / MODEL_FPS).astype(np.float32)
         rng = np.random.default_rng([int(st.seed) & 0xFFFFFFFF, self.window_index])
         self.window_index += 1
-        x0 = ddim(m, self._audio_window(s, known), emo, seed, mask, rng, int(st.steps), float(st.guidance))
+        x0 = ddim(m, self._audio_window(s, known), emo, seed, mask, rng, int(st.steps), float(st.guidance),
+                  float(st.eta), float(st.audio_guidance))
         q, root = Rep.decode(self.skel, x0 * m.std + m.mean)
         e = min(s + W, known)
         # crossfade the overlap [s, g) by slerp, old -> new
