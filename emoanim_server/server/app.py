@@ -27,7 +27,7 @@ from websockets.http11 import Request
 from .. import __version__
 from .limits import DEFAULT_HOST, DEFAULT_PORT, LOOPBACK_HOSTS, ServerLimits
 from .protocol import PROTOCOL_VERSION, SUBPROTOCOL, error_message
-from .session import AVAILABLE_PARTS, Session, SessionRegistry
+from .session import Session, SessionRegistry, available_parts
 
 log = logging.getLogger("emoanim.server")
 
@@ -127,7 +127,7 @@ class EmoAnimServer:
         body = {"status": status, "ready": status == "ok", "protocol_version": PROTOCOL_VERSION,
                 "server_version": __version__, "sessions": self.registry.active,
                 "max_sessions": self.limits.max_sessions, "connections": len(self.connections),
-                "parts_available": dict(AVAILABLE_PARTS)}
+                "parts_available": {"live": available_parts(0), "clip": available_parts(1)}}
         return (200 if status == "ok" else 503), body
 
     def _process_request(self, ws: ServerConnection, request: Request):

@@ -41,8 +41,33 @@ EMOTION_CATEGORIES = ("neutral", "happy", "sad", "angry", "fearful", "disgusted"
 #: SessionStarted.parts and its Frame fields stay empty. (Eyes/head/emotion/body stages plug
 #: in here as they land in the pipeline: issues 3, 4, 6.)
 AVAILABLE_PARTS = {"face": True, "eyes": True, "head": True, "body": False, "emotion": True}
-#: CLIP mode runs the whole offline pipeline (pipeline.bake), so it has the eye/head stages too
+#: CLIP mode runs the whole offline pipeline (pipeline.bake), so it has the eye/head stages too,
+#: and body gestures when the gesture model is installed (see body_available)
 AVAILABLE_PARTS_CLIP = {"face": True, "eyes": True, "head": True, "body": False, "emotion": True}
+
+
+def body_available() -> bool:
+    """The gesture stage and its model are installed (checked once)."""
+    global _BODY
+    if _BODY is None:
+        try:
+            from ..gesture.stage import MODEL_NAME
+            from ..models import find_model
+
+            find_model(MODEL_NAME)
+            _BODY = True
+        except Exception:  # noqa: BLE001 - any failure means: no body part
+            _BODY = False
+    return _BODY
+
+
+_BODY: bool | None = None
+
+
+def available_parts(mode: int) -> dict:
+    if mode == pb.MODE_CLIP:
+        return dict(AVAILABLE_PARTS_CLIP, body=body_available())
+    return dict(AVAILABLE_PARTS)
 DEFAULT_PARTS = ("face", "eyes", "head", "emotion")
 
 
@@ -313,7 +338,7 @@ class Session:
         asked = {k: getattr(m.parts, k) for k in AVAILABLE_PARTS} if m.HasField("parts") else {}
         if not any(asked.values()):
             asked = {k: k in DEFAULT_PARTS for k in AVAILABLE_PARTS}
-        avail = AVAILABLE_PARTS_CLIP if m.mode == pb.MODE_CLIP else AVAILABLE_PARTS
+        avail = available_parts(m.mode)
         parts = {k: bool(v and avail[k]) for k, v in asked.items()}
         emotions = []
         if m.HasField("emotion"):
@@ -348,6 +373,13 @@ class Session:
         except BaseException:
             self.registry.release(self.client)
             raise
+        skeleton = None
+        if parts.get("body"):
+            from ..gesture.skeleton import humanoid
+
+            sk = humanoid()
+            skeleton = pb.Skeleton(joint_names=list(sk.names), parents=[int(p) for p in sk.parents],
+                                   rest_offsets=np.asarray(sk.offsets, np.float32).reshape(-1).tolist())
         sid = f"{next(_IDS):04d}-{secrets.token_hex(4)}"
         self.active = _Active(id=sid, mode=m.mode, fps=fps, sample_rate=m.sample_rate,
                               encoding=m.encoding or pb.AUDIO_ENCODING_PCM16, channels=channels, rig=rig,
@@ -359,6 +391,7 @@ class Session:
                  m.client_name or "-", pb.Mode.Name(m.mode), m.sample_rate, fps, getattr(rig, "name", "?"))
         out.append(pb.ServerMessage(started=pb.SessionStarted(
             protocol_version=PROTOCOL_VERSION, session_id=sid, fps=fps, curve_names=list(rig.names),
+            skeleton=skeleton,
             buffer_latency_s=(lookahead + L.buffer_margin_s) if m.mode == pb.MODE_LIVE else 0.0,
             parts=pb.Parts(**parts), server_version=__version__, mode=m.mode,
             lookahead_s=lookahead,
@@ -537,22 +570,28 @@ class Session:
                 extra["eyes"] = {"blink": False, "gaze": False}
             if not a.parts.get("head"):
                 extra["head"] = {"enabled": False}
+            if a.parts.get("body"):
+                extra["body"] = True
             track = bake(audio, BakeOptions(fps=a.fps, transcript=a.transcript, seed=int(a.seed) & 0x7FFFFFFF,
                                             extra=extra))
         except EmoAnimError as e:
             raise ProtocolError("BAD_PARAMETER" if "transcript" in str(e) else "BAD_AUDIO", str(e), True) from None
         head = track.head if a.parts.get("head") else None
         eyes = track.eyes if a.parts.get("eyes") else None
-        self._send_frames(a, track.curves, None, out, head=head, eyes=eyes)
+        body = a.parts.get("body") and track.joint_rotations is not None
+        self._send_frames(a, track.curves, None, out, head=head, eyes=eyes,
+                          joints=track.joint_rotations if body else None,
+                          root=track.root_positions if body else None)
 
     def _send_frames(self, a: _Active, curves: np.ndarray, now: float | None, out: list,
-                     head=None, eyes=None) -> None:
+                     head=None, eyes=None, joints=None, root=None) -> None:
         curves = curves if a.rig_is_arkit else a.rig.apply(curves)
         n = len(curves)
         for s in range(0, n, a.batch):
             e = min(n, s + a.batch)
             out.append(frame_batch(a.next_index + s, a.fps, curves[s:e],
-                                   None if head is None else head[s:e], None if eyes is None else eyes[s:e]))
+                                   None if head is None else head[s:e], None if eyes is None else eyes[s:e],
+                                   None if joints is None else joints[s:e], None if root is None else root[s:e]))
             a.bytes_sent += out[-1].ByteSize()
         if now is not None and n:
             lat = self.clock() - now
