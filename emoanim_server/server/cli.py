@@ -37,6 +37,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(levelname)s: %(message)s",
                         stream=sys.stderr)
+    if args.log_level != "DEBUG":  # one line per health poll / connection is noise
+        logging.getLogger("websockets").setLevel(logging.WARNING)
     try:
         limits = ServerLimits(**{f.name: getattr(args, f.name) for f in fields(ServerLimits)})
         config = ServerConfig(host=args.host, port=args.port, token=args.token or None,
