@@ -33,7 +33,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 from emoanim_server.audio import load_audio  # noqa: E402
 from emoanim_server.audio.prosody import analyse  # noqa: E402
-from emoanim_server.emotion.auto import estimate  # noqa: E402
+from emoanim_server.emotion.auto import NEUTRAL_REF, estimate  # noqa: E402
 
 SPEECH = os.path.join(HERE, "..", "..", "shared", "data", "speech")
 
@@ -95,19 +95,30 @@ def espeak_proxy(tmp: str) -> dict:
 
 
 def real_neutral(limit: int = 25) -> dict:
-    res = {}
+    """Arousal spread on neutral read speech, plus the cue means that set auto.NEUTRAL_REF
+    (``calibration``: the mean of the per-corpus means, so one reader does not dominate)."""
+    res: dict = {}
+    corpus_cues: dict[str, dict[str, float]] = {}
     for corpus in ("ljspeech_mfa", "cmu_arctic_prompts_kathleen_cc0", "cmu_arctic_pyroomacoustics",
                    "librivox_pocketsphinx"):
         idx = os.path.join(SPEECH, corpus, "index.csv")
         if not os.path.isfile(idx):
             continue
-        vals = []
+        vals, cues = [], []
         for it in list(csv.DictReader(open(idx)))[:limit]:
             a = load_audio(os.path.join(SPEECH, corpus, it["wav_path"]))
-            vals.append(estimate(analyse(a.samples)).utterance_arousal)
+            est = estimate(analyse(a.samples))
+            vals.append(est.utterance_arousal)
+            cues.append(est.cues)
+        corpus_cues[corpus] = {k: float(np.mean([c[k] for c in cues])) for k in cues[0]}
         res[corpus] = {"n": len(vals), "mean": round(float(np.mean(vals)), 3),
                        "std": round(float(np.std(vals)), 3), "min": round(float(np.min(vals)), 3),
                        "max": round(float(np.max(vals)), 3)}
+    if corpus_cues:
+        keys = next(iter(corpus_cues.values())).keys()
+        res["calibration_mean_of_corpus_means"] = {
+            k: round(float(np.mean([c[k] for c in corpus_cues.values()])), 2) for k in keys}
+        res["current_NEUTRAL_REF"] = {k: v[0] for k, v in NEUTRAL_REF.items()}
     return res
 
 

@@ -78,7 +78,7 @@ def pitch_track(x: np.ndarray, sr: int = SAMPLE_RATE, hop_s: float = HOP_S, fmin
     nfft = 1 << int(np.ceil(np.log2(length + w)))
     out_f0 = np.zeros(n, np.float32)
     out_ap = np.ones(n, np.float32)
-    step = 2048  # frames per batch: bounds memory on long inputs
+    step = 1024  # frames per batch: bounds memory (~50 MB) on long inputs
     # frame i analyses samples around i*hop (the window starts w/2 before it)
     padded = np.pad(np.asarray(x, np.float64), (w // 2, length + hop))
     for b0 in range(0, n, step):
@@ -120,10 +120,29 @@ def pitch_track(x: np.ndarray, sr: int = SAMPLE_RATE, hop_s: float = HOP_S, fmin
     return out_f0, out_ap
 
 
-def _band_db(x: np.ndarray, lo: float, hi: float, hop_s: float) -> np.ndarray:
+_BLOCK_S = 60.0  # band filtering runs block-wise so an hour of audio stays ~linear in memory
+
+
+def _band_db(x: np.ndarray, lo: float, hi: float, hop_s: float, n: int) -> np.ndarray:
+    """(n,) band energy in dB per hop: a causal 2nd-order Butterworth band-pass (state carried
+    across blocks, ~1 ms group delay) and the RMS of each hop-long bin centred on the frame."""
+    hop = int(round(hop_s * SAMPLE_RATE))
     sos = signal.butter(2, [lo, hi], btype="bandpass", fs=SAMPLE_RATE, output="sos")
-    y = signal.sosfiltfilt(sos, x.astype(np.float64)) if len(x) > 30 else x
-    return 20 * np.log10(frame_rms(y.astype(np.float32), hop_s) + 1e-7)
+    zi = np.zeros((sos.shape[0], 2))
+    # bins centred on frame times: pad half a hop in front
+    src = np.concatenate([np.zeros(hop // 2, np.float32), np.asarray(x, np.float32)])
+    total = n * hop
+    out = np.empty(n, np.float64)
+    block = max(hop, int(_BLOCK_S * SAMPLE_RATE) // hop * hop)
+    for b0 in range(0, total, block):
+        seg = src[b0:b0 + block]
+        if len(seg) < min(block, total - b0):
+            seg = np.pad(seg, (0, min(block, total - b0) - len(seg)))
+        y, zi = signal.sosfilt(sos, seg.astype(np.float64), zi=zi)
+        k = len(y) // hop
+        e = np.mean(y[: k * hop].reshape(k, hop) ** 2, axis=1)
+        out[b0 // hop: b0 // hop + k] = e
+    return 10 * np.log10(out + 1e-14)
 
 
 def _smooth(v: np.ndarray, n: int) -> np.ndarray:
@@ -140,9 +159,9 @@ def analyse(x: np.ndarray, hop_s: float = HOP_S) -> Prosody:
     n = len(energy)
     f0, ap = pitch_track(x, hop_s=hop_s)
     f0, ap = f0[:n], ap[:n]
-    band = _smooth(_band_db(x, 250.0, 2500.0, hop_s)[:n], 5)
-    low = _band_db(x, 60.0, 1000.0, hop_s)[:n]
-    high = _band_db(x, 1000.0, min(5000.0, 0.45 * SAMPLE_RATE), hop_s)[:n]
+    band = _smooth(_band_db(x, 250.0, 2500.0, hop_s, n), 5)
+    low = _band_db(x, 60.0, 1000.0, hop_s, n)
+    high = _band_db(x, 1000.0, min(5000.0, 0.45 * SAMPLE_RATE), hop_s, n)
     tilt = _smooth(high - low, 5)
     # speech / silence: adaptive threshold between the noise floor and the speech level
     loud = np.percentile(energy, 95) if n else 0.0

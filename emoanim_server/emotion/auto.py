@@ -39,9 +39,9 @@ NEUTRAL_REF: dict[str, tuple[float, float]] = {
     # one reader does not dominate; the scales are ~1.5-2x the between-utterance spread
     "f0_range_st": (7.5, 3.0),
     "f0_height_st": (4.2, 2.0),
-    "tilt_db": (-15.5, 5.0),
+    "tilt_db": (-13.3, 5.0),
     "rate_syl_s": (4.0, 1.0),
-    "loud_spread_db": (4.8, 2.0),
+    "loud_spread_db": (4.4, 2.0),
     # not measured: a sex-agnostic middle (150 Hz) between typical male (~110 Hz) and female
     # (~200 Hz) speaking pitch; scale 6 st. Biases female voices up, male voices down by
     # ~0.15 arousal, the price of not knowing the speaker (see docs/emotion.md)
