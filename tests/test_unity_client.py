@@ -432,6 +432,75 @@ def test_unity_microphone_streams_live_and_changes_emotion(built, live_server, s
     assert ok.mean() > 0.8, ok.mean()
 
 
+def _qmul(a, b):
+    ax, ay, az, aw = a
+    bx, by, bz, bw = b
+    return (aw * bx + ax * bw + ay * bz - az * by, aw * by - ax * bz + ay * bw + az * bx,
+            aw * bz + ax * by - ay * bx + az * bw, aw * bw - ax * bx - ay * by - az * bz)
+
+
+def _axis(axis, angle):
+    s = math.sin(angle / 2)
+    return tuple(c * s for c in axis) + (math.cos(angle / 2),)
+
+
+def _ypr_unity(yaw, pitch, roll):
+    """The documented head/eye convention: yaw about up (negated), then pitch about right, then roll."""
+    return _qmul(_qmul(_axis((0, 1, 0), -yaw), _axis((1, 0, 0), pitch)), _axis((0, 0, 1), roll))
+
+
+def test_editor_bake_window_writes_animation_clips(built, live_server, speech_wav, tmp_path):
+    """EmoAnimBakeWindow.BakeClip on the stub editor against the live server: ARKit blendshape curves
+    for a mesh path; with a character, its face driver's bindings (PascalCase, _L/_R, a mapping row)
+    and its head/eye bones as local-rotation curves; every key equals the server's frames."""
+    import soundfile as sf
+
+    x, sr = sf.read(str(speech_wav), dtype="int16")
+    short = tmp_path / "line.wav"
+    sf.write(str(short), x[: int(2.5 * sr)], sr, subtype="PCM_16")
+    # the reference frames: the same line through the C# client (CLIP, 30 fps, seed 0). Run once before
+    # the bake too, so neither is the server's first session (see the report: the first CLIP session
+    # of a server process differs from later ones).
+    ref = tmp_path / "ref.json"
+    for _ in range(2):
+        mono(built, "Tool", "stream", "--wav", short, "--url", live_server.url, "--mode", "clip", "--fps", "30", "--out", ref)
+    frames = json.loads(ref.read_text())["frames"]
+    names = json.loads(ref.read_text())["started"]["curve_names"]
+    out = tmp_path / "bake.json"
+    mono(built, "Tests", "--bake-e2e", live_server.url, short, out, timeout=120)
+    d = json.loads(out.read_text())
+    n = math.ceil(int(2.5 * sr) / sr * 30 - 1e-9) + 1
+    assert len(frames) == n
+
+    def curve(name):
+        return np.array([f.get("curves", [0.0] * 52)[names.index(name)] for f in frames], np.float64) * 100
+
+    plain = d["plain"]
+    assert plain["fps"] == 30 and plain["path"].endswith("line_emoanim.anim")
+    assert len(plain["curves"]) == 52
+    for name in names:
+        keys = np.array(plain["curves"][f"Avatar/Head|SkinnedMeshRenderer|blendShape.{name}"])
+        assert len(keys) == n
+        np.testing.assert_allclose(keys[:, 0], np.arange(n) / 30, atol=1e-6)
+        np.testing.assert_allclose(keys[:, 1], curve(name), atol=1e-4, err_msg=name)
+
+    ch = d["character"]["curves"]
+    np.testing.assert_allclose(np.array(ch["FaceMesh|SkinnedMeshRenderer|blendShape.JawOpen"])[:, 1], curve("jawOpen"), atol=1e-4)
+    np.testing.assert_allclose(np.array(ch["FaceMesh|SkinnedMeshRenderer|blendShape.EyeBlink_L"])[:, 1], curve("eyeBlinkLeft"), atol=1e-4)
+    np.testing.assert_allclose(np.array(ch["FaceMesh|SkinnedMeshRenderer|blendShape.Smile"])[:, 1], curve("mouthSmileLeft"), atol=1e-4)
+    rot = {bone: np.array([np.array(ch[f"{bone}|Transform|m_LocalRotation.{c}"])[:, 1] for c in "xyzw"]).T
+           for bone in ("Head", "Head/EyeL", "Head/EyeR")}
+    assert len(ch) == 4 + 3 * 4
+    for i, f in enumerate(frames):
+        head = f.get("head", [0.0, 0.0, 0.0])
+        eyes = f.get("eyes", [0.0] * 6)
+        for bone, q in (("Head", _ypr_unity(*head)), ("Head/EyeL", _ypr_unity(eyes[0], eyes[1], 0.0)),
+                        ("Head/EyeR", _ypr_unity(eyes[3], eyes[4], 0.0))):
+            assert abs(abs(float(np.dot(rot[bone][i], q))) - 1) < 1e-5, (bone, i, rot[bone][i], q)
+    assert np.abs(rot["Head"][:, :3]).max() > 1e-3, "the head should move"
+    assert d["head_rest_w"] == 1.0, "bones are restored after baking"
+
+
 def test_csharp_client_reconnects_with_backoff(built, speech_wav):
     """No server yet -> the C# connection retries with backoff; a server appears -> it connects and
     streams; the server goes away -> the session/connection end is reported; a server comes back on

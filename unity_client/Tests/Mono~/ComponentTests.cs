@@ -87,7 +87,7 @@ namespace EmoAnim.Tests.Mono
             var yawed = Quaternion.AngleAxis(-90, new Vector3(0, 1, 0)) * fwdRest;
             var now = headGo.transform.rotation * new Vector3(0, 0, 1);
             Assert.AreEqual(yawed.x, now.x, 1e-4); Assert.AreEqual(yawed.y, now.y, 1e-4); Assert.AreEqual(yawed.z, now.z, 1e-4);
-            Assert.AreEqual(1f, eyeGo.transform.rotation.w, 1e-6);   // eyes not set: untouched
+            Assert.AreEqual(1f, eyeGo.transform.localRotation.w, 1e-6);   // eyes not set: local rotation untouched
         }
 
         [Test]

@@ -1,6 +1,7 @@
 // Console test runner for Mono: runs every [Test] method of every [TestFixture] class in this assembly
 // and prints one line per test plus a summary; exit code 0 = all passed.
 //   mono EmoAnim.Tests.exe [name-filter] [--json results.json]
+//   mono EmoAnim.Tests.exe --bake-e2e URL WAV OUT.json                 (see BakeE2E.cs)
 //   mono EmoAnim.Tests.exe --speaker-e2e URL WAV OUT.json [--fast] [--microphone] [--live-clip]   (see SpeakerE2E.cs)
 using System;
 using System.Collections.Generic;
@@ -19,6 +20,7 @@ namespace EmoAnim.Tests.Mono
         {
             if (args.Length >= 4 && args[0] == "--speaker-e2e")
                 return SpeakerE2E.Run(args[1], args[2], args[3], Array.IndexOf(args, "--fast") < 0, Array.IndexOf(args, "--microphone") >= 0, Array.IndexOf(args, "--live-clip") >= 0);
+            if (args.Length >= 4 && args[0] == "--bake-e2e") return BakeE2E.Run(args[1], args[2], args[3]);
             string filter = null, json = null;
             for (int i = 0; i < args.Length; i++)
             {

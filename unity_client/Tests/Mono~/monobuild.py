@@ -64,7 +64,7 @@ def build(out_dir: Path) -> dict[str, Path]:
                               cs(PKG / "Editor"))
     o["Samples"] = compile_one(out_dir / "EmoAnim.Samples.dll", "library", [str(o["UnityEngine"]), str(o["Core"]), str(o["Runtime"])],
                                cs(PKG / "Samples~"))
-    harness = [str(MONO_DIR / n) for n in ("NUnitShim.cs", "TestRunner.cs", "ComponentTests.cs", "SpeakerE2E.cs")]
+    harness = [str(MONO_DIR / n) for n in ("NUnitShim.cs", "TestRunner.cs", "ComponentTests.cs", "SpeakerE2E.cs", "BakeE2E.cs")]
     o["Tests"] = compile_one(out_dir / "EmoAnim.Tests.exe", "exe",
                              [str(o["UnityEngine"]), str(o["UnityEditor"]), str(o["Core"]), str(o["Runtime"]), str(o["Editor"])],
                              cs(PKG / "Tests" / "Editor") + harness, ["-main:EmoAnim.Tests.Mono.TestRunner"])

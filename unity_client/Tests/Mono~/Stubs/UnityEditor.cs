@@ -82,7 +82,8 @@ namespace UnityEditor
     // https://docs.unity3d.com/ScriptReference/AssetDatabase.html
     public static class AssetDatabase
     {
-        public static void CreateAsset(UnityEngine.Object asset, string path) { }
+        public static readonly System.Collections.Generic.Dictionary<string, UnityEngine.Object> StubAssets = new System.Collections.Generic.Dictionary<string, UnityEngine.Object>();
+        public static void CreateAsset(UnityEngine.Object asset, string path) { StubAssets[path] = asset; }
         public static void SaveAssets() { }
         public static void Refresh() { }
         public static bool IsValidFolder(string path) { return true; }

@@ -1,7 +1,7 @@
 // Minimal stand-in for UnityEngine.dll so the package compiles and its component logic can run under
 // Mono (mcs) outside Unity. Only the members the package uses, with the real signatures as documented
 // at the URLs below (Unity 2021.3+ scripting API). Behaviour is the simplest that keeps the semantics
-// the package relies on (e.g. blendshape weights are stored; transforms keep world rotations).
+// the package relies on (e.g. blendshape weights are stored; transform rotations are hierarchical).
 // This folder ends with '~' so Unity never imports it.
 using System;
 using System.Collections.Generic;
@@ -128,19 +128,31 @@ namespace UnityEngine
     {
         internal readonly List<Transform> m_Children = new List<Transform>();
         Transform m_Parent;
-        // https://docs.unity3d.com/ScriptReference/Transform-parent.html
+        // https://docs.unity3d.com/ScriptReference/Transform-parent.html (keeps the world rotation, like Unity)
         public Transform parent
         {
             get { return m_Parent; }
-            set { if (m_Parent != null) m_Parent.m_Children.Remove(this); m_Parent = value; if (value != null) value.m_Children.Add(this); }
+            set
+            {
+                var world = rotation;
+                if (m_Parent != null) m_Parent.m_Children.Remove(this);
+                m_Parent = value;
+                if (value != null) value.m_Children.Add(this);
+                rotation = world;
+            }
         }
-        // https://docs.unity3d.com/ScriptReference/Transform-rotation.html (stub: stored world rotation)
-        public Quaternion rotation { get; set; } = Quaternion.identity;
+        Quaternion m_LocalRotation = Quaternion.identity;
+        // https://docs.unity3d.com/ScriptReference/Transform-rotation.html (stub: hierarchical rotations)
+        public Quaternion rotation
+        {
+            get { return m_Parent == null ? m_LocalRotation : m_Parent.rotation * m_LocalRotation; }
+            set { m_LocalRotation = m_Parent == null ? value : Quaternion.Inverse(m_Parent.rotation) * value; }
+        }
         // https://docs.unity3d.com/ScriptReference/Transform-localRotation.html
         public Quaternion localRotation
         {
-            get { return m_Parent == null ? rotation : Quaternion.Inverse(m_Parent.rotation) * rotation; }
-            set { rotation = m_Parent == null ? value : m_Parent.rotation * value; }
+            get { return m_LocalRotation; }
+            set { m_LocalRotation = value; }
         }
         // https://docs.unity3d.com/ScriptReference/Transform-position.html (stub: stored, no hierarchy)
         public Vector3 position { get; set; }
@@ -482,8 +494,14 @@ namespace UnityEngine
         // https://docs.unity3d.com/ScriptReference/AnimationClip-frameRate.html
         public float frameRate { get; set; }
         public readonly List<string> StubCurves = new List<string>();
+        public readonly Dictionary<string, AnimationCurve> StubCurveData = new Dictionary<string, AnimationCurve>();
         // https://docs.unity3d.com/ScriptReference/AnimationClip.SetCurve.html
-        public void SetCurve(string relativePath, Type type, string propertyName, AnimationCurve curve) { StubCurves.Add(relativePath + "|" + type.Name + "|" + propertyName); }
+        public void SetCurve(string relativePath, Type type, string propertyName, AnimationCurve curve)
+        {
+            string key = relativePath + "|" + type.Name + "|" + propertyName;
+            StubCurves.Add(key);
+            StubCurveData[key] = curve;
+        }
         // https://docs.unity3d.com/ScriptReference/AnimationClip.EnsureQuaternionContinuity.html
         public void EnsureQuaternionContinuity() { }
     }
