@@ -9,11 +9,12 @@ import argparse
 
 from .. import cli
 from ..errors import InputError
-from .stage import EmotionControls
+from .stage import EmotionControls, controls_from
 from .timeline import EmotionTimeline, load_timeline, parse_emotion, parse_vad
 
 
 def add_emotion_args(p: argparse.ArgumentParser) -> None:
+    """Flags of ``bake``; values are only read here, checked in :func:`emotion_options`."""
     g = p.add_argument_group("emotion (docs/emotion.md)")
     g.add_argument("--emotion", metavar="SPEC",
                    help="happy:0.7 | 'happy:0.5,surprised:0.3' | auto | 'auto,sad:0.3' "
@@ -23,6 +24,7 @@ def add_emotion_args(p: argparse.ArgumentParser) -> None:
 
 
 def emotion_options(args: argparse.Namespace, extra: dict) -> None:
+    """Parsed flags -> ``extra['emotion']`` (EmotionControls); InputError (exit 3) on bad values."""
     spec, vad, path = getattr(args, "emotion", None), getattr(args, "vad", None), \
         getattr(args, "emotion_timeline", None)
     auto = False
@@ -38,11 +40,7 @@ def emotion_options(args: argparse.Namespace, extra: dict) -> None:
     elif vad is not None:
         controls = EmotionControls(EmotionTimeline.constant(parse_vad(vad, "--vad")), auto=auto, source="vad")
     elif spec is not None:
-        from .stage import controls_from
-
-        controls = controls_from(spec) if state is not None else controls_from("auto")
-        if state is not None:
-            controls = EmotionControls(controls.timeline, auto=auto, source=controls.source)
+        controls = controls_from(spec)
     else:
         return
     extra["emotion"] = controls

@@ -12,13 +12,19 @@ a timeline dict (the JSON schema of docs/emotion.md) or None (neutral).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import InputError
 from .space import CATEGORIES, N_CATEGORIES, NEUTRAL, EmotionState, vad_to_weights
 from .timeline import EmotionTimeline, parse_emotion, timeline_from_json
+
+if TYPE_CHECKING:  # typing only: the pipeline imports this module, not the other way round
+    from ..audio import Audio
+    from ..audio.prosody import Prosody
+    from ..pipeline import BakeOptions
+    from ..track import AnimationTrack
 
 #: share of the auto-estimated VAD that becomes category weights (expression); the rest of
 #: auto's effect is through arousal (articulation gain, emphasis brows). Prosody says "more
@@ -89,7 +95,8 @@ def controls_state(controls: EmotionControls, times: np.ndarray,
     return vad, w
 
 
-def apply_emotion(track, audio, options, prosody=None) -> None:
+def apply_emotion(track: "AnimationTrack", audio: "Audio", options: "BakeOptions",
+                  prosody: "Prosody | None" = None) -> None:
     """Pipeline stage: reads lip-sync curves + phones on ``track``, writes the mixed face.
 
     Also runs prosody once (unless ``prosody``, an audio.prosody.Prosody of the same audio, is
