@@ -550,6 +550,28 @@ def test_csharp_client_reconnects_with_backoff(built, speech_wav):
             st.stop()
 
 
+def test_csharp_client_auth_token(built, speech_wav, tmp_path):
+    """A server with a token: the C# client's StartSession.auth_token is accepted when right; when wrong
+    the session ends with UNAUTHORIZED (a refused start, reported as the line's error)."""
+    try:
+        from emoanim_server.server.app import ServerConfig, ServerThread
+    except ImportError as e:
+        pytest.skip(f"server module not there yet ({e})")
+    st = ServerThread(ServerConfig(port=0, token="s3cret")).start()
+    try:
+        ok, bad = tmp_path / "ok.json", tmp_path / "bad.json"
+        mono(built, "Tool", "stream", "--wav", speech_wav, "--url", st.url, "--mode", "clip", "--token", "s3cret", "--out", ok)
+        assert json.loads(ok.read_text())["ended"]["reason"] == "completed"
+        p = mono(built, "Tool", "stream", "--wav", speech_wav, "--url", st.url, "--mode", "clip", "--token", "wrong",
+                 "--out", bad, check=False)
+        assert p.returncode == 3, p.stdout + p.stderr
+        d = json.loads(bad.read_text())
+        assert d["error"]["code"] == "UNAUTHORIZED" and d["error"]["fatal"] is True
+        assert d["frames"] == []
+    finally:
+        st.stop()
+
+
 def test_csharp_launcher_starts_health_checks_and_stops_the_server(built, speech_wav, tmp_path):
     try:
         import emoanim_server.server.app  # noqa: F401

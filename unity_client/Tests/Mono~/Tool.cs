@@ -7,7 +7,7 @@
 //   reconnect --url U --wav F [--sessions 2] [--seconds 1]
 //                               connect (retrying with backoff until a server appears), run a LIVE session,
 //                               wait for the connection to drop, reconnect, run again...; one status line each
-//          [--fps 60] [--seed N] [--realtime] [--body] [--emotion happy:0.8] [--emotion-at T:CAT:INT]... [--out frames.json] [--timeout 120]
+//          [--fps 60] [--seed N] [--realtime] [--token T] [--body] [--emotion happy:0.8] [--emotion-at T:CAT:INT]... [--out frames.json] [--timeout 120]
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -196,6 +196,7 @@ static class Tool
             Mode = Arg(args, "--mode", "live") == "clip" ? Mode.Clip : Mode.Live,
             Seed = ulong.Parse(Arg(args, "--seed", "0")),
             ClientName = "emoanim-cs-tool (Mono)",
+            AuthToken = Arg(args, "--token", ""),
         };
         string emotion = Arg(args, "--emotion", null);
         if (emotion != null)
