@@ -111,3 +111,22 @@ def test_emphasis_raises_brows_and_deepens_frown_when_angry():
 def test_prototypes_cover_every_category():
     assert set(PROTOTYPES) == set(CATEGORIES)
     assert prototype("neutral").max() == 0.0
+
+
+def test_timeline_transitions_on_the_face_have_no_jumps(prep):
+    """Switching emotions mid-line moves every expression curve smoothly (bounded per frame)."""
+    from emoanim_server.emotion import timeline_from_json
+
+    tl = timeline_from_json({"transition_s": 0.3, "keyframes": [
+        {"time": 0.0, "emotion": "happy"}, {"time": 2.0, "emotion": "angry"},
+        {"time": 3.5, "emotion": "surprised"}, {"time": 5.0, "emotion": "sad"}]})
+    tr = render(prep, tl)
+    upper = [i for n, i in ARKIT_INDEX.items() if n.startswith(("brow", "cheek", "nose", "eyeSquint", "eyeWide"))]
+    step = np.abs(np.diff(tr.curves[:, upper], axis=0)).max()
+    # smoothstep over 0.3 s at 60 fps: <= 1.5/18 = 0.083 of a step; prototype steps are <= 0.9,
+    # plus slow variation and emphasis pulses
+    assert step < 0.09, step
+    smile = tr.curve("mouthSmileLeft")
+    assert smile[: int(1.5 * 60)].mean() > 0.5 and smile[int(2.5 * 60):].max() < 0.05
+    frown = tr.curve("browDownLeft")
+    assert frown[int(2.4 * 60): int(3.1 * 60)].mean() > 0.6
