@@ -150,6 +150,5 @@ namespace UnityEditor
         public static bool isPlaying { get; set; }
         // https://docs.unity3d.com/ScriptReference/EditorApplication-playModeStateChanged.html
         public static event Action<PlayModeStateChange> playModeStateChanged;
-        public static void StubRaise(PlayModeStateChange c) { var h = playModeStateChanged; if (h != null) h(c); }
     }
 }

@@ -20,12 +20,6 @@ namespace UnityEngine
             lock (s_All) { foreach (var o in s_All) { var t = o as T; if (t != null) return t; } }
             return null;
         }
-        // https://docs.unity3d.com/ScriptReference/Object.Destroy.html
-        public static void Destroy(Object obj) { lock (s_All) s_All.Remove(obj); }
-        // https://docs.unity3d.com/ScriptReference/Object.DestroyImmediate.html
-        public static void DestroyImmediate(Object obj) { Destroy(obj); }
-        // https://docs.unity3d.com/ScriptReference/Object.Instantiate.html
-        public static T Instantiate<T>(T original) where T : Object { return original; }
         public override string ToString() { return name; }
     }
 
@@ -162,12 +156,6 @@ namespace UnityEngine
         public Vector3 TransformPoint(Vector3 p) { return rotation * p + position; }
         // https://docs.unity3d.com/ScriptReference/Transform.InverseTransformPoint.html
         public Vector3 InverseTransformPoint(Vector3 p) { return Quaternion.Inverse(rotation) * (p - position); }
-        // https://docs.unity3d.com/ScriptReference/Transform.Find.html
-        public Transform Find(string n) { foreach (var c in m_Children) if (c.name == n) return c; return null; }
-        // https://docs.unity3d.com/ScriptReference/Transform-childCount.html
-        public int childCount { get { return m_Children.Count; } }
-        // https://docs.unity3d.com/ScriptReference/Transform.GetChild.html
-        public Transform GetChild(int i) { return m_Children[i]; }
     }
 
     // https://docs.unity3d.com/ScriptReference/Vector3.html
@@ -175,7 +163,6 @@ namespace UnityEngine
     {
         public float x, y, z;
         public Vector3(float x, float y, float z) { this.x = x; this.y = y; this.z = z; }
-        public static Vector3 zero { get { return new Vector3(0, 0, 0); } }
         public static Vector3 operator +(Vector3 a, Vector3 b) { return new Vector3(a.x + b.x, a.y + b.y, a.z + b.z); }
         public static Vector3 operator -(Vector3 a, Vector3 b) { return new Vector3(a.x - b.x, a.y - b.y, a.z - b.z); }
         public static Vector3 operator *(Vector3 a, float d) { return new Vector3(a.x * d, a.y * d, a.z * d); }
@@ -255,11 +242,8 @@ namespace UnityEngine
     public static class Mathf
     {
         public static float Clamp01(float v) { return v < 0 ? 0 : v > 1 ? 1 : v; }
-        public static float Clamp(float v, float a, float b) { return v < a ? a : v > b ? b : v; }
         public static float Lerp(float a, float b, float t) { return a + (b - a) * Clamp01(t); }
         public static float Max(float a, float b) { return a > b ? a : b; }
-        public static float Min(float a, float b) { return a < b ? a : b; }
-        public static float Abs(float a) { return Math.Abs(a); }
         // https://docs.unity3d.com/ScriptReference/Mathf.MoveTowards.html
         public static float MoveTowards(float current, float target, float maxDelta)
         {
@@ -369,8 +353,6 @@ namespace UnityEngine
         }
         // https://docs.unity3d.com/ScriptReference/Microphone.End.html
         public static void End(string deviceName) { s_Clip = null; }
-        // https://docs.unity3d.com/ScriptReference/Microphone.IsRecording.html
-        public static bool IsRecording(string deviceName) { return s_Clip != null; }
         // https://docs.unity3d.com/ScriptReference/Microphone.GetPosition.html
         public static int GetPosition(string deviceName)
         {
@@ -382,8 +364,6 @@ namespace UnityEngine
             return total % s_Clip.samples;
         }
         public static int StubSamplesRecorded { get { return s_Written; } }
-        // https://docs.unity3d.com/ScriptReference/Microphone-devices.html
-        public static string[] devices { get { return new[] { "stub microphone" }; } }
     }
 
     // https://docs.unity3d.com/ScriptReference/Mesh.html
@@ -443,7 +423,7 @@ namespace UnityEngine
     }
 
     // https://docs.unity3d.com/ScriptReference/Avatar.html
-    public class Avatar : Object { public bool isHuman { get { return true; } } }
+    public class Avatar : Object { }
 
     // https://docs.unity3d.com/ScriptReference/HumanPose.html
     public struct HumanPose
@@ -502,8 +482,6 @@ namespace UnityEngine
             StubCurves.Add(key);
             StubCurveData[key] = curve;
         }
-        // https://docs.unity3d.com/ScriptReference/AnimationClip.EnsureQuaternionContinuity.html
-        public void EnsureQuaternionContinuity() { }
     }
 
     // https://docs.unity3d.com/ScriptReference/Vector2.html
