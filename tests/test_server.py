@@ -99,8 +99,8 @@ def test_live_realtime_streams_frames_during_the_audio(server, speech):
     lat = res.latencies()
     # processing latency after the audio that makes a frame final (lookahead excluded);
     # generous bound for a shared 2-core CI machine, benchmarks record the real numbers
-    # frames after the first are batched every live_emit_interval_s (0.15 s): median ~75 ms
-    assert np.median(lat) < 0.2, f"median frame latency {np.median(lat) * 1e3:.0f} ms"
+    # frames after the first are batched every live_emit_interval_s (0.2 s): median ~100 ms
+    assert np.median(lat) < 0.25, f"median frame latency {np.median(lat) * 1e3:.0f} ms"
     assert lat[0] < 0.15, f"first frame {lat[0] * 1e3:.0f} ms after the audio that made it final"
     assert res.ended.first_frame_latency_s < 0.1  # server-side compute for the first batch
     assert res.started.buffer_latency_s >= res.started.lookahead_s > 0

@@ -46,10 +46,10 @@ class ServerLimits:
     #: LIVE: after the first batch (sent as soon as frame 0 is final), frames are sent once at
     #: least this much animation is final (amortises the per-batch cost of the stages; adds at
     #: most this to a frame's latency, covered by buffer_margin_s)
-    live_emit_interval_s: float = 0.15
+    live_emit_interval_s: float = 0.2
     #: LIVE: extra playback buffer suggested to clients on top of the lookahead (emit
     #: interval, processing, network and chunking jitter): buffer_latency_s = lookahead + this
-    buffer_margin_s: float = 0.25
+    buffer_margin_s: float = 0.3
     max_transcript_chars: int = 10000
     #: at shutdown, active sessions get this long to finish before they are ended
     shutdown_grace_s: float = 5.0
