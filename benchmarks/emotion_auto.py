@@ -33,7 +33,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 from emoanim_server.audio import load_audio  # noqa: E402
 from emoanim_server.audio.prosody import analyse  # noqa: E402
-from emoanim_server.emotion.auto import NEUTRAL_REF, estimate  # noqa: E402
+from emoanim_server.emotion.auto import NEUTRAL_REF, estimate, speaker_baseline  # noqa: E402
 
 SPEECH = os.path.join(HERE, "..", "..", "shared", "data", "speech")
 
@@ -67,17 +67,8 @@ def auc(pos: list[float], neg: list[float]) -> float:
     return float(((p > n).sum() + 0.5 * (p == n).sum()) / (p.size * n.size))
 
 
-def espeak_proxy(tmp: str) -> dict:
-    rows = []
-    for si, text in enumerate(SENTENCES):
-        for voice in VOICES:
-            r = {"sentence": si, "voice": voice}
-            for level in LEVELS:
-                path = os.path.join(tmp, f"{si}_{voice}_{level}.wav")
-                synth(text, voice, level, path)
-                r[level] = estimate(analyse(load_audio(path).samples)).utterance_arousal
-            rows.append(r)
-    out: dict = {"n_pairs": len(rows), "voices": VOICES, "n_sentences": len(SENTENCES)}
+def _summary(rows: list[dict]) -> dict:
+    out: dict = {"n_items": len(rows)}
     for level in LEVELS:
         v = [r[level] for r in rows]
         out[f"{level}_mean"] = round(float(np.mean(v)), 3)
@@ -94,6 +85,26 @@ def espeak_proxy(tmp: str) -> dict:
     return out
 
 
+def espeak_proxy(tmp: str) -> dict:
+    """Population reference, and speaker baseline = the same voice's default ("mid") rendering
+    of a *different* sentence (what a user would give: one neutral line of the character)."""
+    pros: dict = {}
+    for si, text in enumerate(SENTENCES):
+        for voice in VOICES:
+            for level in LEVELS:
+                path = os.path.join(tmp, f"{si}_{voice}_{level}.wav")
+                synth(text, voice, level, path)
+                pros[si, voice, level] = analyse(load_audio(path).samples)
+    rows, rows_b = [], []
+    for si in range(len(SENTENCES)):
+        for voice in VOICES:
+            base = speaker_baseline([pros[(si + 1) % len(SENTENCES), voice, "mid"]])
+            rows.append({lv: estimate(pros[si, voice, lv]).utterance_arousal for lv in LEVELS})
+            rows_b.append({lv: estimate(pros[si, voice, lv], base).utterance_arousal for lv in LEVELS})
+    return {"voices": VOICES, "n_sentences": len(SENTENCES), "population_reference": _summary(rows),
+            "speaker_baseline_other_sentence": _summary(rows_b)}
+
+
 def real_neutral(limit: int = 25) -> dict:
     """Arousal spread on neutral read speech, plus the cue means that set auto.NEUTRAL_REF
     (``calibration``: the mean of the per-corpus means, so one reader does not dominate)."""
@@ -104,16 +115,28 @@ def real_neutral(limit: int = 25) -> dict:
         idx = os.path.join(SPEECH, corpus, "index.csv")
         if not os.path.isfile(idx):
             continue
-        vals, cues = [], []
+        vals, cues, pros, spk = [], [], [], []
         for it in list(csv.DictReader(open(idx)))[:limit]:
             a = load_audio(os.path.join(SPEECH, corpus, it["wav_path"]))
-            est = estimate(analyse(a.samples))
+            p = analyse(a.samples)
+            est = estimate(p)
             vals.append(est.utterance_arousal)
             cues.append(est.cues)
+            pros.append(p)
+            spk.append(it.get("speaker", corpus))
         corpus_cues[corpus] = {k: float(np.mean([c[k] for c in cues])) for k in cues[0]}
+        # speaker baseline: 3 *other* neutral lines of the same speaker (leave-one-out)
+        vals_b = []
+        for i, p in enumerate(pros):
+            others = [q for j, q in enumerate(pros) if j != i and spk[j] == spk[i]][:3]
+            if others:
+                vals_b.append(estimate(p, speaker_baseline(others)).utterance_arousal)
         res[corpus] = {"n": len(vals), "mean": round(float(np.mean(vals)), 3),
                        "std": round(float(np.std(vals)), 3), "min": round(float(np.min(vals)), 3),
                        "max": round(float(np.max(vals)), 3)}
+        if vals_b:
+            res[corpus]["speaker_baseline"] = {"mean": round(float(np.mean(vals_b)), 3),
+                                               "std": round(float(np.std(vals_b)), 3)}
     if corpus_cues:
         keys = next(iter(corpus_cues.values())).keys()
         res["calibration_mean_of_corpus_means"] = {

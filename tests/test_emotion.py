@@ -212,6 +212,8 @@ def test_emotion_at_from_controls_and_from_event_points():
     (["--vad", "0.6,0.4"], "--vad"),
     (["--vad", "0.1,0.1,0.1", "--emotion", "sad"], "only one emotion source"),
     (["--emotion-timeline", "/nonexistent/t.json"], "cannot read emotion timeline"),
+    (["--emotion", "happy", "--emotion-baseline", "x.wav"], "only used with --emotion auto"),
+    (["--emotion", "auto", "--emotion-baseline", "/nonexistent/x.wav"], "no such file"),
 ])
 def test_cli_bad_values_exit_3_with_one_line(argv, needle, speech_wav, tmp_path, capsys):
     out = tmp_path / "o.csv"
@@ -231,8 +233,17 @@ def test_cli_bake_with_timeline_and_auto(speech_wav, tmp_path):
     d = json.loads(out.read_text())
     meta = d["metadata"]["emotion"]
     assert meta["source"] == "timeline+auto" and len(meta["keyframes"]) == 4
-    assert "utterance_arousal" in meta["auto"]
+    assert "utterance_arousal" in meta["auto"] and meta["auto"]["reference"].startswith("population")
     assert meta["columns"][:4] == ["time_s", "valence", "arousal", "dominance"]
     assert all(0 <= s <= 1 for _, s in d["events"]["emphasis"])
     ev = np.array(d["events"]["emotion"])
     assert ev.shape[1] == 12 and ev[-1, 0] == pytest.approx(d["duration_s"], abs=0.02)
+
+
+def test_cli_auto_with_speaker_baseline(speech_wav, tmp_path):
+    out = tmp_path / "o.json"
+    # the line itself as its own neutral reference: utterance arousal is exactly 0
+    assert cli.main(["bake", str(speech_wav), "-o", str(out), "-q", "--emotion", "auto",
+                     "--emotion-baseline", str(speech_wav)]) == 0
+    auto = json.loads(out.read_text())["metadata"]["emotion"]["auto"]
+    assert auto["reference"] == "speaker baseline" and auto["utterance_arousal"] == pytest.approx(0.0, abs=1e-6)

@@ -87,7 +87,9 @@ def arousal_pairs(tmp_path_factory):
             path = d / f"{voice}_{k}.wav"
             subprocess.run(["espeak-ng", "-m", "-v", voice, *args, "-w", str(path),
                             f"<speak><prosody {attrs}>{text}</prosody></speak>"], check=True)
-            out[voice, k] = estimate(analyse(load_audio(path).samples))
+            pros = analyse(load_audio(path).samples)
+            out[voice, k] = estimate(pros)
+            out[voice, k, "prosody"] = pros
     return out
 
 
@@ -97,6 +99,19 @@ def test_auto_arousal_separates_high_from_low(arousal_pairs):
         assert hi.utterance_arousal > lo.utterance_arousal + 0.5, (voice, hi.cues, lo.cues)
         assert np.median(hi.arousal) > np.median(lo.arousal)
         assert np.abs(np.diff(hi.arousal)).max() < 0.1  # smooth at 10 Hz
+
+
+def test_speaker_baseline_measures_against_the_speakers_own_neutral(arousal_pairs):
+    from emoanim_server.emotion.auto import speaker_baseline
+
+    for voice in ("en-us", "en-us+f3"):
+        lo, hi = arousal_pairs[voice, "low", "prosody"], arousal_pairs[voice, "high", "prosody"]
+        base = speaker_baseline([lo])
+        assert estimate(lo, base).utterance_arousal == pytest.approx(0.0, abs=1e-9)
+        assert estimate(hi, base).utterance_arousal > 0.5
+        assert estimate(lo, speaker_baseline([hi])).utterance_arousal < -0.5
+    with pytest.raises(ValueError):
+        speaker_baseline([])
 
 
 def test_auto_drives_the_face_and_explicit_emotion_is_a_bias(speech_prep):

@@ -18,7 +18,9 @@ Cues (utterance level, each invariant to recording gain):
   the strongest arousal cue in the literature but is confounded with the speaker's register;
   without a per-speaker baseline it gets a modest weight.
 
-Each is turned into a z-score against :data:`NEUTRAL_REF` (measured on the neutral read
+Each is turned into a z-score against :data:`NEUTRAL_REF` (or against a speaker's own
+neutral lines, :func:`speaker_baseline`, which removes most of the register/style bias;
+the population reference was measured on the neutral read
 speech in ../shared/data/speech: LJ Speech, CMU ARCTIC, the CC0 ARCTIC-prompt reader; see
 benchmarks/emotion_auto.py) and combined with fixed weights through tanh. A per-frame
 component then follows local loudness and pitch relative to the utterance (1 s smoothing),
@@ -99,16 +101,29 @@ def utterance_cues(p: Prosody) -> dict[str, float]:
     return cues
 
 
-def cue_arousal(cues: dict[str, float]) -> float:
-    """Utterance arousal in -1..1 from the cues (0 = like neutral read speech)."""
-    z = sum(CUE_WEIGHTS[k] * (cues[k] - NEUTRAL_REF[k][0]) / NEUTRAL_REF[k][1] for k in CUE_WEIGHTS)
+def cue_arousal(cues: dict[str, float], baseline: dict[str, float] | None = None) -> float:
+    """Utterance arousal in -1..1 from the cues: 0 = like neutral read speech, or like the
+    speaker's own neutral ``baseline`` cues when given (see :func:`speaker_baseline`)."""
+    ref = {k: (baseline or {}).get(k, m) for k, (m, _) in NEUTRAL_REF.items()}
+    z = sum(CUE_WEIGHTS[k] * (cues[k] - ref[k]) / NEUTRAL_REF[k][1] for k in CUE_WEIGHTS)
     return float(np.tanh(1.2 * z))
 
 
-def estimate(p: Prosody) -> AutoEstimate:
+def speaker_baseline(prosodies: list[Prosody]) -> dict[str, float]:
+    """Mean cues of one or more *neutral* lines of a speaker: the reference auto then measures
+    against. Why: the population reference confuses a speaker's register and reading style
+    with arousal (measured: neutral readers differ by up to ~1.0); a game character's voice is
+    fixed, so one neutral line removes most of that bias."""
+    if not prosodies:
+        raise ValueError("speaker_baseline: need at least one neutral line")
+    cues = [utterance_cues(p) for p in prosodies]
+    return {k: float(np.mean([c[k] for c in cues])) for k in cues[0]}
+
+
+def estimate(p: Prosody, baseline: dict[str, float] | None = None) -> AutoEstimate:
     """Per-utterance arousal plus a smooth within-utterance component, at AUTO_HOP_S."""
     cues = utterance_cues(p)
-    a0 = cue_arousal(cues)
+    a0 = cue_arousal(cues, baseline)
     n = len(p.f0)
     duration = n * p.hop_s
     times = np.arange(0.0, duration + AUTO_HOP_S, AUTO_HOP_S)

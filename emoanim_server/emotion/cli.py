@@ -21,6 +21,9 @@ def add_emotion_args(p: argparse.ArgumentParser) -> None:
                         "(categories: neutral happy sad angry fearful disgusted surprised contempt)")
     g.add_argument("--vad", metavar="V,A,D", help="valence,arousal,dominance, each -1..1 (e.g. 0.6,0.4,0.1)")
     g.add_argument("--emotion-timeline", metavar="JSON", help="keyframed emotion timeline file")
+    g.add_argument("--emotion-baseline", metavar="WAV", action="append",
+                   help="with --emotion auto: a neutral line by the same speaker, the reference arousal "
+                        "is measured against (repeatable)")
 
 
 def emotion_options(args: argparse.Namespace, extra: dict) -> None:
@@ -35,6 +38,16 @@ def emotion_options(args: argparse.Namespace, extra: dict) -> None:
     if len(given) > 1:
         raise InputError(f"{' and '.join(given)}: give only one emotion source "
                          f"(--emotion auto may be combined with --vad or --emotion-timeline)")
+    baseline = None
+    refs = getattr(args, "emotion_baseline", None)
+    if refs:
+        if not auto:
+            raise InputError("--emotion-baseline: only used with --emotion auto")
+        from ..audio import load_audio
+        from ..audio.prosody import analyse
+        from .auto import speaker_baseline
+
+        baseline = speaker_baseline([analyse(load_audio(r).samples) for r in refs])
     if path is not None:
         controls = EmotionControls(load_timeline(path), auto=auto, source="timeline")
     elif vad is not None:
@@ -43,6 +56,8 @@ def emotion_options(args: argparse.Namespace, extra: dict) -> None:
         controls = controls_from(spec)
     else:
         return
+    if baseline is not None:
+        controls = EmotionControls(controls.timeline, controls.auto, controls.source, baseline)
     extra["emotion"] = controls
 
 

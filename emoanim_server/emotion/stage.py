@@ -43,6 +43,8 @@ class EmotionControls:
     timeline: EmotionTimeline
     auto: bool = False
     source: str = "neutral"  # neutral | category | mixture | vad | timeline (+auto)
+    #: the speaker's neutral cues for auto (emotion.auto.speaker_baseline); None = population
+    auto_baseline: dict | None = None
 
     def to_dict(self) -> dict:
         d: dict[str, Any] = {"source": self.source + ("+auto" if self.auto and self.source != "neutral" else "")}
@@ -114,9 +116,10 @@ def apply_emotion(track: "AnimationTrack", audio: "Audio", options: "BakeOptions
     auto_vad = None
     auto_info = None
     if controls.auto:
-        est = estimate(prosody)
+        est = estimate(prosody, controls.auto_baseline)
         auto_vad = est.at(times)
         auto_info = est.summary()
+        auto_info["reference"] = "speaker baseline" if controls.auto_baseline else "population (neutral read speech)"
     vad, w = controls_state(controls, times, auto_vad)
     expr = expression_offsets(w, vad, times, seed=options.seed, emphasis=prosody.emphasis)
     track.curves[:] = mix(track.curves, expr, times, track.events.get("phones"), arousal=vad[:, 1])
