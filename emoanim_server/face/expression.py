@@ -21,7 +21,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..emotion.space import CATEGORIES, CATEGORY_INDEX, N_CATEGORIES
+from ..emotion.space import CATEGORY_INDEX, N_CATEGORIES
 from ..track import ARKIT_INDEX, N_ARKIT
 
 #: FACS action unit -> ARKit shapes it drives ("*" = both Left and Right).
@@ -147,5 +147,5 @@ def expression_offsets(weights: np.ndarray, vad: np.ndarray, times: np.ndarray, 
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
-__all__ = ["AU_TO_ARKIT", "PROTOTYPES", "CATEGORIES", "prototype", "prototype_curves",
+__all__ = ["AU_TO_ARKIT", "PROTOTYPES", "prototype", "prototype_curves",
            "expression_offsets", "emphasis_envelope", "slow_noise"]

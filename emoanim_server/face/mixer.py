@@ -41,7 +41,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from ..track import ARKIT_INDEX, ARKIT_NAMES, N_ARKIT
+from ..track import ARKIT_INDEX, N_ARKIT
 
 ARTICULATION_GAIN = 0.15
 SPEECH_GAP_SHARE = 0.3
@@ -168,4 +168,4 @@ def mix(lips: np.ndarray, expression: np.ndarray, times: np.ndarray,
 
 
 __all__ = ["mix", "lip_gap", "contact_weight", "speaking_weight", "ARTICULATION_GAIN",
-           "SPEECH_GAP_SHARE", "UPPER_FACE", "ARKIT_NAMES"]
+           "SPEECH_GAP_SHARE", "NEAR_CLOSED_GAP", "UPPER_FACE"]
