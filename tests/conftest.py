@@ -24,6 +24,20 @@ def speech_wav() -> Path:
 
 
 @pytest.fixture(scope="session")
+def real_wav() -> Path:
+    """7.7 s of real recorded English (CC0), dense in p/b/m/f/v: see tests/data/README.md."""
+    return DATA / "real_en.wav"
+
+
+@pytest.fixture(scope="session")
+def baked_real(real_wav):
+    from emoanim_server.audio import load_audio
+    from emoanim_server.pipeline import bake
+
+    return bake(load_audio(real_wav))
+
+
+@pytest.fixture(scope="session")
 def lj_dir() -> Path:
     if not (LJ / "index.csv").is_file():
         pytest.skip(f"real speech corpus not found at {LJ} (../shared/data/speech)")

@@ -18,7 +18,7 @@ from .visemes import (A, BILABIALS, DIPHTHONGS, DOMINANCE, JAW_GROUP, LABIODENTA
                       TARGETS, ARTICULATORS)
 
 _REACH_S = 0.25  # beyond this distance a phone's dominance is negligible
-_CONTACT_RAMP_S = 0.035
+_CONTACT_RAMP_S = 0.05
 
 
 def _segments(phones: list[Phone]) -> list[tuple[float, float, str, str]]:
@@ -64,6 +64,17 @@ def blend(phones: list[Phone], times: np.ndarray) -> np.ndarray:
     return (num / den).astype(np.float32)
 
 
+def smooth(art: np.ndarray, fps: float, sigma_s: float = 0.02) -> np.ndarray:
+    """Light Gaussian smoothing: the tissue and jaw have mass, dominance blends alone can turn
+    faster than a jaw can move between a long open vowel and a following closure."""
+    from scipy.ndimage import gaussian_filter1d
+
+    sigma = sigma_s * fps
+    if sigma < 0.3 or len(art) < 3:
+        return art
+    return gaussian_filter1d(art, sigma, axis=0, mode="nearest").astype(np.float32)
+
+
 def loudness_gain(rms_db: np.ndarray, rms_times: np.ndarray, times: np.ndarray) -> np.ndarray:
     """Jaw gain from loudness relative to this recording's speaking level (robust to gain)."""
     speech = rms_db[rms_db > np.percentile(rms_db, 30)]
@@ -100,7 +111,8 @@ def enforce_contacts(art: np.ndarray, phones: list[Phone], times: np.ndarray, fp
     art = art.copy()
     wb = _contact_weight(phones, BILABIALS, times, fps)
     art[:, A["close"]] = np.maximum(art[:, A["close"]], wb)
-    art[:, A["jaw"]] = art[:, A["jaw"]] * (1 - wb) + wb * np.minimum(art[:, A["jaw"]], 0.1)
+    # lips can meet with the jaw a little open (mouthClose follows jawOpen), so only cap the jaw
+    art[:, A["jaw"]] = art[:, A["jaw"]] * (1 - wb) + wb * np.minimum(art[:, A["jaw"]], 0.18)
     for k in ("upper_up", "lower_down", "funnel", "roll_lower"):
         art[:, A[k]] *= 1 - wb
     art[:, A["press"]] = np.maximum(art[:, A["press"]], 0.25 * wb)
@@ -140,5 +152,7 @@ def animate_mouth(phones: list[Phone], times: np.ndarray, fps: float,
         g = loudness_gain(rms_db, rms_times, times)
         art[:, A["jaw"]] *= g
         art[:, A["lower_down"]] *= 0.5 + 0.5 * g
-    art = enforce_contacts(art, phones, times, fps)
+    # contacts, then smoothing (so the jaw eases into a closure instead of snapping), then the
+    # contacts again so smoothing cannot lift the lips off a closure
+    art = enforce_contacts(smooth(enforce_contacts(art, phones, times, fps), fps), phones, times, fps)
     return to_arkit(art)
