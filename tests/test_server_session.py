@@ -152,7 +152,7 @@ def test_live_equals_offline_animation_for_the_same_phones(speech16):
     dur = len(x) / 16000
     n = n_frames_for(dur, 60)
     # windowed streaming evaluation vs one offline call with the same phones + loudness
-    stream = np.concatenate([lip.curves(a, min(n, a + 7)) for a in range(0, n, 7)])
+    stream = np.concatenate([lip.curves(a, min(n, a + 7), n) for a in range(0, n, 7)])
     rms = frame_rms(x)
     db = 20 * np.log10(rms + 1e-7)
     offline = animate_mouth(_fill_silence(phones, dur), np.arange(n) / 60, 60, db, np.arange(len(db)) * 0.01)

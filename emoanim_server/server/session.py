@@ -517,7 +517,7 @@ class Session:
             n_final = n_frames_for(lip.received_s, a.fps) if lip.received_s > 0 else 0
         if n_final <= a.next_index:
             return
-        curves = lip.curves(a.next_index, n_final)
+        curves = lip.curves(a.next_index, n_final, n_final if final else None)
         if a.parts.get("emotion"):
             curves = self._apply_emotion(a, curves, lip.window_phones)
         head = eyes = None

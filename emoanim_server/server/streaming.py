@@ -35,6 +35,13 @@ from ..face.lipsync.phones import Phone, normalise
 from ..face.lipsync import recognize as _recognize
 from ..face.lipsync.recognize import _fill_silence, _pcm16, allphone_decoder
 
+def _pcm16_raw(x: np.ndarray) -> bytes:
+    try:
+        return _pcm16(x, normalise=False)
+    except TypeError:  # older recognize._pcm16 without level normalisation
+        return _pcm16(x)
+
+
 _HOP = 160  # 10 ms at 16 kHz: rms and decoder frame
 _HALF_WIN = 200  # frame_rms window reaches 12.5 ms past its centre
 #: typical running CMN of studio speech (LJ Speech, after ~1 min), used as the live start
@@ -88,6 +95,20 @@ def warm_decoder_pool(n: int = 2, max_idle: int | None = None) -> None:
         _release_decoder(d)
 
 
+def _smooth_margin(fps: float) -> int:
+    """Frames of context animate_mouth's temporal smoothing reads on each side (its Gaussian
+    of ``sigma_s`` seconds is truncated at 4 sigma, as scipy does by default)."""
+    import inspect
+
+    from ..face.lipsync import animate as _animate
+
+    smooth = getattr(_animate, "smooth", None)
+    if smooth is None:
+        return 0
+    sigma_s = inspect.signature(smooth).parameters["sigma_s"].default
+    return int(np.ceil(4.0 * sigma_s * fps)) + 1
+
+
 class StreamingLipsync:
     """Audio in (16 kHz float32 pieces) -> ARKit mouth curves for frames as they become final."""
 
@@ -105,6 +126,8 @@ class StreamingLipsync:
         self._committed: list[Phone] = []  # finished utterances (absolute times)
         self._partial: list[Phone] = []
         self._stale = False
+        self._undecoded: list[np.ndarray] = []
+        self._n_decoded = 0
         self.window_phones: list[Phone] = []
         self.finished = False
 
@@ -114,26 +137,43 @@ class StreamingLipsync:
         return self.n_samples / SAMPLE_RATE
 
     def feed(self, x: np.ndarray) -> None:
-        """Append 16 kHz mono samples and update the phone hypothesis."""
+        """Append 16 kHz mono samples. They are decoded when frames are next made (see
+        :meth:`_decode`): the hypothesis is only read then, and decoding 0.1-0.2 s at once
+        instead of every 20 ms chunk costs a third less CPU (the decoder's ~25 MB model is
+        cache-cold after every wait)."""
         if self.finished or x.size == 0:
             return
+        x = np.asarray(x, np.float32)
+        self.n_samples += len(x)
+        self._pending.append(x)  # loudness track, also computed when frames are made
+        self._undecoded.append(x)
+        self._stale = True
+
+    def _decode(self) -> None:
+        if not self._undecoded:
+            return
+        x = self._undecoded[0] if len(self._undecoded) == 1 else np.concatenate(self._undecoded)
+        self._undecoded = []
         if not self._in_utt:
             self._dec.start_utt()
             self._in_utt = True
-            self._utt_start = self.n_samples
-        self._dec.process_raw(_pcm16(x), False, False)
-        self.n_samples += len(x)
-        self._pending.append(np.asarray(x, np.float32))  # loudness is computed when frames are made
-        self._stale = True
+            self._utt_start = self._n_decoded
+        # raw level (no per-block normalisation): the decoder's running CMN adapts to the level,
+        # and a gain that changed block by block would disturb it
+        self._dec.process_raw(_pcm16_raw(x), False, False)
+        self._n_decoded += len(x)
 
     def _refresh(self) -> None:
-        """Read the decoder's current best path (partial ``seg()``) and cut the utterance at a
-        pause it reports. Done only when frames are about to be made: cheaper than per chunk."""
-        if not self._stale or not self._in_utt:
+        """Decode what arrived, read the decoder's current best path (partial ``seg()``) and cut
+        the utterance at a pause it reports. Done only when frames are about to be made."""
+        if not self._stale:
+            return
+        self._decode()
+        if not self._in_utt:
             return
         self._stale = False
         self._partial = self._segments()
-        utt_s = (self.n_samples - self._utt_start) / SAMPLE_RATE
+        utt_s = (self._n_decoded - self._utt_start) / SAMPLE_RATE
         if utt_s >= MAX_UTT_S or (utt_s >= MIN_UTT_S and self._partial and self._partial[-1].phone == "sil"
                                   and self._partial[-1].end - self._partial[-1].start >= UTT_PAUSE_S):
             self._end_utterance()
@@ -142,6 +182,7 @@ class StreamingLipsync:
         """No more audio: close the decoder's utterance so every phone is final."""
         if self.finished:
             return
+        self._decode()
         if self._in_utt:
             self._end_utterance()
         self._update_rms(final=True)
@@ -213,20 +254,28 @@ class StreamingLipsync:
         self._refresh()
         return list(self._committed) + [p for p in self._partial if p.phone != "sil"]
 
-    def curves(self, i0: int, i1: int) -> np.ndarray:
-        """(i1 - i0, 52) ARKit curves for frames [i0, i1) from the current hypothesis."""
-        times = np.arange(i0, i1, dtype=np.float64) / self.fps
+    def curves(self, i0: int, i1: int, n_total: int | None = None) -> np.ndarray:
+        """(i1 - i0, 52) ARKit curves for frames [i0, i1) from the current hypothesis.
+
+        ``animate_mouth`` smooths over neighbouring frames, so it is evaluated with
+        ``_smooth_margin`` frames of context on each side (clipped at frame 0 and, when the
+        session's frame count ``n_total`` is known, at its end — where the offline smoothing
+        also stops) and the middle is returned: the same values as one offline call."""
         if i1 <= i0:
             return np.zeros((0, 52), np.float32)
+        m = _smooth_margin(self.fps)
+        a = max(0, i0 - m)
+        b = i1 + m if n_total is None else min(n_total, i1 + m)
+        times = np.arange(a, b, dtype=np.float64) / self.fps
         t0, t1 = times[0] - _REACH_S, times[-1] + _REACH_S
         near = [p for p in self.phones() if p.end > t0 - _CONTEXT_S and p.start < t1 + _CONTEXT_S]
-        horizon = max(self.received_s, times[-1] + 1.0 / self.fps)
+        horizon = self.received_s  # as offline: phones are clipped to the audio received
         phones = _fill_silence(near, horizon)
         if not self.finished:
             self._update_rms(final=False)
         rms = self._rms_db if len(self._rms_db) else np.zeros(1, np.float32)
         rms_times = (self._n_rms - len(rms) + np.arange(len(rms))) * 0.01
-        out = animate_mouth(phones, times, self.fps, rms, rms_times)
+        out = animate_mouth(phones, times, self.fps, rms, rms_times)[i0 - a:i1 - a]
         self.window_phones = phones  # what later stages (emotion mixer) read for these frames
         self._prune(t0 - _CONTEXT_S)
         return out
