@@ -130,7 +130,9 @@ def mix(lips: np.ndarray, expression: np.ndarray, times: np.ndarray,
     # where speech itself has the lips (nearly) together, emotion must not part them: covers
     # closures the phones do not label (coarticulation, recogniser misses)
     x = np.clip((NEAR_CLOSED_GAP[1] - lip_gap(lips)) / (NEAR_CLOSED_GAP[1] - NEAR_CLOSED_GAP[0]), 0.0, 1.0)
-    near_closed = speaking * x * x * (3.0 - 2.0 * x)
+    # (saturates halfway up the speech ramp: the lips of a word-initial "m" meet before the
+    # voicing starts, while the ramp from the pause is still rising)
+    near_closed = np.minimum(1.0, 2.0 * speaking) * x * x * (3.0 - 2.0 * x)
 
     out = lips.copy()
     # rule 2: articulation gain from arousal (jawOpen and mouthClose together)
