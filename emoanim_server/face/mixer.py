@@ -14,9 +14,10 @@ vowels - the errors viewers notice first. The rules, in the order :func:`mix` ap
    (``jawOpen``, ``mouthLowerDown*``, ``mouthUpperUp*``) are cut to ``SPEECH_GAP_SHARE`` while
    someone is speaking and to 0 around bilabial closures; in pauses they act fully (a
    surprised face hangs its jaw between phrases, not on top of every vowel). Where lip-sync
-   itself has the lips nearly together while speaking (its lip gap below
-   ``NEAR_CLOSED_GAP``), neither the expression nor the arousal gain may open them: that
-   keeps closures the phones do not label (coarticulation, a missed "m").
+   itself has the lips nearly together while speaking or about to (its lip gap below
+   ``NEAR_CLOSED_GAP``; full from halfway up the ramp out of a pause, since a word-initial
+   "m" closes before voicing starts), neither the expression nor the arousal gain may open
+   them: that keeps closures the phones do not label (coarticulation, a missed "m").
 4. **Bilabials close, always.** Within each p/b/m phone (+-10 ms, raised-cosine ramps of
    ``CLOSURE_RAMP_S`` outside it) the lip gap is exactly lip-sync's: expression can add
    nothing to it, so ``jawOpen - mouthClose + 0.25*(lowerDown L+R) + 0.25*(upperUp L+R)``
