@@ -182,10 +182,12 @@ class Recognizer:
             self._decode(self._align, pcm)
             out = []
             for w in self._align.get_alignment():
+                word = re.sub(r"\(\d+\)$", "", w.name)  # "our(3)": 3rd pronunciation of "our"
+                word = "" if word.startswith(("<", "[")) else word
                 for p in w:
                     out.append(Phone(p.start * _FRAME_S + _BOUNDARY_OFFSET_S,
                                      (p.start + p.duration) * _FRAME_S + _BOUNDARY_OFFSET_S,
-                                     normalise(p.name), w.name))
+                                     normalise(p.name), word))
             return out
         except RuntimeError:
             return None
