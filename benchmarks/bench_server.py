@@ -14,9 +14,10 @@ Definitions:
   final (the chunk holding audio up to frame time + the session's lookahead). The lookahead
   itself is reported separately; it is a property of the algorithm, not of load.
 * first-frame latency: that latency for frame 0 (the brief's target: <= 100 ms).
-* a level of N simultaneous real-time sessions is *sustained* when the server keeps up: p95
-  frame latency <= SUSTAIN_P95_S and the last frame of every session arrives within
-  SUSTAIN_TAIL_S of the session's lookahead after its last audio chunk.
+* a level of N simultaneous real-time sessions is *sustained* when every session completes and
+  99% of frames arrive within the playback buffer the server told the client to keep
+  (frame latency <= buffer_latency_s - lookahead_s = buffer_margin_s, 0.3 s): a client that
+  plays ``buffer_latency_s`` behind the audio then never runs dry.
 """
 from __future__ import annotations
 
@@ -40,8 +41,6 @@ sys.path.insert(0, str(ROOT))
 from emoanim_server.server import emoanim_pb2 as pb  # noqa: E402
 from emoanim_server.server.client import read_audio_for_streaming, stream_audio  # noqa: E402
 
-SUSTAIN_P95_S = 0.25
-SUSTAIN_TAIL_S = 0.5
 ALL_PARTS = {"face": True, "eyes": True, "head": True, "emotion": True}
 FACE_PARTS = {"face": True, "emotion": True}
 
@@ -115,6 +114,8 @@ def lat_stats(results) -> dict:
     return {"frames": int(sum(len(r.frames) for r in results)),
             "latency_p50_ms": round(1e3 * float(np.median(lat)), 1),
             "latency_p95_ms": round(1e3 * float(np.percentile(lat, 95)), 1),
+            "latency_p99_ms": round(1e3 * float(np.percentile(lat, 99)), 1),
+            "buffer_margin_ms": round(1e3 * (results[0].started.buffer_latency_s - results[0].started.lookahead_s), 1),
             "latency_max_ms": round(1e3 * float(lat.max()), 1),
             "first_frame_ms_median": round(1e3 * float(np.median(first)), 1),
             "first_frame_ms_max": round(1e3 * float(first.max()), 1),
@@ -212,15 +213,12 @@ def run(args) -> dict:
             wall, cpu = time.monotonic() - t0, proc_cpu_s(srv.pid) - c0
             res = [r for r in allres if r is not None and r.ended is not None and r.frames]
             ok = len(res) == n and all(r.ended.reason == "completed" for r in res)
-            st = lat_stats(res) if res else {"frames": 0, "latency_p95_ms": float("inf"),
-                                             "last_frame_after_last_audio_minus_lookahead_ms_max": float("inf")}
+            st = lat_stats(res) if res else {"frames": 0, "latency_p99_ms": float("inf"), "buffer_margin_ms": 0}
             st["failed_sessions"] = n - len(res)
             st.update({"sessions": n, "server_cpu_util": round(cpu / wall, 3),
                        "server_cpu_s_per_session_audio_s": round(cpu / (n * dur), 4),
                        "loadavg_1m_before": round(load0, 2),
-                       "sustained": bool(ok and st["latency_p95_ms"] <= 1e3 * SUSTAIN_P95_S
-                                         and st["last_frame_after_last_audio_minus_lookahead_ms_max"]
-                                         <= 1e3 * SUSTAIN_TAIL_S)})
+                       "sustained": bool(ok and st["latency_p99_ms"] <= st["buffer_margin_ms"])})
             out["concurrent"].append(st)
             print("concurrent", st, flush=True)
             if not st["sustained"]:
@@ -273,13 +271,13 @@ def write_md(res: dict, path: Path) -> None:
         lines.append(f"| {k[11:]} | {d['frames_per_s_wall']} | {d['x_realtime_wall']} | "
                      f"{d['server_cpu_s_per_audio_s']} | {d['x_realtime_cpu']} |")
     lines += ["", "## Simultaneous real-time sessions, one core, face + eyes + head + emotion", "",
-              "| sessions | sustained | server CPU util | CPU s per session-audio-s | p50 ms | p95 ms | max ms | "
+              "| sessions | sustained | server CPU util | CPU s per session-audio-s | p50 ms | p95 ms | p99 ms | max ms | "
               "first frame ms (median/max) | last frame after last audio - lookahead, ms | load 1m before |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for c in res["concurrent"]:
         g = lambda k: c.get(k, "-")  # noqa: E731
         lines.append(f"| {c['sessions']} | {c['sustained']} ({g('failed_sessions')} failed) | {g('server_cpu_util')} | "
-                     f"{g('server_cpu_s_per_session_audio_s')} | {g('latency_p50_ms')} | {g('latency_p95_ms')} | "
+                     f"{g('server_cpu_s_per_session_audio_s')} | {g('latency_p50_ms')} | {g('latency_p95_ms')} | {g('latency_p99_ms')} | "
                      f"{g('latency_max_ms')} | {g('first_frame_ms_median')}/{g('first_frame_ms_max')} | "
                      f"{g('last_frame_after_last_audio_minus_lookahead_ms_max')} | {g('loadavg_1m_before')} |")
     mm = res["memory"]
