@@ -35,7 +35,7 @@ BAKE_OPTION_HOOKS: list[Callable[[argparse.Namespace, dict], None]] = []
 def _bake_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", help="audio file (WAV, FLAC, OGG, MP3...)")
     p.add_argument("-o", "--output", help="output file (default: INPUT with .json)")
-    p.add_argument("--format", choices=["json", "csv", "npz"], help="output format (default: from extension)")
+    p.add_argument("--format", help="json | csv (Live Link Face) | npz | bvh (default: from the extension)")
     p.add_argument("--fps", type=int, default=60, help="frames per second: 24, 25, 30, 50 or 60 (default 60)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--transcript", help="what is said; gives forced alignment instead of recognition")

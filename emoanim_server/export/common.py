@@ -12,9 +12,21 @@ from ..track import AnimationTrack
 
 #: extension -> format name
 FORMATS: dict[str, str] = {".json": "json", ".csv": "csv", ".npz": "npz"}
+#: modules whose import registers a writer (see :func:`register`)
+WRITER_MODULES = ("emoanim_server.export.json_export", "emoanim_server.export.livelink_csv",
+                  "emoanim_server.export.npz_export", "emoanim_server.export.bvh")
+
+
+def _load_writers() -> None:
+    """Import the writer modules (each registers its format and extensions)."""
+    import importlib
+
+    for mod in WRITER_MODULES:
+        importlib.import_module(mod)
 
 
 def format_for_path(path: str, explicit: str | None = None) -> str:
+    _load_writers()
     if explicit:
         if explicit not in set(FORMATS.values()) | set(_WRITERS):
             raise InputError(f"--format {explicit!r}: expected one of {sorted(set(FORMATS.values()) | set(_WRITERS))}")
@@ -68,8 +80,6 @@ def register(fmt: str, *extensions: str) -> Callable[[Writer], Writer]:
 def write_track(track: AnimationTrack, path: str, fmt: str | None = None,
                 rig: Rig | str = "arkit", naming: str = "arkit") -> str:
     """Write ``track`` to ``path`` in ``fmt`` (default: from the extension); returns the format."""
-    from . import bvh, json_export, livelink_csv, npz_export  # noqa: F401  (register writers)
-
     fmt = format_for_path(path, fmt)
     if isinstance(rig, str):
         rig = load_rig(rig, naming)
