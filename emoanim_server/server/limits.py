@@ -49,7 +49,7 @@ class ServerLimits:
     live_emit_interval_s: float = 0.2
     #: LIVE: extra playback buffer suggested to clients on top of the lookahead (emit
     #: interval, processing, network and chunking jitter): buffer_latency_s = lookahead + this
-    buffer_margin_s: float = 0.3
+    buffer_margin_s: float = 0.4
     max_transcript_chars: int = 10000
     #: at shutdown, active sessions get this long to finish before they are ended
     shutdown_grace_s: float = 5.0

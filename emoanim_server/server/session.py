@@ -351,6 +351,13 @@ class Session:
             emotions.append((0.0, state, DEFAULT_TRANSITION_S))
         batch = min(m.max_frames_per_batch or (L.clip_frames_per_batch if m.mode == pb.MODE_CLIP
                                                else L.max_frames_per_batch), L.max_frames_per_batch)
+        skeleton = None
+        if parts.get("body"):
+            from ..gesture.skeleton import humanoid
+
+            sk = humanoid()
+            skeleton = pb.Skeleton(joint_names=list(sk.names), parents=[int(p) for p in sk.parents],
+                                   rest_offsets=np.asarray(sk.offsets, np.float32).reshape(-1).tolist())
         self.registry.acquire(self.client)  # last: nothing below may fail without releasing
         try:
             resampler = None
@@ -373,13 +380,6 @@ class Session:
         except BaseException:
             self.registry.release(self.client)
             raise
-        skeleton = None
-        if parts.get("body"):
-            from ..gesture.skeleton import humanoid
-
-            sk = humanoid()
-            skeleton = pb.Skeleton(joint_names=list(sk.names), parents=[int(p) for p in sk.parents],
-                                   rest_offsets=np.asarray(sk.offsets, np.float32).reshape(-1).tolist())
         sid = f"{next(_IDS):04d}-{secrets.token_hex(4)}"
         self.active = _Active(id=sid, mode=m.mode, fps=fps, sample_rate=m.sample_rate,
                               encoding=m.encoding or pb.AUDIO_ENCODING_PCM16, channels=channels, rig=rig,
