@@ -38,7 +38,10 @@ def means(prep):
 def test_prototype_curves_rise_and_unrelated_stay_neutral(category, means):
     d = means[category] - means["neutral"]
     for name in KEY_CURVES[category]:
-        assert d[ARKIT_INDEX[name]] > 0.1, f"{category}: {name} rose only {d[ARKIT_INDEX[name]]:.3f}"
+        # the mixer lets emotion add only 30% to lip-opening curves while speaking (rule 3), so
+        # their clip mean depends on how much of the line is pause: a lower bar for those
+        bar = 0.05 if name.startswith(("mouthLowerDown", "mouthUpperUp")) else 0.1
+        assert d[ARKIT_INDEX[name]] > bar, f"{category}: {name} rose only {d[ARKIT_INDEX[name]]:.3f}"
     related = set(prototype_curves(category))
     for i, name in enumerate(ARKIT_NAMES):
         if name not in related:

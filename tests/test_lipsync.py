@@ -173,3 +173,12 @@ def test_bake_is_independent_of_what_was_decoded_before(real_wav, speech_wav):
     first = bake(a).curves
     bake(load_audio(speech_wav))
     np.testing.assert_array_equal(first, bake(a).curves)
+
+
+@pytest.mark.parametrize("seconds", [0.05, 0.1, 0.3])
+def test_short_loud_tone_is_not_a_crash(seconds):
+    """A short loud tone passes the VAD but decodes to nothing (seg() is None)."""
+    n = int(16000 * seconds)
+    x = 0.5 * np.sin(2 * np.pi * 200 * np.arange(n) / 16000)
+    track = bake(from_array(x.astype(np.float32), 16000))
+    track.validate()

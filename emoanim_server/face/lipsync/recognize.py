@@ -164,7 +164,7 @@ class Recognizer:
     def recognise_words(self, pcm: bytes) -> list[str]:
         self._decode(self._words, pcm)
         words = []
-        for s in self._words.seg():
+        for s in self._words.seg() or ():  # None when nothing was decoded
             w = re.sub(r"\(\d+\)$", "", s.word)
             if w.startswith(("<", "[", "+")) or w == "</s>":
                 continue
@@ -197,7 +197,7 @@ class Recognizer:
         self._decode(self._allphone, pcm)
         return [Phone(s.start_frame * _FRAME_S + _BOUNDARY_OFFSET_S,
                       (s.end_frame + 1) * _FRAME_S + _BOUNDARY_OFFSET_S, normalise(s.word))
-                for s in self._allphone.seg()]
+                for s in self._allphone.seg() or ()]
 
     # -- whole input ---------------------------------------------------------------------------
     def phones(self, x: np.ndarray, transcript: str | None = None,
