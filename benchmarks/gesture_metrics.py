@@ -187,9 +187,9 @@ def main(argv=None) -> None:
         bank = []
     res: dict = {"audio": [os.path.relpath(w, a.speech) for w in wavs],
                  "audio_seconds": round(sum(len(x) for x in audios) / 16000, 2),
-                 "settings": {"steps": 8, "guidance": 2.0, "gesture_scale": 1.0, "fps": FPS}}
+                 "settings": {"steps": 8, "guidance": 1.0, "audio_guidance": 1.0, "gesture_scale": 1.0, "fps": FPS}}
 
-    def run(source: str, guidance: float = 2.0):
+    def run(source: str, guidance: float = 1.0, audio_guidance: float = 1.0):
         per_emo = {}
         for emo in emotions:
             rows = []
@@ -197,7 +197,8 @@ def main(argv=None) -> None:
                 trajs = []
                 for s in seeds:
                     if source == "model":
-                        q, root = generate(x, emo, GestureSettings(seed=s, guidance=guidance, fps=FPS), model)
+                        q, root = generate(x, emo, GestureSettings(seed=s, guidance=guidance, audio_guidance=audio_guidance,
+                                                                   fps=FPS), model)
                     else:
                         q, root = procedural(x, emo, s, bank)
                     k = kinematics(q, root)
@@ -235,16 +236,23 @@ def main(argv=None) -> None:
     res["procedural_reference"] = run("procedural")
     if not a.quick:
         g = {}
-        for gs in (1.0, 4.0):
-            r = run("model", gs)
-            pe = r["per_emotion"]
-            g[str(gs)] = {"angry_minus_sad_hand_speed": round(pe["angry"]["hand_speed_mean"] - pe["sad"]["hand_speed_mean"], 4),
-                          "sad_minus_happy_chest_flex": round(pe["sad"]["chest_flex_deg"] - pe["happy"]["chest_flex_deg"], 3),
-                          "checks": r["emotion_checks_passed"]}
-        pe = res["model"]["per_emotion"]
-        g["2.0"] = {"angry_minus_sad_hand_speed": round(pe["angry"]["hand_speed_mean"] - pe["sad"]["hand_speed_mean"], 4),
+        for gs, ga in ((2.0, 1.0), (4.0, 1.0), (1.0, 2.0)):
+            r = run("model", gs, ga)
+            pe, o = r["per_emotion"], r["overall"]
+            g[f"guidance={gs},audio_guidance={ga}"] = {
+                "angry_minus_sad_hand_speed": round(pe["angry"]["hand_speed_mean"] - pe["sad"]["hand_speed_mean"], 4),
+                "sad_minus_happy_chest_flex": round(pe["sad"]["chest_flex_deg"] - pe["happy"]["chest_flex_deg"], 3),
+                "sad_minus_happy_head_flex": round(pe["sad"]["head_flex_deg"] - pe["happy"]["head_flex_deg"], 3),
+                "beat_align": o["beat_align"], "beat_align_chance": o["beat_align_chance"],
+                "beat_precision": o["beat_precision"], "beat_precision_chance": o["beat_precision_chance"],
+                "hand_speed_mean": o["hand_speed_mean"], "checks": r["emotion_checks_passed"]}
+        pe, o = res["model"]["per_emotion"], res["model"]["overall"]
+        g["guidance=1.0,audio_guidance=1.0 (default)"] = {"angry_minus_sad_hand_speed": round(pe["angry"]["hand_speed_mean"] - pe["sad"]["hand_speed_mean"], 4),
                     "sad_minus_happy_chest_flex": round(pe["sad"]["chest_flex_deg"] - pe["happy"]["chest_flex_deg"], 3),
-                    "checks": res["model"]["emotion_checks_passed"]}
+                    "sad_minus_happy_head_flex": round(pe["sad"]["head_flex_deg"] - pe["happy"]["head_flex_deg"], 3),
+                    "beat_align": o["beat_align"], "beat_align_chance": o["beat_align_chance"],
+                    "beat_precision": o["beat_precision"], "beat_precision_chance": o["beat_precision_chance"],
+                    "hand_speed_mean": o["hand_speed_mean"], "checks": res["model"]["emotion_checks_passed"]}
         res["guidance_sweep"] = g
     res["quality_wall_s"] = round(time.time() - t0, 1)
 
@@ -259,7 +267,10 @@ def main(argv=None) -> None:
         times.append(time.perf_counter() - t)
     res["speed"] = {"audio_s": 30.0, "generate_s_best": round(min(times), 3),
                     "rtf_best": round(min(times) / 30.0, 4), "rtf_median": round(float(np.median(times)) / 30.0, 4),
-                    "onnxruntime_threads": 1, "steps": 8, "guidance": 2.0, "cfg_batch": 2}
+                    "onnxruntime_threads": 1, "steps": 8, "guidance": 1.0, "onnx_batch": 1}
+    t = time.perf_counter()
+    generate(long, "neutral", GestureSettings(guidance=2.0), model)
+    res["speed"]["rtf_with_cfg_guidance_2"] = round((time.perf_counter() - t) / 30.0, 4)
     # ---- streaming latency: audio arrives in real time, 100 ms chunks
     lat = []
     for rep in range(3):

@@ -16,9 +16,11 @@ def _args(p: argparse.ArgumentParser) -> None:
                    help="generate co-speech body gestures (implied by a .bvh output)")
     g.add_argument("--gesture-scale", type=float, default=1.0,
                    help=f"gesture amplitude around the mean pose, {SCALE_RANGE[0]}..{SCALE_RANGE[1]} (default 1)")
-    g.add_argument("--guidance", type=float, default=2.0,
+    g.add_argument("--guidance", type=float, default=1.0,
                    help=f"classifier-free guidance on emotion, {GUIDANCE_RANGE[0]}..{GUIDANCE_RANGE[1]} "
-                        "(1 = none, higher = stronger emotion; default 2)")
+                        "(1 = plain conditional, default; higher = stronger emotional posture, less beat-locked)")
+    g.add_argument("--audio-guidance", type=float, default=1.0,
+                   help="classifier-free guidance on the audio (1 = none, higher = stronger speech-driven motion)")
     g.add_argument("--gesture-steps", type=int, default=8, help="DDIM sampling steps (default 8)")
     g.add_argument("--bvh-order", default="ZXY", help="BVH rotation channel order (default ZXY, Unity importers)")
     g.add_argument("--bvh-units", default="m", choices=["m", "cm"], help="BVH units (default m)")
@@ -28,11 +30,11 @@ def _options(args: argparse.Namespace, extra: dict) -> None:
     out = (getattr(args, "output", None) or "").lower()
     if args.body or out.endswith(".bvh"):
         extra["body"] = True
-    extra.update(gesture_scale=args.gesture_scale, guidance=args.guidance,
+    extra.update(gesture_scale=args.gesture_scale, guidance=args.guidance, audio_guidance=args.audio_guidance,
                  gesture_steps=args.gesture_steps, bvh_order=args.bvh_order, bvh_units=args.bvh_units)
     if extra.get("body"):  # fail on bad values before the slow part
         GestureSettings(guidance=args.guidance, gesture_scale=args.gesture_scale,
-                        steps=args.gesture_steps).check()
+                        steps=args.gesture_steps, audio_guidance=args.audio_guidance).check()
         if args.bvh_order.upper() not in ORDERS:
             raise InputError(f"--bvh-order {args.bvh_order!r}: expected one of {list(ORDERS)}")
 

@@ -90,9 +90,11 @@ def sixd_to_quat(d: np.ndarray) -> np.ndarray:
 def continuity(q: np.ndarray, axis: int = 0) -> np.ndarray:
     """Flip signs along ``axis`` (time) so consecutive quaternions are in the same hemisphere."""
     q = np.moveaxis(np.array(q, np.float64), axis, 0)
-    for i in range(1, len(q)):
-        flip = np.sum(q[i] * q[i - 1], axis=-1) < 0
-        q[i][flip] *= -1
+    if len(q) > 1:
+        # flipping q[i] flips its dot with q[i+1] too: the sign to apply is a running product
+        step = np.where(np.sum(q[1:] * q[:-1], axis=-1) < 0, -1.0, 1.0)
+        sign = np.concatenate([np.ones_like(step[:1]), np.cumprod(step, axis=0)])
+        q = q * sign[..., None]
     return np.moveaxis(q, 0, axis)
 
 

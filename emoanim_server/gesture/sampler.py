@@ -84,7 +84,7 @@ def load_model(name: str = "gesture_default", threads: int = 1) -> GestureModel:
 
 @dataclass
 class GestureSettings:
-    guidance: float = 2.0
+    guidance: float = 1.0
     steps: int = 8
     eta: float = 0.0
     #: classifier-free guidance on audio (1 = off); needs a model trained with audio dropout
@@ -92,7 +92,10 @@ class GestureSettings:
     gesture_scale: float = 1.0
     seed: int = 0
     fps: int = 60
-    min_new: int = 8  # model frames (0.4 s): how much new audio triggers a streamed window
+    #: model frames of new audio that trigger a streamed window: 6 (0.3 s) until the first block
+    #: is out (start-up latency), then 8 (0.4 s; fewer partial windows, fewer re-decisions)
+    first_min_new: int = 6
+    min_new: int = 8
     plant_feet: bool = True
     #: 20 -> output fps: "cubic" (Catmull-Rom on aligned quaternions, C1) or "slerp" (C0)
     interpolation: str = "cubic"
@@ -112,7 +115,7 @@ class GestureSettings:
             raise InputError(f"eta {self.eta}: expected 0..1")
         if self.interpolation not in ("cubic", "slerp"):
             raise InputError(f"interpolation {self.interpolation!r}: expected 'cubic' or 'slerp'")
-        if self.min_new < 1:
+        if self.min_new < 1 or self.first_min_new < 1:
             raise InputError("min_new must be >= 1")
 
 
@@ -248,7 +251,7 @@ class GestureStream:
                 break
             s = max(0, g - S)
             new = min(known, s + W) - g
-            if not final and new < st.min_new:
+            if not final and new < (st.first_min_new if self.emitted_out == 0 else st.min_new):
                 break
             self._window(s, known, final)
         # held back: the last S frames (the next window crossfades them) and one more (the cubic

@@ -27,9 +27,10 @@ def _emotion_source(track, extra: dict):
 
 def apply_body(track, audio, options, progress=None) -> None:
     extra = options.extra
-    settings = GestureSettings(guidance=float(extra.get("guidance", 2.0)),
+    settings = GestureSettings(guidance=float(extra.get("guidance", 1.0)),
                                steps=int(extra.get("gesture_steps", 8)),
                                gesture_scale=float(extra.get("gesture_scale", 1.0)),
+                               audio_guidance=float(extra.get("audio_guidance", 1.0)),
                                seed=int(options.seed), fps=int(track.fps))
     settings.check()
     model = load_model(MODEL_NAME)
@@ -51,6 +52,7 @@ def apply_body(track, audio, options, progress=None) -> None:
     card = load_card(MODEL_NAME)
     track.metadata["body"] = {
         "model": MODEL_NAME, "sha256": card.get("sha256"), "guidance": settings.guidance,
+        "audio_guidance": settings.audio_guidance,
         "steps": settings.steps, "gesture_scale": settings.gesture_scale,
         "skeleton": "humanoid (Unity Humanoid names)", "space": "right-handed, Y-up, metres, xyzw local",
     }
