@@ -12,7 +12,7 @@ import sys
 from typing import Callable, Sequence
 
 from . import __version__
-from .errors import EmoAnimError, InputError
+from .errors import EmoAnimError, InputError, OutputError
 
 #: subcommand name -> (help, add-arguments function, run function); stages' issues add theirs
 Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
@@ -36,10 +36,15 @@ def _bake_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", help="audio file (WAV, FLAC, OGG, MP3...)")
     p.add_argument("-o", "--output", help="output file (default: INPUT with .json)")
     p.add_argument("--format", help="json | csv (Live Link Face) | npz | bvh (default: from the extension)")
-    p.add_argument("--fps", type=int, default=60, help="frames per second: 24, 25, 30, 50 or 60 (default 60)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--transcript", help="what is said; gives forced alignment instead of recognition")
     g.add_argument("--transcript-file", help="text file with what is said")
+    _stage_args(p)
+
+
+def _stage_args(p: argparse.ArgumentParser) -> None:
+    """Options shared by ``bake`` and ``batch``: one line or many, the same animation."""
+    p.add_argument("--fps", type=int, default=60, help="frames per second: 24, 25, 30, 50 or 60 (default 60)")
     p.add_argument("--rig", default="arkit", help="arkit | metahuman | path to a mapping JSON (default arkit)")
     p.add_argument("--naming", default="arkit", choices=["arkit", "pascal", "lr"],
                    help="ARKit curve naming: camelCase (arkit), PascalCase, or _L/_R (default arkit)")
@@ -49,21 +54,25 @@ def _bake_args(p: argparse.ArgumentParser) -> None:
         hook(p)
 
 
+def _read_text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: cannot read transcript ({e})") from None
+
+
 def _read_transcript(args: argparse.Namespace) -> str | None:
-    if args.transcript_file:
-        try:
-            with open(args.transcript_file, encoding="utf-8") as f:
-                return f.read()
-        except (OSError, UnicodeDecodeError) as e:
-            raise InputError(f"{args.transcript_file}: cannot read transcript ({e})") from None
-    return args.transcript
+    if getattr(args, "transcript_file", None):
+        return _read_text(args.transcript_file)
+    return getattr(args, "transcript", None)
 
 
-def bake_options(args: argparse.Namespace):
+def bake_options(args: argparse.Namespace, transcript: str | None = None):
     from .pipeline import BakeOptions
 
     try:
-        opts = BakeOptions(fps=args.fps, transcript=_read_transcript(args), seed=args.seed)
+        opts = BakeOptions(fps=args.fps, transcript=transcript or _read_transcript(args), seed=args.seed)
     except ValueError as e:
         raise InputError(f"--fps: {e}") from None
     for hook in BAKE_OPTION_HOOKS:
@@ -103,6 +112,55 @@ def run_bake(args: argparse.Namespace) -> int:
         print(f"{out}: {track.n_frames} frames at {track.fps} fps ({audio.duration:.2f} s, {fmt}, rig {rig.name})",
               file=sys.stderr)
     return 0
+
+
+# ---------------------------------------------------------------------------------- batch
+def _batch_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("inputs", nargs="+", help="audio files")
+    p.add_argument("-o", "--out-dir", required=True, help="folder for the outputs (created if missing)")
+    p.add_argument("--format", default="json", help="json | csv | npz | bvh (default json)")
+    p.add_argument("--transcripts", action="store_true",
+                   help="use LINE.txt beside each LINE.wav as its transcript when present")
+    _stage_args(p)
+
+
+@command("batch", "many audio files -> animation files, one process (decoders load once)", _batch_args)
+def run_batch(args: argparse.Namespace) -> int:
+    """A failed line is reported and skipped; the others still bake. Exit 3 if any failed."""
+    from .audio import load_audio
+    from .export import format_for_path, write_track
+    from .pipeline import bake
+    from .rigs import load_rig
+
+    rig = load_rig(args.rig, args.naming)
+    fmt = format_for_path("x." + args.format, args.format)
+    try:
+        os.makedirs(args.out_dir, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"{args.out_dir}: cannot create the output folder ({e.strerror})") from None
+    failed = 0
+    items = args.inputs
+    it = items
+    if not args.quiet:
+        from tqdm import tqdm
+
+        it = tqdm(items, desc="batch", unit="line", file=sys.stderr)
+    seen: set[str] = set()
+    for src in it:
+        stem = os.path.splitext(os.path.basename(src))[0]
+        name = stem if stem not in seen else f"{stem}_{len(seen)}"
+        seen.add(name)
+        out = os.path.join(args.out_dir, f"{name}.{args.format}")
+        try:
+            txt_path = os.path.splitext(src)[0] + ".txt"
+            text = _read_text(txt_path) if args.transcripts and os.path.isfile(txt_path) else None
+            write_track(bake(load_audio(src), bake_options(args, text)), out, fmt, rig)
+        except EmoAnimError as e:
+            failed += 1
+            print(f"emoanim batch: error: {e}", file=sys.stderr)
+    if not args.quiet:
+        print(f"{len(items) - failed} of {len(items)} lines baked to {args.out_dir}", file=sys.stderr)
+    return InputError.exit_code if failed else 0
 
 
 # ---------------------------------------------------------------------------------- info

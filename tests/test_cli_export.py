@@ -239,3 +239,19 @@ def test_console_script_and_info():
     assert info["emoanim"] and "CPUExecutionProvider" in info["onnx_providers"]
     r = subprocess.run([sys.executable, "-m", "emoanim_server", "bake"], capture_output=True, text=True)
     assert r.returncode == 2 and "usage" in r.stderr
+
+
+def test_batch_bakes_many_lines_and_reports_failures(tmp_path, capsys, real_wav):
+    a = tmp_path / "a.wav"
+    a.write_bytes(real_wav.read_bytes())
+    (tmp_path / "a.txt").write_text(real_wav.with_suffix(".txt").read_text())
+    bad = tmp_path / "bad.wav"
+    bad.write_text("not audio")
+    out = tmp_path / "out"
+    code = run("batch", str(a), str(bad), "-o", str(out), "--format", "csv", "--transcripts", "-q")
+    assert code == 3  # one line failed ...
+    assert "bad.wav" in capsys.readouterr().err
+    assert sorted(os.listdir(out)) == ["a.csv"]  # ... the other still baked, nothing partial
+    single = tmp_path / "single.csv"
+    assert run("bake", str(a), "--transcript-file", str(tmp_path / "a.txt"), "-o", str(single), "-q") == 0
+    assert (out / "a.csv").read_text() == single.read_text()  # batch == bake, byte for byte
