@@ -107,7 +107,7 @@ def build_folder(folder: str, out: str, name_map: str | None = None) -> None:
         clip = read_bvh(b)
         q, root = retarget(clip.skeleton, clip.rotations, clip.root_positions, skel, nm)
         src_fps = 1.0 / clip.frame_time
-        n = int(len(q) / src_fps * MODEL_FPS)
+        n = max(2, int(round(len(q) / src_fps * MODEL_FPS)))
         q = R.resample(q, src_fps, n, MODEL_FPS, rotations=True)
         root = R.resample(root, src_fps, n, MODEL_FPS, rotations=False)
         a = load_audio(wav)
