@@ -216,7 +216,7 @@ def test_silence_and_very_short_audio(model):
 @pytest.mark.parametrize("kw", [dict(guidance=100.0), dict(guidance=float("nan")), dict(guidance=-1.0),
                                 dict(gesture_scale=-0.5), dict(gesture_scale=99.0), dict(steps=0),
                                 dict(fps=17), dict(interpolation="euler"), dict(eta=2.0),
-                                dict(audio_guidance=-1.0)])
+                                dict(audio_guidance=-1.0), dict(spacing="cosine")])
 def test_absurd_settings_raise(kw, model):
     with pytest.raises(InputError):
         generate(np.zeros(16000, np.float32), "neutral", GestureSettings(**kw), model)

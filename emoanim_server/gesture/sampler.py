@@ -89,6 +89,8 @@ class GestureSettings:
     eta: float = 0.0
     #: classifier-free guidance on audio (1 = off); needs a model trained with audio dropout
     audio_guidance: float = 1.0
+    #: DDIM step placement: "sqrt" (default, chosen on the benchmark set) or "linear"
+    spacing: str = "sqrt"
     gesture_scale: float = 1.0
     seed: int = 0
     fps: int = 60
@@ -113,6 +115,8 @@ class GestureSettings:
             raise InputError(f"audio guidance {self.audio_guidance}: expected {GUIDANCE_RANGE[0]}..{GUIDANCE_RANGE[1]}")
         if not (np.isfinite(self.eta) and 0.0 <= self.eta <= 1.0):
             raise InputError(f"eta {self.eta}: expected 0..1")
+        if self.spacing not in ("sqrt", "linear"):
+            raise InputError(f"step spacing {self.spacing!r}: expected 'sqrt' or 'linear'")
         if self.interpolation not in ("cubic", "slerp"):
             raise InputError(f"interpolation {self.interpolation!r}: expected 'cubic' or 'slerp'")
         if self.min_new < 1 or self.first_min_new < 1:
@@ -131,7 +135,7 @@ class Block:
 
 def ddim(model: GestureModel, audio: np.ndarray, emotion: np.ndarray, seed: np.ndarray, mask: np.ndarray,
          rng: np.random.Generator, steps: int, guidance: float, eta: float = 0.0,
-         audio_guidance: float = 1.0) -> np.ndarray:
+         audio_guidance: float = 1.0, spacing: str = "sqrt") -> np.ndarray:
     """One window: normalised audio (W, A), emotion (E,), normalised seed (W, D), mask (W, 1)
     -> normalised x0 (W, D). Deterministic given ``rng``.
 
@@ -139,9 +143,13 @@ def ddim(model: GestureModel, audio: np.ndarray, emotion: np.ndarray, seed: np.n
     a = audio only (emotion dropped), u = neither:
     x0 = u + audio_guidance (a - u) + guidance (c - a). guidance = audio_guidance = 1 is plain
     conditional sampling; all needed branches run in one batched call. ``eta`` = 0 gives
-    deterministic DDIM updates, 1 DDPM-like fresh noise each step."""
+    deterministic DDIM updates, 1 DDPM-like fresh noise each step. ``spacing``: where the steps
+    sit in t, "linear" or "sqrt" (t = (T-1) sqrt(1 - i/(K-1)): denser at high noise, where the
+    gesture's layout is decided)."""
     W, D = model.window, model.dim
-    ts = np.unique(np.linspace(model.T - 1, 0, steps).round().astype(int))[::-1]
+    u = np.arange(steps) / max(steps - 1, 1)
+    frac = np.sqrt(1 - u) if spacing == "sqrt" else 1 - u
+    ts = np.unique(((model.T - 1) * frac).round().astype(int))[::-1]
     x = rng.standard_normal((W, D)).astype(np.float32)
     zero_e = np.zeros_like(emotion)
     zero_a = np.zeros_like(audio)
@@ -274,7 +282,7 @@ class GestureStream:
         rng = np.random.default_rng([int(st.seed) & 0xFFFFFFFF, self.window_index])
         self.window_index += 1
         x0 = ddim(m, self._audio_window(s, known), emo, seed, mask, rng, int(st.steps), float(st.guidance),
-                  float(st.eta), float(st.audio_guidance))
+                  float(st.eta), float(st.audio_guidance), st.spacing)
         q, root = Rep.decode(self.skel, x0 * m.std + m.mean)
         e = min(s + W, known)
         # crossfade the overlap [s, g) by slerp, old -> new
