@@ -275,3 +275,34 @@ def test_clip_body_when_the_gesture_model_is_installed(server, speech):
     a = res.arrays()
     assert a["joint_rotations"].shape == (len(res.frames), j, 4) and a["root_positions"].shape[1] == 3
     assert np.allclose(np.linalg.norm(a["joint_rotations"], axis=2), 1.0, atol=1e-3)
+
+
+def test_client_that_stops_reading_is_dropped_and_others_are_served(speech, caplog):
+    """Backpressure: frames a client does not read fill the socket buffers, the server's send
+    blocks, and after send_timeout_s the connection is dropped (SLOW_CLIENT); memory stays
+    bounded by the buffers, and the server keeps serving."""
+    x, sr = speech
+    limits = ServerLimits(send_timeout_s=1.0, send_buffer_bytes=4096)
+    st = ServerThread(ServerConfig(port=0, limits=limits, warm_up=False)).start()
+    try:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", st.port))
+        pcm = (np.clip(x, -1, 1) * 32767).astype("<i2").tobytes()
+        with connect(st.url, sock=sock, max_size=None) as ws:
+            ws.send(cm(start=pb.StartSession(sample_rate=sr, mode=pb.MODE_CLIP, max_frames_per_batch=1,
+                                             parts=pb.Parts(face=True))))
+            for i in range(0, len(pcm), 32000):
+                ws.send(cm(audio=pb.AudioChunk(data=pcm[i:i + 32000])))
+            ws.send(cm(end_of_audio=pb.EndOfAudio()))  # ~400 frames (~100 kB) that nobody reads
+            deadline = time.monotonic() + 30
+            while health(st.port)[1]["connections"] and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert health(st.port)[1] == {**health(st.port)[1], "connections": 0, "sessions": 0}
+            assert "SLOW_CLIENT" in caplog.text
+            with pytest.raises(ConnectionClosed):
+                while True:
+                    recv(ws, timeout=5)
+        assert stream(st, x[: sr // 2], sr).ended.reason == "completed"
+    finally:
+        st.stop()

@@ -157,6 +157,12 @@ class EmoAnimServer:
         client = str(addr[0]) if addr else "unknown"
         session = Session(L, self.registry, client, self.config.token)
         self.connections[ws] = session
+        if L.send_buffer_bytes:
+            import socket
+
+            sock = ws.transport.get_extra_info("socket")
+            if sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, L.send_buffer_bytes)
         try:
             while True:
                 timeout = L.idle_timeout_s if session.active is not None else L.idle_connection_timeout_s

@@ -35,6 +35,10 @@ class ServerLimits:
     idle_connection_timeout_s: float = 600.0
     #: one send that cannot complete in this time (client stopped reading): SLOW_CLIENT
     send_timeout_s: float = 10.0
+    #: kernel send buffer per connection (SO_SNDBUF, bytes; 0 = the OS default, which on Linux
+    #: grows up to net.ipv4.tcp_wmem's maximum, 4 MiB): with the WebSocket write buffer (32 KiB)
+    #: this bounds what a client that stops reading can make the server hold
+    send_buffer_bytes: int = 0
     #: received messages the WebSocket layer buffers per connection before it stops reading
     #: the socket (TCP backpressure to the client)
     incoming_queue: int = 8
@@ -96,6 +100,7 @@ def limit_help() -> dict[str, str]:
         "idle_connection_timeout_s": "silence allowed on a connection without a session (s)",
         "send_timeout_s": "time a send may block on a client that does not read (s)",
         "incoming_queue": "received messages buffered per connection",
+        "send_buffer_bytes": "kernel send buffer per connection (0 = OS default)",
         "max_frames_per_batch": "most frames per FrameBatch",
         "clip_frames_per_batch": "default frames per FrameBatch in CLIP mode",
         "lookahead_s": "LIVE: audio needed past a frame before it is final (s)",
