@@ -30,6 +30,8 @@ from .protocol import PROTOCOL_VERSION, SUBPROTOCOL, error_message
 from .session import Session, SessionRegistry, available_parts
 
 log = logging.getLogger("emoanim.server")
+#: what a timed-out await raises (the same class from Python 3.11 on; distinct in 3.10)
+_Timeout = (TimeoutError, asyncio.TimeoutError)
 
 
 def is_loopback(host: str) -> bool:
@@ -104,7 +106,7 @@ class EmoAnimServer:
             try:  # in a worker: the session may be mid-receive in another one (its lock)
                 for m in await loop.run_in_executor(self.executor, session.shutdown):
                     await asyncio.wait_for(ws.send(m.SerializeToString()), 1.0)
-            except (ConnectionClosed, TimeoutError, OSError):
+            except (ConnectionClosed, _Timeout, OSError):
                 pass
         self._server.close(close_connections=True)
         await self._server.wait_closed()
@@ -168,7 +170,7 @@ class EmoAnimServer:
                 timeout = L.idle_timeout_s if session.active is not None else L.idle_connection_timeout_s
                 try:
                     data = await _with_timeout(ws.recv(), timeout)
-                except TimeoutError:
+                except _Timeout:
                     if session.active is None:
                         await ws.close(1000, "idle")
                         return
@@ -182,14 +184,14 @@ class EmoAnimServer:
                 for m in out:
                     try:
                         await _with_timeout(ws.send(m.SerializeToString()), L.send_timeout_s)
-                    except TimeoutError:
+                    except _Timeout:
                         log.warning("client %s is not reading: closing (SLOW_CLIENT)", client)
                         session.connection_lost()
                         try:  # best effort; the client is not reading anyway
                             await asyncio.wait_for(ws.send(error_message(
                                 "SLOW_CLIENT", f"a send did not complete in send_timeout_s={L.send_timeout_s:g} s",
                                 True).SerializeToString()), 0.1)
-                        except (TimeoutError, ConnectionClosed):
+                        except (_Timeout, ConnectionClosed):
                             pass
                         await ws.close(1008, "slow client")
                         return

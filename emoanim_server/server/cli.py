@@ -76,6 +76,10 @@ def _client_args(p: argparse.ArgumentParser) -> None:
 
 @command("client", "reference client: stream an audio file to `emoanim serve`, print/save frames", _client_args)
 def run_client_cmd(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from websockets.exceptions import WebSocketException
+
     from ..errors import EmoAnimError
     from . import emoanim_pb2 as pb
     from .client import run_client
@@ -93,7 +97,7 @@ def run_client_cmd(args: argparse.Namespace) -> int:
         res = run_client(args.url, args.input, mode=pb.MODE_CLIP if args.clip else pb.MODE_LIVE,
                          realtime=args.realtime, chunk_ms=args.chunk_ms, fps=args.fps, emotions=emotions,
                          token=args.token, transcript=args.transcript, seed=args.seed)
-    except (OSError, TimeoutError) as e:
+    except (OSError, TimeoutError, asyncio.TimeoutError, WebSocketException) as e:
         raise EmoAnimError(f"cannot talk to {args.url} ({e}); is `emoanim serve` running?") from None
     for err in res.errors:
         print(f"server error {err.code_name}: {err.message}", file=sys.stderr)
