@@ -262,19 +262,25 @@ def test_serve_refuses_public_bind_without_token(capsys):
     assert "token" in capsys.readouterr().err
 
 
-def test_clip_body_when_the_gesture_model_is_installed(server, speech):
+def test_body_when_the_gesture_model_is_installed(server, speech):
     from emoanim_server.server.session import body_available
 
     if not body_available():
         pytest.skip("gesture model not installed (models/gesture_default.*)")
     x, sr = speech
-    res = stream(server, x[: 2 * sr], sr, mode=pb.MODE_CLIP, parts={"face": True, "body": True})
-    assert res.started.parts.body and len(res.started.skeleton.joint_names) > 10
-    j = len(res.started.skeleton.joint_names)
-    assert len(res.started.skeleton.rest_offsets) == 3 * j
-    a = res.arrays()
-    assert a["joint_rotations"].shape == (len(res.frames), j, 4) and a["root_positions"].shape[1] == 3
-    assert np.allclose(np.linalg.norm(a["joint_rotations"], axis=2), 1.0, atol=1e-3)
+    x = x[: 3 * sr]
+    for mode in (pb.MODE_CLIP, pb.MODE_LIVE):
+        res = stream(server, x, sr, mode=mode, parts={"face": True, "body": True})
+        assert res.started.parts.body and len(res.started.skeleton.joint_names) > 10
+        j = len(res.started.skeleton.joint_names)
+        assert len(res.started.skeleton.rest_offsets) == 3 * j
+        a = res.arrays()
+        assert len(res.frames) == n_frames_for(len(x) / sr, 60)
+        assert a["joint_rotations"].shape == (len(res.frames), j, 4) and a["root_positions"].shape[1] == 3
+        assert np.allclose(np.linalg.norm(a["joint_rotations"], axis=2), 1.0, atol=1e-3)
+        assert a["joint_rotations"].std(axis=0).max() > 1e-3  # it moves
+        if mode == pb.MODE_LIVE:
+            assert res.started.lookahead_s >= 0.5  # the gesture sampler's windows trail the audio
 
 
 def test_client_that_stops_reading_is_dropped_and_others_are_served(speech, caplog):

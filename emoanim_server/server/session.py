@@ -67,7 +67,7 @@ _BODY: bool | None = None
 def available_parts(mode: int) -> dict:
     if mode == pb.MODE_CLIP:
         return dict(AVAILABLE_PARTS_CLIP, body=body_available())
-    return dict(AVAILABLE_PARTS)
+    return dict(AVAILABLE_PARTS, body=body_available())
 DEFAULT_PARTS = ("face", "eyes", "head", "emotion")
 
 
@@ -195,6 +195,7 @@ class _Active:
     resampler: object | None
     lipsync: object | None  # StreamingLipsync in LIVE mode
     eyes_head: object | None = None  # LiveEyesHead in LIVE mode with eyes or head on
+    body: object | None = None  # LiveBody in LIVE mode with body on
     lookahead_s: float = 0.0
     audio: list = field(default_factory=list)  # CLIP mode: 16 kHz pieces
     source_samples: int = 0
@@ -377,6 +378,10 @@ class Session:
 
                     eyes_head = LiveEyesHead(fps, int(m.seed) & 0x7FFFFFFF, parts["eyes"], parts["head"])
                     lookahead += extra_lookahead_s()
+                if parts["body"]:
+                    from .live_body import body_lookahead_s
+
+                    lookahead = max(lookahead, body_lookahead_s())
         except BaseException:
             self.registry.release(self.client)
             raise
@@ -387,6 +392,17 @@ class Session:
                               resampler=resampler, lipsync=lipsync, emotions=emotions,
                               eyes_head=eyes_head, lookahead_s=lookahead,
                               rig_is_arkit=bool(rig.is_arkit))
+        if m.mode == pb.MODE_LIVE and parts["body"]:
+            from .live_body import LiveBody
+
+            a = self.active
+            try:
+                a.body = LiveBody(fps, int(m.seed) & 0x7FFFFFFF, lambda t: self._emotion_at(a, t))
+            except BaseException:
+                self.active = None
+                self.registry.release(self.client)
+                lipsync.close()
+                raise
         log.info("session %s started: client %s (%s), mode %s, %d Hz, %d fps, rig %s", sid, self.client,
                  m.client_name or "-", pb.Mode.Name(m.mode), m.sample_rate, fps, getattr(rig, "name", "?"))
         out.append(pb.ServerMessage(started=pb.SessionStarted(
@@ -419,6 +435,8 @@ class Session:
             a.audio.append(y)
         else:
             a.lipsync.feed(y)
+            if a.body is not None:
+                a.body.feed(y)
             self._emit_live(a, now, out, final=False)
         a.processing_s += self.clock() - t0
         if over:
@@ -494,6 +512,8 @@ class Session:
         else:
             if tail is not None and len(tail):
                 a.lipsync.feed(tail)
+                if a.body is not None:
+                    a.body.feed(tail)
             a.lipsync.finish()
             self._emit_live(a, now, out, final=True)
         a.processing_s += self.clock() - t0
@@ -513,6 +533,10 @@ class Session:
                        lambda t: self._emotion_at(a, t), closed=final)
             if not final:
                 n_final = min(n_final, int(np.floor(eh.ready_until * a.fps + 1e-9)) + 1)
+        if a.body is not None:
+            a.body.advance(final)
+            if not final:
+                n_final = min(n_final, a.body.available)
         if final:
             n_final = n_frames_for(lip.received_s, a.fps) if lip.received_s > 0 else 0
         if n_final <= a.next_index:
@@ -520,12 +544,14 @@ class Session:
         curves = lip.curves(a.next_index, n_final, n_final if final else None)
         if a.parts.get("emotion"):
             curves = self._apply_emotion(a, curves, lip.window_phones)
-        head = eyes = None
+        head = eyes = joints = root = None
         if eh is not None:
             curves, head, eyes = eh.render(curves, a.next_index)
             head = head if a.parts.get("head") else None
             eyes = eyes if a.parts.get("eyes") else None
-        self._send_frames(a, curves, now, out, head=head, eyes=eyes)
+        if a.body is not None:
+            joints, root = a.body.frames(a.next_index, n_final)
+        self._send_frames(a, curves, now, out, head=head, eyes=eyes, joints=joints, root=root)
 
     def _controls(self, a: _Active):
         from ..emotion import NEUTRAL
