@@ -64,7 +64,8 @@ class AnimationTrack:
 
     Angles are radians. ``head`` is (yaw, pitch, roll); ``eyes`` is (2, 3): left, right eye,
     each (yaw, pitch, roll). Positive yaw turns to the character's left, positive pitch looks
-    down (Live Link Face convention); skeleton rotations are quaternions (x, y, z, w) local to
+    down (Live Link Face convention), positive roll tilts the top of the head toward the
+    character's left shoulder; applied in the order yaw, pitch, roll (intrinsic); skeleton rotations are quaternions (x, y, z, w) local to
     the parent in a right-handed, Y-up, metre space.
     """
 
