@@ -129,7 +129,7 @@ def plot(first, path: str) -> None:
         elif p in ("aa", "ae", "aw", "ay", "ao"):
             ax.axvspan(a_, b_, color="green", alpha=0.15)
         if p not in ("", "sil", "sp"):
-            ax.text((a_ + b_) / 2, 0.95, p, ha="center", fontsize=7)
+            ax.text((a_ + b_) / 2, 0.95, p, ha="center", fontsize=7, clip_on=True)
     ax.set_xlim(0, min(t[-1], 6))
     ax.set_ylim(0, 1)
     ax.set_xlabel("s")
