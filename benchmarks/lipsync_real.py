@@ -67,11 +67,12 @@ def main() -> None:
     ap.add_argument("--transcript", action="store_true", help="give the transcript (forced alignment path)")
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--fps", type=int, default=60)
+    ap.add_argument("--fast", action="store_true", help="the --fast recogniser")
     ap.add_argument("--plot", default="")
     ap.add_argument("--out", default="")
     a = ap.parse_args()
     items = list(csv.DictReader(open(os.path.join(a.data, "index.csv"))))[: a.limit or None]
-    get_recognizer()
+    get_recognizer(a.fast)
     agg: dict[str, list] = {k: [] for k in ("closure", "closure_m", "open", "round", "fv")}
     lags, bounds = [], []
     wall = audio_s = 0.0
@@ -80,7 +81,8 @@ def main() -> None:
     for it in items:
         audio = load_audio(os.path.join(a.data, it["wav_path"]))
         t0 = time.perf_counter()
-        track = bake(audio, BakeOptions(fps=a.fps, transcript=it["transcript"] if a.transcript else None))
+        track = bake(audio, BakeOptions(fps=a.fps, fast=a.fast,
+                                          transcript=it["transcript"] if a.transcript else None))
         wall += time.perf_counter() - t0
         audio_s += audio.duration
         out = os.path.join(tmp, it["utt_id"] + ".csv")
@@ -99,7 +101,7 @@ def main() -> None:
     res.update({k + "_n": len(v) for k, v in agg.items()})
     res.update({
         "utterances": len(items), "audio_s": round(audio_s, 1), "fps": a.fps,
-        "transcript": a.transcript, "rtf": round(wall / audio_s, 4),
+        "transcript": a.transcript, "fast": a.fast, "rtf": round(wall / audio_s, 4),
         "closure_lag_ms_median": float(np.median(lags)),
         "phone_boundary_offset_ms_median": round(1000 * float(np.median(bounds)), 1),
         "phone_boundary_within_1_frame": round(float(np.mean(np.abs(bounds) <= 1 / a.fps)), 3),

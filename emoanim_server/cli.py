@@ -49,6 +49,8 @@ def _stage_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--naming", default="arkit", choices=["arkit", "pascal", "lr"],
                    help="ARKit curve naming: camelCase (arkit), PascalCase, or _L/_R (default arkit)")
     p.add_argument("--seed", type=int, default=0, help="seed for every stochastic part (default 0)")
+    p.add_argument("--fast", action="store_true",
+                   help="faster speech recognition (~1/3 less CPU), a few %% fewer lip closures found")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     for hook in BAKE_ARG_HOOKS:
         hook(p)
@@ -72,7 +74,8 @@ def bake_options(args: argparse.Namespace, transcript: str | None = None):
     from .pipeline import BakeOptions
 
     try:
-        opts = BakeOptions(fps=args.fps, transcript=transcript or _read_transcript(args), seed=args.seed)
+        opts = BakeOptions(fps=args.fps, transcript=transcript or _read_transcript(args), seed=args.seed,
+                           fast=args.fast)
     except ValueError as e:
         raise InputError(f"--fps: {e}") from None
     for hook in BAKE_OPTION_HOOKS:

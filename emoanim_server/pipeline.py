@@ -24,6 +24,8 @@ class BakeOptions:
     fps: int = DEFAULT_FPS
     transcript: str | None = None
     seed: int = 0
+    #: faster, slightly less accurate word recognition (bulk baking; docs/lipsync.md)
+    fast: bool = False
     #: free-form per-stage options (emotion, eyes, head, body...) owned by those stages
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -35,7 +37,7 @@ Progress = Callable[[float], None]
 
 
 def recognise(audio: Audio, options: BakeOptions, progress: Progress | None = None) -> list[Phone]:
-    return get_recognizer().phones(audio.samples, options.transcript, progress)
+    return get_recognizer(options.fast).phones(audio.samples, options.transcript, progress)
 
 
 def lipsync_curves(audio: Audio, phones: list[Phone], times: np.ndarray, fps: int) -> np.ndarray:
@@ -73,7 +75,7 @@ def bake(audio: Audio, options: BakeOptions | None = None,
         "source_channels": audio.source_channels,
         "duration_s": round(audio.duration, 6),
         "seed": options.seed,
-        "lipsync": {"method": "phonetic", "recognizer": get_recognizer().version,
+        "lipsync": {"method": "phonetic", "recognizer": get_recognizer(options.fast).version,
                     "transcript": options.transcript is not None},
     })
     track.validate()

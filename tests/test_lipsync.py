@@ -182,3 +182,13 @@ def test_short_loud_tone_is_not_a_crash(seconds):
     x = 0.5 * np.sin(2 * np.pi * 200 * np.arange(n) / 16000)
     track = bake(from_array(x.astype(np.float32), 16000))
     track.validate()
+
+
+def test_fast_mode_still_closes_the_lips(real_wav):
+    track = bake(load_audio(real_wav), BakeOptions(fast=True))
+    assert track.metadata["lipsync"]["recognizer"].endswith("-fast")
+    gap = lip_gap(track.curves)
+    bil = [(a, b) for a, b, p in track.events["phones"] if p in ("p", "b", "m")]
+    assert len(bil) >= 8
+    for a, b in bil:
+        assert gap[seg_frames(track.times, a, b)].min() <= CLOSED
