@@ -43,6 +43,8 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from ..track import ARKIT_INDEX, N_ARKIT
+from .lipsync.phones import interval_weight
+from .lipsync.visemes import BILABIALS, LABIODENTALS
 
 ARTICULATION_GAIN = 0.15
 SPEECH_GAP_SHARE = 0.3
@@ -52,8 +54,6 @@ NEAR_CLOSED_GAP = (0.06, 0.12)
 _CONTACT_PAD_S = 0.01
 _ROUND_FULL = 0.3  # lip-sync rounding at which the round zone weight reaches 1
 
-BILABIALS = frozenset({"p", "b", "m"})
-LABIODENTALS = frozenset({"f", "v"})
 
 _I = ARKIT_INDEX
 UPPER_FACE = np.array([i for n, i in _I.items()
@@ -82,35 +82,13 @@ def contact_weight(phones: Iterable[Sequence], kinds: frozenset, times: np.ndarr
     Wider than lip-sync's own contact ramps on purpose, so no expression leaks into the
     frames where lip-sync is still closing.
     """
-    t = np.asarray(times, np.float64)
-    w = np.zeros(len(t))
-    for p in phones:
-        s, e, ph = float(p[0]), float(p[1]), str(p[2])
-        if ph not in kinds:
-            continue
-        s, e = s - pad_s, e + pad_s
-        lo = np.searchsorted(t, s - ramp_s)
-        hi = np.searchsorted(t, e + ramp_s)
-        u = t[lo:hi]
-        d = np.maximum(np.maximum(s - u, u - e), 0.0) / ramp_s
-        w[lo:hi] = np.maximum(w[lo:hi], 0.5 + 0.5 * np.cos(np.pi * np.clip(d, 0.0, 1.0)))
-    return w
+    spans = [(float(p[0]) - pad_s, float(p[1]) + pad_s) for p in phones if str(p[2]) in kinds]
+    return interval_weight(spans, times, ramp_s)
 
 
 def speaking_weight(phones: Iterable[Sequence], times: np.ndarray, ramp_s: float = 0.15) -> np.ndarray:
     """(N,) 1 while a non-silence phone is being spoken, smooth ramps into pauses."""
-    t = np.asarray(times, np.float64)
-    w = np.zeros(len(t))
-    for p in phones:
-        s, e, ph = float(p[0]), float(p[1]), str(p[2])
-        if ph == "sil":
-            continue
-        lo = np.searchsorted(t, s - ramp_s)
-        hi = np.searchsorted(t, e + ramp_s)
-        u = t[lo:hi]
-        d = np.maximum(np.maximum(s - u, u - e), 0.0) / ramp_s
-        w[lo:hi] = np.maximum(w[lo:hi], 0.5 + 0.5 * np.cos(np.pi * np.clip(d, 0.0, 1.0)))
-    return w
+    return interval_weight([(float(p[0]), float(p[1])) for p in phones if str(p[2]) != "sil"], times, ramp_s)
 
 
 def mix(lips: np.ndarray, expression: np.ndarray, times: np.ndarray,

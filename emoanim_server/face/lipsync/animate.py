@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...track import ARKIT_INDEX, N_ARKIT
-from .phones import Phone
+from .phones import Phone, interval_weight
 from .visemes import (A, BILABIALS, DIPHTHONGS, DOMINANCE, JAW_GROUP, LABIODENTALS, LIP_GROUP,
                       TARGETS, ARTICULATORS)
 
@@ -89,21 +89,13 @@ def loudness_gain(rms_db: np.ndarray, rms_times: np.ndarray, times: np.ndarray) 
 
 def _contact_weight(phones: list[Phone], kinds: frozenset, times: np.ndarray, fps: float) -> np.ndarray:
     """1 inside each contact phone (and at the frame nearest its middle), raised-cosine ramps out."""
-    w = np.zeros(len(times), np.float32)
     half = 0.5 / fps
+    spans = []
     for p in phones:
-        if p.phone not in kinds:
-            continue
-        s, e = p.start, p.end
-        if e - s < 1.0 / fps:  # make sure at least one frame sits inside short contacts
-            s, e = p.mid - half, p.mid + half
-        lo = np.searchsorted(times, s - _CONTACT_RAMP_S)
-        hi = np.searchsorted(times, e + _CONTACT_RAMP_S)
-        t = times[lo:hi]
-        d = np.maximum(np.maximum(s - t, t - e), 0.0) / _CONTACT_RAMP_S
-        v = np.where(d <= 0, 1.0, 0.5 + 0.5 * np.cos(np.pi * np.clip(d, 0, 1)))
-        w[lo:hi] = np.maximum(w[lo:hi], v)
-    return w
+        if p.phone in kinds:
+            # make sure at least one frame sits inside short contacts
+            spans.append((p.start, p.end) if p.end - p.start >= 1.0 / fps else (p.mid - half, p.mid + half))
+    return interval_weight(spans, times, _CONTACT_RAMP_S).astype(np.float32)
 
 
 def enforce_contacts(art: np.ndarray, phones: list[Phone], times: np.ndarray, fps: float) -> np.ndarray:

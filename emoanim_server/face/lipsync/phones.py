@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
+
+import numpy as np
 
 #: ARPAbet phones (CMUdict set, lowercase, no stress) plus ``sil`` for pauses.
 PHONES = (
@@ -31,3 +34,21 @@ def normalise(label: str) -> str:
     if p in PHONES:
         return p
     return "sil"
+
+
+def interval_weight(intervals: Iterable[tuple[float, float]], times: np.ndarray,
+                    ramp_s: float) -> np.ndarray:
+    """(N,) 1 inside any (start, end) interval, raised-cosine ramps of ``ramp_s`` outside.
+
+    The one window shape used wherever a phone class must hold (lip contacts, the mixer's
+    protection of them, speaking vs pause), so they line up frame for frame.
+    """
+    t = np.asarray(times, np.float64)
+    w = np.zeros(len(t))
+    for s, e in intervals:
+        lo = np.searchsorted(t, s - ramp_s)
+        hi = np.searchsorted(t, e + ramp_s)
+        u = t[lo:hi]
+        d = np.maximum(np.maximum(s - u, u - e), 0.0) / ramp_s
+        w[lo:hi] = np.maximum(w[lo:hi], 0.5 + 0.5 * np.cos(np.pi * np.clip(d, 0.0, 1.0)))
+    return w
