@@ -9,7 +9,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 
 def normalize(q: np.ndarray) -> np.ndarray:
@@ -55,6 +54,8 @@ def quat_to_matrix(q: np.ndarray) -> np.ndarray:
 def matrix_to_quat(m: np.ndarray) -> np.ndarray:
     m = np.asarray(m, np.float64)
     shape = m.shape[:-2]
+    from scipy.spatial.transform import Rotation  # lazy: ~0.35 s import, body bakes only
+
     q = Rotation.from_matrix(m.reshape(-1, 3, 3)).as_quat()
     return q.reshape(shape + (4,))
 
@@ -156,6 +157,8 @@ def euler_to_quat(angles_deg: np.ndarray, order: str) -> np.ndarray:
     """BVH Euler (degrees, in channel order) -> xyzw. ``order`` like "ZXY"."""
     a = np.asarray(angles_deg, np.float64)
     shape = a.shape[:-1]
+    from scipy.spatial.transform import Rotation
+
     return Rotation.from_euler(order.upper(), a.reshape(-1, 3), degrees=True).as_quat().reshape(shape + (4,))
 
 
@@ -165,6 +168,8 @@ def quat_to_euler(q: np.ndarray, order: str) -> np.ndarray:
     shape = q.shape[:-1]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # gimbal-lock warning: scipy still returns a valid triple
+        from scipy.spatial.transform import Rotation
+
         e = Rotation.from_quat(q.reshape(-1, 4)).as_euler(order.upper(), degrees=False)
     e = e.reshape(shape + (3,))
     if e.ndim >= 2 and len(e) > 1:

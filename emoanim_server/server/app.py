@@ -221,7 +221,7 @@ def _warm_up(decoders: int, max_idle: int) -> None:
     from ..face.lipsync import get_recognizer
     from .streaming import warm_decoder_pool
 
-    get_recognizer()
+    get_recognizer().warm_up()
     warm_decoder_pool(decoders, max_idle)
     # one short LIVE session through every stage: imports and first-call costs (~0.5 s of CPU)
     # are paid here, not by the first client's first frames

@@ -144,15 +144,43 @@ class Recognizer:
         # (ds=2) and prunes harder: ~1/3 less CPU for the whole bake, 4 points fewer p/b/m found
         # on LJ Speech (85.9% vs 89.7%), so it is opt-in (``--fast``), for bulk baking.
         speed = dict(ds=2, maxhmmpf=1000) if fast else dict(ds=1, maxhmmpf=2000)
-        self._words = Decoder(dict=dic, lm=os.path.join(m, "en-us.lm.bin"), fwdflat=False,
-                              bestpath=False, maxwpf=5, pl_window=10, **speed, **common)
+        # the word decoder (0.5 s to load the LM) and the phone loop (fallback only) are built on
+        # first use: a transcript bake from the CLI never pays for them
+        self._make_words = lambda: Decoder(dict=dic, lm=os.path.join(m, "en-us.lm.bin"), fwdflat=False,
+                                           bestpath=False, maxwpf=5, pl_window=10, **speed, **common)
+        self._words_dec = None
+        self._allphone_dec = None
         # bestpath off: with it, the state aligner failed on 9 of 43 LJ Speech lines ("impossible
         # duration"); without it, none failed.
         self._align = Decoder(dict=dic, lm=None, bestpath=False, **common)
-        self._allphone = allphone_decoder()
         self._lock = threading.Lock()
         self.fast = fast
         self.version = "pocketsphinx-en-us" + ("-fast" if fast else "")
+
+    @property
+    def _words(self):
+        if self._words_dec is None:
+            self._words_dec = self._make_words()
+        return self._words_dec
+
+    @_words.setter
+    def _words(self, dec) -> None:
+        self._words_dec = dec
+
+    @property
+    def _allphone(self):
+        if self._allphone_dec is None:
+            self._allphone_dec = allphone_decoder()
+        return self._allphone_dec
+
+    @_allphone.setter
+    def _allphone(self, dec) -> None:
+        self._allphone_dec = dec
+
+    def warm_up(self) -> "Recognizer":
+        """Load every decoder now (servers: no first-request stall)."""
+        _ = self._words, self._allphone
+        return self
 
     # -- single-chunk primitives -------------------------------------------------------------
     def _decode(self, dec, pcm: bytes) -> None:
