@@ -6,6 +6,7 @@ down-mixing and resampling each block keeps peak memory at the 16 kHz output (~2
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,6 +69,24 @@ def _check_rate(rate: int, source: str) -> None:
             f"{source}: sample rate {rate} Hz is out of range; expected {MIN_SOURCE_RATE}-{MAX_SOURCE_RATE} Hz")
 
 
+_DATA_SIZE = re.compile(r"^data\s*:\s*(\d+)\s*\(should be (\d+)\)", re.M)
+
+
+def _check_not_truncated(f: sf.SoundFile, source: str) -> None:
+    """libsndfile silently reads what is left of a truncated WAV/AIFF; its chunk report says
+    ``data : <declared> (should be <actual>)``. A cut-off file must not bake as a shorter line.
+    Declared sizes of 0 / 0xFFFFFFFF (streamed writers that never patched the header) are fine."""
+    m = _DATA_SIZE.search(f.extra_info or "")
+    if not m:
+        return
+    declared, actual = int(m.group(1)), int(m.group(2))
+    if declared > actual and declared < 0xFFFFFFF0 and declared != 0x7FFFFFFF:
+        bps = max(1, f.channels) * {"PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4, "DOUBLE": 8,
+                                    "PCM_U8": 1, "PCM_S8": 1}.get(f.subtype, 2)
+        raise AudioError(f"{source}: audio is truncated: the header declares "
+                         f"{declared / bps / f.samplerate:.2f} s, the file holds {actual / bps / f.samplerate:.2f} s")
+
+
 def load_audio(path: str | os.PathLike) -> Audio:
     """Read WAV/FLAC/OGG/MP3 (whatever libsndfile decodes), any rate/channels, to mono 16 kHz."""
     source = os.fspath(path)
@@ -80,6 +99,7 @@ def load_audio(path: str | os.PathLike) -> Audio:
     except (sf.LibsndfileError, RuntimeError, TypeError) as e:
         raise AudioError(f"{source}: not a readable audio file ({e})") from None
     with f:
+        _check_not_truncated(f, source)
         rate, channels, total = f.samplerate, f.channels, f.frames
         _check_rate(rate, source)
         if channels < 1 or channels > MAX_CHANNELS:
