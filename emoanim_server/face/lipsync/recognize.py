@@ -163,19 +163,11 @@ class Recognizer:
             self._words_dec = self._make_words()
         return self._words_dec
 
-    @_words.setter
-    def _words(self, dec) -> None:
-        self._words_dec = dec
-
     @property
     def _allphone(self):
         if self._allphone_dec is None:
             self._allphone_dec = allphone_decoder()
         return self._allphone_dec
-
-    @_allphone.setter
-    def _allphone(self, dec) -> None:
-        self._allphone_dec = dec
 
     def warm_up(self) -> "Recognizer":
         """Load every decoder now (servers: no first-request stall)."""
