@@ -50,7 +50,7 @@ def _stage_args(p: argparse.ArgumentParser) -> None:
                    help="ARKit curve naming: camelCase (arkit), PascalCase, or _L/_R (default arkit)")
     p.add_argument("--seed", type=int, default=0, help="seed for every stochastic part (default 0)")
     p.add_argument("--fast", action="store_true",
-                   help="faster speech recognition (~1/3 less CPU), a few %% fewer lip closures found")
+                   help="faster speech recognition (~45%% less CPU), a few %% fewer lip closures found")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     for hook in BAKE_ARG_HOOKS:
         hook(p)

@@ -141,7 +141,7 @@ class Recognizer:
         common = dict(hmm=hmm, loglevel="FATAL")
         # No second (flat) pass, pruned HMM/word counts: ~2x faster than the defaults with the
         # same bilabial hit rate after alignment. The fast mode also scores every other frame
-        # (ds=2) and prunes harder: ~1/3 less CPU for the whole bake, 4 points fewer p/b/m found
+        # (ds=2) and prunes harder: ~45% less CPU for the whole bake, 4 points fewer p/b/m found
         # on LJ Speech (85.9% vs 89.7%), so it is opt-in (``--fast``), for bulk baking.
         speed = dict(ds=2, maxhmmpf=1000) if fast else dict(ds=1, maxhmmpf=2000)
         # the word decoder (0.5 s to load the LM) and the phone loop (fallback only) are built on
