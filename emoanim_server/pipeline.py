@@ -11,7 +11,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import __version__
-from .audio import Audio, frame_rms
+from .audio import Audio, frame_db
 from .face.lipsync import animate_mouth, get_recognizer
 from .face.lipsync.phones import Phone
 from .track import DEFAULT_FPS, AnimationTrack, check_fps, n_frames_for
@@ -42,8 +42,7 @@ def recognise(audio: Audio, options: BakeOptions, progress: Progress | None = No
 
 def lipsync_curves(audio: Audio, phones: list[Phone], times: np.ndarray, fps: int) -> np.ndarray:
     hop = 0.01
-    rms = frame_rms(audio.samples, hop)
-    db = 20 * np.log10(rms + 1e-7)
+    db = frame_db(audio.samples, hop)
     return animate_mouth(phones, times, fps, db, np.arange(len(db)) * hop)
 
 

@@ -19,6 +19,28 @@ def frame_rms(x: np.ndarray, hop_s: float = 0.01, win_s: float = 0.025) -> np.nd
     return np.sqrt(np.maximum(e, 0.0)).astype(np.float32)
 
 
+def to_db(rms: np.ndarray) -> np.ndarray:
+    """RMS -> dBFS with the floor every stage uses (-140 dB for digital silence)."""
+    return 20 * np.log10(np.asarray(rms) + 1e-7)
+
+
+def frame_db(x: np.ndarray, hop_s: float = 0.01, win_s: float = 0.025) -> np.ndarray:
+    """Loudness per hop in dBFS (see :func:`frame_rms`)."""
+    return to_db(frame_rms(x, hop_s, win_s))
+
+
+def speech_threshold_db(db: np.ndarray) -> float | None:
+    """Energy-VAD threshold adapted to this recording (noise floor vs speech level), or None
+    when nothing stands out as speech (silence, faint noise). One rule for every stage that
+    needs speech vs pause without phones, so lip-sync chunking and eyes agree."""
+    if len(db) == 0:
+        return None
+    loud, floor = float(np.percentile(db, 95)), float(np.percentile(db, 10))
+    if loud < -60 or (loud - floor < 12 and loud < -35):
+        return None
+    return max(floor + 0.35 * (loud - floor), loud - 35, -55)
+
+
 @functools.lru_cache(maxsize=8)
 def _mel_filterbank(n_mels: int, n_fft: int, fmin: float, fmax: float) -> np.ndarray:
     def hz2mel(f):

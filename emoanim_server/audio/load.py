@@ -45,6 +45,12 @@ def _check_finite(block: np.ndarray, source: str) -> None:
         raise AudioError(f"{source}: audio contains NaN or infinite samples")
 
 
+def to_pcm16(x: np.ndarray) -> bytes:
+    """Float samples -> little-endian PCM16 bytes (clipped, truncated toward zero: the reference
+    client and the Unity client send exactly these bytes)."""
+    return (np.clip(x, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+
+
 def from_array(samples: np.ndarray, sample_rate: int, source: str = "<array>") -> Audio:
     """Mono 16 kHz float32 from an in-memory array (frames[, channels]) at any rate."""
     x = np.asarray(samples)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import signal
 
-from .features import frame_rms
+from .features import frame_db
 from .load import SAMPLE_RATE
 
 HOP_S = 0.01
@@ -155,7 +155,7 @@ def _smooth(v: np.ndarray, n: int) -> np.ndarray:
 def analyse(x: np.ndarray, hop_s: float = HOP_S) -> Prosody:
     """Everything prosodic about 16 kHz mono ``x`` in one pass."""
     x = np.asarray(x, np.float32)
-    energy = 20 * np.log10(frame_rms(x, hop_s) + 1e-7)
+    energy = frame_db(x, hop_s)
     n = len(energy)
     f0, ap = pitch_track(x, hop_s=hop_s)
     f0, ap = f0[:n], ap[:n]

@@ -108,14 +108,12 @@ def speech_from_phones(phones: Iterable[Sequence[Any]], n_ticks: int) -> np.ndar
 
 def speech_from_energy(samples: np.ndarray, n_ticks: int) -> np.ndarray:
     """Energy VAD for when no phones exist (phones missing or stage run on raw audio)."""
-    from ..audio import frame_rms
+    from ..audio import frame_db, speech_threshold_db
 
-    db = 20 * np.log10(frame_rms(samples, TICK_S) + 1e-7)
-    db = _fit(db, n_ticks, -140.0)
-    loud, floor = np.percentile(db, 95), np.percentile(db, 10)
-    if loud < -50 or (loud - floor < 12 and loud < -35):
+    db = _fit(frame_db(samples, TICK_S), n_ticks, -140.0)
+    thr = speech_threshold_db(db)
+    if thr is None:
         return np.zeros(n_ticks, bool)
-    thr = max(floor + 0.35 * (loud - floor), loud - 35, -55)
     return clean_activity(db > thr)
 
 
@@ -136,10 +134,10 @@ def emphasis_from_energy(samples: np.ndarray, speech: np.ndarray,
     """
     from scipy.ndimage import maximum_filter1d, median_filter, uniform_filter1d
 
-    from ..audio import frame_rms
+    from ..audio import frame_db
 
     n = len(speech)
-    db = _fit(20 * np.log10(frame_rms(samples, TICK_S) + 1e-7), n, -140.0)
+    db = _fit(frame_db(samples, TICK_S), n, -140.0)
     db = uniform_filter1d(db, 7)  # ~70 ms: one syllable nucleus
     ref = median_filter(np.where(speech, db, np.nan_to_num(db.min())), size=151, mode="nearest")
     prom = np.where(speech, db - ref, 0.0)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..audio.features import frame_rms, log_mel
+from ..audio.features import frame_db, log_mel
 from ..errors import InputError
 
 MODEL_FPS = 20
@@ -40,7 +40,7 @@ def audio_features(samples: np.ndarray, n_frames: int | None = None) -> np.ndarr
     if len(x) == 0:
         return np.tile(SILENCE, (n_frames, 1))
     mel = log_mel(x)  # (H, 64) at 100 Hz
-    db = 20 * np.log10(frame_rms(x) + 1e-7)
+    db = frame_db(x)
     flux = np.zeros(len(mel), np.float32)
     flux[1:] = np.maximum(mel[1:] - mel[:-1], 0).mean(axis=1)
     need = n_frames * HOPS_PER_FRAME + HOPS_PER_FRAME

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..audio import to_pcm16
 from . import emoanim_pb2 as pb
 from .protocol import PROTOCOL_VERSION, SUBPROTOCOL, frames_to_arrays
 
@@ -73,8 +74,6 @@ def read_audio_for_streaming(path: str, max_rate: int = 48000) -> tuple[np.ndarr
     return a.samples, a.sample_rate
 
 
-def pcm16(x: np.ndarray) -> bytes:
-    return (np.clip(x, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
 
 
 async def stream_audio(url: str, samples: np.ndarray, sample_rate: int, *, mode: int = pb.MODE_LIVE,
@@ -137,7 +136,7 @@ async def stream_audio(url: str, samples: np.ndarray, sample_rate: int, *, mode:
                     if delay > 0:
                         await asyncio.sleep(delay)
                 end = min(len(samples), i + step)
-                data = pb.ClientMessage(audio=pb.AudioChunk(data=pcm16(samples[i:end]))).SerializeToString()
+                data = pb.ClientMessage(audio=pb.AudioChunk(data=to_pcm16(samples[i:end]))).SerializeToString()
                 res.chunk_sent.append((time.monotonic(), end / sample_rate))  # handed to the socket
                 await ws.send(data)
                 if rtask.done():

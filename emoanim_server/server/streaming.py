@@ -29,18 +29,10 @@ import threading
 
 import numpy as np
 
-from ..audio import SAMPLE_RATE, frame_rms
+from ..audio import SAMPLE_RATE, frame_rms, to_db, to_pcm16
 from ..face.lipsync import animate_mouth
 from ..face.lipsync.phones import Phone, normalise
-from ..face.lipsync import recognize as _recognize
-from ..face.lipsync.recognize import _fill_silence, _pcm16, allphone_decoder
-
-def _pcm16_raw(x: np.ndarray) -> bytes:
-    try:
-        return _pcm16(x, normalise=False)
-    except TypeError:  # older recognize._pcm16 without level normalisation
-        return _pcm16(x)
-
+from ..face.lipsync.recognize import BOUNDARY_OFFSET_S, _fill_silence, allphone_decoder
 
 _HOP = 160  # 10 ms at 16 kHz: rms and decoder frame
 _HALF_WIN = 200  # frame_rms window reaches 12.5 ms past its centre
@@ -160,7 +152,7 @@ class StreamingLipsync:
             self._utt_start = self._n_decoded
         # raw level (no per-block normalisation): the decoder's running CMN adapts to the level,
         # and a gain that changed block by block would disturb it
-        self._dec.process_raw(_pcm16_raw(x), False, False)
+        self._dec.process_raw(to_pcm16(x), False, False)
         self._n_decoded += len(x)
 
     def _refresh(self) -> None:
@@ -204,7 +196,7 @@ class StreamingLipsync:
 
     def _segments(self) -> list[Phone]:
         # frame -> seconds exactly as Recognizer.allphone does (incl. its boundary offset)
-        off = self._utt_start / SAMPLE_RATE + getattr(_recognize, "_BOUNDARY_OFFSET_S", 0.0)
+        off = self._utt_start / SAMPLE_RATE + BOUNDARY_OFFSET_S
         out = []
         for s in self._dec.seg() or ():
             out.append(Phone(off + s.start_frame * 0.01, off + (s.end_frame + 1) * 0.01, normalise(s.word)))
@@ -232,7 +224,7 @@ class StreamingLipsync:
         lead = (k0 * _HOP - s0) // _HOP
         seg = self._tail[s0 - tail_start:]
         r = frame_rms(seg)[lead:lead + (k1 - k0)]
-        self._rms_db = np.concatenate([self._rms_db, (20 * np.log10(r + 1e-7)).astype(np.float32)])
+        self._rms_db = np.concatenate([self._rms_db, to_db(r).astype(np.float32)])
         self._n_rms = k1
         # keep only the context the next update needs, and a bounded loudness history
         self._tail = self._tail[max(0, (k1 - 2) * _HOP - tail_start):]

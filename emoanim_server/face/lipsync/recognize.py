@@ -22,7 +22,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from ...audio import SAMPLE_RATE, frame_rms
+from ...audio import SAMPLE_RATE, frame_db, frame_rms, speech_threshold_db, to_pcm16
 from ...errors import InputError
 from .phones import Phone, normalise
 
@@ -34,7 +34,7 @@ _FRAME_S = 0.01
 #: PocketSphinx frame f spans samples [f*160, f*160+410): its centre is 12.8 ms after f*10 ms, so
 #: a boundary *between* frames f-1 and f sits at f*10 ms + 7.8 ms. Measured on LJ Speech without
 #: this shift our phone boundaries came a median 10 ms early against MFA alignments.
-_BOUNDARY_OFFSET_S = 0.0078
+BOUNDARY_OFFSET_S = 0.0078
 
 
 def _model_dir() -> str:
@@ -56,15 +56,10 @@ def speech_regions(x: np.ndarray, min_pause_s: float = MIN_PAUSE_S,
     The threshold adapts to the recording (noise floor vs speech level) so quiet or loud
     recordings cut alike; silence or pure noise gives no regions.
     """
-    rms = frame_rms(x, _FRAME_S)
-    db = 20 * np.log10(rms + 1e-7)
-    loud = np.percentile(db, 95)
-    floor = np.percentile(db, 10)
-    if loud < -60 or loud - floor < 12:
-        # no frame stands out from the floor: treat as non-speech unless it is clearly loud
-        if loud < -35:
-            return []
-    thr = max(floor + 0.35 * (loud - floor), loud - 35, -55)
+    db = frame_db(x, _FRAME_S)
+    thr = speech_threshold_db(db)
+    if thr is None:
+        return []
     active = db > thr
     # close short gaps so a pause must last min_pause_s to split
     idx = np.flatnonzero(active)
@@ -106,12 +101,13 @@ def speech_regions(x: np.ndarray, min_pause_s: float = MIN_PAUSE_S,
 TARGET_SPEECH_RMS = 0.06
 
 
-def _pcm16(x: np.ndarray, normalise: bool = True) -> bytes:
-    if normalise and len(x):
+def _pcm16(x: np.ndarray) -> bytes:
+    """Level-normalised PCM16 for the decoders (see TARGET_SPEECH_RMS)."""
+    if len(x):
         level = float(np.percentile(frame_rms(x, _FRAME_S), 95))
         if level > 1e-4:
             x = x * min(TARGET_SPEECH_RMS / level, 30.0)
-    return (np.clip(x, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+    return to_pcm16(x)
 
 
 _WORD_RE = re.compile(r"[a-z]+(?:'[a-z]+)*")
@@ -209,8 +205,8 @@ class Recognizer:
                 word = re.sub(r"\(\d+\)$", "", w.name)  # "our(3)": 3rd pronunciation of "our"
                 word = "" if word.startswith(("<", "[")) else word
                 for p in w:
-                    out.append(Phone(p.start * _FRAME_S + _BOUNDARY_OFFSET_S,
-                                     (p.start + p.duration) * _FRAME_S + _BOUNDARY_OFFSET_S,
+                    out.append(Phone(p.start * _FRAME_S + BOUNDARY_OFFSET_S,
+                                     (p.start + p.duration) * _FRAME_S + BOUNDARY_OFFSET_S,
                                      normalise(p.name), word))
             return out
         except RuntimeError:
@@ -218,8 +214,8 @@ class Recognizer:
 
     def allphone(self, pcm: bytes) -> list[Phone]:
         self._decode(self._allphone, pcm)
-        return [Phone(s.start_frame * _FRAME_S + _BOUNDARY_OFFSET_S,
-                      (s.end_frame + 1) * _FRAME_S + _BOUNDARY_OFFSET_S, normalise(s.word))
+        return [Phone(s.start_frame * _FRAME_S + BOUNDARY_OFFSET_S,
+                      (s.end_frame + 1) * _FRAME_S + BOUNDARY_OFFSET_S, normalise(s.word))
                 for s in self._allphone.seg() or ()]
 
     # -- whole input ---------------------------------------------------------------------------
