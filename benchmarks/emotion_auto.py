@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import shutil
 import subprocess
@@ -34,6 +33,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 from emoanim_server.audio import load_audio  # noqa: E402
 from emoanim_server.audio.prosody import analyse  # noqa: E402
 from emoanim_server.emotion.auto import NEUTRAL_REF, estimate, speaker_baseline  # noqa: E402
+from _results import save  # noqa: E402
 
 SPEECH = os.path.join(HERE, "..", "..", "shared", "data", "speech")
 
@@ -159,10 +159,7 @@ def main() -> None:
     result["real_neutral_read_speech"] = real_neutral()
     result["real_acted_emotion"] = "not measured: no licensed acted-emotion corpus available offline"
     result["seconds"] = round(time.time() - t0, 1)
-    os.makedirs(os.path.dirname(a.out), exist_ok=True)
-    with open(a.out, "w") as f:
-        json.dump(result, f, indent=1)
-    print(json.dumps(result, indent=1))
+    save(result, a.out)
 
 
 if __name__ == "__main__":

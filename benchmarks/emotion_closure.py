@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import csv
 import importlib.util
-import json
 import os
 import sys
 import time
@@ -33,6 +32,7 @@ from emoanim_server.emotion.stage import controls_from  # noqa: E402
 from emoanim_server.face.mixer import lip_gap  # noqa: E402
 from emoanim_server.pipeline import BakeOptions, lipsync_curves, recognise  # noqa: E402
 from emoanim_server.track import AnimationTrack  # noqa: E402
+from _results import save  # noqa: E402
 
 SHARED = os.path.join(ROOT, "..", "shared")
 DATA = os.path.join(SHARED, "data", "speech", "ljspeech_mfa")
@@ -88,10 +88,7 @@ def main() -> None:
     res["max_drop_vs_neutral_points"] = {
         k: round(100 * max(neutral[k] - res["per_emotion"][e][k] for e in emotions), 2) for k in KEYS}
     res["seconds"] = round(time.time() - t0, 1)
-    os.makedirs(os.path.dirname(a.out), exist_ok=True)
-    with open(a.out, "w") as f:
-        json.dump(res, f, indent=1)
-    print(json.dumps(res, indent=1))
+    save(res, a.out)
 
 
 if __name__ == "__main__":

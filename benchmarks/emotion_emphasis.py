@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import re
 import sys
@@ -35,6 +34,7 @@ sys.path.insert(0, ROOT)
 
 from emoanim_server.audio import load_audio  # noqa: E402
 from emoanim_server.audio.prosody import analyse  # noqa: E402
+from _results import save  # noqa: E402
 
 DATA = os.path.join(ROOT, "..", "shared", "data", "speech", "ljspeech_mfa")
 TOL = 0.04
@@ -96,10 +96,7 @@ def main() -> None:
         "mean_strength_elsewhere": round(float(np.mean(strengths_miss)), 3) if strengths_miss else None,
         "tolerance_s": TOL,
     }
-    os.makedirs(os.path.dirname(a.out), exist_ok=True)
-    with open(a.out, "w") as f:
-        json.dump(res, f, indent=1)
-    print(json.dumps(res, indent=1))
+    save(res, a.out)
 
 
 if __name__ == "__main__":

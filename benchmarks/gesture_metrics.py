@@ -42,6 +42,7 @@ from emoanim_server.gesture import rotations as R  # noqa: E402
 from emoanim_server.gesture.features import emotion_vector  # noqa: E402
 from emoanim_server.gesture.sampler import GestureSettings, GestureStream, generate, load_model  # noqa: E402
 from emoanim_server.gesture.skeleton import forward_kinematics, humanoid, limit_violation  # noqa: E402
+from _results import save  # noqa: E402
 
 SPEECH = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "speech")
 FPS = 60
@@ -289,9 +290,7 @@ def main(argv=None) -> None:
                 break
         lat.append(first)
     res["streaming"] = {"chunk_ms": 100, "first_block": lat, "first_block_latency_s_max": max(x["wall_s_at_emit"] for x in lat)}
-    os.makedirs(os.path.dirname(a.out), exist_ok=True)
-    with open(a.out, "w") as f:
-        json.dump(res, f, indent=1)
+    save(res, a.out, echo=False)
     if a.card:
         write_card_metrics(res)
     print(json.dumps({k: res[k] for k in ("speed", "streaming")}, indent=1))

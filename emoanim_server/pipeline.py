@@ -14,7 +14,7 @@ from . import __version__
 from .audio import Audio, frame_db
 from .face.lipsync import animate_mouth, get_recognizer
 from .face.lipsync.phones import Phone
-from .track import DEFAULT_FPS, AnimationTrack, check_fps, n_frames_for
+from .track import DEFAULT_FPS, AnimationTrack, check_fps
 
 
 @dataclass

@@ -2,7 +2,6 @@
 real-speech corpus when present)."""
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path

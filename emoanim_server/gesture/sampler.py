@@ -26,7 +26,7 @@ from ..errors import InputError
 from ..models import load_card, verify
 from . import representation as Rep
 from . import rotations as R
-from .features import AUDIO_DIM, MODEL_FPS, SILENCE, audio_features, emotion_vector
+from .features import MODEL_FPS, SILENCE, audio_features, emotion_vector
 from .skeleton import humanoid, solve_legs
 
 SAMPLES_PER_FRAME = 16000 // MODEL_FPS
@@ -269,7 +269,7 @@ class GestureStream:
 
     def _window(self, s: int, known: int, final: bool) -> None:
         m, st = self.model, self.settings
-        W, S = m.window, m.seed_frames
+        W = m.window
         g = len(self.q)
         seed = np.zeros((W, m.dim), np.float32)
         mask = np.zeros((W, 1), np.float32)
