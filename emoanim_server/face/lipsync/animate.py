@@ -100,15 +100,21 @@ def _contact_weight(phones: list[Phone], kinds: frozenset, times: np.ndarray, fp
 
 def enforce_contacts(art: np.ndarray, phones: list[Phone], times: np.ndarray, fps: float) -> np.ndarray:
     """Bilabial closure and labiodental tuck win over any blend (and, later, any emotion)."""
+    return apply_contacts(art, _contact_weight(phones, BILABIALS, times, fps),
+                          _contact_weight(phones, LABIODENTALS, times, fps))
+
+
+def apply_contacts(art: np.ndarray, wb: np.ndarray, wf: np.ndarray) -> np.ndarray:
+    """Contacts from per-frame weights (0..1): ``wb`` lips meet, ``wf`` lower lip tucks. The
+    phonetic path builds the weights from phone intervals, the learned engine predicts them
+    (:mod:`.neural`); one rule so both close and tuck the same way."""
     art = art.copy()
-    wb = _contact_weight(phones, BILABIALS, times, fps)
     art[:, A["close"]] = np.maximum(art[:, A["close"]], wb)
     # lips can meet with the jaw a little open (mouthClose follows jawOpen), so only cap the jaw
     art[:, A["jaw"]] = art[:, A["jaw"]] * (1 - wb) + wb * np.minimum(art[:, A["jaw"]], 0.18)
     for k in ("upper_up", "lower_down", "funnel", "roll_lower"):
         art[:, A[k]] *= 1 - wb
     art[:, A["press"]] = np.maximum(art[:, A["press"]], 0.25 * wb)
-    wf = _contact_weight(phones, LABIODENTALS, times, fps)
     art[:, A["roll_lower"]] = np.maximum(art[:, A["roll_lower"]], 0.5 * wf)
     art[:, A["lower_down"]] *= 1 - wf
     return art
