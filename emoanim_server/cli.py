@@ -110,6 +110,8 @@ def run_bake(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
+    if opts.extra.get("character"):
+        track.metadata["character"] = opts.extra["character"]  # read by the FBX/GLB/USD writers
     write_track(track, out, fmt, rig)
     if not args.quiet:
         print(f"{out}: {track.n_frames} frames at {track.fps} fps ({audio.duration:.2f} s, {fmt}, rig {rig.name})",
@@ -233,6 +235,8 @@ PLUGIN_MODULES: list[str] = [
     "emoanim_server.face.eyes_head_cli",
     "emoanim_server.server.cli",
     "emoanim_server.gesture.cli",
+    "emoanim_server.preview.cli",
+    "emoanim_server.export.cli",
 ]
 
 
