@@ -13,7 +13,7 @@ import numpy as np
 
 from ..track import AnimationTrack
 from .drivers import Drivers, drivers_for_track, tick_times
-from .eyes import EyesConfig, EyesPlan, apply_eyes, plan_eyes
+from .eyes import EyesConfig, EyesPlan, apply_eyes, line_seed, plan_eyes
 from .head import HeadConfig, apply_head
 
 
@@ -23,6 +23,9 @@ def eyes_and_head(track: AnimationTrack, samples: np.ndarray | None, extra: Mapp
     eyes_cfg = EyesConfig.from_extra(extra)
     head_cfg = HeadConfig.from_extra(extra)
     drivers = drivers or drivers_for_track(track, samples)
+    # the line's own stream: same line + seed = same blinks, different lines differ
+    if samples is not None:
+        seed = line_seed(seed, samples)
     plan = plan_eyes(drivers, eyes_cfg, seed)
     gaze = plan.gaze(tick_times(drivers.n_ticks)) if eyes_cfg.gaze else None
     apply_head(track, drivers, head_cfg, seed, gaze, eyes_cfg.gaze_target)
