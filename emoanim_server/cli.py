@@ -12,7 +12,7 @@ import sys
 from typing import Callable, Sequence
 
 from . import __version__
-from .errors import EmoAnimError, InputError, OutputError
+from .errors import EmoAnimError, InputError
 
 #: subcommand name -> (help, add-arguments function, run function); stages' issues add theirs
 Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
@@ -118,52 +118,7 @@ def run_bake(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------- batch
-def _batch_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("inputs", nargs="+", help="audio files")
-    p.add_argument("-o", "--out-dir", required=True, help="folder for the outputs (created if missing)")
-    p.add_argument("--format", default="json", help="json | csv | npz | bvh (default json)")
-    p.add_argument("--transcripts", action="store_true",
-                   help="use LINE.txt beside each LINE.wav as its transcript when present")
-    _stage_args(p)
-
-
-@command("batch", "many audio files -> animation files, one process (decoders load once)", _batch_args)
-def run_batch(args: argparse.Namespace) -> int:
-    """A failed line is reported and skipped; the others still bake. Exit 3 if any failed."""
-    from .audio import load_audio
-    from .export import format_for_path, write_track
-    from .pipeline import bake
-    from .rigs import load_rig
-
-    rig = load_rig(args.rig, args.naming)
-    fmt = format_for_path("x." + args.format, args.format)
-    try:
-        os.makedirs(args.out_dir, exist_ok=True)
-    except OSError as e:
-        raise OutputError(f"{args.out_dir}: cannot create the output folder ({e.strerror})") from None
-    failed = 0
-    items = args.inputs
-    it = items
-    if not args.quiet:
-        from tqdm import tqdm
-
-        it = tqdm(items, desc="batch", unit="line", file=sys.stderr)
-    seen: set[str] = set()
-    for src in it:
-        stem = os.path.splitext(os.path.basename(src))[0]
-        name = stem if stem not in seen else f"{stem}_{len(seen)}"
-        seen.add(name)
-        out = os.path.join(args.out_dir, f"{name}.{args.format}")
-        try:
-            txt_path = os.path.splitext(src)[0] + ".txt"
-            text = _read_text(txt_path) if args.transcripts and os.path.isfile(txt_path) else None
-            write_track(bake(load_audio(src), bake_options(args, text)), out, fmt, rig)
-        except EmoAnimError as e:
-            failed += 1
-            print(f"emoanim batch: error: {e}", file=sys.stderr)
-    if not args.quiet:
-        print(f"{len(items) - failed} of {len(items)} lines baked to {args.out_dir}", file=sys.stderr)
-    return InputError.exit_code if failed else 0
+# ``emoanim batch`` lives in emoanim_server/batch/ (manifests, resume, workers, Ray; docs/batch.md)
 
 
 # ---------------------------------------------------------------------------------- info
@@ -233,6 +188,7 @@ PLUGIN_MODULES: list[str] = [
     "emoanim_server.face.eyes_head_cli",
     "emoanim_server.server.cli",
     "emoanim_server.gesture.cli",
+    "emoanim_server.batch.cli",
 ]
 
 
