@@ -194,8 +194,13 @@ def test_failed_write_leaves_old_file_untouched(tmp_path, real_wav):
     assert os.listdir(tmp_path) == ["keep.csv"]
 
 
+def test_bad_fps_is_a_usage_error(real_wav, capsys):
+    with pytest.raises(SystemExit) as e:  # argparse: exit 2 with usage (issue 14)
+        run("bake", str(real_wav), "--fps", "59")
+    assert e.value.code == 2 and "--fps" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("args,code,expect", [
-    (["--fps", "59"], 3, "fps"),
     (["--rig", "nonexistent_rig"], 3, "nonexistent_rig"),
     (["-o", "out.xyz"], 3, "extension"),
 ])
