@@ -219,7 +219,7 @@ async def _with_timeout(aw, seconds: float):
 def _warm_up(decoders: int, max_idle: int) -> None:
     """Load the models once so the first session does not pay for it."""
     from ..face.lipsync import get_recognizer
-    from .streaming import warm_decoder_pool
+    from ..face.lipsync.streaming import warm_decoder_pool
 
     get_recognizer().warm_up()
     warm_decoder_pool(decoders, max_idle)
