@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hmac
 import itertools
-import json
 import logging
 import math
 import re
@@ -116,7 +115,7 @@ _IDS = itertools.count(1)
 def _rig_for(start: pb.StartSession):
     from ..errors import InputError
     from ..rigs import load_rig
-    from ..rigs.mapping import rig_from_table
+    from ..rigs.mapping import rig_from_json
 
     naming = {pb.CURVE_NAMING_ARKIT: "arkit", pb.CURVE_NAMING_PASCAL: "pascal", pb.CURVE_NAMING_LR: "lr"}
     if start.naming not in naming:
@@ -125,8 +124,8 @@ def _rig_for(start: pb.StartSession):
         if not start.custom_rig_json:
             raise ProtocolError("BAD_PARAMETER", "StartSession.custom_rig_json is required for RIG_CUSTOM", True)
         try:
-            return rig_from_table(json.loads(start.custom_rig_json), "custom_rig_json")
-        except (ValueError, InputError) as e:
+            return rig_from_json(start.custom_rig_json, "custom_rig_json")  # every problem: InputError
+        except InputError as e:
             raise ProtocolError("BAD_PARAMETER", f"StartSession.custom_rig_json: {e}", True) from None
     if start.rig not in (pb.RIG_ARKIT, pb.RIG_METAHUMAN):
         raise ProtocolError("BAD_PARAMETER", f"StartSession.rig {start.rig} unknown; expected 0 (ARKIT), 1 (METAHUMAN) or 2 (CUSTOM)", True)
