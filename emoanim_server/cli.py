@@ -278,6 +278,7 @@ PLUGIN_MODULES: list[str] = [
     "emoanim_server.gesture.cli",
     "emoanim_server.batch.cli",
     "emoanim_server.overrides_cli",
+    "emoanim_server.livelink_cli",
 ]
 
 
