@@ -198,6 +198,8 @@ def run_bake(args: argparse.Namespace) -> int:
     finally:
         if progress is not None:
             progress.close()
+    if opts.extra.get("character"):
+        track.metadata["character"] = opts.extra["character"]  # read by the FBX/GLB/USD writers
     write_track(track, out, fmt, rig)
     if not args.quiet:
         print(f"{'(stdout)' if out == '-' else out}: {track.n_frames} frames at {track.fps} fps "
@@ -279,6 +281,8 @@ PLUGIN_MODULES: list[str] = [
     "emoanim_server.batch.cli",
     "emoanim_server.overrides_cli",
     "emoanim_server.livelink_cli",
+    "emoanim_server.preview.cli",
+    "emoanim_server.export.cli",
 ]
 
 
