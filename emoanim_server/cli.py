@@ -280,6 +280,7 @@ PLUGIN_MODULES: list[str] = [
     "emoanim_server.gesture.cli",
     "emoanim_server.batch.cli",
     "emoanim_server.overrides_cli",
+    "emoanim_server.livelink_cli",
     "emoanim_server.preview.cli",
     "emoanim_server.export.cli",
 ]
