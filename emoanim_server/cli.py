@@ -51,6 +51,9 @@ def _stage_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed for every stochastic part (default 0)")
     p.add_argument("--fast", action="store_true",
                    help="faster speech recognition (~45%% less CPU), a few %% fewer lip closures found")
+    p.add_argument("--language", default=None,
+                   help="transcript language: BCP-47 tag (de, fr-FR, pt-BR, ja...) or auto; default English; "
+                        "<fr>...</fr> marks a span in another language (docs/languages.md)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     for hook in BAKE_ARG_HOOKS:
         hook(p)
@@ -71,16 +74,27 @@ def _read_transcript(args: argparse.Namespace) -> str | None:
 
 
 def bake_options(args: argparse.Namespace, transcript: str | None = None):
+    from .face.lipsync.language import normalise_language
     from .pipeline import BakeOptions
 
+    language = normalise_language(getattr(args, "language", None))  # a bad tag fails before the slow part
     try:
         opts = BakeOptions(fps=args.fps, transcript=transcript or _read_transcript(args), seed=args.seed,
-                           fast=args.fast)
+                           fast=args.fast, language=language)
     except ValueError as e:
         raise InputError(f"--fps: {e}") from None
     for hook in BAKE_OPTION_HOOKS:
         hook(args, opts.extra)
     return opts
+
+
+def _warn_transcript(src: str, track) -> None:
+    """A transcript that was not used (it did not match, or could not be aligned) is said on
+    stderr even with -q: the result is the audio-only animation, which the user did not ask for."""
+    why = track.metadata.get("lipsync", {}).get("fallback")
+    if why:
+        print(f"emoanim: warning: {src}: transcript not used: {why}; animated from the audio alone",
+              file=sys.stderr)
 
 
 @command("bake", "audio file -> animation file", _bake_args)
@@ -110,6 +124,7 @@ def run_bake(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
+    _warn_transcript(args.input, track)
     write_track(track, out, fmt, rig)
     if not args.quiet:
         print(f"{out}: {track.n_frames} frames at {track.fps} fps ({audio.duration:.2f} s, {fmt}, rig {rig.name})",
@@ -157,7 +172,9 @@ def run_batch(args: argparse.Namespace) -> int:
         try:
             txt_path = os.path.splitext(src)[0] + ".txt"
             text = _read_text(txt_path) if args.transcripts and os.path.isfile(txt_path) else None
-            write_track(bake(load_audio(src), bake_options(args, text)), out, fmt, rig)
+            track = bake(load_audio(src), bake_options(args, text))
+            _warn_transcript(src, track)
+            write_track(track, out, fmt, rig)
         except EmoAnimError as e:
             failed += 1
             print(f"emoanim batch: error: {e}", file=sys.stderr)
