@@ -43,7 +43,7 @@ def read_token(args: argparse.Namespace) -> str | None:
 
 def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default=DEFAULT_HOST,
-                   help=f"address to bind (default {DEFAULT_HOST}; anything else requires --token)")
+                   help=f"address to bind (default {DEFAULT_HOST}; anything not loopback requires a token: --token-file)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 = any free port)")
     add_token_args(p, "clients must present (Authorization: Bearer, or StartSession.auth_token)")
     p.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
@@ -55,6 +55,9 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     for f in fields(ServerLimits):
         g.add_argument("--" + f.name.replace("_", "-"), type=type(f.default), default=f.default,
                        help=f"{helps.get(f.name, '')} (default {f.default})")
+    from ..livelink_cli import add_serve_args
+
+    add_serve_args(p)  # --livelink HOST:PORT (Unreal Live Link Face source, docs/livelink.md)
 
 
 @command("serve", "live server: protobuf over WebSocket to game engines", _serve_args)
@@ -62,6 +65,7 @@ def run_serve(args: argparse.Namespace) -> int:
     import asyncio
     import logging
 
+    from ..livelink_cli import serve_tap
     from .app import ServerConfig, serve_forever
 
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(levelname)s: %(message)s",
@@ -71,7 +75,8 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         limits = ServerLimits(**{f.name: getattr(args, f.name) for f in fields(ServerLimits)})
         config = ServerConfig(host=args.host, port=args.port, token=read_token(args),
-                              allow_origins=list(args.allow_origin), limits=limits)
+                              allow_origins=list(args.allow_origin), limits=limits,
+                              message_tap=serve_tap(args))
         config.check()
     except ValueError as e:
         raise InputError(f"serve: {e}") from None

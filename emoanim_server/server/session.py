@@ -221,16 +221,13 @@ class _Active:
     language: str
     lipsync_engine: int
     resampler: object | None
-    lipsync: object | None  # StreamingLipsync in LIVE mode
-    eyes_head: object | None = None  # LiveEyesHead in LIVE mode with eyes or head on
-    body: object | None = None  # LiveBody in LIVE mode with body on
+    graph: object | None  # pipeline.LiveGraph in LIVE mode
     lookahead_s: float = 0.0
     audio: list = field(default_factory=list)  # CLIP mode: 16 kHz pieces
     source_samples: int = 0
     next_index: int = 0
     rig_is_arkit: bool = True
     emotions: object | None = None  # emotion.stage.LiveTimeline (None: neutral, no keys)
-    controls: object | None = None  # EmotionControls over ``emotions`` (built once)
     emotion_updates: int = 0
     emotion_tokens: float = 0.0  # EmotionUpdate rate limit (token bucket)
     emotion_tokens_at: float = 0.0
@@ -399,22 +396,14 @@ class Session:
                 import soxr
 
                 resampler = soxr.ResampleStream(m.sample_rate, SAMPLE_RATE, 1, dtype="float32", quality="HQ")
-            lipsync = eyes_head = None
+            graph = None
             lookahead = 0.0
             if m.mode == pb.MODE_LIVE:
-                from .streaming import StreamingLipsync
+                from ..pipeline import LiveGraph
 
-                lipsync = StreamingLipsync(fps, L.lookahead_s)
-                lookahead = L.lookahead_s
-                if parts["eyes"] or parts["head"]:
-                    from .live_eyes_head import LiveEyesHead, extra_lookahead_s
-
-                    eyes_head = LiveEyesHead(fps, int(m.seed) & 0x7FFFFFFF, parts["eyes"], parts["head"])
-                    lookahead += extra_lookahead_s()
-                if parts["body"]:
-                    from .live_body import body_lookahead_s
-
-                    lookahead = max(lookahead, body_lookahead_s())
+                graph = LiveGraph(fps, m.seed, parts, engine=LIPSYNC_NAMES[engine], emotion=emotions,
+                                  phonetic_lookahead_s=L.lookahead_s, emit_interval_s=L.live_emit_interval_s)
+                lookahead = graph.lookahead_s
         except BaseException:
             self.registry.release(self.client)
             raise
@@ -423,27 +412,16 @@ class Session:
                               encoding=m.encoding or pb.AUDIO_ENCODING_PCM16, channels=channels, rig=rig,
                               parts=parts, seed=m.seed, transcript=m.transcript or None, batch=batch,
                               language=language, lipsync_engine=engine,
-                              resampler=resampler, lipsync=lipsync, emotions=emotions,
+                              resampler=resampler, graph=graph, emotions=emotions,
                               emotion_tokens=float(L.emotion_burst), emotion_tokens_at=now,
-                              eyes_head=eyes_head, lookahead_s=lookahead,
+                              lookahead_s=lookahead,
                               rig_is_arkit=bool(rig.is_arkit))
-        if m.mode == pb.MODE_LIVE and parts["body"]:
-            from .live_body import LiveBody
-
-            a = self.active
-            try:
-                a.body = LiveBody(fps, int(m.seed) & 0x7FFFFFFF, lambda t: self._emotion_at(a, t))
-            except BaseException:
-                self.active = None
-                self.registry.release(self.client)
-                lipsync.close()
-                raise
         log.info("session %s started: client %s (%s), mode %s, %d Hz, %d fps, rig %s", sid, self.client,
                  log_safe(m.client_name, L.max_client_name_chars) or "-", pb.Mode.Name(m.mode), m.sample_rate, fps, getattr(rig, "name", "?"))
         out.append(pb.ServerMessage(started=pb.SessionStarted(
             protocol_version=PROTOCOL_VERSION, session_id=sid, fps=fps, curve_names=list(rig.names),
             skeleton=skeleton,
-            buffer_latency_s=(lookahead + L.buffer_margin_s) if m.mode == pb.MODE_LIVE else 0.0,
+            buffer_latency_s=(lookahead + graph.batch_s + L.buffer_margin_s) if graph is not None else 0.0,
             parts=pb.Parts(**parts), server_version=__version__, mode=m.mode,
             lookahead_s=lookahead, language=language, lipsync=engine,
             limits=pb.Limits(max_message_bytes=L.max_message_bytes, max_sample_rate=L.max_sample_rate,
@@ -469,10 +447,7 @@ class Session:
         if a.mode == pb.MODE_CLIP:
             a.audio.append(y)
         else:
-            a.lipsync.feed(y)
-            if a.body is not None:
-                a.body.feed(y)
-            self._emit_live(a, now, out, final=False)
+            self._send_live(a, a.graph.feed(y), now, out)
         a.processing_s += self.clock() - t0
         if over:
             self._finish(a, now, out)
@@ -536,8 +511,9 @@ class Session:
             t = max(t, a.next_index / a.fps + tr / 2)
         if a.emotions is None:
             a.emotions = LiveTimeline()
+            if a.graph is not None:
+                a.graph.set_emotion(a.emotions)
         a.emotions.add(t, state, tr)
-        a.controls = None
         a.emotion_updates += 1
 
     def _on_end_of_audio(self, m: pb.EndOfAudio, now: float, out: list) -> None:
@@ -560,72 +536,14 @@ class Session:
             self._emit_clip(a, out)
         else:
             if tail is not None and len(tail):
-                a.lipsync.feed(tail)
-                if a.body is not None:
-                    a.body.feed(tail)
-            a.lipsync.finish()
-            self._emit_live(a, now, out, final=True)
+                self._send_live(a, a.graph.feed(tail), now, out)
+            self._send_live(a, a.graph.finish(), now, out)
         a.processing_s += self.clock() - t0
 
-    def _emit_live(self, a: _Active, now: float, out: list, final: bool) -> None:
-        lip = a.lipsync
-        eh = a.eyes_head
-        n_final = lip.final_frame_count()
-        if eh is not None and not final:
-            n_final = min(n_final, int(np.floor((lip.received_s - a.lookahead_s) * a.fps + 1e-9)) + 1)
-        if not final and a.next_index > 0 and \
-                (n_final - a.next_index) < self.limits.live_emit_interval_s * a.fps - 1e-9:
-            return  # after the first batch, wait until a few frames are final (amortises the
-            # per-batch cost of the stages; the client buffers buffer_latency_s anyway)
-        if eh is not None:
-            eh.advance(lip.phones(), lip.received_s if final else lip.received_s - lip.lookahead_s,
-                       lambda t: self._emotion_at(a, t), closed=final)
-            if not final:
-                n_final = min(n_final, int(np.floor(eh.ready_until * a.fps + 1e-9)) + 1)
-        if a.body is not None:
-            a.body.advance(final)
-            if not final:
-                n_final = min(n_final, a.body.available)
-        if final:
-            n_final = n_frames_for(lip.received_s, a.fps) if lip.received_s > 0 else 0
-        if n_final <= a.next_index:
-            return
-        curves = lip.curves(a.next_index, n_final, n_final if final else None)
-        if a.parts.get("emotion"):
-            curves = self._apply_emotion(a, curves, lip.window_phones)
-        head = eyes = joints = root = None
-        if eh is not None:
-            curves, head, eyes = eh.render(curves, a.next_index)
-            head = head if a.parts.get("head") else None
-            eyes = eyes if a.parts.get("eyes") else None
-        if a.body is not None:
-            joints, root = a.body.frames(a.next_index, n_final)
-        self._send_frames(a, curves, now, out, head=head, eyes=eyes, joints=joints, root=root)
-
-    def _controls(self, a: _Active):
-        from ..emotion import NEUTRAL
-        from ..emotion.stage import EmotionControls, controls_from
-
-        if a.controls is None:  # O(1): the LiveTimeline itself is what gets sampled
-            a.controls = EmotionControls(a.emotions, source="timeline") \
-                if a.emotions is not None and a.parts.get("emotion") else controls_from(NEUTRAL)
-        return a.controls
-
-    def _emotion_at(self, a: _Active, times: np.ndarray):
-        from ..emotion.stage import controls_state
-
-        return controls_state(self._controls(a), times)
-
-    def _apply_emotion(self, a: _Active, lips: np.ndarray, phones) -> np.ndarray:
-        """The emotion stage's functions (expression + articulation-first mixer) on new frames."""
-        from ..face.expression import expression_offsets
-        from ..face.mixer import mix
-
-        times = np.arange(a.next_index, a.next_index + len(lips)) / a.fps
-        vad, w = self._emotion_at(a, times)
-        expr = expression_offsets(w, vad, times, seed=int(a.seed) & 0x7FFFFFFF)
-        ph = [(p.start, p.end, p.phone) for p in phones]
-        return mix(lips, expr, times, ph, arousal=vad[:, 1]).astype(np.float32)
+    def _send_live(self, a: _Active, frames, now: float, out: list) -> None:
+        if frames is not None and len(frames):
+            self._send_frames(a, frames.curves, now, out, head=frames.head, eyes=frames.eyes,
+                              joints=frames.joints, root=frames.root)
 
     def _emit_clip(self, a: _Active, out: list) -> None:
         from ..audio import Audio
@@ -680,8 +598,8 @@ class Session:
         a = self.active
         self.active = None
         self.registry.release(self.client)
-        if a.lipsync is not None:
-            a.lipsync.close()
+        if a.graph is not None:
+            a.graph.close()
         log.info("session %s ended (%s): %d frames, %.2f s audio", a.id, reason, a.frames_sent,
                  a.source_samples / max(1, a.sample_rate))
         return pb.ServerMessage(ended=pb.SessionEnded(
