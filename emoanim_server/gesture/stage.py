@@ -46,7 +46,7 @@ def apply_body(track, audio, options, progress=None) -> None:
     if len(q) < n:  # never expected: same frame formula; pad by holding the last pose
         q = np.concatenate([q, np.repeat(q[-1:], n - len(q), 0)])
         root = np.concatenate([root, np.repeat(root[-1:], n - len(root), 0)])
-    track.skeleton = humanoid()
+    track.skeleton = humanoid(fingers=settings.fingers)
     track.joint_rotations = q[:n].astype(np.float32)
     track.root_positions = root[:n].astype(np.float32)
     card = load_card(MODEL_NAME)
@@ -54,7 +54,7 @@ def apply_body(track, audio, options, progress=None) -> None:
         "model": MODEL_NAME, "sha256": card.get("sha256"), "guidance": settings.guidance,
         "audio_guidance": settings.audio_guidance,
         "steps": settings.steps, "gesture_scale": settings.gesture_scale,
-        "skeleton": "humanoid (Unity Humanoid names)", "space": "right-handed, Y-up, metres, xyzw local",
+        "skeleton": "humanoid (Unity Humanoid names, 22 body joints then 30 finger bones)", "space": "right-handed, Y-up, metres, xyzw local",
     }
     track.metadata["bvh"] = {"order": str(extra.get("bvh_order", "ZXY")).upper(),
                              "units": str(extra.get("bvh_units", "m"))}
