@@ -61,9 +61,9 @@ def convo():
 def test_blink_rate_speaking_vs_silent(convo):
     sp, plan = convo
     speaking, silent = per_state_rates(plan.blinks, sp)
-    # Bentivoglio et al. 1997: conversation ~26/min, rest ~17/min; the issue asks ~15-17 silent
-    assert 22 <= speaking <= 30, speaking
-    assert 13 <= silent <= 19, silent
+    # real talking ARKit captures: 12-22/min (issue 12); Bentivoglio et al. 1997: rest ~17/min
+    assert 16 <= speaking <= 26, speaking
+    assert 11 <= silent <= 19, silent
     assert speaking > 1.3 * silent
 
 
@@ -99,9 +99,11 @@ def test_inter_blink_intervals_are_lognormal():
         ll_logn = stats.lognorm.logpdf(ibi, shape, loc, scale).sum()
         ll_exp = stats.expon.logpdf(ibi, *stats.expon.fit(ibi, floc=0)).sum()
         assert ll_logn > ll_exp + 20
-        assert 0.45 < shape < 0.8  # spread of log intervals (CV ~0.5-0.9, as in human recordings)
+        # spread of log intervals: sigma ~1 (CV ~1.3 in a constant state; real talking captures
+        # pool to CV ~1.5 with the state changes of speech)
+        assert 0.85 < shape < 1.15
         mean_rate = 60 / ibi.mean()
-        assert (20 if speaking else 12) < mean_rate < (32 if speaking else 19), mean_rate
+        assert (15 if speaking else 11) < mean_rate < (26 if speaking else 19), mean_rate
 
 
 def test_blink_shape_close_faster_than_open_and_partials(convo):
@@ -117,13 +119,14 @@ def test_blink_shape_close_faster_than_open_and_partials(convo):
         closes.append((closed[0] - above[0]) * 1e-3)
         opens.append((above[-1] - closed[-1]) * 1e-3)
     closes, opens = np.array(closes), np.array(opens)
-    # Evinger et al. 1991: the down phase is faster/shorter than the up phase; ~100 ms vs 150-200 ms
-    assert 0.07 < np.mean(closes) < 0.12, np.mean(closes)
-    assert 0.13 < np.mean(opens) < 0.22, np.mean(opens)
+    # real ARKit captures (issue 12): closing ~51 ms, opening 99-156 ms
+    assert 0.04 < np.mean(closes) < 0.065, np.mean(closes)
+    assert 0.099 < np.mean(opens) < 0.156, np.mean(opens)
     assert np.mean(opens / closes) > 1.5
     kinds = [b.kind for b in plan.blinks]
-    partial = np.mean([b.amp < 0.9 for b in plan.blinks])
-    assert 0.12 < partial < 0.4
+    # depth varies, peaking near 0.7-1.0 (captures: mean peak ~0.73)
+    amps = np.array([b.amp for b in plan.blinks])
+    assert 0.7 < np.mean(amps) < 0.85 and amps.std() > 0.08 and amps.min() >= 0.45
     assert 0.02 < kinds.count("double") / len(kinds) < 0.15
 
 
@@ -281,9 +284,9 @@ def test_apply_respects_emotion_lids_and_ranges():
     b = blink_signal(plan.blinks, track.times)
     lid = track.curve("eyeBlinkLeft")
     assert np.all(np.isfinite(track.curves)) and track.curves.min() >= 0 and track.curves.max() <= 1
-    peak = b > 0.99
-    assert peak.any() and np.all(lid[peak] > 0.99)
-    assert np.all(track.curve("eyeWideLeft")[peak] < 0.01)       # wide gives way while the lid is down
+    peak = b > 0.6
+    assert peak.any() and np.all(lid >= b - 1e-6)                # the lid closes at least as far as the blink
+    assert np.allclose(track.curve("eyeWideLeft"), 0.6 * (1 - b), atol=1e-5)  # wide gives way while the lid is down
     assert np.allclose(track.curve("eyeWideLeft")[b == 0], 0.6)  # and comes back exactly
     assert np.all(track.curve("eyeSquintLeft") >= 0.5 - 1e-6)    # squint kept, blink only adds
     assert np.allclose(track.curve("eyeSquintRight")[b == 0], 0)
@@ -355,7 +358,7 @@ def test_long_bake_real_speech_statistics():
     # ~2 minutes give ~50 blinks: wide bounds, the synthetic 40-minute test is the precise one
     assert 15 < speaking < 40 and 7 < silent < 26 and speaking > silent, (speaking, silent)
     lid = track.curve("eyeBlinkLeft")
-    assert lid.max() > 0.99 and np.mean(lid > 0.5) < 0.1
+    assert lid.max() > 0.9 and np.mean(lid > 0.5) < 0.1
     assert track.metadata["eyes"]["drivers"]["speech"] == "phones"
     sacc = [s for s in track.events["saccades"] if s[3] != "micro"]
     fit = stats.linregress([s[2] for s in sacc], [s[1] * 1000 for s in sacc])

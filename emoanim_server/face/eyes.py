@@ -32,11 +32,15 @@ from ..track import AnimationTrack
 from .drivers import EMOTIONS, TICK_S, Drivers
 
 # ------------------------------------------------------------------ human reference numbers
-#: blinks per minute (Bentivoglio et al. 1997: conversation 26, rest 17 /min)
-BLINK_RATE_SPEAKING = 26.0
-BLINK_RATE_SILENT = 16.0
-#: log-normal inter-blink interval spread (sigma of log interval)
-BLINK_IBI_SIGMA = 0.65
+#: blinks per minute while speaking / silent. Bentivoglio et al. 1997 measured 26/min in
+#: conversation and 17/min at rest; the issue's 11 iPhone ARKit captures of people talking blink
+#: 12-22/min, so the speaking rate sits between the two (the captures are what we render for)
+BLINK_RATE_SPEAKING = 21.0
+BLINK_RATE_SILENT = 15.0
+#: log-normal inter-blink interval spread (sigma of log interval). Real talking captures have an
+#: interval CV of ~1.5 (short bursts and long stares); a log-normal of sigma 1.0 has CV 1.31 and
+#: the state changes, pause boosts and double blinks of speech push the measured CV to ~1.5
+BLINK_IBI_SIGMA = 1.0
 #: blinks cluster at pause onsets (Nakano & Kitazawa 2010): hazard boost in a window after a pause
 #: starts, and a matching damping inside running speech computed from the recent rate of pauses
 #: (running mean over PAUSE_RATE_TAU_S), so blinks move into pauses without changing the rate
@@ -48,14 +52,20 @@ MIN_SPEECH_BLINK_DAMP = 0.3
 #: included, match the targets above (measured on synthetic conversations, see tests/test_eyes.py)
 SPEAKING_HAZARD_GAIN = 0.8
 SILENT_HAZARD_GAIN = 0.82
-#: kinematics (Evinger et al. 1991; VanderWerf et al. 2003): closing faster than opening
-BLINK_CLOSE_S = (0.105, 0.015)   # mean, sd (full blink; partial ones are shorter)
-BLINK_HOLD_S = (0.01, 0.04)      # uniform range, lid closed
-BLINK_OPEN_S = (0.21, 0.035)
+#: kinematics: closing much faster than opening (Evinger et al. 1991; VanderWerf et al. 2003).
+#: The real ARKit captures measure closing ~51 ms and opening 99-156 ms (2 %->98 % of the peak);
+#: a raised-cosine close spans 82 % of its parameter between those levels, the decelerating
+#: opening ~80 %, hence these parameters
+BLINK_CLOSE_S = (0.064, 0.008)   # mean, sd
+BLINK_HOLD_S = (0.005, 0.03)      # uniform range, lid at its peak
+BLINK_OPEN_S = (0.155, 0.03)
 BLINK_REFRACTORY_S = 0.15        # after a blink ends, no new spontaneous blink
 P_DOUBLE_BLINK = 0.08
-P_PARTIAL_BLINK = 0.25  # Sforza et al. 2008: incomplete closures are common
-PARTIAL_BLINK_AMP = (0.45, 0.85)
+#: depth: real captures rarely close eyeBlink to 1 (peak ~0.73 on average): a clipped normal
+#: around 0.78 gives varied depths with most blinks between 0.6 and 1 (Sforza et al. 2008:
+#: incomplete closures are common)
+BLINK_AMP = (0.78, 0.14)         # mean, sd
+BLINK_AMP_RANGE = (0.45, 1.0)
 #: blink drives the lower lid a little too (orbicularis oculi), and lids follow vertical gaze
 BLINK_SQUINT = 0.15
 LID_FOLLOW_DOWN = 0.35
@@ -143,8 +153,9 @@ class EyesConfig:
         self.gaze_target = (yaw, pitch)
         if not (0.2 <= self.target_distance_m <= 100):
             raise InputError(f"eyes target_distance_m: {self.target_distance_m!r}; expected 0.2..100 m")
-        if not (BOUNDARY_PAUSE_S <= self.lookahead_s <= 2.0):
-            raise InputError(f"eyes lookahead_s: {self.lookahead_s!r}; expected {BOUNDARY_PAUSE_S}..2 s")
+        if not (BOUNDARY_PAUSE_S <= self.lookahead_s <= 2.0) and self.lookahead_s != 0:
+            raise InputError(f"eyes lookahead_s: {self.lookahead_s!r}; expected 0 (causal, LIVE) or "
+                             f"{BOUNDARY_PAUSE_S}..2 s")
 
     @classmethod
     def from_extra(cls, extra: Mapping[str, Any] | None) -> "EyesConfig":
@@ -233,6 +244,26 @@ def _stage_rngs(seed: int, stage: int, n: int) -> list[np.random.Generator]:
 EYES_STAGE_ID = 0xE7E5
 
 
+def line_seed(seed: int, content: np.ndarray | bytes) -> int:
+    """A per-line seed from the user's seed AND the line's content (its audio samples, or any
+    per-line key a live session has, e.g. ``b"session-id/line-3"``).
+
+    Why: with the seed alone every line of a batch draws the same random stream, so every line
+    blinks (and sways) at the same instants - the repetition a viewer spots across cutscene
+    lines. Mixing in a digest of the content keeps a line + seed reproducible while different
+    lines differ. Audio is quantised to 16 bit first, so float noise below that does not count.
+    """
+    import hashlib
+
+    if isinstance(content, (bytes, bytearray)):
+        data = bytes(content)
+    else:
+        x = np.clip(np.nan_to_num(np.asarray(content, np.float64).reshape(-1)), -1.0, 1.0)
+        data = np.round(x * 32767).astype("<i2").tobytes()
+    h = hashlib.sha256(int(seed).to_bytes(8, "little", signed=True) + data).digest()
+    return int.from_bytes(h[:6], "little")
+
+
 class EyesModel:
     """Incremental blink + gaze event generator (see module docstring for the streaming contract)."""
 
@@ -249,8 +280,14 @@ class EyesModel:
         self.blinks: list[Blink] = []
         self.saccades: list[Saccade] = []
         # blink state: time-rescaled renewal process with log-normal budgets
-        self._clock = 0.0
-        self._budget = self._draw_budget()
+        # start the renewal process in equilibrium (a line begins at a random moment of the
+        # speaker's blink cycle, not right after a blink): the first interval is length-biased
+        # (log-normal with mu + sigma^2) and we are a uniform share of the way through it. This,
+        # and a seed derived from the line's content (:func:`line_seed`), is what stops every line
+        # from blinking at the same instant
+        s = BLINK_IBI_SIGMA
+        self._budget = float(math.exp(self.rng_blink.normal(0.5 * s * s, s)))
+        self._clock = float(self.rng_blink.uniform(0.0, self._budget))
         self._blink_free_at = 0.0
         self._boost_until = -1
         self._pause_rate = 0.0          # running share of time in post-pause windows
@@ -268,6 +305,7 @@ class EyesModel:
         self._next_face = math.inf
         self._next_micro = self._draw_micro_gap()
         self._pending: tuple[str, float] | None = None
+        self._pause_k: int | None = None  # causal mode: tick the current pause began
         self._next_due = 0.0            # nothing to decide for gaze before this time
 
     # ------------------------------------------------------------------------ input side
@@ -316,7 +354,11 @@ class EyesModel:
             self._since_speech = 0 if s else self._since_speech + 1
             talking = self._since_speech * dt <= TALK_HANGOVER_S
             trigger = None
-            if offset:
+            if self.L == 0:  # causal (LIVE): a pause is classified as it lasts, not ahead of time
+                trigger = self._causal_pause(k, s, offset, onset)
+                if onset and gap_before * dt >= UTTERANCE_GAP_S:
+                    trigger = "start"
+            elif offset:
                 ahead = speech[k:min(n, k + self.L)]
                 resume = np.flatnonzero(ahead)
                 pause_ticks = int(resume[0]) if resume.size else self.L
@@ -347,6 +389,28 @@ class EyesModel:
                     self._budget = self._draw_budget()
         self.k = max(self.k, k_end)
 
+    def _causal_pause(self, k: int, s: bool, offset: bool, onset: bool) -> str | None:
+        """Pause handling without look-ahead: at the offset the pause is taken as a hesitation
+        and its blink boost starts; once it has lasted ``BOUNDARY_PAUSE_S`` it becomes a phrase
+        boundary (the same triggers as offline, the boundary one ``BOUNDARY_PAUSE_S`` later);
+        speech resuming ends the boost early (offline it is clipped to the pause as well)."""
+        if offset:
+            win = int(PAUSE_BLINK_WINDOW_S / TICK_S)
+            self._boost_until = k + win
+            self._pause_rate += win * TICK_S / PAUSE_RATE_TAU_S
+            self._pause_k = k
+            return "hesitation"
+        if onset:
+            left = self._boost_until - k
+            if left > 0:  # the boost budgeted for the whole window: give back what was not used
+                self._pause_rate -= left * TICK_S / PAUSE_RATE_TAU_S
+            self._boost_until = min(self._boost_until, k)
+            self._pause_k = None
+            return None
+        if not s and self._pause_k is not None and k - self._pause_k == self.Lb:
+            return "boundary"
+        return None
+
     # blinks ---------------------------------------------------------------------------
     def _draw_budget(self) -> float:
         s = BLINK_IBI_SIGMA
@@ -367,12 +431,11 @@ class EyesModel:
 
     @staticmethod
     def _draw_blink(t: float, rng: np.random.Generator, kind: str) -> Blink:
-        partial = rng.random() < P_PARTIAL_BLINK
-        amp = rng.uniform(*PARTIAL_BLINK_AMP) if partial else 1.0
-        k = 0.6 + 0.4 * amp  # partial closures are shorter movements
-        close = float(np.clip(rng.normal(*BLINK_CLOSE_S), 0.06, 0.14)) * k
+        amp = float(np.clip(rng.normal(*BLINK_AMP), *BLINK_AMP_RANGE))
+        k = 0.75 + 0.25 * amp  # shallower closures are slightly shorter movements
+        close = float(np.clip(rng.normal(*BLINK_CLOSE_S), 0.04, 0.1)) * k
         hold = float(rng.uniform(*BLINK_HOLD_S)) * k
-        opn = float(np.clip(rng.normal(*BLINK_OPEN_S), 0.12, 0.28)) * k
+        opn = float(np.clip(rng.normal(*BLINK_OPEN_S), 0.09, 0.25)) * k
         return Blink(round(t, 4), close, hold, opn, float(amp), kind)
 
     # gaze -----------------------------------------------------------------------------

@@ -50,7 +50,7 @@ def add_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-gaze", action="store_true", help="no gaze shifts / saccades (eyes stay as the expression leaves them)")
     g.add_argument("--no-head", action="store_true", help="no head motion")
     g.add_argument("--blink-rate", type=_scale, default=1.0, metavar="X",
-                   help="blink-rate multiplier; 1 = human rates (~26/min speaking, ~16/min silent)")
+                   help="blink-rate multiplier; 1 = human rates (~21/min speaking, ~15/min silent)")
     g.add_argument("--gaze-target", type=_angles, default=(0.0, 0.0), metavar="YAW,PITCH",
                    help="listener direction in degrees (yaw + = character's left, pitch + = down); default 0,0")
     g.add_argument("--eye-contact", type=_unit, default=0.7, metavar="A",

@@ -19,6 +19,7 @@ import signal
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
@@ -49,6 +50,8 @@ class ServerConfig:
     limits: ServerLimits = field(default_factory=ServerLimits)
     #: load the recogniser before reporting ready (tests of pure protocol paths may skip it)
     warm_up: bool = True
+    #: called with (session, message) for every message sent: `serve --livelink` (livelink_udp.py)
+    message_tap: Callable[[object, object], None] | None = None
 
     def check(self) -> None:
         if not is_loopback(self.host) and not self.token:
@@ -182,6 +185,8 @@ class EmoAnimServer:
                     else:
                         out = await loop.run_in_executor(self.executor, session.receive, data, now)
                 for m in out:
+                    if self.config.message_tap is not None:
+                        self.config.message_tap(session, m)
                     try:
                         await _with_timeout(ws.send(m.SerializeToString()), L.send_timeout_s)
                     except _Timeout:
@@ -219,7 +224,7 @@ async def _with_timeout(aw, seconds: float):
 def _warm_up(decoders: int, max_idle: int) -> None:
     """Load the models once so the first session does not pay for it."""
     from ..face.lipsync import get_recognizer
-    from .streaming import warm_decoder_pool
+    from ..face.lipsync.streaming import warm_decoder_pool
 
     get_recognizer().warm_up()
     warm_decoder_pool(decoders, max_idle)

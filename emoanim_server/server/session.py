@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import hmac
 import itertools
-import json
 import logging
 import math
+import re
 import secrets
 import threading
 import time
@@ -115,7 +115,7 @@ _IDS = itertools.count(1)
 def _rig_for(start: pb.StartSession):
     from ..errors import InputError
     from ..rigs import load_rig
-    from ..rigs.mapping import rig_from_table
+    from ..rigs.mapping import rig_from_json
 
     naming = {pb.CURVE_NAMING_ARKIT: "arkit", pb.CURVE_NAMING_PASCAL: "pascal", pb.CURVE_NAMING_LR: "lr"}
     if start.naming not in naming:
@@ -124,8 +124,8 @@ def _rig_for(start: pb.StartSession):
         if not start.custom_rig_json:
             raise ProtocolError("BAD_PARAMETER", "StartSession.custom_rig_json is required for RIG_CUSTOM", True)
         try:
-            return rig_from_table(json.loads(start.custom_rig_json), "custom_rig_json")
-        except (ValueError, InputError) as e:
+            return rig_from_json(start.custom_rig_json, "custom_rig_json")  # every problem: InputError
+        except InputError as e:
             raise ProtocolError("BAD_PARAMETER", f"StartSession.custom_rig_json: {e}", True) from None
     if start.rig not in (pb.RIG_ARKIT, pb.RIG_METAHUMAN):
         raise ProtocolError("BAD_PARAMETER", f"StartSession.rig {start.rig} unknown; expected 0 (ARKIT), 1 (METAHUMAN) or 2 (CUSTOM)", True)
@@ -161,20 +161,45 @@ def parse_emotion(e: pb.Emotion, what: str):
         raise ProtocolError("BAD_EMOTION", str(err)) from None
 
 
-def emotion_timeline(keys: list):
-    """Keyframes (time, EmotionState, transition) -> the emotion stage's EmotionTimeline.
-    Keys are sorted; a key whose transition window would overlap the previous one is moved
-    later just enough (live updates cannot be refused for arriving close together)."""
-    from ..emotion import EmotionTimeline, Keyframe
+#: BCP-47 language tag shape (language, optional script/region/variants): "en", "de-DE", "zh-Hant-TW"
+_BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,4}$")
+LIPSYNC_NAMES = {pb.LIPSYNC_PHONETIC: "phonetic", pb.LIPSYNC_NEURAL: "neural"}
 
-    out = []
-    for t, state, tr in sorted(keys, key=lambda k: k[0]):
-        if out:
-            prev = out[-1]
-            prev_end = prev.time + (prev.transition / 2 if len(out) > 1 else 0.0)
-            t = max(t, prev_end + tr / 2 + 1e-6, prev.time + 1e-6)
-        out.append(Keyframe(t, state, tr))
-    return EmotionTimeline(out)
+
+def neural_available() -> bool:
+    """The learned articulation model and its runner are installed."""
+    try:
+        from ..face.lipsync.neural import neural_available as available
+    except ImportError:
+        return False
+    try:
+        return bool(available())
+    except Exception:  # noqa: BLE001 - a broken install means: not available
+        return False
+
+
+def choose_lipsync(mode: int, requested: int) -> int:
+    """StartSession.lipsync -> the engine this session uses (never AUTO).
+
+    AUTO: LIVE uses the learned model when it is installed (the phone loop is the fallback);
+    CLIP runs the offline pipeline's default (phonetic)."""
+    if requested not in (pb.LIPSYNC_AUTO, pb.LIPSYNC_PHONETIC, pb.LIPSYNC_NEURAL):
+        raise ProtocolError("BAD_PARAMETER", f"StartSession.lipsync {requested}; expected 0 (AUTO), "
+                            "1 (PHONETIC) or 2 (NEURAL)", True)
+    if requested == pb.LIPSYNC_NEURAL and not neural_available():
+        raise ProtocolError("BAD_PARAMETER", "StartSession.lipsync NEURAL: the learned lip-sync model is not "
+                            "installed on this server; use 0 (AUTO) or 1 (PHONETIC)", True)
+    if requested == pb.LIPSYNC_AUTO:
+        return pb.LIPSYNC_NEURAL if mode == pb.MODE_LIVE and neural_available() else pb.LIPSYNC_PHONETIC
+    return requested
+
+
+def check_language(tag: str) -> str:
+    """StartSession.language: "" (server default) or a well-formed BCP-47 tag."""
+    if tag and (len(tag) > 35 or not _BCP47.match(tag)):
+        raise ProtocolError("BAD_PARAMETER", f"StartSession.language {tag[:40]!r}; expected a BCP-47 tag "
+                            "such as 'en', 'de-DE' or 'pt-BR' (or empty)", True)
+    return tag
 
 
 @dataclass
@@ -192,18 +217,19 @@ class _Active:
     seed: int
     transcript: str | None
     batch: int
+    language: str
+    lipsync_engine: int
     resampler: object | None
-    lipsync: object | None  # StreamingLipsync in LIVE mode
-    eyes_head: object | None = None  # LiveEyesHead in LIVE mode with eyes or head on
-    body: object | None = None  # LiveBody in LIVE mode with body on
+    graph: object | None  # pipeline.LiveGraph in LIVE mode
     lookahead_s: float = 0.0
     audio: list = field(default_factory=list)  # CLIP mode: 16 kHz pieces
     source_samples: int = 0
     next_index: int = 0
     rig_is_arkit: bool = True
-    emotions: list = field(default_factory=list)  # (time, EmotionState, transition_s)
-    timeline: object | None = None  # EmotionTimeline built from ``emotions`` (cache)
+    emotions: object | None = None  # emotion.stage.LiveTimeline (None: neutral, no keys)
     emotion_updates: int = 0
+    emotion_tokens: float = 0.0  # EmotionUpdate rate limit (token bucket)
+    emotion_tokens_at: float = 0.0
     bytes_received: int = 0
     bytes_sent: int = 0
     frames_sent: int = 0
@@ -341,15 +367,17 @@ class Session:
             asked = {k: k in DEFAULT_PARTS for k in AVAILABLE_PARTS}
         avail = available_parts(m.mode)
         parts = {k: bool(v and avail[k]) for k, v in asked.items()}
-        emotions = []
+        language = check_language(m.language)
+        engine = choose_lipsync(m.mode, m.lipsync)
+        emotions = None
         if m.HasField("emotion"):
-            from ..emotion import DEFAULT_TRANSITION_S
+            from ..emotion.stage import LiveTimeline
 
             try:
                 state = parse_emotion(m.emotion, "StartSession.emotion")
             except ProtocolError as e:  # in StartSession it refuses the session
                 raise ProtocolError(e.code, str(e), True) from None
-            emotions.append((0.0, state, DEFAULT_TRANSITION_S))
+            emotions = LiveTimeline(state)
         batch = min(m.max_frames_per_batch or (L.clip_frames_per_batch if m.mode == pb.MODE_CLIP
                                                else L.max_frames_per_batch), L.max_frames_per_batch)
         skeleton = None
@@ -366,22 +394,14 @@ class Session:
                 import soxr
 
                 resampler = soxr.ResampleStream(m.sample_rate, SAMPLE_RATE, 1, dtype="float32", quality="HQ")
-            lipsync = eyes_head = None
+            graph = None
             lookahead = 0.0
             if m.mode == pb.MODE_LIVE:
-                from .streaming import StreamingLipsync
+                from ..pipeline import LiveGraph
 
-                lipsync = StreamingLipsync(fps, L.lookahead_s)
-                lookahead = L.lookahead_s
-                if parts["eyes"] or parts["head"]:
-                    from .live_eyes_head import LiveEyesHead, extra_lookahead_s
-
-                    eyes_head = LiveEyesHead(fps, int(m.seed) & 0x7FFFFFFF, parts["eyes"], parts["head"])
-                    lookahead += extra_lookahead_s()
-                if parts["body"]:
-                    from .live_body import body_lookahead_s
-
-                    lookahead = max(lookahead, body_lookahead_s())
+                graph = LiveGraph(fps, m.seed, parts, engine=LIPSYNC_NAMES[engine], emotion=emotions,
+                                  phonetic_lookahead_s=L.lookahead_s, emit_interval_s=L.live_emit_interval_s)
+                lookahead = graph.lookahead_s
         except BaseException:
             self.registry.release(self.client)
             raise
@@ -389,28 +409,19 @@ class Session:
         self.active = _Active(id=sid, mode=m.mode, fps=fps, sample_rate=m.sample_rate,
                               encoding=m.encoding or pb.AUDIO_ENCODING_PCM16, channels=channels, rig=rig,
                               parts=parts, seed=m.seed, transcript=m.transcript or None, batch=batch,
-                              resampler=resampler, lipsync=lipsync, emotions=emotions,
-                              eyes_head=eyes_head, lookahead_s=lookahead,
+                              language=language, lipsync_engine=engine,
+                              resampler=resampler, graph=graph, emotions=emotions,
+                              emotion_tokens=float(L.emotion_burst), emotion_tokens_at=now,
+                              lookahead_s=lookahead,
                               rig_is_arkit=bool(rig.is_arkit))
-        if m.mode == pb.MODE_LIVE and parts["body"]:
-            from .live_body import LiveBody
-
-            a = self.active
-            try:
-                a.body = LiveBody(fps, int(m.seed) & 0x7FFFFFFF, lambda t: self._emotion_at(a, t))
-            except BaseException:
-                self.active = None
-                self.registry.release(self.client)
-                lipsync.close()
-                raise
         log.info("session %s started: client %s (%s), mode %s, %d Hz, %d fps, rig %s", sid, self.client,
                  m.client_name or "-", pb.Mode.Name(m.mode), m.sample_rate, fps, getattr(rig, "name", "?"))
         out.append(pb.ServerMessage(started=pb.SessionStarted(
             protocol_version=PROTOCOL_VERSION, session_id=sid, fps=fps, curve_names=list(rig.names),
             skeleton=skeleton,
-            buffer_latency_s=(lookahead + L.buffer_margin_s) if m.mode == pb.MODE_LIVE else 0.0,
+            buffer_latency_s=(lookahead + graph.batch_s + L.buffer_margin_s) if graph is not None else 0.0,
             parts=pb.Parts(**parts), server_version=__version__, mode=m.mode,
-            lookahead_s=lookahead,
+            lookahead_s=lookahead, language=language, lipsync=engine,
             limits=pb.Limits(max_message_bytes=L.max_message_bytes, max_sample_rate=L.max_sample_rate,
                              min_sample_rate=L.min_sample_rate, max_session_seconds=L.max_session_seconds,
                              max_sessions_per_client=L.max_sessions_per_client,
@@ -434,10 +445,7 @@ class Session:
         if a.mode == pb.MODE_CLIP:
             a.audio.append(y)
         else:
-            a.lipsync.feed(y)
-            if a.body is not None:
-                a.body.feed(y)
-            self._emit_live(a, now, out, final=False)
+            self._send_live(a, a.graph.feed(y), now, out)
         a.processing_s += self.clock() - t0
         if over:
             self._finish(a, now, out)
@@ -465,13 +473,29 @@ class Session:
 
     def _on_emotion(self, m: pb.EmotionUpdate, now: float, out: list) -> None:
         from ..emotion import DEFAULT_TRANSITION_S
+        from ..emotion.stage import LiveTimeline
         from ..emotion.timeline import MAX_TRANSITION_S, MIN_TRANSITION_S
 
         a = self._require_active("EmotionUpdate")
+        L = self.limits
+        # bounded per session and per second (issue 14 item 1): a flood costs the flooder only
+        if a.emotion_updates >= L.max_emotion_updates:
+            raise ProtocolError("RATE_LIMITED", f"EmotionUpdate ignored: this session already has "
+                                f"{a.emotion_updates} (max_emotion_updates={L.max_emotion_updates})")
+        a.emotion_tokens = min(float(L.emotion_burst),
+                               a.emotion_tokens + (now - a.emotion_tokens_at) * L.emotion_updates_per_s)
+        a.emotion_tokens_at = now
+        if a.emotion_tokens < 1.0:
+            raise ProtocolError("RATE_LIMITED", f"EmotionUpdate ignored: more than "
+                                f"{L.emotion_updates_per_s:g} per second (emotion_updates_per_s, burst "
+                                f"{L.emotion_burst})")
+        a.emotion_tokens -= 1.0
         t = None
         if m.HasField("time"):
-            if not math.isfinite(m.time) or m.time < 0:
-                raise ProtocolError("BAD_EMOTION", f"EmotionUpdate.time {m.time!r}; expected seconds >= 0")
+            # bounded by the session length (issue 14 item 11): a time no audio can reach is a mistake
+            if not math.isfinite(m.time) or not 0 <= m.time <= L.max_session_seconds:
+                raise ProtocolError("BAD_EMOTION", f"EmotionUpdate.time {m.time!r}; expected seconds "
+                                    f"0..{L.max_session_seconds:g} (max_session_seconds)")
             t = float(m.time)
         tr = m.transition_s or DEFAULT_TRANSITION_S
         if not math.isfinite(tr) or not MIN_TRANSITION_S <= tr <= MAX_TRANSITION_S:
@@ -483,12 +507,11 @@ class Session:
         if a.mode == pb.MODE_LIVE:
             # the transition is centred on t: start it no earlier than the first unsent frame
             t = max(t, a.next_index / a.fps + tr / 2)
-        if not a.emotions:  # the first keyframe holds from 0: start from neutral explicitly
-            from ..emotion import NEUTRAL
-
-            a.emotions.append((0.0, NEUTRAL, DEFAULT_TRANSITION_S))
-        a.emotions.append((t, state, tr))
-        a.timeline = None
+        if a.emotions is None:
+            a.emotions = LiveTimeline()
+            if a.graph is not None:
+                a.graph.set_emotion(a.emotions)
+        a.emotions.add(t, state, tr)
         a.emotion_updates += 1
 
     def _on_end_of_audio(self, m: pb.EndOfAudio, now: float, out: list) -> None:
@@ -511,72 +534,14 @@ class Session:
             self._emit_clip(a, out)
         else:
             if tail is not None and len(tail):
-                a.lipsync.feed(tail)
-                if a.body is not None:
-                    a.body.feed(tail)
-            a.lipsync.finish()
-            self._emit_live(a, now, out, final=True)
+                self._send_live(a, a.graph.feed(tail), now, out)
+            self._send_live(a, a.graph.finish(), now, out)
         a.processing_s += self.clock() - t0
 
-    def _emit_live(self, a: _Active, now: float, out: list, final: bool) -> None:
-        lip = a.lipsync
-        eh = a.eyes_head
-        n_final = lip.final_frame_count()
-        if eh is not None and not final:
-            n_final = min(n_final, int(np.floor((lip.received_s - a.lookahead_s) * a.fps + 1e-9)) + 1)
-        if not final and a.next_index > 0 and \
-                (n_final - a.next_index) < self.limits.live_emit_interval_s * a.fps - 1e-9:
-            return  # after the first batch, wait until a few frames are final (amortises the
-            # per-batch cost of the stages; the client buffers buffer_latency_s anyway)
-        if eh is not None:
-            eh.advance(lip.phones(), lip.received_s if final else lip.received_s - lip.lookahead_s,
-                       lambda t: self._emotion_at(a, t), closed=final)
-            if not final:
-                n_final = min(n_final, int(np.floor(eh.ready_until * a.fps + 1e-9)) + 1)
-        if a.body is not None:
-            a.body.advance(final)
-            if not final:
-                n_final = min(n_final, a.body.available)
-        if final:
-            n_final = n_frames_for(lip.received_s, a.fps) if lip.received_s > 0 else 0
-        if n_final <= a.next_index:
-            return
-        curves = lip.curves(a.next_index, n_final, n_final if final else None)
-        if a.parts.get("emotion"):
-            curves = self._apply_emotion(a, curves, lip.window_phones)
-        head = eyes = joints = root = None
-        if eh is not None:
-            curves, head, eyes = eh.render(curves, a.next_index)
-            head = head if a.parts.get("head") else None
-            eyes = eyes if a.parts.get("eyes") else None
-        if a.body is not None:
-            joints, root = a.body.frames(a.next_index, n_final)
-        self._send_frames(a, curves, now, out, head=head, eyes=eyes, joints=joints, root=root)
-
-    def _controls(self, a: _Active):
-        from ..emotion import NEUTRAL
-        from ..emotion.stage import controls_from
-
-        if a.timeline is None:
-            a.timeline = controls_from(emotion_timeline(a.emotions) if a.emotions and a.parts.get("emotion")
-                                       else NEUTRAL)
-        return a.timeline
-
-    def _emotion_at(self, a: _Active, times: np.ndarray):
-        from ..emotion.stage import controls_state
-
-        return controls_state(self._controls(a), times)
-
-    def _apply_emotion(self, a: _Active, lips: np.ndarray, phones) -> np.ndarray:
-        """The emotion stage's functions (expression + articulation-first mixer) on new frames."""
-        from ..face.expression import expression_offsets
-        from ..face.mixer import mix
-
-        times = np.arange(a.next_index, a.next_index + len(lips)) / a.fps
-        vad, w = self._emotion_at(a, times)
-        expr = expression_offsets(w, vad, times, seed=int(a.seed) & 0x7FFFFFFF)
-        ph = [(p.start, p.end, p.phone) for p in phones]
-        return mix(lips, expr, times, ph, arousal=vad[:, 1]).astype(np.float32)
+    def _send_live(self, a: _Active, frames, now: float, out: list) -> None:
+        if frames is not None and len(frames):
+            self._send_frames(a, frames.curves, now, out, head=frames.head, eyes=frames.eyes,
+                              joints=frames.joints, root=frames.root)
 
     def _emit_clip(self, a: _Active, out: list) -> None:
         from ..audio import Audio
@@ -588,10 +553,10 @@ class Session:
         a.audio = []
         try:
             extra: dict = {}
-            if a.parts.get("emotion") and a.emotions:
+            if a.parts.get("emotion") and a.emotions is not None:
                 from ..emotion.stage import controls_from
 
-                extra["emotion"] = controls_from(emotion_timeline(a.emotions))
+                extra["emotion"] = controls_from(a.emotions.timeline())
             if not a.parts.get("eyes"):
                 extra["eyes"] = {"blink": False, "gaze": False}
             if not a.parts.get("head"):
@@ -631,8 +596,8 @@ class Session:
         a = self.active
         self.active = None
         self.registry.release(self.client)
-        if a.lipsync is not None:
-            a.lipsync.close()
+        if a.graph is not None:
+            a.graph.close()
         log.info("session %s ended (%s): %d frames, %.2f s audio", a.id, reason, a.frames_sent,
                  a.source_samples / max(1, a.sample_rate))
         return pb.ServerMessage(ended=pb.SessionEnded(

@@ -6,7 +6,7 @@ Steps (each a function below, in pipeline order):
   3. scale the jaw by loudness (louder speech opens wider; lips keep their articulation);
   4. enforce hard contacts: lips *meet* on p/b/m, lower lip tucks on f/v - no blend may soften
      these, because a missed closure is the error viewers notice first;
-  5. write ARKit curves.
+  5. write ARKit curves (:func:`to_arkit`, shared with the learned engine in :mod:`.neural`).
 """
 from __future__ import annotations
 
@@ -100,15 +100,21 @@ def _contact_weight(phones: list[Phone], kinds: frozenset, times: np.ndarray, fp
 
 def enforce_contacts(art: np.ndarray, phones: list[Phone], times: np.ndarray, fps: float) -> np.ndarray:
     """Bilabial closure and labiodental tuck win over any blend (and, later, any emotion)."""
+    return apply_contacts(art, _contact_weight(phones, BILABIALS, times, fps),
+                          _contact_weight(phones, LABIODENTALS, times, fps))
+
+
+def apply_contacts(art: np.ndarray, wb: np.ndarray, wf: np.ndarray) -> np.ndarray:
+    """Contacts from per-frame weights (0..1): ``wb`` lips meet, ``wf`` lower lip tucks. The
+    phonetic path builds the weights from phone intervals, the learned engine predicts them
+    (:mod:`.neural`); one rule so both close and tuck the same way."""
     art = art.copy()
-    wb = _contact_weight(phones, BILABIALS, times, fps)
     art[:, A["close"]] = np.maximum(art[:, A["close"]], wb)
     # lips can meet with the jaw a little open (mouthClose follows jawOpen), so only cap the jaw
     art[:, A["jaw"]] = art[:, A["jaw"]] * (1 - wb) + wb * np.minimum(art[:, A["jaw"]], 0.18)
     for k in ("upper_up", "lower_down", "funnel", "roll_lower"):
         art[:, A[k]] *= 1 - wb
     art[:, A["press"]] = np.maximum(art[:, A["press"]], 0.25 * wb)
-    wf = _contact_weight(phones, LABIODENTALS, times, fps)
     art[:, A["roll_lower"]] = np.maximum(art[:, A["roll_lower"]], 0.5 * wf)
     art[:, A["lower_down"]] *= 1 - wf
     return art
@@ -136,9 +142,12 @@ def to_arkit(art: np.ndarray) -> np.ndarray:
     return np.clip(out, 0.0, 1.0)
 
 
-def animate_mouth(phones: list[Phone], times: np.ndarray, fps: float,
-                  rms_db: np.ndarray | None = None, rms_times: np.ndarray | None = None) -> np.ndarray:
-    """The lip-sync pipeline: phones -> (N, 52) ARKit mouth/jaw curves at ``times``."""
+def articulate(phones: list[Phone], times: np.ndarray, fps: float,
+               rms_db: np.ndarray | None = None, rms_times: np.ndarray | None = None) -> np.ndarray:
+    """Phones -> (N, n_articulators) articulator values at ``times``, contacts enforced: steps
+    1-4, everything before :func:`to_arkit`. The learned articulation model
+    (:mod:`.neural`) is trained to predict exactly this, so both engines share one
+    articulator -> ARKit step."""
     art = blend(phones, times)
     if rms_db is not None and rms_times is not None and len(rms_db):
         g = loudness_gain(rms_db, rms_times, times)
@@ -146,5 +155,10 @@ def animate_mouth(phones: list[Phone], times: np.ndarray, fps: float,
         art[:, A["lower_down"]] *= 0.5 + 0.5 * g
     # contacts, then smoothing (so the jaw eases into a closure instead of snapping), then the
     # contacts again so smoothing cannot lift the lips off a closure
-    art = enforce_contacts(smooth(enforce_contacts(art, phones, times, fps), fps), phones, times, fps)
-    return to_arkit(art)
+    return enforce_contacts(smooth(enforce_contacts(art, phones, times, fps), fps), phones, times, fps)
+
+
+def animate_mouth(phones: list[Phone], times: np.ndarray, fps: float,
+                  rms_db: np.ndarray | None = None, rms_times: np.ndarray | None = None) -> np.ndarray:
+    """The lip-sync pipeline: phones -> (N, 52) ARKit mouth/jaw curves at ``times``."""
+    return to_arkit(articulate(phones, times, fps, rms_db, rms_times))
