@@ -100,17 +100,44 @@ def build_synth(speech: str, idle: str | None, draws: int, seed: int, out: str, 
     if limit:
         wavs = wavs[:limit]
     rng = np.random.default_rng(seed)
+    audios = {w: load_audio(w).samples for w in wavs}
+    held = set(heldout(speech, wavs))
     clips = []
-    for w in tqdm(wavs, desc="synth", file=sys.stderr, mininterval=10):
-        a = load_audio(w)
-        conds, events = offline_conditions(a.samples, WINDOW, SEED, HOP)
+    for i, w in enumerate(tqdm(wavs, desc="synth", file=sys.stderr, mininterval=10)):
+        # real use has silence around lines and pauses between them; the corpus' utterances have
+        # almost none, so every utterance is also heard padded with silence and, half the time,
+        # followed by a pause and the next utterance (the model must learn rest and retraction).
+        # Held-out utterances (the trainer's validation = the benchmark's audio) are never joined
+        # to a training one.
+        nxt = wavs[(i + 1) % len(wavs)]
+        join = rng.uniform() < 0.5 and w not in held and nxt not in held
+        x = with_silence(audios[w], audios[nxt] if join else None, rng)
+        conds, events = offline_conditions(x, WINDOW, SEED, HOP)
         for k in range(draws):
             emo_s = "neutral" if k == 0 else random_emotion(rng)
             emo = emotion_vector(emo_s)
-            q, root, _ = synthesize(a.samples, emo, rng, lib, events, skel)
+            q, root, _ = synthesize(x, emo, rng, lib, events, skel)
             m = Rep.encode(skel, q, root, MODEL_FPS)
             clips.append((m, emo, f"{os.path.relpath(w, speech)}|{emo_s}", conds))
     _pack(clips, out)
+
+
+def heldout(speech: str, wavs: list[str]) -> list[str]:
+    """The trainer's validation utterances (tools/gesture_train.Data, benchmarks.heldout_wavs)."""
+    utts = sorted(os.path.relpath(w, speech) for w in wavs)
+    val = np.random.default_rng(0).choice(utts, max(1, int(len(utts) * 0.05)), replace=False).tolist()
+    return [os.path.join(speech, u) for u in val]
+
+
+def with_silence(x: np.ndarray, nxt: np.ndarray | None, rng: np.random.Generator) -> np.ndarray:
+    """Leading 0.2-2.5 s and trailing 1-3 s of near-silence (noise floor -100..-70 dBFS), and
+    optionally a 0.3-3 s pause then ``nxt`` (the next utterance) before the trailing silence."""
+    sil = lambda s: (rng.uniform(1e-5, 3e-4) * rng.standard_normal(int(s * 16000))).astype(np.float32)
+    parts = [sil(rng.uniform(0.2, 2.5)), x]
+    if nxt is not None:
+        parts += [sil(rng.uniform(0.3, 3.0)), nxt]
+    parts.append(sil(rng.uniform(1.0, 3.0)))
+    return np.concatenate(parts)
 
 
 def build_folder(folder: str, out: str, name_map: str | None = None) -> None:

@@ -167,6 +167,13 @@ def train(args) -> None:
     data = Data(args.data, cfg)
     D = data.motion.shape[1]
     model = Denoiser(D, cfg)
+    if args.init:  # continue a run (same data, same config): weights only, fresh optimiser
+        ck = torch.load(args.init, weights_only=False)
+        if ck["cfg"] != cfg:
+            raise SystemExit(f"--init {args.init}: config differs from this run's")
+        model.load_state_dict(ck["state"])
+        print(f"init from {args.init} (step {ck['step']})", flush=True)
+    step0 = int(ck["step"]) if args.init else 0
     nparam = sum(p.numel() for p in model.parameters())
     opt = torch.optim.AdamW(model.parameters(), lr=cfg["lr"], weight_decay=1e-4)
     ab = alpha_bar(cfg["T"])
@@ -187,7 +194,7 @@ def train(args) -> None:
         # cosine decay over the time budget
         frac = min(1.0, (time.time() - t_start) / (args.minutes * 60)) if not args.steps else step / total
         for g in opt.param_groups:
-            g["lr"] = cfg["lr"] * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac))) * min(1.0, (step + 1) / 300)
+            g["lr"] = args.lr_scale * cfg["lr"] * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac))) * min(1.0, (step + 1) / 300)
         model.train()
         x_t, t, an, e, seed, mask, x0 = make_inputs(data, cfg, rng, *data.batch(rng, cfg["batch"], data.train), ab)
         pred = model(x_t, t, an, e, seed, mask)
@@ -204,19 +211,21 @@ def train(args) -> None:
             model.eval()
             with torch.no_grad():
                 vl = float(np.mean([loss_fn(model(*b[:6]), b[6], cfg)[1].item() for b in val_batches]))
-            rec = {"step": step, "train_loss": ema, "val_x0_mse": vl, "elapsed_s": round(time.time() - t_start, 1)}
+            rec = {"step": step + step0, "train_loss": ema, "val_x0_mse": vl, "elapsed_s": round(time.time() - t_start, 1),
+                   "cpu_s": round(time.process_time(), 1)}
             log.write(json.dumps(rec) + "\n")
             log.flush()
             print(json.dumps(rec), flush=True)
-            save(model, data, cfg, step, os.path.join(args.out, "last.pt"), rec)
+            save(model, data, cfg, step + step0, os.path.join(args.out, "last.pt"), rec)
     bar.close()
     model.eval()
     with torch.no_grad():
         vl = float(np.mean([loss_fn(model(*b[:6]), b[6], cfg)[1].item() for b in val_batches]))
-    rec = {"step": step, "train_loss": ema, "val_x0_mse": vl, "elapsed_s": round(time.time() - t_start, 1), "final": True}
+    rec = {"step": step + step0, "train_loss": ema, "val_x0_mse": vl, "elapsed_s": round(time.time() - t_start, 1),
+           "cpu_s": round(time.process_time(), 1), "final": True}
     log.write(json.dumps(rec) + "\n")
     print(json.dumps(rec), flush=True)
-    save(model, data, cfg, step, os.path.join(args.out, "last.pt"), rec)
+    save(model, data, cfg, step + step0, os.path.join(args.out, "last.pt"), rec)
 
 
 def save(model, data, cfg, step, path, rec):
@@ -250,6 +259,7 @@ def export_onnx(model: Denoiser, path: str, dim: int, batch: int = 2) -> float:
 
 def export(args) -> None:
     ck = torch.load(args.ckpt, weights_only=False)
+    ck["log_path"] = os.path.join(os.path.dirname(os.path.abspath(args.ckpt)), "train_log.jsonl")
     model = Denoiser(ck["dim"], ck["cfg"])
     model.load_state_dict(ck["state"])
     err = export_onnx(model, args.onnx, ck["dim"])
@@ -259,6 +269,25 @@ def export(args) -> None:
     norm = {"motion_mean": ck["mean"].tolist(), "motion_std": ck["std"].tolist(),
             "audio_mean": ck["audio_mean"].tolist(), "audio_std": ck["audio_std"].tolist()}
     write_card(args.onnx, ck, err, norm)
+
+
+#: how the shipped model was made (the card records it; seeded: --seed 0 everywhere)
+TRAIN_COMMANDS = [
+    "OPENBLAS_NUM_THREADS=1 nice -n 10 python tools/gesture_dataset.py synth --speech ../shared/data/speech "
+    "--idle ../shared/data/mocap/reactidle --draws 8 -o /tmp/gesture_synth2.npz  (~4 min)",
+    "OMP_NUM_THREADS=1 nice -n 10 python tools/gesture_train.py train --data /tmp/gesture_synth2.npz "
+    "--out /tmp/gesture_run3 --minutes 26 --threads 1 --eval-every 1000",
+    "python tools/gesture_train.py export --ckpt /tmp/gesture_run3/last.pt --onnx models/gesture_default.onnx",
+    "python benchmarks/gesture_metrics.py --card",
+]
+
+
+def _log(onnx_path: str, ck: dict) -> list:
+    """The run's eval log (train_log.jsonl next to the checkpoint), when the export can find it."""
+    path = ck.get("log_path")
+    if not path or not os.path.exists(path):
+        return []
+    return [json.loads(line) for line in open(path) if line.strip()]
 
 
 def write_card(onnx_path: str, ck: dict, parity: float, norm: dict) -> None:
@@ -279,7 +308,9 @@ def write_card(onnx_path: str, ck: dict, parity: float, norm: dict) -> None:
         "outputs": {"x0": "(B, W, D) normalised clean motion"},
         "config": ck["cfg"], "feature_dim": ck["dim"], "model_fps": 20,
         "skeleton": "emoanim_server.gesture.skeleton.humanoid(fingers=False) (22 body joints, Unity Humanoid names)",
-        "training": {"steps": ck["step"], "final_eval": ck["eval"]},
+        "training": {"steps": ck["step"], "final_eval": ck["eval"], "log": _log(onnx_path, ck),
+                     "hardware": "2-core CPU shared with 7 other engineers' jobs, torch 2.13.0 CPU, 1 thread, nice 10",
+                     "commands": TRAIN_COMMANDS},
         "onnx_parity_max_abs": parity,
         "normalisation": norm,
     })
@@ -299,6 +330,8 @@ def main(argv=None) -> None:
     t.add_argument("--threads", type=int, default=1)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--config", help="JSON overrides of DEFAULT_CFG (tests: tiny model)")
+    t.add_argument("--init", help="checkpoint to continue from (weights; the optimiser starts fresh)")
+    t.add_argument("--lr-scale", type=float, default=1.0, help="peak learning rate x this (continuations: 0.5)")
     e = sub.add_parser("export")
     e.add_argument("--ckpt", required=True)
     e.add_argument("--onnx", required=True)

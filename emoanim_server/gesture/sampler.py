@@ -70,6 +70,9 @@ class GestureModel:
         #: frames each window adds (models before the timing conditioning: 8) and conditioning width
         self.hop = int(cfg.get("hop", 8))
         self.cond_dim = int(cfg.get("cond_dim", AUDIO_DIM))
+        #: audio frames a window knows past the frames it keeps (models trained with silent
+        #: tails, before the timing conditioning: none, the rest of their window is silence)
+        self.lookahead = int(cfg.get("lookahead", self.window - self.seed_frames - self.hop if "hop" in cfg else 0))
         norm = card["normalisation"]
         self.mean = np.asarray(norm["motion_mean"], np.float32)
         self.std = np.asarray(norm["motion_std"], np.float32)
@@ -111,6 +114,8 @@ class GestureSettings:
     plant_feet: bool = True
     #: add Unity's 30 finger bones (relaxed hands with small motion) after the 22 body joints
     fingers: bool = True
+    #: binomial low-pass radius over the 20 fps model frames (0 = off, 1 = [1 2 1]/4, 2 = [1 4 6 4 1]/16)
+    smooth: int = 1
     #: 20 -> output fps: "cubic" (Catmull-Rom on aligned quaternions, C1) or "slerp" (C0)
     interpolation: str = "cubic"
 
@@ -131,6 +136,8 @@ class GestureSettings:
             raise InputError(f"step spacing {self.spacing!r}: expected 'sqrt' or 'linear'")
         if self.interpolation not in ("cubic", "slerp"):
             raise InputError(f"interpolation {self.interpolation!r}: expected 'cubic' or 'slerp'")
+        if self.smooth not in (0, 1, 2):
+            raise InputError(f"smooth {self.smooth!r}: expected 0, 1 or 2")
         if self.min_new < 1 or self.first_min_new < 1:
             raise InputError("min_new must be >= 1")
 
@@ -263,14 +270,14 @@ class GestureStream:
             s = self.window_index * H
             if final and (s >= total or (self.window_index > 0 and s + S >= total)):
                 break
-            need = s + W
+            need = s + S + H + m.lookahead
             last_final = need * SAMPLES_PER_FRAME > len(self.samples)
             if last_final and not final:
                 break
             self._window(s, total if last_final else need, last_final)
         # held back: the last S frames (the next window crossfades them) and one more (the cubic
         # interpolation of emitted frames reads one frame ahead)
-        end = len(self.q) if final else max(0, len(self.q) - S - 1)
+        end = len(self.q) if final else max(0, len(self.q) - S - 1 - int(self.settings.smooth))
         return self._emit(end, final)
 
     def _window(self, s: int, known: int, final: bool) -> None:
@@ -323,8 +330,12 @@ class GestureStream:
         cubic = st.interpolation == "cubic"
         first = max(0, int(np.floor(t0 * MODEL_FPS)) - 1)  # resample a local slice (long streams)
         tl = t0 - first / MODEL_FPS
-        q = R.resample(self.q[first:], MODEL_FPS, n, st.fps, rotations=True, t0=tl, cubic=cubic)
-        root = R.resample(self.root[first:], MODEL_FPS, n, st.fps, rotations=False, t0=tl, cubic=cubic)
+        r = int(st.smooth)
+        lo = max(0, first - r)
+        lim = len(self.q) if final else len(self.q) - self.model.seed_frames  # final model frames
+        qs, rs = _smooth(self.q[lo:lim], self.root[lo:lim], r)
+        q = R.resample(qs[first - lo:], MODEL_FPS, n, st.fps, rotations=True, t0=tl, cubic=cubic)
+        root = R.resample(rs[first - lo:], MODEL_FPS, n, st.fps, rotations=False, t0=tl, cubic=cubic)
         q, root = self._post(q, root, j0)
         self.emitted_out = n_out
         return [Block(j0, q, root, st.fps)]
@@ -351,12 +362,32 @@ class GestureStream:
         return q, root
 
 
-def stream_lookahead_s(model: GestureModel | None = None) -> float:
+_BINOMIAL = {1: np.array([1, 2, 1]) / 4.0, 2: np.array([1, 4, 6, 4, 1]) / 16.0}
+
+
+def _smooth(q: np.ndarray, root: np.ndarray, r: int):
+    """Binomial low-pass over model frames (radius r, edges replicated): removes the sampler's
+    frame-to-frame jitter; symmetric, so speed minima (kinematic beats) do not move. Quaternions
+    are sign-continuous here, averaged and renormalised (differences between neighbours are a
+    few degrees)."""
+    if r <= 0 or len(q) < 2:
+        return q, root
+    k = _BINOMIAL[r]
+    qp = np.concatenate([np.repeat(q[:1], r, 0), q, np.repeat(q[-1:], r, 0)])
+    rp = np.concatenate([np.repeat(root[:1], r, 0), root, np.repeat(root[-1:], r, 0)])
+    n = len(q)
+    qs = sum(w * qp[i:i + n] for i, w in enumerate(k))
+    rs = sum(w * rp[i:i + n] for i, w in enumerate(k))
+    return R.normalize(qs), rs
+
+
+def stream_lookahead_s(model: GestureModel | None = None, settings: GestureSettings | None = None) -> float:
     """Upper bound of how far finished frames trail the audio received when streaming: a window
-    needs the audio of all its frames (W), and the frames it keeps past its start are held back
-    until the next window has crossfaded them; + 50 ms for the feature windows."""
+    needs the audio of the frames it keeps plus its lookahead, the frames the next window will
+    crossfade (and the smoothing radius) are held back; + 50 ms for the feature windows."""
     m = model or load_model()
-    return (m.window + 1) / MODEL_FPS + 0.05
+    st = settings or GestureSettings()
+    return (m.seed_frames + m.hop + m.lookahead + 1 + int(st.smooth)) / MODEL_FPS + 0.05
 
 
 def generate(samples: np.ndarray, emotion=None, settings: GestureSettings | None = None,

@@ -31,7 +31,8 @@ def apply_body(track, audio, options, progress=None) -> None:
                                steps=int(extra.get("gesture_steps", 8)),
                                gesture_scale=float(extra.get("gesture_scale", 1.0)),
                                audio_guidance=float(extra.get("audio_guidance", 1.0)),
-                               seed=int(options.seed), fps=int(track.fps))
+                               seed=int(options.seed), fps=int(track.fps),
+                               fingers=bool(extra.get("fingers", True)))
     settings.check()
     model = load_model(MODEL_NAME)
     emo = _emotion_source(track, extra)
