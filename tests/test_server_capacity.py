@@ -169,6 +169,9 @@ def test_live_load_admission_rule():
     assert load.admit("phonetic") is None
     load.loop_lag = 0.9
     assert "behind" in load.admit("phonetic")
+    for i in (1, 2):
+        load.end(f"s{i}")
+    assert load.admit("phonetic") is None  # nobody running is late: a past burst does not refuse
 
 
 def test_fair_queue_serves_clients_round_robin():

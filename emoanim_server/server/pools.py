@@ -197,6 +197,6 @@ class LiveLoad:
         if need > self.capacity:
             return (f"LIVE load {snap['live_cpu']:.2f} of {self.capacity:.2f} CPU-s per second; another "
                     f"{engine} session needs ~{self._typical.get(engine, 0.1):.2f} (live_capacity)")
-        if snap["loop_lag_s"] > self.max_lag_s:
+        if snap["live_sessions"] and snap["loop_lag_s"] > self.max_lag_s:  # the running ones are behind
             return f"the server runs {snap['loop_lag_s']:.2f} s behind (max_live_lag_s)"
         return None
