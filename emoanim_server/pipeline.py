@@ -23,6 +23,8 @@ class BakeOptions:
 
     fps: int = DEFAULT_FPS
     transcript: str | None = None
+    #: transcript language: BCP-47 tag, "auto", or None = English (docs/languages.md)
+    language: str | None = None
     seed: int = 0
     #: faster, slightly less accurate word recognition (bulk baking; docs/lipsync.md)
     fast: bool = False
@@ -36,8 +38,10 @@ class BakeOptions:
 Progress = Callable[[float], None]
 
 
-def recognise(audio: Audio, options: BakeOptions, progress: Progress | None = None) -> list[Phone]:
-    return get_recognizer(options.fast).phones(audio.samples, options.transcript, progress)
+def recognise(audio: Audio, options: BakeOptions, progress: Progress | None = None,
+              report: dict | None = None) -> list[Phone]:
+    return get_recognizer(options.fast).phones(audio.samples, options.transcript, progress,
+                                               options.language, report)
 
 
 def lipsync_curves(audio: Audio, phones: list[Phone], times: np.ndarray, fps: int) -> np.ndarray:
@@ -51,7 +55,8 @@ def bake(audio: Audio, options: BakeOptions | None = None,
     """Audio -> AnimationTrack with every enabled stage applied, deterministic per seed."""
     options = options or BakeOptions()
     track = AnimationTrack.empty(audio.duration, options.fps)
-    phones = recognise(audio, options, progress)
+    lip_report: dict = {}
+    phones = recognise(audio, options, progress, lip_report)
     track.curves[:] = lipsync_curves(audio, phones, track.times, options.fps)
     track.events["phones"] = [(p.start, p.end, p.phone) for p in phones]
     track.events["words"] = _words(phones)
@@ -75,7 +80,7 @@ def bake(audio: Audio, options: BakeOptions | None = None,
         "duration_s": round(audio.duration, 6),
         "seed": options.seed,
         "lipsync": {"method": "phonetic", "recognizer": get_recognizer(options.fast).version,
-                    "transcript": options.transcript is not None},
+                    "transcript": options.transcript is not None, **lip_report},
     })
     if options.extra.get("overrides"):  # an animator's hand edits, re-applied on every re-bake (overrides.py)
         track = options.extra["overrides"].apply(track)

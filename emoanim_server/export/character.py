@@ -148,60 +148,90 @@ def load_character(spec: str | None, skeleton: Skeleton | None = None) -> Charac
     raise InputError(f"--character {spec}: unknown extension {ext!r}; expected .fbx, .glb, .gltf, .obj or .ply")
 
 
+#: ufbx scenes and every list object taken from them, kept for the life of the process: the ufbx
+#: 0.0.5 binding crashes when a scene is freed or a temporary list is collected while its
+#: elements are in use, so nothing read from a scene is ever released (a character is small)
+_UFBX_KEEP: list = []
+
+
+def _ufbx_items(lst) -> list:
+    _UFBX_KEEP.append(lst)
+    out = [lst[i] for i in range(len(lst))]
+    _UFBX_KEEP.append(out)
+    return out
+
+
 def _load_fbx(path: str) -> Character:
     try:
         import ufbx
     except ImportError:
         raise InputError(f"--character {path}: reading FBX needs ufbx (pip install 'emoanim[formats]')") from None
     try:
-        scene = ufbx.load_file(path, ufbx.LoadOpts(target_axes=ufbx.axes_right_handed_y_up, target_unit_meters=1.0,
-                                                   space_conversion=ufbx.SpaceConversion.MODIFY_GEOMETRY))
-    except Exception as e:  # ufbx raises its own error type; keep the message
+        scene = ufbx.load_file(path, target_axes=ufbx.axes_right_handed_y_up, target_unit_meters=1.0,
+                               space_conversion=ufbx.SpaceConversion.MODIFY_GEOMETRY)
+    except Exception as e:  # ufbx raises its own error type; keep its message
         raise InputError(f"--character {path}: not a readable FBX file ({e})") from None
+    _UFBX_KEEP.append(scene)
     meshes: list[Mesh] = []
     joint_names: list[str] = []
-    for node in scene.nodes:
+    for node in _ufbx_items(scene.nodes):
         mesh = node.mesh
         if mesh is None:
             continue
-        g = np.asarray([node.geometry_to_world.transform_position(p) for p in mesh.vertices], np.float64) \
-            if len(mesh.vertices) else np.zeros((0, 3))
+        _UFBX_KEEP.append(mesh)
+        to_world = node.geometry_to_world
+        _UFBX_KEEP.append(to_world)
+        # ufbx Matrix = 4 column Vec3s (c0..c2 the linear part, c3 the translation) -> 3x4
+        mat = np.array([list(to_world.c0), list(to_world.c1), list(to_world.c2), list(to_world.c3)], np.float64).T
+        verts = mesh.vertices
+        _UFBX_KEEP.append(verts)
+        local = np.asarray(verts, np.float64).reshape(-1, 3)
+        pos = local @ mat[:, :3].T + mat[:, 3]
+        vidx_list = mesh.vertex_indices
+        _UFBX_KEEP.append(vidx_list)
+        vidx = np.asarray(vidx_list, np.int64)
         tris: list[tuple[int, int, int]] = []
-        vidx = np.asarray(mesh.vertex_indices, np.int64)
-        for face in mesh.faces:
-            for k in range(1, face.num_indices - 1):
-                tris.append((vidx[face.index_begin], vidx[face.index_begin + k], vidx[face.index_begin + k + 1]))
+        for face in _ufbx_items(mesh.faces):
+            b, k = face.index_begin, face.num_indices
+            for t in range(1, k - 1):  # fan-triangulate polygons
+                tris.append((int(vidx[b]), int(vidx[b + t]), int(vidx[b + t + 1])))
         shapes: dict[str, np.ndarray] = {}
-        for bs in mesh.blend_deformers:
-            for ch in bs.channels:
-                if not ch.keyframes:
+        for bd in _ufbx_items(mesh.blend_deformers):
+            for ch in _ufbx_items(bd.channels):
+                kfs = _ufbx_items(ch.keyframes)
+                if not kfs:
                     continue
-                shp = ch.keyframes[-1].shape
-                d = np.zeros_like(g, dtype=np.float32)
-                lin = node.geometry_to_world
-                for vi, off in zip(shp.offset_vertices, shp.position_offsets):
-                    d[vi] = lin.transform_direction(off)
+                shp = kfs[-1].shape  # the full-weight target (in-betweens are not used)
+                _UFBX_KEEP.append(shp)
+                idx_l, off_l = shp.offset_vertices, shp.position_offsets
+                _UFBX_KEEP.extend((idx_l, off_l))
+                d = np.zeros_like(pos)
+                if shp.num_offsets:
+                    d[np.asarray(idx_l, np.int64)] = np.asarray(off_l, np.float64).reshape(-1, 3) @ mat[:, :3].T
                 shapes[ch.name] = d
         joints = weights = None
-        if mesh.skin_deformers:
-            skin = mesh.skin_deformers[0]
-            names = [c.bone_node.name if c.bone_node else f"bone{i}" for i, c in enumerate(skin.clusters)]
-            jmap = []
-            for n in names:
-                if n not in joint_names:
-                    joint_names.append(n)
-                jmap.append(joint_names.index(n))
-            joints = np.zeros((len(g), 4), np.int32)
-            weights = np.zeros((len(g), 4), np.float32)
-            for vi in range(len(g)):
-                sv = skin.vertices[vi]
-                ws = sorted(((skin.weights[sv.weight_begin + k].weight, skin.weights[sv.weight_begin + k].cluster_index)
-                             for k in range(sv.num_weights)), reverse=True)[:4]
-                for k, (w, ci) in enumerate(ws):
-                    joints[vi, k], weights[vi, k] = jmap[ci], w
-            s = weights.sum(axis=1, keepdims=True)
-            weights = np.where(s > 0, weights / np.maximum(s, 1e-9), [1.0, 0, 0, 0]).astype(np.float32)
-        meshes.append(Mesh(node.name or f"mesh{len(meshes)}", g, np.array(tris, np.int32).reshape(-1, 3),
+        skins = _ufbx_items(mesh.skin_deformers)
+        if skins:
+            acc: list[list[tuple[float, int]]] = [[] for _ in range(len(pos))]
+            for cl in _ufbx_items(skins[0].clusters):
+                bone = cl.bone_node
+                _UFBX_KEEP.append(bone)
+                name = bone.name if bone is not None else f"bone{len(joint_names)}"
+                if name not in joint_names:
+                    joint_names.append(name)
+                ji = joint_names.index(name)
+                cv, cw = cl.vertices, cl.weights
+                _UFBX_KEEP.extend((cv, cw))
+                for v, w in zip(np.asarray(cv, np.int64), np.asarray(cw, np.float64)):
+                    acc[v].append((w, ji))
+            joints = np.zeros((len(pos), 4), np.int32)
+            weights = np.zeros((len(pos), 4), np.float32)
+            for v, lst in enumerate(acc):
+                for k, (w, ji) in enumerate(sorted(lst, reverse=True)[:4]):
+                    joints[v, k], weights[v, k] = ji, w
+            tot = weights.sum(axis=1, keepdims=True)
+            weights = np.where(tot > 0, weights / np.maximum(tot, 1e-9), [1.0, 0, 0, 0]).astype(np.float32)
+        meshes.append(Mesh(node.name or f"mesh{len(meshes)}", pos, np.array(tris, np.int32).reshape(-1, 3),
                            shapes=shapes, joints=joints, weights=weights))
     if not meshes:
         raise InputError(f"--character {path}: the FBX has no mesh")
@@ -217,21 +247,35 @@ def _load_trimesh(path: str) -> Character:
         loaded = trimesh.load(path, process=False, maintain_order=True)
     except Exception as e:
         raise InputError(f"--character {path}: not a readable mesh file ({e})") from None
-    geoms = list(loaded.dump()) if isinstance(loaded, trimesh.Scene) else [loaded]
-    geoms = [g for g in geoms if isinstance(g, trimesh.Trimesh) and len(g.faces)]
-    if not geoms:
-        raise InputError(f"--character {path}: no triangle mesh in the file")
+    targets = _gltf_targets(path) if path.lower().endswith((".glb", ".gltf")) else []
+    if isinstance(loaded, trimesh.Scene):
+        placed = []
+        for node in loaded.graph.nodes_geometry:
+            transform, gname = loaded.graph[node]
+            placed.append((gname, loaded.geometry[gname], np.asarray(transform, np.float64)))
+    else:
+        placed = [(os.path.splitext(os.path.basename(path))[0], loaded, np.eye(4))]
     meshes = []
-    for i, g in enumerate(geoms):
+    for gname, g, tf in placed:
+        if not isinstance(g, trimesh.Trimesh) or not len(g.faces):
+            continue
+        local = np.asarray(g.vertices, np.float64)
         colors = None
         vc = getattr(g.visual, "vertex_colors", None) if g.visual.kind == "vertex" else None
-        if vc is not None and len(vc) == len(g.vertices):
+        if vc is not None and len(vc) == len(local):
             colors = np.asarray(vc, np.float32)[:, :3] / 255.0
-        meshes.append(Mesh(str(g.metadata.get("name") or (os.path.splitext(os.path.basename(path))[0] if i == 0 else f"mesh{i}")),
-                           np.asarray(g.vertices), np.asarray(g.faces), colors=colors))
+        shapes: dict[str, np.ndarray] = {}
+        for tpos, names, deltas in targets:  # morph targets of the glTF primitive with these vertices
+            if len(tpos) == len(local) and np.allclose(tpos, local, atol=1e-6):
+                shapes = {n: (d @ tf[:3, :3].T).astype(np.float32) for n, d in zip(names, deltas)}
+                break
+        meshes.append(Mesh(str(gname), local @ tf[:3, :3].T + tf[:3, 3], np.asarray(g.faces), colors=colors,
+                           shapes=shapes))
+    if not meshes:
+        raise InputError(f"--character {path}: no triangle mesh in the file")
     # one shape per file NAME.SHAPE.EXT beside NAME.EXT (OBJ/PLY carry no blendshapes themselves)
     stem, ext = os.path.splitext(path)
-    if len(meshes) == 1:
+    if len(meshes) == 1 and not meshes[0].shapes:
         for sp in sorted(glob.glob(glob.escape(stem) + ".*" + ext)):
             sname = os.path.basename(sp)[len(os.path.basename(stem)) + 1:-len(ext)]
             if not sname or "." in sname:
@@ -245,6 +289,64 @@ def _load_trimesh(path: str) -> Character:
                                  f"{len(meshes[0].positions)} like {path}")
             meshes[0].shapes[sname] = np.asarray(sg.vertices, np.float32) - meshes[0].positions
     return Character(os.path.splitext(os.path.basename(path))[0], meshes, [], path)
+
+
+def _gltf_targets(path: str) -> list[tuple[np.ndarray, list[str], list[np.ndarray]]]:
+    """Morph targets of every glTF primitive: (its POSITION data, target names, POSITION deltas).
+
+    trimesh reads a glTF's geometry but not its morph targets; the targets are plain float
+    accessors, read here and matched to trimesh's meshes by their vertex positions. Only binary
+    GLB with float (optionally sparse) accessors is read; anything else gives no shapes."""
+    import json
+    import struct
+
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+        if data[:4] != b"glTF":
+            return []
+        n = struct.unpack("<I", data[12:16])[0]
+        doc = json.loads(data[20:20 + n])
+        binc = data[28 + n:28 + n + struct.unpack("<I", data[20 + n:24 + n])[0]]
+    except (OSError, ValueError, struct.error):
+        return []
+
+    def acc(i: int) -> np.ndarray | None:
+        a = doc["accessors"][i]
+        if a.get("componentType") != 5126 or a.get("type") != "VEC3":
+            return None
+        out = np.zeros((a["count"], 3), np.float32)
+        if "bufferView" in a:
+            v = doc["bufferViews"][a["bufferView"]]
+            stride = v.get("byteStride", 12)
+            raw = np.frombuffer(binc, np.uint8, v["byteLength"], v.get("byteOffset", 0))
+            start = a.get("byteOffset", 0)
+            rows = np.lib.stride_tricks.as_strided(raw[start:], (a["count"], 12), (stride, 1))
+            out = rows.copy().view(np.float32).reshape(a["count"], 3)
+        sp = a.get("sparse")
+        if sp:
+            iv, vv = doc["bufferViews"][sp["indices"]["bufferView"]], doc["bufferViews"][sp["values"]["bufferView"]]
+            idt = {5121: np.uint8, 5123: np.uint16, 5125: np.uint32}[sp["indices"]["componentType"]]
+            idx = np.frombuffer(binc, idt, sp["count"], iv.get("byteOffset", 0) + sp["indices"].get("byteOffset", 0))
+            val = np.frombuffer(binc, np.float32, sp["count"] * 3, vv.get("byteOffset", 0) + sp["values"].get("byteOffset", 0))
+            out[idx.astype(np.int64)] = val.reshape(-1, 3)
+        return out
+
+    found = []
+    try:
+        for mesh in doc.get("meshes", []):
+            names = list(mesh.get("extras", {}).get("targetNames", []))
+            for prim in mesh.get("primitives", []):
+                tg = prim.get("targets") or []
+                pos = acc(prim["attributes"]["POSITION"])
+                deltas = [acc(t["POSITION"]) if "POSITION" in t else None for t in tg]
+                if pos is None or not tg or any(d is None for d in deltas):
+                    continue
+                tn = names if len(names) == len(tg) else [f"target{k}" for k in range(len(tg))]
+                found.append((pos, tn, deltas))
+    except (KeyError, IndexError, TypeError, ValueError):
+        return []
+    return found
 
 
 # ------------------------------------------------------------------------------ matching
@@ -350,13 +452,20 @@ def build_scene(track: AnimationTrack, rig: Rig, character: Character | None = N
     for w in weights:
         merged.update(w)
     check_matches(ch, merged, rig, where or f"character {ch.source}")
+    from ..gesture.skeleton import NAME_MAPS
+
     lookup = {s.lower(): i for i, s in enumerate(skel.names)}
+    for table in NAME_MAPS.values():  # Mixamo / Blender-metarig bone names onto ours
+        for src, dst in table.items():
+            if dst in skel.names:
+                lookup.setdefault(src.lower(), skel.names.index(dst))
     skin_joints: list[np.ndarray | None] = []
     for m in ch.meshes:
         if m.joints is None or not ch.joint_names:
             skin_joints.append(None)
             continue
-        # joints are matched by name, ignoring a "prefix:" (mixamorig:Hips) and case
+        # joints are matched by name, ignoring a "prefix:" (mixamorig:Hips) and case; the mesh
+        # then deforms about *our* skeleton's joints (no retargeting of the rest pose)
         remap = [lookup.get(jn.split(":")[-1].lower(), -1) for jn in ch.joint_names]
         if all(r < 0 for r in remap):
             skin_joints.append(None)
