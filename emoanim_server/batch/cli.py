@@ -85,24 +85,23 @@ def run_batch(args: argparse.Namespace) -> int:
         else:
             todo.append(j)
     workers = 1 if args.ray else max(1, min(args.jobs, len(todo)))
-    bar = None
-    if not args.quiet and sys.stderr.isatty() and todo:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(todo), desc="batch", unit="line", file=sys.stderr)
+    # a bar only on a terminal, or --progress json lines for tools (cli.Progress, as bake)
+    bar = cli.progress_for(args, "batch") if todo else None
     old_term = signal.signal(signal.SIGTERM, _terminate) if _main_thread() else None
     interrupted = False
     c0 = _children_cpu()
     specs = [j.spec() for j in todo]
     info: dict = {}
+    finished = 0
     stream = run_ray(specs, args.ray, args.fast, info) if args.ray else run_local(specs, workers, args.fast)
     try:
         for r in stream:
             results[r["index"]] = r
             if r["ok"]:
                 journal.record(jobs[r["index"]], r["outputs"])
+            finished += 1
             if bar is not None:
-                bar.update(1)
+                bar(finished / len(todo))
     except KeyboardInterrupt:
         interrupted = True
     finally:
