@@ -30,7 +30,8 @@ def _cores() -> int:
 def _batch_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", nargs="+", help="audio files, or manifests (.csv / .jsonl: docs/batch.md)")
     p.add_argument("-o", "--out-dir", help="folder for the outputs (created if missing); needed with audio inputs")
-    p.add_argument("--format", default="json", help="json | csv | npz | bvh for lines without outputs (default json)")
+    p.add_argument("--format", default="json",
+                   help="format of lines without outputs: any bake format, json | csv | npz | bvh | fbx | glb | usda (default json)")
     p.add_argument("--transcripts", action="store_true",
                    help="use LINE.txt beside each LINE.wav as its transcript when present")
     p.add_argument("-j", "--jobs", type=int, default=_cores(),
