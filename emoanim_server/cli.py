@@ -59,6 +59,9 @@ def _stage_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed for every stochastic part (default 0)")
     p.add_argument("--fast", action="store_true",
                    help=f"faster speech recognition ({FAST_HELP}), a few %% fewer lip closures found")
+    p.add_argument("--lipsync", choices=["auto", "phonetic", "neural"], default="auto",
+                   help="lip-sync engine: auto (per line: phonetic for English, the learned model for "
+                        "other languages), phonetic (English recogniser), neural (learned, any language)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     p.add_argument("--progress", choices=PROGRESS_MODES, default="auto",
                    help="auto: a bar only when stderr is a terminal; bar; json: one JSON object per line "
@@ -169,7 +172,7 @@ def bake_options(args: argparse.Namespace, transcript: str | None = None):
 
     try:
         opts = BakeOptions(fps=args.fps, transcript=transcript or _read_transcript(args), seed=args.seed,
-                           fast=args.fast)
+                           fast=args.fast, lipsync=getattr(args, "lipsync", "auto"))
     except ValueError as e:
         raise InputError(f"--fps: {e}") from None
     for hook in BAKE_OPTION_HOOKS:

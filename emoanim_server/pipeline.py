@@ -12,9 +12,13 @@ import numpy as np
 
 from . import __version__
 from .audio import Audio, frame_db
+from .errors import InputError
 from .face.lipsync import animate_mouth, get_recognizer
 from .face.lipsync.phones import Phone
 from .track import DEFAULT_FPS, AnimationTrack, check_fps
+
+
+LIPSYNC_ENGINES = ("auto", "phonetic", "neural")
 
 
 @dataclass
@@ -26,11 +30,15 @@ class BakeOptions:
     seed: int = 0
     #: faster, slightly less accurate word recognition (bulk baking; docs/lipsync.md)
     fast: bool = False
+    #: lip-sync engine: auto (per line: phonetic for English, learned elsewhere) | phonetic | neural
+    lipsync: str = "auto"
     #: free-form per-stage options (emotion, eyes, head, body...) owned by those stages
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.fps = check_fps(self.fps)
+        if self.lipsync not in LIPSYNC_ENGINES:
+            raise ValueError(f"lipsync: expected one of {', '.join(LIPSYNC_ENGINES)}, got {self.lipsync!r}")
 
 
 Progress = Callable[[float], None]
@@ -38,6 +46,22 @@ Progress = Callable[[float], None]
 
 def recognise(audio: Audio, options: BakeOptions, progress: Progress | None = None) -> list[Phone]:
     return get_recognizer(options.fast).phones(audio.samples, options.transcript, progress)
+
+
+def lipsync_engine(options: BakeOptions) -> str:
+    """The engine for this line. ``auto``: the phonetic path (PocketSphinx, English words) for
+    English or no language hint -- it measures best there (docs/lipsync.md) -- and the learned,
+    language-independent model for any other language hint."""
+    from .face.lipsync.neural import neural_available
+
+    if options.lipsync == "neural" and not neural_available():
+        raise InputError("--lipsync neural: the articulation model (models/articulation.onnx) is missing")
+    if options.lipsync != "auto":
+        return options.lipsync
+    lang = str(getattr(options, "language", None) or options.extra.get("language") or "en").lower()
+    if lang.split("-")[0].split("_")[0] in ("en", "eng", "english") or not neural_available():
+        return "phonetic"
+    return "neural"
 
 
 def lipsync_curves(audio: Audio, phones: list[Phone], times: np.ndarray, fps: int) -> np.ndarray:
@@ -51,8 +75,19 @@ def bake(audio: Audio, options: BakeOptions | None = None,
     """Audio -> AnimationTrack with every enabled stage applied, deterministic per seed."""
     options = options or BakeOptions()
     track = AnimationTrack.empty(audio.duration, options.fps)
-    phones = recognise(audio, options, progress)
-    track.curves[:] = lipsync_curves(audio, phones, track.times, options.fps)
+    engine = lipsync_engine(options)
+    if engine == "neural":
+        from .face.lipsync.neural import model_info, neural_curves
+
+        phones: list[Phone] = []
+        track.curves[:] = neural_curves(audio.samples, options.fps)
+        lipsync_meta = {"method": "neural", **model_info()}
+    else:
+        phones = recognise(audio, options, progress)
+        track.curves[:] = lipsync_curves(audio, phones, track.times, options.fps)
+        lipsync_meta = {"method": "phonetic", "recognizer": get_recognizer(options.fast).version,
+                        "transcript": options.transcript is not None}
+    lipsync_meta["requested"] = options.lipsync
     track.events["phones"] = [(p.start, p.end, p.phone) for p in phones]
     track.events["words"] = _words(phones)
     # --- stage: emotion -> expression, mixed with lip-sync (issue 3: emotion/, face/expression, face/mixer)
@@ -74,8 +109,7 @@ def bake(audio: Audio, options: BakeOptions | None = None,
         "source_channels": audio.source_channels,
         "duration_s": round(audio.duration, 6),
         "seed": options.seed,
-        "lipsync": {"method": "phonetic", "recognizer": get_recognizer(options.fast).version,
-                    "transcript": options.transcript is not None},
+        "lipsync": lipsync_meta,
     })
     track.validate()
     return track
