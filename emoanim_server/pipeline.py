@@ -343,15 +343,12 @@ class LiveGraph:
 
 # ---------------------------------------------------------------------------------- LIVE body
 def body_lookahead_s() -> float:
-    """Upper bound of how far finished body frames trail the audio received: a window runs once
-    ``min_new`` model frames of new audio are known, and its last ``seed`` frames are held back
-    until the next window has crossfaded them (measured: at most 0.9 s)."""
-    from .gesture.features import MODEL_FPS
-    from .gesture.sampler import GestureSettings, load_model
+    """Upper bound of how far finished body frames trail the audio received (the gesture
+    sampler's fixed window schedule: gesture.sampler.stream_lookahead_s)."""
+    from .gesture.sampler import load_model, stream_lookahead_s
     from .gesture.stage import MODEL_NAME
 
-    m = load_model(MODEL_NAME)
-    return (GestureSettings().min_new + m.seed_frames) / MODEL_FPS + 0.1
+    return stream_lookahead_s(load_model(MODEL_NAME))
 
 
 class BodyStream:
