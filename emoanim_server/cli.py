@@ -1,18 +1,25 @@
 """Command line: ``emoanim bake | info`` (more subcommands register in ``build_parser``).
 
-Exit codes: 0 success; 1 internal error; 2 usage error (bad flags); 3 bad input (audio,
-transcript, emotion, rig...); 4 output could not be written; 130 interrupted. Errors are one line
-on stderr naming the input and what was expected; no partial output file is ever left.
+Exit codes: 0 success; 1 internal error; 2 usage error (bad flags, an fps outside the allowed
+set); 3 bad input (audio, transcript, emotion, rig...); 4 output could not be written; 130
+interrupted (SIGINT); 143 terminated (SIGTERM). Errors are one line on stderr naming the input
+and what was expected; no partial output file is ever left, not even on SIGTERM.
+
+Start-up matters (one process per line in many pipelines; issue 14 asks <= 0.5 s for ``--help``,
+``info`` and bakes without the recogniser): this module and the plugins' argument functions
+import nothing heavy at module level; numpy, scipy, onnxruntime and the decoders load inside the
+commands that use them (benchmarks/cli_startup.py measures it).
 """
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from typing import Callable, Sequence
 
 from . import __version__
-from .errors import EmoAnimError, InputError, OutputError
+from .errors import EmoAnimError, InputError
 
 #: subcommand name -> (help, add-arguments function, run function); stages' issues add theirs
 Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
@@ -34,7 +41,8 @@ BAKE_OPTION_HOOKS: list[Callable[[argparse.Namespace, dict], None]] = []
 
 def _bake_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", help="audio file (WAV, FLAC, OGG, MP3...)")
-    p.add_argument("-o", "--output", help="output file (default: INPUT with .json)")
+    p.add_argument("-o", "--output", help="output file (default: INPUT with .json); '-' = standard output "
+                                          "(text formats: json, csv, bvh). A symlink is written through")
     p.add_argument("--format", help="json | csv (Live Link Face) | npz | bvh (default: from the extension)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--transcript", help="what is said; gives forced alignment instead of recognition")
@@ -44,16 +52,102 @@ def _bake_args(p: argparse.ArgumentParser) -> None:
 
 def _stage_args(p: argparse.ArgumentParser) -> None:
     """Options shared by ``bake`` and ``batch``: one line or many, the same animation."""
-    p.add_argument("--fps", type=int, default=60, help="frames per second: 24, 25, 30, 50 or 60 (default 60)")
+    p.add_argument("--fps", type=_fps_arg, default=60, help="frames per second: 24, 25, 30, 50 or 60 (default 60)")
     p.add_argument("--rig", default="arkit", help="arkit | metahuman | path to a mapping JSON (default arkit)")
     p.add_argument("--naming", default="arkit", choices=["arkit", "pascal", "lr"],
                    help="ARKit curve naming: camelCase (arkit), PascalCase, or _L/_R (default arkit)")
     p.add_argument("--seed", type=int, default=0, help="seed for every stochastic part (default 0)")
     p.add_argument("--fast", action="store_true",
-                   help="faster speech recognition (~45%% less CPU), a few %% fewer lip closures found")
+                   help=f"faster speech recognition ({FAST_HELP}), a few %% fewer lip closures found")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    p.add_argument("--progress", choices=PROGRESS_MODES, default="auto",
+                   help="auto: a bar only when stderr is a terminal; bar; json: one JSON object per line "
+                        "on stderr ({\"progress\": 0.42}) for tools; none (default auto)")
     for hook in BAKE_ARG_HOOKS:
         hook(p)
+
+
+#: what ``--fast`` saves, as measured on 12 LJ Speech lines (benchmarks/fast_mode.py ->
+#: benchmarks/results/fast_mode.json: CPU RTF 0.143 -> 0.108, 24.9 %); issue 14: the text must
+#: match the measurement)
+FAST_HELP = "~25%% less CPU on typical lines"
+PROGRESS_MODES = ("auto", "bar", "json", "none")
+
+
+def _fps_arg(text: str) -> int:
+    """``--fps``: an fps outside the allowed set is a usage error (exit 2), like an unknown flag."""
+    from .track import ALLOWED_FPS
+
+    try:
+        fps = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if fps not in ALLOWED_FPS:
+        raise argparse.ArgumentTypeError(f"{fps} is not supported; expected one of "
+                                         f"{', '.join(map(str, ALLOWED_FPS))}")
+    return fps
+
+
+class Progress:
+    """Progress reporting for long commands: a tqdm bar only on a terminal (``auto``), never
+    into logs; ``json`` writes ``{"progress": f}`` lines on stderr (machine-readable, like
+    Rhubarb's ``--machineReadable``), at most one per percent."""
+
+    def __init__(self, mode: str, desc: str, stream=None) -> None:
+        self.stream = stream or sys.stderr
+        if mode == "auto":
+            isatty = getattr(self.stream, "isatty", None)
+            mode = "bar" if isatty is not None and isatty() else "none"
+        self.mode = mode
+        self.desc = desc
+        self._bar = None
+        self._last = -1
+
+    def __call__(self, frac: float) -> None:
+        pct = int(100 * min(max(frac, 0.0), 1.0))
+        if pct == self._last:
+            return
+        self._last = pct
+        if self.mode == "json":
+            self.stream.write(f'{{"progress": {pct / 100:.2f}, "stage": "{self.desc}"}}\n')
+            self.stream.flush()
+        elif self.mode == "bar":
+            if self._bar is None:
+                from tqdm import tqdm
+
+                self._bar = tqdm(total=100, desc=self.desc, unit="%", file=self.stream, leave=False)
+            self._bar.n = pct
+            self._bar.refresh()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def progress_for(args: argparse.Namespace, desc: str, long_enough: bool = True) -> Progress | None:
+    """The progress reporter the flags ask for (None: report nothing)."""
+    mode = "none" if getattr(args, "quiet", False) else getattr(args, "progress", "auto")
+    if mode == "none" or (mode in ("auto", "bar") and not long_enough):
+        return None
+    p = Progress(mode, desc)
+    return None if p.mode == "none" else p
+
+
+def check_input_file(path: str) -> None:
+    """An input must be a regular file: a FIFO with no writer would block forever, a device
+    would be read without end."""
+    import stat
+
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as e:
+        raise InputError(f"{path}: cannot read ({e.strerror})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(f"{path}: is a directory, expected an audio file")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"{path}: is not a regular file (a FIFO, device or socket); expected an audio file")
 
 
 def _read_text(path: str) -> str:
@@ -86,84 +180,33 @@ def bake_options(args: argparse.Namespace, transcript: str | None = None):
 @command("bake", "audio file -> animation file", _bake_args)
 def run_bake(args: argparse.Namespace) -> int:
     from .audio import load_audio
-    from .export import format_for_path, write_track
+    from .export import format_for_path, resolve_output, write_track
     from .pipeline import bake
     from .rigs import load_rig
 
     out = args.output or os.path.splitext(args.input)[0] + ".json"
     fmt = format_for_path(out, args.format)
+    check_input_file(args.input)
+    # every output problem is found before the slow part: folder, device node, input == output
+    resolve_output(out, [args.input] + [f for f in (getattr(args, "transcript_file", None), args.rig) if f], fmt)
     rig = load_rig(args.rig, args.naming)  # fail on a bad rig before the slow part
     opts = bake_options(args)
     audio = load_audio(args.input)
-    bar = None
-    progress = None
-    if not args.quiet and audio.duration > 20:
-        from tqdm import tqdm
-
-        bar = tqdm(total=100, desc="bake", unit="%", file=sys.stderr, leave=False)
-
-        def progress(frac: float) -> None:
-            bar.n = int(100 * frac)
-            bar.refresh()
+    progress = progress_for(args, "bake", long_enough=audio.duration > 20)
     try:
         track = bake(audio, opts, progress)
     finally:
-        if bar is not None:
-            bar.close()
+        if progress is not None:
+            progress.close()
     write_track(track, out, fmt, rig)
     if not args.quiet:
-        print(f"{out}: {track.n_frames} frames at {track.fps} fps ({audio.duration:.2f} s, {fmt}, rig {rig.name})",
-              file=sys.stderr)
+        print(f"{'(stdout)' if out == '-' else out}: {track.n_frames} frames at {track.fps} fps "
+              f"({audio.duration:.2f} s, {fmt}, rig {rig.name})", file=sys.stderr)
     return 0
 
 
 # ---------------------------------------------------------------------------------- batch
-def _batch_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("inputs", nargs="+", help="audio files")
-    p.add_argument("-o", "--out-dir", required=True, help="folder for the outputs (created if missing)")
-    p.add_argument("--format", default="json", help="json | csv | npz | bvh (default json)")
-    p.add_argument("--transcripts", action="store_true",
-                   help="use LINE.txt beside each LINE.wav as its transcript when present")
-    _stage_args(p)
-
-
-@command("batch", "many audio files -> animation files, one process (decoders load once)", _batch_args)
-def run_batch(args: argparse.Namespace) -> int:
-    """A failed line is reported and skipped; the others still bake. Exit 3 if any failed."""
-    from .audio import load_audio
-    from .export import format_for_path, write_track
-    from .pipeline import bake
-    from .rigs import load_rig
-
-    rig = load_rig(args.rig, args.naming)
-    fmt = format_for_path("x." + args.format, args.format)
-    try:
-        os.makedirs(args.out_dir, exist_ok=True)
-    except OSError as e:
-        raise OutputError(f"{args.out_dir}: cannot create the output folder ({e.strerror})") from None
-    failed = 0
-    items = args.inputs
-    it = items
-    if not args.quiet:
-        from tqdm import tqdm
-
-        it = tqdm(items, desc="batch", unit="line", file=sys.stderr)
-    seen: set[str] = set()
-    for src in it:
-        stem = os.path.splitext(os.path.basename(src))[0]
-        name = stem if stem not in seen else f"{stem}_{len(seen)}"
-        seen.add(name)
-        out = os.path.join(args.out_dir, f"{name}.{args.format}")
-        try:
-            txt_path = os.path.splitext(src)[0] + ".txt"
-            text = _read_text(txt_path) if args.transcripts and os.path.isfile(txt_path) else None
-            write_track(bake(load_audio(src), bake_options(args, text)), out, fmt, rig)
-        except EmoAnimError as e:
-            failed += 1
-            print(f"emoanim batch: error: {e}", file=sys.stderr)
-    if not args.quiet:
-        print(f"{len(items) - failed} of {len(items)} lines baked to {args.out_dir}", file=sys.stderr)
-    return InputError.exit_code if failed else 0
+# ``emoanim batch`` lives in emoanim_server/batch/ (manifests, resume, workers, Ray; docs/batch.md)
 
 
 # ---------------------------------------------------------------------------------- info
@@ -233,12 +276,28 @@ PLUGIN_MODULES: list[str] = [
     "emoanim_server.face.eyes_head_cli",
     "emoanim_server.server.cli",
     "emoanim_server.gesture.cli",
+    "emoanim_server.batch.cli",
+    "emoanim_server.overrides_cli",
 ]
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so ``finally`` blocks and the temp-file cleanup of
+    :func:`~emoanim_server.export.common.atomic_write` run (the default action kills the process
+    and leaves ``.out.*.tmp`` files behind)."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise Terminated()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread (embedding): keep the default
+        previous = None
     try:
         return args._run(args)
     except EmoAnimError as e:
@@ -247,6 +306,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"emoanim {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print(f"emoanim {args.command}: terminated (SIGTERM); no partial output left", file=sys.stderr)
+        return 143
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

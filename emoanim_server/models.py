@@ -14,6 +14,10 @@ from pathlib import Path
 from .errors import EmoAnimError
 
 
+#: models every install must have (``emoanim info`` reports a missing one; the wheel test checks them)
+SHIPPED_MODELS: tuple[str, ...] = ("gesture_default",)
+
+
 class ModelError(EmoAnimError):
     code = "model"
 
@@ -23,7 +27,11 @@ def model_dirs() -> list[Path]:
     if os.environ.get("EMOANIM_MODELS"):
         dirs.append(Path(os.environ["EMOANIM_MODELS"]))
     here = Path(__file__).resolve().parent
-    dirs += [here.parent / "models", here / "_models"]
+    # the checkout's models/ only when this is a checkout: in an installed wheel here.parent is
+    # site-packages, where a "models" folder belongs to some other package
+    if (here.parent / "pyproject.toml").is_file():
+        dirs.append(here.parent / "models")
+    dirs.append(here / "_models")
     return [d for d in dirs if d.is_dir()]
 
 
@@ -74,5 +82,8 @@ def list_models() -> list[dict]:
             except ModelError as e:
                 status = str(e)
             out.append({"name": p.stem, "file": str(p), "status": status})
+    for name in SHIPPED_MODELS:  # a broken install says so instead of listing nothing
+        if name not in seen:
+            out.append({"name": name, "file": "-", "status": f"MISSING: not in {[str(d) for d in model_dirs()]}"})
     out.append({"name": "pocketsphinx-en-us", "file": "(pocketsphinx package)", "status": "ok"})
     return out

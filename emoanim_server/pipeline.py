@@ -81,6 +81,8 @@ def bake(audio: Audio, options: BakeOptions | None = None,
         "lipsync": {"method": "phonetic", "recognizer": get_recognizer(options.fast).version,
                     "transcript": options.transcript is not None},
     })
+    if options.extra.get("overrides"):  # an animator's hand edits, re-applied on every re-bake (overrides.py)
+        track = options.extra["overrides"].apply(track)
     track.validate()
     return track
 

@@ -194,8 +194,13 @@ def test_failed_write_leaves_old_file_untouched(tmp_path, real_wav):
     assert os.listdir(tmp_path) == ["keep.csv"]
 
 
+def test_bad_fps_is_a_usage_error(real_wav, capsys):
+    with pytest.raises(SystemExit) as e:  # argparse: exit 2 with usage (issue 14)
+        run("bake", str(real_wav), "--fps", "59")
+    assert e.value.code == 2 and "--fps" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("args,code,expect", [
-    (["--fps", "59"], 3, "fps"),
     (["--rig", "nonexistent_rig"], 3, "nonexistent_rig"),
     (["-o", "out.xyz"], 3, "extension"),
 ])
@@ -251,7 +256,7 @@ def test_batch_bakes_many_lines_and_reports_failures(tmp_path, capsys, real_wav)
     code = run("batch", str(a), str(bad), "-o", str(out), "--format", "csv", "--transcripts", "-q")
     assert code == 3  # one line failed ...
     assert "bad.wav" in capsys.readouterr().err
-    assert sorted(os.listdir(out)) == ["a.csv"]  # ... the other still baked, nothing partial
+    assert sorted(n for n in os.listdir(out) if not n.startswith(".")) == ["a.csv"]  # ... nothing partial
     single = tmp_path / "single.csv"
     assert run("bake", str(a), "--transcript-file", str(tmp_path / "a.txt"), "-o", str(single), "-q") == 0
     assert (out / "a.csv").read_text() == single.read_text()  # batch == bake, byte for byte

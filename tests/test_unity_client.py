@@ -177,7 +177,7 @@ def _python_corpus(pb) -> dict[str, tuple[bytes, bytes]]:
             parts=pb.Parts(face=True, body=True), seed=2**64 - 1, auth_token="tok\u00e9n", mode=pb.MODE_CLIP,
             transcript="p b m \u2014 \U0001f600", emotion=pb.Emotion(category="fearful", intensity=0.3, arousal=0.0,
                                                                        mixture=[pb.EmotionWeight(category="sad", weight=3)]),
-            client_name="py", max_frames_per_batch=1)),
+            client_name="py", max_frames_per_batch=1, language="pt-BR", lipsync=pb.LIPSYNC_NEURAL)),
         "ClientMessage__start_empty_parts": pb.ClientMessage(start=pb.StartSession(sample_rate=16000, parts=pb.Parts())),
         "ClientMessage__audio": pb.ClientMessage(audio=pb.AudioChunk(data=bytes(range(256)) * 8)),
         "ClientMessage__audio_empty": pb.ClientMessage(audio=pb.AudioChunk()),
@@ -194,7 +194,7 @@ def _python_corpus(pb) -> dict[str, tuple[bytes, bytes]]:
             mode=pb.MODE_LIVE, limits=pb.Limits(max_message_bytes=1 << 20, max_sample_rate=48000, min_sample_rate=8000,
                                                 max_session_seconds=300, max_sessions_per_client=16,
                                                 idle_timeout_s=30, max_frames_per_batch=600),
-            lookahead_s=0.2)),
+            lookahead_s=0.2, language="de-DE", lipsync=pb.LIPSYNC_PHONETIC)),
         "ServerMessage__frames": pb.ServerMessage(frames=pb.FrameBatch(frames=[
             pb.Frame(index=i, time=i / 60, curves=curves, head=[0.1 * i, -0.05, 1e-8], eyes=[0.01, -0.02, 0, 0.03, 0.04, 0],
                      joint_rotations=[0, 0.7071068, 0, 0.7071068] * 3, root_position=[0.0, 0.93, -1e-3])
@@ -202,6 +202,7 @@ def _python_corpus(pb) -> dict[str, tuple[bytes, bytes]]:
         "ServerMessage__error": pb.ServerMessage(error=pb.Error(code=pb.BAD_ORDER, code_name="BAD_ORDER",
                                                                 message="audio before StartSession", fatal=False)),
         "ServerMessage__error_unknown_code": pb.ServerMessage(error=pb.Error(code=15, code_name="SHUTTING_DOWN", fatal=True)),
+        "ServerMessage__error_overloaded": pb.ServerMessage(error=pb.Error(code=pb.OVERLOADED, code_name="OVERLOADED", fatal=True)),
         "ServerMessage__ended": pb.ServerMessage(ended=pb.SessionEnded(
             session_id="s-1", reason="completed", frames_sent=404, audio_seconds=6.7095625, emotion_updates=1,
             processing_seconds=0.5, first_frame_latency_s=0.02, max_frame_latency_s=0.3,

@@ -11,6 +11,7 @@ a timeline dict (the JSON schema of docs/emotion.md) or None (neutral).
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,7 @@ import numpy as np
 
 from ..errors import InputError
 from .space import CATEGORIES, N_CATEGORIES, NEUTRAL, EmotionState, vad_to_weights
-from .timeline import EmotionTimeline, parse_emotion, timeline_from_json
+from .timeline import DEFAULT_TRANSITION_S, EmotionTimeline, Keyframe, parse_emotion, timeline_from_json
 
 if TYPE_CHECKING:  # typing only: the pipeline imports this module, not the other way round
     from ..audio import Audio
@@ -185,3 +186,73 @@ def emotion_at(source: Any, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     elif isinstance(source, dict) and "keyframes" not in source and "emotion" in source:
         source = source["emotion"]
     return controls_state(controls_from(source), t)
+
+
+class LiveTimeline:
+    """Emotion keyframes that arrive one at a time (the server's EmotionUpdate messages).
+
+    Why not rebuild an :class:`EmotionTimeline` per update: that is O(n) per message and
+    sampling is O(n) per frame window, so a client that floods updates makes every later audio
+    chunk slower (issue 14 item 1). Here an insertion costs O(log n) plus the few later keys
+    it pushes, and :meth:`sample` reads only the keys whose transitions touch the times asked
+    for, so per-chunk work does not grow with the number of updates.
+
+    Semantics equal the batch rule the server always had: keys are ordered by requested time
+    (arrival order among equal times); a key whose centred transition would overlap the
+    previous one is moved later just enough (``prev_end + transition/2``, where the first key
+    only holds). The result samples exactly like ``EmotionTimeline`` of the same adjusted keys.
+    """
+
+    def __init__(self, initial: EmotionState | None = None) -> None:
+        self._req: list[float] = []  # requested times, sorted
+        self._keys: list[Keyframe] = []  # adjusted keyframes, same order
+        self._starts: list[float] = []  # transition window start per key (sorted: no overlaps)
+        self._ends: list[float] = []
+        if initial is not None:  # the session's starting emotion holds from 0
+            self._insert(0, 0.0, initial, DEFAULT_TRANSITION_S)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def add(self, t: float, state: EmotionState, transition: float) -> float:
+        """Insert a keyframe requested at ``t``; returns the time it was placed at."""
+        if not self._keys:  # the first keyframe holds from 0: start from neutral explicitly
+            self._insert(0, 0.0, NEUTRAL, DEFAULT_TRANSITION_S)
+        i = bisect.bisect_right(self._req, t)
+        self._insert(i, t, state, transition)
+        return self._keys[i].time
+
+    def _insert(self, i: int, t: float, state: EmotionState, tr: float) -> None:
+        self._req.insert(i, t)
+        self._keys.insert(i, Keyframe(t, state, tr))
+        self._starts.insert(i, t)
+        self._ends.insert(i, t)
+        for j in range(i, len(self._keys)):  # re-place keys from i on while they move
+            k = self._keys[j]
+            tj = self._req[j]
+            if j > 0:
+                prev = self._keys[j - 1]
+                prev_end = prev.time + (prev.transition / 2 if j > 1 else 0.0)
+                tj = max(tj, prev_end + k.transition / 2 + 1e-6, prev.time + 1e-6)
+            if j > i and tj == k.time:
+                break
+            self._keys[j] = Keyframe(tj, k.state, k.transition)
+            self._starts[j] = tj - k.transition / 2
+            self._ends[j] = tj + k.transition / 2
+
+    def sample(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Same values as ``EmotionTimeline(keys).sample(times)``, from the keys that matter."""
+        t = np.asarray(times, np.float64).reshape(-1)
+        if not self._keys:
+            return EmotionTimeline.constant(NEUTRAL).sample(t)
+        if len(t) == 0:
+            return EmotionTimeline([self._keys[0]]).sample(t)
+        t0, t1 = float(t.min()), float(t.max())
+        # keys 1.. whose window ends before t0 are complete: the latest of them is the base
+        lo = max(1, bisect.bisect_right(self._ends, t0, lo=1))
+        hi = bisect.bisect_right(self._starts, t1, lo=lo)
+        return EmotionTimeline([self._keys[lo - 1], *self._keys[lo:hi]]).sample(t)
+
+    def timeline(self) -> EmotionTimeline:
+        """All keys as an EmotionTimeline (CLIP mode hands this to the offline pipeline)."""
+        return EmotionTimeline(self._keys) if self._keys else EmotionTimeline.constant(NEUTRAL)

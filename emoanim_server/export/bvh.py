@@ -78,7 +78,7 @@ def bvh_text(skel: Skeleton, rots: np.ndarray, root: np.ndarray, fps: float, ord
     return out.getvalue()
 
 
-@register("bvh", ".bvh")
+@register("bvh", ".bvh", text=True)
 def write_bvh(track: AnimationTrack, path: str, rig: Rig) -> None:
     if track.skeleton is None or track.joint_rotations is None:
         raise InputError(f"{path}: BVH holds body motion, but this track has none (bake with --body)")

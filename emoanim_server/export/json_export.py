@@ -43,7 +43,7 @@ def track_to_dict(track: AnimationTrack, rig: Rig) -> dict:
     return d
 
 
-@register("json", ".json")
+@register("json", ".json", text=True)
 def write_json(track: AnimationTrack, path: str, rig: Rig) -> None:
     with atomic_write(path) as f:
         json.dump(track_to_dict(track, rig), f, separators=(",", ":"), default=_default)

@@ -27,7 +27,7 @@ def timecode(frame: int, fps: int) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}:{ff:02d}.000"
 
 
-@register("csv", ".csv")
+@register("csv", ".csv", text=True)
 def write_csv(track: AnimationTrack, path: str, rig: Rig) -> None:
     names = [arkit_name(n, "pascal") for n in rig.names] if rig.name.startswith("arkit") else rig.names
     values = rig.apply(track.curves)

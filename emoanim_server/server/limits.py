@@ -74,6 +74,11 @@ class ServerLimits:
     #: decoders are kept for reuse, so a session start rarely pays for one
     warm_decoders: int = 2
     max_idle_decoders: int = 8
+    #: EmotionUpdates per session, and their rate (token bucket: ``emotion_burst`` at once, then
+    #: ``emotion_updates_per_s``); more get RATE_LIMITED and are ignored (issue 14 item 1)
+    max_emotion_updates: int = 1000
+    emotion_updates_per_s: float = 50.0
+    emotion_burst: int = 100
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -115,4 +120,7 @@ def limit_help() -> dict[str, str]:
         "inline_max_bytes": "LIVE messages up to this size are handled on the event-loop thread",
         "warm_decoders": "LIVE decoders created at start-up",
         "max_idle_decoders": "finished sessions' LIVE decoders kept for reuse",
+        "max_emotion_updates": "EmotionUpdates accepted per session",
+        "emotion_updates_per_s": "EmotionUpdates accepted per second per session (after the burst)",
+        "emotion_burst": "EmotionUpdates accepted at once before the per-second rate applies",
     }

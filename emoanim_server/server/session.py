@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import hmac
 import itertools
-import json
 import logging
 import math
+import re
 import secrets
 import threading
 import time
@@ -115,7 +115,7 @@ _IDS = itertools.count(1)
 def _rig_for(start: pb.StartSession):
     from ..errors import InputError
     from ..rigs import load_rig
-    from ..rigs.mapping import rig_from_table
+    from ..rigs.mapping import rig_from_json
 
     naming = {pb.CURVE_NAMING_ARKIT: "arkit", pb.CURVE_NAMING_PASCAL: "pascal", pb.CURVE_NAMING_LR: "lr"}
     if start.naming not in naming:
@@ -124,8 +124,8 @@ def _rig_for(start: pb.StartSession):
         if not start.custom_rig_json:
             raise ProtocolError("BAD_PARAMETER", "StartSession.custom_rig_json is required for RIG_CUSTOM", True)
         try:
-            return rig_from_table(json.loads(start.custom_rig_json), "custom_rig_json")
-        except (ValueError, InputError) as e:
+            return rig_from_json(start.custom_rig_json, "custom_rig_json")  # every problem: InputError
+        except InputError as e:
             raise ProtocolError("BAD_PARAMETER", f"StartSession.custom_rig_json: {e}", True) from None
     if start.rig not in (pb.RIG_ARKIT, pb.RIG_METAHUMAN):
         raise ProtocolError("BAD_PARAMETER", f"StartSession.rig {start.rig} unknown; expected 0 (ARKIT), 1 (METAHUMAN) or 2 (CUSTOM)", True)
@@ -161,20 +161,45 @@ def parse_emotion(e: pb.Emotion, what: str):
         raise ProtocolError("BAD_EMOTION", str(err)) from None
 
 
-def emotion_timeline(keys: list):
-    """Keyframes (time, EmotionState, transition) -> the emotion stage's EmotionTimeline.
-    Keys are sorted; a key whose transition window would overlap the previous one is moved
-    later just enough (live updates cannot be refused for arriving close together)."""
-    from ..emotion import EmotionTimeline, Keyframe
+#: BCP-47 language tag shape (language, optional script/region/variants): "en", "de-DE", "zh-Hant-TW"
+_BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,4}$")
+LIPSYNC_NAMES = {pb.LIPSYNC_PHONETIC: "phonetic", pb.LIPSYNC_NEURAL: "neural"}
 
-    out = []
-    for t, state, tr in sorted(keys, key=lambda k: k[0]):
-        if out:
-            prev = out[-1]
-            prev_end = prev.time + (prev.transition / 2 if len(out) > 1 else 0.0)
-            t = max(t, prev_end + tr / 2 + 1e-6, prev.time + 1e-6)
-        out.append(Keyframe(t, state, tr))
-    return EmotionTimeline(out)
+
+def neural_available() -> bool:
+    """The learned articulation model and its runner are installed."""
+    try:
+        from ..face.lipsync.neural import neural_available as available
+    except ImportError:
+        return False
+    try:
+        return bool(available())
+    except Exception:  # noqa: BLE001 - a broken install means: not available
+        return False
+
+
+def choose_lipsync(mode: int, requested: int) -> int:
+    """StartSession.lipsync -> the engine this session uses (never AUTO).
+
+    AUTO: LIVE uses the learned model when it is installed (the phone loop is the fallback);
+    CLIP runs the offline pipeline's default (phonetic)."""
+    if requested not in (pb.LIPSYNC_AUTO, pb.LIPSYNC_PHONETIC, pb.LIPSYNC_NEURAL):
+        raise ProtocolError("BAD_PARAMETER", f"StartSession.lipsync {requested}; expected 0 (AUTO), "
+                            "1 (PHONETIC) or 2 (NEURAL)", True)
+    if requested == pb.LIPSYNC_NEURAL and not neural_available():
+        raise ProtocolError("BAD_PARAMETER", "StartSession.lipsync NEURAL: the learned lip-sync model is not "
+                            "installed on this server; use 0 (AUTO) or 1 (PHONETIC)", True)
+    if requested == pb.LIPSYNC_AUTO:
+        return pb.LIPSYNC_NEURAL if mode == pb.MODE_LIVE and neural_available() else pb.LIPSYNC_PHONETIC
+    return requested
+
+
+def check_language(tag: str) -> str:
+    """StartSession.language: "" (server default) or a well-formed BCP-47 tag."""
+    if tag and (len(tag) > 35 or not _BCP47.match(tag)):
+        raise ProtocolError("BAD_PARAMETER", f"StartSession.language {tag[:40]!r}; expected a BCP-47 tag "
+                            "such as 'en', 'de-DE' or 'pt-BR' (or empty)", True)
+    return tag
 
 
 @dataclass
@@ -192,6 +217,8 @@ class _Active:
     seed: int
     transcript: str | None
     batch: int
+    language: str
+    lipsync_engine: int
     resampler: object | None
     lipsync: object | None  # StreamingLipsync in LIVE mode
     eyes_head: object | None = None  # LiveEyesHead in LIVE mode with eyes or head on
@@ -201,9 +228,11 @@ class _Active:
     source_samples: int = 0
     next_index: int = 0
     rig_is_arkit: bool = True
-    emotions: list = field(default_factory=list)  # (time, EmotionState, transition_s)
-    timeline: object | None = None  # EmotionTimeline built from ``emotions`` (cache)
+    emotions: object | None = None  # emotion.stage.LiveTimeline (None: neutral, no keys)
+    controls: object | None = None  # EmotionControls over ``emotions`` (built once)
     emotion_updates: int = 0
+    emotion_tokens: float = 0.0  # EmotionUpdate rate limit (token bucket)
+    emotion_tokens_at: float = 0.0
     bytes_received: int = 0
     bytes_sent: int = 0
     frames_sent: int = 0
@@ -341,15 +370,17 @@ class Session:
             asked = {k: k in DEFAULT_PARTS for k in AVAILABLE_PARTS}
         avail = available_parts(m.mode)
         parts = {k: bool(v and avail[k]) for k, v in asked.items()}
-        emotions = []
+        language = check_language(m.language)
+        engine = choose_lipsync(m.mode, m.lipsync)
+        emotions = None
         if m.HasField("emotion"):
-            from ..emotion import DEFAULT_TRANSITION_S
+            from ..emotion.stage import LiveTimeline
 
             try:
                 state = parse_emotion(m.emotion, "StartSession.emotion")
             except ProtocolError as e:  # in StartSession it refuses the session
                 raise ProtocolError(e.code, str(e), True) from None
-            emotions.append((0.0, state, DEFAULT_TRANSITION_S))
+            emotions = LiveTimeline(state)
         batch = min(m.max_frames_per_batch or (L.clip_frames_per_batch if m.mode == pb.MODE_CLIP
                                                else L.max_frames_per_batch), L.max_frames_per_batch)
         skeleton = None
@@ -389,7 +420,9 @@ class Session:
         self.active = _Active(id=sid, mode=m.mode, fps=fps, sample_rate=m.sample_rate,
                               encoding=m.encoding or pb.AUDIO_ENCODING_PCM16, channels=channels, rig=rig,
                               parts=parts, seed=m.seed, transcript=m.transcript or None, batch=batch,
+                              language=language, lipsync_engine=engine,
                               resampler=resampler, lipsync=lipsync, emotions=emotions,
+                              emotion_tokens=float(L.emotion_burst), emotion_tokens_at=now,
                               eyes_head=eyes_head, lookahead_s=lookahead,
                               rig_is_arkit=bool(rig.is_arkit))
         if m.mode == pb.MODE_LIVE and parts["body"]:
@@ -410,7 +443,7 @@ class Session:
             skeleton=skeleton,
             buffer_latency_s=(lookahead + L.buffer_margin_s) if m.mode == pb.MODE_LIVE else 0.0,
             parts=pb.Parts(**parts), server_version=__version__, mode=m.mode,
-            lookahead_s=lookahead,
+            lookahead_s=lookahead, language=language, lipsync=engine,
             limits=pb.Limits(max_message_bytes=L.max_message_bytes, max_sample_rate=L.max_sample_rate,
                              min_sample_rate=L.min_sample_rate, max_session_seconds=L.max_session_seconds,
                              max_sessions_per_client=L.max_sessions_per_client,
@@ -465,13 +498,29 @@ class Session:
 
     def _on_emotion(self, m: pb.EmotionUpdate, now: float, out: list) -> None:
         from ..emotion import DEFAULT_TRANSITION_S
+        from ..emotion.stage import LiveTimeline
         from ..emotion.timeline import MAX_TRANSITION_S, MIN_TRANSITION_S
 
         a = self._require_active("EmotionUpdate")
+        L = self.limits
+        # bounded per session and per second (issue 14 item 1): a flood costs the flooder only
+        if a.emotion_updates >= L.max_emotion_updates:
+            raise ProtocolError("RATE_LIMITED", f"EmotionUpdate ignored: this session already has "
+                                f"{a.emotion_updates} (max_emotion_updates={L.max_emotion_updates})")
+        a.emotion_tokens = min(float(L.emotion_burst),
+                               a.emotion_tokens + (now - a.emotion_tokens_at) * L.emotion_updates_per_s)
+        a.emotion_tokens_at = now
+        if a.emotion_tokens < 1.0:
+            raise ProtocolError("RATE_LIMITED", f"EmotionUpdate ignored: more than "
+                                f"{L.emotion_updates_per_s:g} per second (emotion_updates_per_s, burst "
+                                f"{L.emotion_burst})")
+        a.emotion_tokens -= 1.0
         t = None
         if m.HasField("time"):
-            if not math.isfinite(m.time) or m.time < 0:
-                raise ProtocolError("BAD_EMOTION", f"EmotionUpdate.time {m.time!r}; expected seconds >= 0")
+            # bounded by the session length (issue 14 item 11): a time no audio can reach is a mistake
+            if not math.isfinite(m.time) or not 0 <= m.time <= L.max_session_seconds:
+                raise ProtocolError("BAD_EMOTION", f"EmotionUpdate.time {m.time!r}; expected seconds "
+                                    f"0..{L.max_session_seconds:g} (max_session_seconds)")
             t = float(m.time)
         tr = m.transition_s or DEFAULT_TRANSITION_S
         if not math.isfinite(tr) or not MIN_TRANSITION_S <= tr <= MAX_TRANSITION_S:
@@ -483,12 +532,10 @@ class Session:
         if a.mode == pb.MODE_LIVE:
             # the transition is centred on t: start it no earlier than the first unsent frame
             t = max(t, a.next_index / a.fps + tr / 2)
-        if not a.emotions:  # the first keyframe holds from 0: start from neutral explicitly
-            from ..emotion import NEUTRAL
-
-            a.emotions.append((0.0, NEUTRAL, DEFAULT_TRANSITION_S))
-        a.emotions.append((t, state, tr))
-        a.timeline = None
+        if a.emotions is None:
+            a.emotions = LiveTimeline()
+        a.emotions.add(t, state, tr)
+        a.controls = None
         a.emotion_updates += 1
 
     def _on_end_of_audio(self, m: pb.EndOfAudio, now: float, out: list) -> None:
@@ -555,12 +602,12 @@ class Session:
 
     def _controls(self, a: _Active):
         from ..emotion import NEUTRAL
-        from ..emotion.stage import controls_from
+        from ..emotion.stage import EmotionControls, controls_from
 
-        if a.timeline is None:
-            a.timeline = controls_from(emotion_timeline(a.emotions) if a.emotions and a.parts.get("emotion")
-                                       else NEUTRAL)
-        return a.timeline
+        if a.controls is None:  # O(1): the LiveTimeline itself is what gets sampled
+            a.controls = EmotionControls(a.emotions, source="timeline") \
+                if a.emotions is not None and a.parts.get("emotion") else controls_from(NEUTRAL)
+        return a.controls
 
     def _emotion_at(self, a: _Active, times: np.ndarray):
         from ..emotion.stage import controls_state
@@ -588,10 +635,10 @@ class Session:
         a.audio = []
         try:
             extra: dict = {}
-            if a.parts.get("emotion") and a.emotions:
+            if a.parts.get("emotion") and a.emotions is not None:
                 from ..emotion.stage import controls_from
 
-                extra["emotion"] = controls_from(emotion_timeline(a.emotions))
+                extra["emotion"] = controls_from(a.emotions.timeline())
             if not a.parts.get("eyes"):
                 extra["eyes"] = {"blink": False, "gaze": False}
             if not a.parts.get("head"):

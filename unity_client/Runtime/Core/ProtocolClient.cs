@@ -24,6 +24,10 @@ namespace EmoAnim
         public string Transcript = "";
         public string ClientName = "EmoAnim Unity client";
         public uint MaxFramesPerBatch;
+        /// <summary>BCP-47 language of the speech ("en", "de-DE"); "" = the server's default.</summary>
+        public string Language = "";
+        /// <summary>Lip-sync engine; Auto lets the server choose (LIVE: the learned model when installed).</summary>
+        public LipsyncEngine Lipsync = LipsyncEngine.Auto;
         /// <summary>Initial emotion (null = neutral).</summary>
         public Emotion Emotion;
 
@@ -46,6 +50,8 @@ namespace EmoAnim
                 Emotion = Emotion,
                 ClientName = ClientName ?? "",
                 MaxFramesPerBatch = MaxFramesPerBatch,
+                Language = Language ?? "",
+                Lipsync = Lipsync,
             };
         }
     }

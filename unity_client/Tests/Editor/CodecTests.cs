@@ -69,7 +69,7 @@ namespace EmoAnim.Tests
                 Naming = CurveNaming.LR, CustomRigJson = "{}", Parts = new Parts { Face = true, Body = true },
                 Seed = ulong.MaxValue, AuthToken = "tök", Mode = Mode.Clip, Transcript = "hello",
                 Emotion = new Emotion("angry", 0.25f) { Mixture = new[] { new EmotionWeight("happy", 1f), new EmotionWeight("sad", 0.5f) } },
-                ClientName = "unit", MaxFramesPerBatch = 7,
+                ClientName = "unit", MaxFramesPerBatch = 7, Language = "de-DE", Lipsync = LipsyncEngine.Neural,
             };
             var b = ClientMessage.Of(s).ToByteArray();
             var r = ClientMessage.Parse(b);
@@ -87,6 +87,8 @@ namespace EmoAnim.Tests
             Assert.AreEqual("sad", t.Emotion.Mixture[1].Category);
             Assert.AreEqual(0.5f, t.Emotion.Mixture[1].Weight, 0);
             Assert.AreEqual(7L, t.MaxFramesPerBatch);
+            Assert.AreEqual("de-DE", t.Language);
+            Assert.AreEqual(LipsyncEngine.Neural, t.Lipsync);
             Assert.AreEqual(Hex(b), Hex(ClientMessage.Of(t).ToByteArray()));
         }
 
@@ -182,7 +184,7 @@ namespace EmoAnim.Tests
             Assert.AreEqual("ERROR_UNSPECIFIED", ProtoEnum.Name(typeof(ErrorCode), 0));
             Assert.IsNull(ProtoEnum.Name(typeof(ErrorCode), 99));
             // the name tables agree with the C# enums' [ProtoName] attributes, value by value
-            foreach (var t in new[] { typeof(ProtocolVersion), typeof(AudioEncoding), typeof(Rig), typeof(CurveNaming), typeof(Mode), typeof(ErrorCode) })
+            foreach (var t in new[] { typeof(ProtocolVersion), typeof(AudioEncoding), typeof(Rig), typeof(CurveNaming), typeof(Mode), typeof(LipsyncEngine), typeof(ErrorCode) })
             {
                 var fields = t.GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static);
                 Assert.AreEqual(fields.Length, ProtoEnum.Count(t), t.Name);

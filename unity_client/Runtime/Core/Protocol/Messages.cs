@@ -28,11 +28,12 @@ namespace EmoAnim.Protocol
         static readonly string[] s_Rig = { "RIG_ARKIT", "RIG_METAHUMAN", "RIG_CUSTOM" };
         static readonly string[] s_Naming = { "CURVE_NAMING_ARKIT", "CURVE_NAMING_PASCAL", "CURVE_NAMING_LR" };
         static readonly string[] s_Mode = { "MODE_LIVE", "MODE_CLIP" };
+        static readonly string[] s_Lipsync = { "LIPSYNC_AUTO", "LIPSYNC_PHONETIC", "LIPSYNC_NEURAL" };
         static readonly string[] s_Error =
         {
             "ERROR_UNSPECIFIED", "INTERNAL", "BAD_MESSAGE", "BAD_ORDER", "MESSAGE_TOO_LARGE", "UNSUPPORTED_VERSION",
             "BAD_PARAMETER", "BAD_SAMPLE_RATE", "BAD_AUDIO", "BAD_EMOTION", "UNAUTHORIZED", "TOO_MANY_SESSIONS",
-            "SESSION_TOO_LONG", "TIMEOUT", "SLOW_CLIENT", "SHUTTING_DOWN",
+            "SESSION_TOO_LONG", "TIMEOUT", "SLOW_CLIENT", "SHUTTING_DOWN", "RATE_LIMITED", "OVERLOADED",
         };
 
         static string[] Table(Type t)
@@ -42,6 +43,7 @@ namespace EmoAnim.Protocol
             if (t == typeof(Rig)) return s_Rig;
             if (t == typeof(CurveNaming)) return s_Naming;
             if (t == typeof(Mode)) return s_Mode;
+            if (t == typeof(LipsyncEngine)) return s_Lipsync;
             if (t == typeof(ErrorCode)) return s_Error;
             return null;
         }
@@ -90,6 +92,13 @@ namespace EmoAnim.Protocol
         [ProtoName("MODE_CLIP")] Clip = 1,
     }
 
+    public enum LipsyncEngine
+    {
+        [ProtoName("LIPSYNC_AUTO")] Auto = 0,
+        [ProtoName("LIPSYNC_PHONETIC")] Phonetic = 1,
+        [ProtoName("LIPSYNC_NEURAL")] Neural = 2,
+    }
+
     public enum ErrorCode
     {
         [ProtoName("ERROR_UNSPECIFIED")] Unspecified = 0,
@@ -108,6 +117,8 @@ namespace EmoAnim.Protocol
         [ProtoName("TIMEOUT")] Timeout = 13,
         [ProtoName("SLOW_CLIENT")] SlowClient = 14,
         [ProtoName("SHUTTING_DOWN")] ShuttingDown = 15,
+        [ProtoName("RATE_LIMITED")] RateLimited = 16,
+        [ProtoName("OVERLOADED")] Overloaded = 17,
     }
 
     static class J
@@ -256,6 +267,8 @@ namespace EmoAnim.Protocol
         public Emotion Emotion;          // null = absent (neutral)
         public string ClientName = "";
         public uint MaxFramesPerBatch;
+        public string Language = "";     // BCP-47 hint; "" = server default
+        public LipsyncEngine Lipsync;    // Auto = the server chooses
 
         public void WriteTo(ProtoWriter w)
         {
@@ -275,6 +288,8 @@ namespace EmoAnim.Protocol
             w.Message(14, Emotion);
             w.String(15, ClientName);
             w.UInt32(16, MaxFramesPerBatch);
+            w.String(17, Language);
+            w.Int32(18, (int)Lipsync);
         }
 
         public static StartSession Parse(ProtoReader r)
@@ -301,6 +316,8 @@ namespace EmoAnim.Protocol
                     case 14: r.Expect(wt, WireType.LengthDelimited, "emotion"); m.Emotion = Emotion.Parse(r.ReadSubMessage()); break;
                     case 15: r.Expect(wt, WireType.LengthDelimited, "client_name"); m.ClientName = r.ReadString(); break;
                     case 16: r.Expect(wt, WireType.Varint, "max_frames_per_batch"); m.MaxFramesPerBatch = r.ReadUInt32(); break;
+                    case 17: r.Expect(wt, WireType.LengthDelimited, "language"); m.Language = r.ReadString(); break;
+                    case 18: r.Expect(wt, WireType.Varint, "lipsync"); m.Lipsync = (LipsyncEngine)r.ReadInt32(); break;
                     default: r.SkipField(wt, f); break;
                 }
             }
@@ -325,6 +342,8 @@ namespace EmoAnim.Protocol
             j.Message("emotion", Emotion);
             j.String("client_name", ClientName);
             j.UInt("max_frames_per_batch", MaxFramesPerBatch);
+            j.String("language", Language);
+            J.Enum<LipsyncEngine>(j, "lipsync", (int)Lipsync);
         }
     }
 
@@ -607,6 +626,8 @@ namespace EmoAnim.Protocol
         public Mode Mode;
         public Limits Limits;
         public float LookaheadS;
+        public string Language = "";
+        public LipsyncEngine Lipsync;
 
         public void WriteTo(ProtoWriter w)
         {
@@ -614,6 +635,7 @@ namespace EmoAnim.Protocol
             w.RepeatedString(4, CurveNames); w.Message(5, Skeleton); w.Float(7, BufferLatencyS);
             w.Message(8, Parts); w.String(9, ServerVersion); w.Int32(10, (int)Mode);
             w.Message(11, Limits); w.Float(12, LookaheadS);
+            w.String(13, Language); w.Int32(14, (int)Lipsync);
         }
 
         public static SessionStarted Parse(ProtoReader r)
@@ -636,6 +658,8 @@ namespace EmoAnim.Protocol
                     case 10: r.Expect(wt, WireType.Varint, "mode"); m.Mode = (Mode)r.ReadInt32(); break;
                     case 11: r.Expect(wt, WireType.LengthDelimited, "limits"); m.Limits = Limits.Parse(r.ReadSubMessage()); break;
                     case 12: r.Expect(wt, WireType.Fixed32, "lookahead_s"); m.LookaheadS = r.ReadFloat(); break;
+                    case 13: r.Expect(wt, WireType.LengthDelimited, "language"); m.Language = r.ReadString(); break;
+                    case 14: r.Expect(wt, WireType.Varint, "lipsync"); m.Lipsync = (LipsyncEngine)r.ReadInt32(); break;
                     default: r.SkipField(wt, f); break;
                 }
             }
@@ -649,6 +673,7 @@ namespace EmoAnim.Protocol
             j.Strings("curve_names", CurveNames); j.Message("skeleton", Skeleton); j.Float("buffer_latency_s", BufferLatencyS);
             j.Message("parts", Parts); j.String("server_version", ServerVersion); J.Enum<Mode>(j, "mode", (int)Mode);
             j.Message("limits", Limits); j.Float("lookahead_s", LookaheadS);
+            j.String("language", Language); J.Enum<LipsyncEngine>(j, "lipsync", (int)Lipsync);
         }
     }
 

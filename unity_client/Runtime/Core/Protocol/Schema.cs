@@ -40,6 +40,8 @@ namespace EmoAnim.Protocol
             "StartSession: 14 emotion message:Emotion presence",
             "StartSession: 15 client_name string",
             "StartSession: 16 max_frames_per_batch uint32",
+            "StartSession: 17 language string",
+            "StartSession: 18 lipsync enum:LipsyncEngine",
             "AudioChunk: 1 data bytes",
             "Emotion: 1 category string",
             "Emotion: 2 intensity float",
@@ -73,6 +75,8 @@ namespace EmoAnim.Protocol
             "SessionStarted: 10 mode enum:Mode",
             "SessionStarted: 11 limits message:Limits presence",
             "SessionStarted: 12 lookahead_s float",
+            "SessionStarted: 13 language string",
+            "SessionStarted: 14 lipsync enum:LipsyncEngine",
             "Limits: 1 max_message_bytes uint32",
             "Limits: 2 max_sample_rate uint32",
             "Limits: 3 min_sample_rate uint32",
@@ -113,8 +117,8 @@ namespace EmoAnim.Protocol
         /// <summary>Enums as "Enum: NAME=number" using the .proto names from the C# enums' attributes.</summary>
         public static string[] Enums()
         {
-            var types = new[] { typeof(ProtocolVersion), typeof(AudioEncoding), typeof(Rig), typeof(CurveNaming), typeof(Mode), typeof(ErrorCode) };
-            var protoNames = new[] { "Version", "AudioEncoding", "Rig", "CurveNaming", "Mode", "ErrorCode" };
+            var types = new[] { typeof(ProtocolVersion), typeof(AudioEncoding), typeof(Rig), typeof(CurveNaming), typeof(Mode), typeof(LipsyncEngine), typeof(ErrorCode) };
+            var protoNames = new[] { "Version", "AudioEncoding", "Rig", "CurveNaming", "Mode", "LipsyncEngine", "ErrorCode" };
             var list = new System.Collections.Generic.List<string>();
             for (int t = 0; t < types.Length; t++)
                 for (int v = 0; v < ProtoEnum.Count(types[t]); v++)

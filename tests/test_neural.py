@@ -1,0 +1,124 @@
+"""The learned lip-sync engine (face/lipsync/neural.py): streaming contract, robustness, parity.
+
+Real audio (the committed CC0 recording), the real shipped ONNX model run by onnxruntime.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from emoanim_server.audio import load_audio
+from emoanim_server.face.lipsync import neural
+from emoanim_server.track import ARKIT_INDEX, N_ARKIT, n_frames_for
+
+pytestmark = pytest.mark.skipif(not neural.neural_available(), reason="articulation model or onnxruntime missing")
+
+MOUTH = [ARKIT_INDEX[n] for n in ("jawOpen", "mouthClose", "mouthFunnel", "mouthPucker", "mouthRollLower")]
+
+
+@pytest.fixture(scope="module")
+def real(real_wav) -> np.ndarray:
+    return load_audio(real_wav).samples.astype(np.float32)
+
+
+def test_mel_stream_matches_whole_log_mel(real):
+    from emoanim_server.audio.features import log_mel
+
+    x = real[:16000]
+    m = neural.MelStream()
+    parts = [m.feed(x[i:i + 777]) for i in range(0, len(x), 777)] + [m.flush()]
+    got = np.concatenate(parts)
+    ref = np.log(np.exp(log_mel(x).astype(np.float64)) + neural.MEL_FLOOR)
+    assert got.shape == ref.shape
+    assert np.abs(got - ref).max() < 1e-3
+
+
+def test_whole_input_shape_and_mouth_only(real):
+    y = neural.neural_curves(real, 60)
+    assert y.shape == (n_frames_for(len(real) / 16000, 60), N_ARKIT)
+    assert y.dtype == np.float32 and np.all((y >= 0) & (y <= 1))
+    eyes = [i for n, i in ARKIT_INDEX.items() if n.startswith(("eye", "brow", "cheek"))]
+    assert np.all(y[:, eyes] == 0)
+    assert y[:, ARKIT_INDEX["jawOpen"]].max() > 0.2  # it talks
+
+
+@pytest.mark.parametrize("chunk", [160, 333, 1600, 7919])
+def test_chunked_equals_whole(real, chunk):
+    x = real[: 3 * 16000]
+    whole = neural.neural_curves(x, 30)
+    s = neural.NeuralLipsync(30)
+    parts = [s.feed(x[i:i + chunk]) for i in range(0, len(x), chunk)] + [s.flush()]
+    got = np.concatenate(parts)
+    assert got.shape == whole.shape
+    assert np.abs(got - whole).max() < 1e-4
+
+
+def test_frames_become_final_within_the_lookahead(real):
+    fps = 60
+    s = neural.NeuralLipsync(fps)
+    assert s.lookahead_s <= 0.08
+    n_out = 0
+    fed = 0
+    for i in range(0, 2 * 16000, 320):
+        n_out += len(s.feed(real[i:i + 320]))
+        fed = i + 320
+        # every frame whose lookahead window has fully arrived is out, none is withheld
+        must = int(np.floor((fed / 16000 - s.lookahead_s) * fps + 1e-9)) + 1
+        assert n_out >= must
+    n_out += len(s.flush())
+    assert n_out == n_frames_for(fed / 16000, fps)
+
+
+def test_one_lsb_dither_barely_moves_the_mouth(real):
+    rng = np.random.default_rng(1)
+    x = real
+    d = x + rng.choice([-1.0, 1.0], len(x)).astype(np.float32) / 32768.0
+    a, b = neural.neural_curves(x, 60), neural.neural_curves(d, 60)
+    assert np.abs(a - b).max() <= 0.05
+
+
+@pytest.mark.parametrize("kind", ["silence", "noise", "tone"])
+def test_non_speech_rests(kind):
+    rng = np.random.default_rng(0)
+    n = 3 * 16000
+    t = np.arange(n) / 16000
+    x = {"silence": np.zeros(n), "noise": 0.003 * rng.standard_normal(n),
+         "tone": 0.2 * np.sin(2 * np.pi * 220 * t)}[kind].astype(np.float32)
+    y = neural.neural_curves(x, 30)
+    assert y[:, MOUTH].max() < 0.25, y[:, MOUTH].max(0)
+
+
+def test_bad_input_is_a_clear_error():
+    s = neural.NeuralLipsync(30)
+    with pytest.raises(ValueError, match="samples"):
+        s.feed(np.array([0.0, np.nan], np.float32))
+    with pytest.raises(ValueError, match="fps"):
+        neural.NeuralLipsync(0)
+
+
+def test_onnx_matches_torch_model():
+    torch = pytest.importorskip("torch")
+    root = Path(__file__).resolve().parent.parent
+    ckpt = root / "build" / "artic" / "best.pt"
+    if not ckpt.is_file():
+        pytest.skip(f"training checkpoint {ckpt} not built (tools/artic_train.py)")
+    sys.path.insert(0, str(root / "tools"))
+    from artic_model import ArticNet
+
+    ck = torch.load(ckpt, weights_only=False)
+    card = neural._model()[1]
+    if card.get("train_step") != ck["step"]:
+        pytest.skip("checkpoint is not the one the shipped model was exported from")
+    net = ArticNet(**ck["cfg"])
+    net.load_state_dict(ck["state"])
+    net.eval()
+    x = np.random.default_rng(0).normal(-6, 2, (1, 150, 64)).astype(np.float32)
+    with torch.no_grad():
+        ref = net(torch.tensor(x), *net.zero_state(1))[0].numpy()
+    sess = neural._session()
+    st = {i.name: np.zeros(i.shape, np.float32) for i in sess.get_inputs() if i.name != "mel"}
+    got = sess.run(["y"], {"mel": x, **st})[0]
+    assert np.abs(got - ref).max() < 1e-4

@@ -1,0 +1,279 @@
+"""Training data for the learned articulation model: audio -> (log-mel, teacher articulators).
+
+Teacher = the phonetic path's own coarticulation (:func:`animate.articulate`, contacts
+enforced) on phones whose timing we trust:
+
+* real English speech with transcripts (``../shared/data/speech``, never ``ljspeech_mfa``: that
+  is the judge's set) -> PocketSphinx forced alignment of the transcript (the bake's
+  transcript path, 99.7 % closure on the judge) -> phones;
+* espeak-ng speech in many languages -> exact phone timing from the library's phoneme events
+  -> IPA -> phones through :mod:`emoanim_server.face.lipsync.ipa` (the table the transcript /
+  G2P path uses);
+* pure noise / synthetic music -> the resting mouth.
+
+Every clip is augmented for real rooms and voices: vocal-tract length / pitch (resampling),
+espeak voice variants, rate, pitch range, reverb (synthetic RIRs), noise (white/pink/brown,
+babble from other clips), band limits (telephone, low-pass), mu-law codec, gain from -35 dB to
+clipping, 1-LSB dither. Targets always come from the clean clip.
+
+Held out: espeak voices in :data:`VAL_VOICES`, languages :data:`VAL_LANGS`, and the last
+:data:`REAL_VAL` real English lines.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy.signal import butter, fftconvolve, resample_poly, sosfilt
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from emoanim_server.audio import frame_db, load_audio  # noqa: E402
+from emoanim_server.face.lipsync.animate import _contact_weight, articulate  # noqa: E402
+from emoanim_server.face.lipsync.ipa import ipa_to_phones  # noqa: E402
+from emoanim_server.face.lipsync.neural import HOP, WIN, MelStream  # noqa: E402
+from emoanim_server.face.lipsync.phones import Phone  # noqa: E402
+from emoanim_server.face.lipsync.visemes import BILABIALS, LABIODENTALS  # noqa: E402
+
+SR = 16000
+SPEECH = ROOT.parent / "shared" / "data" / "speech"
+
+#: espeak-ng voice -> the dictsource word list its text is drawn from
+TRAIN_LANGS = {
+    "en-US": "en", "en": "en", "de": "de", "fr": "fr", "pt": "pt", "pt-BR": "pt", "es": "es",
+    "it": "it", "nl": "nl", "pl": "pl", "sv": "sv", "ru": "ru", "cs": "cs", "tr": "tr", "fi": "fi",
+    "hu": "hu", "el": "el", "da": "da", "vi": "vi", "sk": "sk",
+}
+VAL_LANGS = {"ro": "ro", "hr": "hr", "id": "id"}
+TRAIN_VOICES = ["", "m1", "m2", "m3", "m4", "m5", "m6", "f1", "f2", "f3", "f4", "adam", "benjamin",
+                "david", "edward", "john", "max", "paul", "quincy", "robert", "steph", "linda",
+                "anika", "annie", "aunty", "belinda", "boris", "gene", "grandma", "grandpa", "iven",
+                "michel", "miguel", "pablo", "norbert", "victor", "klatt", "klatt2", "Andy", "Lee"]
+VAL_VOICES = ["m7", "f5", "Andrea", "Denis", "Hugo", "Marco", "klatt3", "Alicia"]
+REAL_VAL = 12  # last lines of the Kathleen set
+
+
+@dataclass
+class Clip:
+    x: np.ndarray  # 16 kHz float32, clean
+    phones: list[Phone]
+    source: str  # "espeak:<lang>:<voice>" | "real:<set>:<utt>" | "rest:<kind>"
+
+
+# ---------------------------------------------------------------- text for espeak
+def word_lists(src: Path) -> dict[str, list[str]]:
+    """Words of espeak-ng's ``dictsource/<lang>_list`` files (first column; comments, rules
+    and multi-word entries dropped). ``src``: an espeak-ng source checkout or git dir."""
+    out: dict[str, list[str]] = {}
+    for lang in sorted(set(TRAIN_LANGS.values()) | set(VAL_LANGS.values())):
+        rel = f"dictsource/{lang}_list"
+        if (src / rel).is_file():
+            txt = (src / rel).read_text("utf-8", "replace")
+        else:
+            txt = subprocess.run(["git", "--git-dir", str(src), "show", f"HEAD:{rel}"],
+                                 capture_output=True, text=True, check=True).stdout
+        words = []
+        for line in txt.splitlines():
+            line = line.split("//")[0].strip()
+            if not line or line.startswith(("$", "(", "?", "_")):
+                continue
+            w = line.split()[0]
+            if re.fullmatch(r"[^\W\d_]{2,}", w):
+                words.append(w.lower())
+        out[lang] = sorted(set(words))
+    return out
+
+
+def random_text(rng: np.random.Generator, words: list[str]) -> str:
+    n = int(rng.integers(5, 14))
+    ws = list(rng.choice(words, n))
+    for i in range(1, n - 1):
+        if rng.random() < 0.1:
+            ws[i] += ","
+    return " ".join(ws) + rng.choice([".", ".", "?", "!"])
+
+
+def espeak_clip(rng: np.random.Generator, lang: str, voice: str, words: list[str],
+                vtln: float) -> Clip:
+    """One espeak-ng sentence; ``vtln`` > 1 shortens the vocal tract (resample trick)."""
+    from artic_espeak import engine
+
+    eng = engine()
+    name = lang + (f"+{voice}" if voice else "")
+    x, ev = eng.synth(random_text(rng, words), name, rate=int(rng.integers(120, 240)),
+                      pitch=int(rng.integers(15, 85)), prange=int(rng.integers(20, 95)))
+    # source rate 22050 * vtln -> 16 kHz: all times scale by 1 / vtln
+    down = int(round(441 * vtln))
+    src_rate = eng.rate * down / 441
+    y = resample_poly(x.astype(np.float32) / 32768.0, 320, down).astype(np.float32)
+    phones: list[Phone] = []
+    for i, (s, ipa) in enumerate(ev):
+        e = ev[i + 1][0] if i + 1 < len(ev) else len(x)
+        t0, t1 = s / src_rate, e / src_rate
+        if t1 <= t0:
+            continue
+        ph = ipa_to_phones(ipa) if ipa.strip() else ["sil"]
+        ph = ph or ["sil"]
+        d = (t1 - t0) / len(ph)
+        for j, p in enumerate(ph):
+            phones.append(Phone(t0 + j * d, t0 + (j + 1) * d, p))
+    return Clip(y, _fill(phones, len(y) / SR), f"espeak:{lang}:{voice or 'default'}")
+
+
+def _fill(phones: list[Phone], dur: float) -> list[Phone]:
+    from emoanim_server.face.lipsync.recognize import _fill_silence
+
+    return _fill_silence(phones, dur)
+
+
+# ---------------------------------------------------------------- real speech
+def real_items() -> list[tuple[str, Path, str]]:
+    """(id, wav, transcript) of the commercially usable real English lines with transcripts."""
+    out = []
+    for folder in ("cmu_arctic_prompts_kathleen_cc0", "cmu_arctic_pyroomacoustics",
+                   "librivox_pocketsphinx", "praatio_examples"):
+        idx = SPEECH / folder / "index.csv"
+        if not idx.is_file():
+            continue
+        for r in csv.DictReader(open(idx)):
+            out.append((f"{folder}:{r['utt_id']}", SPEECH / folder / r["wav_path"], r["transcript"]))
+    return out
+
+
+def real_clip(uid: str, wav: Path, transcript: str) -> Clip:
+    from emoanim_server.face.lipsync import get_recognizer
+
+    x = load_audio(str(wav)).samples.astype(np.float32)
+    phones = get_recognizer().phones(x, transcript)
+    return Clip(x, phones, "real:" + uid)
+
+
+# ---------------------------------------------------------------- rest (no speech)
+def rest_clip(rng: np.random.Generator, dur: float = 3.0) -> Clip:
+    n = int(dur * SR)
+    t = np.arange(n) / SR
+    kind = rng.choice(["music", "music", "noise", "silence", "hum"])
+    if kind == "music":
+        y = np.zeros(n, np.float32)
+        pos = 0
+        while pos < n:
+            ln = int(rng.uniform(0.15, 0.6) * SR)
+            f0 = 110 * 2 ** (rng.integers(0, 36) / 12)
+            seg = np.zeros(min(ln, n - pos))
+            tt = np.arange(len(seg)) / SR
+            for h in range(1, 8):
+                seg += rng.uniform(0.2, 1.0) / h * np.sin(2 * np.pi * f0 * h * tt + rng.uniform(0, 6))
+            env = np.exp(-tt * rng.uniform(1, 8))
+            y[pos:pos + len(seg)] += (seg * env).astype(np.float32)
+            if rng.random() < 0.5:  # a drum hit
+                k = min(int(0.08 * SR), n - pos)
+                y[pos:pos + k] += (rng.standard_normal(k) * np.exp(-np.arange(k) / (0.015 * SR))).astype(np.float32)
+            pos += ln
+        y /= np.abs(y).max() + 1e-9
+    elif kind == "noise":
+        y = _colored(rng, n, rng.choice([0.0, 1.0, 2.0]))
+    elif kind == "hum":
+        y = np.sin(2 * np.pi * rng.choice([50, 60]) * t) + 0.3 * np.sin(2 * np.pi * 3 * 50 * t)
+    else:
+        y = np.zeros(n)
+    y = (y * 10 ** (rng.uniform(-45, -6) / 20)).astype(np.float32)
+    return Clip(y, [Phone(0.0, dur, "sil")], f"rest:{kind}")
+
+
+# ---------------------------------------------------------------- augmentation
+def _colored(rng, n, beta) -> np.ndarray:
+    """1/f^beta noise (0 white, 1 pink, 2 brown), unit peak."""
+    spec = np.fft.rfft(rng.standard_normal(n))
+    f = np.maximum(np.fft.rfftfreq(n, 1 / SR), 20.0)
+    y = np.fft.irfft(spec / f ** (beta / 2), n)
+    return (y / (np.abs(y).max() + 1e-9)).astype(np.float32)
+
+
+def _rir(rng) -> np.ndarray:
+    rt60 = rng.uniform(0.15, 0.9)
+    n = int(rt60 * SR)
+    t = np.arange(n) / SR
+    h = rng.standard_normal(n) * np.exp(-6.9 * t / rt60)
+    h[: int(rng.uniform(0.001, 0.01) * SR)] = 0
+    h[0] = 1.0 / rng.uniform(0.3, 1.0)  # direct path
+    return (h / np.sqrt(np.sum(h ** 2))).astype(np.float32)
+
+
+def augment(rng: np.random.Generator, x: np.ndarray, others: list[np.ndarray]) -> np.ndarray:
+    y = x.astype(np.float32).copy()
+    if rng.random() < 0.45:
+        y = fftconvolve(y, _rir(rng))[: len(y)].astype(np.float32)
+    if rng.random() < 0.6:
+        lvl = np.sqrt(np.mean(y ** 2)) + 1e-9
+        snr = rng.uniform(3, 40)
+        if others and rng.random() < 0.3:  # babble
+            o = others[int(rng.integers(len(others)))]
+            o = np.resize(o, len(y))
+        else:
+            o = _colored(rng, len(y), rng.choice([0.0, 1.0, 2.0]))
+        o = o / (np.sqrt(np.mean(o ** 2)) + 1e-9)
+        y = y + o * lvl * 10 ** (-snr / 20)
+    r = rng.random()
+    if r < 0.15:
+        y = sosfilt(butter(4, [300, 3400], "bandpass", fs=SR, output="sos"), y)
+    elif r < 0.3:
+        y = sosfilt(butter(6, rng.uniform(3500, 7000), "lowpass", fs=SR, output="sos"), y)
+    elif r < 0.38:
+        y = sosfilt(butter(2, rng.uniform(100, 400), "highpass", fs=SR, output="sos"), y)
+    if rng.random() < 0.1:  # mu-law 8 bit (telephony codec)
+        mu = 255.0
+        z = np.clip(y / (np.abs(y).max() + 1e-9), -1, 1)
+        q = np.round(np.sign(z) * np.log1p(mu * np.abs(z)) / np.log1p(mu) * 127) / 127
+        y = np.sign(q) * np.expm1(np.abs(q) * np.log1p(mu)) / mu * np.abs(y).max()
+    peak = np.abs(y).max() + 1e-9
+    g = 10 ** (rng.uniform(-38, 0) / 20) / peak
+    if rng.random() < 0.08:
+        g = rng.uniform(1.5, 6.0) / peak  # clipped
+    y = np.clip(y * g, -1.0, 1.0)
+    if rng.random() < 0.5:  # PCM16 quantisation + dither
+        y = np.round(y * 32767 + rng.uniform(-1, 1, len(y))) / 32767
+    return y.astype(np.float32)
+
+
+def stretch(clip: Clip, f: float) -> Clip:
+    """Resample by ``f`` (> 1 shorter, higher pitch and formants): the voice-tract-length trick
+    for real clips; phone times scale with it."""
+    up, down = 100, int(round(100 * f))
+    y = resample_poly(clip.x, up, down).astype(np.float32)
+    k = up / down
+    ph = [Phone(p.start * k, p.end * k, p.phone, p.word) for p in clip.phones]
+    return Clip(y, _fill(ph, len(y) / SR), clip.source)
+
+
+# ---------------------------------------------------------------- features + targets
+def features(x: np.ndarray) -> np.ndarray:
+    m = MelStream()
+    return np.concatenate([m.feed(x), m.flush()])
+
+
+def targets(clip: Clip, n: int) -> np.ndarray:
+    """(n, 13): the teacher's articulators at 100 Hz (contacts enforced) + the two contact
+    weights, from the clean clip."""
+    times = np.arange(n) * 0.01
+    db = frame_db(clip.x, 0.01)
+    art = articulate(clip.phones, times, 100.0, db, np.arange(len(db)) * 0.01)
+    wb = _contact_weight(clip.phones, BILABIALS, times, 100.0)
+    wf = _contact_weight(clip.phones, LABIODENTALS, times, 100.0)
+    return np.concatenate([art, wb[:, None], wf[:, None]], axis=1).astype(np.float32)
+
+
+def example(rng, clip: Clip, others, aug: bool) -> tuple[np.ndarray, np.ndarray]:
+    y = augment(rng, clip.x, others) if aug else clip.x
+    f = features(y)
+    return f.astype(np.float16), targets(clip, len(f))
+
+
+assert HOP == 160 and WIN == 400
