@@ -5,9 +5,9 @@ No commercially usable acted emotional speech is available to us offline (CREMA-
 its audio is Git-LFS only; RAVDESS, TESS, SAVEE, IEMOCAP, ESD are non-commercial or
 unavailable), so this is an **espeak-ng proxy, and a weak one**: the same synthesiser renders
 sentences with the prosody acted emotions are reported to have (Juslin & Laukka 2003, table 7;
-Banse & Scherer 1996): happy = faster, higher, wide pitch range; sad = slow, low, narrow, soft;
-angry = fast, a little higher, narrow range, loud; fearful = fast, high, narrow; neutral =
-defaults. espeak-ng does not change voice quality (tension, breathiness, roughness), which is
+Banse & Scherer 1996): happy = faster, higher, widest pitch range; sad = slow, low, narrow,
+soft; angry = fast, higher, wide range, loud (hot anger: prosodically close to joy); fearful =
+fastest, highest, medium range; neutral = defaults. espeak-ng does not change voice quality (tension, breathiness, roughness), which is
 where real anger and joy differ most, and "loud" only scales the waveform (our cues are
 gain-invariant), so this checks that the estimator follows the reported cue *directions*; it
 does not show it recognises real emotion.
@@ -72,8 +72,8 @@ STYLES = {
     "neutral": (["-s", "165"], ""),
     "happy": (["-s", "185"], "pitch='+30%' range='x-high'"),
     "sad": (["-s", "120"], "pitch='-20%' range='x-low' volume='soft'"),
-    "angry": (["-s", "190"], "pitch='+5%' range='low' volume='x-loud'"),
-    "fearful": (["-s", "205"], "pitch='+40%' range='low'"),
+    "angry": (["-s", "195"], "pitch='+20%' range='high' volume='x-loud'"),
+    "fearful": (["-s", "210"], "pitch='+45%' range='medium'"),
 }
 TUNE = ["en-us", "en-gb"]
 HELD_OUT = ["en-us+f3", "en-gb-x-rp+m3", "en-us+f2", "en-us+m4"]

@@ -274,6 +274,7 @@ def _load_plugins() -> None:
 PLUGIN_MODULES: list[str] = [
     "emoanim_server.emotion.cli",
     "emoanim_server.face.eyes_head_cli",
+    "emoanim_server.face.upper_cli",
     "emoanim_server.server.cli",
     "emoanim_server.gesture.cli",
     "emoanim_server.batch.cli",

@@ -74,37 +74,40 @@ SMOOTH_TICKS = 2
 _FEATURE_LOOKAHEAD_TICKS = int(math.ceil(_WIN_END / HOP))
 LOOKAHEAD_S = (_FEATURE_LOOKAHEAD_TICKS + SMOOTH_TICKS) * TICK_S
 #: running references of the speaker's own pitch and loudness (EMA time constants, s)
-PITCH_REF_TAU_S, PITCH_DEV_TAU_S, LOUD_REF_TAU_S = 2.0, 3.0, 2.0
+#: the speaker's pitch reference: median and spread ((p80 - p20) / 1.7) of the voiced pitch of
+#: the last PITCH_REF_TICKS voiced ticks (robust to octave slips and to where the line starts)
+PITCH_REF_TICKS, PITCH_REF_MIN = 250, 15
+LOUD_REF_TAU_S = 2.0
 #: a pause is a phrase boundary after this much silence; a breath needs a longer one
 BOUNDARY_S, BREATH_S = 0.15, 0.25
 
 # ------------------------------------------------------------------ behaviour (ARKit units)
 #: pitch-accent brow raise: amplitude = base + per * strength; the pulse decays with ACCENT_TAU_S
 ACCENT_Z, ACCENT_MIN_GAP_S, ACCENT_RISE_ST = 0.9, 0.3, 0.4
-ACCENT_AMP = (0.28, 0.3)
+ACCENT_AMP = (0.42, 0.45)
 ACCENT_P = (0.6, 0.4)                # probability of a visible raise = a + b * strength
 ACCENT_TAU_S = 0.38
 #: continuous pitch following (brows up with high pitch, down with low pitch)
-PITCH_RAISE, PITCH_LOWER = 0.07, 0.11
+PITCH_RAISE, PITCH_LOWER = 0.12, 0.2
 #: phrase ends: a rise (question/continuation) holds the brows up; a fall lowers them a little,
 #: pulls the corners and raises the chin (statement end); sometimes a brief social smile
-QUESTION_RAISE = (0.25, 0.2)
-FALL_LOWER = (0.18, 0.18)
-P_FALL_FROWN, P_FALL_CHIN, P_BOUNDARY_SMILE = 0.45, 0.55, 0.35
-FROWN_AMP, CHIN_AMP, SMILE_AMP = (0.08, 0.14), (0.07, 0.12), (0.12, 0.28)
+QUESTION_RAISE = (0.35, 0.25)
+FALL_LOWER = (0.35, 0.3)
+P_FALL_FROWN, P_FALL_CHIN, P_BOUNDARY_SMILE = 0.55, 0.55, 0.45
+FROWN_AMP, CHIN_AMP, SMILE_AMP = (0.12, 0.25), (0.07, 0.12), (0.2, 0.4)
 PHRASE_RELEASE_TAU_S = 0.7
 #: nostril flare on the inhalation in a pause (levator/dilator naris), released at speech onset
-FLARE_AMP = (0.12, 0.3)
+FLARE_AMP = (0.25, 0.45)
 FLARE_RISE_TAU_S, FLARE_RELEASE_TAU_S = 0.25, 0.2
 #: vocal effort (loudness above the running level) tightens the lids
 EFFORT_SQUINT = 0.06
 #: tonic levels and slow drift (0.05-0.4 Hz sinusoids, seeded): a held face is never frozen
 DRIFT_HZ = (0.05, 0.4)
-DRIFT_AMP = {"brow": 0.07, "lower": 0.06, "smile": 0.05, "frown": 0.03, "lateral": 0.045,
-             "jaw_lat": 0.018, "jaw_fwd": 0.012, "squint": 0.025, "wide": 0.05}
+DRIFT_AMP = {"brow": 0.1, "lower": 0.12, "smile": 0.13, "frown": 0.06, "lateral": 0.05,
+             "jaw_lat": 0.04, "jaw_fwd": 0.025, "squint": 0.04, "wide": 0.1}
 TONIC = {"wide": 0.06, "squint": 0.05, "lower": 0.05, "smile": 0.03}
 #: smoothing of every channel: two cascaded one-poles (critically damped) of this total tau
-FILTER_TAU_S = {"brow": 0.09, "lid": 0.07, "mouth": 0.12, "nose": 0.12}
+FILTER_TAU_S = {"brow": 0.12, "lid": 0.09, "mouth": 0.12, "nose": 0.12}
 
 #: per-emotion gains (drivers.EMOTIONS order) of the internal channels
 #:               neutral happy sad  angry fear disgust surprise contempt
@@ -195,6 +198,7 @@ class UpperFaceModel:
         self._in_speech = False
         self._base_st = math.nan
         self._dev_st = 2.0
+        self._ref_hist: list[float] = []      # voiced pitch (st) of the last PITCH_REF_TICKS ticks
         self._loud_ref = math.nan
         self._ps_hist: list[float] = []       # smoothed pitch z of recent voiced ticks (phrase end)
         self._st_hist: list[float] = []       # smoothed pitch (st) of recent voiced ticks (rises)
@@ -207,13 +211,16 @@ class UpperFaceModel:
         self._zi: dict[str, np.ndarray] = {}
         self.out = _Grow(len(UPPER_CURVES))
         self.events: list[tuple[float, str, float]] = []
+        self.pitch_z: list[float] = []        # per decided tick: pitch against the running reference
 
     # ------------------------------------------------------------------------ input side
     def feed_audio(self, samples: np.ndarray) -> None:
         """Append 16 kHz mono float samples (any chunk size)."""
         if self.closed:
             raise RuntimeError("UpperFaceModel.feed_audio after close()")
-        x = np.asarray(samples, np.float64).reshape(-1)
+        x = np.nan_to_num(np.asarray(samples, np.float64).reshape(-1))
+        if not len(x):
+            return
         self._buf = np.concatenate([self._buf, x])
         self._n_samples += len(x)
         y, self._zi_band = signal.sosfilt(self._sos, x, zi=self._zi_band)
@@ -330,7 +337,14 @@ class UpperFaceModel:
             # smoothed pitch over voiced ticks in [k - S, k + S]
             lo, hi = max(0, k - SMOOTH_TICKS), min(n_feat, k + SMOOTH_TICKS + 1)
             vw = voiced_all[lo:hi] & (band[lo:hi] > max(self._peak_db - 30.0, -62.0))
-            ps = float(st_all[lo:hi][vw].mean()) if voiced and vw.any() else math.nan
+            ps = float(np.median(st_all[lo:hi][vw])) if voiced and vw.any() else math.nan
+            if not math.isnan(ps) and not math.isnan(self._base_st):
+                # octave errors of the pitch tracker fold back toward the running reference
+                # (causal counterpart of audio.prosody's utterance-median fold)
+                if ps - self._base_st > 9.0:
+                    ps -= 12.0
+                elif ps - self._base_st < -9.0:
+                    ps += 12.0
             # speech activity with a causal hangover: a pause exists once it lasts BOUNDARY_S
             if loud:
                 resumed = self._pause_ticks * dt >= BOUNDARY_S
@@ -347,19 +361,21 @@ class UpperFaceModel:
             # running references of the speaker's pitch and loudness
             z = 0.0
             if not math.isnan(ps):
-                if math.isnan(self._base_st):
-                    self._base_st = ps
-                a = dt / PITCH_REF_TAU_S
-                z = (ps - self._base_st) / max(self._dev_st, 1.0)
-                self._base_st += a * (ps - self._base_st)
-                self._dev_st += dt / PITCH_DEV_TAU_S * (abs(ps - self._base_st) - self._dev_st)
+                h = self._ref_hist
+                h.append(ps)
+                if len(h) > PITCH_REF_TICKS:
+                    del h[0]
+                if len(h) >= PITCH_REF_MIN:
+                    lo20, med, hi80 = np.percentile(h, [20, 50, 80])
+                    self._base_st, self._dev_st = float(med), float(max((hi80 - lo20) / 1.7, 1.0))
+                    z = (ps - self._base_st) / self._dev_st
                 self._ps_hist.append(z)
                 self._st_hist.append(ps)
                 if len(self._ps_hist) > 40:
                     del self._ps_hist[0], self._st_hist[0]
                 # pitch accent: high against the running reference and still rising
                 rising = len(self._st_hist) > 6 and ps - self._st_hist[-7] > ACCENT_RISE_ST
-                if z > ACCENT_Z and rising and t - self._last_accent >= ACCENT_MIN_GAP_S:
+                if len(h) >= PITCH_REF_MIN and z > ACCENT_Z and rising and t - self._last_accent >= ACCENT_MIN_GAP_S:
                     self._last_accent = t
                     strength = float(np.clip((z - ACCENT_Z) / 1.5 + 0.4, 0.3, 1.0))
                     if self.rng_accent.random() < ACCENT_P[0] + ACCENT_P[1] * strength:
@@ -391,6 +407,7 @@ class UpperFaceModel:
             raw["pitch_down"][i] = min(max(-z - 0.3, 0.0), 2.0) if voiced else 0.0
             raw["effort"][i] = min(effort, 1.5) if voiced else 0.0
             raw["speech"][i] = 1.0 if speaking else 0.0
+            self.pitch_z.append(z if voiced else math.nan)
         out = self._render(k0, k1, raw)
         self.out.extend(out)
         self.k = k1
@@ -449,14 +466,14 @@ class UpperFaceModel:
         lower = ((raw["fall"] + PITCH_LOWER * raw["pitch_down"]) * g["lower"] + up * to_lower * 1.1) * act \
             + TONIC["lower"] * g["lower"] + DRIFT_AMP["lower"] * np.maximum(d["lower"] + 0.2, 0)
         inner_extra = g["inner"] * (1 + 0.5 * raise_)
-        wide = (0.75 * raise_ + TONIC["wide"] + DRIFT_AMP["wide"] * d["wide"]) * g["wide"] * (1 - 0.5 * np.clip(lower, 0, 1))
+        wide = (1.1 * raise_ + TONIC["wide"] + DRIFT_AMP["wide"] * d["wide"]) * g["wide"] * (1 - 0.5 * np.clip(lower, 0, 1))
         smile = (raw["smile"] + TONIC["smile"] + DRIFT_AMP["smile"] * sp * np.maximum(d["smile"] + 0.2, 0)) * g["smile"]
-        cheek = 0.55 * smile
+        cheek = smile + 0.5 * EFFORT_SQUINT * raw["effort"]
         squint = (TONIC["squint"] + EFFORT_SQUINT * raw["effort"] + DRIFT_AMP["squint"] * d["squint"]) * g["squint"] \
             + 0.35 * cheek + 0.15 * np.clip(lower, 0, 1)
         frown = (raw["frown"] + DRIFT_AMP["frown"] * sp * np.maximum(d["frown"], 0)) * g["frown"]
         chin = raw["chin"] * g["chin"]
-        sneer = raw["flare"] * g["sneer"] + 0.12 * np.clip(lower, 0, 1) * np.maximum(g["sneer"] - 1, 0)
+        sneer = raw["flare"] * g["sneer"] + np.clip(lower, 0, 1) * (0.1 + 0.12 * np.maximum(g["sneer"] - 1, 0))
         lat = DRIFT_AMP["lateral"] * d["lateral"] * (0.5 + 0.5 * sp) * g["lateral"]
         jaw_lat = DRIFT_AMP["jaw_lat"] * d["jaw_lat"] * sp
         jaw_fwd = DRIFT_AMP["jaw_fwd"] * np.maximum(d["jaw_fwd"] + 0.3, 0) * sp
