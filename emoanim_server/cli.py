@@ -59,6 +59,9 @@ def _stage_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed for every stochastic part (default 0)")
     p.add_argument("--fast", action="store_true",
                    help=f"faster speech recognition ({FAST_HELP}), a few %% fewer lip closures found")
+    p.add_argument("--language", default=None,
+                   help="transcript language: BCP-47 tag (de, fr-FR, pt-BR, ja...) or auto; default English; "
+                        "<fr>...</fr> marks a span in another language (docs/languages.md)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     p.add_argument("--progress", choices=PROGRESS_MODES, default="auto",
                    help="auto: a bar only when stderr is a terminal; bar; json: one JSON object per line "
@@ -165,16 +168,27 @@ def _read_transcript(args: argparse.Namespace) -> str | None:
 
 
 def bake_options(args: argparse.Namespace, transcript: str | None = None):
+    from .face.lipsync.language import normalise_language
     from .pipeline import BakeOptions
 
+    language = normalise_language(getattr(args, "language", None))  # a bad tag fails before the slow part
     try:
         opts = BakeOptions(fps=args.fps, transcript=transcript or _read_transcript(args), seed=args.seed,
-                           fast=args.fast)
+                           fast=args.fast, language=language)
     except ValueError as e:
         raise InputError(f"--fps: {e}") from None
     for hook in BAKE_OPTION_HOOKS:
         hook(args, opts.extra)
     return opts
+
+
+def warn_transcript(src: str, track) -> None:
+    """A transcript that was not used (it did not match, or could not be aligned) is said on
+    stderr even with -q: the result is the audio-only animation, which the user did not ask for."""
+    why = track.metadata.get("lipsync", {}).get("fallback")
+    if why:
+        print(f"emoanim: warning: {src}: transcript not used: {why}; animated from the audio alone",
+              file=sys.stderr)
 
 
 @command("bake", "audio file -> animation file", _bake_args)
@@ -198,6 +212,9 @@ def run_bake(args: argparse.Namespace) -> int:
     finally:
         if progress is not None:
             progress.close()
+    warn_transcript(args.input, track)
+    if opts.extra.get("character"):
+        track.metadata["character"] = opts.extra["character"]  # read by the FBX/GLB/USD writers
     write_track(track, out, fmt, rig)
     if not args.quiet:
         print(f"{'(stdout)' if out == '-' else out}: {track.n_frames} frames at {track.fps} fps "
@@ -279,6 +296,9 @@ PLUGIN_MODULES: list[str] = [
     "emoanim_server.gesture.cli",
     "emoanim_server.batch.cli",
     "emoanim_server.overrides_cli",
+    "emoanim_server.livelink_cli",
+    "emoanim_server.preview.cli",
+    "emoanim_server.export.cli",
 ]
 
 

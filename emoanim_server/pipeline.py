@@ -23,6 +23,8 @@ class BakeOptions:
 
     fps: int = DEFAULT_FPS
     transcript: str | None = None
+    #: transcript language: BCP-47 tag, "auto", or None = English (docs/languages.md)
+    language: str | None = None
     seed: int = 0
     #: faster, slightly less accurate word recognition (bulk baking; docs/lipsync.md)
     fast: bool = False
@@ -36,8 +38,10 @@ class BakeOptions:
 Progress = Callable[[float], None]
 
 
-def recognise(audio: Audio, options: BakeOptions, progress: Progress | None = None) -> list[Phone]:
-    return get_recognizer(options.fast).phones(audio.samples, options.transcript, progress)
+def recognise(audio: Audio, options: BakeOptions, progress: Progress | None = None,
+              report: dict | None = None) -> list[Phone]:
+    return get_recognizer(options.fast).phones(audio.samples, options.transcript, progress,
+                                               options.language, report)
 
 
 def lipsync_curves(audio: Audio, phones: list[Phone], times: np.ndarray, fps: int) -> np.ndarray:
@@ -51,7 +55,8 @@ def bake(audio: Audio, options: BakeOptions | None = None,
     """Audio -> AnimationTrack with every enabled stage applied, deterministic per seed."""
     options = options or BakeOptions()
     track = AnimationTrack.empty(audio.duration, options.fps)
-    phones = recognise(audio, options, progress)
+    lip_report: dict = {}
+    phones = recognise(audio, options, progress, lip_report)
     track.curves[:] = lipsync_curves(audio, phones, track.times, options.fps)
     track.events["phones"] = [(p.start, p.end, p.phone) for p in phones]
     track.events["words"] = _words(phones)
@@ -79,7 +84,7 @@ def bake(audio: Audio, options: BakeOptions | None = None,
         "duration_s": round(audio.duration, 6),
         "seed": options.seed,
         "lipsync": {"method": "phonetic", "recognizer": get_recognizer(options.fast).version,
-                    "transcript": options.transcript is not None},
+                    "transcript": options.transcript is not None, **lip_report},
     })
     if options.extra.get("overrides"):  # an animator's hand edits, re-applied on every re-bake (overrides.py)
         track = options.extra["overrides"].apply(track)
@@ -97,3 +102,334 @@ def _words(phones: list[Phone]) -> list[tuple[float, float, str]]:
         else:
             out.append((p.start, p.end, p.word))
     return out
+
+
+# ---------------------------------------------------------------------------------- LIVE graph
+class PhoneticStream:
+    """The phone-loop lip-sync (face/lipsync/streaming.py) behind the learned model's interface
+    (``NeuralLipsync``: samples in, the frames that became final out), so the LIVE graph has one
+    lip-sync slot whichever engine fills it. ``emit_interval_s`` batches its work: the phone
+    loop's per-call cost (decoder hypothesis + coarticulation over a context window) is what
+    limits it, so it returns frames only once that much animation is final (the first at once)."""
+
+    def __init__(self, fps: int, lookahead_s: float = 0.2, emit_interval_s: float = 0.2) -> None:
+        from .face.lipsync.streaming import StreamingLipsync
+
+        self.fps = fps
+        self.lookahead_s = lookahead_s
+        self._s = StreamingLipsync(fps, lookahead_s)
+        self._every = max(1, int(round(emit_interval_s * fps)))
+        self._done = 0
+        #: the phones around the frames last returned (contact zones for the emotion mixer)
+        self.phones: list[tuple[float, float, str]] = []
+
+    def _take(self, n: int, n_total: int | None) -> np.ndarray:
+        if n <= self._done:
+            return np.zeros((0, 52), np.float32)
+        out = self._s.curves(self._done, n, n_total)
+        self.phones = [(p.start, p.end, p.phone) for p in self._s.window_phones]
+        self._done = n
+        return out
+
+    def feed(self, samples: np.ndarray) -> np.ndarray:
+        self._s.feed(samples)
+        n = self._s.final_frame_count()
+        if self._done > 0 and n - self._done < self._every:
+            return np.zeros((0, 52), np.float32)
+        return self._take(n, None)
+
+    def flush(self) -> np.ndarray:
+        from .track import n_frames_for
+
+        self._s.finish()
+        n = n_frames_for(self._s.received_s, self.fps) if self._s.received_s > 0 else 0
+        return self._take(n, n)
+
+    def close(self) -> None:
+        self._s.close()
+
+
+def live_lipsync(engine: str, fps: int, phonetic_lookahead_s: float = 0.2, emit_interval_s: float = 0.2):
+    """The incremental lip-sync engine for LIVE: ``"neural"`` (the learned model's runner) or
+    ``"phonetic"`` (the phone loop, when the model is not installed)."""
+    if engine == "neural":
+        from .face.lipsync.neural import NeuralLipsync
+
+        return NeuralLipsync(fps)
+    return PhoneticStream(fps, phonetic_lookahead_s, emit_interval_s)
+
+
+@dataclass
+class LiveFrames:
+    """Frames [first, first + n) as the LIVE graph emits them (ARKit curves, radians)."""
+
+    first: int
+    curves: np.ndarray
+    head: np.ndarray | None = None
+    eyes: np.ndarray | None = None
+    joints: np.ndarray | None = None
+    root: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.curves)
+
+
+class LiveGraph:
+    """The stage graph fed incrementally: audio pieces (and emotion keys) in, final frames out.
+
+    Stages, in order, each an incremental processor: lip-sync (learned model or phone loop) ->
+    emotion (expression + articulation-first mixer, per frame window) -> eyes + head (causal
+    streaming models on the 10 ms tick grid, driven by causal speech activity) -> body (the
+    gesture stage's streaming sampler). A frame leaves once every enabled stage has it final, so
+    the latency is the lip-sync engine's lookahead plus one tick (eyes/head), or the body's
+    when body is on. The server only feeds audio and ships what :meth:`feed` returns.
+    """
+
+    def __init__(self, fps: int, seed: int, parts: dict, engine: str = "phonetic", emotion=None,
+                 eyes=None, head=None, phonetic_lookahead_s: float = 0.2, emit_interval_s: float = 0.2) -> None:
+        from .face.drivers import StreamingSpeech
+        from .face.eyes import EyesConfig
+        from .face.head import HeadConfig
+
+        self.fps, self.seed, self.parts = fps, int(seed) & 0x7FFFFFFF, dict(parts)
+        self.engine = engine
+        self.lip = live_lipsync(engine, fps, phonetic_lookahead_s, emit_interval_s)
+        #: emotion.stage.LiveTimeline (or None: neutral); the server adds keys as they come
+        self.emotion = emotion
+        self._controls = None
+        self.speech = StreamingSpeech()
+        self._speech_hist = np.zeros(0, bool)  # recent tick activity (mixer speaking zones)
+        self._hist_k0 = 0
+        self.eyes_head = None
+        if parts.get("eyes") or parts.get("head"):
+            from .face.eyes_head import EyesHeadStream
+
+            ecfg = eyes or EyesConfig()
+            if not parts.get("eyes"):
+                ecfg = EyesConfig(blink=False, gaze=False)
+            hcfg = head or HeadConfig()
+            if not parts.get("head"):
+                hcfg = HeadConfig(enabled=False)
+            self.eyes_head = EyesHeadStream(fps, self.seed, ecfg, hcfg)
+        self.body = None
+        if parts.get("body"):
+            self.body = BodyStream(fps, self.seed, self.emotion_at)
+        self._curves = np.zeros((0, 52), np.float32)  # lip-sync frames not yet emitted
+        self._lip_done = 0
+        self.next_index = 0
+        self.received = 0  # samples
+        self.finished = False
+        self.emit_frames = max(1, int(round(emit_interval_s * fps))) if engine != "neural" else 1
+
+    # ------------------------------------------------------------------------------ properties
+    @property
+    def lookahead_s(self) -> float:
+        """Audio needed past a frame's time before the frame is final (reported to clients)."""
+        from .face.drivers import TICK_S
+
+        la = float(self.lip.lookahead_s)
+        if self.eyes_head is not None:
+            la = max(la, 2 * TICK_S)
+        if self.body is not None:
+            la = max(la, body_lookahead_s())
+        return la
+
+    @property
+    def batch_s(self) -> float:
+        """Extra delay of batched emission: frames leave at most this long after becoming final."""
+        return 0.0 if self.emit_frames <= 1 else self.emit_frames / self.fps
+
+    def set_emotion(self, timeline) -> None:
+        self.emotion = timeline
+        self._controls = None
+
+    def emotion_at(self, times: np.ndarray):
+        from .emotion.stage import EmotionControls, controls_from, controls_state
+
+        if self._controls is None:
+            self._controls = EmotionControls(self.emotion, source="timeline") \
+                if self.emotion is not None and self.parts.get("emotion") else controls_from(None)
+        return controls_state(self._controls, times)
+
+    # ------------------------------------------------------------------------------ input
+    def feed(self, samples: np.ndarray) -> LiveFrames | None:
+        """16 kHz mono float32 samples -> the frames that became final (or None)."""
+        if self.finished:
+            return None
+        x = np.asarray(samples, np.float32).reshape(-1)
+        self.received += len(x)
+        self._add_lips(self.lip.feed(x))
+        self._drive(self.speech.feed(x))
+        if self.body is not None:
+            self.body.feed(x)
+            self.body.advance(False)
+        return self._emit(final=False)
+
+    def finish(self) -> LiveFrames | None:
+        """No more audio: every remaining frame."""
+        if self.finished:
+            return None
+        self._add_lips(self.lip.flush())
+        self._drive(self.speech.feed(np.zeros(0, np.float32), final=True), closed=True)
+        if self.body is not None:
+            self.body.advance(True)
+        self.finished = True
+        return self._emit(final=True)
+
+    def close(self) -> None:
+        close = getattr(self.lip, "close", None)
+        if close is not None:
+            close()
+
+    def _add_lips(self, curves: np.ndarray) -> None:
+        if len(curves):
+            self._curves = np.concatenate([self._curves, np.asarray(curves, np.float32)])
+            self._lip_done += len(curves)
+
+    def _drive(self, speech: np.ndarray, closed: bool = False) -> None:
+        from .face.drivers import TICK_S
+
+        n = len(speech)
+        if n:
+            keep = int(2.0 / TICK_S)
+            self._speech_hist = np.concatenate([self._speech_hist, speech])
+            if len(self._speech_hist) > 2 * keep:
+                cut = len(self._speech_hist) - keep
+                self._speech_hist = self._speech_hist[cut:]
+                self._hist_k0 += cut
+        if self.eyes_head is not None and (n or closed):
+            k0 = self.speech.k - n
+            vad, w = self.emotion_at(np.arange(k0, k0 + n) * TICK_S)
+            self.eyes_head.feed(speech, vad, w, closed=closed)
+
+    # ------------------------------------------------------------------------------ output
+    def _emit(self, final: bool) -> LiveFrames | None:
+        n_final = self._lip_done
+        if not final:
+            if self.eyes_head is not None:
+                n_final = min(n_final, int(np.floor(self.eyes_head.ready_until * self.fps + 1e-9)) + 1)
+            if self.body is not None:
+                n_final = min(n_final, self.body.available)
+            if self.next_index > 0 and n_final - self.next_index < self.emit_frames:
+                return None
+        n = n_final - self.next_index
+        if n <= 0:
+            return None
+        i0 = self.next_index
+        curves = self._curves[:n]
+        self._curves = self._curves[n:]
+        times = np.arange(i0, i0 + n) / self.fps
+        if self.parts.get("emotion"):
+            curves = self._mix_emotion(curves, times)
+        out = LiveFrames(i0, curves)
+        if self.eyes_head is not None:
+            curves, head, eyes = self.eyes_head.render(curves, i0)
+            out.curves = curves
+            out.head = head if self.parts.get("head") else None
+            out.eyes = eyes if self.parts.get("eyes") else None
+        if self.body is not None:
+            out.joints, out.root = self.body.frames(i0, i0 + n)
+        self.next_index += n
+        return out
+
+    def _speaking_phones(self, t0: float, t1: float) -> list[tuple[float, float, str]]:
+        """Speech intervals from the causal activity (the mixer's speaking zones when the
+        lip-sync engine has no phones)."""
+        from .face.drivers import TICK_S
+
+        a = self._speech_hist.astype(np.int8)
+        if not a.any():
+            return []
+        d = np.diff(np.concatenate([[0], a, [0]]))
+        starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+        k0 = self._hist_k0
+        return [((k0 + s) * TICK_S, (k0 + e) * TICK_S, "speech") for s, e in zip(starts, ends)
+                if (k0 + e) * TICK_S > t0 - 0.5 and (k0 + s) * TICK_S < t1 + 0.5]
+
+    def _mix_emotion(self, lips: np.ndarray, times: np.ndarray) -> np.ndarray:
+        from .face.expression import expression_offsets
+        from .face.mixer import mix
+
+        vad, w = self.emotion_at(times)
+        expr = expression_offsets(w, vad, times, seed=self.seed)
+        phones = getattr(self.lip, "phones", None)
+        if phones is None:
+            phones = self._speaking_phones(float(times[0]), float(times[-1]))
+        return mix(lips, expr, times, phones, arousal=vad[:, 1]).astype(np.float32)
+
+
+# ---------------------------------------------------------------------------------- LIVE body
+def body_lookahead_s() -> float:
+    """Upper bound of how far finished body frames trail the audio received: a window runs once
+    ``min_new`` model frames of new audio are known, and its last ``seed`` frames are held back
+    until the next window has crossfaded them (measured: at most 0.9 s)."""
+    from .gesture.features import MODEL_FPS
+    from .gesture.sampler import GestureSettings, load_model
+    from .gesture.stage import MODEL_NAME
+
+    m = load_model(MODEL_NAME)
+    return (GestureSettings().min_new + m.seed_frames) / MODEL_FPS + 0.1
+
+
+class BodyStream:
+    """The gesture stage's streaming sampler (GestureStream) in the LIVE graph: audio pushed as
+    frames are next made, finished blocks buffered until the other stages have the same frames."""
+
+    def __init__(self, fps: int, seed: int, emotion_at) -> None:
+        from .gesture.features import EMOTION_DIM
+        from .gesture.sampler import GestureSettings, GestureStream, load_model
+        from .gesture.stage import MODEL_NAME
+
+        def emotion(t: float) -> np.ndarray:
+            vad, w = emotion_at(np.array([t]))
+            v = np.concatenate([w[0], vad[0], [1.0]]).astype(np.float32)
+            return v if len(v) == EMOTION_DIM else np.zeros(EMOTION_DIM, np.float32)
+
+        self.stream = GestureStream(emotion, GestureSettings(seed=seed, fps=fps), load_model(MODEL_NAME))
+        self.n_joints = len(self.stream.skel.names)
+        self._pending: list[np.ndarray] = []
+        self._pushed = 0
+        self._q: list[np.ndarray] = []
+        self._root: list[np.ndarray] = []
+        self._first = 0  # frame index of the first buffered frame
+        self.available = 0  # frames [0, available) are finished
+        self.finished = False
+
+    def feed(self, x: np.ndarray) -> None:
+        if len(x):
+            self._pending.append(np.asarray(x, np.float32))
+
+    def advance(self, final: bool = False) -> None:
+        if self.finished:
+            return
+        if self._pending:
+            x = np.concatenate(self._pending)
+            self._pending = []
+            self._pushed += len(x)
+            self._take(self.stream.push(x))
+        if final:
+            self.finished = True
+            if self._pushed:
+                self._take(self.stream.finish())
+
+    def _take(self, blocks) -> None:
+        for b in blocks:
+            self._q.append(np.asarray(b.rotations, np.float32))
+            self._root.append(np.asarray(b.root_positions, np.float32))
+            self.available = b.start + len(b.rotations)
+
+    def frames(self, i0: int, i1: int) -> tuple[np.ndarray, np.ndarray]:
+        """Joint rotations (n, J, 4) and root (n, 3) for frames [i0, i1); earlier ones are dropped.
+        Frames past the end of the body stream (at most one, rounding) repeat its last pose."""
+        q = np.concatenate(self._q) if self._q else np.zeros((0, self.n_joints, 4), np.float32)
+        r = np.concatenate(self._root) if self._root else np.zeros((0, 3), np.float32)
+        a, b = i0 - self._first, i1 - self._first
+        if b > len(q) and len(q):
+            pad = b - len(q)
+            q = np.concatenate([q, np.repeat(q[-1:], pad, 0)])
+            r = np.concatenate([r, np.repeat(r[-1:], pad, 0)])
+        out = q[a:b], r[a:b]
+        keep = min(b, len(q))
+        self._q, self._root = ([q[keep:]], [r[keep:]]) if keep < len(q) else ([], [])
+        self._first += keep
+        return out

@@ -141,7 +141,7 @@ def test_live_equals_offline_animation_for_the_same_phones(speech16):
     from emoanim_server.face.lipsync import animate_mouth
     from emoanim_server.face.lipsync.phones import Phone
     from emoanim_server.face.lipsync.recognize import _fill_silence
-    from emoanim_server.server.streaming import StreamingLipsync
+    from emoanim_server.face.lipsync.streaming import StreamingLipsync
 
     x = speech16.astype(np.float32) / 32768.0
     lip = StreamingLipsync(60, 0.2)

@@ -17,7 +17,8 @@ from ..track import AnimationTrack
 FORMATS: dict[str, str] = {".json": "json", ".csv": "csv", ".npz": "npz"}
 #: modules whose import registers a writer (see :func:`register`)
 WRITER_MODULES = ("emoanim_server.export.json_export", "emoanim_server.export.livelink_csv",
-                  "emoanim_server.export.npz_export", "emoanim_server.export.bvh")
+                  "emoanim_server.export.npz_export", "emoanim_server.export.bvh",
+                  "emoanim_server.export.gltf", "emoanim_server.export.fbx", "emoanim_server.export.usd")
 
 
 def _load_writers() -> None:

@@ -295,3 +295,57 @@ class StreamingEmphasis:
 def streaming_emphasis(samples: np.ndarray) -> list[tuple[float, float]]:
     """The live detector run over a whole signal (what a session would have produced)."""
     return StreamingEmphasis().feed(samples, final=True)
+
+
+class StreamingSpeech:
+    """Causal speech activity on the tick grid, from audio as it arrives (LIVE eyes/head drivers).
+
+    Why not phones: a live face that must show a sample within 100 ms cannot wait for a
+    recogniser's phones (the phone loop needs 0.2 s, the learned lip-sync has none at all). Tick
+    ``k`` covers samples ``[k, k+1) * TICK_S`` and is decided when they have arrived: loudness
+    over the last 30 ms against a slowly decaying loudness peak (the rule StreamingEmphasis uses),
+    then the offline cleaning done causally: speech starts after ``MIN_SPEECH_S`` of loud ticks
+    (blips never start it) and a pause only once it has lasted ``MIN_PAUSE_S`` (stop closures
+    never end it). So onsets and offsets are reported those amounts late, never revised.
+    """
+
+    HOP = 160
+    SMOOTH = 3  # trailing ticks of loudness (30 ms)
+
+    def __init__(self) -> None:
+        self._x = np.zeros(0, np.float32)
+        self._recent: list[float] = []
+        self._peak_db = -60.0
+        self._speaking = False
+        self._run = 0  # ticks the raw decision has disagreed with the state
+        self.k = 0  # ticks decided
+
+    def feed(self, samples: np.ndarray, final: bool = False) -> np.ndarray:
+        """Append 16 kHz mono samples; returns the bool activity of the ticks they completed."""
+        x = np.concatenate([self._x, np.asarray(samples, np.float32).reshape(-1)])
+        n = len(x) // self.HOP
+        if final and len(x) > n * self.HOP:
+            x = np.concatenate([x, np.zeros((n + 1) * self.HOP - len(x), np.float32)])
+            n += 1
+        out = np.zeros(n, bool)
+        if n:
+            e = (x[:n * self.HOP].astype(np.float64).reshape(n, self.HOP) ** 2).mean(axis=1)
+            db = 10 * np.log10(e + 1e-12)
+            start_n, pause_n = int(round(MIN_SPEECH_S / TICK_S)), int(round(MIN_PAUSE_S / TICK_S))
+            for i, d in enumerate(db.tolist()):
+                self._recent.append(d)
+                if len(self._recent) > self.SMOOTH:
+                    del self._recent[0]
+                v = sum(self._recent) / len(self._recent)
+                self._peak_db = max(v, self._peak_db - 0.02)
+                loud = v > max(self._peak_db - 30.0, -55.0)
+                if loud != self._speaking:
+                    self._run += 1
+                    if self._run >= (pause_n if self._speaking else start_n):
+                        self._speaking, self._run = loud, 0
+                else:
+                    self._run = 0
+                out[i] = self._speaking
+        self._x = x[n * self.HOP:]
+        self.k += n
+        return out

@@ -156,8 +156,9 @@ class EyesConfig:
         self.gaze_target = (yaw, pitch)
         if not (0.2 <= self.target_distance_m <= 100):
             raise InputError(f"eyes target_distance_m: {self.target_distance_m!r}; expected 0.2..100 m")
-        if not (BOUNDARY_PAUSE_S <= self.lookahead_s <= 2.0):
-            raise InputError(f"eyes lookahead_s: {self.lookahead_s!r}; expected {BOUNDARY_PAUSE_S}..2 s")
+        if not (BOUNDARY_PAUSE_S <= self.lookahead_s <= 2.0) and self.lookahead_s != 0:
+            raise InputError(f"eyes lookahead_s: {self.lookahead_s!r}; expected 0 (causal, LIVE) or "
+                             f"{BOUNDARY_PAUSE_S}..2 s")
 
     @classmethod
     def from_extra(cls, extra: Mapping[str, Any] | None) -> "EyesConfig":
@@ -309,6 +310,7 @@ class EyesModel:
         self._next_face = math.inf
         self._next_micro = self._draw_micro_gap()
         self._pending: tuple[str, float] | None = None
+        self._pause_k: int | None = None  # causal mode: tick the current pause began
         self._next_due = 0.0            # nothing to decide for gaze before this time
 
     # ------------------------------------------------------------------------ input side
@@ -357,7 +359,11 @@ class EyesModel:
             self._since_speech = 0 if s else self._since_speech + 1
             talking = self._since_speech * dt <= TALK_HANGOVER_S
             trigger = None
-            if offset:
+            if self.L == 0:  # causal (LIVE): a pause is classified as it lasts, not ahead of time
+                trigger = self._causal_pause(k, s, offset, onset)
+                if onset and gap_before * dt >= UTTERANCE_GAP_S:
+                    trigger = "start"
+            elif offset:
                 ahead = speech[k:min(n, k + self.L)]
                 resume = np.flatnonzero(ahead)
                 pause_ticks = int(resume[0]) if resume.size else self.L
@@ -390,6 +396,28 @@ class EyesModel:
                     self._emit_blink(t, self.rng_blink, "spontaneous")
                     self._budget = self._draw_budget()
         self.k = max(self.k, k_end)
+
+    def _causal_pause(self, k: int, s: bool, offset: bool, onset: bool) -> str | None:
+        """Pause handling without look-ahead: at the offset the pause is taken as a hesitation
+        and its blink boost starts; once it has lasted ``BOUNDARY_PAUSE_S`` it becomes a phrase
+        boundary (the same triggers as offline, the boundary one ``BOUNDARY_PAUSE_S`` later);
+        speech resuming ends the boost early (offline it is clipped to the pause as well)."""
+        if offset:
+            win = int(PAUSE_BLINK_WINDOW_S / TICK_S)
+            self._boost_until = k + win
+            self._pause_rate += win * TICK_S / PAUSE_RATE_TAU_S
+            self._pause_k = k
+            return "hesitation"
+        if onset:
+            left = self._boost_until - k
+            if left > 0:  # the boost budgeted for the whole window: give back what was not used
+                self._pause_rate -= left * TICK_S / PAUSE_RATE_TAU_S
+            self._boost_until = min(self._boost_until, k)
+            self._pause_k = None
+            return None
+        if not s and self._pause_k is not None and k - self._pause_k == self.Lb:
+            return "boundary"
+        return None
 
     # blinks ---------------------------------------------------------------------------
     def _draw_budget(self) -> float:

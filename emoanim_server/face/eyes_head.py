@@ -12,7 +12,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..track import AnimationTrack
-from .drivers import Drivers, drivers_for_track, tick_times
+from .drivers import TICK_S, Drivers, drivers_for_track, tick_times
 from .eyes import EyesConfig, EyesPlan, apply_eyes, line_seed, plan_eyes
 from .head import HeadConfig, apply_head
 
@@ -32,3 +32,106 @@ def eyes_and_head(track: AnimationTrack, samples: np.ndarray | None, extra: Mapp
     apply_eyes(track, plan)
     track.metadata["eyes"]["drivers"] = dict(drivers.sources)
     return plan
+
+
+class EyesHeadStream:
+    """The same two stages fed tick by tick in LIVE, causally: nothing here looks ahead.
+
+    Drivers come from :class:`~emoanim_server.face.drivers.StreamingSpeech` (audio energy, not
+    phones) and the session's emotion; the eyes model runs with ``lookahead_s=0`` (pauses are
+    classified as they last) and the head model causally (no emphasis nods: those need the
+    whole line and start before their syllable). So frames up to the audio received (to the
+    tick) can be rendered at once: eyes and head add one tick (10 ms) to the face's latency.
+    Events are rendered from the recent ones only, so per-window cost does not grow with the
+    session's length.
+    """
+
+    #: blinks and saccades that started this long before a window can still show in it
+    _EVENT_SPAN_S = 2.0
+
+    def __init__(self, fps: int, seed: int, eyes: EyesConfig, head: HeadConfig) -> None:
+        from dataclasses import replace
+
+        from .eyes import EyesModel
+        from .head import HeadModel
+
+        self.fps = fps
+        self.cfg = replace(eyes, lookahead_s=0.0)
+        self.head_on = head.enabled
+        self.eyes = EyesModel(self.cfg, seed)
+        self.head = HeadModel(head, seed, self.cfg.gaze_target, causal=True)
+        self._head_deg = np.zeros((0, 3))
+        self._head_k0 = 0  # tick index of _head_deg[0]
+        self._blink0 = self._sacc0 = self._sacc_g = 0  # first event that can still show
+        self.closed = False
+
+    @property
+    def ready_until(self) -> float:
+        """Frames at times <= this can be rendered."""
+        t = self.eyes.k * TICK_S
+        if self.head_on:
+            t = min(t, (self._head_k0 + len(self._head_deg) - 1) * TICK_S)
+        return t
+
+    def feed(self, speech: np.ndarray, vad: np.ndarray, weights: np.ndarray, closed: bool = False) -> None:
+        """Driver ticks (speech bool, (n, 3) VAD, (n, 8) emotion weights), in tick order."""
+        from .eyes import gaze_trace
+
+        if self.closed:
+            return
+        n = len(speech)
+        k0 = self.eyes.k
+        if n:
+            self.eyes.feed(speech, vad[:, 1], weights)
+        if closed:
+            self.eyes.close()
+        self.eyes.step(self.eyes.n_fed * TICK_S)  # causal: every fed tick is decided now
+        if n:
+            gaze = gaze_trace(self._recent(self.eyes.saccades, k0 * TICK_S, "_sacc_g"),
+                              np.arange(k0, k0 + n) * TICK_S, self.cfg.gaze_target)
+            self.head.feed(speech, vad[:, 1], weights, (), gaze)
+        if closed:
+            self.head.close()
+            self.closed = True
+        if self.head_on:
+            new = self.head.step(self.head._speech.n * TICK_S)
+            if len(new):
+                self._head_deg = np.concatenate([self._head_deg, new])
+
+    def _recent(self, events: list, t0: float, attr: str) -> list:
+        i = getattr(self, attr)
+        while i < len(events) - 1 and events[i + 1].t <= t0 - self._EVENT_SPAN_S:
+            i += 1
+        setattr(self, attr, i)
+        return events[i:]
+
+    def render(self, curves: np.ndarray, first_index: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        """Frames [first_index, +len(curves)): curves with eyes applied, head (N,3) and eyes (N,2,3) radians."""
+        from .eyes import EyesPlan, apply_eyes
+
+        wt = _WindowTrack(fps=self.fps, curves=np.array(curves, np.float32))
+        wt.first_index = first_index
+        times = wt.times
+        t0 = float(times[0]) if len(times) else 0.0
+        if self.head_on and len(self._head_deg):
+            tt = (self._head_k0 + np.arange(len(self._head_deg))) * TICK_S
+            deg = np.stack([np.interp(times, tt, self._head_deg[:, j]) for j in range(3)], axis=1)
+            wt.head = np.radians(deg).astype(np.float32)
+            keep = max(0, int(np.floor(t0 / TICK_S)) - 2 - self._head_k0)
+            if keep:
+                self._head_deg = self._head_deg[keep:]
+                self._head_k0 += keep
+        plan = EyesPlan(self.cfg, self._recent(self.eyes.blinks, t0, "_blink0"),
+                        self._recent(self.eyes.saccades, t0, "_sacc0"))
+        apply_eyes(wt, plan)
+        return wt.curves, wt.head, wt.eyes
+
+
+class _WindowTrack(AnimationTrack):
+    """An AnimationTrack holding frames [first_index, first_index + n): stages read ``times``."""
+
+    first_index = 0
+
+    @property
+    def times(self) -> np.ndarray:
+        return (self.first_index + np.arange(self.n_frames, dtype=np.float64)) / self.fps

@@ -122,8 +122,12 @@ def _one_pole(tau: float) -> tuple[np.ndarray, np.ndarray]:
 class HeadModel:
     """Incremental head-motion generator (see module docstring for the streaming contract)."""
 
-    def __init__(self, config: HeadConfig | None = None, seed: int = 0, gaze_target: Sequence[float] = (0.0, 0.0)) -> None:
+    def __init__(self, config: HeadConfig | None = None, seed: int = 0, gaze_target: Sequence[float] = (0.0, 0.0),
+                 causal: bool = False) -> None:
         self.cfg = config or HeadConfig()
+        #: LIVE: no emphasis events are fed (they need the whole line), so nothing needs the
+        #: nod lead's look-ahead and every fed tick can be computed at once
+        self.causal = causal
         rng_idle, self.rng_nod, self.rng_onset = _stage_rngs(seed, HEAD_STAGE_ID, 3)
         lo, hi = IDLE_FREQ_HZ
         self.freq = np.exp(rng_idle.uniform(math.log(lo), math.log(hi), (3, IDLE_COMPONENTS)))
@@ -151,6 +155,8 @@ class HeadModel:
         if self.closed:
             raise RuntimeError("HeadModel.feed after close()")
         d = Drivers(speech, arousal, emotion, list(emphasis))
+        if self.causal and d.emphasis:
+            raise ValueError("a causal HeadModel takes no emphasis events (a nod starts before its syllable)")
         self._speech.extend(d.speech)
         self._arousal.extend(d.arousal)
         self._emo.extend(d.emotion / np.maximum(d.emotion.sum(axis=1, keepdims=True), 1e-9))
@@ -177,7 +183,8 @@ class HeadModel:
 
     @property
     def ready_until(self) -> float:
-        n = self._speech.n if self.closed else self._speech.n - int(math.ceil(NOD_LEAD_S / TICK_S))
+        lead = 0 if self.causal else int(math.ceil(NOD_LEAD_S / TICK_S))
+        n = self._speech.n if self.closed else self._speech.n - lead
         return max(0, n) * TICK_S
 
     def _filt(self, name: str, tau: float, x: np.ndarray, init: np.ndarray | float) -> np.ndarray:

@@ -26,6 +26,9 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     for f in fields(ServerLimits):
         g.add_argument("--" + f.name.replace("_", "-"), type=type(f.default), default=f.default,
                        help=f"{helps.get(f.name, '')} (default {f.default})")
+    from ..livelink_cli import add_serve_args
+
+    add_serve_args(p)  # --livelink HOST:PORT (Unreal Live Link Face source, docs/livelink.md)
 
 
 @command("serve", "live server: protobuf over WebSocket to game engines", _serve_args)
@@ -33,6 +36,7 @@ def run_serve(args: argparse.Namespace) -> int:
     import asyncio
     import logging
 
+    from ..livelink_cli import serve_tap
     from .app import ServerConfig, serve_forever
 
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(levelname)s: %(message)s",
@@ -42,7 +46,8 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         limits = ServerLimits(**{f.name: getattr(args, f.name) for f in fields(ServerLimits)})
         config = ServerConfig(host=args.host, port=args.port, token=args.token or None,
-                              allow_origins=list(args.allow_origin), limits=limits)
+                              allow_origins=list(args.allow_origin), limits=limits,
+                              message_tap=serve_tap(args))
         config.check()
     except ValueError as e:
         raise InputError(f"serve: {e}") from None

@@ -49,11 +49,13 @@ class ServerLimits:
     lookahead_s: float = 0.2
     #: LIVE: after the first batch (sent as soon as frame 0 is final), frames are sent once at
     #: least this much animation is final (amortises the per-batch cost of the stages; adds at
-    #: most this to a frame's latency, covered by buffer_margin_s)
+    #: most this to a frame's latency, added to buffer_latency_s)
     live_emit_interval_s: float = 0.2
-    #: LIVE: extra playback buffer suggested to clients on top of the lookahead (emit
-    #: interval, processing, network and chunking jitter): buffer_latency_s = lookahead + this
-    buffer_margin_s: float = 0.4
+    #: LIVE: extra playback buffer suggested to clients on top of the lookahead and the emit
+    #: batching (processing, network and chunking jitter):
+    #: buffer_latency_s = lookahead + emit interval (phone loop only; the learned model emits
+    #: every chunk) + this
+    buffer_margin_s: float = 0.1
     max_transcript_chars: int = 10000
     #: at shutdown, active sessions get this long to finish before they are ended
     shutdown_grace_s: float = 5.0
@@ -69,7 +71,7 @@ class ServerLimits:
     #: message cost more than that at 50 chunks/s. Bigger messages, StartSession and all CLIP
     #: work go to the worker threads. 0 = always use the workers.
     inline_max_bytes: int = 16384
-    #: LIVE sessions each need a phone-loop decoder (~0.3 s to create, see streaming.py):
+    #: LIVE sessions each need a phone-loop decoder (~0.3 s to create, see face/lipsync/streaming.py):
     #: this many are created at start-up, and up to max_idle_decoders finished sessions'
     #: decoders are kept for reuse, so a session start rarely pays for one
     warm_decoders: int = 2
@@ -79,6 +81,13 @@ class ServerLimits:
     max_emotion_updates: int = 1000
     emotion_updates_per_s: float = 50.0
     emotion_burst: int = 100
+    #: LIVE admission (issue 14 item 5): a new LIVE session is refused with OVERLOADED when the
+    #: measured LIVE compute (seconds per second, on the event loop's core) plus a typical
+    #: session's would exceed this, or the event loop runs more than max_live_lag_s late
+    live_capacity: float = 0.8
+    max_live_lag_s: float = 0.5
+    #: processes running CLIP bakes, fed round-robin per client (0 = CPU cores)
+    clip_workers: int = 0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -110,7 +119,7 @@ def limit_help() -> dict[str, str]:
         "clip_frames_per_batch": "default frames per FrameBatch in CLIP mode",
         "lookahead_s": "LIVE: audio needed past a frame before it is final (s)",
         "live_emit_interval_s": "LIVE: send frames once this much animation is final (s)",
-        "buffer_margin_s": "LIVE: playback buffer suggested on top of the lookahead (s)",
+        "buffer_margin_s": "LIVE: playback buffer suggested on top of lookahead + batching (s)",
         "max_transcript_chars": "longest StartSession.transcript",
         "shutdown_grace_s": "time active sessions get to finish at shutdown (s)",
         "handshake_timeout_s": "WebSocket opening handshake timeout (s)",
@@ -123,4 +132,7 @@ def limit_help() -> dict[str, str]:
         "max_emotion_updates": "EmotionUpdates accepted per session",
         "emotion_updates_per_s": "EmotionUpdates accepted per second per session (after the burst)",
         "emotion_burst": "EmotionUpdates accepted at once before the per-second rate applies",
+        "live_capacity": "LIVE compute (s per s) admitted on the event loop's core",
+        "max_live_lag_s": "refuse LIVE sessions while the event loop runs this late (s)",
+        "clip_workers": "processes running CLIP bakes (0 = CPU cores)",
     }

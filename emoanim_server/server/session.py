@@ -82,6 +82,8 @@ class SessionRegistry:
         self.accepting = True
         self.started = time.monotonic()
         self.total_sessions = 0
+        #: pools.LiveLoad of this server (None: no admission control, e.g. sans-I/O tests)
+        self.load = None
 
     def acquire(self, client: str) -> None:
         with self._lock:
@@ -220,16 +222,13 @@ class _Active:
     language: str
     lipsync_engine: int
     resampler: object | None
-    lipsync: object | None  # StreamingLipsync in LIVE mode
-    eyes_head: object | None = None  # LiveEyesHead in LIVE mode with eyes or head on
-    body: object | None = None  # LiveBody in LIVE mode with body on
+    graph: object | None  # pipeline.LiveGraph in LIVE mode
     lookahead_s: float = 0.0
     audio: list = field(default_factory=list)  # CLIP mode: 16 kHz pieces
     source_samples: int = 0
     next_index: int = 0
     rig_is_arkit: bool = True
     emotions: object | None = None  # emotion.stage.LiveTimeline (None: neutral, no keys)
-    controls: object | None = None  # EmotionControls over ``emotions`` (built once)
     emotion_updates: int = 0
     emotion_tokens: float = 0.0  # EmotionUpdate rate limit (token bucket)
     emotion_tokens_at: float = 0.0
@@ -237,6 +236,7 @@ class _Active:
     bytes_sent: int = 0
     frames_sent: int = 0
     processing_s: float = 0.0
+    cpu_s: float = 0.0  # LIVE: thread CPU seconds spent on this session's audio
     first_latency: float = 0.0
     max_latency: float = 0.0
 
@@ -261,6 +261,10 @@ class Session:
         # the I/O layer calls in from worker threads (receive) and its loop (timeouts, shutdown,
         # disconnects); one lock keeps each call atomic
         self._lock = threading.RLock()
+        self._lost = False
+        #: runs a CLIP bake ``(audio, BakeOptions) -> AnimationTrack``; None: in this thread
+        #: (the server hands it its CLIP process pool, see pools.ClipPool)
+        self.clip_runner: Callable | None = None
 
     # ------------------------------------------------------------------------------ entry point
     def _receive_unlocked(self, data: bytes | str, now: float | None = None) -> list[pb.ServerMessage]:
@@ -312,11 +316,6 @@ class Session:
         a = self.active
         return a is not None and a.mode == pb.MODE_LIVE
 
-    def receive(self, data: bytes | str, now: float | None = None) -> list[pb.ServerMessage]:
-        """Handle one WebSocket message received at ``now`` (clock seconds; default: now)."""
-        with self._lock:
-            return self._receive_unlocked(data, now)
-
     def idle_timeout(self) -> list[pb.ServerMessage]:
         """The caller saw no message for ``idle_timeout_s`` during an active session."""
         with self._lock:
@@ -328,9 +327,26 @@ class Session:
             return self._shutdown_unlocked()
 
     def connection_lost(self) -> None:
-        """The socket is gone: free the session's slot (nothing can be sent)."""
+        """The socket is gone: free the session's slot (nothing can be sent). Never waits: when
+        a worker is inside :meth:`receive` (a CLIP bake), that call ends the session on return."""
+        if self._lock.acquire(blocking=False):
+            try:
+                self._connection_lost_unlocked()
+            finally:
+                self._lock.release()
+        else:
+            self._lost = True
+
+    def receive(self, data: bytes | str, now: float | None = None) -> list[pb.ServerMessage]:
+        """Handle one WebSocket message received at ``now`` (clock seconds; default: now)."""
         with self._lock:
-            self._connection_lost_unlocked()
+            if self._lost:
+                self._connection_lost_unlocked()
+                return []
+            out = self._receive_unlocked(data, now)
+            if self._lost:
+                self._connection_lost_unlocked()
+            return out
 
     # ------------------------------------------------------------------------------ messages
     def _on_ping(self, m: pb.Ping, now: float, out: list) -> None:
@@ -390,6 +406,11 @@ class Session:
             sk = humanoid()
             skeleton = pb.Skeleton(joint_names=list(sk.names), parents=[int(p) for p in sk.parents],
                                    rest_offsets=np.asarray(sk.offsets, np.float32).reshape(-1).tolist())
+        load = self.registry.load
+        if m.mode == pb.MODE_LIVE and load is not None:
+            why = load.admit(LIPSYNC_NAMES[engine])
+            if why:
+                raise ProtocolError("OVERLOADED", f"cannot serve another real-time session now: {why}", True)
         self.registry.acquire(self.client)  # last: nothing below may fail without releasing
         try:
             resampler = None
@@ -397,22 +418,14 @@ class Session:
                 import soxr
 
                 resampler = soxr.ResampleStream(m.sample_rate, SAMPLE_RATE, 1, dtype="float32", quality="HQ")
-            lipsync = eyes_head = None
+            graph = None
             lookahead = 0.0
             if m.mode == pb.MODE_LIVE:
-                from .streaming import StreamingLipsync
+                from ..pipeline import LiveGraph
 
-                lipsync = StreamingLipsync(fps, L.lookahead_s)
-                lookahead = L.lookahead_s
-                if parts["eyes"] or parts["head"]:
-                    from .live_eyes_head import LiveEyesHead, extra_lookahead_s
-
-                    eyes_head = LiveEyesHead(fps, int(m.seed) & 0x7FFFFFFF, parts["eyes"], parts["head"])
-                    lookahead += extra_lookahead_s()
-                if parts["body"]:
-                    from .live_body import body_lookahead_s
-
-                    lookahead = max(lookahead, body_lookahead_s())
+                graph = LiveGraph(fps, m.seed, parts, engine=LIPSYNC_NAMES[engine], emotion=emotions,
+                                  phonetic_lookahead_s=L.lookahead_s, emit_interval_s=L.live_emit_interval_s)
+                lookahead = graph.lookahead_s
         except BaseException:
             self.registry.release(self.client)
             raise
@@ -421,27 +434,18 @@ class Session:
                               encoding=m.encoding or pb.AUDIO_ENCODING_PCM16, channels=channels, rig=rig,
                               parts=parts, seed=m.seed, transcript=m.transcript or None, batch=batch,
                               language=language, lipsync_engine=engine,
-                              resampler=resampler, lipsync=lipsync, emotions=emotions,
+                              resampler=resampler, graph=graph, emotions=emotions,
                               emotion_tokens=float(L.emotion_burst), emotion_tokens_at=now,
-                              eyes_head=eyes_head, lookahead_s=lookahead,
+                              lookahead_s=lookahead,
                               rig_is_arkit=bool(rig.is_arkit))
-        if m.mode == pb.MODE_LIVE and parts["body"]:
-            from .live_body import LiveBody
-
-            a = self.active
-            try:
-                a.body = LiveBody(fps, int(m.seed) & 0x7FFFFFFF, lambda t: self._emotion_at(a, t))
-            except BaseException:
-                self.active = None
-                self.registry.release(self.client)
-                lipsync.close()
-                raise
+        if m.mode == pb.MODE_LIVE and load is not None:
+            load.start(sid, LIPSYNC_NAMES[engine])
         log.info("session %s started: client %s (%s), mode %s, %d Hz, %d fps, rig %s", sid, self.client,
                  m.client_name or "-", pb.Mode.Name(m.mode), m.sample_rate, fps, getattr(rig, "name", "?"))
         out.append(pb.ServerMessage(started=pb.SessionStarted(
             protocol_version=PROTOCOL_VERSION, session_id=sid, fps=fps, curve_names=list(rig.names),
             skeleton=skeleton,
-            buffer_latency_s=(lookahead + L.buffer_margin_s) if m.mode == pb.MODE_LIVE else 0.0,
+            buffer_latency_s=(lookahead + graph.batch_s + L.buffer_margin_s) if graph is not None else 0.0,
             parts=pb.Parts(**parts), server_version=__version__, mode=m.mode,
             lookahead_s=lookahead, language=language, lipsync=engine,
             limits=pb.Limits(max_message_bytes=L.max_message_bytes, max_sample_rate=L.max_sample_rate,
@@ -457,6 +461,7 @@ class Session:
     def _on_audio(self, m: pb.AudioChunk, now: float, out: list) -> None:
         a = self._require_active("AudioChunk")
         t0 = self.clock()
+        c0 = time.thread_time()
         x = self._decode_audio(a, m.data)
         limit = int(self.limits.max_session_seconds * a.sample_rate)
         over = a.source_samples + len(x) > limit
@@ -467,11 +472,13 @@ class Session:
         if a.mode == pb.MODE_CLIP:
             a.audio.append(y)
         else:
-            a.lipsync.feed(y)
-            if a.body is not None:
-                a.body.feed(y)
-            self._emit_live(a, now, out, final=False)
+            self._send_live(a, a.graph.feed(y), now, out)
         a.processing_s += self.clock() - t0
+        if a.mode == pb.MODE_LIVE and self.registry.load is not None:
+            # CPU, not wall time: the session's own cost, whatever else the machine runs (a
+            # machine too busy to serve it shows as event-loop lag instead, see pools.LiveLoad)
+            a.cpu_s += time.thread_time() - c0
+            self.registry.load.update(a.id, a.cpu_s, a.source_samples / a.sample_rate)
         if over:
             self._finish(a, now, out)
             out.append(error_message("SESSION_TOO_LONG", f"audio beyond max_session_seconds="
@@ -534,8 +541,9 @@ class Session:
             t = max(t, a.next_index / a.fps + tr / 2)
         if a.emotions is None:
             a.emotions = LiveTimeline()
+            if a.graph is not None:
+                a.graph.set_emotion(a.emotions)
         a.emotions.add(t, state, tr)
-        a.controls = None
         a.emotion_updates += 1
 
     def _on_end_of_audio(self, m: pb.EndOfAudio, now: float, out: list) -> None:
@@ -558,72 +566,14 @@ class Session:
             self._emit_clip(a, out)
         else:
             if tail is not None and len(tail):
-                a.lipsync.feed(tail)
-                if a.body is not None:
-                    a.body.feed(tail)
-            a.lipsync.finish()
-            self._emit_live(a, now, out, final=True)
+                self._send_live(a, a.graph.feed(tail), now, out)
+            self._send_live(a, a.graph.finish(), now, out)
         a.processing_s += self.clock() - t0
 
-    def _emit_live(self, a: _Active, now: float, out: list, final: bool) -> None:
-        lip = a.lipsync
-        eh = a.eyes_head
-        n_final = lip.final_frame_count()
-        if eh is not None and not final:
-            n_final = min(n_final, int(np.floor((lip.received_s - a.lookahead_s) * a.fps + 1e-9)) + 1)
-        if not final and a.next_index > 0 and \
-                (n_final - a.next_index) < self.limits.live_emit_interval_s * a.fps - 1e-9:
-            return  # after the first batch, wait until a few frames are final (amortises the
-            # per-batch cost of the stages; the client buffers buffer_latency_s anyway)
-        if eh is not None:
-            eh.advance(lip.phones(), lip.received_s if final else lip.received_s - lip.lookahead_s,
-                       lambda t: self._emotion_at(a, t), closed=final)
-            if not final:
-                n_final = min(n_final, int(np.floor(eh.ready_until * a.fps + 1e-9)) + 1)
-        if a.body is not None:
-            a.body.advance(final)
-            if not final:
-                n_final = min(n_final, a.body.available)
-        if final:
-            n_final = n_frames_for(lip.received_s, a.fps) if lip.received_s > 0 else 0
-        if n_final <= a.next_index:
-            return
-        curves = lip.curves(a.next_index, n_final, n_final if final else None)
-        if a.parts.get("emotion"):
-            curves = self._apply_emotion(a, curves, lip.window_phones)
-        head = eyes = joints = root = None
-        if eh is not None:
-            curves, head, eyes = eh.render(curves, a.next_index)
-            head = head if a.parts.get("head") else None
-            eyes = eyes if a.parts.get("eyes") else None
-        if a.body is not None:
-            joints, root = a.body.frames(a.next_index, n_final)
-        self._send_frames(a, curves, now, out, head=head, eyes=eyes, joints=joints, root=root)
-
-    def _controls(self, a: _Active):
-        from ..emotion import NEUTRAL
-        from ..emotion.stage import EmotionControls, controls_from
-
-        if a.controls is None:  # O(1): the LiveTimeline itself is what gets sampled
-            a.controls = EmotionControls(a.emotions, source="timeline") \
-                if a.emotions is not None and a.parts.get("emotion") else controls_from(NEUTRAL)
-        return a.controls
-
-    def _emotion_at(self, a: _Active, times: np.ndarray):
-        from ..emotion.stage import controls_state
-
-        return controls_state(self._controls(a), times)
-
-    def _apply_emotion(self, a: _Active, lips: np.ndarray, phones) -> np.ndarray:
-        """The emotion stage's functions (expression + articulation-first mixer) on new frames."""
-        from ..face.expression import expression_offsets
-        from ..face.mixer import mix
-
-        times = np.arange(a.next_index, a.next_index + len(lips)) / a.fps
-        vad, w = self._emotion_at(a, times)
-        expr = expression_offsets(w, vad, times, seed=int(a.seed) & 0x7FFFFFFF)
-        ph = [(p.start, p.end, p.phone) for p in phones]
-        return mix(lips, expr, times, ph, arousal=vad[:, 1]).astype(np.float32)
+    def _send_live(self, a: _Active, frames, now: float, out: list) -> None:
+        if frames is not None and len(frames):
+            self._send_frames(a, frames.curves, now, out, head=frames.head, eyes=frames.eyes,
+                              joints=frames.joints, root=frames.root)
 
     def _emit_clip(self, a: _Active, out: list) -> None:
         from ..audio import Audio
@@ -645,8 +595,8 @@ class Session:
                 extra["head"] = {"enabled": False}
             if a.parts.get("body"):
                 extra["body"] = True
-            track = bake(audio, BakeOptions(fps=a.fps, transcript=a.transcript, seed=int(a.seed) & 0x7FFFFFFF,
-                                            extra=extra))
+            options = BakeOptions(fps=a.fps, transcript=a.transcript, seed=int(a.seed) & 0x7FFFFFFF, extra=extra)
+            track = bake(audio, options) if self.clip_runner is None else self.clip_runner(audio, options)
         except EmoAnimError as e:
             raise ProtocolError("BAD_PARAMETER" if "transcript" in str(e) else "BAD_AUDIO", str(e), True) from None
         head = track.head if a.parts.get("head") else None
@@ -678,8 +628,10 @@ class Session:
         a = self.active
         self.active = None
         self.registry.release(self.client)
-        if a.lipsync is not None:
-            a.lipsync.close()
+        if a.graph is not None:
+            a.graph.close()
+            if self.registry.load is not None:
+                self.registry.load.end(a.id)
         log.info("session %s ended (%s): %d frames, %.2f s audio", a.id, reason, a.frames_sent,
                  a.source_samples / max(1, a.sample_rate))
         return pb.ServerMessage(ended=pb.SessionEnded(

@@ -2,7 +2,11 @@
 
 Two paths, both ending in a phone-level forced alignment:
 
-* transcript given: align the transcript's words directly (most accurate);
+* transcript given (any supported language, see :mod:`.g2p`): align the transcript's words
+  directly (most accurate). Words get CMUdict pronunciations (English) or espeak-ng's, mapped
+  through the one IPA table (:mod:`.ipa`) onto the en-US acoustic model's phones; the alignment
+  is scored against the free phone loop, and a transcript that does not match the audio is
+  reported (``report['fallback']``) and replaced by the audio-only path below;
 * no transcript: recognise words with the en-US language model, then align those words. Words
   constrain the phone sequence to real pronunciations, which finds bilabials far more reliably
   than a free phone loop (measured on LJ Speech: ~80% vs ~50% of p/b/m found), and a wrong word
@@ -24,12 +28,19 @@ import numpy as np
 
 from ...audio import SAMPLE_RATE, frame_db, frame_rms, speech_threshold_db, to_pcm16
 from ...errors import InputError
-from .phones import Phone, normalise
+from .g2p import Word, languages_of, pronounce
+from .ipa import phone_class
+from .phones import PHONES, Phone, normalise
 
 MAX_CHUNK_S = 20.0
 MIN_PAUSE_S = 0.3
 CHUNK_PAD_S = 0.15
 MAX_TRANSCRIPT_AUDIO_S = 300.0
+#: forced alignment's acoustic score per 10 ms frame minus the free phone loop's. Measured on LJ
+#: Speech: the right transcript scores -10..-19, another line's transcript -50..-64 (or fails);
+#: non-English espeak-ng speech with its own transcript -29..-37 (the en-US model fits it less
+#: well). Below this the transcript is taken not to match and the audio-only path is used.
+MISMATCH_SCORE = -45.0
 _FRAME_S = 0.01
 #: PocketSphinx frame f spans samples [f*160, f*160+410): its centre is 12.8 ms after f*10 ms, so
 #: a boundary *between* frames f-1 and f sits at f*10 ms + 7.8 ms. Measured on LJ Speech without
@@ -101,16 +112,25 @@ def speech_regions(x: np.ndarray, min_pause_s: float = MIN_PAUSE_S,
 TARGET_SPEECH_RMS = 0.06
 
 
+#: dither (in full-scale units, ~2 LSB of PCM16) added before decoding: stretches of exact
+#: digital zeros (synthetic speech, gated recordings) give -inf log energies that made the
+#: aligner fail every German espeak-ng line; seeded, so the same input decodes the same way
+_DITHER = 6e-5
+
+
 def _pcm16(x: np.ndarray) -> bytes:
-    """Level-normalised PCM16 for the decoders (see TARGET_SPEECH_RMS)."""
+    """Level-normalised, dithered PCM16 for the decoders (see TARGET_SPEECH_RMS, _DITHER)."""
     if len(x):
         level = float(np.percentile(frame_rms(x, _FRAME_S), 95))
         if level > 1e-4:
             x = x * min(TARGET_SPEECH_RMS / level, 30.0)
+        x = x + np.random.default_rng(len(x)).normal(0.0, _DITHER, len(x)).astype(np.float32)
     return to_pcm16(x)
 
 
 _WORD_RE = re.compile(r"[a-z]+(?:'[a-z]+)*")
+#: phones the en-US acoustic model has (all of ours but the pause)
+_ACOUSTIC = frozenset(PHONES) - {"sil"}
 
 
 def allphone_decoder():
@@ -140,8 +160,8 @@ class Recognizer:
         # (ds=2) and prunes harder: ~45% less CPU for the whole bake, 4 points fewer p/b/m found
         # on LJ Speech (85.9% vs 89.7%), so it is opt-in (``--fast``), for bulk baking.
         speed = dict(ds=2, maxhmmpf=1000) if fast else dict(ds=1, maxhmmpf=2000)
-        # the word decoder (0.5 s to load the LM) and the phone loop (fallback only) are built on
-        # first use: a transcript bake from the CLI never pays for them
+        # the word decoder (0.5 s to load the LM) and the phone loop are built on first use: a
+        # transcript bake from the CLI never loads the LM (the phone loop scores the alignment)
         self._make_words = lambda: Decoder(dict=dic, lm=os.path.join(m, "en-us.lm.bin"), fwdflat=False,
                                            bestpath=False, maxwpf=5, pl_window=10, **speed, **common)
         self._words_dec = None
@@ -149,7 +169,14 @@ class Recognizer:
         # bestpath off: with it, the state aligner failed on 9 of 43 LJ Speech lines ("impossible
         # duration"); without it, none failed.
         self._align = Decoder(dict=dic, lm=None, bestpath=False, **common)
+        # the same aligner with much wider beams, tried only when the first gives up: non-English
+        # speech fits the en-US model less well, and the default beams failed on 1 in 6 espeak-ng
+        # lines (French "mer" with a uvular r), all of which the wide beams aligned
+        self._make_wide = lambda: Decoder(dict=dic, lm=None, bestpath=False, beam=1e-80, pbeam=1e-80,
+                                          wbeam=1e-70, **common)
+        self._wide_dec = None
         self._lock = threading.Lock()
+        self._last_align_score = 0
         self.fast = fast
         self.version = "pocketsphinx-en-us" + ("-fast" if fast else "")
 
@@ -190,20 +217,46 @@ class Recognizer:
             words.append(w)
         return words
 
-    def align_words(self, pcm: bytes, words: list[str]) -> list[Phone] | None:
-        """Phone-level forced alignment; None when the aligner gives up (beam failure)."""
-        words = [w for w in words if self._align.lookup_word(w)]
-        if not words:
+    def align_words(self, pcm: bytes, words: list[str], labels: list[str] | None = None,
+                    wide: bool = False) -> list[Phone] | None:
+        """Phone-level forced alignment; None when the aligner gives up (beam failure).
+
+        ``labels``: what to call each word in the result (the word as written in the
+        transcript) instead of its dictionary entry; one per word, in order. ``wide``: retry
+        with the wide-beam aligner when the default one gives up.
+        """
+        got = self._align_with(self._align, pcm, words, labels)
+        if got is None and wide:
+            if self._wide_dec is None:
+                self._wide_dec = self._make_wide()
+            for w in words:  # G2P entries exist only in the first aligner's dictionary
+                if not self._wide_dec.lookup_word(w) and self._align.lookup_word(w):
+                    self._wide_dec.add_word(w, self._align.lookup_word(w), True)
+            got = self._align_with(self._wide_dec, pcm, words, labels)
+        return got
+
+    def _align_with(self, dec, pcm: bytes, words: list[str], labels: list[str] | None) -> list[Phone] | None:
+        keep = [i for i, w in enumerate(words) if dec.lookup_word(w)]
+        if not keep:
             return None
+        names = [labels[i] for i in keep] if labels is not None else None
+        words = [words[i] for i in keep]
         try:
-            self._align.set_align_text(" ".join(words))
-            self._decode(self._align, pcm)
-            self._align.set_alignment()
-            self._decode(self._align, pcm)
+            dec.set_align_text(" ".join(words))
+            self._decode(dec, pcm)
+            dec.set_alignment()
+            self._decode(dec, pcm)
             out = []
-            for w in self._align.get_alignment():
+            k = 0
+            self._last_align_score = 0
+            for w in dec.get_alignment():
+                self._last_align_score += w.score
                 word = re.sub(r"\(\d+\)$", "", w.name)  # "our(3)": 3rd pronunciation of "our"
-                word = "" if word.startswith(("<", "[")) else word
+                if word.startswith(("<", "[", "+")):
+                    word = ""
+                elif names is not None:
+                    word = names[k] if k < len(names) else word
+                    k += 1
                 for p in w:
                     out.append(Phone(p.start * _FRAME_S + BOUNDARY_OFFSET_S,
                                      (p.start + p.duration) * _FRAME_S + BOUNDARY_OFFSET_S,
@@ -218,25 +271,95 @@ class Recognizer:
                       (s.end_frame + 1) * _FRAME_S + BOUNDARY_OFFSET_S, normalise(s.word))
                 for s in self._allphone.seg() or ()]
 
+    # -- transcript -> words the aligner knows ------------------------------------------------
+    def _lexicon(self, word: str) -> tuple[str, ...] | None:
+        """CMUdict pronunciation (first variant) of an English word, or None."""
+        if not _WORD_RE.fullmatch(word):
+            return None
+        p = self._align.lookup_word(word)
+        phones = tuple(normalise(x) for x in p.split()) if p else ()
+        # an entry without a vowel is an abbreviation CMUdict spells out oddly ("dr" = D R):
+        # the G2P reads those as words ("doctor")
+        return phones if any(phone_class(x) not in ("consonant", "bilabial", "labiodental")
+                             for x in phones if x != "w") else None
+
+    def _dict_word(self, w: Word) -> str | None:
+        """The aligner-dictionary entry for ``w``: the CMUdict word itself (all its variants),
+        or an entry named after its G2P phones, added once (bounded by distinct pronunciations)."""
+        if w.source == "cmudict":
+            return w.text.lower()
+        phones = [p for p in w.phones if p in _ACOUSTIC]
+        if not phones:
+            return None
+        name = "g2p_" + "_".join(phones)
+        if not self._align.lookup_word(name):
+            self._align.add_word(name, " ".join(p.upper() for p in phones), True)
+        return name
+
+    def pronounce(self, transcript: str, language: str | None = None) -> list[Word]:
+        """Transcript -> pronounced words (markup spans, CMUdict for English, espeak-ng else)."""
+        return pronounce(transcript, language, self._lexicon)
+
+    def _phone_loop_score(self, pcm: bytes) -> tuple[float, int]:
+        """(acoustic score, frames) of the free phone loop: the best any phone sequence can do,
+        the yardstick a transcript's alignment is measured against."""
+        self._decode(self._allphone, pcm)
+        segs = list(self._allphone.seg() or ())
+        return float(sum(s.ascore for s in segs)), (segs[-1].end_frame + 1 if segs else 0)
+
+    def _align_transcript(self, x: np.ndarray, words: list[Word], report: dict) -> list[Phone] | None:
+        """Forced alignment of the pronounced words, or None (and ``report['fallback']``) when the
+        aligner fails or the transcript does not match the audio."""
+        entries = [(self._dict_word(w), w) for w in words]
+        report["words_unpronounced"] = [w.text for e, w in entries if not e][:50]
+        usable = [(e, w) for e, w in entries if e]
+        if not usable:
+            report["fallback"] = "no word of the transcript could be pronounced"
+            return None
+        pcm = _pcm16(x)
+        got = self.align_words(pcm, [e for e, _ in usable], [w.text for _, w in usable], wide=True)
+        if not got:
+            report["fallback"] = "the transcript does not match the audio (no alignment path)"
+            return None
+        loop, frames = self._phone_loop_score(pcm)
+        llr = (self._last_align_score - loop) / max(frames, 1)
+        report["alignment_score"] = round(llr, 2)
+        if llr < MISMATCH_SCORE:
+            report["fallback"] = (f"the transcript does not match the audio (alignment score {llr:.1f} "
+                                  f"per frame against the free phone loop, < {MISMATCH_SCORE})")
+            return None
+        return got
+
     # -- whole input ---------------------------------------------------------------------------
     def phones(self, x: np.ndarray, transcript: str | None = None,
-               progress: Callable[[float], None] | None = None) -> list[Phone]:
-        """Phones for 16 kHz mono ``x``; times in seconds from its start, gaps filled with sil."""
+               progress: Callable[[float], None] | None = None, language: str | None = None,
+               report: dict | None = None) -> list[Phone]:
+        """Phones for 16 kHz mono ``x``; times in seconds from its start, gaps filled with sil.
+
+        ``language``: the transcript's BCP-47 tag, ``auto`` or None (English); ``report``, when
+        given, is filled with what happened (languages, words without pronunciation, whether the
+        transcript was used or the audio-only path took over and why) for the track metadata.
+        """
         duration = len(x) / SAMPLE_RATE
+        report = report if report is not None else {}
         with self._lock:
             if transcript is not None:
-                words = _WORD_RE.findall(transcript.lower())
-                if not words:
-                    raise InputError("transcript: contains no words")
-                unknown = [w for w in words if not self._align.lookup_word(w)]
-                if len(unknown) == len(words):
-                    raise InputError(f"transcript: no word is in the English dictionary ({' '.join(unknown[:5])})")
+                words = self.pronounce(transcript, language)
+                report["languages"] = languages_of(words)
+                report["words"] = len(words)
+                if not any(w.phones for w in words):
+                    raise InputError("transcript: no word could be pronounced "
+                                     f"({' '.join(w.text for w in words[:5])})")
                 if duration <= MAX_TRANSCRIPT_AUDIO_S:
-                    got = self.align_words(_pcm16(x), words)
+                    got = self._align_transcript(x, words, report)
                     if got:
+                        report["transcript_used"] = True
                         if progress:
                             progress(1.0)
                         return _fill_silence(got, duration)
+                else:
+                    report["fallback"] = f"audio longer than {MAX_TRANSCRIPT_AUDIO_S:.0f} s"
+                report["transcript_used"] = False
                 # fall through to recognition when alignment fails or the audio is very long
             out: list[Phone] = []
             regions = speech_regions(x)

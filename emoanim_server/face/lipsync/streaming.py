@@ -29,10 +29,10 @@ import threading
 
 import numpy as np
 
-from ..audio import SAMPLE_RATE, frame_rms, to_db, to_pcm16
-from ..face.lipsync import animate_mouth
-from ..face.lipsync.phones import Phone, normalise
-from ..face.lipsync.recognize import BOUNDARY_OFFSET_S, _fill_silence, allphone_decoder
+from ...audio import SAMPLE_RATE, frame_rms, to_db, to_pcm16
+from . import animate_mouth
+from .phones import Phone, normalise
+from .recognize import BOUNDARY_OFFSET_S, _fill_silence, allphone_decoder
 
 _HOP = 160  # 10 ms at 16 kHz: rms and decoder frame
 _HALF_WIN = 200  # frame_rms window reaches 12.5 ms past its centre
@@ -92,7 +92,7 @@ def _smooth_margin(fps: float) -> int:
     of ``sigma_s`` seconds is truncated at 4 sigma, as scipy does by default)."""
     import inspect
 
-    from ..face.lipsync import animate as _animate
+    from . import animate as _animate
 
     smooth = getattr(_animate, "smooth", None)
     if smooth is None:
@@ -236,7 +236,7 @@ class StreamingLipsync:
     def final_frame_count(self, total_frames: int | None = None) -> int:
         """How many frames (from index 0) are final now."""
         if self.finished:
-            from ..track import n_frames_for
+            from ...track import n_frames_for
 
             return n_frames_for(self.received_s, self.fps) if total_frames is None else total_frames
         t = self.received_s - self.lookahead_s

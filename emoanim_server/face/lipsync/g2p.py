@@ -1,0 +1,271 @@
+"""Grapheme-to-phoneme for transcripts in any supported language (espeak-ng, run as a process).
+
+Why espeak-ng, and why as a separate process: it is the broadest well-kept G2P with offline data
+(~100 languages, numbers, abbreviations and punctuation handled per language), and it is
+GPL-3.0. EmoAnim runs the ``espeak-ng`` *executable* and reads its ``--ipa`` output; it never
+links or imports the library, so the product stays under its own licence (the GPL's "aggregate"
+case) while the binary build may carry an unmodified espeak-ng beside it with its licence and
+source offer (docs/languages.md). Found, in order: ``$EMOANIM_ESPEAK_NG``, an ``espeak-ng/``
+folder bundled next to a frozen (PyInstaller) executable, then ``espeak-ng`` on PATH.
+
+English words keep CMUdict (through the caller's ``lexicon``) - the pronunciations the en-US
+acoustic model was trained with; words CMUdict lacks (invented names, numbers, abbreviations)
+get espeak-ng's pronunciation instead of being skipped.
+
+One call per batch of words: espeak-ng reads one word per line and writes one IPA line per input
+line, so a line's words cost one process start (~20 ms), not one per word; results are cached.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import unicodedata
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from ...errors import EmoAnimError, InputError
+from .ipa import ipa_to_phones, tokenize
+from .language import Language, Span, language as get_language, split_spans
+
+_TIMEOUT_S = 60.0
+
+
+class G2PUnavailable(EmoAnimError):
+    """espeak-ng is needed (a non-English transcript) but cannot be found or run."""
+
+    code = "g2p_unavailable"
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Word:
+    """One transcript word with its pronunciation (what the aligner is asked to find)."""
+
+    text: str                 # as written: subtitles show this
+    language: str             # canonical BCP-47 tag
+    phones: tuple[str, ...]   # the coarticulation model's phones (ARPAbet set, no sil)
+    ipa: str = ""             # espeak-ng IPA ('' when the pronunciation came from CMUdict)
+    source: str = "espeak-ng"  # espeak-ng | cmudict | none
+
+
+# --- finding espeak-ng -------------------------------------------------------------------------
+def _bundled() -> tuple[str, str] | None:
+    """(executable, data dir) of an espeak-ng carried inside a frozen build, if any."""
+    base = getattr(sys, "_MEIPASS", None)
+    if not base:
+        return None
+    root = os.path.join(base, "espeak-ng")
+    exe = os.path.join(root, "espeak-ng.exe" if os.name == "nt" else "espeak-ng")
+    data = os.path.join(root, "espeak-ng-data")
+    return (exe, data) if os.path.isfile(exe) else None
+
+
+def espeak_command() -> tuple[list[str], dict[str, str] | None] | None:
+    """The command (and environment) that runs espeak-ng here, or None when there is none."""
+    env_exe = os.environ.get("EMOANIM_ESPEAK_NG")
+    if env_exe:
+        return ([env_exe], None) if os.path.isfile(env_exe) else None
+    b = _bundled()
+    if b:
+        env = dict(os.environ, ESPEAK_DATA_PATH=b[1])
+        # the bundled binary finds its libespeak-ng beside it
+        env["LD_LIBRARY_PATH"] = os.path.dirname(b[0]) + os.pathsep + env.get("LD_LIBRARY_PATH", "")
+        return [b[0]], env
+    exe = shutil.which("espeak-ng")
+    return ([exe], None) if exe else None
+
+
+def espeak_version() -> str | None:
+    """``espeak-ng 1.51`` or None when espeak-ng is not available."""
+    cmd = espeak_command()
+    if cmd is None:
+        return None
+    try:
+        out = subprocess.run(cmd[0] + ["--version"], capture_output=True, text=True,
+                             timeout=_TIMEOUT_S, env=cmd[1]).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    m = re.search(r"(\d+\.\d+(?:\.\d+)?)", out)
+    return f"espeak-ng {m.group(1)}" if m else "espeak-ng"
+
+
+_UNAVAILABLE = ("espeak-ng is needed to pronounce {what} but was not found: install it (Debian/Ubuntu: "
+                "apt install espeak-ng; macOS: brew install espeak-ng; Windows: the espeak-ng "
+                "installer) or set EMOANIM_ESPEAK_NG to its executable (docs/languages.md)")
+
+
+def _run_espeak(lines: list[str], voice: str) -> list[str]:
+    """IPA for each line (one word or number per line), in order."""
+    cmd = espeak_command()
+    if cmd is None:
+        raise G2PUnavailable(_UNAVAILABLE.format(what=f"{voice!r} text"))
+    text = "\n".join(lines) + "\n"
+    try:
+        r = subprocess.run(cmd[0] + ["-q", "--ipa", "-b", "1", "-v", voice], input=text.encode("utf-8"),
+                           capture_output=True, timeout=_TIMEOUT_S, env=cmd[1])
+    except (OSError, subprocess.SubprocessError) as e:
+        raise G2PUnavailable(f"espeak-ng failed for voice {voice!r}: {e}") from None
+    if r.returncode != 0:
+        raise G2PUnavailable(f"espeak-ng failed for voice {voice!r}: "
+                             f"{r.stderr.decode('utf-8', 'replace').strip()[:200]}")
+    out = [x.strip() for x in r.stdout.decode("utf-8", "replace").splitlines()]
+    out = [x for x in out if x]
+    if len(out) == len(lines):
+        return out
+    if len(lines) == 1:  # one word spoken as several clauses (e.g. a long number)
+        return [" ".join(out)]
+    # a line did not come back as exactly one line: ask again one line at a time
+    return [_run_espeak([x], voice)[0] for x in lines]
+
+
+_CACHE: dict[tuple[str, str], str] = {}
+_CACHE_LOCK = threading.Lock()
+_CACHE_MAX = 200_000
+
+
+def ipa_words(words: list[str], voice: str) -> list[str]:
+    """espeak-ng IPA of each word for ``voice`` (cached per voice and word)."""
+    with _CACHE_LOCK:
+        todo = sorted({w for w in words if (voice, w) not in _CACHE})
+    if todo:
+        got = _run_espeak(todo, voice)
+        with _CACHE_LOCK:
+            if len(_CACHE) > _CACHE_MAX:
+                _CACHE.clear()
+            _CACHE.update({(voice, w): ipa for w, ipa in zip(todo, got)})
+    with _CACHE_LOCK:
+        return [_CACHE[(voice, w)] for w in words]
+
+
+# --- IPA -> our phones -------------------------------------------------------------------------
+#: diphthongs the en-US acoustic model knows as one phone (a better acoustic match than two
+#: vowels); checked on the raw IPA with stress marks removed inside the pair only
+_DIPHTHONGS = (("aɪ", "ay"), ("ɑɪ", "ay"), ("aʊ", "aw"), ("ɑʊ", "aw"), ("eɪ", "ey"), ("ɛɪ", "ey"),
+               ("ɔɪ", "oy"), ("ɔʏ", "oy"), ("ɔø", "oy"), ("oʊ", "ow"), ("əʊ", "ow"), ("ɜː", "er"),
+               ("ɝ", "er"), ("ɚ", "er"))
+
+
+def ipa_to_arpabet(ipa: str) -> list[str]:
+    """An IPA word -> the coarticulation model's phones (via :mod:`.ipa`), with diphthongs
+    kept as one phone where the en-US acoustic model has one."""
+    s = unicodedata.normalize("NFC", ipa)
+    s = re.sub(r"\([a-z-]+\)", "", s)
+    out: list[str] = []
+    i = 0
+    plain = ""
+
+    def flush() -> None:
+        nonlocal plain
+        if plain:
+            out.extend(ipa_to_phones(plain))
+            plain = ""
+
+    while i < len(s):
+        for d, ph in _DIPHTHONGS:
+            if s.startswith(d, i):
+                flush()
+                out.append(ph)
+                i += len(d)
+                # a length mark or non-syllabic mark after the pair belongs to it
+                while i < len(s) and s[i] in "ːˑ\u032f":
+                    i += 1
+                break
+        else:
+            plain += s[i]
+            i += 1
+    flush()
+    return out
+
+
+# --- words -------------------------------------------------------------------------------------
+#: a word: letters/digits, with inner apostrophes, hyphens, periods or digit separators, and
+#: attached currency/percent signs (the G2P reads "5%" as "five percent")
+_WORD = re.compile(r"[$€£¥]?[^\W_](?:[^\W_]|['’.\-](?=[^\W_])|[,:](?=\d))*%?")
+_CJK = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]+|[\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+def split_words(text: str, lang: Language) -> list[str]:
+    """Words of ``text`` as written. Unspaced scripts: Chinese per character (one syllable
+    each), Japanese per run of kana or a single kanji; Latin words among them stay whole."""
+    text = unicodedata.normalize("NFC", text)
+    if lang.spaced:
+        return _WORD.findall(text)
+    out: list[str] = []
+    for chunk in _WORD.findall(text):
+        pos = 0
+        for m in _CJK.finditer(chunk):
+            if m.start() > pos:
+                out.append(chunk[pos:m.start()])
+            out.append(m.group(0))
+            pos = m.end()
+        if pos < len(chunk):
+            out.append(chunk[pos:])
+    return out
+
+
+Lexicon = Callable[[str], "tuple[str, ...] | None"]
+
+
+def pronounce_span(span: Span, lexicon: Lexicon | None = None) -> list[Word]:
+    """Words of one span with pronunciations. English words in ``lexicon`` (CMUdict) keep it;
+    every other word goes through espeak-ng. A word espeak-ng cannot say gets no phones
+    (``source='none'``) so the caller can decide (it is not silently dropped)."""
+    lang = get_language(span.language)
+    words = split_words(span.text, lang)
+    english = lang.tag in ("en", "en-GB")
+    # short capitalised words written with a period are abbreviations ("Dr.", "St.", "Mr."):
+    # the G2P expands them (CMUdict's "dr" is "drive")
+    abbrev = {m.group(1) for m in re.finditer(r"\b([A-Z][a-z]{0,3})\.", span.text)}
+    prons: list[tuple[str, ...] | None] = []
+    need: list[str] = []
+    for w in words:
+        p = lexicon(w.lower()) if (english and lexicon and w not in abbrev) else None
+        prons.append(p)
+        if p is None:
+            need.append(w)
+    ipas: dict[str, str] = {}
+    if need:
+        try:
+            ipas = dict(zip(need, ipa_words(need, lang.voice)))
+        except G2PUnavailable:
+            if not english:
+                raise
+            # English without espeak-ng: OOV words are skipped as before, and the caller says so
+    out = []
+    for w, p in zip(words, prons):
+        if p is not None:
+            out.append(Word(w, lang.tag, tuple(p), "", "cmudict"))
+            continue
+        ipa = ipas.get(w, "")
+        if not english and "(en)" in ipa and not re.search(r"[A-Za-z]", w):
+            # espeak-ng names a character it cannot read in English ("Chinese letter": kanji
+            # in a Japanese voice): that is not how the line is spoken, so no pronunciation
+            ipa = ""
+        ph = tuple(ipa_to_arpabet(ipa)) if tokenize(ipa) else ()
+        out.append(Word(w, lang.tag, ph, ipa, "espeak-ng" if ph else "none"))
+    return out
+
+
+def pronounce(transcript: str, language: str | None = None,
+              lexicon: Lexicon | None = None) -> list[Word]:
+    """A transcript (with optional ``<xx>...</xx>`` code-switch markup) -> pronounced words, in
+    order. ``language``: the line's BCP-47 tag, ``auto``, or None (English)."""
+    words: list[Word] = []
+    for span in split_spans(transcript, language):
+        words.extend(pronounce_span(span, lexicon))
+    if not words:
+        raise InputError("transcript: contains no words")
+    return words
+
+
+def languages_of(words: Iterable[Word]) -> list[str]:
+    """The distinct languages of ``words`` in order of first use."""
+    seen: list[str] = []
+    for w in words:
+        if w.language not in seen:
+            seen.append(w.language)
+    return seen

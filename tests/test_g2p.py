@@ -1,0 +1,102 @@
+"""Pronunciation from text in many languages (espeak-ng as a process), English OOV and numbers."""
+import pytest
+
+from emoanim_server.face.lipsync import get_recognizer
+from emoanim_server.face.lipsync.g2p import (G2PUnavailable, espeak_command, espeak_version,
+                                             ipa_to_arpabet, pronounce, split_words)
+from emoanim_server.face.lipsync.ipa import phone_class
+from emoanim_server.face.lipsync.language import LANGUAGES, language
+from emoanim_server.face.lipsync.phones import PHONES
+
+needs_espeak = pytest.mark.skipif(espeak_command() is None,
+                                  reason="espeak-ng not installed (apt-get install espeak-ng)")
+
+
+def classes(words):
+    return [phone_class(p) for w in words for p in w.phones]
+
+
+@needs_espeak
+@pytest.mark.parametrize("lang,text,expect", [
+    ("de", "Mutter baut Brot", ["bilabial", "rounded"]),              # Germanic
+    ("nl", "Moeder bakt brood", ["bilabial", "rounded"]),
+    ("fr", "bonjour mon petit ami", ["bilabial", "rounded"]),        # Romance
+    ("es", "buenos días, mamá", ["bilabial"]),
+    ("pt-BR", "bom dia, meu povo", ["bilabial", "labiodental"]),
+    ("it", "buongiorno bambino", ["bilabial", "rounded"]),
+    ("ru", "Мама мыла раму, папа пошёл в парк", ["bilabial", "labiodental"]),  # Slavic
+    ("pl", "Pani Maria pije mleko w parku", ["bilabial", "labiodental"]),
+    ("cs", "Maminka peče buchty", ["bilabial"]),
+    ("ja", "ぼくは まいにち みずを のみます", ["bilabial"]),           # East Asian
+    ("zh", "我们明天去北京买面包", ["bilabial", "rounded"]),
+    ("ko", "무엇을 먹을까요", ["bilabial", "rounded"]),
+    ("el", "Μπορώ να πάω", ["bilabial"]),
+    ("tr", "Bu bir bebek", ["bilabial"]),
+])
+def test_languages_pronounce_to_known_phones(lang, text, expect):
+    words = pronounce(text, lang)
+    assert words and all(w.language == language(lang).tag for w in words)
+    assert all(w.phones and all(p in PHONES for p in w.phones) for w in words), words
+    got = classes(words)
+    for c in expect:
+        assert c in got, (lang, c, [(w.text, w.ipa) for w in words])
+
+
+@needs_espeak
+def test_every_supported_language_pronounces_a_word():
+    for lang in LANGUAGES.values():
+        sample = {"East Asian": {"ja": "まま", "zh": "妈妈", "yue": "媽媽", "ko": "엄마"}}.get(lang.family, {})
+        text = sample.get(lang.tag.lower(), "mama")
+        words = pronounce(text, lang.tag)
+        assert words[0].phones and "bilabial" in classes(words), (lang.tag, words)
+
+
+@needs_espeak
+def test_english_oov_words_and_numbers_get_pronunciations():
+    lex = get_recognizer()._lexicon
+    words = pronounce("Zorblax Quimbleton paid 42 dollars to Dr. Vexmoor", "en", lex)
+    by = {w.text: w for w in words}
+    assert [w.text for w in words] == ["Zorblax", "Quimbleton", "paid", "42", "dollars", "to", "Dr", "Vexmoor"]
+    assert by["paid"].source == "cmudict" and by["paid"].phones == ("p", "ey", "d")
+    assert by["Zorblax"].source == "espeak-ng" and "b" in by["Zorblax"].phones
+    assert by["Vexmoor"].phones[0] == "v" and "m" in by["Vexmoor"].phones
+    # numbers as the G2P reads them: "forty two"
+    assert by["42"].phones[:2] == ("f", "ow") and by["42"].phones[-2:] == ("t", "uw")
+    assert by["Dr"].phones[:2] == ("d", "aa")  # "doctor"
+
+
+def test_without_espeak_english_keeps_cmudict_and_other_languages_say_what_to_install(monkeypatch):
+    monkeypatch.setenv("EMOANIM_ESPEAK_NG", "/nonexistent/espeak-ng")
+    assert espeak_command() is None and espeak_version() is None
+    words = pronounce("hello Zorblaxity", "en", get_recognizer()._lexicon)
+    assert words[0].source == "cmudict" and words[1].source == "none" and not words[1].phones
+    with pytest.raises(G2PUnavailable, match="apt install espeak-ng"):
+        pronounce("Guten Morgen", "de")
+
+
+@needs_espeak
+def test_code_switching_pronounces_each_span_in_its_language():
+    words = pronounce("I said <fr>bonjour</fr> to <de>Herrn Müller</de>", "en", get_recognizer()._lexicon)
+    assert [(w.text, w.language) for w in words] == [
+        ("I", "en"), ("said", "en"), ("bonjour", "fr"), ("to", "en"), ("Herrn", "de"), ("Müller", "de")]
+    assert words[2].phones[0] == "b" and "zh" in words[2].phones  # French bɔ̃ʒuʁ, not English
+
+
+@needs_espeak
+def test_kanji_that_espeak_cannot_read_get_no_pronunciation():
+    words = pronounce("世界", "ja")
+    assert all(w.source == "none" and not w.phones for w in words)
+
+
+def test_word_splitting_keeps_numbers_abbreviations_and_cjk_units():
+    assert split_words("It's 3.5% of $1,200 - e.g. J.R.R. Tolkien's!", language("en")) == [
+        "It's", "3.5%", "of", "$1,200", "e.g", "J.R.R", "Tolkien's"]
+    assert split_words("你好，世界", language("zh")) == ["你", "好", "世", "界"]
+    assert split_words("ありがとう、世界 iPhone", language("ja")) == ["ありがとう", "世", "界", "iPhone"]
+
+
+def test_ipa_diphthongs_stay_one_phone():
+    assert ipa_to_arpabet("həlˈoʊ") == ["hh", "ah", "l", "ow"]
+    assert ipa_to_arpabet("nˈaɪn") == ["n", "ay", "n"]
+    assert ipa_to_arpabet("ʃtˈaʊ") == ["sh", "t", "aw"]
+    assert ipa_to_arpabet("(en)bˈɜːd(de)") == ["b", "er", "d"]
