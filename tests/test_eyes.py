@@ -400,9 +400,9 @@ def test_cli_flags_reach_bake_options():
     args = p.parse_args(["bake", "x.wav", "--no-blink", "--blink-rate", "1.5", "--gaze-target", "10,-4",
                          "--eye-contact", "0.9", "--head-scale", "0.5", "--no-head", "--seed", "4"])
     opts = cli.bake_options(args)
-    cfg = EyesConfig.from_extra(opts.extra)
+    cfg = opts.eyes  # the typed options object (emoanim_server/options.py)
     assert (cfg.blink, cfg.gaze, cfg.blink_rate, cfg.gaze_target, cfg.eye_contact) == (False, True, 1.5, (10.0, -4.0), 0.9)
-    assert opts.extra["head"] == {"enabled": False, "scale": 0.5} and opts.seed == 4
+    assert (opts.head.enabled, opts.head.scale) == (False, 0.5) and opts.seed == 4
     for bad in (["--gaze-target", "10"], ["--eye-contact", "2"], ["--blink-rate", "x"]):
         with pytest.raises(SystemExit):
             p.parse_args(["bake", "x.wav", *bad])

@@ -1,14 +1,13 @@
-"""``emoanim bake`` flags for the speech-driven upper face (imported via cli.PLUGIN_MODULES).
+"""``emoanim bake`` flags for the speech-driven upper face (wired in by cli.STAGE_FLAGS).
 
-Why a plugin: like the eye/head flags, these land in ``BakeOptions.extra["upper"]``, the dict the
-server fills from session options, and :class:`.upper.UpperConfig` validates both alike.
+Why here: like the eye/head flags, these land in ``BakeOptions.extra["upper"]``, the dict the
+server fills from session options, and :class:`.upper.UpperConfig` validates both alike. The
+stage never imports the CLI (docs/architecture.md); the CLI imports this.
 """
 from __future__ import annotations
 
 import argparse
 import math
-
-from .. import cli
 
 
 def _scale(text: str) -> float:
@@ -29,10 +28,6 @@ def add_args(p: argparse.ArgumentParser) -> None:
                    help="amplitude of the speech-driven upper face, 0..3 (default 1 = real talkers' spread)")
 
 
-def to_extra(args: argparse.Namespace, extra: dict) -> None:
-    extra["upper"] = {"enabled": not args.no_upper_face, "scale": args.upper_face_scale}
-
-
-if add_args not in cli.BAKE_ARG_HOOKS:
-    cli.BAKE_ARG_HOOKS.append(add_args)
-    cli.BAKE_OPTION_HOOKS.append(to_extra)
+def to_options(args: argparse.Namespace, opts) -> None:
+    """Parsed flags -> ``opts.extra["upper"]`` (validated by UpperConfig at bake time)."""
+    opts.extra["upper"] = {"enabled": not args.no_upper_face, "scale": args.upper_face_scale}
