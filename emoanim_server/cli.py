@@ -39,6 +39,7 @@ def command(name: str, help: str, add_args: Callable[[argparse.ArgumentParser], 
 STAGE_FLAGS: list[tuple[str, str, str]] = [
     ("emoanim_server.emotion.cli", "add_emotion_args", "emotion_options"),
     ("emoanim_server.face.eyes_head_cli", "add_args", "to_options"),
+    ("emoanim_server.face.upper_cli", "add_args", "to_options"),
 ]
 
 

@@ -78,6 +78,10 @@ def bake(audio: Audio, options: BakeOptions | None = None,
     # --- stage: emotion -> expression, mixed with lip-sync (issue 3: emotion/, face/expression, face/mixer)
     from .emotion import apply_emotion
     apply_emotion(track, audio, options)  # also sets events["emphasis"], events["emotion"]
+    # --- stage: speech-driven upper face (issue 12: face/upper; streaming model, docs/emotion.md)
+    from .face.eyes import line_seed
+    from .face.upper import apply_upper
+    apply_upper(track, audio.samples, options.extra, line_seed(options.seed, audio.samples))
     # --- stage: eyes: blink, gaze, saccades (issue 4: face/eyes); planned here, rendered after
     # the head so the eyes counter-rotate against it (docs/eyes_head.md)
     from .face.eyes_head import eyes_and_head
