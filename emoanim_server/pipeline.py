@@ -5,34 +5,22 @@ on the audio it has. Stages never read files or sockets: this module only passes
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
 from . import __version__
 from .audio import Audio, frame_db
+from .errors import InputError
 from .face.lipsync import animate_mouth, get_recognizer
 from .face.lipsync.phones import Phone
-from .track import DEFAULT_FPS, AnimationTrack, check_fps
+from .options import StageOptions
+from .track import AnimationTrack
 
 
-@dataclass
-class BakeOptions:
-    """Everything a bake may be asked for; the CLI and server fill it from their own inputs."""
-
-    fps: int = DEFAULT_FPS
-    transcript: str | None = None
-    #: transcript language: BCP-47 tag, "auto", or None = English (docs/languages.md)
-    language: str | None = None
-    seed: int = 0
-    #: faster, slightly less accurate word recognition (bulk baking; docs/lipsync.md)
-    fast: bool = False
-    #: free-form per-stage options (emotion, eyes, head, body...) owned by those stages
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.fps = check_fps(self.fps)
+#: the one typed options object (emoanim_server/options.py); the bake's historical name
+BakeOptions = StageOptions
 
 
 Progress = Callable[[float], None]
@@ -42,6 +30,22 @@ def recognise(audio: Audio, options: BakeOptions, progress: Progress | None = No
               report: dict | None = None) -> list[Phone]:
     return get_recognizer(options.fast).phones(audio.samples, options.transcript, progress,
                                                options.language, report)
+
+
+def lipsync_engine(options: BakeOptions) -> str:
+    """The engine for this line. ``auto``: the phonetic path (PocketSphinx, English words) for
+    English or no language hint -- it measures best there (docs/lipsync.md) -- and the learned,
+    language-independent model for any other language hint."""
+    from .face.lipsync.neural import neural_available
+
+    if options.lipsync == "neural" and not neural_available():
+        raise InputError("--lipsync neural: the articulation model (models/articulation.onnx) is missing")
+    if options.lipsync != "auto":
+        return options.lipsync
+    lang = str(options.language or options.extra.get("language") or "en").lower()
+    if lang.split("-")[0].split("_")[0] in ("en", "eng", "english", "auto") or not neural_available():
+        return "phonetic"
+    return "neural"
 
 
 def lipsync_curves(audio: Audio, phones: list[Phone], times: np.ndarray, fps: int) -> np.ndarray:
@@ -55,21 +59,36 @@ def bake(audio: Audio, options: BakeOptions | None = None,
     """Audio -> AnimationTrack with every enabled stage applied, deterministic per seed."""
     options = options or BakeOptions()
     track = AnimationTrack.empty(audio.duration, options.fps)
+    engine = lipsync_engine(options)
     lip_report: dict = {}
-    phones = recognise(audio, options, progress, lip_report)
-    track.curves[:] = lipsync_curves(audio, phones, track.times, options.fps)
+    if engine == "neural":
+        from .face.lipsync.neural import model_info, neural_curves
+
+        phones: list[Phone] = []
+        track.curves[:] = neural_curves(audio.samples, options.fps)
+        lip_report = {"method": "neural", **model_info()}
+    else:
+        phones = recognise(audio, options, progress, lip_report)
+        track.curves[:] = lipsync_curves(audio, phones, track.times, options.fps)
+        lip_report = {"method": "phonetic", "recognizer": get_recognizer(options.fast).version,
+                      "transcript": options.transcript is not None, **lip_report}
+    lip_report["requested"] = options.lipsync
     track.events["phones"] = [(p.start, p.end, p.phone) for p in phones]
     track.events["words"] = _words(phones)
     # --- stage: emotion -> expression, mixed with lip-sync (issue 3: emotion/, face/expression, face/mixer)
     from .emotion import apply_emotion
     apply_emotion(track, audio, options)  # also sets events["emphasis"], events["emotion"]
+    # --- stage: speech-driven upper face (issue 12: face/upper; streaming model, docs/emotion.md)
+    from .face.eyes import line_seed
+    from .face.upper import apply_upper
+    apply_upper(track, audio.samples, options.extra, line_seed(options.seed, audio.samples))
     # --- stage: eyes: blink, gaze, saccades (issue 4: face/eyes); planned here, rendered after
     # the head so the eyes counter-rotate against it (docs/eyes_head.md)
     from .face.eyes_head import eyes_and_head
-    eyes_and_head(track, audio.samples, options.extra, options.seed)
+    eyes_and_head(track, audio.samples, options, options.seed)
     # --- stage: head motion (issue 4: face/head) -- inside eyes_and_head
     # --- stage: body gestures (issue 6: gesture/)
-    if options.extra.get("body"):
+    if options.body:
         from .gesture.stage import apply_body
         apply_body(track, audio, options, progress)
     track.metadata.update({
@@ -79,8 +98,7 @@ def bake(audio: Audio, options: BakeOptions | None = None,
         "source_channels": audio.source_channels,
         "duration_s": round(audio.duration, 6),
         "seed": options.seed,
-        "lipsync": {"method": "phonetic", "recognizer": get_recognizer(options.fast).version,
-                    "transcript": options.transcript is not None, **lip_report},
+        "lipsync": lip_report,
     })
     if options.extra.get("overrides"):  # an animator's hand edits, re-applied on every re-bake (overrides.py)
         track = options.extra["overrides"].apply(track)
@@ -356,15 +374,12 @@ class LiveGraph:
 
 # ---------------------------------------------------------------------------------- LIVE body
 def body_lookahead_s() -> float:
-    """Upper bound of how far finished body frames trail the audio received: a window runs once
-    ``min_new`` model frames of new audio are known, and its last ``seed`` frames are held back
-    until the next window has crossfaded them (measured: at most 0.9 s)."""
-    from .gesture.features import MODEL_FPS
-    from .gesture.sampler import GestureSettings, load_model
+    """Upper bound of how far finished body frames trail the audio received (the gesture
+    sampler's fixed window schedule: gesture.sampler.stream_lookahead_s)."""
+    from .gesture.sampler import load_model, stream_lookahead_s
     from .gesture.stage import MODEL_NAME
 
-    m = load_model(MODEL_NAME)
-    return (GestureSettings().min_new + m.seed_frames) / MODEL_FPS + 0.1
+    return stream_lookahead_s(load_model(MODEL_NAME))
 
 
 class BodyStream:
