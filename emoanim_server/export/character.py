@@ -148,60 +148,90 @@ def load_character(spec: str | None, skeleton: Skeleton | None = None) -> Charac
     raise InputError(f"--character {spec}: unknown extension {ext!r}; expected .fbx, .glb, .gltf, .obj or .ply")
 
 
+#: ufbx scenes and every list object taken from them, kept for the life of the process: the ufbx
+#: 0.0.5 binding crashes when a scene is freed or a temporary list is collected while its
+#: elements are in use, so nothing read from a scene is ever released (a character is small)
+_UFBX_KEEP: list = []
+
+
+def _ufbx_items(lst) -> list:
+    _UFBX_KEEP.append(lst)
+    out = [lst[i] for i in range(len(lst))]
+    _UFBX_KEEP.append(out)
+    return out
+
+
 def _load_fbx(path: str) -> Character:
     try:
         import ufbx
     except ImportError:
         raise InputError(f"--character {path}: reading FBX needs ufbx (pip install 'emoanim[formats]')") from None
     try:
-        scene = ufbx.load_file(path, ufbx.LoadOpts(target_axes=ufbx.axes_right_handed_y_up, target_unit_meters=1.0,
-                                                   space_conversion=ufbx.SpaceConversion.MODIFY_GEOMETRY))
-    except Exception as e:  # ufbx raises its own error type; keep the message
+        scene = ufbx.load_file(path, target_axes=ufbx.axes_right_handed_y_up, target_unit_meters=1.0,
+                               space_conversion=ufbx.SpaceConversion.MODIFY_GEOMETRY)
+    except Exception as e:  # ufbx raises its own error type; keep its message
         raise InputError(f"--character {path}: not a readable FBX file ({e})") from None
+    _UFBX_KEEP.append(scene)
     meshes: list[Mesh] = []
     joint_names: list[str] = []
-    for node in scene.nodes:
+    for node in _ufbx_items(scene.nodes):
         mesh = node.mesh
         if mesh is None:
             continue
-        g = np.asarray([node.geometry_to_world.transform_position(p) for p in mesh.vertices], np.float64) \
-            if len(mesh.vertices) else np.zeros((0, 3))
+        _UFBX_KEEP.append(mesh)
+        to_world = node.geometry_to_world
+        _UFBX_KEEP.append(to_world)
+        # ufbx Matrix = 4 column Vec3s (c0..c2 the linear part, c3 the translation) -> 3x4
+        mat = np.array([list(to_world.c0), list(to_world.c1), list(to_world.c2), list(to_world.c3)], np.float64).T
+        verts = mesh.vertices
+        _UFBX_KEEP.append(verts)
+        local = np.asarray(verts, np.float64).reshape(-1, 3)
+        pos = local @ mat[:, :3].T + mat[:, 3]
+        vidx_list = mesh.vertex_indices
+        _UFBX_KEEP.append(vidx_list)
+        vidx = np.asarray(vidx_list, np.int64)
         tris: list[tuple[int, int, int]] = []
-        vidx = np.asarray(mesh.vertex_indices, np.int64)
-        for face in mesh.faces:
-            for k in range(1, face.num_indices - 1):
-                tris.append((vidx[face.index_begin], vidx[face.index_begin + k], vidx[face.index_begin + k + 1]))
+        for face in _ufbx_items(mesh.faces):
+            b, k = face.index_begin, face.num_indices
+            for t in range(1, k - 1):  # fan-triangulate polygons
+                tris.append((int(vidx[b]), int(vidx[b + t]), int(vidx[b + t + 1])))
         shapes: dict[str, np.ndarray] = {}
-        for bs in mesh.blend_deformers:
-            for ch in bs.channels:
-                if not ch.keyframes:
+        for bd in _ufbx_items(mesh.blend_deformers):
+            for ch in _ufbx_items(bd.channels):
+                kfs = _ufbx_items(ch.keyframes)
+                if not kfs:
                     continue
-                shp = ch.keyframes[-1].shape
-                d = np.zeros_like(g, dtype=np.float32)
-                lin = node.geometry_to_world
-                for vi, off in zip(shp.offset_vertices, shp.position_offsets):
-                    d[vi] = lin.transform_direction(off)
+                shp = kfs[-1].shape  # the full-weight target (in-betweens are not used)
+                _UFBX_KEEP.append(shp)
+                idx_l, off_l = shp.offset_vertices, shp.position_offsets
+                _UFBX_KEEP.extend((idx_l, off_l))
+                d = np.zeros_like(pos)
+                if shp.num_offsets:
+                    d[np.asarray(idx_l, np.int64)] = np.asarray(off_l, np.float64).reshape(-1, 3) @ mat[:, :3].T
                 shapes[ch.name] = d
         joints = weights = None
-        if mesh.skin_deformers:
-            skin = mesh.skin_deformers[0]
-            names = [c.bone_node.name if c.bone_node else f"bone{i}" for i, c in enumerate(skin.clusters)]
-            jmap = []
-            for n in names:
-                if n not in joint_names:
-                    joint_names.append(n)
-                jmap.append(joint_names.index(n))
-            joints = np.zeros((len(g), 4), np.int32)
-            weights = np.zeros((len(g), 4), np.float32)
-            for vi in range(len(g)):
-                sv = skin.vertices[vi]
-                ws = sorted(((skin.weights[sv.weight_begin + k].weight, skin.weights[sv.weight_begin + k].cluster_index)
-                             for k in range(sv.num_weights)), reverse=True)[:4]
-                for k, (w, ci) in enumerate(ws):
-                    joints[vi, k], weights[vi, k] = jmap[ci], w
-            s = weights.sum(axis=1, keepdims=True)
-            weights = np.where(s > 0, weights / np.maximum(s, 1e-9), [1.0, 0, 0, 0]).astype(np.float32)
-        meshes.append(Mesh(node.name or f"mesh{len(meshes)}", g, np.array(tris, np.int32).reshape(-1, 3),
+        skins = _ufbx_items(mesh.skin_deformers)
+        if skins:
+            acc: list[list[tuple[float, int]]] = [[] for _ in range(len(pos))]
+            for cl in _ufbx_items(skins[0].clusters):
+                bone = cl.bone_node
+                _UFBX_KEEP.append(bone)
+                name = bone.name if bone is not None else f"bone{len(joint_names)}"
+                if name not in joint_names:
+                    joint_names.append(name)
+                ji = joint_names.index(name)
+                cv, cw = cl.vertices, cl.weights
+                _UFBX_KEEP.extend((cv, cw))
+                for v, w in zip(np.asarray(cv, np.int64), np.asarray(cw, np.float64)):
+                    acc[v].append((w, ji))
+            joints = np.zeros((len(pos), 4), np.int32)
+            weights = np.zeros((len(pos), 4), np.float32)
+            for v, lst in enumerate(acc):
+                for k, (w, ji) in enumerate(sorted(lst, reverse=True)[:4]):
+                    joints[v, k], weights[v, k] = ji, w
+            tot = weights.sum(axis=1, keepdims=True)
+            weights = np.where(tot > 0, weights / np.maximum(tot, 1e-9), [1.0, 0, 0, 0]).astype(np.float32)
+        meshes.append(Mesh(node.name or f"mesh{len(meshes)}", pos, np.array(tris, np.int32).reshape(-1, 3),
                            shapes=shapes, joints=joints, weights=weights))
     if not meshes:
         raise InputError(f"--character {path}: the FBX has no mesh")
