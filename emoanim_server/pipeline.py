@@ -13,6 +13,7 @@ import numpy as np
 from . import __version__
 from .audio import Audio, frame_db
 from .face.lipsync import animate_mouth, get_recognizer
+from .face.lipsync.language import normalise_language
 from .face.lipsync.phones import Phone
 from .track import DEFAULT_FPS, AnimationTrack, check_fps
 
@@ -33,6 +34,9 @@ class BakeOptions:
 
     def __post_init__(self) -> None:
         self.fps = check_fps(self.fps)
+        if self.language is not None and self.transcript is not None:
+            # an unsupported tag is a clear error now, not in the middle of the bake
+            self.language = normalise_language(self.language)
 
 
 Progress = Callable[[float], None]

@@ -195,8 +195,9 @@ def choose_lipsync(mode: int, requested: int) -> int:
 
 
 def check_language(tag: str) -> str:
-    """StartSession.language: "" (server default) or a well-formed BCP-47 tag."""
-    if tag and (len(tag) > 35 or not _BCP47.match(tag)):
+    """StartSession.language: "" (server default), "auto" (from the transcript) or a well-formed
+    BCP-47 tag; whether the language is supported is checked with the transcript's bake."""
+    if tag and tag.lower() != "auto" and (len(tag) > 35 or not _BCP47.match(tag)):
         raise ProtocolError("BAD_PARAMETER", f"StartSession.language {tag[:40]!r}; expected a BCP-47 tag "
                             "such as 'en', 'de-DE' or 'pt-BR' (or empty)", True)
     return tag
@@ -564,7 +565,7 @@ class Session:
             if a.parts.get("body"):
                 extra["body"] = True
             track = bake(audio, BakeOptions(fps=a.fps, transcript=a.transcript, seed=int(a.seed) & 0x7FFFFFFF,
-                                            extra=extra))
+                                            extra=extra, language=a.language or None))
         except EmoAnimError as e:
             raise ProtocolError("BAD_PARAMETER" if "transcript" in str(e) else "BAD_AUDIO", str(e), True) from None
         head = track.head if a.parts.get("head") else None

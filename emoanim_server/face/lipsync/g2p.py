@@ -242,7 +242,8 @@ def pronounce_span(span: Span, lexicon: Lexicon | None = None) -> list[Word]:
     (``source='none'``) so the caller can decide (it is not silently dropped)."""
     lang = get_language(span.language)
     words = split_words(span.text, lang)
-    english = lang.tag in ("en", "en-GB")
+    # CMUdict is American: British English takes espeak-ng's en-gb pronunciations throughout
+    english = lang.tag == "en"
     # short capitalised words written with a period are abbreviations ("Dr.", "St.", "Mr."):
     # the G2P expands them (CMUdict's "dr" is "drive")
     abbrev = {m.group(1) for m in re.finditer(r"\b([A-Z][a-z]{0,3})\.", span.text)}
@@ -258,7 +259,7 @@ def pronounce_span(span: Span, lexicon: Lexicon | None = None) -> list[Word]:
         try:
             ipas = dict(zip(need, ipa_words(need, lang.voice)))
         except G2PUnavailable:
-            if not english:
+            if not (english and lexicon):
                 raise
             # English without espeak-ng: OOV words are skipped as before, and the caller says so
     out = []
