@@ -132,3 +132,26 @@ def test_character_exported_by_blender(tmp_path):
 
     rep = validate(out)
     assert rep["issues"]["numErrors"] == 0, rep["issues"]["messages"][:5]
+
+
+def test_glb_character_morph_targets_are_read(tmp_path):
+    """trimesh reads the GLB's meshes; its morph targets (which trimesh skips) are matched to
+    them by vertex positions: our own GLB read back as a character equals the proxy."""
+    pytest.importorskip("trimesh", reason="trimesh not installed (pip install 'emoanim[formats]')")
+    ch = load_character(str(cli_bake(".glb")))
+    ref = {m.name: m for m in proxy_character().meshes}
+    assert sorted(m.name for m in ch.meshes) == sorted(ref)
+    for m in ch.meshes:
+        np.testing.assert_allclose(m.positions, ref[m.name].positions, atol=1e-6)
+        assert list(m.shapes) == list(ref[m.name].shapes)
+        for k, d in m.shapes.items():
+            np.testing.assert_allclose(d, ref[m.name].shapes[k], atol=1e-6)
+
+
+def test_mixamo_bone_names_match_the_skeleton():
+    from emoanim_server.export.character import Character, Mesh
+
+    m = Mesh("arm", [[0, 1, 0], [1, 1, 0], [0, 2, 0]], [[0, 1, 2]], joints=np.zeros((3, 4), np.int32),
+             weights=np.tile([1.0, 0, 0, 0], (3, 1)))
+    scene = build_scene(baked_track(), load_rig("arkit"), Character("c", [m], ["mixamorig:LeftForeArm"], "x"))
+    assert (scene.skin_joints[0][:, 0] == scene.skeleton.names.index("LeftLowerArm")).all()

@@ -79,3 +79,28 @@ def test_chromium_screenshot_shows_character_mid_speech(tmp_path):
     keep = pytest.importorskip("os").environ.get("EMOANIM_KEEP_SCREENSHOT")
     if keep:
         shutil.copy(tmp_path / "open.png", keep)
+
+
+def test_cli_preview_prints_url_and_serves_until_stopped():
+    import re
+    import sys
+
+    glb = cli_bake(".glb")
+    p = subprocess.Popen([sys.executable, "-m", "emoanim_server", "preview", str(glb), "--no-browser"],
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        line = p.stderr.readline()
+        m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        assert m and "line.wav" in line, line
+        assert urllib.request.urlopen(m.group(0) + "model.glb").read() == glb.read_bytes()
+    finally:
+        p.terminate()
+        p.wait(timeout=30)
+
+
+def test_cli_preview_bad_file_is_exit_3(tmp_path):
+    from emoanim_server.cli import main
+
+    bad = tmp_path / "x.glb"
+    bad.write_bytes(b"nope")
+    assert main(["preview", str(bad), "--no-browser"]) == 3

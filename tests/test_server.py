@@ -90,7 +90,7 @@ def test_live_realtime_streams_frames_during_the_audio(server, speech):
     x = x[: int(2.5 * sr)]
     res = stream(server, x, sr, mode=pb.MODE_LIVE, realtime=True, chunk_ms=20,
                  parts={"face": True, "emotion": True})  # eyes/head add lookahead: tested below
-    assert res.ended.reason == "completed" and not res.errors
+    assert res.ended is not None and res.ended.reason == "completed" and not res.errors, [e.message for e in res.errors]
     n = n_frames_for(len(x) / sr, 60)
     assert [f.index for f in res.frames] == list(range(n))
     audio_end = res.chunk_sent[-1][0]  # when the last audio chunk was sent

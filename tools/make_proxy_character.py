@@ -132,7 +132,7 @@ def head_mesh(center: np.ndarray, head_joint: int) -> Mesh:
         return np.arange(base, base + len(u))
 
     # mouth interior (dark) and tongue
-    mouth_idx = add_sphere([0, mouth_y - 0.006, 0.04], [0.04, 0.028, 0.035], lambda u: (0.22, 0.05, 0.06))
+    mouth_idx = add_sphere([0, mouth_y - 0.006, 0.035], [0.05, 0.03, 0.03], lambda u: (0.12, 0.03, 0.04))
     tongue_idx = add_sphere([0, mouth_y - 0.014, 0.05], [0.018, 0.006, 0.022], lambda u: (0.85, 0.42, 0.45), 6, 10)
     del mouth_idx
     eyes = {}

@@ -94,7 +94,8 @@ def run_batch(args: argparse.Namespace) -> int:
     interrupted = False
     c0 = _children_cpu()
     specs = [j.spec() for j in todo]
-    stream = run_ray(specs, args.ray, args.fast) if args.ray else run_local(specs, workers, args.fast)
+    info: dict = {}
+    stream = run_ray(specs, args.ray, args.fast, info) if args.ray else run_local(specs, workers, args.fast)
     try:
         for r in stream:
             results[r["index"]] = r
@@ -111,6 +112,7 @@ def run_batch(args: argparse.Namespace) -> int:
         if old_term is not None:
             signal.signal(signal.SIGTERM, old_term)
         journal.close(compact=not interrupted)
+    workers = info.get("workers", workers)
     report = _report(args, jobs, results, started, workers, interrupted, _children_cpu() - c0, state_path)
     _write_report(report, report_path)
     _print_summary(report, report_path, args.quiet)

@@ -293,22 +293,26 @@ def _stop(ex) -> None:
     ex.shutdown(wait=True, cancel_futures=True)
 
 
-def run_ray(specs: list[dict], address: str, fast: bool) -> Iterable[dict]:
+def run_ray(specs: list[dict], address: str, fast: bool, info: dict | None = None) -> Iterable[dict]:
     """The same line function as Ray tasks (one CPU each) on an existing cluster.
 
     Paths travel as given: on a multi-machine cluster inputs and outputs must be on storage every
     node sees under the same path (docs/batch.md). Ray reuses its worker processes, so the
-    recogniser loads once per worker, as in :func:`run_local`.
+    recogniser loads once per worker, as in :func:`run_local`. ``info["workers"]`` gets the
+    cluster's CPU count.
     """
     try:
         import ray
     except ImportError:
         raise InputError("--ray: Ray is not installed (pip install 'emoanim[ray]')") from None
+    _probe(address)
     try:
         ray.init(address=address, logging_level="ERROR", log_to_driver=False)
     except Exception as e:  # ConnectionError and Ray's own errors
         raise InputError(f"--ray {address}: cannot connect to the Ray cluster ({type(e).__name__}: {e})") from None
     try:
+        if info is not None:
+            info["workers"] = int(ray.cluster_resources().get("CPU", 0))
         task = ray.remote(num_cpus=1, max_retries=1)(_ray_bake_line)
         refs = {task.remote(s, fast): s["index"] for s in specs}
         while refs:
@@ -321,6 +325,20 @@ def run_ray(specs: list[dict], address: str, fast: bool) -> Iterable[dict]:
                     yield {"index": i, "ok": False, "reason": f"ray task failed: {type(e).__name__}: {e}"}
     finally:
         ray.shutdown()
+
+
+def _probe(address: str, timeout: float = 10.0) -> None:
+    """Ray retries an unreachable GCS for minutes: say at once that nothing listens there."""
+    import socket
+
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or "://" in address:
+        return  # "auto", "ray://..." and the like: Ray's own resolution
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout).close()
+    except OSError as e:
+        raise InputError(f"--ray {address}: no Ray cluster answers there ({e.strerror or e}); "
+                         "start one with `ray start --head`") from None
 
 
 def _ray_bake_line(spec: dict, fast: bool) -> dict:

@@ -247,21 +247,35 @@ def _load_trimesh(path: str) -> Character:
         loaded = trimesh.load(path, process=False, maintain_order=True)
     except Exception as e:
         raise InputError(f"--character {path}: not a readable mesh file ({e})") from None
-    geoms = list(loaded.dump()) if isinstance(loaded, trimesh.Scene) else [loaded]
-    geoms = [g for g in geoms if isinstance(g, trimesh.Trimesh) and len(g.faces)]
-    if not geoms:
-        raise InputError(f"--character {path}: no triangle mesh in the file")
+    targets = _gltf_targets(path) if path.lower().endswith((".glb", ".gltf")) else []
+    if isinstance(loaded, trimesh.Scene):
+        placed = []
+        for node in loaded.graph.nodes_geometry:
+            transform, gname = loaded.graph[node]
+            placed.append((gname, loaded.geometry[gname], np.asarray(transform, np.float64)))
+    else:
+        placed = [(os.path.splitext(os.path.basename(path))[0], loaded, np.eye(4))]
     meshes = []
-    for i, g in enumerate(geoms):
+    for gname, g, tf in placed:
+        if not isinstance(g, trimesh.Trimesh) or not len(g.faces):
+            continue
+        local = np.asarray(g.vertices, np.float64)
         colors = None
         vc = getattr(g.visual, "vertex_colors", None) if g.visual.kind == "vertex" else None
-        if vc is not None and len(vc) == len(g.vertices):
+        if vc is not None and len(vc) == len(local):
             colors = np.asarray(vc, np.float32)[:, :3] / 255.0
-        meshes.append(Mesh(str(g.metadata.get("name") or (os.path.splitext(os.path.basename(path))[0] if i == 0 else f"mesh{i}")),
-                           np.asarray(g.vertices), np.asarray(g.faces), colors=colors))
+        shapes: dict[str, np.ndarray] = {}
+        for tpos, names, deltas in targets:  # morph targets of the glTF primitive with these vertices
+            if len(tpos) == len(local) and np.allclose(tpos, local, atol=1e-6):
+                shapes = {n: (d @ tf[:3, :3].T).astype(np.float32) for n, d in zip(names, deltas)}
+                break
+        meshes.append(Mesh(str(gname), local @ tf[:3, :3].T + tf[:3, 3], np.asarray(g.faces), colors=colors,
+                           shapes=shapes))
+    if not meshes:
+        raise InputError(f"--character {path}: no triangle mesh in the file")
     # one shape per file NAME.SHAPE.EXT beside NAME.EXT (OBJ/PLY carry no blendshapes themselves)
     stem, ext = os.path.splitext(path)
-    if len(meshes) == 1:
+    if len(meshes) == 1 and not meshes[0].shapes:
         for sp in sorted(glob.glob(glob.escape(stem) + ".*" + ext)):
             sname = os.path.basename(sp)[len(os.path.basename(stem)) + 1:-len(ext)]
             if not sname or "." in sname:
@@ -275,6 +289,64 @@ def _load_trimesh(path: str) -> Character:
                                  f"{len(meshes[0].positions)} like {path}")
             meshes[0].shapes[sname] = np.asarray(sg.vertices, np.float32) - meshes[0].positions
     return Character(os.path.splitext(os.path.basename(path))[0], meshes, [], path)
+
+
+def _gltf_targets(path: str) -> list[tuple[np.ndarray, list[str], list[np.ndarray]]]:
+    """Morph targets of every glTF primitive: (its POSITION data, target names, POSITION deltas).
+
+    trimesh reads a glTF's geometry but not its morph targets; the targets are plain float
+    accessors, read here and matched to trimesh's meshes by their vertex positions. Only binary
+    GLB with float (optionally sparse) accessors is read; anything else gives no shapes."""
+    import json
+    import struct
+
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+        if data[:4] != b"glTF":
+            return []
+        n = struct.unpack("<I", data[12:16])[0]
+        doc = json.loads(data[20:20 + n])
+        binc = data[28 + n:28 + n + struct.unpack("<I", data[20 + n:24 + n])[0]]
+    except (OSError, ValueError, struct.error):
+        return []
+
+    def acc(i: int) -> np.ndarray | None:
+        a = doc["accessors"][i]
+        if a.get("componentType") != 5126 or a.get("type") != "VEC3":
+            return None
+        out = np.zeros((a["count"], 3), np.float32)
+        if "bufferView" in a:
+            v = doc["bufferViews"][a["bufferView"]]
+            stride = v.get("byteStride", 12)
+            raw = np.frombuffer(binc, np.uint8, v["byteLength"], v.get("byteOffset", 0))
+            start = a.get("byteOffset", 0)
+            rows = np.lib.stride_tricks.as_strided(raw[start:], (a["count"], 12), (stride, 1))
+            out = rows.copy().view(np.float32).reshape(a["count"], 3)
+        sp = a.get("sparse")
+        if sp:
+            iv, vv = doc["bufferViews"][sp["indices"]["bufferView"]], doc["bufferViews"][sp["values"]["bufferView"]]
+            idt = {5121: np.uint8, 5123: np.uint16, 5125: np.uint32}[sp["indices"]["componentType"]]
+            idx = np.frombuffer(binc, idt, sp["count"], iv.get("byteOffset", 0) + sp["indices"].get("byteOffset", 0))
+            val = np.frombuffer(binc, np.float32, sp["count"] * 3, vv.get("byteOffset", 0) + sp["values"].get("byteOffset", 0))
+            out[idx.astype(np.int64)] = val.reshape(-1, 3)
+        return out
+
+    found = []
+    try:
+        for mesh in doc.get("meshes", []):
+            names = list(mesh.get("extras", {}).get("targetNames", []))
+            for prim in mesh.get("primitives", []):
+                tg = prim.get("targets") or []
+                pos = acc(prim["attributes"]["POSITION"])
+                deltas = [acc(t["POSITION"]) if "POSITION" in t else None for t in tg]
+                if pos is None or not tg or any(d is None for d in deltas):
+                    continue
+                tn = names if len(names) == len(tg) else [f"target{k}" for k in range(len(tg))]
+                found.append((pos, tn, deltas))
+    except (KeyError, IndexError, TypeError, ValueError):
+        return []
+    return found
 
 
 # ------------------------------------------------------------------------------ matching
@@ -380,13 +452,20 @@ def build_scene(track: AnimationTrack, rig: Rig, character: Character | None = N
     for w in weights:
         merged.update(w)
     check_matches(ch, merged, rig, where or f"character {ch.source}")
+    from ..gesture.skeleton import NAME_MAPS
+
     lookup = {s.lower(): i for i, s in enumerate(skel.names)}
+    for table in NAME_MAPS.values():  # Mixamo / Blender-metarig bone names onto ours
+        for src, dst in table.items():
+            if dst in skel.names:
+                lookup.setdefault(src.lower(), skel.names.index(dst))
     skin_joints: list[np.ndarray | None] = []
     for m in ch.meshes:
         if m.joints is None or not ch.joint_names:
             skin_joints.append(None)
             continue
-        # joints are matched by name, ignoring a "prefix:" (mixamorig:Hips) and case
+        # joints are matched by name, ignoring a "prefix:" (mixamorig:Hips) and case; the mesh
+        # then deforms about *our* skeleton's joints (no retargeting of the rest pose)
         remap = [lookup.get(jn.split(":")[-1].lower(), -1) for jn in ch.joint_names]
         if all(r < 0 for r in remap):
             skin_joints.append(None)

@@ -8,7 +8,8 @@ has a strict public validator (Khronos ``gltf-validator``) the tests run. Layout
   conversion happens;
 - nodes: the skeleton's joints (rest translation = bone offset, rest rotation identity) and one
   node per mesh at the scene root (the skin places it); ``extras.targetNames`` on each mesh names
-  its morph targets (the convention three.js, Blender and Babylon read);
+  its morph targets (the convention three.js, Blender and Babylon read); targets are sparse
+  accessors (only the vertices a shape moves);
 - animation ``"EmoAnim"``: LINEAR samplers keyed at every frame ``i / fps``; one ``weights``
   channel per mesh with blendshapes (shapes the rig does not drive stay 0);
 - ``asset.extras.emoanim``: fps, frame count, the source audio file name (the preview plays it).
@@ -59,6 +60,31 @@ class _Builder:
         return len(self.accessors) - 1
 
 
+    def _view(self, data: np.ndarray) -> int:
+        while len(self.bin) % 4:
+            self.bin.append(0)
+        self.views.append({"buffer": 0, "byteOffset": len(self.bin), "byteLength": data.nbytes})
+        self.bin += np.ascontiguousarray(data).tobytes()
+        return len(self.views) - 1
+
+    def add_sparse_vec3(self, data: np.ndarray) -> int:
+        """A float VEC3 accessor stored sparse (only the non-zero rows): a blendshape touches a
+        small part of a mesh, so this keeps a 52-shape face a fraction of its dense size."""
+        data = np.asarray(data, np.float32)
+        nz = np.nonzero(np.abs(data).max(axis=1) > 0)[0]
+        if len(nz) == 0 or len(nz) > 0.6 * len(data):
+            return self.add(data, FLOAT, "VEC3", ARRAY_BUFFER, minmax=True)
+        small = len(data) <= 65535
+        iv = self._view(nz.astype(np.uint16 if small else np.uint32))
+        vv = self._view(data[nz])
+        self.accessors.append({
+            "componentType": FLOAT, "count": len(data), "type": "VEC3",
+            "min": [float(x) for x in data.min(axis=0)], "max": [float(x) for x in data.max(axis=0)],
+            "sparse": {"count": int(len(nz)), "indices": {"bufferView": iv, "componentType": USHORT if small else UINT},
+                       "values": {"bufferView": vv}}})
+        return len(self.accessors) - 1
+
+
 def glb_bytes(scene: Scene) -> bytes:
     b = _Builder()
     skel = scene.skeleton
@@ -97,8 +123,7 @@ def glb_bytes(scene: Scene) -> bytes:
                                        UINT if big else USHORT, "SCALAR", ELEMENT_ARRAY_BUFFER, minmax=True)}
         mesh: dict = {"name": m.name, "primitives": [prim]}
         if m.shapes:
-            prim["targets"] = [{"POSITION": b.add(d.astype(np.float32), FLOAT, "VEC3", ARRAY_BUFFER, minmax=True)}
-                               for d in m.shapes.values()]
+            prim["targets"] = [{"POSITION": b.add_sparse_vec3(d)} for d in m.shapes.values()]
             mesh["weights"] = [0.0] * len(m.shapes)
             mesh["extras"] = {"targetNames": list(m.shapes)}
         meshes.append(mesh)

@@ -28,7 +28,7 @@ from websockets.http11 import Request
 from .. import __version__
 from .limits import DEFAULT_HOST, DEFAULT_PORT, LOOPBACK_HOSTS, ServerLimits
 from .protocol import PROTOCOL_VERSION, SUBPROTOCOL, error_message
-from .session import Session, SessionRegistry, available_parts
+from .session import LIPSYNC_NAMES, Session, SessionRegistry, available_parts, choose_lipsync
 
 log = logging.getLogger("emoanim.server")
 #: what a timed-out await raises (the same class from Python 3.11 on; distinct in 3.10)
@@ -67,8 +67,17 @@ class EmoAnimServer:
         self.config = config
         self.limits = config.limits
         self.registry = SessionRegistry(self.limits)
+        # threads for messages not handled on the loop (StartSession, CLIP audio, big chunks):
+        # they mostly wait (CLIP bakes run in the CLIP processes), so one per possible session
+        # keeps a StartSession from ever queueing behind bakes (issue 14 item 4)
         self.executor = concurrent.futures.ThreadPoolExecutor(
-            max_workers=self.limits.workers or os.cpu_count() or 1, thread_name_prefix="emoanim-session")
+            max_workers=(self.limits.workers or os.cpu_count() or 1) + self.limits.max_sessions,
+            thread_name_prefix="emoanim-session")
+        from .pools import ClipPool, LiveLoad
+
+        self.registry.load = LiveLoad(self.limits.live_capacity, self.limits.max_live_lag_s)
+        self.clip = ClipPool(self.limits.clip_workers or os.cpu_count() or 1)
+        self._lag_task: asyncio.Task | None = None
         self.ready = False
         self.stopping = False
         self.connections: dict[ServerConnection, Session] = {}
@@ -90,6 +99,7 @@ class EmoAnimServer:
         if self.config.warm_up:
             await asyncio.get_running_loop().run_in_executor(
                 self.executor, _warm_up, self.limits.warm_decoders, self.limits.max_idle_decoders)
+        self._lag_task = asyncio.get_running_loop().create_task(self._watch_loop_lag())
         self.ready = True
         log.info("listening on ws://%s:%d/ (health: /health)", self.config.host, self.port)
 
@@ -114,6 +124,19 @@ class EmoAnimServer:
         self._server.close(close_connections=True)
         await self._server.wait_closed()
         self.executor.shutdown(wait=False, cancel_futures=True)
+        if self._lag_task is not None:
+            self._lag_task.cancel()
+        self.clip.shutdown()
+
+    async def _watch_loop_lag(self, period: float = 0.1) -> None:
+        """How late the loop wakes from 0.1 s sleeps, averaged over ~1 s (one late wake-up, e.g. a
+        GC pause, does not refuse sessions; a loop that stays behind does): LIVE admission reads it."""
+        load = self.registry.load
+        while True:
+            t0 = time.monotonic()
+            await asyncio.sleep(period)
+            late = max(0.0, time.monotonic() - t0 - period)
+            load.loop_lag = 0.9 * load.loop_lag + 0.1 * min(late, 1.0)
 
     # ------------------------------------------------------------------------------ HTTP side
     @staticmethod
@@ -127,12 +150,16 @@ class EmoAnimServer:
             status = "starting"
         elif self.registry.active >= self.limits.max_sessions:
             status = "full"
+        elif self.registry.load.admit(LIPSYNC_NAMES[choose_lipsync(0, 0)]):
+            status = "overloaded"  # LIVE sessions would be refused (OVERLOADED); CLIP still queues
         else:
             status = "ok"
         body = {"status": status, "ready": status == "ok", "protocol_version": PROTOCOL_VERSION,
                 "server_version": __version__, "sessions": self.registry.active,
                 "max_sessions": self.limits.max_sessions, "connections": len(self.connections),
-                "parts_available": {"live": available_parts(0), "clip": available_parts(1)}}
+                "parts_available": {"live": available_parts(0), "clip": available_parts(1)},
+                "load": dict(self.registry.load.snapshot(), clip_running=self.clip.queue.running,
+                             clip_queued=self.clip.queue.queued, clip_workers=self.clip.workers)}
         return (200 if status == "ok" else 503), body
 
     def _process_request(self, ws: ServerConnection, request: Request):
@@ -161,6 +188,7 @@ class EmoAnimServer:
         addr = ws.remote_address
         client = str(addr[0]) if addr else "unknown"
         session = Session(L, self.registry, client, self.config.token)
+        session.clip_runner = lambda audio, options: self.clip.bake(client, audio, options)
         self.connections[ws] = session
         if L.send_buffer_bytes:
             import socket
@@ -180,7 +208,7 @@ class EmoAnimServer:
                     out = session.idle_timeout()
                 else:
                     now = time.monotonic()
-                    if session.is_live and len(data) <= L.inline_max_bytes:
+                    if (session.is_live and len(data) <= L.inline_max_bytes) or _is_ping(data):
                         out = session.receive(data, now)  # bounded work: see inline_max_bytes
                     else:
                         out = await loop.run_in_executor(self.executor, session.receive, data, now)
@@ -208,6 +236,12 @@ class EmoAnimServer:
         finally:
             session.connection_lost()
             self.connections.pop(ws, None)
+
+
+def _is_ping(data) -> bool:
+    """A ClientMessage whose one field is ``ping`` (field 5, length-delimited: tag 0x2a): answered
+    on the loop at once, whatever else the server is doing (issue 14 item 4)."""
+    return isinstance(data, bytes) and len(data) <= 64 and data[:1] == b"\x2a"
 
 
 async def _with_timeout(aw, seconds: float):

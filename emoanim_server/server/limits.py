@@ -81,6 +81,13 @@ class ServerLimits:
     max_emotion_updates: int = 1000
     emotion_updates_per_s: float = 50.0
     emotion_burst: int = 100
+    #: LIVE admission (issue 14 item 5): a new LIVE session is refused with OVERLOADED when the
+    #: measured LIVE compute (seconds per second, on the event loop's core) plus a typical
+    #: session's would exceed this, or the event loop runs more than max_live_lag_s late
+    live_capacity: float = 0.8
+    max_live_lag_s: float = 0.5
+    #: processes running CLIP bakes, fed round-robin per client (0 = CPU cores)
+    clip_workers: int = 0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -125,4 +132,7 @@ def limit_help() -> dict[str, str]:
         "max_emotion_updates": "EmotionUpdates accepted per session",
         "emotion_updates_per_s": "EmotionUpdates accepted per second per session (after the burst)",
         "emotion_burst": "EmotionUpdates accepted at once before the per-second rate applies",
+        "live_capacity": "LIVE compute (s per s) admitted on the event loop's core",
+        "max_live_lag_s": "refuse LIVE sessions while the event loop runs this late (s)",
+        "clip_workers": "processes running CLIP bakes (0 = CPU cores)",
     }

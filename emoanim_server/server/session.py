@@ -82,6 +82,8 @@ class SessionRegistry:
         self.accepting = True
         self.started = time.monotonic()
         self.total_sessions = 0
+        #: pools.LiveLoad of this server (None: no admission control, e.g. sans-I/O tests)
+        self.load = None
 
     def acquire(self, client: str) -> None:
         with self._lock:
@@ -235,6 +237,7 @@ class _Active:
     bytes_sent: int = 0
     frames_sent: int = 0
     processing_s: float = 0.0
+    cpu_s: float = 0.0  # LIVE: thread CPU seconds spent on this session's audio
     first_latency: float = 0.0
     max_latency: float = 0.0
 
@@ -259,6 +262,10 @@ class Session:
         # the I/O layer calls in from worker threads (receive) and its loop (timeouts, shutdown,
         # disconnects); one lock keeps each call atomic
         self._lock = threading.RLock()
+        self._lost = False
+        #: runs a CLIP bake ``(audio, BakeOptions) -> AnimationTrack``; None: in this thread
+        #: (the server hands it its CLIP process pool, see pools.ClipPool)
+        self.clip_runner: Callable | None = None
 
     # ------------------------------------------------------------------------------ entry point
     def _receive_unlocked(self, data: bytes | str, now: float | None = None) -> list[pb.ServerMessage]:
@@ -310,11 +317,6 @@ class Session:
         a = self.active
         return a is not None and a.mode == pb.MODE_LIVE
 
-    def receive(self, data: bytes | str, now: float | None = None) -> list[pb.ServerMessage]:
-        """Handle one WebSocket message received at ``now`` (clock seconds; default: now)."""
-        with self._lock:
-            return self._receive_unlocked(data, now)
-
     def idle_timeout(self) -> list[pb.ServerMessage]:
         """The caller saw no message for ``idle_timeout_s`` during an active session."""
         with self._lock:
@@ -326,9 +328,26 @@ class Session:
             return self._shutdown_unlocked()
 
     def connection_lost(self) -> None:
-        """The socket is gone: free the session's slot (nothing can be sent)."""
+        """The socket is gone: free the session's slot (nothing can be sent). Never waits: when
+        a worker is inside :meth:`receive` (a CLIP bake), that call ends the session on return."""
+        if self._lock.acquire(blocking=False):
+            try:
+                self._connection_lost_unlocked()
+            finally:
+                self._lock.release()
+        else:
+            self._lost = True
+
+    def receive(self, data: bytes | str, now: float | None = None) -> list[pb.ServerMessage]:
+        """Handle one WebSocket message received at ``now`` (clock seconds; default: now)."""
         with self._lock:
-            self._connection_lost_unlocked()
+            if self._lost:
+                self._connection_lost_unlocked()
+                return []
+            out = self._receive_unlocked(data, now)
+            if self._lost:
+                self._connection_lost_unlocked()
+            return out
 
     # ------------------------------------------------------------------------------ messages
     def _on_ping(self, m: pb.Ping, now: float, out: list) -> None:
@@ -388,6 +407,11 @@ class Session:
             sk = humanoid()
             skeleton = pb.Skeleton(joint_names=list(sk.names), parents=[int(p) for p in sk.parents],
                                    rest_offsets=np.asarray(sk.offsets, np.float32).reshape(-1).tolist())
+        load = self.registry.load
+        if m.mode == pb.MODE_LIVE and load is not None:
+            why = load.admit(LIPSYNC_NAMES[engine])
+            if why:
+                raise ProtocolError("OVERLOADED", f"cannot serve another real-time session now: {why}", True)
         self.registry.acquire(self.client)  # last: nothing below may fail without releasing
         try:
             resampler = None
@@ -415,6 +439,8 @@ class Session:
                               emotion_tokens=float(L.emotion_burst), emotion_tokens_at=now,
                               lookahead_s=lookahead,
                               rig_is_arkit=bool(rig.is_arkit))
+        if m.mode == pb.MODE_LIVE and load is not None:
+            load.start(sid, LIPSYNC_NAMES[engine])
         log.info("session %s started: client %s (%s), mode %s, %d Hz, %d fps, rig %s", sid, self.client,
                  m.client_name or "-", pb.Mode.Name(m.mode), m.sample_rate, fps, getattr(rig, "name", "?"))
         out.append(pb.ServerMessage(started=pb.SessionStarted(
@@ -436,6 +462,7 @@ class Session:
     def _on_audio(self, m: pb.AudioChunk, now: float, out: list) -> None:
         a = self._require_active("AudioChunk")
         t0 = self.clock()
+        c0 = time.thread_time()
         x = self._decode_audio(a, m.data)
         limit = int(self.limits.max_session_seconds * a.sample_rate)
         over = a.source_samples + len(x) > limit
@@ -448,6 +475,11 @@ class Session:
         else:
             self._send_live(a, a.graph.feed(y), now, out)
         a.processing_s += self.clock() - t0
+        if a.mode == pb.MODE_LIVE and self.registry.load is not None:
+            # CPU, not wall time: the session's own cost, whatever else the machine runs (a
+            # machine too busy to serve it shows as event-loop lag instead, see pools.LiveLoad)
+            a.cpu_s += time.thread_time() - c0
+            self.registry.load.update(a.id, a.cpu_s, a.source_samples / a.sample_rate)
         if over:
             self._finish(a, now, out)
             out.append(error_message("SESSION_TOO_LONG", f"audio beyond max_session_seconds="
@@ -564,8 +596,9 @@ class Session:
                 extra["head"] = {"enabled": False}
             if a.parts.get("body"):
                 extra["body"] = True
-            track = bake(audio, BakeOptions(fps=a.fps, transcript=a.transcript, seed=int(a.seed) & 0x7FFFFFFF,
-                                            extra=extra, language=a.language or None))
+            options = BakeOptions(fps=a.fps, transcript=a.transcript, seed=int(a.seed) & 0x7FFFFFFF, extra=extra,
+                                  language=a.language or None)
+            track = bake(audio, options) if self.clip_runner is None else self.clip_runner(audio, options)
         except EmoAnimError as e:
             raise ProtocolError("BAD_PARAMETER" if "transcript" in str(e) else "BAD_AUDIO", str(e), True) from None
         head = track.head if a.parts.get("head") else None
@@ -599,6 +632,8 @@ class Session:
         self.registry.release(self.client)
         if a.graph is not None:
             a.graph.close()
+            if self.registry.load is not None:
+                self.registry.load.end(a.id)
         log.info("session %s ended (%s): %d frames, %.2f s audio", a.id, reason, a.frames_sent,
                  a.source_samples / max(1, a.sample_rate))
         return pb.ServerMessage(ended=pb.SessionEnded(

@@ -27,6 +27,9 @@ namespace EmoAnim.Editor
         public string transcriptsFolder = "";
         public string outputFolder = "Assets/EmoAnimBakes";
         public string fallbackMeshPath = "Head";
+        /// <summary>Raw bakes and hand-edit override layers per line (EmoAnimOverrideEdits; docs/overrides.md).</summary>
+        public string overridesFolder = "Assets/EmoAnimOverrides";
+        public AnimationClip editedClip;
         Vector2 m_Scroll;
 
         [MenuItem("Window/EmoAnim/Bake Audio Clips")]
@@ -95,6 +98,15 @@ namespace EmoAnim.Editor
             GUI.enabled = clips.Count > 0;
             if (GUILayout.Button("Bake " + clips.Count + " clip(s)")) BakeAll();
             GUI.enabled = true;
+
+            EditorGUILayout.Space();
+            EditorGUILayout.LabelField("Hand edits (kept over re-bakes)", EditorStyles.boldLabel);
+            overridesFolder = EditorGUILayout.TextField(new GUIContent("Overrides folder", "NAME.overrides.json is re-applied to every bake of NAME"), overridesFolder);
+            editedClip = (AnimationClip)EditorGUILayout.ObjectField("Edited baked clip", editedClip, typeof(AnimationClip), false);
+            GUI.enabled = editedClip != null;
+            if (GUILayout.Button("Save edits as override layer"))
+                Debug.Log("[EmoAnim] saved the edits of " + editedClip.name + " as " + EmoAnimOverrideEdits.SaveEdits(editedClip, overridesFolder));
+            GUI.enabled = true;
             EditorGUILayout.EndScrollView();
         }
 
@@ -149,6 +161,7 @@ namespace EmoAnim.Editor
                 throw new InvalidOperationException(clip.name + ": server did not complete the bake: " + (result.Error != null ? result.Error.ToString() : result.Ended != null ? result.Ended.Reason : "no answer"));
 
             var frames = result.Frames;
+            EmoAnimOverrideEdits.PrepareFrames(overridesFolder, clip.name, frames, result.Info.Fps);  // hand edits kept over re-bakes
             var curves = new BakeCurves(frames.Count, result.Info.Fps);
             var anim = new AnimationClip { name = clip.name, frameRate = result.Info.Fps };
             if (character == null)

@@ -45,6 +45,7 @@ namespace EmoAnim.Tests.Mono
             window.serverUrl = url;
             window.fps = 30;
             window.outputFolder = "Assets/Bakes";
+            window.overridesFolder = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(outPath)), "overrides");  // not the cwd
             window.fallbackMeshPath = "Avatar/Head";
             string plainPath = window.BakeClip(clip, null);
             var plain = (AnimationClip)AssetDatabase.StubAssets[plainPath];

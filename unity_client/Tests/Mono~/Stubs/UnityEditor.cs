@@ -111,6 +111,23 @@ namespace UnityEditor
         {
             clip.SetCurve(binding.path, binding.type, binding.propertyName, curve);
         }
+        // https://docs.unity3d.com/ScriptReference/AnimationUtility.GetCurveBindings.html
+        public static EditorCurveBinding[] GetCurveBindings(AnimationClip clip)
+        {
+            var list = new System.Collections.Generic.List<EditorCurveBinding>();
+            foreach (var key in clip.StubCurves)
+            {
+                var parts = key.Split('|');
+                list.Add(EditorCurveBinding.FloatCurve(parts[0], clip.StubCurveTypes[key], parts[2]));
+            }
+            return list.ToArray();
+        }
+        // https://docs.unity3d.com/ScriptReference/AnimationUtility.GetEditorCurve.html
+        public static AnimationCurve GetEditorCurve(AnimationClip clip, EditorCurveBinding binding)
+        {
+            AnimationCurve c;
+            return clip.StubCurveData.TryGetValue(binding.path + "|" + binding.type.Name + "|" + binding.propertyName, out c) ? c : null;
+        }
         // https://docs.unity3d.com/ScriptReference/AnimationUtility.CalculateTransformPath.html
         public static string CalculateTransformPath(Transform targetTransform, Transform root)
         {

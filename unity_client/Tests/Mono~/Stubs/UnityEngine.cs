@@ -459,6 +459,19 @@ namespace UnityEngine
     {
         public Keyframe[] keys;
         public AnimationCurve(params Keyframe[] keys) { this.keys = keys; }
+        // https://docs.unity3d.com/ScriptReference/AnimationCurve.Evaluate.html (stub: linear between keys)
+        public float Evaluate(float time)
+        {
+            if (keys == null || keys.Length == 0) return 0f;
+            if (time <= keys[0].time) return keys[0].value;
+            for (int i = 1; i < keys.Length; i++)
+                if (time <= keys[i].time)
+                {
+                    float span = keys[i].time - keys[i - 1].time;
+                    return span <= 0 ? keys[i].value : keys[i - 1].value + (time - keys[i - 1].time) / span * (keys[i].value - keys[i - 1].value);
+                }
+            return keys[keys.Length - 1].value;
+        }
     }
 
     // https://docs.unity3d.com/ScriptReference/Keyframe.html
@@ -475,11 +488,13 @@ namespace UnityEngine
         public float frameRate { get; set; }
         public readonly List<string> StubCurves = new List<string>();
         public readonly Dictionary<string, AnimationCurve> StubCurveData = new Dictionary<string, AnimationCurve>();
+        public readonly Dictionary<string, Type> StubCurveTypes = new Dictionary<string, Type>();
         // https://docs.unity3d.com/ScriptReference/AnimationClip.SetCurve.html
         public void SetCurve(string relativePath, Type type, string propertyName, AnimationCurve curve)
         {
             string key = relativePath + "|" + type.Name + "|" + propertyName;
-            StubCurves.Add(key);
+            if (!StubCurveData.ContainsKey(key)) StubCurves.Add(key);
+            StubCurveTypes[key] = type;
             StubCurveData[key] = curve;
         }
     }

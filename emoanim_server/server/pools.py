@@ -1,0 +1,202 @@
+"""Where the server's work runs, and how much LIVE work it can take (issue 14 items 4 and 5).
+
+Why three places and not one thread pool: a CLIP bake is seconds of CPU, a LIVE chunk is
+milliseconds that must not wait, and a Ping or StartSession must never queue behind either.
+
+* **LIVE** audio is handled on the event loop (bounded work per message, see
+  ``inline_max_bytes``); Pings too. Other messages (StartSession, CLIP audio, large chunks) run
+  on plain threads that mostly wait, never on the CLIP pool.
+* **CLIP bakes** run in worker *processes* (:class:`ClipPool`) at a lower OS priority: the
+  offline pipeline holds the GIL for most of a bake, so bakes in threads would slow every LIVE
+  session of the process, and bakes at normal priority would take the LIVE thread's core.
+  Bakes are queued per client and served round-robin (:class:`FairQueue`): one client's 16
+  queued bakes delay another client's by at most one bake per worker.
+* **Admission** (:class:`LiveLoad`): each LIVE session's cost is measured (compute seconds per
+  audio second); a new LIVE session is admitted only if the measured load plus a typical
+  session's cost stays within ``live_capacity`` of the event loop's core, and none of the running
+  sessions is falling behind. ``/health`` reports the load.
+"""
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import multiprocessing
+import threading
+from typing import Any, Callable
+
+#: compute seconds per audio second assumed for a session kind before any was measured
+#: (benchmarks/results/bench_server.md: phone loop ~0.1, learned model + eyes/head ~0.05)
+DEFAULT_COST = {"phonetic": 0.12, "neural": 0.06}
+
+
+class FairQueue:
+    """``workers`` threads running submitted jobs, round-robin across clients (FIFO within one)."""
+
+    def __init__(self, workers: int, name: str = "emoanim-clip") -> None:
+        self._queues: "collections.OrderedDict[str, collections.deque]" = collections.OrderedDict()
+        self._cv = threading.Condition()
+        self._closed = False
+        self.running = 0
+        self._threads = [threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True)
+                         for i in range(max(1, workers))]
+        for t in self._threads:
+            t.start()
+
+    def submit(self, client: str, fn: Callable[..., Any], *args: Any) -> concurrent.futures.Future:
+        fut: concurrent.futures.Future = concurrent.futures.Future()
+        with self._cv:
+            if self._closed:
+                raise RuntimeError("pool is shut down")
+            self._queues.setdefault(client, collections.deque()).append((fut, fn, args))
+            self._cv.notify()
+        return fut
+
+    @property
+    def queued(self) -> int:
+        with self._cv:
+            return sum(len(q) for q in self._queues.values())
+
+    def _next(self):
+        with self._cv:
+            while not self._closed and not self._queues:
+                self._cv.wait()
+            if self._closed:
+                return None
+            client, q = next(iter(self._queues.items()))
+            job = q.popleft()
+            del self._queues[client]
+            if q:  # the client goes to the back of the line
+                self._queues[client] = q
+            self.running += 1
+            return job
+
+    def _work(self) -> None:
+        while True:
+            job = self._next()
+            if job is None:
+                return
+            fut, fn, args = job
+            try:
+                if fut.set_running_or_notify_cancel():
+                    try:
+                        fut.set_result(fn(*args))
+                    except BaseException as e:  # noqa: BLE001 - handed to the waiter
+                        fut.set_exception(e)
+            finally:
+                with self._cv:
+                    self.running -= 1
+
+    def shutdown(self) -> None:
+        with self._cv:
+            self._closed = True
+            for q in self._queues.values():
+                for fut, _, _ in q:
+                    fut.cancel()
+            self._queues.clear()
+            self._cv.notify_all()
+
+
+def _bake_job(audio, options):
+    from ..pipeline import bake
+
+    return bake(audio, options)
+
+
+#: CLIP processes run at this lower priority (Unix nice): on a machine with as many cores as
+#: bakes, LIVE sessions on the event loop would otherwise get only their fair share of a core
+CLIP_NICE = 10
+
+
+def _lower_priority() -> None:
+    import os
+
+    try:
+        os.nice(CLIP_NICE)
+    except (AttributeError, OSError):  # Windows / not permitted: run at normal priority
+        pass
+
+
+def _warm() -> bool:
+    from ..face.lipsync import get_recognizer
+
+    get_recognizer().warm_up()
+    return True
+
+
+class ClipPool:
+    """CLIP bakes in ``workers`` processes, fed fairly per client (see module doc)."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = max(1, workers)
+        self._procs = concurrent.futures.ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+            initializer=_lower_priority)
+        self.queue = FairQueue(self.workers)
+
+    def warm_up(self) -> None:
+        """Start the processes and load the recogniser in each (a first bake would pay ~2 s)."""
+        for f in [self._procs.submit(_warm) for _ in range(self.workers)]:
+            f.result()
+
+    def bake(self, client: str, audio, options):
+        """Blocking: the bake's AnimationTrack (runs in a worker process when its turn comes)."""
+        return self.queue.submit(client, lambda: self._procs.submit(_bake_job, audio, options).result()).result()
+
+    def shutdown(self) -> None:
+        self.queue.shutdown()
+        self._procs.shutdown(wait=False, cancel_futures=True)
+
+
+class LiveLoad:
+    """Measured LIVE load of this process and the admission rule (see module doc)."""
+
+    def __init__(self, capacity: float, max_lag_s: float) -> None:
+        self.capacity = capacity
+        self.max_lag_s = max_lag_s
+        self._lock = threading.Lock()
+        self._sessions: dict[str, dict] = {}
+        self._typical = dict(DEFAULT_COST)
+        #: how late the event loop runs its timers (measured by the server every 0.1 s): the
+        #: direct sign that LIVE chunks wait to be handled
+        self.loop_lag = 0.0
+
+    def start(self, sid: str, engine: str) -> None:
+        with self._lock:
+            self._sessions[sid] = {"engine": engine, "cpu": 0.0, "audio": 0.0}
+
+    def update(self, sid: str, cpu_s: float, audio_s: float) -> None:
+        with self._lock:
+            s = self._sessions.get(sid)
+            if s is not None:
+                s["cpu"], s["audio"] = cpu_s, audio_s
+
+    def end(self, sid: str) -> None:
+        with self._lock:
+            s = self._sessions.pop(sid, None)
+            if s is not None and s["audio"] >= 2.0:  # learn what a session of this kind costs
+                e = s["engine"]
+                rate = s["cpu"] / s["audio"]
+                self._typical[e] = 0.7 * self._typical.get(e, rate) + 0.3 * rate
+
+    def _rate(self, s: dict) -> float:
+        # a session's cost per second of audio; before 1 s of audio, the typical one
+        return s["cpu"] / s["audio"] if s["audio"] >= 1.0 else self._typical.get(s["engine"], 0.1)
+
+    def snapshot(self) -> dict:
+        with self._lock:
+            load = sum(self._rate(s) for s in self._sessions.values())
+            lag = self.loop_lag
+            return {"live_sessions": len(self._sessions), "live_cpu": round(load, 4),
+                    "live_capacity": self.capacity, "loop_lag_s": round(lag, 3),
+                    "typical_session_cpu": {k: round(v, 4) for k, v in self._typical.items()}}
+
+    def admit(self, engine: str) -> str | None:
+        """None if a new LIVE session of ``engine`` can be served in real time, else why not."""
+        snap = self.snapshot()
+        need = snap["live_cpu"] + self._typical.get(engine, 0.1)
+        if need > self.capacity:
+            return (f"LIVE load {snap['live_cpu']:.2f} of {self.capacity:.2f} CPU-s per second; another "
+                    f"{engine} session needs ~{self._typical.get(engine, 0.1):.2f} (live_capacity)")
+        if snap["live_sessions"] and snap["loop_lag_s"] > self.max_lag_s:  # the running ones are behind
+            return f"the server runs {snap['loop_lag_s']:.2f} s behind (max_live_lag_s)"
+        return None
