@@ -1,15 +1,22 @@
-"""Figures for docs/gesture.md from the shipped model: poses per emotion, hand speed vs onsets.
+"""Figures for docs/gesture.md from the shipped model.
 
-    python benchmarks/gesture_plots.py   # -> docs/gesture_emotions.png, docs/gesture_beats.png
+    python benchmarks/gesture_plots.py
+      -> docs/gesture_rest_side.png  (silence: side + front views, wrists vs hips, knee bend)
+         docs/gesture_emotions.png   (poses per emotion while speaking, front + side)
+         docs/gesture_beats.png      (wrist speed vs audio onsets and the planned stroke apexes)
 """
 from __future__ import annotations
 
 import os
-import sys
 
-import numpy as np
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import sys  # noqa: E402
+
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tools"))
 sys.path.insert(0, os.path.dirname(__file__))
 
 import matplotlib  # noqa: E402
@@ -17,55 +24,87 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from emoanim_server.audio import load_audio  # noqa: E402
 from emoanim_server.gesture.sampler import GestureSettings, generate, load_model  # noqa: E402
 from emoanim_server.gesture.skeleton import forward_kinematics, humanoid  # noqa: E402
-from gesture_metrics import SPEECH, audio_onsets, heldout_wavs, motion_beats  # noqa: E402
+from emoanim_server.gesture.timing import offline_conditions, stroke_apexes  # noqa: E402
+from gesture_metrics import SPEECH, _angle, audio_onsets, bake_audio, heldout_wavs, motion_beats  # noqa: E402
+from gesture_render import draw  # noqa: E402
 
 DOCS = os.path.join(os.path.dirname(__file__), "..", "docs")
+
+
+def rest_figure(model, skel) -> None:
+    sil = (1e-4 * np.random.default_rng(1).standard_normal(4 * 16000)).astype(np.float32)
+    fps = 30
+    q, root = generate(sil, "neutral", GestureSettings(seed=0, fps=fps), model)
+    gp, _ = forward_kinematics(skel, q, root)
+    ix = {n: i for i, n in enumerate(skel.names)}
+    frames = [0, len(q) // 2, len(q) - 1]
+    fig, axs = plt.subplots(1, 2 * len(frames), figsize=(13, 5))
+    for k, f in enumerate(frames):
+        wr = gp[f, [ix["LeftHand"], ix["RightHand"]], 1].max() - gp[f, 0, 1]
+        knee = max(_angle(gp[f, ix[f"{s}UpperLeg"]], gp[f, ix[f"{s}LowerLeg"]], gp[f, ix[f"{s}Foot"]])
+                   for s in ("Left", "Right"))
+        for v, view in enumerate(("side", "front")):
+            ax = axs[2 * k + v]
+            draw(ax, skel, gp[f], view)
+            ax.axhline(gp[f, 0, 1], color="tab:blue", lw=0.8, ls=":")
+            ax.set_xlim(-0.5, 0.5)
+            ax.set_ylim(-0.02, 1.85)
+            ax.set_xticks([])
+            ax.set_title(f"t={f / fps:.1f}s {view}\nwrist-hips {wr * 100:+.0f} cm, knee {knee:.0f} deg", fontsize=8)
+    fig.suptitle("shipped model, 4 s of silence (rest): dotted line = hips height; side view faces right (+Z)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(os.path.join(DOCS, "gesture_rest_side.png"), dpi=75)
+    plt.close(fig)
 
 
 def main() -> None:
     model = load_model()
     skel = humanoid()
-    wav = max(heldout_wavs(SPEECH), key=lambda w: load_audio(w).duration)
-    x = load_audio(wav).samples
+    rest_figure(model, skel)
+    wavs = heldout_wavs(SPEECH)
+    x = bake_audio(wavs[:3])
     fps = 30
     emos = ["neutral", "happy", "sad", "angry"]
     fig, axs = plt.subplots(2, 4, figsize=(13, 7))
     speeds = {}
+    ix = {n: i for i, n in enumerate(skel.names)}
     for k, e in enumerate(emos):
         q, root = generate(x, e, GestureSettings(seed=0, fps=fps), model)
         gp, _ = forward_kinematics(skel, q, root)
-        hands = gp[:, [skel.names.index("LeftHand"), skel.names.index("RightHand")]]
+        hands = gp[:, [ix["LeftHand"], ix["RightHand"]]]
         speeds[e] = np.linalg.norm(np.diff(hands, axis=0), axis=2).sum(axis=1) * fps
-        for r, (a0, a1, title) in enumerate([(0, 1, "front"), (2, 1, "side (+Z forward)")]):
+        busy = np.argsort(-np.convolve(speeds[e], np.ones(fps), mode="same"))[:1][0]
+        for r, view in enumerate(("front", "side")):
             ax = axs[r, k]
-            for fr in np.linspace(fps, len(q) - 1, 4).astype(int):
-                for j, p in enumerate(skel.parents):
-                    if p >= 0:
-                        ax.plot(gp[fr, [p, j], a0], gp[fr, [p, j], a1], "-", lw=1.5, alpha=0.6,
-                                color=plt.cm.viridis(fr / len(q)))
-            ax.set_aspect("equal")
+            for j, fr in enumerate(np.clip(busy + np.array([-10, -5, 0, 5]), 0, len(q) - 1)):
+                draw(ax, skel, gp[fr], view, color=plt.cm.viridis(j / 4), alpha=0.7, lw=1.5)
             ax.set_xlim(-0.6, 0.6)
             ax.set_ylim(0, 1.8)
-            ax.set_title(f"{e}: {title}")
-    fig.suptitle(f"shipped model, same audio ({os.path.basename(wav)}), 4 frames each, seed 0")
+            ax.set_title(f"{e}: {view}", fontsize=9)
+    fig.suptitle("shipped model while speaking (4 frames around the busiest second), seed 0")
     fig.tight_layout()
     fig.savefig(os.path.join(DOCS, "gesture_emotions.png"), dpi=70)
+    plt.close(fig)
 
+    _, ev = offline_conditions(x, model.window, model.seed_frames, model.hop)
+    _, emp, _ = stroke_apexes(ev)
     fig, ax = plt.subplots(figsize=(13, 3.5))
     t = np.arange(1, len(speeds["angry"]) + 1) / fps
     for e in ("angry", "sad"):
-        ax.plot(t, speeds[e], label=f"{e}: summed hand speed (m/s)")
+        ax.plot(t, speeds[e], label=f"{e}: summed wrist speed (m/s)")
     for o in audio_onsets(x):
         ax.axvline(o, color="r", lw=0.6, ls=":")
+    for a in emp:
+        ax.axvline(a, color="m", lw=1.2, alpha=0.6)
     for b in motion_beats(speeds["angry"], fps):
-        ax.axvline(b, color="k", lw=0.6, alpha=0.5)
-    ax.set_xlabel("s  (red dotted: audio onsets; grey: kinematic beats of 'angry')")
+        ax.plot([b], [0], "k^", ms=5)
+    ax.set_xlabel("s  (red dotted: audio onsets; magenta: emphasis apex times; black ^: kinematic beats of 'angry')")
     ax.legend(loc="upper right")
     fig.tight_layout()
     fig.savefig(os.path.join(DOCS, "gesture_beats.png"), dpi=70)
+    plt.close(fig)
 
 
 if __name__ == "__main__":

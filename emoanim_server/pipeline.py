@@ -5,38 +5,21 @@ on the audio it has. Stages never read files or sockets: this module only passes
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
 from . import __version__
 from .audio import Audio, frame_db
 from .face.lipsync import animate_mouth, get_recognizer
-from .face.lipsync.language import normalise_language
 from .face.lipsync.phones import Phone
-from .track import DEFAULT_FPS, AnimationTrack, check_fps
+from .options import StageOptions
+from .track import AnimationTrack
 
 
-@dataclass
-class BakeOptions:
-    """Everything a bake may be asked for; the CLI and server fill it from their own inputs."""
-
-    fps: int = DEFAULT_FPS
-    transcript: str | None = None
-    #: transcript language: BCP-47 tag, "auto", or None = English (docs/languages.md)
-    language: str | None = None
-    seed: int = 0
-    #: faster, slightly less accurate word recognition (bulk baking; docs/lipsync.md)
-    fast: bool = False
-    #: free-form per-stage options (emotion, eyes, head, body...) owned by those stages
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.fps = check_fps(self.fps)
-        if self.language is not None and self.transcript is not None:
-            # an unsupported tag is a clear error now, not in the middle of the bake
-            self.language = normalise_language(self.language)
+#: the one typed options object (emoanim_server/options.py); the bake's historical name
+BakeOptions = StageOptions
 
 
 Progress = Callable[[float], None]
@@ -67,13 +50,17 @@ def bake(audio: Audio, options: BakeOptions | None = None,
     # --- stage: emotion -> expression, mixed with lip-sync (issue 3: emotion/, face/expression, face/mixer)
     from .emotion import apply_emotion
     apply_emotion(track, audio, options)  # also sets events["emphasis"], events["emotion"]
+    # --- stage: speech-driven upper face (issue 12: face/upper; streaming model, docs/emotion.md)
+    from .face.eyes import line_seed
+    from .face.upper import apply_upper
+    apply_upper(track, audio.samples, options.extra, line_seed(options.seed, audio.samples))
     # --- stage: eyes: blink, gaze, saccades (issue 4: face/eyes); planned here, rendered after
     # the head so the eyes counter-rotate against it (docs/eyes_head.md)
     from .face.eyes_head import eyes_and_head
-    eyes_and_head(track, audio.samples, options.extra, options.seed)
+    eyes_and_head(track, audio.samples, options, options.seed)
     # --- stage: head motion (issue 4: face/head) -- inside eyes_and_head
     # --- stage: body gestures (issue 6: gesture/)
-    if options.extra.get("body"):
+    if options.body:
         from .gesture.stage import apply_body
         apply_body(track, audio, options, progress)
     track.metadata.update({
@@ -360,15 +347,12 @@ class LiveGraph:
 
 # ---------------------------------------------------------------------------------- LIVE body
 def body_lookahead_s() -> float:
-    """Upper bound of how far finished body frames trail the audio received: a window runs once
-    ``min_new`` model frames of new audio are known, and its last ``seed`` frames are held back
-    until the next window has crossfaded them (measured: at most 0.9 s)."""
-    from .gesture.features import MODEL_FPS
-    from .gesture.sampler import GestureSettings, load_model
+    """Upper bound of how far finished body frames trail the audio received (the gesture
+    sampler's fixed window schedule: gesture.sampler.stream_lookahead_s)."""
+    from .gesture.sampler import load_model, stream_lookahead_s
     from .gesture.stage import MODEL_NAME
 
-    m = load_model(MODEL_NAME)
-    return (GestureSettings().min_new + m.seed_frames) / MODEL_FPS + 0.1
+    return stream_lookahead_s(load_model(MODEL_NAME))
 
 
 class BodyStream:

@@ -26,6 +26,16 @@ def _motion(n=50, seed=0):
     return skel, q, root
 
 
+def _depth_first(skel) -> list[str]:
+    kids = {i: [c for c, p in enumerate(skel.parents) if p == i] for i in range(len(skel.names))}
+    out, stack = [], [i for i, p in enumerate(skel.parents) if p < 0]
+    while stack:
+        i = stack.pop()
+        out.append(skel.names[i])
+        stack += kids[i][::-1]
+    return out
+
+
 def _track(fps=30, n=50):
     skel, q, root = _motion(n)
     tr = AnimationTrack.empty((n - 1) / fps, fps)
@@ -42,7 +52,9 @@ def test_bvh_parses_independently(tmp_path, fps):
     m = bvh.Bvh(out.read_text())
     assert m.nframes == tr.n_frames
     assert m.frame_time == pytest.approx(1.0 / fps, abs=1e-7)
-    assert m.get_joints_names() == tr.skeleton.names
+    # BVH lists joints depth-first (fingers right under their hand); the track keeps the 22 body
+    # joints first (old index-based readers), so compare with the skeleton's depth-first order
+    assert m.get_joints_names() == _depth_first(tr.skeleton)
     assert m.joint_channels("Hips") == ["Xposition", "Yposition", "Zposition", "Zrotation", "Xrotation", "Yrotation"]
     assert m.joint_channels("LeftHand") == ["Zrotation", "Xrotation", "Yrotation"]
     assert m.nframes * m.frame_time == pytest.approx(tr.n_frames / fps, abs=1e-5)
@@ -57,9 +69,10 @@ def test_bvh_round_trip_rotations(tmp_path, order):
     p = tmp_path / "r.bvh"
     p.write_text(bvh_text(skel, q, root, 30, order=order))
     clip = read_bvh(str(p))
-    assert clip.skeleton.names == skel.names
-    np.testing.assert_allclose(clip.skeleton.offsets[1:], skel.offsets[1:], atol=1e-6)
-    dot = np.abs(np.sum(clip.rotations * R.normalize(q), axis=-1))
+    assert clip.skeleton.names == _depth_first(skel)  # the file's (depth-first) order; map by name
+    idx = [clip.skeleton.names.index(n) for n in skel.names]
+    np.testing.assert_allclose(clip.skeleton.offsets[idx][1:], skel.offsets[1:], atol=1e-6)
+    dot = np.abs(np.sum(clip.rotations[:, idx] * R.normalize(q), axis=-1))
     assert dot.min() > 1 - 1e-7
     np.testing.assert_allclose(clip.root_positions, root, atol=2e-5)
     assert clip.frame_time == pytest.approx(1 / 30, abs=1e-8)

@@ -1,5 +1,5 @@
 """Gesture runtime (no torch): shipped ONNX, representation, skeleton/IK, retarget, sampler
-determinism, window stitching, streaming, bad inputs, bake/CLI wiring."""
+determinism, window stitching, streaming == offline, rest pose, fingers, bad inputs, bake/CLI."""
 from __future__ import annotations
 
 import json
@@ -13,9 +13,9 @@ from emoanim_server.errors import InputError
 from emoanim_server.gesture import rotations as R
 from emoanim_server.gesture import representation as Rep
 from emoanim_server.gesture.features import AUDIO_DIM, EMOTION_DIM, MODEL_FPS, audio_features, emotion_vector
-from emoanim_server.gesture.sampler import GestureSettings, GestureStream, generate, load_model
+from emoanim_server.gesture.sampler import GestureSettings, GestureStream, generate, load_model, stream_lookahead_s
 from emoanim_server.gesture.skeleton import (NAME_MAPS, UNITY_HUMANOID, forward_kinematics, humanoid,
-                                             rest_ankles, solve_legs)
+                                             rest_ankles, settle_hips, solve_legs)
 from emoanim_server.models import find_model, load_card, sha256, verify
 from emoanim_server.track import n_frames_for
 
@@ -53,7 +53,7 @@ def test_shipped_onnx_runs_with_onnxruntime(model):
     W, D = model.window, model.dim
     rng = np.random.default_rng(0)
     feeds = {"x_t": rng.standard_normal((2, W, D)).astype(np.float32), "t": np.array([900, 10], np.float32),
-             "audio": rng.standard_normal((2, W, AUDIO_DIM)).astype(np.float32),
+             "audio": rng.standard_normal((2, W, model.cond_dim)).astype(np.float32),
              "emotion": np.stack([emotion_vector("angry"), np.zeros(EMOTION_DIM, np.float32)]),
              "seed": np.zeros((2, W, D), np.float32), "seed_mask": np.zeros((2, W, 1), np.float32)}
     out = sess.run(None, feeds)[0]
@@ -70,7 +70,7 @@ def test_shipped_onnx_runs_with_onnxruntime(model):
 
 # ------------------------------------------------------------------ representation / skeleton
 def test_representation_exact_inverse():
-    skel = humanoid()
+    skel = humanoid(fingers=False)
     rng = np.random.default_rng(1)
     q = R.continuity(R.normalize(rng.normal(size=(20, len(skel.names), 4))))
     root = skel.offsets[0] + rng.normal(size=(20, 3)) * 0.05
@@ -83,20 +83,21 @@ def test_representation_exact_inverse():
 
 
 def test_skeleton_is_unity_humanoid():
-    skel = humanoid()
-    assert skel.names[0] == "Hips" and skel.parents[0] == -1
+    skel = humanoid(fingers=False)
+    assert skel.names[0] == "Hips" and skel.parents[0] == -1 and len(skel.names) == 22
     for n in skel.names:
         assert UNITY_HUMANOID[n] == n
     gp, _ = forward_kinematics(skel, np.tile([0, 0, 0, 1.0], (1, len(skel.names), 1)))
     assert gp[0, skel.names.index("LeftHand"), 0] > 0.5  # T-pose, left = +X
     assert 1.5 < gp[0, skel.names.index("Head"), 1] < 1.7
-    fingers = humanoid(fingers=True)
+    fingers = humanoid()  # the output skeleton: body joints first (old 22-joint readers), then fingers
     assert "LeftIndexProximal" in fingers.names and len(fingers.names) == 52
+    assert fingers.names[:22] == skel.names and fingers.parents[:22] == skel.parents
     assert NAME_MAPS["mixamo"]["LeftForeArm"] == "LeftLowerArm"
 
 
 def test_leg_ik_plants_feet():
-    skel = humanoid()
+    skel = humanoid(fingers=False)
     n = 30
     q = np.tile([0, 0, 0, 1.0], (n, len(skel.names), 1))
     q[:, 0] = R.axis_angle_quat([0, 1, 0], np.linspace(-0.1, 0.1, n))
@@ -116,7 +117,7 @@ def test_retarget_by_name_map(tmp_path):
     from emoanim_server.export.bvh import bvh_text, read_bvh
     from emoanim_server.gesture.retarget import retarget
 
-    skel = humanoid()
+    skel = humanoid(fingers=False)
     rng = np.random.default_rng(2)
     q = R.normalize(np.tile([0, 0, 0, 1.0], (10, len(skel.names), 1)) + 0.2 * rng.normal(size=(10, len(skel.names), 4)))
     root = np.tile(skel.offsets[0], (10, 1))
@@ -144,7 +145,7 @@ def test_generate_shape_determinism_and_seed(speech, model):
     st = GestureSettings(seed=3, fps=30)
     q1, r1 = generate(x, "happy", st, model)
     q2, r2 = generate(x, "happy", GestureSettings(seed=3, fps=30), model)
-    assert q1.shape == (n_frames_for(3.0, 30), 22, 4)
+    assert q1.shape == (n_frames_for(3.0, 30), 52, 4)
     np.testing.assert_array_equal(q1, q2)
     np.testing.assert_array_equal(r1, r2)
     q3, _ = generate(x, "happy", GestureSettings(seed=4, fps=30), model)
@@ -156,12 +157,12 @@ def test_window_joins_have_no_pops(speech, model):
     fps = 60
     q, root = generate(speech, "angry", GestureSettings(seed=0, fps=fps), model)
     step = _angles(q)
-    W, S = model.window, model.seed_frames
+    H, S = model.hop, model.seed_frames
     joins = []
-    k = W
+    k = H + S  # window k >= 1 adds frames from k * hop + seed on
     while k / MODEL_FPS < len(speech) / 16000:
         joins.append(int(round(k / MODEL_FPS * fps)))
-        k += W - S
+        k += H
     assert joins
     near = np.concatenate([step[max(0, j - 3):j + 3] for j in joins])
     # a pop would be an outlier step at a join; joins look like the rest of the motion
@@ -183,7 +184,7 @@ def test_streaming_blocks_contiguous_and_early(speech, model):
             first_at = (i + chunk) / 16000
         blocks += new
     blocks += st.finish()
-    assert first_at is not None and first_at <= 1.0
+    assert first_at is not None and first_at <= stream_lookahead_s(model) + 0.1
     starts = [b.start for b in blocks]
     lens = [len(b.rotations) for b in blocks]
     assert starts[0] == 0 and all(s + n == s2 for s, n, s2 in zip(starts, lens, starts[1:]))
@@ -192,6 +193,87 @@ def test_streaming_blocks_contiguous_and_early(speech, model):
     step = _angles(q)
     near = np.concatenate([step[max(0, j - 1):j + 2] for j in joins[1:]])
     assert near.max() <= max(1.5 * np.percentile(step, 99), 0.03), (near.max(), np.percentile(step, 99))
+
+
+@pytest.mark.parametrize("chunks", [[1600], [317, 5000, 123, 2400, 8000, 999]])
+def test_streaming_equals_offline(speech, model, chunks):
+    """The windows' schedule and conditioning depend only on the audio, never on its chunking:
+    a live stream gives the offline bake's frames (same seed), whatever the chunk sizes."""
+    x = speech[: 16000 * 4]
+    q_off, r_off = generate(x, "happy", GestureSettings(seed=7, fps=30), model)
+    st = GestureStream("happy", GestureSettings(seed=7, fps=30), model)
+    blocks, i, j = [], 0, 0
+    while i < len(x):
+        blocks += st.push(x[i:i + chunks[j % len(chunks)]])
+        i += chunks[j % len(chunks)]
+        j += 1
+    blocks += st.finish()
+    q = np.concatenate([b.rotations for b in blocks])
+    r = np.concatenate([b.root_positions for b in blocks])
+    assert q.shape == q_off.shape
+    np.testing.assert_allclose(np.abs(np.sum(q * q_off, axis=-1)), 1.0, atol=1e-9)
+    np.testing.assert_allclose(r, r_off, atol=1e-9)
+
+
+def test_rest_pose_in_silence(model):
+    """People at rest let the arms hang and keep the knees nearly straight."""
+    if not str(model.card.get("version", "1")).startswith("2"):
+        pytest.skip("the rest pose from real idle capture comes with the v2 gesture model")
+    rng = np.random.default_rng(0)
+    q, root = generate((1e-4 * rng.standard_normal(16000 * 3)).astype(np.float32), "neutral",
+                       GestureSettings(seed=1, fps=30), model)
+    skel = humanoid()
+    gp, _ = forward_kinematics(skel, q, root)
+    ix = {n: i for i, n in enumerate(skel.names)}
+    wrists = gp[:, [ix["LeftHand"], ix["RightHand"]], 1].max(axis=1)
+    assert np.all(wrists < gp[:, ix["Hips"], 1]), (wrists - gp[:, 0, 1]).max()
+    for side in ("Left", "Right"):
+        u = gp[:, ix[f"{side}UpperLeg"]] - gp[:, ix[f"{side}LowerLeg"]]
+        v = gp[:, ix[f"{side}Foot"]] - gp[:, ix[f"{side}LowerLeg"]]
+        bend = 180 - np.degrees(np.arccos(np.sum(u * v, -1) / np.linalg.norm(u, axis=-1) / np.linalg.norm(v, axis=-1)))
+        assert bend.max() < 10.0, bend.max()
+
+
+def _knee_bends(skel, q, root):
+    gp, _ = forward_kinematics(skel, q, root)
+    ix = {n: i for i, n in enumerate(skel.names)}
+    out = []
+    for side in ("Left", "Right"):
+        u = gp[:, ix[f"{side}UpperLeg"]] - gp[:, ix[f"{side}LowerLeg"]]
+        v = gp[:, ix[f"{side}Foot"]] - gp[:, ix[f"{side}LowerLeg"]]
+        c = np.sum(u * v, -1) / np.linalg.norm(u, axis=-1) / np.linalg.norm(v, axis=-1)
+        out.append(180 - np.degrees(np.arccos(np.clip(c, -1, 1))))
+    return np.stack(out), gp
+
+
+@pytest.mark.parametrize("roll", [0.0, 0.01])
+def test_settle_hips_keeps_knees_nearly_straight(roll):
+    skel = humanoid(fingers=False)
+    n = 20
+    q = np.tile([0, 0, 0, 1.0], (n, len(skel.names), 1))
+    q[:, 0] = R.axis_angle_quat([0, 0, 1], np.linspace(-roll, roll, n))  # hips roll (weight shift)
+    root = np.tile(skel.offsets[0], (n, 1))
+    root[:, 0] += np.linspace(-0.02, 0.02, n)
+    root[:, 1] -= 0.05  # a crouch the model might produce
+    root = settle_hips(skel, q, root, knee_deg=5.0)
+    q = solve_legs(skel, q, root)
+    bends, gp = _knee_bends(skel, q, root)
+    if roll == 0.0:  # the more bent leg gets exactly the target
+        np.testing.assert_allclose(bends.max(axis=0), 5.0, atol=0.05)
+    else:  # a rolled pelvis with planted feet needs one knee to give a little more, never crouched
+        assert bends.max() < 10.0 and bends.min() >= 0.0, bends
+    np.testing.assert_allclose(gp[:, skel.names.index("LeftFoot")], np.tile(rest_ankles(skel)[0], (n, 1)), atol=1e-6)
+
+
+def test_fingers_relaxed_and_moving(speech, model):
+    q, _ = generate(speech[: 16000 * 3], "neutral", GestureSettings(seed=0, fps=30), model)
+    skel = humanoid()
+    i = skel.names.index("RightMiddleProximal")
+    curl = np.degrees(2 * np.arccos(np.clip(np.abs(q[:, i, 3]), 0, 1)))
+    assert 5 < curl.mean() < 40 and np.ptp(curl) > 0.5  # curled, relaxed, not frozen
+    q2, _ = generate(speech[: 16000 * 3], "neutral", GestureSettings(seed=0, fps=30, fingers=False), model)
+    assert q2.shape[1] == 22
+    np.testing.assert_allclose(np.abs(np.sum(q2 * q[:, :22], -1)), 1.0, atol=1e-9)
 
 
 def test_emotion_timeline_callable(speech, model):
@@ -216,7 +298,7 @@ def test_silence_and_very_short_audio(model):
 @pytest.mark.parametrize("kw", [dict(guidance=100.0), dict(guidance=float("nan")), dict(guidance=-1.0),
                                 dict(gesture_scale=-0.5), dict(gesture_scale=99.0), dict(steps=0),
                                 dict(fps=17), dict(interpolation="euler"), dict(eta=2.0),
-                                dict(audio_guidance=-1.0), dict(spacing="cosine")])
+                                dict(audio_guidance=-1.0), dict(spacing="cosine"), dict(smooth=5)])
 def test_absurd_settings_raise(kw, model):
     with pytest.raises(InputError):
         generate(np.zeros(16000, np.float32), "neutral", GestureSettings(**kw), model)

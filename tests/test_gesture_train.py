@@ -16,7 +16,7 @@ pytest.importorskip("onnx")
 HERE = os.path.dirname(__file__)
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 
-TINY = {"window": 40, "seed": 8, "d_model": 32, "layers": 1, "heads": 2, "ff": 64, "batch": 4}
+TINY = {"d_model": 32, "layers": 1, "heads": 2, "ff": 64, "batch": 4}
 
 
 @pytest.fixture(scope="module")
@@ -37,10 +37,18 @@ def tiny_data(tmp_path_factory):
 
 
 def test_dataset_format(tiny_data):
+    from emoanim_server.gesture.timing import COND_DIM
+
     z = np.load(tiny_data)
-    assert z["motion"].shape[1] == 138 and z["audio"].shape[1] == 18 and z["emotion"].shape[1] == 12
-    assert len(z["motion"]) == len(z["audio"]) == len(z["emotion"]) == z["starts"][-1]
+    assert z["motion"].shape[1] == 138 and z["emotion"].shape[1] == 12
+    assert len(z["motion"]) == len(z["emotion"]) == z["starts"][-1]
     assert len(z["names"]) == 4
+    W = int(z["window"])
+    assert z["conds"].shape[1:] == (W, COND_DIM)
+    assert len(z["win_clip"]) == len(z["win_start"]) == len(z["win_cond"])
+    # windows follow the runtime schedule: every hop frames from 0, per clip
+    c0 = z["win_start"][z["win_clip"] == 0]
+    np.testing.assert_array_equal(c0, np.arange(len(c0)) * int(z["hop"]))
 
 
 def test_train_export_parity(tiny_data, tmp_path):
@@ -65,8 +73,9 @@ def test_train_export_parity(tiny_data, tmp_path):
     m.load_state_dict(ck["state"])
     m.eval()
     g = torch.Generator().manual_seed(5)
-    ins = [torch.randn(3, 40, 138, generator=g), torch.tensor([999.0, 300.0, 0.0]), torch.randn(3, 40, 18, generator=g),
-           torch.rand(3, 12, generator=g), torch.randn(3, 40, 138, generator=g), torch.ones(3, 40, 1)]
+    W, C = ck["cfg"]["window"], ck["cfg"]["cond_dim"]
+    ins = [torch.randn(3, W, 138, generator=g), torch.tensor([999.0, 300.0, 0.0]), torch.randn(3, W, C, generator=g),
+           torch.rand(3, 12, generator=g), torch.randn(3, W, 138, generator=g), torch.ones(3, W, 1)]
     with torch.no_grad():
         ref = m(*ins).numpy()
     sess = ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
@@ -88,7 +97,7 @@ def test_folder_dataset_from_bvh_wav(tmp_path):
     from emoanim_server.gesture.skeleton import NAME_MAPS, humanoid
     from emoanim_server.track import Skeleton
 
-    skel = humanoid()
+    skel = humanoid(fingers=False)
     inv = {v: k for k, v in NAME_MAPS["mixamo"].items()}
     src = Skeleton(["mixamorig:" + inv[n] for n in skel.names], skel.parents, skel.offsets * 100)
     n = 60
@@ -100,5 +109,5 @@ def test_folder_dataset_from_bvh_wav(tmp_path):
     out = str(tmp_path / "takes.npz")
     gesture_dataset.main(["folder", str(tmp_path), "-o", out])
     z = np.load(out)
-    assert z["motion"].shape == (40, 138)
+    assert z["motion"].shape == (41, 138)  # the runtime's frame count for 2 s: ceil(2 * 20) + 1
     assert z["emotion"][0, 2] == pytest.approx(0.8)

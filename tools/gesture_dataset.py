@@ -17,18 +17,25 @@ Two sources, same output format:
    Each take is retargeted onto the default humanoid (emoanim_server/gesture/retarget.py),
    slerp-resampled to the model rate (20 fps) and encoded (representation.py).
 
-Output npz: ``motion`` (T, D) float32, ``audio`` (T, 18), ``emotion`` (T, 12), ``starts``
-(clip start rows; clip i is rows starts[i]:starts[i+1]), ``names`` (clip names).
+Output npz: ``motion`` (T, D) float32, ``emotion`` (T, 12), ``starts`` (clip start rows; clip i
+is rows starts[i]:starts[i+1]), ``names`` (clip names), and the model windows exactly as the
+runtime schedules and conditions them (gesture/timing.py): ``win_clip``, ``win_start`` (frame in
+the clip), ``win_cond`` (row of ``conds``), ``conds`` (n, window, COND_DIM); ``window`` / ``seed``
+/ ``hop`` record the schedule (they must match the trainer's config).
 
     python tools/gesture_dataset.py synth --speech ../shared/data/speech --idle ../shared/data/mocap/reactidle -o /tmp/gesture_synth.npz
+    (about 4 min on one core: the syllable analysis of every scheduled window, 8 draws each)
     python tools/gesture_dataset.py folder takes/ -o mytakes.npz
 """
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # small matmuls: threads only contend
+
 import argparse
 import glob
 import json
-import os
 import sys
 
 import numpy as np
@@ -39,8 +46,12 @@ sys.path.insert(0, os.path.dirname(__file__))
 from emoanim_server.audio import load_audio  # noqa: E402
 from emoanim_server.gesture import representation as Rep  # noqa: E402
 from emoanim_server.gesture import rotations as R  # noqa: E402
-from emoanim_server.gesture.features import CATEGORIES, MODEL_FPS, audio_features, emotion_vector  # noqa: E402
+from emoanim_server.gesture.features import CATEGORIES, MODEL_FPS, emotion_vector  # noqa: E402
 from emoanim_server.gesture.skeleton import humanoid  # noqa: E402
+from emoanim_server.gesture.timing import offline_conditions  # noqa: E402
+
+#: the model's window schedule (tools/gesture_train.DEFAULT_CFG window / seed / hop)
+WINDOW, SEED, HOP = 20, 4, 8
 
 
 def random_emotion(rng: np.random.Generator) -> str:
@@ -56,45 +67,84 @@ def random_emotion(rng: np.random.Generator) -> str:
 
 
 def _pack(clips, out):
+    """clips: (motion (n, D), emotion (12,), name, conditions [(start, cond)])."""
     motion = np.concatenate([c[0] for c in clips])
-    audio = np.concatenate([c[1] for c in clips])
-    emo = np.concatenate([np.tile(c[2], (len(c[0]), 1)) for c in clips])
+    emo = np.concatenate([np.tile(c[1], (len(c[0]), 1)) for c in clips])
     starts = np.cumsum([0] + [len(c[0]) for c in clips])
-    np.savez_compressed(out, motion=motion, audio=audio, emotion=emo.astype(np.float32), starts=starts,
-                        names=np.array([c[3] for c in clips]))
-    print(f"{out}: {len(clips)} clips, {len(motion)} frames ({len(motion) / MODEL_FPS / 60:.1f} min)")
+    conds, index = [], {}
+    win_clip, win_start, win_cond = [], [], []
+    for ci, c in enumerate(clips):
+        key = id(c[3])
+        if key not in index:
+            index[key] = len(conds)
+            conds += [w for _, w in c[3]]
+        for k, (s0, _) in enumerate(c[3]):
+            win_clip.append(ci)
+            win_start.append(s0)
+            win_cond.append(index[key] + k)
+    np.savez_compressed(out, motion=motion, emotion=emo.astype(np.float32), starts=starts,
+                        names=np.array([c[2] for c in clips]), conds=np.stack(conds).astype(np.float32),
+                        win_clip=np.array(win_clip), win_start=np.array(win_start), win_cond=np.array(win_cond),
+                        window=WINDOW, seed=SEED, hop=HOP)
+    print(f"{out}: {len(clips)} clips, {len(motion)} frames ({len(motion) / MODEL_FPS / 60:.1f} min), "
+          f"{len(win_clip)} windows")
 
 
 def build_synth(speech: str, idle: str | None, draws: int, seed: int, out: str, limit: int = 0) -> None:
-    from gesture_synth import load_idle_bank, synthesize
+    from gesture_synth import load_idle_library, synthesize
     from tqdm import tqdm
 
-    skel = humanoid()
-    bank = load_idle_bank(idle, cache="/tmp/gesture_idle_bank.npz") if idle else []
+    skel = humanoid(fingers=False)
+    lib = load_idle_library(idle, cache="/tmp/gesture_idle_lib.npz") if idle else None
     wavs = sorted(glob.glob(os.path.join(speech, "**", "*.wav"), recursive=True))
     if limit:
         wavs = wavs[:limit]
     rng = np.random.default_rng(seed)
+    audios = {w: load_audio(w).samples for w in wavs}
+    held = set(heldout(speech, wavs))
     clips = []
-    for w in tqdm(wavs, desc="synth", file=sys.stderr):
-        a = load_audio(w)
-        feats = audio_features(a.samples)
+    for i, w in enumerate(tqdm(wavs, desc="synth", file=sys.stderr, mininterval=10)):
+        # real use has silence around lines and pauses between them; the corpus' utterances have
+        # almost none, so every utterance is also heard padded with silence and, half the time,
+        # followed by a pause and the next utterance (the model must learn rest and retraction).
+        # Held-out utterances (the trainer's validation = the benchmark's audio) are never joined
+        # to a training one.
+        nxt = wavs[(i + 1) % len(wavs)]
+        join = rng.uniform() < 0.5 and w not in held and nxt not in held
+        x = with_silence(audios[w], audios[nxt] if join else None, rng)
+        conds, events = offline_conditions(x, WINDOW, SEED, HOP)
         for k in range(draws):
             emo_s = "neutral" if k == 0 else random_emotion(rng)
             emo = emotion_vector(emo_s)
-            idle_clip = bank[rng.integers(len(bank))] if bank else None
-            q, root, _ = synthesize(a.samples, emo, rng, idle_clip, skel)
+            q, root, _ = synthesize(x, emo, rng, lib, events, skel)
             m = Rep.encode(skel, q, root, MODEL_FPS)
-            n = min(len(m), len(feats))
-            clips.append((m[:n], feats[:n], emo, f"{os.path.relpath(w, speech)}|{emo_s}"))
+            clips.append((m, emo, f"{os.path.relpath(w, speech)}|{emo_s}", conds))
     _pack(clips, out)
+
+
+def heldout(speech: str, wavs: list[str]) -> list[str]:
+    """The trainer's validation utterances (tools/gesture_train.Data, benchmarks.heldout_wavs)."""
+    utts = sorted(os.path.relpath(w, speech) for w in wavs)
+    val = np.random.default_rng(0).choice(utts, max(1, int(len(utts) * 0.05)), replace=False).tolist()
+    return [os.path.join(speech, u) for u in val]
+
+
+def with_silence(x: np.ndarray, nxt: np.ndarray | None, rng: np.random.Generator) -> np.ndarray:
+    """Leading 0.2-2.5 s and trailing 1-3 s of near-silence (noise floor -100..-70 dBFS), and
+    optionally a 0.3-3 s pause then ``nxt`` (the next utterance) before the trailing silence."""
+    sil = lambda s: (rng.uniform(1e-5, 3e-4) * rng.standard_normal(int(s * 16000))).astype(np.float32)
+    parts = [sil(rng.uniform(0.2, 2.5)), x]
+    if nxt is not None:
+        parts += [sil(rng.uniform(0.3, 3.0)), nxt]
+    parts.append(sil(rng.uniform(1.0, 3.0)))
+    return np.concatenate(parts)
 
 
 def build_folder(folder: str, out: str, name_map: str | None = None) -> None:
     from emoanim_server.export.bvh import read_bvh
     from emoanim_server.gesture.retarget import retarget
 
-    skel = humanoid()
+    skel = humanoid(fingers=False)
     nm = json.load(open(name_map)) if name_map else None
     clips = []
     for b in sorted(glob.glob(os.path.join(folder, "*.bvh"))):
@@ -111,8 +161,11 @@ def build_folder(folder: str, out: str, name_map: str | None = None) -> None:
         q = R.resample(q, src_fps, n, MODEL_FPS, rotations=True)
         root = R.resample(root, src_fps, n, MODEL_FPS, rotations=False)
         a = load_audio(wav)
-        feats = audio_features(a.samples, n)
-        clips.append((Rep.encode(skel, q, root, MODEL_FPS), feats, emo, os.path.basename(base)))
+        n_rt = int(np.ceil(len(a.samples) / 16000 * MODEL_FPS - 1e-9)) + 1  # the runtime's frame count
+        q = q[:n_rt] if len(q) >= n_rt else np.concatenate([q, np.repeat(q[-1:], n_rt - len(q), 0)])
+        root = root[:n_rt] if len(root) >= n_rt else np.concatenate([root, np.repeat(root[-1:], n_rt - len(root), 0)])
+        conds, _ = offline_conditions(a.samples, WINDOW, SEED, HOP)
+        clips.append((Rep.encode(skel, q, root, MODEL_FPS), emo, os.path.basename(base), conds))
     if not clips:
         raise SystemExit(f"{folder}: no BVH + WAV pairs found")
     _pack(clips, out)

@@ -1,21 +1,25 @@
-"""Procedural co-speech gesture generator: the commercially clean training corpus for the
-default gesture model (no co-speech mocap corpus allows commercial use).
+"""Procedural co-speech gestures over real idle motion capture: the commercially clean training
+corpus of the default gesture model (no co-speech mocap corpus allows commercial use).
 
-Grounded in gesture research, kept deliberately simple and documented (docs/gesture.md):
-- Beat gestures (McNeill 1992; Pouw et al. 2020: gesture apexes lock to F0/amplitude peaks,
-  Leonard & Cummins 2011: beat apex within ~0.1 s of the stressed syllable): each prominent
-  acoustic onset during speech triggers a biphasic beat: preparation (hand rises), a fast
-  stroke ending on the onset (velocity minimum = kinematic beat), then retraction/hold.
-- Gesture space: while speaking the hands rise into the gesture space in front of the torso
-  and relax to the sides after pauses (Kendon's gesture units / rest positions).
-- Emotion (Wallbott 1998, Dael et al. 2012): arousal scales amplitude and tempo (more and
-  faster strokes), sadness = collapsed posture (spine flexed, head down, arms close, small and
-  slow), anger = forward lean, raised shoulders, wide and sharp, happiness = upright chest,
-  head up, expansive; fear = raised shoulders, arms close; etc. (POSTURE table).
-- Idle: breathing (chest, 0.25-0.35 Hz), slow weight shifts (hips sway, knees soften), gaze
-  drift; optionally real standing-idle micro-motion of spine/neck/head taken from ReActIdle
-  (MIT) mocap, retargeted onto our skeleton.
-- Legs: two-bone IK keeps both feet planted (standing speaker), exactly as the runtime does.
+Layers (docs/gesture.md, "Training data"):
+- Rest and idle = real motion capture: ReActIdle (MIT), retargeted onto the humanoid. Torso,
+  neck, head, shoulders and hips come from any clip; the arms from the clips where the
+  performer lets the arms hang (wrists below the hips), so a silent character stands like a
+  person does, not in a T-pose or with forearms held out.
+- Timing from the speech (gesture/timing.py, the same syllable events the runtime conditioner
+  sees): stroke apexes on emphasised syllables (always) and on other syllable nuclei (more
+  often with arousal), no closer than a minimum interval; gesture units follow the speech
+  phrases (Kendon 1980: preparation -> strokes -> retraction to rest in pauses).
+- Kinematics: every movement is a minimum-jerk segment between via points (Flash & Hogan
+  1985), the profile of human point-to-point reaching: preparation (hand rises and draws back),
+  stroke (fast, ends on the apex = syllable), post-stroke hold, recovery into the next
+  preparation or, at the end of the unit, a slow retraction to the rest pose. The forward
+  component of the stroke moves through the preparation's turning point, so the apex is the
+  clear speed minimum (the kinematic beat), not the top of the preparation.
+- Emotion (Wallbott 1998; Dael et al. 2012): arousal scales amplitude, stroke rate and stroke
+  speed; posture per category (POSTURE); sadness keeps the hands low and small.
+- Legs: hips height for nearly straight knees and two-bone IK with planted feet, exactly what
+  the runtime does (skeleton.settle_hips, solve_legs).
 """
 from __future__ import annotations
 
@@ -24,212 +28,304 @@ import os
 import sys
 
 import numpy as np
-from scipy.signal import find_peaks
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from emoanim_server.audio.features import frame_rms, log_mel  # noqa: E402
+from emoanim_server.audio import prosody  # noqa: E402
 from emoanim_server.gesture import rotations as R  # noqa: E402
 from emoanim_server.gesture.features import CATEGORIES, MODEL_FPS  # noqa: E402
-from emoanim_server.gesture.skeleton import humanoid, solve_legs  # noqa: E402
+from emoanim_server.gesture.skeleton import forward_kinematics, humanoid, settle_hips, solve_legs  # noqa: E402
+from emoanim_server.gesture.timing import SyllableEvents, stroke_apexes  # noqa: E402
 
 #: per category posture offsets (degrees): spine flex (+ forward), head pitch (+ down), shoulder
 #: elevation, arm abduction, elbow bend, head roll
 POSTURE = {
-    "neutral": (0, 0, 0, 0, 0, 0), "happy": (-4, -6, 0, 7, 5, 0), "sad": (12, 15, -4, -5, -5, 0),
-    "angry": (6, 4, 8, 8, 15, 0), "fearful": (6, 4, 10, 2, 20, 0), "disgusted": (-3, -2, 3, 0, 10, 3),
+    "neutral": (0, 0, 0, 0, 0, 0), "happy": (-4, -6, 0, 7, 5, 0), "sad": (10, 14, -3, -4, -8, 0),
+    "angry": (6, 4, 7, 8, 12, 0), "fearful": (6, 4, 9, 2, 18, 0), "disgusted": (-3, -2, 3, 0, 8, 3),
     "surprised": (-5, -6, 6, 8, 10, 0), "contempt": (-2, -7, 0, 0, 0, 6),
 }
-
-IDLE_JOINTS = ("Spine", "Chest", "UpperChest", "Neck", "Head", "LeftShoulder", "RightShoulder")
-
-
-def _smooth_noise(rng, n, fps, freqs=(0.07, 0.13, 0.21), amp=1.0):
-    t = np.arange(n) / fps
-    out = np.zeros(n)
-    for f in freqs:
-        f = f * rng.uniform(0.7, 1.3)
-        out += np.sin(2 * np.pi * f * t + rng.uniform(0, 2 * np.pi)) / len(freqs)
-    return amp * out * np.sqrt(2)
+HOLD_PAUSE_S = 2.4  # pauses shorter than this keep the hands in gesture space (held still)
+TORSO_IDLE_GAIN = 0.7  # as in the first model: keep the performers' looking-around subtle under speech
+ARM_IDLE_GAIN = 0.5  # captured idle arm motion around its mean pose, damped (hands at rest stay calm)
+RETRACT_S = 1.1  # retraction to rest after a gesture unit (slow: the hands "fall" back)
+TORSO = ("Hips", "Spine", "Chest", "UpperChest", "Neck", "Head", "LeftShoulder", "RightShoulder")
+ARMS = ("LeftUpperArm", "LeftLowerArm", "LeftHand", "RightUpperArm", "RightLowerArm", "RightHand")
 
 
-def _smoothstep(u):
-    u = np.clip(u, 0, 1)
-    return u * u * (3 - 2 * u)
+def minjerk(u: np.ndarray) -> np.ndarray:
+    """Minimum-jerk position profile 0 -> 1 (Flash & Hogan 1985): 10u^3 - 15u^4 + 6u^5."""
+    u = np.clip(u, 0.0, 1.0)
+    return u * u * u * (10 - 15 * u + 6 * u * u)
 
 
-def beat_kernel(tau, stroke, prep=0.22, hold=0.15, ret=0.9):
-    """Beat gesture profile (position, unitless): a small preparation 0 -> +0.15, a fast stroke
-    +0.15 -> -0.8 ending exactly on the beat (tau = 0), a post-stroke hold, then a slow
-    retraction to 0. The hold makes the stroke end a clear kinematic beat (speed minimum right
-    after the fastest movement), as in motion-capture beat gestures."""
-    k = np.zeros_like(tau)
-    a = (tau >= -stroke - prep) & (tau < -stroke)
-    k[a] = 0.15 * _smoothstep((tau[a] + stroke + prep) / prep)
-    b = (tau >= -stroke) & (tau < 0)
-    u = (tau[b] + stroke) / stroke
-    k[b] = 0.15 - 0.95 * _smoothstep(u)
-    c = (tau >= 0) & (tau < hold)
-    k[c] = -0.8
-    d = (tau >= hold) & (tau < hold + ret)
-    k[d] = -0.8 * (1 - _smoothstep((tau[d] - hold) / ret))
-    return k
-
-
-def analyse(samples: np.ndarray):
-    """-> (onset strength at 100 Hz, speech activity 0/1 at 100 Hz, dB at 100 Hz)."""
-    mel = log_mel(samples)
-    db = 20 * np.log10(frame_rms(samples) + 1e-7)[: len(mel)]
-    flux = np.zeros(len(mel))
-    flux[1:] = np.maximum(mel[1:] - mel[:-1], 0).mean(axis=1)
-    flux = np.convolve(np.pad(flux, 1, mode="edge"), np.ones(3) / 3, mode="valid")
-    thr = max(np.percentile(db, 10) + 12, db.max() - 40, -60)
-    act = (db > thr).astype(float)
-    return flux, act, db
-
-
-def find_beats(flux, act, min_interval, rng):
-    active = act > 0
-    if not active.any():
-        return np.zeros(0), np.zeros(0)
-    base = np.median(flux[active])
-    spread = np.std(flux[active]) + 1e-6
-    peaks, _ = find_peaks(flux, distance=max(1, int(min_interval * 100)), height=base + 0.1 * spread)
-    peaks = peaks[active[peaks]]
-    strength = np.clip(0.5 + 0.35 * (flux[peaks] - base) / spread, 0.4, 1.3)
-    keep = rng.uniform(size=len(peaks)) < 0.9  # speakers skip some accents
-    return peaks[keep] / 100.0, strength[keep]
+def via(t: np.ndarray, points: list[tuple[float, float]], start: float = 0.0) -> np.ndarray:
+    """Piecewise minimum-jerk curve through (time, value) via points (zero velocity and
+    acceleration at each); holds the first/last value outside them."""
+    out = np.full_like(t, start, dtype=np.float64)
+    if not points:
+        return out
+    pts = sorted(points)
+    out[t >= pts[0][0]] = pts[0][1]
+    for (t0, v0), (t1, v1) in zip(pts[:-1], pts[1:]):
+        if t1 <= t0:
+            continue
+        m = (t >= t0) & (t <= t1)
+        out[m] = v0 + (v1 - v0) * minjerk((t[m] - t0) / (t1 - t0))
+    out[t > pts[-1][0]] = pts[-1][1]
+    return out
 
 
 def _rot(axis, deg):
     return R.axis_angle_quat(axis, np.radians(deg))
 
 
-def synthesize(samples: np.ndarray, emo: np.ndarray, rng: np.random.Generator,
-               idle: np.ndarray | None = None, skel=None):
-    """16 kHz speech + 12-d emotion vector -> (rotations (N, J, 4), root (N, 3), beat times)
-    at MODEL_FPS. ``idle``: optional (M, len(IDLE_JOINTS), 4) real idle deviations at MODEL_FPS."""
-    skel = skel or humanoid()
-    fps = MODEL_FPS
-    n = max(2, int(np.ceil(len(samples) / 16000 * fps)))
+def _smooth_noise(rng, n, fps, freqs=(0.07, 0.13, 0.21), amp=1.0):
     t = np.arange(n) / fps
-    J = len(skel.names)
-    ix = {nm: i for i, nm in enumerate(skel.names)}
-    cat = emo[:8]
-    v, a, d = emo[8:11]
-    amp = float(np.clip(0.6 + 0.5 * a + 0.1 * d, 0.2, 1.25)) * rng.uniform(0.85, 1.15)
-    min_interval = float(0.4 - 0.12 * a) * rng.uniform(0.9, 1.1)
-    stroke = float(0.17 - 0.05 * a)
-    post = sum(cat[i] * np.array(POSTURE[c], float) for i, c in enumerate(CATEGORIES))
-    spine_flex, head_pitch, sh_raise, arm_abd, elbow_b, head_roll = post
-
-    flux, act, _ = analyse(samples)
-    beats, strength = find_beats(flux, act, min_interval, rng)
-    # speech activity at model rate, smoothed (fast attack, slow release) -> gesture-space envelope
-    act20 = np.array([act[int(i * 100 / fps): int(i * 100 / fps) + 5].mean() if int(i * 100 / fps) < len(act) else 0
-                      for i in range(n)])
-    # phrase level: speaking = voice in the surrounding ~0.55 s (syllable gaps do not drop the hands)
-    speaking = (np.convolve(np.pad(act20, 5, mode="edge"), np.ones(11) / 11, mode="valid") > 0.25).astype(float)
-    env = np.zeros(n)
-    for i in range(n):
-        prev = env[i - 1] if i else 0.0
-        target = speaking[i]
-        rate = 0.12 if target > prev else 0.035
-        env[i] = prev + rate * (target - prev)
-    env = np.convolve(np.pad(env, 2, mode="edge"), np.ones(5) / 5, mode="valid")
-
-    dom = "Right" if rng.uniform() < 0.7 else "Left"
-    other = "Left" if dom == "Right" else "Right"
-    both_p = 0.15 + 0.3 * max(a, 0)
-    beat_k = {"Left": np.zeros(n), "Right": np.zeros(n)}
-    nod = np.zeros(n)
-    for tb, sb in zip(beats, strength):
-        ab = amp * sb * rng.uniform(0.8, 1.2)
-        # the stroke ends 50 ms before the acoustic onset so the post-stroke hold (the kinematic
-        # beat) is centred on it (apex slightly leads the stressed syllable: Leonard & Cummins 2011)
-        k = beat_kernel(t - tb + 0.04, stroke * rng.uniform(0.85, 1.15))
-        r = rng.uniform()
-        hands = [dom, other] if r < both_p else ([dom] if r < both_p + (1 - both_p) * 0.8 else [other])
-        for h in hands:
-            beat_k[h] += ab * k
-        if sb > 0.8:
-            nod += ab * 0.6 * k
-    engage = {dom: 1.0, other: 0.55 + 0.4 * max(a, 0)}
-
-    q = np.tile([0, 0, 0, 1.0], (n, J, 1))
-
-    def apply(name, quat):
-        q[:, ix[name]] = R.quat_mul(q[:, ix[name]], quat)
-
-    # spine: posture + breathing + beat accompaniment + idle noise
-    breath = 0.9 * np.sin(2 * np.pi * (0.25 + 0.1 * max(a, 0)) * t + rng.uniform(0, 6.3))
-    for j, share in (("Spine", 0.4), ("Chest", 0.35), ("UpperChest", 0.25)):
-        flex = spine_flex * share + (breath if j == "UpperChest" else 0) - 1.5 * share * (beat_k[dom] * 0.5)
-        apply(j, _rot([1, 0, 0], flex + _smooth_noise(rng, n, fps, amp=0.8)))
-        apply(j, _rot([0, 1, 0], _smooth_noise(rng, n, fps, amp=2.0) * share + (3 if dom == "Right" else -3) * share * env * amp))
-    gaze_yaw = _smooth_noise(rng, n, fps, freqs=(0.05, 0.11, 0.17), amp=6.0)
-    apply("Neck", _rot([1, 0, 0], head_pitch * 0.4))
-    apply("Head", _rot([1, 0, 0], head_pitch * 0.6 - 4.0 * nod + _smooth_noise(rng, n, fps, amp=1.5)))
-    apply("Head", _rot([0, 1, 0], gaze_yaw))
-    apply("Head", _rot([0, 0, 1], head_roll + _smooth_noise(rng, n, fps, amp=1.5)))
-
-    for side in ("Left", "Right"):
-        s = 1.0 if side == "Left" else -1.0
-        e = env * engage[side]
-        bk = beat_k[side]
-        abd = 8 + arm_abd + e * (8 + 6 * amp) + 3 * bk + _smooth_noise(rng, n, fps, amp=1.0)
-        flex = 8 + e * (18 + 14 * amp) + 7 * bk + _smooth_noise(rng, n, fps, amp=1.5)
-        elbow = 12 + elbow_b + e * (40 + 30 * amp) + 20 * bk + _smooth_noise(rng, n, fps, amp=2.0)
-        wrist = 10 * bk + 4 * e
-        twist = -35 * e + 5 * bk
-        apply(f"{side}Shoulder", _rot([0, 0, 1], s * (sh_raise + 2 * np.clip(bk, 0, None))))
-        q[:, ix[f"{side}UpperArm"]] = R.quat_mul(_rot([1, 0, 0], -flex), _rot([0, 0, 1], -s * (90 - abd)))
-        q[:, ix[f"{side}LowerArm"]] = R.quat_mul(_rot([0, 1, 0], -s * np.clip(elbow, 0, 150)), _rot([1, 0, 0], s * twist))
-        q[:, ix[f"{side}Hand"]] = _rot([0, 0, 1], -s * wrist)
-
-    if idle is not None and len(idle) >= 2:
-        m = len(idle)
-        start = int(rng.integers(0, max(1, m - n)))
-        seg = idle[start:start + n]
-        if len(seg) < n:
-            seg = np.concatenate([seg, np.repeat(seg[-1:], n - len(seg), 0)])
-        for k, j in enumerate(IDLE_JOINTS):
-            q[:, ix[j]] = R.quat_mul(seg[:, k], q[:, ix[j]])
-
-    # hips: weight shifts, knees soften, hips roll/yaw with the shift
-    shift = _smooth_noise(rng, n, fps, freqs=(0.04, 0.09, 0.15), amp=0.018 * (0.7 + 0.5 * amp))
-    root = np.tile(skel.offsets[0], (n, 1)).astype(float)
-    root[:, 0] += shift
-    root[:, 2] += _smooth_noise(rng, n, fps, amp=0.006) + 0.01 * np.sin(np.radians(spine_flex))
-    root[:, 1] += -0.012 - 0.25 * np.abs(shift) - 0.002 * (1 + np.sin(2 * np.pi * 0.3 * t))
-    hips = R.quat_mul(_rot([0, 1, 0], _smooth_noise(rng, n, fps, amp=2.5)), _rot([0, 0, 1], -shift * 120))
-    q[:, ix["Hips"]] = hips
-    q = solve_legs(skel, q, root)
-    return R.continuity(q), root, beats
+    out = np.zeros(n)
+    for f in freqs:
+        out += np.sin(2 * np.pi * f * rng.uniform(0.7, 1.3) * t + rng.uniform(0, 2 * np.pi)) / len(freqs)
+    return amp * out * np.sqrt(2)
 
 
-def load_idle_bank(folder: str, cache: str | None = None) -> list[np.ndarray]:
-    """ReActIdle clips -> per clip (M, len(IDLE_JOINTS), 4) deviations from the clip's mean pose
-    at MODEL_FPS (real breathing, sway and head motion, posture removed)."""
+def arm_pose(side: str, flex, abd, elbow, twist, wrist) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Joint angles (degrees, arrays) -> local quats of upper arm, forearm, hand. flex = upper arm
+    forward, abd = away from the body (0 = hanging), elbow = flexion, twist = forearm pronation."""
+    s = 1.0 if side == "Left" else -1.0
+    up = R.quat_mul(_rot([1, 0, 0], -flex), _rot([0, 0, 1], -s * (90 - abd)))
+    lo = R.quat_mul(_rot([0, 1, 0], -s * np.clip(elbow, 0, 150)), _rot([1, 0, 0], s * twist))
+    return up, lo, _rot([0, 0, 1], -s * wrist)
+
+
+# ------------------------------------------------------------------ real idle motion
+def load_idle_library(folder: str, cache: str | None = None) -> dict:
+    """ReActIdle clips retargeted onto the humanoid at MODEL_FPS: {"clips": [(q (M, J, 4),
+    root (M, 3))], "hanging": [indices of clips whose wrists stay below the hips >= 90 % of the
+    time]}. The arms of a silent speaker come from the hanging clips only."""
     if cache and os.path.exists(cache):
         z = np.load(cache)
-        return [z[k] for k in sorted(z.files)]
+        k = sorted({f.split("_")[0] for f in z.files if f.startswith("q")})
+        clips = [(z[f"q{i:03d}_"], z[f"r{i:03d}_"]) for i in range(len(k))]
+        return {"clips": clips, "hanging": z["hanging"].tolist(), "names": z["names"].tolist()}
     from emoanim_server.export.bvh import read_bvh
     from emoanim_server.gesture.retarget import retarget
 
-    skel = humanoid()
-    bank = []
+    skel = humanoid(fingers=False)
+    ix = {n: i for i, n in enumerate(skel.names)}
+    clips, hanging, names = [], [], []
     for f in sorted(glob.glob(os.path.join(folder, "**", "*.bvh"), recursive=True)):
         clip = read_bvh(f)
         q, root = retarget(clip.skeleton, clip.rotations, clip.root_positions, skel)
         src_fps = 1.0 / clip.frame_time
         m = int(len(q) / src_fps * MODEL_FPS)
         q = R.resample(q, src_fps, m, MODEL_FPS, rotations=True)
-        sel = q[:, [skel.names.index(j) for j in IDLE_JOINTS]]
-        mean = R.normalize(R.continuity(sel).mean(axis=0))
-        dev = R.quat_mul(R.quat_conj(mean)[None], sel)
-        # damp to 70%: the performers' idle includes looking around; keep it subtle under speech
-        bank.append(R.continuity(R.quat_pow(dev, 0.7)).astype(np.float32))
+        root = R.resample(root, src_fps, m, MODEL_FPS, rotations=False)
+        gp, _ = forward_kinematics(skel, q, root)
+        below = np.mean(gp[:, [ix["LeftHand"], ix["RightHand"]], 1].max(axis=1) < gp[:, 0, 1])
+        if below >= 0.9:
+            hanging.append(len(clips))
+        clips.append((R.continuity(q).astype(np.float32), root.astype(np.float32)))
+        names.append(os.path.relpath(f, folder))
     if cache:
-        np.savez(cache, **{f"c{i:03d}": b for i, b in enumerate(bank)})
-    return bank
+        d = {f"q{i:03d}_": c[0] for i, c in enumerate(clips)}
+        d.update({f"r{i:03d}_": c[1] for i, c in enumerate(clips)})
+        np.savez(cache, hanging=np.array(hanging), names=np.array(names), **d)
+    return {"clips": clips, "hanging": hanging, "names": names}
+
+
+def _segment(clip, n, rng):
+    q, root = clip
+    m = len(q)
+    s = int(rng.integers(0, max(1, m - n)))
+    q, root = q[s:s + n], root[s:s + n]
+    if len(q) < n:
+        q = np.concatenate([q, np.repeat(q[-1:], n - len(q), 0)])
+        root = np.concatenate([root, np.repeat(root[-1:], n - len(root), 0)])
+    return np.asarray(q, np.float64), np.asarray(root, np.float64)
+
+
+# ------------------------------------------------------------------ gesture planning
+def plan_strokes(events: SyllableEvents, a: float, rng) -> list[tuple[float, float]]:
+    """Stroke apexes (time, strength): emphasised syllables first (p 0.95), then other syllable
+    nuclei (p rising with arousal), never closer than the emotion's minimum interval."""
+    nuc, emp, st = stroke_apexes(events)
+    cands = [(float(t), float(s) + 1.0) for t, s in zip(emp, st) if rng.uniform() < 0.95]
+    p_nuc = float(np.clip(0.6 + 0.4 * a, 0.15, 0.9))
+    cands += [(float(t), 0.45) for t in nuc if np.all(np.abs(emp - t) > 0.12) and rng.uniform() < p_nuc]
+    min_gap = float(0.45 - 0.15 * a) * rng.uniform(0.9, 1.1)
+    kept: list[tuple[float, float]] = []
+    for t, s in sorted(cands, key=lambda c: -c[1]):
+        if all(abs(t - u) >= min_gap for u, _ in kept):
+            kept.append((t, min(s, 2.0) / 2.0 if s > 1 else s))
+    return sorted(kept)
+
+
+def phrases(speech100: np.ndarray, gap_s: float = 0.5) -> list[tuple[float, float]]:
+    """Speech runs (start, end) in s with pauses shorter than ``gap_s`` closed."""
+    d = np.diff(np.concatenate([[0], speech100.astype(np.int8), [0]]))
+    runs = [(s * 0.01, e * 0.01) for s, e in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1))]
+    out: list[list[float]] = []
+    for s, e in runs:
+        if out and s - out[-1][1] < gap_s:
+            out[-1][1] = e
+        else:
+            out.append([s, e])
+    return [(s, e) for s, e in out]
+
+
+def beat_channels(t, strokes, amps, T_p, T_s, T_h, T_r):
+    """Vertical (V) and forward (F) beat channels of one hand from its strokes."""
+    vv: list[tuple[float, float]] = []
+    ff: list[tuple[float, float]] = []
+    last = -1e9
+    for k, (ta, A) in enumerate(zip(strokes, amps)):
+        top = ta - T_s
+        if top - last < 0.15:  # close to the previous stroke: recover straight into a shorter stroke
+            top = last + 0.15
+            if ta - top < 0.13:
+                continue
+        prep = top - T_p
+        if prep > last + 0.05:
+            vv.append((prep, 0.0))
+            ff.append((prep, 0.0))
+        elif not vv:
+            vv.append((max(prep, t[0]), 0.0))
+            ff.append((max(prep, t[0]), 0.0))
+        vv.append((top, 0.45 * A))
+        vv.append((ta, -A))
+        ff.append((ta, A))
+        # the post-stroke hold is the slow start of one minimum-jerk recovery segment (a separate
+        # hold segment would add as much jerk as the stroke itself)
+        nxt = strokes[k + 1] - T_s - T_p if k + 1 < len(strokes) else 1e9
+        rec_end = ta + T_h + T_r
+        if nxt > rec_end + 0.05:
+            vv.append((rec_end, 0.0))
+            ff.append((rec_end, 0.0))
+            last = rec_end
+        else:  # straight on into the next preparation (its slow start is the hold)
+            last = ta + T_h
+    return via(t, vv), via(t, ff)
+
+
+def synthesize(samples: np.ndarray, emo: np.ndarray, rng: np.random.Generator, lib: dict | None,
+               events: SyllableEvents, skel=None):
+    """16 kHz speech + 12-d emotion vector + the utterance's final syllable events ->
+    (rotations (N, J, 4), root (N, 3), stroke apex times) at MODEL_FPS, N = the runtime's frame
+    count for this audio."""
+    skel = skel or humanoid(fingers=False)
+    fps = MODEL_FPS
+    n = int(np.ceil(len(samples) / 16000 * fps - 1e-9)) + 1
+    t = np.arange(n) / fps
+    J = len(skel.names)
+    ix = {nm: i for i, nm in enumerate(skel.names)}
+    cat = emo[:8]
+    v, a, d = (float(x) for x in emo[8:11])
+    amp = float(np.clip(0.78 + 0.35 * a + 0.1 * d, 0.4, 1.2)) * rng.uniform(0.85, 1.15)
+    T_s = float(0.27 - 0.06 * a) * rng.uniform(0.9, 1.1)
+    T_p = float(0.3 - 0.05 * a)
+    T_h = float(0.12 + 0.04 * rng.uniform())
+    T_r = float(0.5 - 0.1 * a)
+    post = sum(cat[i] * np.array(POSTURE[c], float) for i, c in enumerate(CATEGORIES))
+    spine_flex, head_pitch, sh_raise, arm_abd, elbow_b, head_roll = post
+
+    pr = prosody.analyse(samples)
+    units = phrases(pr.speech)
+    strokes = plan_strokes(events, a, rng)
+    strokes = [(ta, s) for ta, s in strokes if any(ps - 0.2 <= ta <= pe + 0.1 for ps, pe in units)]
+
+    # ---- gesture-unit envelope (0 = rest, 1 = hands in gesture space), per phrase
+    w_max = float(np.clip(0.85 + 0.3 * a, 0.45, 1.0))
+    env_pts: list[tuple[float, float]] = []
+    for k, (ps, pe) in enumerate(units):
+        inside = [ta for ta, _ in strokes if ps - 0.2 <= ta <= pe + 0.1]
+        if not inside and pe - ps < 0.8:
+            continue
+        up_start = ps - 0.1
+        up_end = up_start + 0.6
+        hold_to = max(pe + 0.2, (inside[-1] + T_h + T_r) if inside else pe)
+        if env_pts:
+            last = env_pts[-1][0]
+            if up_start < last + HOLD_PAUSE_S:  # pause shorter than a rest: hold the hands up, still
+                env_pts[-1] = (max(last, hold_to), w_max)
+                continue
+            if up_start < last + RETRACT_S + 0.1:  # pause too short to rest: relax half-way
+                env_pts += [((last + up_end) / 2, 0.55 * w_max), (up_end, w_max), (hold_to, w_max)]
+                continue
+            env_pts.append((last + RETRACT_S, 0.0))
+        env_pts += [(up_start, 0.0), (up_end, w_max), (hold_to, w_max)]
+    if env_pts:
+        env_pts.append((env_pts[-1][0] + RETRACT_S, 0.0))
+    env = via(t, env_pts)
+
+    dom = "Right" if rng.uniform() < 0.7 else "Left"
+    other = "Left" if dom == "Right" else "Right"
+    both_p = float(np.clip(0.2 + 0.3 * a, 0.05, 0.5))
+    ta_arr = [ta for ta, _ in strokes]
+    A_dom = [amp * (0.6 + 0.5 * s) * rng.uniform(0.85, 1.15) for _, s in strokes]
+    both = [rng.uniform() < both_p for _ in strokes]
+    V = {dom: None, other: None}
+    F = {dom: None, other: None}
+    V[dom], F[dom] = beat_channels(t, ta_arr, A_dom, T_p, T_s, T_h, T_r)
+    A_oth = [A * (0.9 if b else 0.2) for A, b in zip(A_dom, both)]
+    V[other], F[other] = beat_channels(t, ta_arr, A_oth, T_p, T_s, T_h, T_r)
+    engage = {dom: env, other: env * float(np.clip(0.55 + 0.35 * a, 0.3, 0.9))}
+
+    # ---- base: real idle motion (torso from one clip, hanging arms from another)
+    q = np.tile([0, 0, 0, 1.0], (n, J, 1))
+    root = np.tile(skel.offsets[0], (n, 1)).astype(float)
+    if lib and lib["clips"]:
+        qt, rt = _segment(lib["clips"][int(rng.integers(len(lib["clips"])))], n, rng)
+        hang = lib["hanging"] or list(range(len(lib["clips"])))
+        qa, _ = _segment(lib["clips"][hang[int(rng.integers(len(hang)))]], n, rng)
+        for j in TORSO:  # captured idle around its mean pose, damped to TORSO_IDLE_GAIN
+            mean = R.normalize(R.continuity(qt[:, ix[j]]).mean(axis=0))
+            dev = R.quat_mul(R.quat_conj(mean)[None], qt[:, ix[j]])
+            q[:, ix[j]] = R.quat_mul(mean[None], R.quat_pow(dev, TORSO_IDLE_GAIN))
+        for j in ARMS:
+            mean = R.normalize(R.continuity(qa[:, ix[j]]).mean(axis=0))
+            dev = R.quat_mul(R.quat_conj(mean)[None], qa[:, ix[j]])
+            q[:, ix[j]] = R.quat_mul(mean[None], R.quat_pow(dev, ARM_IDLE_GAIN))
+        root[:, [0, 2]] = skel.offsets[0][[0, 2]] + 0.6 * (rt[:, [0, 2]] - rt[:, [0, 2]].mean(axis=0))
+        # keep the facing: remove the clip's mean hips yaw
+        fwd = R.quat_rotate(qt[:, 0], np.array([0, 0, 1.0]))
+        yaw = np.arctan2(fwd[:, 0].mean(), fwd[:, 2].mean())
+        q[:, 0] = R.quat_mul(_rot([0, 1, 0], -np.degrees(yaw))[None], q[:, 0])
+    else:  # no capture: a plain hanging rest pose
+        for side in ("Left", "Right"):
+            up, lo, hd = arm_pose(side, np.full(n, 4.0), np.full(n, 6.0), np.full(n, 12.0), np.full(n, -10.0), np.zeros(n))
+            q[:, ix[f"{side}UpperArm"]], q[:, ix[f"{side}LowerArm"]], q[:, ix[f"{side}Hand"]] = up, lo, hd
+
+    def apply(name, quat):
+        q[:, ix[name]] = R.quat_mul(q[:, ix[name]], quat)
+
+    # ---- posture by emotion, stroke accompaniment in the torso, nods on emphasised strokes
+    vd = V[dom]
+    for j, share in (("Spine", 0.4), ("Chest", 0.35), ("UpperChest", 0.25)):
+        apply(j, _rot([1, 0, 0], spine_flex * share - 1.2 * share * vd * env))
+    nod_pts: list[tuple[float, float]] = []
+    for (ta, s), A in zip(strokes, A_dom):
+        if s >= 0.6:
+            nod_pts += [(ta - 0.18, 0.0), (ta, 3.5 * A), (ta + 0.35, 0.0)]
+    nod = via(t, sorted(nod_pts)) if nod_pts else np.zeros(n)
+    apply("Neck", _rot([1, 0, 0], head_pitch * 0.4))
+    apply("Head", _rot([1, 0, 0], head_pitch * 0.6 + nod))
+    apply("Head", _rot([0, 0, 1], head_roll))
+    for side in ("Left", "Right"):
+        s = 1.0 if side == "Left" else -1.0
+        apply(f"{side}Shoulder", _rot([0, 0, 1], s * (sh_raise + 1.5 * np.clip(V[side], 0, None) * engage[side])))
+
+    # ---- arms: slerp from the idle arm to the gesture pose by the unit envelope
+    for side in ("Left", "Right"):
+        e, vs, fs = engage[side], V[side], F[side]
+        flex = 14 + 6 * amp + 8 * vs + 6 * fs + _smooth_noise(rng, n, fps, amp=1.5)
+        abd = 12 + arm_abd + 3 * fs + 4 * (side == dom) + _smooth_noise(rng, n, fps, amp=1.0)
+        elbow = 55 + 12 * amp + elbow_b + 20 * vs + _smooth_noise(rng, n, fps, amp=2.0)
+        twist = -30 + 6 * fs
+        wrist = 6 + 10 * vs
+        up, lo, hd = arm_pose(side, flex, abd, elbow, twist, wrist)
+        w = np.clip(e, 0, 1)[:, None]
+        for name, g in ((f"{side}UpperArm", up), (f"{side}LowerArm", lo), (f"{side}Hand", hd)):
+            q[:, ix[name]] = R.slerp(q[:, ix[name]], g, w)
+
+    root = settle_hips(skel, q, root)
+    q = solve_legs(skel, q, root)
+    return R.continuity(q), root, np.array(ta_arr)

@@ -15,6 +15,7 @@ Methods (numpy/scipy only, 10 ms hop):
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -123,11 +124,17 @@ def pitch_track(x: np.ndarray, sr: int = SAMPLE_RATE, hop_s: float = HOP_S, fmin
 _BLOCK_S = 60.0  # band filtering runs block-wise so an hour of audio stays ~linear in memory
 
 
+@functools.lru_cache(maxsize=16)
+def _bandpass(lo: float, hi: float) -> np.ndarray:
+    """Filter design is ~10 ms; analyses of many short slices (gesture timing) reuse it."""
+    return signal.butter(2, [lo, hi], btype="bandpass", fs=SAMPLE_RATE, output="sos")
+
+
 def _band_db(x: np.ndarray, lo: float, hi: float, hop_s: float, n: int) -> np.ndarray:
     """(n,) band energy in dB per hop: a causal 2nd-order Butterworth band-pass (state carried
     across blocks, ~1 ms group delay) and the RMS of each hop-long bin centred on the frame."""
     hop = int(round(hop_s * SAMPLE_RATE))
-    sos = signal.butter(2, [lo, hi], btype="bandpass", fs=SAMPLE_RATE, output="sos")
+    sos = _bandpass(lo, hi)
     zi = np.zeros((sos.shape[0], 2))
     # bins centred on frame times: pad half a hop in front
     src = np.concatenate([np.zeros(hop // 2, np.float32), np.asarray(x, np.float32)])
@@ -152,12 +159,15 @@ def _smooth(v: np.ndarray, n: int) -> np.ndarray:
     return np.convolve(np.pad(v, n // 2, mode="edge"), k / k.sum(), mode="valid")[: len(v)]
 
 
-def analyse(x: np.ndarray, hop_s: float = HOP_S) -> Prosody:
-    """Everything prosodic about 16 kHz mono ``x`` in one pass."""
+def analyse(x: np.ndarray, hop_s: float = HOP_S,
+            pitch: tuple[np.ndarray, np.ndarray] | None = None) -> Prosody:
+    """Everything prosodic about 16 kHz mono ``x`` in one pass. ``pitch``: a precomputed
+    :func:`pitch_track` result for ``x`` (the gesture stage's streaming conditioner caches it,
+    because YIN is most of the cost and it re-analyses overlapping slices)."""
     x = np.asarray(x, np.float32)
     energy = frame_db(x, hop_s)
     n = len(energy)
-    f0, ap = pitch_track(x, hop_s=hop_s)
+    f0, ap = pitch_track(x, hop_s=hop_s) if pitch is None else (np.asarray(pitch[0]), np.asarray(pitch[1]))
     f0, ap = f0[:n], ap[:n]
     band = _smooth(_band_db(x, 250.0, 2500.0, hop_s, n), 5)
     low = _band_db(x, 60.0, 1000.0, hop_s, n)

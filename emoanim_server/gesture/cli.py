@@ -1,4 +1,4 @@
-"""Bake flags for the body stage: --body, --gesture-scale, --guidance, --gesture-steps, --bvh-order."""
+"""Bake flags for the body stage: --body, --gesture-scale, --guidance, --gesture-steps, --no-fingers, --bvh-order."""
 from __future__ import annotations
 
 import argparse
@@ -22,6 +22,8 @@ def _args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--audio-guidance", type=float, default=1.0,
                    help="classifier-free guidance on the audio (1 = none, higher = stronger speech-driven motion)")
     g.add_argument("--gesture-steps", type=int, default=8, help="DDIM sampling steps (default 8)")
+    g.add_argument("--no-fingers", action="store_true",
+                   help="leave out the 30 finger bones (22 body joints only, the pre-fingers layout)")
     g.add_argument("--bvh-order", default="ZXY", help="BVH rotation channel order (default ZXY, Unity importers)")
     g.add_argument("--bvh-units", default="m", choices=["m", "cm"], help="BVH units (default m)")
 
@@ -31,7 +33,8 @@ def _options(args: argparse.Namespace, extra: dict) -> None:
     if args.body or out.endswith(".bvh"):
         extra["body"] = True
     extra.update(gesture_scale=args.gesture_scale, guidance=args.guidance, audio_guidance=args.audio_guidance,
-                 gesture_steps=args.gesture_steps, bvh_order=args.bvh_order, bvh_units=args.bvh_units)
+                 gesture_steps=args.gesture_steps, bvh_order=args.bvh_order, bvh_units=args.bvh_units,
+                 fingers=not args.no_fingers)
     if extra.get("body"):  # fail on bad values before the slow part
         GestureSettings(guidance=args.guidance, gesture_scale=args.gesture_scale,
                         steps=args.gesture_steps, audio_guidance=args.audio_guidance).check()

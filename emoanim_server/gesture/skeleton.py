@@ -63,9 +63,11 @@ def _finger_joints(side: str) -> list[tuple[str, str, tuple[float, float, float]
     return out
 
 
-def humanoid(fingers: bool = False) -> Skeleton:
-    """The default skeleton (22 joints; 52 with ``fingers=True``: Unity's 15 finger bones per hand).
-    The shipped gesture model drives the 22 body joints; fingers, when asked for, stay at rest."""
+def humanoid(fingers: bool = True) -> Skeleton:
+    """The output skeleton: 22 body joints, then Unity's 15 finger bones per hand (52; the body
+    joints keep their indices, so readers of the 22-joint layout still find them first).
+    ``fingers=False``: the 22 body joints the gesture model drives (its motion representation).
+    Fingers are posed procedurally after sampling (relaxed hand, small motion)."""
     joints = list(_JOINTS)
     if fingers:
         joints += _finger_joints("Left") + _finger_joints("Right")
@@ -206,3 +208,63 @@ def solve_legs(skel: Skeleton, rots: np.ndarray, root: np.ndarray, ankles: np.nd
         rots[:, il] = R.matrix_to_quat(np.swapaxes(g_u, 1, 2) @ g_l)
         rots[:, jf] = R.matrix_to_quat(np.swapaxes(g_l, 1, 2) @ foot_global)
     return rots
+
+
+#: knee bend (degrees) the standing hips height is set for: people at rest keep the knees
+#: nearly straight (the real idle capture, ReActIdle, averages 2.5-12 deg per performer)
+REST_KNEE_DEG = 5.0
+
+
+def settle_hips(skel: Skeleton, rots: np.ndarray, root: np.ndarray, knee_deg: float = REST_KNEE_DEG,
+                ankles: np.ndarray | None = None) -> np.ndarray:
+    """Root positions with the height replaced so that neither knee bends more than
+    ``knee_deg`` once :func:`solve_legs` plants the feet (the more bent leg gets exactly
+    ``knee_deg``; the other is straighter, never past full reach). Frame-local, so streamed
+    and offline frames agree; horizontal hips motion (weight shifts) is kept."""
+    root = np.array(root, np.float64)
+    ankles = rest_ankles(skel) if ankles is None else ankles
+    hips = R.quat_to_matrix(np.asarray(rots, np.float64)[:, 0])
+    lo = -np.inf * np.ones(len(root))
+    hi = np.inf * np.ones(len(root))
+    for (u, l, f), a in zip(LEGS, ankles):
+        iu, il, jf = skel.names.index(u), skel.names.index(l), skel.names.index(f)
+        l1, l2 = np.linalg.norm(skel.offsets[il]), np.linalg.norm(skel.offsets[jf])
+        want = np.sqrt(l1 * l1 + l2 * l2 + 2 * l1 * l2 * np.cos(np.radians(knee_deg)))
+        reach = l1 + l2 - 2e-4
+        off = hips @ skel.offsets[iu]  # (N, 3) hip joint relative to the root
+        h2 = (root[:, 0] + off[:, 0] - a[0]) ** 2 + (root[:, 2] + off[:, 2] - a[2]) ** 2
+        lo = np.maximum(lo, a[1] - off[:, 1] + np.sqrt(np.maximum(want ** 2 - h2, 0)))
+        hi = np.minimum(hi, a[1] - off[:, 1] + np.sqrt(np.maximum(reach ** 2 - h2, 0)))
+    root[:, 1] = np.minimum(lo, hi)
+    return root
+
+
+_CURL = {"Thumb": (8.0, 10.0, 8.0), "Index": (14.0, 20.0, 10.0), "Middle": (18.0, 24.0, 12.0),
+         "Ring": (22.0, 28.0, 14.0), "Little": (26.0, 30.0, 16.0)}
+
+
+def finger_rotations(n: int, frame0: int, fps: int, openness: np.ndarray, seed: int) -> np.ndarray:
+    """Local rotations (n, 30, 4) of Unity's 15 finger bones per hand (order of
+    ``humanoid(fingers=True)``): a relaxed, slightly curled hand (more curl towards the little
+    finger, as hands hang at rest), opening a little while gesturing (``openness`` (n, 2) in 0..1,
+    left/right), plus a slow few-degree drift. A function of the absolute frame index and the
+    seed only, so streamed blocks and an offline bake give the same fingers."""
+    t = (frame0 + np.arange(n)) / fps
+    rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, 77])
+    out = np.empty((n, 30, 4))
+    k = 0
+    for h, side in enumerate(("Left", "Right")):
+        s = 1.0 if side == "Left" else -1.0
+        for f in _FINGER_NAMES:
+            ph, fr = rng.uniform(0, 2 * np.pi), rng.uniform(0.15, 0.35)
+            drift = 3.0 * np.sin(2 * np.pi * fr * t + ph)
+            for seg, base in zip(("Proximal", "Intermediate", "Distal"), _CURL[f]):
+                curl = base * (1.0 - 0.45 * openness[:, h]) + drift * (0.6 if seg != "Proximal" else 1.0)
+                if f == "Thumb":  # the thumb curls across the palm (about the hand's long axis + down)
+                    q = R.quat_mul(R.axis_angle_quat([1, 0, 0], np.radians(-s * 0.8 * curl)),
+                                   R.axis_angle_quat([0, 1, 0], np.radians(s * 0.5 * curl)))
+                else:  # flexion: the finger tip goes towards the palm (-Y in the T-pose)
+                    q = R.axis_angle_quat([0, 0, 1], np.radians(-s * curl))
+                out[:, k] = q
+                k += 1
+    return out

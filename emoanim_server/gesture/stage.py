@@ -31,7 +31,8 @@ def apply_body(track, audio, options, progress=None) -> None:
                                steps=int(extra.get("gesture_steps", 8)),
                                gesture_scale=float(extra.get("gesture_scale", 1.0)),
                                audio_guidance=float(extra.get("audio_guidance", 1.0)),
-                               seed=int(options.seed), fps=int(track.fps))
+                               seed=int(options.seed), fps=int(track.fps),
+                               fingers=bool(extra.get("fingers", True)))
     settings.check()
     model = load_model(MODEL_NAME)
     emo = _emotion_source(track, extra)
@@ -46,7 +47,7 @@ def apply_body(track, audio, options, progress=None) -> None:
     if len(q) < n:  # never expected: same frame formula; pad by holding the last pose
         q = np.concatenate([q, np.repeat(q[-1:], n - len(q), 0)])
         root = np.concatenate([root, np.repeat(root[-1:], n - len(root), 0)])
-    track.skeleton = humanoid()
+    track.skeleton = humanoid(fingers=settings.fingers)
     track.joint_rotations = q[:n].astype(np.float32)
     track.root_positions = root[:n].astype(np.float32)
     card = load_card(MODEL_NAME)
@@ -54,7 +55,7 @@ def apply_body(track, audio, options, progress=None) -> None:
         "model": MODEL_NAME, "sha256": card.get("sha256"), "guidance": settings.guidance,
         "audio_guidance": settings.audio_guidance,
         "steps": settings.steps, "gesture_scale": settings.gesture_scale,
-        "skeleton": "humanoid (Unity Humanoid names)", "space": "right-handed, Y-up, metres, xyzw local",
+        "skeleton": "humanoid (Unity Humanoid names, 22 body joints then 30 finger bones)", "space": "right-handed, Y-up, metres, xyzw local",
     }
     track.metadata["bvh"] = {"order": str(extra.get("bvh_order", "ZXY")).upper(),
                              "units": str(extra.get("bvh_units", "m"))}
