@@ -12,6 +12,7 @@ import numpy as np
 
 from . import __version__
 from .audio import Audio, frame_db
+from .errors import InputError
 from .face.lipsync import animate_mouth, get_recognizer
 from .face.lipsync.phones import Phone
 from .options import StageOptions
@@ -31,6 +32,22 @@ def recognise(audio: Audio, options: BakeOptions, progress: Progress | None = No
                                                options.language, report)
 
 
+def lipsync_engine(options: BakeOptions) -> str:
+    """The engine for this line. ``auto``: the phonetic path (PocketSphinx, English words) for
+    English or no language hint -- it measures best there (docs/lipsync.md) -- and the learned,
+    language-independent model for any other language hint."""
+    from .face.lipsync.neural import neural_available
+
+    if options.lipsync == "neural" and not neural_available():
+        raise InputError("--lipsync neural: the articulation model (models/articulation.onnx) is missing")
+    if options.lipsync != "auto":
+        return options.lipsync
+    lang = str(options.language or options.extra.get("language") or "en").lower()
+    if lang.split("-")[0].split("_")[0] in ("en", "eng", "english", "auto") or not neural_available():
+        return "phonetic"
+    return "neural"
+
+
 def lipsync_curves(audio: Audio, phones: list[Phone], times: np.ndarray, fps: int) -> np.ndarray:
     hop = 0.01
     db = frame_db(audio.samples, hop)
@@ -42,14 +59,29 @@ def bake(audio: Audio, options: BakeOptions | None = None,
     """Audio -> AnimationTrack with every enabled stage applied, deterministic per seed."""
     options = options or BakeOptions()
     track = AnimationTrack.empty(audio.duration, options.fps)
+    engine = lipsync_engine(options)
     lip_report: dict = {}
-    phones = recognise(audio, options, progress, lip_report)
-    track.curves[:] = lipsync_curves(audio, phones, track.times, options.fps)
+    if engine == "neural":
+        from .face.lipsync.neural import model_info, neural_curves
+
+        phones: list[Phone] = []
+        track.curves[:] = neural_curves(audio.samples, options.fps)
+        lip_report = {"method": "neural", **model_info()}
+    else:
+        phones = recognise(audio, options, progress, lip_report)
+        track.curves[:] = lipsync_curves(audio, phones, track.times, options.fps)
+        lip_report = {"method": "phonetic", "recognizer": get_recognizer(options.fast).version,
+                      "transcript": options.transcript is not None, **lip_report}
+    lip_report["requested"] = options.lipsync
     track.events["phones"] = [(p.start, p.end, p.phone) for p in phones]
     track.events["words"] = _words(phones)
     # --- stage: emotion -> expression, mixed with lip-sync (issue 3: emotion/, face/expression, face/mixer)
     from .emotion import apply_emotion
     apply_emotion(track, audio, options)  # also sets events["emphasis"], events["emotion"]
+    # --- stage: speech-driven upper face (issue 12: face/upper; streaming model, docs/emotion.md)
+    from .face.eyes import line_seed
+    from .face.upper import apply_upper
+    apply_upper(track, audio.samples, options.extra, line_seed(options.seed, audio.samples))
     # --- stage: eyes: blink, gaze, saccades (issue 4: face/eyes); planned here, rendered after
     # the head so the eyes counter-rotate against it (docs/eyes_head.md)
     from .face.eyes_head import eyes_and_head
@@ -66,8 +98,7 @@ def bake(audio: Audio, options: BakeOptions | None = None,
         "source_channels": audio.source_channels,
         "duration_s": round(audio.duration, 6),
         "seed": options.seed,
-        "lipsync": {"method": "phonetic", "recognizer": get_recognizer(options.fast).version,
-                    "transcript": options.transcript is not None, **lip_report},
+        "lipsync": lip_report,
     })
     if options.extra.get("overrides"):  # an animator's hand edits, re-applied on every re-bake (overrides.py)
         track = options.extra["overrides"].apply(track)
