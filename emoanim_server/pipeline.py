@@ -213,6 +213,8 @@ class LiveGraph:
         self._controls = None
         self.speech = StreamingSpeech()
         self._speech_hist = np.zeros(0, bool)  # recent tick activity (mixer speaking zones)
+        self._ticks: list[np.ndarray] = []  # speech ticks not yet given to eyes/head
+        self._driven = 0  # ticks given to eyes/head
         self._hist_k0 = 0
         self.eyes_head = None
         if parts.get("eyes") or parts.get("head"):
@@ -272,8 +274,14 @@ class LiveGraph:
             return None
         x = np.asarray(samples, np.float32).reshape(-1)
         self.received += len(x)
-        self._add_lips(self.lip.feed(x))
-        self._drive(self.speech.feed(x))
+        new = self.lip.feed(x)
+        self._add_lips(new)
+        self._ticks.append(self.speech.feed(x))
+        # eyes/head advance when frames can leave: every chunk with an engine that emits per
+        # chunk, with each batch for the phone loop (its per-call overhead, not the ticks, costs)
+        if self.emit_frames <= 1 or len(new):
+            self._drive(np.concatenate(self._ticks))
+            self._ticks = []
         if self.body is not None:
             self.body.feed(x)
             self.body.advance(False)
@@ -284,7 +292,9 @@ class LiveGraph:
         if self.finished:
             return None
         self._add_lips(self.lip.flush())
-        self._drive(self.speech.feed(np.zeros(0, np.float32), final=True), closed=True)
+        self._ticks.append(self.speech.feed(np.zeros(0, np.float32), final=True))
+        self._drive(np.concatenate(self._ticks), closed=True)
+        self._ticks = []
         if self.body is not None:
             self.body.advance(True)
         self.finished = True
@@ -311,8 +321,9 @@ class LiveGraph:
                 cut = len(self._speech_hist) - keep
                 self._speech_hist = self._speech_hist[cut:]
                 self._hist_k0 += cut
+        k0 = self._driven
+        self._driven += n
         if self.eyes_head is not None and (n or closed):
-            k0 = self.speech.k - n
             vad, w = self.emotion_at(np.arange(k0, k0 + n) * TICK_S)
             self.eyes_head.feed(speech, vad, w, closed=closed)
 
