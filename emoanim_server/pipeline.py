@@ -12,6 +12,7 @@ import numpy as np
 
 from . import __version__
 from .audio import Audio, frame_db
+from .errors import InputError
 from .face.lipsync import animate_mouth, get_recognizer
 from .face.lipsync.phones import Phone
 from .options import StageOptions
@@ -31,6 +32,22 @@ def recognise(audio: Audio, options: BakeOptions, progress: Progress | None = No
                                                options.language, report)
 
 
+def lipsync_engine(options: BakeOptions) -> str:
+    """The engine for this line. ``auto``: the phonetic path (PocketSphinx, English words) for
+    English or no language hint -- it measures best there (docs/lipsync.md) -- and the learned,
+    language-independent model for any other language hint."""
+    from .face.lipsync.neural import neural_available
+
+    if options.lipsync == "neural" and not neural_available():
+        raise InputError("--lipsync neural: the articulation model (models/articulation.onnx) is missing")
+    if options.lipsync != "auto":
+        return options.lipsync
+    lang = str(options.language or options.extra.get("language") or "en").lower()
+    if lang.split("-")[0].split("_")[0] in ("en", "eng", "english", "auto") or not neural_available():
+        return "phonetic"
+    return "neural"
+
+
 def lipsync_curves(audio: Audio, phones: list[Phone], times: np.ndarray, fps: int) -> np.ndarray:
     hop = 0.01
     db = frame_db(audio.samples, hop)
@@ -42,14 +59,29 @@ def bake(audio: Audio, options: BakeOptions | None = None,
     """Audio -> AnimationTrack with every enabled stage applied, deterministic per seed."""
     options = options or BakeOptions()
     track = AnimationTrack.empty(audio.duration, options.fps)
+    engine = lipsync_engine(options)
     lip_report: dict = {}
-    phones = recognise(audio, options, progress, lip_report)
-    track.curves[:] = lipsync_curves(audio, phones, track.times, options.fps)
+    if engine == "neural":
+        from .face.lipsync.neural import model_info, neural_curves
+
+        phones: list[Phone] = []
+        track.curves[:] = neural_curves(audio.samples, options.fps)
+        lip_report = {"method": "neural", **model_info()}
+    else:
+        phones = recognise(audio, options, progress, lip_report)
+        track.curves[:] = lipsync_curves(audio, phones, track.times, options.fps)
+        lip_report = {"method": "phonetic", "recognizer": get_recognizer(options.fast).version,
+                      "transcript": options.transcript is not None, **lip_report}
+    lip_report["requested"] = options.lipsync
     track.events["phones"] = [(p.start, p.end, p.phone) for p in phones]
     track.events["words"] = _words(phones)
     # --- stage: emotion -> expression, mixed with lip-sync (issue 3: emotion/, face/expression, face/mixer)
     from .emotion import apply_emotion
     apply_emotion(track, audio, options)  # also sets events["emphasis"], events["emotion"]
+    # --- stage: speech-driven upper face (issue 12: face/upper; streaming model, docs/emotion.md)
+    from .face.eyes import line_seed
+    from .face.upper import apply_upper
+    apply_upper(track, audio.samples, options.extra, line_seed(options.seed, audio.samples))
     # --- stage: eyes: blink, gaze, saccades (issue 4: face/eyes); planned here, rendered after
     # the head so the eyes counter-rotate against it (docs/eyes_head.md)
     from .face.eyes_head import eyes_and_head
@@ -66,8 +98,7 @@ def bake(audio: Audio, options: BakeOptions | None = None,
         "source_channels": audio.source_channels,
         "duration_s": round(audio.duration, 6),
         "seed": options.seed,
-        "lipsync": {"method": "phonetic", "recognizer": get_recognizer(options.fast).version,
-                    "transcript": options.transcript is not None, **lip_report},
+        "lipsync": lip_report,
     })
     if options.extra.get("overrides"):  # an animator's hand edits, re-applied on every re-bake (overrides.py)
         track = options.extra["overrides"].apply(track)
@@ -182,6 +213,8 @@ class LiveGraph:
         self._controls = None
         self.speech = StreamingSpeech()
         self._speech_hist = np.zeros(0, bool)  # recent tick activity (mixer speaking zones)
+        self._ticks: list[np.ndarray] = []  # speech ticks not yet given to eyes/head
+        self._driven = 0  # ticks given to eyes/head
         self._hist_k0 = 0
         self.eyes_head = None
         if parts.get("eyes") or parts.get("head"):
@@ -241,8 +274,14 @@ class LiveGraph:
             return None
         x = np.asarray(samples, np.float32).reshape(-1)
         self.received += len(x)
-        self._add_lips(self.lip.feed(x))
-        self._drive(self.speech.feed(x))
+        new = self.lip.feed(x)
+        self._add_lips(new)
+        self._ticks.append(self.speech.feed(x))
+        # eyes/head advance when frames can leave: every chunk with an engine that emits per
+        # chunk, with each batch for the phone loop (its per-call overhead, not the ticks, costs)
+        if self.emit_frames <= 1 or len(new):
+            self._drive(np.concatenate(self._ticks))
+            self._ticks = []
         if self.body is not None:
             self.body.feed(x)
             self.body.advance(False)
@@ -253,7 +292,9 @@ class LiveGraph:
         if self.finished:
             return None
         self._add_lips(self.lip.flush())
-        self._drive(self.speech.feed(np.zeros(0, np.float32), final=True), closed=True)
+        self._ticks.append(self.speech.feed(np.zeros(0, np.float32), final=True))
+        self._drive(np.concatenate(self._ticks), closed=True)
+        self._ticks = []
         if self.body is not None:
             self.body.advance(True)
         self.finished = True
@@ -280,8 +321,9 @@ class LiveGraph:
                 cut = len(self._speech_hist) - keep
                 self._speech_hist = self._speech_hist[cut:]
                 self._hist_k0 += cut
+        k0 = self._driven
+        self._driven += n
         if self.eyes_head is not None and (n or closed):
-            k0 = self.speech.k - n
             vad, w = self.emotion_at(np.arange(k0, k0 + n) * TICK_S)
             self.eyes_head.feed(speech, vad, w, closed=closed)
 

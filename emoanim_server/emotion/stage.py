@@ -117,7 +117,7 @@ def apply_emotion(track: "AnimationTrack", audio: "Audio", options: "BakeOptions
     auto_vad = None
     auto_info = None
     if controls.auto:
-        est = estimate(prosody, controls.auto_baseline)
+        est = estimate(prosody, controls.auto_baseline, text=options.transcript, words=track.events.get("words"))
         auto_vad = est.at(times)
         auto_info = est.summary()
         auto_info["reference"] = "speaker baseline" if controls.auto_baseline else "population (neutral read speech)"
