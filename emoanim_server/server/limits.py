@@ -51,6 +51,10 @@ class ServerLimits:
     #: least this much animation is final (amortises the per-batch cost of the stages; adds at
     #: most this to a frame's latency, added to buffer_latency_s)
     live_emit_interval_s: float = 0.2
+    #: LIVE: run the stage graph once this much audio has arrived (0 = on every chunk). Each
+    #: stage call has a fixed cost, so e.g. 0.1 s gives several times the sessions per core
+    #: at +0.1 s latency (benchmarks/results/bench_server_graph.md); added to buffer_latency_s
+    live_process_interval_s: float = 0.0
     #: LIVE: extra playback buffer suggested to clients on top of the lookahead and the emit
     #: batching (processing, network and chunking jitter):
     #: buffer_latency_s = lookahead + emit interval (phone loop only; the learned model emits
@@ -141,6 +145,7 @@ def limit_help() -> dict[str, str]:
         "clip_frames_per_batch": "default frames per FrameBatch in CLIP mode",
         "lookahead_s": "LIVE: audio needed past a frame before it is final (s)",
         "live_emit_interval_s": "LIVE: send frames once this much animation is final (s)",
+        "live_process_interval_s": "LIVE: run the stages once this much audio arrived (s, 0 = every chunk)",
         "buffer_margin_s": "LIVE: playback buffer suggested on top of lookahead + batching (s)",
         "max_transcript_chars": "longest StartSession.transcript",
         "shutdown_grace_s": "time active sessions get to finish at shutdown (s)",

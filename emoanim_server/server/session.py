@@ -436,7 +436,8 @@ class Session:
                 from ..pipeline import LiveGraph
 
                 graph = LiveGraph(fps, m.seed, parts, engine=LIPSYNC_NAMES[engine], emotion=emotions,
-                                  phonetic_lookahead_s=L.lookahead_s, emit_interval_s=L.live_emit_interval_s)
+                                  phonetic_lookahead_s=L.lookahead_s, emit_interval_s=L.live_emit_interval_s,
+                                  process_interval_s=L.live_process_interval_s)
                 lookahead = graph.lookahead_s
         except BaseException:
             self.registry.release(self.client)
