@@ -87,5 +87,7 @@ def test_unity_edits_survive_a_rebake(e2e_exe, tmp_path, speech_wav):
     np.testing.assert_allclose(np.array(r["rebaked_jaw"]) / 100, want.curve("jawOpen"), atol=1e-5)
     brow = np.array(r["rebaked_brow"]) / 100
     np.testing.assert_allclose(brow, want.curve("browInnerUp"), atol=1e-5)
-    assert np.allclose(brow[30:41], 0.6, atol=1e-3)  # the hold-like edit is back on the new take
+    # the hold-like edit is back on the new take (around 0.6: the brow under it now moves with the
+    # voice, face/upper.py, and the edit blends with it at its edges)
+    assert np.allclose(brow[30:41], 0.6, atol=0.03)
     assert not np.allclose(brow[:25], brow[30])  # and only there
