@@ -75,6 +75,9 @@ def _stage_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed for every stochastic part (default 0)")
     p.add_argument("--fast", action="store_true",
                    help=f"faster speech recognition ({FAST_HELP}), a few %% fewer lip closures found")
+    p.add_argument("--lipsync", choices=["auto", "phonetic", "neural"], default="auto",
+                   help="lip-sync engine: auto (per line: phonetic for English, the learned model for "
+                        "other languages), phonetic (English recogniser), neural (learned, any language)")
     p.add_argument("--language", default=None,
                    help="transcript language: BCP-47 tag (de, fr-FR, pt-BR, ja...) or auto; default English; "
                         "<fr>...</fr> marks a span in another language (docs/languages.md)")
@@ -195,7 +198,8 @@ def bake_options(args: argparse.Namespace, transcript: str | None = None):
         hook(args, extra)
     try:
         opts = BakeOptions(fps=args.fps, transcript=transcript or _read_transcript(args), seed=args.seed,
-                           fast=args.fast, language=language, extra=extra)
+                           fast=args.fast, language=language, lipsync=getattr(args, "lipsync", "auto"),
+                           extra=extra)
     except ValueError as e:
         raise InputError(f"--fps: {e}") from None
     for fill in _stage_flag_functions(2):
