@@ -5,7 +5,7 @@ on the audio it has. Stages never read files or sockets: this module only passes
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -43,6 +43,11 @@ def lipsync_engine(options: BakeOptions) -> str:
         raise InputError("--lipsync neural: the articulation model (models/articulation.onnx) is missing")
     if options.lipsync != "auto":
         return options.lipsync
+    if options.transcript is not None:
+        # transcript alignment works in every supported language and measures best there
+        # (benchmarks/results/lipsync_languages.md); a transcript that does not match the audio
+        # falls back to what the same line without it gets (bake below)
+        return "phonetic"
     lang = str(options.language or options.extra.get("language") or "en").lower()
     if lang.split("-")[0].split("_")[0] in ("en", "eng", "english", "auto") or not neural_available():
         return "phonetic"
@@ -62,14 +67,18 @@ def bake(audio: Audio, options: BakeOptions | None = None,
     track = AnimationTrack.empty(audio.duration, options.fps)
     engine = lipsync_engine(options)
     lip_report: dict = {}
+    phones: list[Phone] = []
+    if engine == "phonetic":
+        phones = recognise(audio, options, progress, lip_report)
+        if lip_report.get("transcript_used") is False and options.lipsync == "auto" and \
+                lipsync_engine(replace(options, transcript=None)) == "neural":
+            engine, phones = "neural", []  # the transcript did not match: as without it
     if engine == "neural":
         from .face.lipsync.neural import model_info, neural_curves
 
-        phones: list[Phone] = []
         track.curves[:] = neural_curves(audio.samples, options.fps)
-        lip_report = {"method": "neural", **model_info()}
+        lip_report = {"method": "neural", **model_info(), **lip_report}
     else:
-        phones = recognise(audio, options, progress, lip_report)
         track.curves[:] = lipsync_curves(audio, phones, track.times, options.fps)
         lip_report = {"method": "phonetic", "recognizer": get_recognizer(options.fast).version,
                       "transcript": options.transcript is not None, **lip_report}
