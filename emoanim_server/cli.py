@@ -34,7 +34,23 @@ def command(name: str, help: str, add_args: Callable[[argparse.ArgumentParser], 
 
 
 # ---------------------------------------------------------------------------------- bake
-#: hooks that add stage options to ``bake`` and turn parsed args into BakeOptions.extra
+#: stages' flags, wired in by this edge: (module, adds the flags, fills the typed StageOptions).
+#: The stage modules define them and never import the CLI (docs/architecture.md).
+STAGE_FLAGS: list[tuple[str, str, str]] = [
+    ("emoanim_server.emotion.cli", "add_emotion_args", "emotion_options"),
+    ("emoanim_server.face.eyes_head_cli", "add_args", "to_options"),
+    ("emoanim_server.face.upper_cli", "add_args", "to_options"),
+]
+
+
+def _stage_flag_functions(which: int):
+    import importlib
+
+    return [getattr(importlib.import_module(mod), names[which - 1]) for mod, *names in STAGE_FLAGS]
+
+
+#: older plugin hooks that add flags and fill ``StageOptions.extra`` (stages without a typed
+#: option yet); new stage options go into options.StageOptions + STAGE_FLAGS instead
 BAKE_ARG_HOOKS: list[Callable[[argparse.ArgumentParser], None]] = []
 BAKE_OPTION_HOOKS: list[Callable[[argparse.Namespace, dict], None]] = []
 
@@ -59,6 +75,9 @@ def _stage_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed for every stochastic part (default 0)")
     p.add_argument("--fast", action="store_true",
                    help=f"faster speech recognition ({FAST_HELP}), a few %% fewer lip closures found")
+    p.add_argument("--lipsync", choices=["auto", "phonetic", "neural"], default="auto",
+                   help="lip-sync engine: auto (per line: phonetic for English, the learned model for "
+                        "other languages), phonetic (English recogniser), neural (learned, any language)")
     p.add_argument("--language", default=None,
                    help="transcript language: BCP-47 tag (de, fr-FR, pt-BR, ja...) or auto; default English; "
                         "<fr>...</fr> marks a span in another language (docs/languages.md)")
@@ -66,6 +85,8 @@ def _stage_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--progress", choices=PROGRESS_MODES, default="auto",
                    help="auto: a bar only when stderr is a terminal; bar; json: one JSON object per line "
                         "on stderr ({\"progress\": 0.42}) for tools; none (default auto)")
+    for add in _stage_flag_functions(1):
+        add(p)
     for hook in BAKE_ARG_HOOKS:
         hook(p)
 
@@ -172,13 +193,17 @@ def bake_options(args: argparse.Namespace, transcript: str | None = None):
     from .pipeline import BakeOptions
 
     language = normalise_language(getattr(args, "language", None))  # a bad tag fails before the slow part
+    extra: dict = {}
+    for hook in BAKE_OPTION_HOOKS:
+        hook(args, extra)
     try:
         opts = BakeOptions(fps=args.fps, transcript=transcript or _read_transcript(args), seed=args.seed,
-                           fast=args.fast, language=language)
+                           fast=args.fast, language=language, lipsync=getattr(args, "lipsync", "auto"),
+                           extra=extra)
     except ValueError as e:
         raise InputError(f"--fps: {e}") from None
-    for hook in BAKE_OPTION_HOOKS:
-        hook(args, opts.extra)
+    for fill in _stage_flag_functions(2):
+        fill(args, opts)
     return opts
 
 
@@ -289,8 +314,6 @@ def _load_plugins() -> None:
 
 #: modules that call ``command(...)`` or append to the BAKE_*_HOOKS at import time
 PLUGIN_MODULES: list[str] = [
-    "emoanim_server.emotion.cli",
-    "emoanim_server.face.eyes_head_cli",
     "emoanim_server.server.cli",
     "emoanim_server.gesture.cli",
     "emoanim_server.batch.cli",

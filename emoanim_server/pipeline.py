@@ -5,34 +5,23 @@ on the audio it has. Stages never read files or sockets: this module only passes
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
 from . import __version__
 from .audio import Audio, frame_db
+from .errors import InputError
 from .face.lipsync import animate_mouth, get_recognizer
+from .face.drivers import TICK_S
 from .face.lipsync.phones import Phone
-from .track import DEFAULT_FPS, AnimationTrack, check_fps
+from .options import StageOptions
+from .track import AnimationTrack
 
 
-@dataclass
-class BakeOptions:
-    """Everything a bake may be asked for; the CLI and server fill it from their own inputs."""
-
-    fps: int = DEFAULT_FPS
-    transcript: str | None = None
-    #: transcript language: BCP-47 tag, "auto", or None = English (docs/languages.md)
-    language: str | None = None
-    seed: int = 0
-    #: faster, slightly less accurate word recognition (bulk baking; docs/lipsync.md)
-    fast: bool = False
-    #: free-form per-stage options (emotion, eyes, head, body...) owned by those stages
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.fps = check_fps(self.fps)
+#: the one typed options object (emoanim_server/options.py); the bake's historical name
+BakeOptions = StageOptions
 
 
 Progress = Callable[[float], None]
@@ -42,6 +31,22 @@ def recognise(audio: Audio, options: BakeOptions, progress: Progress | None = No
               report: dict | None = None) -> list[Phone]:
     return get_recognizer(options.fast).phones(audio.samples, options.transcript, progress,
                                                options.language, report)
+
+
+def lipsync_engine(options: BakeOptions) -> str:
+    """The engine for this line. ``auto``: the phonetic path (PocketSphinx, English words) for
+    English or no language hint -- it measures best there (docs/lipsync.md) -- and the learned,
+    language-independent model for any other language hint."""
+    from .face.lipsync.neural import neural_available
+
+    if options.lipsync == "neural" and not neural_available():
+        raise InputError("--lipsync neural: the articulation model (models/articulation.onnx) is missing")
+    if options.lipsync != "auto":
+        return options.lipsync
+    lang = str(options.language or options.extra.get("language") or "en").lower()
+    if lang.split("-")[0].split("_")[0] in ("en", "eng", "english", "auto") or not neural_available():
+        return "phonetic"
+    return "neural"
 
 
 def lipsync_curves(audio: Audio, phones: list[Phone], times: np.ndarray, fps: int) -> np.ndarray:
@@ -55,21 +60,36 @@ def bake(audio: Audio, options: BakeOptions | None = None,
     """Audio -> AnimationTrack with every enabled stage applied, deterministic per seed."""
     options = options or BakeOptions()
     track = AnimationTrack.empty(audio.duration, options.fps)
+    engine = lipsync_engine(options)
     lip_report: dict = {}
-    phones = recognise(audio, options, progress, lip_report)
-    track.curves[:] = lipsync_curves(audio, phones, track.times, options.fps)
+    if engine == "neural":
+        from .face.lipsync.neural import model_info, neural_curves
+
+        phones: list[Phone] = []
+        track.curves[:] = neural_curves(audio.samples, options.fps)
+        lip_report = {"method": "neural", **model_info()}
+    else:
+        phones = recognise(audio, options, progress, lip_report)
+        track.curves[:] = lipsync_curves(audio, phones, track.times, options.fps)
+        lip_report = {"method": "phonetic", "recognizer": get_recognizer(options.fast).version,
+                      "transcript": options.transcript is not None, **lip_report}
+    lip_report["requested"] = options.lipsync
     track.events["phones"] = [(p.start, p.end, p.phone) for p in phones]
     track.events["words"] = _words(phones)
     # --- stage: emotion -> expression, mixed with lip-sync (issue 3: emotion/, face/expression, face/mixer)
     from .emotion import apply_emotion
     apply_emotion(track, audio, options)  # also sets events["emphasis"], events["emotion"]
+    # --- stage: speech-driven upper face (issue 12: face/upper; streaming model, docs/emotion.md)
+    from .face.eyes import line_seed
+    from .face.upper import apply_upper
+    apply_upper(track, audio.samples, options.extra, line_seed(options.seed, audio.samples))
     # --- stage: eyes: blink, gaze, saccades (issue 4: face/eyes); planned here, rendered after
     # the head so the eyes counter-rotate against it (docs/eyes_head.md)
     from .face.eyes_head import eyes_and_head
-    eyes_and_head(track, audio.samples, options.extra, options.seed)
+    eyes_and_head(track, audio.samples, options, options.seed)
     # --- stage: head motion (issue 4: face/head) -- inside eyes_and_head
     # --- stage: body gestures (issue 6: gesture/)
-    if options.extra.get("body"):
+    if options.body:
         from .gesture.stage import apply_body
         apply_body(track, audio, options, progress)
     track.metadata.update({
@@ -79,8 +99,7 @@ def bake(audio: Audio, options: BakeOptions | None = None,
         "source_channels": audio.source_channels,
         "duration_s": round(audio.duration, 6),
         "seed": options.seed,
-        "lipsync": {"method": "phonetic", "recognizer": get_recognizer(options.fast).version,
-                    "transcript": options.transcript is not None, **lip_report},
+        "lipsync": lip_report,
     })
     if options.extra.get("overrides"):  # an animator's hand edits, re-applied on every re-bake (overrides.py)
         track = options.extra["overrides"].apply(track)
@@ -195,6 +214,8 @@ class LiveGraph:
         self._controls = None
         self.speech = StreamingSpeech()
         self._speech_hist = np.zeros(0, bool)  # recent tick activity (mixer speaking zones)
+        self._ticks: list[np.ndarray] = []  # speech ticks not yet given to eyes/head
+        self._driven = 0  # ticks given to eyes/head
         self._hist_k0 = 0
         self.eyes_head = None
         if parts.get("eyes") or parts.get("head"):
@@ -207,6 +228,14 @@ class LiveGraph:
             if not parts.get("head"):
                 hcfg = HeadConfig(enabled=False)
             self.eyes_head = EyesHeadStream(fps, self.seed, ecfg, hcfg)
+        self.upper = None
+        if parts.get("face", True):
+            from .face.upper import UpperConfig, UpperFaceModel
+
+            # the speech-driven upper face (face/upper.py), modulated by the session's emotion
+            self.upper = UpperFaceModel(UpperConfig(follow_emotion=True), self.seed)
+            self._upper = np.zeros((0, 0))  # ticks computed, not yet behind every frame sent
+            self._upper_k0 = 0
         self.body = None
         if parts.get("body"):
             self.body = BodyStream(fps, self.seed, self.emotion_at)
@@ -226,6 +255,10 @@ class LiveGraph:
         la = float(self.lip.lookahead_s)
         if self.eyes_head is not None:
             la = max(la, 2 * TICK_S)
+        if self.upper is not None:
+            from .face.upper import LOOKAHEAD_S as UPPER_LOOKAHEAD_S
+
+            la = max(la, UPPER_LOOKAHEAD_S + 2 * TICK_S)
         if self.body is not None:
             la = max(la, body_lookahead_s())
         return la
@@ -254,8 +287,16 @@ class LiveGraph:
             return None
         x = np.asarray(samples, np.float32).reshape(-1)
         self.received += len(x)
-        self._add_lips(self.lip.feed(x))
-        self._drive(self.speech.feed(x))
+        new = self.lip.feed(x)
+        self._add_lips(new)
+        if self.upper is not None:
+            self.upper.feed_audio(x)
+        self._ticks.append(self.speech.feed(x))
+        # eyes/head advance when frames can leave: every chunk with an engine that emits per
+        # chunk, with each batch for the phone loop (its per-call overhead, not the ticks, costs)
+        if self.emit_frames <= 1 or len(new):
+            self._drive(np.concatenate(self._ticks))
+            self._ticks = []
         if self.body is not None:
             self.body.feed(x)
             self.body.advance(False)
@@ -266,7 +307,9 @@ class LiveGraph:
         if self.finished:
             return None
         self._add_lips(self.lip.flush())
-        self._drive(self.speech.feed(np.zeros(0, np.float32), final=True), closed=True)
+        self._ticks.append(self.speech.feed(np.zeros(0, np.float32), final=True))
+        self._drive(np.concatenate(self._ticks), closed=True)
+        self._ticks = []
         if self.body is not None:
             self.body.advance(True)
         self.finished = True
@@ -293,10 +336,25 @@ class LiveGraph:
                 cut = len(self._speech_hist) - keep
                 self._speech_hist = self._speech_hist[cut:]
                 self._hist_k0 += cut
+        k0 = self._driven
+        self._driven += n
+        if self.eyes_head is None and self.upper is None:
+            return
+        vad, w = self.emotion_at(np.arange(k0, k0 + n) * TICK_S)
         if self.eyes_head is not None and (n or closed):
-            k0 = self.speech.k - n
-            vad, w = self.emotion_at(np.arange(k0, k0 + n) * TICK_S)
             self.eyes_head.feed(speech, vad, w, closed=closed)
+        if self.upper is not None:
+            if n:
+                self.upper.feed_emotion(w, vad[:, 1])
+            if closed:
+                pad = self.upper.n_ticks_total - self._driven
+                if pad > 0:  # the last tick(s) at or after the end of the audio
+                    v2, w2 = self.emotion_at((self._driven + np.arange(pad)) * TICK_S)
+                    self.upper.feed_emotion(w2, v2[:, 1])
+                self.upper.close()
+            ticks = self.upper.step((self.upper.n_ticks_total + 1) * TICK_S)
+            if len(ticks):
+                self._upper = ticks if self._upper.size == 0 else np.concatenate([self._upper, ticks])
 
     # ------------------------------------------------------------------------------ output
     def _emit(self, final: bool) -> LiveFrames | None:
@@ -304,6 +362,9 @@ class LiveGraph:
         if not final:
             if self.eyes_head is not None:
                 n_final = min(n_final, int(np.floor(self.eyes_head.ready_until * self.fps + 1e-9)) + 1)
+            if self.upper is not None:
+                t_up = (self._upper_k0 + len(self._upper) - 1) * TICK_S
+                n_final = min(n_final, int(np.floor(t_up * self.fps + 1e-9)) + 1 if len(self._upper) else 0)
             if self.body is not None:
                 n_final = min(n_final, self.body.available)
             if self.next_index > 0 and n_final - self.next_index < self.emit_frames:
@@ -317,6 +378,8 @@ class LiveGraph:
         times = np.arange(i0, i0 + n) / self.fps
         if self.parts.get("emotion"):
             curves = self._mix_emotion(curves, times)
+        if self.upper is not None and len(self._upper):
+            curves = self._add_upper(curves, times)
         out = LiveFrames(i0, curves)
         if self.eyes_head is not None:
             curves, head, eyes = self.eyes_head.render(curves, i0)
@@ -327,6 +390,26 @@ class LiveGraph:
             out.joints, out.root = self.body.frames(i0, i0 + n)
         self.next_index += n
         return out
+
+    def _add_upper(self, curves: np.ndarray, times: np.ndarray) -> np.ndarray:
+        """The upper face's offsets at the frame times, added as the bake does (face/upper.py
+        apply_upper: spreading channels halved where the lips round), after the mixer and
+        before the eyes close the lids over it."""
+        from .face.upper import _SPREAD, UPPER_CURVES
+        from .track import ARKIT_INDEX
+
+        tk = (self._upper_k0 + np.arange(len(self._upper))) * TICK_S
+        off = np.stack([np.interp(times, tk, self._upper[:, j]) for j in range(self._upper.shape[1])], axis=1)
+        rnd = np.clip(np.maximum(curves[:, ARKIT_INDEX["mouthPucker"]], curves[:, ARKIT_INDEX["mouthFunnel"]]) / 0.3, 0, 1)
+        off[:, _SPREAD] *= (1 - 0.5 * rnd)[:, None]
+        idx = [ARKIT_INDEX[n] for n in UPPER_CURVES]
+        curves = np.array(curves, np.float32)
+        curves[:, idx] = np.clip(curves[:, idx] + off, 0.0, 1.0)
+        keep = max(0, int(np.floor(times[-1] / TICK_S)) - 1 - self._upper_k0)  # ticks before the next frame
+        if keep:
+            self._upper = self._upper[keep:]
+            self._upper_k0 += keep
+        return curves
 
     def _speaking_phones(self, t0: float, t1: float) -> list[tuple[float, float, str]]:
         """Speech intervals from the causal activity (the mixer's speaking zones when the

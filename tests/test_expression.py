@@ -16,7 +16,7 @@ from _emotion_util import render, speech_prep  # noqa: F401  (session fixture)
 KEY_CURVES = {
     "happy": ["cheekSquintLeft", "cheekSquintRight", "mouthSmileLeft", "mouthSmileRight"],          # AU6+12
     "sad": ["browInnerUp", "browDownLeft", "browDownRight", "mouthFrownLeft", "mouthFrownRight"],   # AU1+4+15
-    "angry": ["browDownLeft", "browDownRight", "eyeWideLeft", "eyeSquintLeft", "mouthPressLeft"],  # AU4+5+7+23
+    "angry": ["browDownLeft", "browDownRight", "eyeSquintLeft", "noseSneerLeft", "mouthUpperUpLeft"],  # AU4+7+9+10 (snarl)
     "fearful": ["browInnerUp", "browOuterUpLeft", "browDownLeft", "eyeWideLeft", "mouthStretchLeft"],  # 1+2+4+5+20
     "surprised": ["browInnerUp", "browOuterUpLeft", "browOuterUpRight", "eyeWideLeft", "jawOpen"],  # 1+2+5+26
     "disgusted": ["noseSneerLeft", "noseSneerRight", "mouthFrownLeft", "mouthLowerDownLeft"],       # 9+15+16
@@ -40,18 +40,19 @@ def test_prototype_curves_rise_and_unrelated_stay_neutral(category, means):
     for name in KEY_CURVES[category]:
         # the mixer lets emotion add only 30% to lip-opening curves while speaking (rule 3), so
         # their clip mean depends on how much of the line is pause: a lower bar for those
-        bar = 0.05 if name.startswith(("mouthLowerDown", "mouthUpperUp")) else 0.1
+        # (intensity 1 = acted amplitude: ACTED_SCALE of the full prototype)
+        bar = 0.02 if name.startswith(("mouthLowerDown", "mouthUpperUp")) else 0.045
         assert d[ARKIT_INDEX[name]] > bar, f"{category}: {name} rose only {d[ARKIT_INDEX[name]]:.3f}"
     related = set(prototype_curves(category))
     for i, name in enumerate(ARKIT_NAMES):
         if name not in related:
-            assert abs(d[i]) < 0.03, f"{category}: unrelated {name} moved {d[i]:+.3f}"
+            assert abs(d[i]) < 0.02, f"{category}: unrelated {name} moved {d[i]:+.3f}"
 
 
 def test_contempt_is_unilateral(means):
     m = means["contempt"] - means["neutral"]
-    assert m[ARKIT_INDEX["mouthSmileRight"]] > 0.3 and abs(m[ARKIT_INDEX["mouthSmileLeft"]]) < 0.02
-    assert m[ARKIT_INDEX["mouthDimpleRight"]] > 0.3 and abs(m[ARKIT_INDEX["mouthDimpleLeft"]]) < 0.02
+    assert m[ARKIT_INDEX["mouthSmileRight"]] > 0.15 and abs(m[ARKIT_INDEX["mouthSmileLeft"]]) < 0.02
+    assert m[ARKIT_INDEX["mouthDimpleRight"]] > 0.15 and abs(m[ARKIT_INDEX["mouthDimpleLeft"]]) < 0.02
 
 
 @pytest.mark.parametrize("category", CATEGORIES[1:])
@@ -69,7 +70,7 @@ def test_mixture_blends_both_prototypes(prep, means):
         i = ARKIT_INDEX[name]
         lo, hi = sorted((means["happy"][i], means["surprised"][i]))
         assert lo - 0.03 <= mix[i] <= hi + 0.03
-        assert mix[i] > means["neutral"][i] + 0.05  # both components visible
+        assert mix[i] > means["neutral"][i] + 0.03  # both components visible
     # the blend is halfway between the pure faces on channels only one of them drives
     i = ARKIT_INDEX["mouthSmileLeft"]
     assert mix[i] == pytest.approx(0.5 * (means["happy"][i] + means["neutral"][i]), abs=0.05)
@@ -130,6 +131,7 @@ def test_timeline_transitions_on_the_face_have_no_jumps(prep):
     # plus slow variation and emphasis pulses
     assert step < 0.09, step
     smile = tr.curve("mouthSmileLeft")
-    assert smile[: int(1.5 * 60)].mean() > 0.5 and smile[int(2.5 * 60):].max() < 0.05
+    # (spread vowels pull the corners a little in any emotion: face/lipsync/animate.XTALK)
+    assert smile[: int(1.5 * 60)].mean() > 0.25 and smile[int(2.5 * 60):].max() < 0.12
     frown = tr.curve("browDownLeft")
-    assert frown[int(2.4 * 60): int(3.1 * 60)].mean() > 0.6
+    assert frown[int(2.4 * 60): int(3.1 * 60)].mean() > 0.3

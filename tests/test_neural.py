@@ -122,3 +122,27 @@ def test_onnx_matches_torch_model():
     st = {i.name: np.zeros(i.shape, np.float32) for i in sess.get_inputs() if i.name != "mel"}
     got = sess.run(["y"], {"mel": x, **st})[0]
     assert np.abs(got - ref).max() < 1e-4
+
+
+@pytest.mark.parametrize("engine", ["neural", "phonetic", "auto"])
+def test_lipsync_flag_end_to_end(tmp_path, real_wav, engine):
+    """``emoanim bake --lipsync X`` writes a file whose metadata names the engine used; the
+    learned engine's curves are the whole-input neural_curves."""
+    import json
+
+    from emoanim_server.cli import main
+
+    out = tmp_path / "o.json"
+    assert main(["bake", str(real_wav), "-o", str(out), "-q", "--lipsync", engine]) == 0
+    meta = json.loads(out.read_text())["metadata"]["lipsync"]
+    assert meta["requested"] == engine
+    assert meta["method"] == ("neural" if engine == "neural" else "phonetic")  # auto + English -> phonetic
+
+
+@pytest.mark.parametrize("lang, engine", [(None, "phonetic"), ("en-US", "phonetic"), ("de", "neural"),
+                                          ("pt-BR", "neural")])
+def test_auto_picks_the_engine_per_language_hint(lang, engine):
+    from emoanim_server.pipeline import BakeOptions, lipsync_engine
+
+    opts = BakeOptions(extra={"language": lang} if lang else {})
+    assert lipsync_engine(opts) == engine

@@ -43,11 +43,19 @@ def test_language_and_engine_defaults_keep_old_clients_working():
     assert start(parts=pb.Parts(face=True)) == start(parts=pb.Parts(face=True), language="", lipsync=0)
 
 
-@pytest.mark.parametrize("tag", ["en", "de-DE", "pt-BR", "zh-Hant-TW"])
+@pytest.mark.parametrize("tag", ["en", "de-DE", "pt-BR", "auto"])
 def test_language_tag_is_carried(tag):
+    from emoanim_server.face.lipsync.language import normalise_language
+
     s = new_session()
     out = s.receive(start(mode=pb.MODE_CLIP, language=tag))
-    assert out[0].started.language == tag and s.active.language == tag
+    assert out[0].started.language == normalise_language(tag) == s.active.language  # the canonical tag
+
+
+def test_unsupported_language_refused():
+    s = new_session()
+    out = s.receive(start(language="xx-nope"))
+    assert errors(out) == ["BAD_PARAMETER"] and "xx-nope" in out[0].error.message
 
 
 @pytest.mark.parametrize("tag", ["english!", "e", "de_DE\n", "x" * 40])

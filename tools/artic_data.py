@@ -44,7 +44,8 @@ from emoanim_server.face.lipsync.phones import Phone  # noqa: E402
 from emoanim_server.face.lipsync.visemes import BILABIALS, LABIODENTALS  # noqa: E402
 
 SR = 16000
-SPEECH = ROOT.parent / "shared" / "data" / "speech"
+SPEECH = next((p for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if p.is_dir()),
+              ROOT.parent / "shared") / "data" / "speech"
 
 #: espeak-ng voice -> the dictsource word list its text is drawn from
 TRAIN_LANGS = {

@@ -19,7 +19,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from emoanim_server.export.character import Character, Mesh, save_proxy_npz  # noqa: E402
+from emoanim_server.export.character import Character, Mesh, save_npz  # noqa: E402
 from emoanim_server.gesture.skeleton import humanoid  # noqa: E402
 from emoanim_server.track import ARKIT_NAMES  # noqa: E402
 
@@ -332,7 +332,7 @@ def main() -> None:
     center = g[head] + [0, 0.09, 0.01]
     ch = Character("EmoAnimProxy", [body_mesh(skel, g), head_mesh(center, head)], list(skel.names))
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    save_proxy_npz(OUT, ch)
+    save_npz(OUT, ch)
     print(f"{OUT}: {os.path.getsize(OUT)} bytes; " + ", ".join(f"{m.name}: {len(m.positions)} verts, "
                                                               f"{len(m.faces)} tris, {len(m.shapes)} shapes" for m in ch.meshes))
 

@@ -1,10 +1,27 @@
-"""``--emotion auto``: arousal (how activated the speaker sounds) from prosody alone.
+"""``--emotion auto``: arousal and valence from the voice, and valence from the words when a
+transcript is given.
 
-Why arousal only: across the speech-emotion literature, acoustic cues (pitch level/range,
-loudness, vocal effort, tempo) track arousal well and valence poorly (Juslin & Laukka 2003,
-Psychol. Bull. 129:770; Schuller et al. 2011, Speech Commun. 53:1062). We found no valence cue
-we could validate without an acted-emotion corpus we may use, so auto leaves valence and
-dominance at 0 (or at the explicit bias) and says so in the metadata.
+Why both, and why weighted this way: acoustic cues (pitch level/range, loudness, vocal effort,
+tempo) track arousal well and valence poorly (Juslin & Laukka 2003, Psychol. Bull. 129:770;
+Schuller et al. 2011, Speech Commun. 53:1062), but valence is what separates a happy from an
+angry or sad face. So:
+
+* **acoustic valence** (:func:`cue_valence`) uses the two valence-bearing patterns of that
+  literature that gain-invariant prosody can see: pitch *expressiveness* (wide range, high above
+  the speaker's floor: happy and surprised speech; low and flat: sad) counts positive, and vocal
+  *effort beyond what the pitch movement explains* (a bright, tense spectrum on a narrow pitch
+  range: cold/hot anger, disgust) counts negative; low overall activation counts negative
+  (sadness). It is deliberately small (at most +-0.45): a weak cue should tilt the face, not paint
+  a prototype on it;
+* **text valence** (:func:`text_valence`), when the transcript is known: VADER (Hutto & Gilbert
+  2014, ICWSM; MIT licence, a rule-based lexicon of ~7,500 rated words with negation and
+  intensifier rules), the compound score per sentence, placed in time on the aligned words; it
+  dominates the acoustic estimate (words are the far stronger valence cue), weight
+  :data:`TEXT_WEIGHT`.
+
+The VAD estimate becomes category weights through ``space.vad_to_weights`` (emotion.stage), so
+positive valence with arousal reads happy, negative valence with arousal reads angry/disgusted,
+negative with low arousal reads sad - not every activated voice "surprised". Dominance stays 0.
 
 Cues (utterance level, each invariant to recording gain):
 * pitch range: 10th-90th percentile of voiced f0, semitones;
@@ -61,13 +78,15 @@ AUTO_HOP_S = 0.1
 
 @dataclass
 class AutoEstimate:
-    """Arousal over time; ``cues`` are the utterance-level measurements it came from."""
+    """Arousal and valence over time; ``cues`` are the utterance-level measurements."""
 
     times: np.ndarray
     arousal: np.ndarray
     valence: np.ndarray
     utterance_arousal: float
     cues: dict[str, float] = field(default_factory=dict)
+    utterance_valence: float = 0.0
+    valence_sources: dict[str, float] = field(default_factory=dict)
 
     def at(self, times: np.ndarray) -> np.ndarray:
         """(N, 3) VAD at ``times`` (valence/dominance 0 unless a future cue fills them)."""
@@ -78,8 +97,9 @@ class AutoEstimate:
 
     def summary(self) -> dict:
         return {"utterance_arousal": round(self.utterance_arousal, 4),
-                "cues": {k: round(v, 3) for k, v in self.cues.items()},
-                "valence": "not estimated (no validated cue); 0 or the explicit bias"}
+                "utterance_valence": round(self.utterance_valence, 4),
+                "valence_sources": {k: round(v, 4) for k, v in self.valence_sources.items()},
+                "cues": {k: round(v, 3) for k, v in self.cues.items()}}
 
 
 def utterance_cues(p: Prosody) -> dict[str, float]:
@@ -109,6 +129,102 @@ def cue_arousal(cues: dict[str, float], baseline: dict[str, float] | None = None
     return float(np.tanh(1.2 * z))
 
 
+#: acoustic valence: weights of pitch expressiveness (+), effort beyond it (-), low activation (-)
+VALENCE_WEIGHTS = {"expressive": 0.45, "effort_excess": 0.35, "low_activation": 0.6}
+ACOUSTIC_VALENCE_MAX = 0.45
+#: share of the valence taken from the words when a transcript is given
+TEXT_WEIGHT = 0.75
+#: text valence: VADER compound (-1..1) -> valence gain, and smoothing of the word track (s)
+TEXT_GAIN = 0.8
+TEXT_SMOOTH_S = 0.8
+
+
+def _z(cues: dict[str, float], baseline: dict[str, float] | None, key: str) -> float:
+    ref = (baseline or {}).get(key, NEUTRAL_REF[key][0])
+    return (cues[key] - ref) / NEUTRAL_REF[key][1]
+
+
+def cue_valence(cues: dict[str, float], baseline: dict[str, float] | None = None) -> float:
+    """Utterance valence in -ACOUSTIC_VALENCE_MAX..+ACOUSTIC_VALENCE_MAX from the prosodic cues
+    (see the module docstring for why these cues and signs)."""
+    expressive = 0.5 * (_z(cues, baseline, "f0_range_st") + _z(cues, baseline, "f0_height_st"))
+    effort_excess = max(0.0, _z(cues, baseline, "tilt_db") - max(expressive, 0.0))
+    low = max(0.0, -cue_arousal(cues, baseline) - 0.25)
+    w = VALENCE_WEIGHTS
+    x = w["expressive"] * float(np.clip(expressive, -2.5, 2.5)) - w["effort_excess"] * effort_excess \
+        - w["low_activation"] * low
+    return float(ACOUSTIC_VALENCE_MAX * np.tanh(x))
+
+
+_VADER = None
+
+
+def _vader():
+    """The VADER analyser (lexicon loaded once); None when the package is missing."""
+    global _VADER
+    if _VADER is None:
+        try:
+            from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+        except ImportError:  # optional at run time: auto then uses the voice only
+            return None
+        _VADER = SentimentIntensityAnalyzer()
+    return _VADER
+
+
+def text_valence(text: str, words: list | None = None, times: np.ndarray | None = None) -> tuple[float, np.ndarray | None]:
+    """(utterance valence, per-time valence at ``times`` or None) of a transcript.
+
+    Sentences are scored with VADER's compound score; with word timings (``track.events
+    ['words']``: (start, end, word)) each sentence's score is placed over its aligned words and
+    smoothed, so a line that turns from good news to bad turns its face with it. Without timings
+    the whole-transcript score holds everywhere. Returns (0, None) when VADER is unavailable.
+    """
+    import re
+
+    an = _vader()
+    if an is None or not text or not text.strip():
+        return 0.0, None
+    whole = float(an.polarity_scores(text)["compound"]) * TEXT_GAIN
+    if times is None:
+        return whole, None
+    t = np.asarray(times, np.float64)
+    if not words:
+        return whole, np.full(len(t), whole)
+    sentences = [x for x in re.split(r"(?<=[.!?;])\s+", text.strip()) if x.strip()]
+    tokens = [re.sub(r"[^a-z']", "", w.lower()) for w in text.split()]
+    # sentence index of every token, then of every aligned word (in order, by spelling)
+    sent_of_token: list[int] = []
+    for i, snt in enumerate(sentences):
+        sent_of_token += [i] * len(snt.split())
+    scores = [float(an.polarity_scores(snt)["compound"]) * TEXT_GAIN for snt in sentences]
+    track = np.full(len(t), np.nan)
+    j = 0
+    for (a, b, w) in words:
+        key = re.sub(r"[^a-z']", "", str(w).lower())
+        # advance to the next token that spells this word (alignment keeps order)
+        jj = j
+        while jj < len(tokens) and tokens[jj] != key:
+            jj += 1
+        if jj < len(tokens):
+            j = jj + 1
+            si = sent_of_token[min(jj, len(sent_of_token) - 1)]
+        else:
+            si = sent_of_token[min(j, len(sent_of_token) - 1)] if sent_of_token else 0
+        lo, hi = np.searchsorted(t, [float(a), float(b)])
+        track[lo:hi] = scores[si] if scores else whole
+    if np.isnan(track).all():
+        return whole, np.full(len(t), whole)
+    # hold between words, then smooth
+    idx = np.flatnonzero(~np.isnan(track))
+    track = np.interp(np.arange(len(t)), idx, track[idx])
+    if len(t) > 2:
+        dt = float(np.median(np.diff(t)))
+        from scipy.ndimage import gaussian_filter1d
+
+        track = gaussian_filter1d(track, max(TEXT_SMOOTH_S / 2 / max(dt, 1e-3), 0.5), mode="nearest")
+    return whole, track
+
+
 def speaker_baseline(prosodies: list[Prosody]) -> dict[str, float]:
     """Mean cues of one or more *neutral* lines of a speaker: the reference auto then measures
     against. Why: the population reference confuses a speaker's register and reading style
@@ -120,10 +236,14 @@ def speaker_baseline(prosodies: list[Prosody]) -> dict[str, float]:
     return {k: float(np.mean([c[k] for c in cues])) for k in cues[0]}
 
 
-def estimate(p: Prosody, baseline: dict[str, float] | None = None) -> AutoEstimate:
-    """Per-utterance arousal plus a smooth within-utterance component, at AUTO_HOP_S."""
+def estimate(p: Prosody, baseline: dict[str, float] | None = None, text: str | None = None,
+             words: list | None = None) -> AutoEstimate:
+    """Per-utterance arousal plus a smooth within-utterance component, and valence from the
+    voice (and from ``text``, the transcript, placed on the aligned ``words`` when given), at
+    AUTO_HOP_S."""
     cues = utterance_cues(p)
     a0 = cue_arousal(cues, baseline)
+    v_ac = cue_valence(cues, baseline)
     n = len(p.f0)
     duration = n * p.hop_s
     times = np.arange(0.0, duration + AUTO_HOP_S, AUTO_HOP_S)
@@ -145,4 +265,13 @@ def estimate(p: Prosody, baseline: dict[str, float] | None = None) -> AutoEstima
     a_frames = np.clip(a0 + LOCAL_GAIN * np.tanh(local), -1.0, 1.0)
     ft = np.arange(n) * p.hop_s
     arousal = np.interp(times, ft, a_frames) if n else np.full(len(times), a0)
-    return AutoEstimate(times, arousal, np.zeros_like(arousal), a0, cues)
+    valence = np.full(len(times), v_ac)
+    sources = {"acoustic": v_ac}
+    v0 = v_ac
+    if text:
+        v_txt, v_track = text_valence(text, words, times)
+        if v_track is not None:
+            valence = (1 - TEXT_WEIGHT) * v_ac + TEXT_WEIGHT * v_track
+            v0 = (1 - TEXT_WEIGHT) * v_ac + TEXT_WEIGHT * v_txt
+            sources["text"] = v_txt
+    return AutoEstimate(times, arousal, np.clip(valence, -1, 1), a0, cues, float(v0), sources)

@@ -1,4 +1,4 @@
-"""``emoanim bake`` emotion flags (registered through cli.BAKE_ARG_HOOKS / BAKE_OPTION_HOOKS).
+"""``emoanim bake`` emotion flags: defined here, wired in by the CLI edge (cli.STAGE_FLAGS).
 
 Why values are parsed in the option hook and not by argparse ``type=``: argparse errors exit
 with 2 (usage); a bad *value* is bad input and must exit 3 with one line naming the flag.
@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 
-from .. import cli
 from ..errors import InputError
 from .stage import EmotionControls, controls_from
 from .timeline import EmotionTimeline, load_timeline, parse_emotion, parse_vad
@@ -26,8 +25,9 @@ def add_emotion_args(p: argparse.ArgumentParser) -> None:
                         "is measured against (repeatable)")
 
 
-def emotion_options(args: argparse.Namespace, extra: dict) -> None:
-    """Parsed flags -> ``extra['emotion']`` (EmotionControls); InputError (exit 3) on bad values."""
+def emotion_options(args: argparse.Namespace, opts) -> None:
+    """Parsed flags -> ``opts.emotion`` (EmotionControls; ``opts`` is the typed StageOptions);
+    InputError (exit 3) on bad values."""
     spec, vad, path = getattr(args, "emotion", None), getattr(args, "vad", None), \
         getattr(args, "emotion_timeline", None)
     auto = False
@@ -58,8 +58,4 @@ def emotion_options(args: argparse.Namespace, extra: dict) -> None:
         return
     if baseline is not None:
         controls = EmotionControls(controls.timeline, controls.auto, controls.source, baseline)
-    extra["emotion"] = controls
-
-
-cli.BAKE_ARG_HOOKS.append(add_emotion_args)
-cli.BAKE_OPTION_HOOKS.append(emotion_options)
+    opts.emotion = controls

@@ -24,7 +24,7 @@ from .timeline import DEFAULT_TRANSITION_S, EmotionTimeline, Keyframe, parse_emo
 if TYPE_CHECKING:  # typing only: the pipeline imports this module, not the other way round
     from ..audio import Audio
     from ..audio.prosody import Prosody
-    from ..pipeline import BakeOptions
+    from ..options import StageOptions as BakeOptions
     from ..track import AnimationTrack
 
 #: share of the auto-estimated VAD that becomes category weights (expression); the rest of
@@ -110,14 +110,14 @@ def apply_emotion(track: "AnimationTrack", audio: "Audio", options: "BakeOptions
     from ..face.mixer import mix
     from .auto import estimate
 
-    controls = controls_from(options.extra.get("emotion"))
+    controls = controls_from(options.emotion)
     times = track.times
     if prosody is None:
         prosody = analyse(audio.samples)
     auto_vad = None
     auto_info = None
     if controls.auto:
-        est = estimate(prosody, controls.auto_baseline)
+        est = estimate(prosody, controls.auto_baseline, text=options.transcript, words=track.events.get("words"))
         auto_vad = est.at(times)
         auto_info = est.summary()
         auto_info["reference"] = "speaker baseline" if controls.auto_baseline else "population (neutral read speech)"
@@ -181,8 +181,8 @@ def emotion_at(source: Any, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         out = np.stack([np.interp(t, arr[:, 0], arr[:, j]) for j in range(1, arr.shape[1])], axis=1)
         return out[:, :3], out[:, 3:3 + N_CATEGORIES]
     extra = getattr(source, "extra", None)
-    if isinstance(extra, dict):
-        source = extra.get("emotion")
+    if isinstance(extra, dict):  # StageOptions: its typed field
+        source = getattr(source, "emotion", None)
     elif isinstance(source, dict) and "keyframes" not in source and "emotion" in source:
         source = source["emotion"]
     return controls_state(controls_from(source), t)

@@ -90,43 +90,54 @@ def vertex_normals(pos: np.ndarray, faces: np.ndarray) -> np.ndarray:
 def proxy_character() -> Character:
     """The bundled proxy: head with the 52 ARKit shapes + box body on the humanoid skeleton."""
     ref = resources.files("emoanim_server.export").joinpath("assets/proxy_arkit.npz")
-    with ref.open("rb") as f, np.load(f, allow_pickle=False) as z:
+    with ref.open("rb") as f:
+        return load_npz(f, "EmoAnimProxy", PROXY)
+
+
+def load_npz(f, name: str, source: str) -> Character:
+    """Read a character stored by :func:`save_npz` (a path or a binary file object)."""
+    with np.load(f, allow_pickle=False) as z:
         d = {k: z[k] for k in z.files}
     joint_names = [str(s) for s in d["joint_names"]]
     meshes = []
     for mname in [str(s) for s in d["mesh_names"]]:
+        pos = d[f"{mname}.positions"]
         shapes = {}
         if f"{mname}.shape_names" in d:
-            pos = d[f"{mname}.positions"]
-            for s, idx, delta in zip(d[f"{mname}.shape_names"], np.split(d[f"{mname}.shape_index"], d[f"{mname}.shape_split"]),
-                                     np.split(d[f"{mname}.shape_delta"].astype(np.float32), d[f"{mname}.shape_split"])):
+            split = d[f"{mname}.shape_split"]
+            for s, idx, delta in zip(d[f"{mname}.shape_names"], np.split(d[f"{mname}.shape_index"], split),
+                                     np.split(d[f"{mname}.shape_delta"].astype(np.float32), split)):
                 full = np.zeros_like(pos, dtype=np.float32)
                 full[idx] = delta
                 shapes[str(s)] = full
-        meshes.append(Mesh(mname, d[f"{mname}.positions"], d[f"{mname}.faces"], None,
-                           d[f"{mname}.colors"].astype(np.float32) / 255.0, shapes,
-                           d[f"{mname}.joints"].astype(np.int32), d[f"{mname}.weights"].astype(np.float32)))
-    return Character("EmoAnimProxy", meshes, joint_names, PROXY)
+        colors = d[f"{mname}.colors"].astype(np.float32) / 255.0 if f"{mname}.colors" in d else None
+        joints = d[f"{mname}.joints"].astype(np.int32) if f"{mname}.joints" in d else None
+        weights = d[f"{mname}.weights"].astype(np.float32) if f"{mname}.weights" in d else None
+        meshes.append(Mesh(mname, pos, d[f"{mname}.faces"], None, colors, shapes, joints, weights))
+    return Character(name, meshes, joint_names, source)
 
 
-def save_proxy_npz(path: str, ch: Character) -> None:
-    """Compact storage of a character (sparse float16 shape deltas, uint8 colours); used by the
-    generator in tools/ and read back by :func:`proxy_character`."""
-    out: dict[str, np.ndarray] = {"joint_names": np.array(ch.joint_names), "mesh_names": np.array([m.name for m in ch.meshes])}
+def save_npz(path, ch: Character, half: bool = True) -> None:
+    """Compact storage of a character (sparse shape deltas, float16 when ``half``; uint8
+    colours); the proxy asset (tools/make_proxy_character.py) and the FBX reader's hand-over."""
+    out: dict[str, np.ndarray] = {"joint_names": np.array(ch.joint_names, dtype=str),
+                                  "mesh_names": np.array([m.name for m in ch.meshes], dtype=str)}
     for m in ch.meshes:
         out[f"{m.name}.positions"] = m.positions.astype(np.float32)
         out[f"{m.name}.faces"] = m.faces.astype(np.int32)
-        out[f"{m.name}.colors"] = np.round(np.clip(m.colors, 0, 1) * 255).astype(np.uint8)
-        out[f"{m.name}.joints"] = m.joints.astype(np.uint8)
-        out[f"{m.name}.weights"] = m.weights.astype(np.float32)
+        if m.colors is not None:
+            out[f"{m.name}.colors"] = np.round(np.clip(m.colors, 0, 1) * 255).astype(np.uint8)
+        if m.joints is not None and m.weights is not None:
+            out[f"{m.name}.joints"] = m.joints.astype(np.uint16 if len(ch.joint_names) < 65536 else np.int32)
+            out[f"{m.name}.weights"] = m.weights.astype(np.float32)
         if m.shapes:
             idxs, deltas, split = [], [], []
-            for name, d in m.shapes.items():
-                nz = np.nonzero(np.abs(d).max(axis=1) > 1e-5)[0]
+            for d in m.shapes.values():
+                nz = np.nonzero(np.abs(d).max(axis=1) > 1e-7)[0]
                 idxs.append(nz)
-                deltas.append(d[nz].astype(np.float16))
+                deltas.append(d[nz].astype(np.float16 if half else np.float32))
                 split.append((split[-1] if split else 0) + len(nz))
-            out[f"{m.name}.shape_names"] = np.array(list(m.shapes))
+            out[f"{m.name}.shape_names"] = np.array(list(m.shapes), dtype=str)
             out[f"{m.name}.shape_index"] = np.concatenate(idxs).astype(np.int32)
             out[f"{m.name}.shape_delta"] = np.concatenate(deltas)
             out[f"{m.name}.shape_split"] = np.array(split[:-1], np.int64)
@@ -142,7 +153,7 @@ def load_character(spec: str | None, skeleton: Skeleton | None = None) -> Charac
         raise InputError(f"--character {spec!r}: expected 'proxy' or an FBX / GLB / OBJ / PLY file")
     ext = os.path.splitext(spec)[1].lower()
     if ext == ".fbx":
-        return _load_fbx(spec)
+        return _load_fbx_isolated(spec)
     if ext in (".obj", ".ply", ".glb", ".gltf"):
         return _load_trimesh(spec)
     raise InputError(f"--character {spec}: unknown extension {ext!r}; expected .fbx, .glb, .gltf, .obj or .ply")
@@ -159,6 +170,29 @@ def _ufbx_items(lst) -> list:
     out = [lst[i] for i in range(len(lst))]
     _UFBX_KEEP.append(out)
     return out
+
+
+def _load_fbx_isolated(path: str) -> Character:
+    """Read the FBX in a child process (``python -m emoanim_server.export.fbx_read``): the ufbx
+    0.0.5 binding can crash its process when a scene is released (at exit at the latest), and a
+    bake, a batch worker or a test run must not die with it. A frozen build reads in-process."""
+    import subprocess
+    import sys
+    import tempfile
+
+    if getattr(sys, "frozen", False):
+        return _load_fbx(path)
+    with tempfile.TemporaryDirectory(prefix="emoanim_fbx_") as d:
+        out = os.path.join(d, "character.npz")
+        try:
+            r = subprocess.run([sys.executable, "-m", "emoanim_server.export.fbx_read", path, out],
+                               capture_output=True, text=True, timeout=600)
+        except subprocess.TimeoutExpired:
+            raise InputError(f"--character {path}: reading the FBX took over 10 minutes") from None
+        if not os.path.isfile(out):
+            msg = (r.stderr.strip().splitlines() or [f"the FBX reader stopped (exit {r.returncode})"])[-1]
+            raise InputError(msg if msg.startswith("--character") else f"--character {path}: {msg}")
+        return load_npz(out, os.path.splitext(os.path.basename(path))[0], path)
 
 
 def _load_fbx(path: str) -> Character:

@@ -111,7 +111,7 @@ def _prop(v: Any) -> bytes:
                 np.dtype(np.int64): b"l", np.dtype(np.bool_): b"b"}[v.dtype]
         data = np.ascontiguousarray(v.reshape(-1)).astype(v.dtype.newbyteorder("<")).tobytes()
         if v.size > 64:
-            comp = zlib.compress(data, 6)
+            comp = zlib.compress(data, 1)  # level 1: ~4x faster than 6, files ~10 % larger
             return code + struct.pack("<III", v.size, 1, len(comp)) + comp
         return code + struct.pack("<III", v.size, 0, len(data)) + data
     raise TypeError(f"FBX property of type {type(v).__name__} not supported")

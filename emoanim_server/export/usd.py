@@ -128,7 +128,7 @@ def usd_stage(scene: Scene, out_dir: str | None = None):
     trans = np.repeat(scene.skeleton.offsets[None].astype(np.float32), scene.n_frames, axis=0)
     trans[:, root_j] = scene.root_positions
     rots = scene.rotations / np.linalg.norm(scene.rotations, axis=-1, keepdims=True)
-    wq = np.concatenate([rots[..., 3:4], rots[..., :3]], axis=-1).astype(np.float32)  # Gf quats are (w, x, y, z)
+    xyzw = np.ascontiguousarray(rots, np.float32)  # GfQuatf's memory layout is (x, y, z, w) like ours
     t_attr = anim.CreateTranslationsAttr()
     r_attr = anim.CreateRotationsAttr()
     anim.CreateScalesAttr().Set(Vt.Vec3hArray([Gf.Vec3h(1, 1, 1)] * len(skel_names)))
@@ -141,7 +141,7 @@ def usd_stage(scene: Scene, out_dir: str | None = None):
         w_attr = anim.CreateBlendShapeWeightsAttr()
     for i in range(scene.n_frames):
         t_attr.Set(Vt.Vec3fArray.FromNumpy(trans[i]), i)
-        r_attr.Set(Vt.QuatfArray([Gf.Quatf(float(q[0]), float(q[1]), float(q[2]), float(q[3])) for q in wq[i]]), i)
+        r_attr.Set(Vt.QuatfArray.FromNumpy(xyzw[i]), i)
         if shape_tokens:
             w_attr.Set(Vt.FloatArray.FromNumpy(weights[i]), i)
     if scene.audio:

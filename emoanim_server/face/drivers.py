@@ -207,12 +207,12 @@ def drivers_for_track(track: Any, samples: np.ndarray | None = None,
     arousal = emo = None
     times = track.times
     if vad is None and weights is None and track.events.get("emotion"):
-        try:
-            from ..emotion import CATEGORIES, emotion_at  # the emotion stage's per-frame state
-            vad, w = emotion_at(track, times)
-            weights = w[:, [list(CATEGORIES).index(c) for c in EMOTIONS]]
-        except ImportError:
-            pass
+        # the emotion stage's per-frame state, read from the track it wrote (columns time, V, A,
+        # D, then the categories in EMOTIONS order: emotion.stage.EVENT_COLUMNS) -- read here
+        # rather than imported, so face/ and emotion/ do not import each other
+        ev = np.asarray(track.events["emotion"], np.float64)
+        cols = np.stack([np.interp(times, ev[:, 0], ev[:, j]) for j in range(1, ev.shape[1])], axis=1)
+        vad, weights = cols[:, :3], cols[:, 3:3 + len(EMOTIONS)]
     if vad is not None:
         arousal = resample_to_ticks(np.asarray(vad, float)[:, 1], times, n)
         sources["arousal"] = "vad"

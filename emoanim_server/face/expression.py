@@ -47,18 +47,25 @@ AU_TO_ARKIT: dict[str, dict[str, float]] = {
     "AU26": {"jawOpen": 0.5},                                      # jaw drop
 }
 
-#: Category -> AU intensities at emotion intensity 1 (0..1, FACS "E" ~ 1).
+#: Category -> AU intensities of the full FACS prototype (0..1, FACS "E" ~ 1). Anger is the
+#: snarling variant (EMFACS lists AU4+5+7+10+22/23/25 among its prototypes): brows lowered, lids
+#: tightened, nose wrinkled and upper lip raised - what acted angry speakers do in captures,
+#: where a pressed-lips-only anger read as "tense", not "angry" (issue 12).
 PROTOTYPES: dict[str, dict[str, float]] = {
     "neutral": {},
     "happy": {"AU6": 0.6, "AU12": 0.75, "AU25": 0.15},
     "sad": {"AU1": 0.7, "AU4": 0.45, "AU15": 0.6, "AU17": 0.3},
-    "angry": {"AU4": 0.85, "AU5": 0.3, "AU7": 0.6, "AU23": 0.6, "AU24": 0.2},
+    "angry": {"AU4": 0.9, "AU5": 0.25, "AU7": 0.6, "AU9": 0.5, "AU10": 0.6, "AU23": 0.3},
     "fearful": {"AU1": 0.7, "AU2": 0.5, "AU4": 0.35, "AU5": 0.75, "AU20": 0.6, "AU25": 0.3},
     "surprised": {"AU1": 0.8, "AU2": 0.8, "AU5": 0.6, "AU26": 0.45},
     "disgusted": {"AU9": 0.75, "AU10": 0.35, "AU15": 0.45, "AU16": 0.35, "AU4": 0.25},
     "contempt": {"AU12R": 0.5, "AU14R": 0.6},
 }
 
+#: intensity 1 = an acted emotion, not the full prototype: against real captures of acted
+#: emotional speech the full prototypes were 2-5x too large (issue 12), so intensity 1 plays
+#: them at this share (the speech-driven upper face, face/upper.py, adds the moving part)
+ACTED_SCALE = 0.45
 #: relative amplitude of the slow natural variation of each AU's activation
 VARIATION = 0.12
 #: brow raise per unit emphasis strength (ARKit units) at arousal 0
@@ -83,7 +90,7 @@ AU_MATRIX = np.stack([_arkit_vector(AU_TO_ARKIT[a]) for a in AU_NAMES])
 CATEGORY_AU = np.zeros((N_CATEGORIES, len(AU_NAMES)))
 for _c, _aus in PROTOTYPES.items():
     for _a, _x in _aus.items():
-        CATEGORY_AU[CATEGORY_INDEX[_c], AU_NAMES.index(_a)] = _x
+        CATEGORY_AU[CATEGORY_INDEX[_c], AU_NAMES.index(_a)] = _x * ACTED_SCALE
 
 
 def prototype(category: str, intensity: float = 1.0) -> np.ndarray:
@@ -147,5 +154,5 @@ def expression_offsets(weights: np.ndarray, vad: np.ndarray, times: np.ndarray, 
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
-__all__ = ["AU_TO_ARKIT", "PROTOTYPES", "prototype", "prototype_curves",
+__all__ = ["AU_TO_ARKIT", "PROTOTYPES", "ACTED_SCALE", "prototype", "prototype_curves",
            "expression_offsets", "emphasis_envelope", "slow_noise"]

@@ -17,11 +17,16 @@ from .eyes import EyesConfig, EyesPlan, apply_eyes, line_seed, plan_eyes
 from .head import HeadConfig, apply_head
 
 
-def eyes_and_head(track: AnimationTrack, samples: np.ndarray | None, extra: Mapping[str, Any] | None,
+def eyes_and_head(track: AnimationTrack, samples: np.ndarray | None, extra: Mapping[str, Any] | Any | None,
                   seed: int, drivers: Drivers | None = None) -> EyesPlan:
-    """Blink, gaze and head motion into ``track`` (curves, eyes, head, events, metadata)."""
-    eyes_cfg = EyesConfig.from_extra(extra)
-    head_cfg = HeadConfig.from_extra(extra)
+    """Blink, gaze and head motion into ``track`` (curves, eyes, head, events, metadata).
+    ``extra``: the typed options (anything with ``.eyes`` / ``.head`` configs) or a legacy
+    ``{"eyes": {...}, "head": {...}}`` mapping."""
+    if hasattr(extra, "eyes") and hasattr(extra, "head"):
+        eyes_cfg, head_cfg = extra.eyes, extra.head
+    else:
+        eyes_cfg = EyesConfig.from_extra(extra)
+        head_cfg = HeadConfig.from_extra(extra)
     drivers = drivers or drivers_for_track(track, samples)
     # the line's own stream: same line + seed = same blinks, different lines differ
     if samples is not None:

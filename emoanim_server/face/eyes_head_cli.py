@@ -1,15 +1,13 @@
-"""``emoanim bake`` flags for blink, gaze and head motion (imported via cli.PLUGIN_MODULES).
+"""``emoanim bake`` flags for blink, gaze and head motion (wired in by cli.STAGE_FLAGS).
 
-Why a plugin: the CLI stays ignorant of stage details; these flags land in
-``BakeOptions.extra["eyes"]`` / ``["head"]``, the same dicts the server fills from session
-options, and :class:`EyesConfig` / :class:`HeadConfig` validate both alike.
+Why here: the CLI edge stays ignorant of stage details; these flags fill the typed options'
+``eyes`` / ``head`` (:class:`EyesConfig` / :class:`HeadConfig`, which validate them, as they
+do the server's session options). This module never imports the CLI.
 """
 from __future__ import annotations
 
 import argparse
 import math
-
-from .. import cli
 
 
 def _unit(text: str) -> float:
@@ -59,12 +57,11 @@ def add_args(p: argparse.ArgumentParser) -> None:
                    help="head-motion amplitude multiplier (default 1; 0 = still)")
 
 
-def to_extra(args: argparse.Namespace, extra: dict) -> None:
-    extra["eyes"] = {"blink": not args.no_blink, "gaze": not args.no_gaze, "blink_rate": args.blink_rate,
-                     "gaze_target": list(args.gaze_target), "eye_contact": args.eye_contact}
-    extra["head"] = {"enabled": not args.no_head, "scale": args.head_scale}
+def to_options(args: argparse.Namespace, opts) -> None:
+    """Parsed flags -> ``opts.eyes`` / ``opts.head`` of the typed StageOptions."""
+    from .eyes import EyesConfig
+    from .head import HeadConfig
 
-
-if add_args not in cli.BAKE_ARG_HOOKS:
-    cli.BAKE_ARG_HOOKS.append(add_args)
-    cli.BAKE_OPTION_HOOKS.append(to_extra)
+    opts.eyes = EyesConfig(blink=not args.no_blink, gaze=not args.no_gaze, blink_rate=args.blink_rate,
+                           gaze_target=tuple(args.gaze_target), eye_contact=args.eye_contact)
+    opts.head = HeadConfig(enabled=not args.no_head, scale=args.head_scale)

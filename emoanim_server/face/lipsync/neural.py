@@ -37,9 +37,10 @@ HOP = 160  # 10 ms
 WIN = 400  # 25 ms, centred on the frame time (as audio.features.log_mel)
 N_FFT = 512
 N_MELS = 64
-#: added to the mel power before the log: digital silence and 1-LSB dither look alike to the
-#: model (the log of a near-zero power would otherwise swing by several nats)
-MEL_FLOOR = 1e-5
+#: added to the mel power before the log, so digital silence and 1-LSB dither look alike to the
+#: model: 1-LSB white noise puts ~1e-6 into a high mel band (unnormalised FFT power); with a
+#: 1e-5 floor the top bands of quiet LJ Speech moved by up to 0.47 nats and the curves by 0.35
+MEL_FLOOR = 1e-4
 RATE = 100.0  # articulator frames per second
 N_ART = len(ARTICULATORS)
 
@@ -130,16 +131,30 @@ def _session():
         return s
 
 
-def contact_weights(p: np.ndarray) -> np.ndarray:
-    """Predicted contact probability -> contact weight: sharpened so a confident frame closes
-    fully (as a phone interval would) and a doubtful one does not half-close the lips."""
-    return np.clip((p - 0.3) / 0.4, 0.0, 1.0)
+@functools.lru_cache(maxsize=1)
+def _thresholds() -> tuple[float, float]:
+    """Contact thresholds from the card's calibration (tools/artic_train.py calibrate)."""
+    c = (_model()[1].get("calibration") or {}).get("contacts") or {}
+    return (float(c.get("bilabial", {}).get("threshold", 0.5)),
+            float(c.get("labiodental", {}).get("threshold", 0.5)))
+
+
+def contact_weights(p: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """Predicted contact probability -> contact weight: a ramp 0.15 wide centred on the
+    calibrated threshold, so a confident frame closes fully (as a phone interval would) and a
+    doubtful one does not half-close the lips."""
+    return np.clip((p - threshold) / 0.15 + 0.5, 0.0, 1.0)
+
+
+def calibrated(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(articulators, bilabial weight, labiodental weight) from raw network outputs."""
+    tb, tf = _thresholds()
+    return y[:, :N_ART], contact_weights(y[:, N_ART], tb), contact_weights(y[:, N_ART + 1], tf)
 
 
 def to_curves(y: np.ndarray) -> np.ndarray:
     """(k, N_ART + 2) network output (articulators, contact probabilities) -> (k, 52) ARKit."""
-    art = y[:, :N_ART]
-    return to_arkit(apply_contacts(art, contact_weights(y[:, N_ART]), contact_weights(y[:, N_ART + 1])))
+    return to_arkit(apply_contacts(*calibrated(y)))
 
 
 class NeuralLipsync:
@@ -184,6 +199,10 @@ class NeuralLipsync:
             self._art = np.concatenate([self._art, y[skip:]])
 
     def _emit(self, final: bool) -> np.ndarray:
+        return to_curves(self._emit_raw(final))
+
+    def _emit_raw(self, final: bool) -> np.ndarray:
+        """(k, N_ART + 2) network outputs at the output frames that became final."""
         n_art = self._k0 + len(self._art)
         if final:
             last = n_frames_for(self._mel.n_samples / SAMPLE_RATE, self.fps) - 1
@@ -191,7 +210,7 @@ class NeuralLipsync:
             # frame i needs articulator frames floor(i*R/fps) and the one after it
             last = int(np.ceil((n_art - 1) * self.fps / RATE - 1e-9)) - 1 if n_art >= 2 else -1
         if last < self._next:
-            return np.zeros((0, N_ARKIT), np.float32)
+            return np.zeros((0, N_ART + 2), np.float32)
         i = np.arange(self._next, last + 1)
         pos = i * (RATE / self.fps)
         k = np.floor(pos + 1e-9).astype(int)
@@ -206,7 +225,7 @@ class NeuralLipsync:
         keep = min(len(self._art), max(0, int(np.floor(self._next * RATE / self.fps)) - self._k0))
         self._art = self._art[keep:]
         self._k0 += keep
-        return to_curves(y)
+        return y
 
     def feed(self, samples: np.ndarray) -> np.ndarray:
         """Append audio; (k, 52) float32 ARKit curves for the frames that became final."""
@@ -220,20 +239,43 @@ class NeuralLipsync:
 
     def flush(self) -> np.ndarray:
         """The remaining frames up to the end of the audio fed (the stream is then finished)."""
+        return to_curves(self._flush_raw())
+
+    def _flush_raw(self) -> np.ndarray:
         if self._done:
-            return np.zeros((0, N_ARKIT), np.float32)
+            return np.zeros((0, N_ART + 2), np.float32)
         self._done = True
         self._run(self._mel.flush())
         self._run(np.repeat(self._pad, self._delay, axis=0))
-        return self._emit(final=True)
+        return self._emit_raw(final=True)
+
+
+def neural_outputs(samples: np.ndarray, fps: int) -> np.ndarray:
+    """Whole input: (n_frames_for(duration, fps), N_ART + 2) articulators + contact
+    probabilities at the output frames (before :func:`to_curves`)."""
+    s = NeuralLipsync(fps)
+    x = np.asarray(samples, np.float32).reshape(-1)
+    if x.size and not np.all(np.isfinite(x)):
+        raise ValueError("samples: expected finite float32 audio, got NaN/inf")
+    s._run(s._mel.feed(x))
+    return np.concatenate([s._emit_raw(final=False), s._flush_raw()]).astype(np.float32)
 
 
 def neural_curves(samples: np.ndarray, fps: int) -> np.ndarray:
     """Whole input (bake): (n_frames_for(duration, fps), 52) ARKit curves; the same numbers as
     streaming the input in any chunks."""
-    s = NeuralLipsync(fps)
-    out = [s.feed(samples), s.flush()]
-    return np.concatenate(out).astype(np.float32)
+    return to_curves(neural_outputs(samples, fps))
+
+
+def fused_curves(art: np.ndarray, samples: np.ndarray, fps: int) -> np.ndarray:
+    """Phonetic articulators (``animate.articulate`` at the track's frames) + the learned
+    contacts: a closure or tuck the recogniser missed but the audio shows is added (contacts only
+    ever add: :func:`.animate.apply_contacts` takes the max)."""
+    _, wb, wf = calibrated(neural_outputs(samples, fps))
+    n = min(len(art), len(wb))
+    out = art.copy()
+    out[:n] = apply_contacts(art[:n], wb[:n], wf[:n])
+    return to_arkit(out)
 
 
 def model_info() -> dict:

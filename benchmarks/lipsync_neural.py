@@ -1,0 +1,269 @@
+#!/usr/bin/env python3
+"""The learned lip-sync engine against the shared judge's definitions (lipsync_check.py).
+
+Sections (each writes into one result file with machine + date):
+
+  lj       the judge's real English (ljspeech_mfa, never trained on): LIVE-equivalent streaming
+           (NeuralLipsync fed 20 ms chunks, 60 fps) and the whole-input bake path; 1-LSB dither
+           (max curve difference); silence / music / noise -> rest
+  espeak   espeak-ng speech with exact phone timing in >= 10 languages, voices held out of
+           training (and three languages held out entirely)
+  sppas    real French / Catalan speech with SPPAS automatic phone alignments (GPL-3 samples of
+           the SPPAS distribution; evaluation only, never trained on): --sppas DIR (a checkout)
+  cost     CPU seconds per audio second: the ONNX model alone and the whole engine (1 thread)
+
+Usage: python benchmarks/lipsync_neural.py [--sections lj,espeak,sppas,cost] [--sppas DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import os
+import platform
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+#: ../shared next to the checkout (/work/main) or two levels up (a worktree in /work/wt/NAME)
+SHARED = next((p for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if p.is_dir()),
+              ROOT.parent / "shared")
+sys.path.insert(0, str(SHARED / "tools"))
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+from lipsync_check import GRID, score, textgrid_phones  # noqa: E402
+
+from _results import save  # noqa: E402
+from emoanim_server.audio import load_audio  # noqa: E402
+from emoanim_server.face.lipsync import neural  # noqa: E402
+from emoanim_server.track import ARKIT_INDEX as AI  # noqa: E402
+
+KEYS = ("closure", "closure_m", "open", "round", "fv")
+
+
+def judge_signals(curves: np.ndarray, fps: int):
+    """gap / rounding / f-v exactly as lipsync_check.read_curves computes them."""
+    c = lambda n: curves[:, AI[n]].astype(np.float64)  # noqa: E731
+    gap = (np.clip(c("jawOpen") - c("mouthClose"), 0, 1) + 0.25 * (c("mouthLowerDownLeft") + c("mouthLowerDownRight"))
+           + 0.25 * (c("mouthUpperUpLeft") + c("mouthUpperUpRight")))
+    rnd = np.maximum(c("mouthPucker"), c("mouthFunnel"))
+    return np.arange(len(curves)) / fps, gap, rnd, c("mouthRollLower")
+
+
+def score_curves(curves, fps, phones, agg):
+    t, gap, rnd, fv = judge_signals(curves, fps)
+    grid = np.arange(0, phones[-1][1], 1 / GRID)
+    s = score(grid, *(np.interp(grid, t, x) for x in (gap, rnd, fv)), phones)
+    for k in KEYS:
+        agg.setdefault(k, []).extend(s[k])
+
+
+def summarise(agg) -> dict:
+    out = {}
+    for k in KEYS:
+        v = agg.get(k, [])
+        out[k] = round(float(np.mean(v)), 3) if v else None
+        out[k + "_n"] = len(v)
+    return out
+
+
+def stream(x: np.ndarray, fps: int, chunk: int) -> np.ndarray:
+    s = neural.NeuralLipsync(fps)
+    parts = [s.feed(x[i:i + chunk]) for i in range(0, len(x), chunk)] + [s.flush()]
+    return np.concatenate(parts)
+
+
+MOUTH = [AI[n] for n in ("jawOpen", "mouthClose", "mouthFunnel", "mouthPucker", "mouthRollLower",
+                         "mouthLowerDownLeft", "mouthUpperUpLeft")]
+
+
+def section_lj(a) -> dict:
+    data = SHARED / "data" / "speech" / "ljspeech_mfa"
+    items = list(csv.DictReader(open(data / "index.csv")))[: a.limit or None]
+    live, whole = {}, {}
+    dither = []
+    rng = np.random.default_rng(0)
+    for it in items:
+        x = load_audio(str(data / it["wav_path"])).samples.astype(np.float32)
+        phones = textgrid_phones(str(data / it["label_path"]))
+        y_live = stream(x, 60, 320)
+        score_curves(y_live, 60, phones, live)
+        if a.plot and it is items[0]:
+            from lipsync_real import plot
+
+            from emoanim_server.track import AnimationTrack
+            plot((it["utt_id"] + " (learned engine, LIVE 20 ms chunks)", AnimationTrack(fps=60, curves=y_live),
+                  phones), a.plot)
+        y = neural.neural_curves(x, 60)
+        score_curves(y, 60, phones, whole)
+        d = x + rng.choice([-1.0, 1.0], len(x)).astype(np.float32) / 32768.0
+        dither.append(float(np.abs(neural.neural_curves(d, 60) - y).max()))
+    rest = {}
+    n = 4 * 16000
+    t = np.arange(n) / 16000
+    for kind in ("silence", "noise", "music"):
+        if kind == "silence":
+            x = np.zeros(n, np.float32)
+        elif kind == "noise":
+            x = (0.01 * rng.standard_normal(n)).astype(np.float32)
+        else:  # a pulsing A-major-ish chord with harmonics (not in the training set)
+            x = sum(0.1 / h * np.sin(2 * np.pi * f * h * t) * (np.sin(2 * np.pi * 2 * t) > 0)
+                    for f in (220, 277, 330, 440) for h in (1, 2, 3)).astype(np.float32)
+        rest[kind] = round(float(neural.neural_curves(x, 60)[:, MOUTH].max()), 3)
+    return {"utterances": len(items), "live_20ms_chunks_60fps": summarise(live),
+            "whole_input_60fps": summarise(whole), "dither_1lsb_max_curve_diff": round(max(dither), 4),
+            "rest_max_mouth_curve": rest}
+
+
+def section_espeak(a) -> dict:
+    import artic_data as D
+    words = D.word_lists(Path(a.espeak_src))
+    rng = np.random.default_rng(123)
+    out = {}
+    langs = {**{k: v for k, v in D.TRAIN_LANGS.items()}, **D.VAL_LANGS}
+    for lang, wl in langs.items():
+        agg: dict = {}
+        for v in D.VAL_VOICES:
+            for _ in range(a.per_voice):
+                c = D.espeak_clip(rng, lang, v, words[wl], 1.0)
+                ph = [(p.start, p.end, p.phone) for p in c.phones]
+                score_curves(neural.neural_curves(c.x, 60), 60, ph, agg)
+        r = summarise(agg)
+        r["held_out"] = "language+voices" if lang in D.VAL_LANGS else "voices"
+        out[lang] = r
+        print(lang, r, flush=True)
+    return out
+
+
+#: SPPAS X-SAMPA labels -> IPA (for ipa.py)
+SAMPA = {"E": "ɛ", "O": "ɔ", "2": "ø", "9": "œ", "@": "ə", "S": "ʃ", "Z": "ʒ", "J": "ɲ", "N": "ŋ",
+         "R": "ʁ", "H": "ɥ", "4": "ɾ", "L": "ʎ", "B": "β", "D": "ð", "G": "ɣ", "T": "θ", "rr": "r",
+         "a~": "ɑ̃", "o~": "ɔ̃", "O~": "ɔ̃", "A/": "a", "O/": "o", "E/": "e", "U~/": "ɛ̃", "e~": "ɛ̃", "U~": "ɛ̃", "9~": "œ̃", "A": "ɑ", "I": "ɪ", "U": "ʊ", "V": "ʌ",
+         "Q": "ɒ", "{": "æ", "3": "ɜ", "tS": "tʃ", "dZ": "dʒ", "ts": "ts", "x": "x"}
+SIL = {"#", "+", "*", "@@", "dummy", "gb", "sil", "", "fp", "lg"}
+
+
+def _xra_phones(path: Path) -> list[tuple[float, float, str]]:
+    from emoanim_server.face.lipsync.ipa import ipa_to_phones
+
+    txt = path.read_text("utf-8")
+    tier = re.search(r'tiername="PhonAlign">(.*?)</Tier>', txt, re.S).group(1)
+    out = []
+    for b, e, tag in re.findall(r'<Begin midpoint="([\d.]+)".*?<End midpoint="([\d.]+)".*?<Tag>([^<]*)</Tag>',
+                                tier, re.S):
+        b, e = float(b), float(e)
+        tag = tag.strip()
+        if tag in SIL:
+            out.append((b, e, "sil"))
+            continue
+        ph = ipa_to_phones(SAMPA.get(tag, tag)) or ["sil"]
+        d = (e - b) / len(ph)
+        out += [(b + i * d, b + (i + 1) * d, p) for i, p in enumerate(ph)]
+    return out
+
+
+def section_sppas(a) -> dict:
+    import subprocess
+    import tempfile
+
+    src = Path(a.sppas)
+    git = ["git", "--git-dir", str(src)]
+    names = subprocess.run(git + ["ls-tree", "-r", "--name-only", "HEAD"], capture_output=True, text=True,
+                           check=True).stdout.splitlines()
+    out = {}
+    tmp = Path(tempfile.mkdtemp())
+    for lang in ("fra", "cat"):
+        agg: dict = {}
+        n = 0
+        for pa in [x for x in names if x.startswith(f"samples/annotation-results/samples-{lang}/")
+                   and x.endswith("-palign.xra")]:
+            stem = pa.split("/")[-1][: -len("-palign.xra")]
+            wav = f"samples/samples-{lang}/{stem}.wav"
+            if wav not in names:
+                continue
+            (tmp / "a.wav").write_bytes(subprocess.run(git + ["show", f"HEAD:{wav}"], capture_output=True,
+                                                       check=True).stdout)
+            (tmp / "a.xra").write_bytes(subprocess.run(git + ["show", f"HEAD:{pa}"], capture_output=True,
+                                                       check=True).stdout)
+            try:
+                x = load_audio(str(tmp / "a.wav")).samples.astype(np.float32)
+            except Exception as e:  # noqa: BLE001 - a corrupt sample file is reported, not fatal
+                print("skip", wav, e)
+                continue
+            phones = _xra_phones(tmp / "a.xra")
+            score_curves(stream(x, 60, 320), 60, phones, agg)
+            n += 1
+        out[lang] = {"utterances": n, **summarise(agg)}
+        print(lang, out[lang], flush=True)
+    return out
+
+
+def section_cost(a) -> dict:
+    import onnxruntime as ort
+
+    x = load_audio(str(ROOT / "tests" / "data" / "real_en.wav")).samples.astype(np.float32)
+    dur = len(x) / 16000
+    reps = 5
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = so.inter_op_num_threads = 1
+    path, _ = neural._model()
+    sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+    st = {i.name: np.zeros(i.shape, np.float32) for i in sess.get_inputs() if i.name != "mel"}
+    mel = neural.MelStream()
+    m = np.concatenate([mel.feed(x), mel.flush()])[None]
+    res = {}
+    for label, ch in (("model_whole", m.shape[1]), ("model_40ms_chunks", 4), ("model_20ms_chunks", 2)):
+        t0 = time.process_time()
+        for _ in range(reps):
+            s = dict(st)
+            for i in range(0, m.shape[1], ch):
+                o = sess.run(None, {"mel": m[:, i:i + ch], **s})
+                s = {"c1": o[1], "c2": o[2], "h": o[3]}
+        res[label + "_cpu_s_per_audio_s"] = round((time.process_time() - t0) / reps / dur, 5)
+    t0 = time.process_time()
+    for _ in range(reps):
+        neural.neural_curves(x, 60)
+    res["engine_whole_cpu_s_per_audio_s"] = round((time.process_time() - t0) / reps / dur, 5)
+    t0 = time.process_time()
+    for _ in range(reps):
+        stream(x, 60, 320)
+    res["engine_live_20ms_cpu_s_per_audio_s"] = round((time.process_time() - t0) / reps / dur, 5)
+    res["model_bytes"] = os.path.getsize(path)
+    return res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sections", default="lj,espeak,cost")
+    ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--plot", default="", help="PNG of the first LJ line's curves vs its phones")
+    ap.add_argument("--per-voice", type=int, default=2)
+    ap.add_argument("--espeak-src", default="/work/.mirror/espeak-ng+espeak-ng/repo")
+    ap.add_argument("--sppas", default="/work/.mirror/mirfan899+sppas/repo")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "lipsync_neural.json"))
+    a = ap.parse_args()
+    out_p = Path(a.out)
+    import json
+
+    res = json.loads(out_p.read_text()) if out_p.is_file() else {}
+    res.update({"machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpu, loaded shared host",
+                "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                "model": neural.model_info()})
+    fns = {"lj": section_lj, "espeak": section_espeak, "sppas": section_sppas, "cost": section_cost}
+    for s in a.sections.split(","):
+        t0 = time.time()
+        res[s] = fns[s](a)
+        res[s + "_wall_s"] = round(time.time() - t0, 1)
+        print(s, res[s], flush=True)
+    save(res, str(out_p), echo=False)
+
+
+if __name__ == "__main__":
+    main()

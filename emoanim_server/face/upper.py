@@ -1,0 +1,591 @@
+"""The speech-driven upper face: brows, lids, cheeks, nostrils and the small mouth/chin motion
+that real talkers make on every line, with or without an emotion tag.
+
+Why: held against iPhone ARKit captures of people talking, a face with only lip-sync is a moving
+mouth on a still head (issue 12: 21 of 52 curves never moved, brows at 6 % of a real speaker's
+spread). People's upper face moves with their *voice*: brows rise on pitch accents and on the
+rising end of questions and fall on low, phrase-final pitch (the eyebrow-f0 link: Cavé et al.
+1996, ICSLP; Granström & House 2005, Speech Commun. 46:473; Krahmer & Swerts 2007, J. Mem. Lang.
+57:396), the upper lid follows the brow (AU5 with AU1+2), lids tighten with vocal effort,
+nostrils flare on the inhalation in pauses, lip corners and chin move at phrase ends (the chin
+raise AU17 of a finished statement, brief social smiles) and everything drifts slowly. All of it
+comes from pitch, voicing and loudness *relative to the speaker's own running level*, so it is
+language-independent and recording-gain-independent. The emotion state modulates it (an angry
+speaker lowers where a neutral one raises; a happy one smiles and raises the cheeks; a sad one
+raises the inner brows and pulls the corners down), and every random choice is seeded.
+
+Streaming interface (what the LIVE stage graph calls; the bake wrapper :func:`upper_face` runs
+exactly the same code with the whole input)::
+
+    m = UpperFaceModel(UpperConfig(), seed)      # seed: e.g. eyes.line_seed(seed, key)
+    m.feed_audio(samples16k)                     # any chunk sizes, float32 mono 16 kHz
+    m.feed_emotion(weights (n, 8), arousal (n,))  # optional, per 10 ms tick (drivers.EMOTIONS order)
+    ticks = m.step(until_s)                      # (k, len(UPPER_CURVES)) new ticks, ARKit offsets
+    m.close()                                    # end of audio: flush the last ticks
+
+* ticks are on the driver grid of :mod:`.drivers` (``TICK_S`` = 10 ms, tick k at ``k * TICK_S``);
+* output up to time T needs audio up to ``T + LOOKAHEAD_S`` (50 ms: 26 ms of pitch window +
+  20 ms of pitch smoothing) and emotion ticks up to T when ``feed_emotion`` is used
+  (``UpperConfig.follow_emotion``); :attr:`UpperFaceModel.ready_until` says how far it can go;
+* state (running pitch/loudness references, envelopes, filters, random generators) is carried
+  across calls; random numbers are drawn per event in event order, and the slow drift is a pure
+  function of time, so any chunking gives exactly the whole-input result (tests/test_upper.py);
+* the output is an offset face in ARKit units for the channels in :data:`UPPER_CURVES`; the bake
+  adds it after the mixer (:func:`apply_upper`), before the eyes stage (which closes the lids over
+  it). None of the channels opens the lips (no jawOpen / mouthClose / upperUp / lowerDown), so
+  lip contacts are untouched by construction.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any, Mapping
+
+import numpy as np
+from scipy import signal
+from scipy.signal import lfilter
+
+from ..errors import InputError
+from ..track import ARKIT_INDEX, AnimationTrack
+from .drivers import EMOTIONS, TICK_S
+from .eyes import _Grow, _stage_rngs
+
+SAMPLE_RATE = 16000
+HOP = int(round(TICK_S * SAMPLE_RATE))
+UPPER_STAGE_ID = 0x0FACE
+#: the ARKit curves this stage writes (offsets, added to the face)
+UPPER_CURVES: tuple[str, ...] = (
+    "browInnerUp", "browOuterUpLeft", "browOuterUpRight", "browDownLeft", "browDownRight",
+    "eyeWideLeft", "eyeWideRight", "eyeSquintLeft", "eyeSquintRight",
+    "cheekSquintLeft", "cheekSquintRight", "noseSneerLeft", "noseSneerRight",
+    "mouthSmileLeft", "mouthSmileRight", "mouthFrownLeft", "mouthFrownRight",
+    "mouthDimpleLeft", "mouthDimpleRight", "mouthShrugLower", "mouthShrugUpper",
+    "mouthLeft", "mouthRight", "jawLeft", "jawRight", "jawForward")
+_C = {n: i for i, n in enumerate(UPPER_CURVES)}
+
+# ------------------------------------------------------------------ pitch / loudness front end
+_F0_MIN, _F0_MAX = 60.0, 500.0
+_TMIN, _TMAX = int(SAMPLE_RATE / _F0_MAX), int(math.ceil(SAMPLE_RATE / _F0_MIN))
+_W = _TMAX + 16                      # YIN integration window (audio.prosody.pitch_track)
+_WIN_END = _W + _TMAX + 1 - _W // 2  # samples a pitch frame reads after its own time
+_VOICING_AP = 0.3
+#: ticks of centred pitch smoothing (look-ahead of the decisions)
+SMOOTH_TICKS = 2
+_FEATURE_LOOKAHEAD_TICKS = int(math.ceil(_WIN_END / HOP))
+LOOKAHEAD_S = (_FEATURE_LOOKAHEAD_TICKS + SMOOTH_TICKS) * TICK_S
+#: running references of the speaker's own pitch and loudness (EMA time constants, s)
+#: the speaker's pitch reference: median and spread ((p80 - p20) / 1.7) of the voiced pitch of
+#: the last PITCH_REF_TICKS voiced ticks (robust to octave slips and to where the line starts)
+PITCH_REF_TICKS, PITCH_REF_MIN = 250, 15
+LOUD_REF_TAU_S = 2.0
+#: a pause is a phrase boundary after this much silence; a breath needs a longer one
+BOUNDARY_S, BREATH_S = 0.15, 0.25
+
+# ------------------------------------------------------------------ behaviour (ARKit units)
+#: pitch-accent brow raise: amplitude = base + per * strength; the pulse decays with ACCENT_TAU_S
+ACCENT_Z, ACCENT_MIN_GAP_S, ACCENT_RISE_ST = 0.9, 0.3, 0.4
+ACCENT_AMP = (0.42, 0.45)
+ACCENT_P = (0.6, 0.4)                # probability of a visible raise = a + b * strength
+ACCENT_TAU_S = 0.38
+#: continuous pitch following (brows up with high pitch, down with low pitch)
+PITCH_RAISE, PITCH_LOWER = 0.12, 0.2
+#: phrase ends: a rise (question/continuation) holds the brows up; a fall lowers them a little,
+#: pulls the corners and raises the chin (statement end); sometimes a brief social smile
+QUESTION_RAISE = (0.35, 0.25)
+FALL_LOWER = (0.35, 0.3)
+P_FALL_FROWN, P_FALL_CHIN, P_BOUNDARY_SMILE = 0.55, 0.55, 0.45
+FROWN_AMP, CHIN_AMP, SMILE_AMP = (0.12, 0.25), (0.07, 0.12), (0.2, 0.4)
+PHRASE_RELEASE_TAU_S = 0.7
+#: nostril flare on the inhalation in a pause (levator/dilator naris), released at speech onset
+FLARE_AMP = (0.25, 0.45)
+FLARE_RISE_TAU_S, FLARE_RELEASE_TAU_S = 0.25, 0.2
+#: vocal effort (loudness above the running level) tightens the lids
+EFFORT_SQUINT = 0.06
+#: tonic levels and slow drift (0.05-0.4 Hz sinusoids, seeded): a held face is never frozen
+DRIFT_HZ = (0.05, 0.4)
+DRIFT_AMP = {"brow": 0.1, "lower": 0.12, "smile": 0.13, "frown": 0.06, "lateral": 0.05,
+             "jaw_lat": 0.04, "jaw_fwd": 0.025, "squint": 0.04, "wide": 0.1}
+TONIC = {"wide": 0.06, "squint": 0.05, "lower": 0.05, "smile": 0.03}
+#: smoothing of every channel: two cascaded one-poles (critically damped) of this total tau
+FILTER_TAU_S = {"brow": 0.12, "lid": 0.09, "mouth": 0.12, "nose": 0.12}
+
+#: per-emotion gains (drivers.EMOTIONS order) of the internal channels
+#:               neutral happy sad  angry fear disgust surprise contempt
+EMO_GAIN = {
+    "raise":   np.array([1.0, 1.1, 0.7, 0.6, 1.3, 0.6, 1.6, 0.8]),
+    "inner":   np.array([0.0, 0.0, 0.25, 0.0, 0.2, 0.0, 0.0, 0.0]),   # extra inner-brow (AU1) level
+    "lower":   np.array([1.0, 0.6, 1.2, 1.8, 0.9, 1.5, 0.5, 1.1]),
+    "wide":    np.array([1.0, 1.0, 0.5, 0.8, 1.6, 0.6, 1.7, 0.8]),
+    "squint":  np.array([1.0, 1.4, 0.8, 1.5, 0.7, 1.3, 0.6, 1.1]),
+    "smile":   np.array([1.0, 2.0, 0.3, 0.3, 0.3, 0.3, 0.9, 1.2]),
+    "frown":   np.array([1.0, 0.4, 1.8, 1.2, 1.3, 1.5, 0.6, 1.0]),
+    "chin":    np.array([1.0, 0.8, 1.6, 1.3, 1.0, 1.3, 0.7, 1.3]),
+    "sneer":   np.array([1.0, 1.0, 0.8, 1.8, 1.0, 2.2, 1.0, 1.3]),
+    "lateral": np.array([1.0, 1.0, 0.7, 1.0, 1.2, 1.0, 1.0, 1.5]),
+}
+#: share of accent raises that become lowering (an angry speaker frowns on the stressed word)
+EMO_RAISE_TO_LOWER = np.array([0.0, 0.0, 0.0, 0.85, 0.1, 0.6, 0.0, 0.3])
+#: arousal (-1..1) scales the motion by exp(gain * arousal)
+AROUSAL_GAIN = 0.35
+
+
+@dataclass
+class UpperConfig:
+    """User controls (BakeOptions.extra["upper"]; CLI ``--no-upper-face`` / ``--upper-face-scale``)."""
+
+    enabled: bool = True
+    scale: float = 1.0            # multiplies every offset
+    follow_emotion: bool = False  # step() waits for feed_emotion ticks (set by the bake wrapper)
+
+    def __post_init__(self) -> None:
+        if not (0.0 <= self.scale <= 3.0) or not math.isfinite(self.scale):
+            raise InputError(f"upper face scale: {self.scale!r} out of range; expected 0..3 (1 = default)")
+
+    @classmethod
+    def from_extra(cls, extra: Mapping[str, Any] | None) -> "UpperConfig":
+        d = dict((extra or {}).get("upper", {}) or {})
+        known = set(cls.__dataclass_fields__) - {"follow_emotion"}
+        bad = set(d) - known
+        if bad:
+            raise InputError(f"upper face options: unknown {sorted(bad)}; expected some of {sorted(known)}")
+        return cls(**d)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("follow_emotion")
+        return d
+
+
+def _one_pole(tau: float) -> tuple[np.ndarray, np.ndarray]:
+    a = 1.0 - math.exp(-TICK_S / tau)
+    return np.array([a]), np.array([1.0, a - 1.0])
+
+
+class UpperFaceModel:
+    """Incremental speech-driven upper face (see the module docstring for the contract)."""
+
+    def __init__(self, config: UpperConfig | None = None, seed: int = 0) -> None:
+        self.cfg = config or UpperConfig()
+        r_drift, self.rng_accent, self.rng_phrase = _stage_rngs(seed, UPPER_STAGE_ID, 3)
+        # slow drift: per drift channel (and side) three sinusoids, a pure function of time
+        self._drift_keys = ("brow", "browL", "lower", "smile", "smileL", "frown", "lateral",
+                            "jaw_lat", "jaw_fwd", "squint", "wide")
+        lo, hi = DRIFT_HZ
+        nk = len(self._drift_keys)
+        self._df = np.exp(r_drift.uniform(math.log(lo), math.log(hi), (3, nk)))
+        self._dp = r_drift.uniform(0, 2 * math.pi, (3, nk))
+        self._da = np.array([0.6, 0.3, 0.2])[:, None] * r_drift.uniform(0.7, 1.0, (3, nk)) / 1.1
+        self._asym = 1.0 + r_drift.uniform(-0.12, 0.12, 4)  # fixed L/R asymmetry of this face
+        # audio front end
+        self._buf = np.zeros(0, np.float64)   # samples from _buf0 on
+        self._buf0 = 0
+        self._n_samples = 0
+        self._sos = signal.butter(2, [250.0, 2500.0], btype="bandpass", fs=SAMPLE_RATE, output="sos")
+        self._zi_band = np.zeros((self._sos.shape[0], 2))
+        self._band_sq = np.zeros(0)           # filtered samples squared, from _band0 on
+        self._band0 = -(HOP // 2)             # bins are centred on ticks: pad half a hop in front
+        self._pending_pad = True
+        self._f0 = _Grow()
+        self._ap = _Grow()
+        self._band = _Grow()
+        self._emo = _Grow(len(EMOTIONS))
+        self._arousal = _Grow()
+        self.closed = False
+        # decision state
+        self.k = 0
+        self._peak_db = -80.0
+        self._pause_ticks = 10 ** 6
+        self._in_speech = False
+        self._base_st = math.nan
+        self._dev_st = 2.0
+        self._ref_hist: list[float] = []      # voiced pitch (st) of the last PITCH_REF_TICKS ticks
+        self._loud_ref = math.nan
+        self._ps_hist: list[float] = []       # smoothed pitch z of recent voiced ticks (phrase end)
+        self._st_hist: list[float] = []       # smoothed pitch (st) of recent voiced ticks (rises)
+        self._last_accent = -math.inf
+        self._env = {"accent": 0.0, "question": 0.0, "fall": 0.0, "frown": 0.0, "chin": 0.0,
+                     "smile": 0.0, "flare": 0.0}
+        self._targets = {"question": 0.0, "fall": 0.0, "frown": 0.0, "chin": 0.0, "smile": 0.0,
+                         "flare": 0.0}
+        self._held = False                    # phrase-end targets held through the pause
+        self._zi: dict[str, np.ndarray] = {}
+        self.out = _Grow(len(UPPER_CURVES))
+        self.events: list[tuple[float, str, float]] = []
+        self.pitch_z: list[float] = []        # per decided tick: pitch against the running reference
+
+    # ------------------------------------------------------------------------ input side
+    def feed_audio(self, samples: np.ndarray) -> None:
+        """Append 16 kHz mono float samples (any chunk size)."""
+        if self.closed:
+            raise RuntimeError("UpperFaceModel.feed_audio after close()")
+        x = np.nan_to_num(np.asarray(samples, np.float64).reshape(-1))
+        if not len(x):
+            return
+        self._buf = np.concatenate([self._buf, x])
+        self._n_samples += len(x)
+        y, self._zi_band = signal.sosfilt(self._sos, x, zi=self._zi_band)
+        if self._pending_pad:
+            y = np.concatenate([np.zeros(HOP // 2), y])
+            self._pending_pad = False
+        self._band_sq = np.concatenate([self._band_sq, y * y])
+        self._features(final=False)
+
+    def feed_emotion(self, weights: np.ndarray, arousal: np.ndarray | None = None) -> None:
+        """Append per-tick emotion weights (n, 8; drivers.EMOTIONS order) and arousal (n,)."""
+        w = np.clip(np.nan_to_num(np.asarray(weights, float)), 0, 1).reshape(-1, len(EMOTIONS))
+        a = np.zeros(len(w)) if arousal is None else np.clip(np.nan_to_num(np.asarray(arousal, float)), -1, 1).reshape(-1)
+        if len(a) != len(w):
+            raise ValueError(f"arousal has {len(a)} ticks, weights have {len(w)}")
+        self._emo.extend(w / np.maximum(w.sum(axis=1, keepdims=True), 1e-9))
+        self._arousal.extend(a)
+
+    def close(self) -> None:
+        """No more audio: the last ticks are computed with silence after the end."""
+        if not self.closed:
+            self._features(final=True)
+            self.closed = True
+
+    @property
+    def n_ticks_total(self) -> int:
+        """Ticks of the fed audio (the last one at or after the end, as drivers.n_ticks_for)."""
+        return max(1, int(math.ceil(self._n_samples / HOP - 1e-9)) + 1)
+
+    @property
+    def ready_until(self) -> float:
+        n = self._f0.n if self.closed else self._f0.n - SMOOTH_TICKS
+        if self.cfg.follow_emotion and not self.closed:
+            n = min(n, self._emo.n)
+        return max(0, n) * TICK_S
+
+    def _features(self, final: bool) -> None:
+        """Pitch (YIN, as audio.prosody.pitch_track) and band loudness for every tick whose
+        analysis window is complete (all of them when ``final``)."""
+        from ..audio.prosody import pitch_track
+
+        k0 = self._f0.n
+        n_total = self.n_ticks_total
+        if final:
+            k1 = n_total
+        else:
+            k1 = max(k0, (self._n_samples - _WIN_END) // HOP + 1)
+            k1 = min(k1, n_total)
+            # band bins must be complete too
+            k1 = min(k1, max(0, (self._n_samples - HOP // 2) // HOP + 1))
+        if k1 <= k0:
+            return
+        # pitch: frames k0..k1-1; one frame of context in front so no kept frame sees the zero
+        # pad pitch_track puts before its input (frame 0 of the whole input does, in every mode)
+        ctx = 1 if k0 > 0 else 0
+        y = self._buf[(k0 - ctx) * HOP - self._buf0:]
+        if final:
+            y = np.concatenate([y, np.zeros(2 * HOP)])
+        f0, ap = pitch_track(y, SAMPLE_RATE, TICK_S)
+        self._f0.extend(f0[ctx:ctx + k1 - k0])
+        self._ap.extend(ap[ctx:ctx + k1 - k0])
+        # band loudness: RMS of the hop-long bin centred on each tick
+        sq = self._band_sq
+        need_b = (k1 - k0) * HOP
+        if len(sq) < need_b:
+            sq = np.concatenate([sq, np.zeros(need_b - len(sq))])
+        e = sq[:need_b].reshape(k1 - k0, HOP).mean(axis=1)
+        self._band.extend(10 * np.log10(e + 1e-14))
+        self._band_sq = self._band_sq[need_b:]
+        # keep only the audio still needed for pitch context
+        keep_from = max(0, (k1 - 1) * HOP)
+        if keep_from > self._buf0:
+            self._buf = self._buf[keep_from - self._buf0:]
+            self._buf0 = keep_from
+
+    # ------------------------------------------------------------------------ decisions
+    def _drift(self, t: np.ndarray) -> dict[str, np.ndarray]:
+        x = (self._da[None] * np.sin(2 * np.pi * self._df[None] * t[:, None, None] + self._dp[None])).sum(axis=1)
+        return {k: x[:, i] for i, k in enumerate(self._drift_keys)}
+
+    def _filt(self, name: str, tau: float, x: np.ndarray) -> np.ndarray:
+        """Two cascaded one-poles (critically damped), state carried across calls, from rest."""
+        b, a = _one_pole(tau / 2)
+        for stage in (".1", ".2"):
+            key = name + stage
+            if key not in self._zi:
+                self._zi[key] = np.zeros((1,) + x.shape[1:])
+            x, self._zi[key] = lfilter(b, a, x, axis=0, zi=self._zi[key])
+        return x
+
+    def step(self, until_s: float) -> np.ndarray:
+        """Decide ticks with time < ``until_s`` (clamped to :attr:`ready_until`); returns the new
+        ticks as (k, len(UPPER_CURVES)) ARKit offsets."""
+        k0 = self.k
+        k1 = min(int(math.ceil(until_s / TICK_S - 1e-9)), int(round(self.ready_until / TICK_S)))
+        if k1 <= k0:
+            return np.zeros((0, len(UPPER_CURVES)))
+        f0, ap, band = self._f0.view, self._ap.view, self._band.view
+        n_feat = len(f0)
+        voiced_all = ap < _VOICING_AP
+        st_all = 12.0 * np.log2(np.maximum(f0, 1.0) / 100.0)
+        m = k1 - k0
+        raw = {k: np.zeros(m) for k in ("accent", "question", "fall", "frown", "chin", "smile",
+                                        "flare", "pitch_up", "pitch_down", "effort", "speech")}
+        dt = TICK_S
+        dec = {k: math.exp(-dt / tau) for k, tau in (("accent", ACCENT_TAU_S), ("release", PHRASE_RELEASE_TAU_S),
+                                                       ("flare_in", FLARE_RISE_TAU_S), ("flare_out", FLARE_RELEASE_TAU_S))}
+        for i, k in enumerate(range(k0, k1)):
+            t = k * dt
+            db = float(band[k])
+            self._peak_db = max(db, self._peak_db - 0.02)
+            loud = db > max(self._peak_db - 30.0, -62.0)
+            voiced = bool(voiced_all[k]) and loud
+            # smoothed pitch over voiced ticks in [k - S, k + S]
+            lo, hi = max(0, k - SMOOTH_TICKS), min(n_feat, k + SMOOTH_TICKS + 1)
+            vw = voiced_all[lo:hi] & (band[lo:hi] > max(self._peak_db - 30.0, -62.0))
+            ps = float(np.median(st_all[lo:hi][vw])) if voiced and vw.any() else math.nan
+            if not math.isnan(ps) and not math.isnan(self._base_st):
+                # octave errors of the pitch tracker fold back toward the running reference
+                # (causal counterpart of audio.prosody's utterance-median fold)
+                if ps - self._base_st > 9.0:
+                    ps -= 12.0
+                elif ps - self._base_st < -9.0:
+                    ps += 12.0
+            # speech activity with a causal hangover: a pause exists once it lasts BOUNDARY_S
+            if loud:
+                resumed = self._pause_ticks * dt >= BOUNDARY_S
+                self._pause_ticks = 0
+                if resumed:
+                    self._on_speech_resume(t)
+                self._in_speech = True
+            else:
+                self._pause_ticks += 1
+                if self._in_speech and self._pause_ticks * dt >= BOUNDARY_S:
+                    self._in_speech = False
+                    self._on_phrase_end(t)
+            speaking = self._in_speech
+            # running references of the speaker's pitch and loudness
+            z = 0.0
+            if not math.isnan(ps):
+                h = self._ref_hist
+                h.append(ps)
+                if len(h) > PITCH_REF_TICKS:
+                    del h[0]
+                if len(h) >= PITCH_REF_MIN:
+                    lo20, med, hi80 = np.percentile(h, [20, 50, 80])
+                    self._base_st, self._dev_st = float(med), float(max((hi80 - lo20) / 1.7, 1.0))
+                    z = (ps - self._base_st) / self._dev_st
+                self._ps_hist.append(z)
+                self._st_hist.append(ps)
+                if len(self._ps_hist) > 40:
+                    del self._ps_hist[0], self._st_hist[0]
+                # pitch accent: high against the running reference and still rising
+                rising = len(self._st_hist) > 6 and ps - self._st_hist[-7] > ACCENT_RISE_ST
+                if len(h) >= PITCH_REF_MIN and z > ACCENT_Z and rising and t - self._last_accent >= ACCENT_MIN_GAP_S:
+                    self._last_accent = t
+                    strength = float(np.clip((z - ACCENT_Z) / 1.5 + 0.4, 0.3, 1.0))
+                    if self.rng_accent.random() < ACCENT_P[0] + ACCENT_P[1] * strength:
+                        amp = (ACCENT_AMP[0] + ACCENT_AMP[1] * strength) * float(self.rng_accent.uniform(0.8, 1.2))
+                        self._env["accent"] = max(self._env["accent"], amp)
+                        self.events.append((round(t, 3), "accent", round(amp, 3)))
+            effort = 0.0
+            if loud:
+                if math.isnan(self._loud_ref):
+                    self._loud_ref = db
+                effort = max(0.0, (db - self._loud_ref) / 6.0)
+                self._loud_ref += dt / LOUD_REF_TAU_S * (db - self._loud_ref)
+            # envelopes
+            e = self._env
+            e["accent"] *= dec["accent"]
+            for key in ("question", "fall", "frown", "chin", "smile"):
+                tgt = self._targets[key]
+                if self._held:
+                    e[key] += (1 - dec["release"]) * 3.0 * (tgt - e[key])   # quick onset in the pause
+                else:
+                    e[key] *= dec["release"]
+            if not speaking and self._pause_ticks * dt >= BREATH_S:
+                e["flare"] += (1 - dec["flare_in"]) * (self._targets["flare"] - e["flare"])
+            else:
+                e["flare"] *= dec["flare_out"]
+            for key in ("accent", "question", "fall", "frown", "chin", "smile", "flare"):
+                raw[key][i] = e[key]
+            raw["pitch_up"][i] = min(max(z, 0.0), 2.5) if voiced else 0.0
+            raw["pitch_down"][i] = min(max(-z - 0.3, 0.0), 2.0) if voiced else 0.0
+            raw["effort"][i] = min(effort, 1.5) if voiced else 0.0
+            raw["speech"][i] = 1.0 if speaking else 0.0
+            self.pitch_z.append(z if voiced else math.nan)
+        out = self._render(k0, k1, raw)
+        self.out.extend(out)
+        self.k = k1
+        return out
+
+    def _on_phrase_end(self, t: float) -> None:
+        """A pause of BOUNDARY_S has begun: read the final pitch movement, pick phrase-end motion."""
+        h = self._ps_hist
+        r = self.rng_phrase
+        final = float(np.mean(h[-8:])) if len(h) >= 4 else 0.0
+        earlier = float(np.mean(h[-30:-15])) if len(h) >= 20 else final
+        rise = final - earlier
+        tg = {k: 0.0 for k in self._targets}
+        u = r.random(5)  # a fixed number of draws per boundary keeps the stream aligned
+        amp = r.uniform(0.0, 1.0, 4)
+        if rise > 0.6 or final > 1.0:
+            tg["question"] = QUESTION_RAISE[0] + QUESTION_RAISE[1] * amp[0]
+            kind = "rise"
+        else:
+            kind = "fall" if final < 0.3 or rise < -0.3 else "level"
+            if kind == "fall":
+                tg["fall"] = FALL_LOWER[0] + FALL_LOWER[1] * amp[0]
+                if u[0] < P_FALL_FROWN:
+                    tg["frown"] = FROWN_AMP[0] + (FROWN_AMP[1] - FROWN_AMP[0]) * amp[1]
+            if u[1] < P_FALL_CHIN:
+                tg["chin"] = CHIN_AMP[0] + (CHIN_AMP[1] - CHIN_AMP[0]) * amp[2]
+        if u[2] < P_BOUNDARY_SMILE:
+            tg["smile"] = SMILE_AMP[0] + (SMILE_AMP[1] - SMILE_AMP[0]) * amp[3]
+        tg["flare"] = FLARE_AMP[0] + (FLARE_AMP[1] - FLARE_AMP[0]) * u[3]
+        self._targets = tg
+        self._held = True
+        self._ps_hist, self._st_hist = [], []
+        self.events.append((round(t, 3), "phrase_" + kind, round(rise, 3)))
+
+    def _on_speech_resume(self, t: float) -> None:
+        self._held = False
+
+    def _render(self, k0: int, k1: int, raw: dict[str, np.ndarray]) -> np.ndarray:
+        t = np.arange(k0, k1) * TICK_S
+        m = len(t)
+        if self.cfg.follow_emotion and self._emo.n >= k1:
+            w = self._emo.view[k0:k1]
+            ar = self._arousal.view[k0:k1]
+        else:
+            w = np.zeros((m, len(EMOTIONS)))
+            w[:, 0] = 1.0
+            ar = np.zeros(m)
+        g = {k: w @ v for k, v in EMO_GAIN.items()}
+        act = np.exp(AROUSAL_GAIN * ar)
+        to_lower = w @ EMO_RAISE_TO_LOWER
+        d = self._drift(t)
+        sp = self._filt("speech", 0.4, raw["speech"])
+        # brows: accent pulses + question hold + pitch following + drift, emotion-modulated
+        up = (raw["accent"] + raw["question"] + PITCH_RAISE * raw["pitch_up"]) * act
+        raise_ = up * (1 - to_lower) * g["raise"] + DRIFT_AMP["brow"] * (0.6 + 0.4 * sp) * np.maximum(d["brow"] + 0.3, 0)
+        lower = ((raw["fall"] + PITCH_LOWER * raw["pitch_down"]) * g["lower"] + up * to_lower * 1.1) * act \
+            + TONIC["lower"] * g["lower"] + DRIFT_AMP["lower"] * np.maximum(d["lower"] + 0.2, 0)
+        inner_extra = g["inner"] * (1 + 0.5 * raise_)
+        wide = (1.1 * raise_ + TONIC["wide"] + DRIFT_AMP["wide"] * d["wide"]) * g["wide"] * (1 - 0.5 * np.clip(lower, 0, 1))
+        smile = (raw["smile"] + TONIC["smile"] + DRIFT_AMP["smile"] * sp * np.maximum(d["smile"] + 0.2, 0)) * g["smile"]
+        cheek = smile + 0.5 * EFFORT_SQUINT * raw["effort"]
+        squint = (TONIC["squint"] + EFFORT_SQUINT * raw["effort"] + DRIFT_AMP["squint"] * d["squint"]) * g["squint"] \
+            + 0.35 * cheek + 0.15 * np.clip(lower, 0, 1)
+        frown = (raw["frown"] + DRIFT_AMP["frown"] * sp * np.maximum(d["frown"], 0)) * g["frown"]
+        chin = raw["chin"] * g["chin"]
+        sneer = raw["flare"] * g["sneer"] + np.clip(lower, 0, 1) * (0.1 + 0.12 * np.maximum(g["sneer"] - 1, 0))
+        lat = DRIFT_AMP["lateral"] * d["lateral"] * (0.5 + 0.5 * sp) * g["lateral"]
+        jaw_lat = DRIFT_AMP["jaw_lat"] * d["jaw_lat"] * sp
+        jaw_fwd = DRIFT_AMP["jaw_fwd"] * np.maximum(d["jaw_fwd"] + 0.3, 0) * sp
+        contempt = w[:, EMOTIONS.index("contempt")]
+        aL, aR, bL, bR = self._asym
+        side_smile = 1 + 0.15 * np.maximum(d["smileL"], 0) - 0.6 * contempt   # contempt: right-sided
+        side_brow = 1 + 0.1 * d["browL"]
+        out = np.zeros((m, len(UPPER_CURVES)))
+        c = _C
+        out[:, c["browInnerUp"]] = raise_ + inner_extra
+        out[:, c["browOuterUpLeft"]] = 0.75 * raise_ * aL * side_brow
+        out[:, c["browOuterUpRight"]] = 0.75 * raise_ * aR / side_brow
+        out[:, c["browDownLeft"]] = lower * aL
+        out[:, c["browDownRight"]] = lower * aR
+        out[:, c["eyeWideLeft"]] = wide
+        out[:, c["eyeWideRight"]] = wide
+        out[:, c["eyeSquintLeft"]] = squint * bL
+        out[:, c["eyeSquintRight"]] = squint * bR
+        out[:, c["cheekSquintLeft"]] = cheek * bL * side_smile
+        out[:, c["cheekSquintRight"]] = cheek * bR
+        out[:, c["noseSneerLeft"]] = sneer * aL
+        out[:, c["noseSneerRight"]] = sneer * aR
+        out[:, c["mouthSmileLeft"]] = smile * side_smile
+        out[:, c["mouthSmileRight"]] = smile
+        out[:, c["mouthFrownLeft"]] = frown * bL
+        out[:, c["mouthFrownRight"]] = frown * bR
+        out[:, c["mouthDimpleLeft"]] = 0.3 * smile * side_smile
+        out[:, c["mouthDimpleRight"]] = 0.3 * smile
+        out[:, c["mouthShrugLower"]] = chin
+        out[:, c["mouthShrugUpper"]] = 0.6 * chin
+        out[:, c["mouthLeft"]] = np.maximum(lat, 0)
+        out[:, c["mouthRight"]] = np.maximum(-lat, 0)
+        out[:, c["jawLeft"]] = np.maximum(jaw_lat, 0)
+        out[:, c["jawRight"]] = np.maximum(-jaw_lat, 0)
+        out[:, c["jawForward"]] = jaw_fwd
+        # physical smoothing per region (critically damped), then the user's scale
+        groups = {"brow": [c[n] for n in UPPER_CURVES if n.startswith("brow")],
+                  "lid": [c[n] for n in UPPER_CURVES if n.startswith(("eye", "cheek"))],
+                  "nose": [c["noseSneerLeft"], c["noseSneerRight"]]}
+        groups["mouth"] = [i for i in range(len(UPPER_CURVES)) if not any(i in v for v in groups.values())]
+        for name, idx in groups.items():
+            out[:, idx] = self._filt(name, FILTER_TAU_S[name], out[:, idx])
+        return np.clip(out * self.cfg.scale, 0.0, 1.0)
+
+
+# ------------------------------------------------------------------------------ offline API
+def upper_face(samples: np.ndarray, seed: int = 0, config: UpperConfig | None = None,
+               weights: np.ndarray | None = None, arousal: np.ndarray | None = None) -> tuple[np.ndarray, UpperFaceModel]:
+    """Whole-input wrapper: (ticks, len(UPPER_CURVES)) offsets of 16 kHz ``samples``.
+
+    ``weights`` (ticks, 8) / ``arousal`` (ticks,) on the tick grid modulate it (neutral when
+    None). Runs the streaming model with everything fed at once, so it equals any chunking.
+    """
+    cfg = config or UpperConfig()
+    cfg = UpperConfig(cfg.enabled, cfg.scale, follow_emotion=weights is not None)
+    m = UpperFaceModel(cfg, seed)
+    m.feed_audio(samples)
+    if weights is not None:
+        n = m.n_ticks_total
+        w = np.asarray(weights, float)
+        a = np.zeros(len(w)) if arousal is None else np.asarray(arousal, float)
+        if len(w) < n:  # hold the last state to the end
+            w = np.concatenate([w, np.repeat(w[-1:], n - len(w), axis=0)])
+            a = np.concatenate([a, np.repeat(a[-1:], n - len(a))])
+        m.feed_emotion(w[:n], a[:n])
+    m.close()
+    m.step(m.n_ticks_total * TICK_S)
+    return m.out.view.copy(), m
+
+
+#: spreading channels are halved where the lips round (mixer rule 6)
+_SPREAD = [i for i, n in enumerate(UPPER_CURVES) if n.startswith(("mouthSmile", "mouthDimple"))]
+
+
+def apply_upper(track: AnimationTrack, samples: np.ndarray, extra: Mapping[str, Any] | None,
+                seed: int) -> None:
+    """Pipeline stage (after the emotion mixer, before eyes): add the speech-driven upper face.
+
+    Reads the emotion state the emotion stage left on the track (``events['emotion']``), so
+    auto / explicit emotions modulate it; writes ``metadata['upper']`` and ``events['upper']``
+    (accents and phrase ends it reacted to).
+    """
+    cfg = UpperConfig.from_extra(extra)
+    meta: dict[str, Any] = {"config": cfg.to_dict()}
+    if not cfg.enabled:
+        track.metadata["upper"] = meta
+        return
+    from .drivers import n_ticks_for, tick_times
+
+    n = n_ticks_for(track.duration)
+    tt = tick_times(n)
+    weights = arousal = None
+    if track.events.get("emotion"):
+        from ..emotion import CATEGORIES, emotion_at
+
+        vad, w = emotion_at(track, tt)
+        weights = w[:, [list(CATEGORIES).index(c) for c in EMOTIONS]]
+        arousal = vad[:, 1]
+    ticks, model = upper_face(samples, seed, cfg, weights, arousal)
+    tk = np.arange(len(ticks)) * TICK_S
+    off = np.stack([np.interp(track.times, tk, ticks[:, j]) for j in range(ticks.shape[1])], axis=1)
+    cur = track.curves
+    rnd = np.clip(np.maximum(cur[:, ARKIT_INDEX["mouthPucker"]], cur[:, ARKIT_INDEX["mouthFunnel"]]) / 0.3, 0, 1)
+    off[:, _SPREAD] *= (1 - 0.5 * rnd)[:, None]
+    idx = [ARKIT_INDEX[n] for n in UPPER_CURVES]
+    track.curves[:, idx] = np.clip(cur[:, idx] + off, 0.0, 1.0).astype(track.curves.dtype)
+    track.events["upper"] = list(model.events)
+    kinds = [e[1] for e in model.events]
+    meta.update({"accents": kinds.count("accent"),
+                 "phrase_ends": {k: kinds.count("phrase_" + k) for k in ("rise", "fall", "level")},
+                 "lookahead_s": LOOKAHEAD_S})
+    track.metadata["upper"] = meta
+
+
+__all__ = ["UpperFaceModel", "UpperConfig", "UPPER_CURVES", "LOOKAHEAD_S", "upper_face", "apply_upper"]
