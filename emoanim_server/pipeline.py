@@ -198,6 +198,14 @@ class LiveFrames:
         return len(self.curves)
 
 
+def _concat_frames(a: LiveFrames, b: LiveFrames) -> LiveFrames:
+    def cat(x, y):
+        return None if x is None else np.concatenate([x, y])
+
+    return LiveFrames(a.first, np.concatenate([a.curves, b.curves]), cat(a.head, b.head), cat(a.eyes, b.eyes),
+                      cat(a.joints, b.joints), cat(a.root, b.root))
+
+
 class LiveGraph:
     """The stage graph fed incrementally: audio pieces (and emotion keys) in, final frames out.
 
@@ -210,7 +218,8 @@ class LiveGraph:
     """
 
     def __init__(self, fps: int, seed: int, parts: dict, engine: str = "phonetic", emotion=None,
-                 eyes=None, head=None, phonetic_lookahead_s: float = 0.2, emit_interval_s: float = 0.2) -> None:
+                 eyes=None, head=None, phonetic_lookahead_s: float = 0.2, emit_interval_s: float = 0.2,
+                 process_interval_s: float = 0.0) -> None:
         from .face.drivers import StreamingSpeech
         from .face.eyes import EyesConfig
         from .face.head import HeadConfig
@@ -254,6 +263,11 @@ class LiveGraph:
         self.received = 0  # samples
         self.finished = False
         self.emit_frames = max(1, int(round(emit_interval_s * fps))) if engine != "neural" else 1
+        #: audio is run through the stages once this much has arrived (0 = every chunk): every
+        #: stage call has a fixed cost, so a longer interval buys sessions per core with latency
+        self.process_samples = int(round(process_interval_s * 16000))
+        self._inbox: list[np.ndarray] = []
+        self._inbox_n = 0
 
     # ------------------------------------------------------------------------------ properties
     @property
@@ -274,8 +288,8 @@ class LiveGraph:
 
     @property
     def batch_s(self) -> float:
-        """Extra delay of batched emission: frames leave at most this long after becoming final."""
-        return 0.0 if self.emit_frames <= 1 else self.emit_frames / self.fps
+        """Extra delay of batched work: frames leave at most this long after becoming final."""
+        return max(0.0 if self.emit_frames <= 1 else self.emit_frames / self.fps, self.process_samples / 16000)
 
     def set_emotion(self, timeline) -> None:
         self.emotion = timeline
@@ -296,6 +310,13 @@ class LiveGraph:
             return None
         x = np.asarray(samples, np.float32).reshape(-1)
         self.received += len(x)
+        if self.process_samples:
+            self._inbox.append(x)
+            self._inbox_n += len(x)
+            if self._inbox_n < self.process_samples:
+                return None
+            x = np.concatenate(self._inbox)
+            self._inbox, self._inbox_n = [], 0
         new = self.lip.feed(x)
         self._add_lips(new)
         if self.upper is not None:
@@ -315,6 +336,13 @@ class LiveGraph:
         """No more audio: every remaining frame."""
         if self.finished:
             return None
+        if self._inbox:
+            x = np.concatenate(self._inbox)
+            self._inbox, self._inbox_n = [], 0
+            self.received -= len(x)
+            first = self.feed(x)
+        else:
+            first = None
         self._add_lips(self.lip.flush())
         self._ticks.append(self.speech.feed(np.zeros(0, np.float32), final=True))
         self._drive(np.concatenate(self._ticks), closed=True)
@@ -322,7 +350,12 @@ class LiveGraph:
         if self.body is not None:
             self.body.advance(True)
         self.finished = True
-        return self._emit(final=True)
+        last = self._emit(final=True)
+        if first is None:
+            return last
+        if last is None:
+            return first
+        return _concat_frames(first, last)
 
     def close(self) -> None:
         close = getattr(self.lip, "close", None)
