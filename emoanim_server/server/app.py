@@ -425,6 +425,22 @@ async def serve_forever(config: ServerConfig, started: threading.Event | None = 
         await server.stop()
 
 
+def end_child_processes() -> None:
+    """Terminate this process's worker processes (the CLIP pool): ``os._exit`` skips the pool's
+    own shutdown and would leave them running."""
+    import multiprocessing
+
+    # a worker thread still waiting on a killed child would log the broken pool as an internal
+    # error; the process is exiting and its clients have been told: stay quiet from here
+    logging.disable(logging.CRITICAL)
+    for child in multiprocessing.active_children():
+        child.terminate()
+    for child in multiprocessing.active_children():
+        child.join(1.0)
+        if child.is_alive():
+            child.kill()
+
+
 def _exit_watchdog(seconds: float) -> None:
     """Exit the process if the graceful stop has not finished in ``seconds``: a worker thread in
     a long native call (a CLIP decode holds the interpreter for seconds at a time) must not keep
@@ -432,6 +448,7 @@ def _exit_watchdog(seconds: float) -> None:
     def run() -> None:
         time.sleep(seconds)
         log.warning("shutdown did not finish in %.0f s; exiting", seconds)
+        end_child_processes()
         logging.shutdown()
         os._exit(0)
     threading.Thread(target=run, name="emoanim-exit-watchdog", daemon=True).start()

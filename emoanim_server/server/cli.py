@@ -102,6 +102,9 @@ def _exit_without_waiting_for_workers() -> None:
     SessionEnded and close by now; nothing else is left to do."""
     import logging
 
+    from .app import end_child_processes
+
+    end_child_processes()
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
