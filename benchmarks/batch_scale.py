@@ -149,6 +149,7 @@ def with_ray(man: Path, out: Path, local: Path, n: int) -> dict:
             except OSError:
                 time.sleep(0.5)
         res = run(batch_cmd(man, out, "--ray", f"127.0.0.1:{port}"))
+        res["cpu_note"] = "Ray's workers are not children of the batch: their CPU is not in cpu_s"
         files, diff = same_outputs(local, out)
         res.update(files_compared=files, files_differing=diff, identical=files == n and diff == 0)
         return res
@@ -251,7 +252,8 @@ def _markdown(r: dict) -> str:
     if "ray" in r:
         ry = r["ray"]
         lines.append(f"| local Ray cluster | " + (ry.get("skipped") or
-                     f"{ry['counts']['baked']} baked in {ry['wall_s']} s; {ry['files_compared']} outputs compared, "
+                     f"{ry['counts']['baked']} baked in {ry['wall_s']} s (2 Ray CPUs, load {ry['loadavg_before'][0]}); "
+                     f"{ry['files_compared']} outputs compared with the local run's, "
                      f"{ry['files_differing']} differ (identical: {ry['identical']})") + " |")
     lines += ["", "CPU-aware speed-up = 2 x (CPU-s per line, 1 worker) / (CPU-s per line, 2 workers): the wall "
               "speed-up each worker would get with a core of its own. On this shared machine the wall ratio "

@@ -321,12 +321,107 @@ def rewrite_md(json_path: str) -> None:
     write_md(json.loads(p.read_text()), p.with_suffix(".md"))
 
 
+# ---------------------------------------------------------------------------------- stage graph
+def graph_costs(engines=("phonetic", "neural"), seconds: float = 20.0) -> dict:
+    """The LIVE stage graph in this process, measured in CPU time (robust to a shared machine):
+    per configuration, CPU-s per audio-s (-> sessions per core), the per-chunk compute p99
+    (added to the lookahead it is the whole-face latency from a sample's arrival to its
+    frame), and the memory one session holds (tracemalloc peak of a fresh graph fed
+    ``seconds`` of audio, plus its engine's native model state where known)."""
+    import tracemalloc
+
+    from emoanim_server.audio import load_audio
+    from emoanim_server.pipeline import LiveGraph
+    from emoanim_server.server.session import neural_available
+
+    x = load_audio(str(ROOT / "tests" / "data" / "real_en.wav")).samples
+    x = np.tile(x, int(np.ceil(seconds * 16000 / len(x))))[: int(seconds * 16000)]
+    out: dict = {"audio_s": seconds, "chunk_ms": 20, "cpu_clock": "time.thread_time"}
+    configs = [("face_eyes_head_emotion", {"face": True, "eyes": True, "head": True, "emotion": True}),
+               ("face_emotion", {"face": True, "emotion": True})]
+    for engine in engines:
+        if engine == "neural" and not neural_available():
+            out[engine] = {"skipped": "learned lip-sync model not installed"}
+            continue
+        for name, parts in configs:
+            g = LiveGraph(60, 1, parts, engine=engine)
+            g.feed(x[:16000])  # warm: imports, model session, first-call costs
+            g.finish()
+            g.close()
+            g = LiveGraph(60, 1, parts, engine=engine)
+            per = []
+            c_all = time.thread_time()
+            for i in range(0, len(x), 320):
+                c0 = time.thread_time()
+                g.feed(x[i:i + 320])
+                per.append(time.thread_time() - c0)
+            g.finish()
+            cpu = time.thread_time() - c_all
+            g.close()
+            tracemalloc.start()
+            g = LiveGraph(60, 1, parts, engine=engine)
+            for i in range(0, len(x), 320):
+                g.feed(x[i:i + 320])
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            g.close()
+            per_ms = 1e3 * np.asarray(per)
+            rate = cpu / seconds
+            out[f"{engine}_{name}"] = {
+                "lookahead_ms": round(1e3 * g.lookahead_s, 1), "batch_ms": round(1e3 * g.batch_s, 1),
+                "cpu_s_per_audio_s": round(rate, 4), "sessions_per_core": round(1.0 / max(rate, 1e-9), 1),
+                "chunk_compute_ms_p50": round(float(np.median(per_ms)), 2),
+                "chunk_compute_ms_p99": round(float(np.percentile(per_ms, 99)), 2),
+                # a sample at frame time t is shown once audio to t + lookahead arrived, the
+                # frames were batched (phone loop) and the deciding chunk computed
+                "face_latency_ms_p99": round(1e3 * (g.lookahead_s + g.batch_s) + float(np.percentile(per_ms, 99)), 1),
+                "python_heap_mb_per_session": round(peak / 2 ** 20, 2),
+                "native_mb_per_session": 27.0 if engine == "phonetic" else None,  # PocketSphinx decoder (RSS, below)
+            }
+            print(f"{engine}_{name}", out[f"{engine}_{name}"], flush=True)
+    return out
+
+
+def write_graph_md(res: dict, path: Path) -> None:
+    m = res["machine"]
+    rows = [k for k in res if isinstance(res[k], dict) and "cpu_s_per_audio_s" in res[k]]
+    lines = [f"# LIVE stage graph costs ({res['date']})", "",
+             f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}; load average at start "
+             f"{m['loadavg'][0]:.2f} (shared by eight engineers: CPU-time measures, not wall time).",
+             f"Audio: {res['graph']['audio_s']:.0f} s of real English in 20 ms chunks, git {res['git']}.", "",
+             "| configuration | lookahead ms | batching ms | CPU-s / audio-s | sessions / core | chunk compute p99 ms | whole-face latency p99 ms | Python heap MB / session |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for k in rows:
+        r = res[k]
+        lines.append(f"| {k} | {r['lookahead_ms']} | {r['batch_ms']} | {r['cpu_s_per_audio_s']} | "
+                     f"{r['sessions_per_core']} | {r['chunk_compute_ms_p99']} | {r['face_latency_ms_p99']} | "
+                     f"{r['python_heap_mb_per_session']} |")
+    for k, v in res["graph"].items():
+        if isinstance(v, dict) and "skipped" in v:
+            lines.append(f"\n{k}: skipped ({v['skipped']}).")
+    lines += ["", "Phone-loop sessions also hold a PocketSphinx decoder (~27 MB native, see bench_server.md).",
+              "Regenerate: `python benchmarks/bench_server.py --graph`."]
+    path.write_text("\n".join(lines) + "\n")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--graph", action="store_true",
+                    help="only the in-process LIVE stage graph costs (CPU time; minutes less)")
     ap.add_argument("--no-pin", action="store_true", help="do not pin the server to one core")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "bench_server"))
     args = ap.parse_args()
+    if args.graph:
+        res = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+               "machine": machine(), "git": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                                                           capture_output=True, text=True).stdout.strip()}
+        res["graph"] = graph_costs()
+        res.update({k: v for k, v in res["graph"].items() if isinstance(v, dict) and "cpu_s_per_audio_s" in v})
+        out = ROOT / "benchmarks" / "results" / "bench_server_graph"
+        out.with_suffix(".json").write_text(json.dumps(res, indent=1))
+        write_graph_md(res, out.with_suffix(".md"))
+        return 0
     res = run(args)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ from . import __version__
 from .audio import Audio, frame_db
 from .errors import InputError
 from .face.lipsync import animate_mouth, get_recognizer
+from .face.drivers import TICK_S
 from .face.lipsync.phones import Phone
 from .options import StageOptions
 from .track import AnimationTrack
@@ -226,6 +227,8 @@ class LiveGraph:
         self._controls = None
         self.speech = StreamingSpeech()
         self._speech_hist = np.zeros(0, bool)  # recent tick activity (mixer speaking zones)
+        self._ticks: list[np.ndarray] = []  # speech ticks not yet given to eyes/head
+        self._driven = 0  # ticks given to eyes/head
         self._hist_k0 = 0
         self.eyes_head = None
         if parts.get("eyes") or parts.get("head"):
@@ -238,6 +241,14 @@ class LiveGraph:
             if not parts.get("head"):
                 hcfg = HeadConfig(enabled=False)
             self.eyes_head = EyesHeadStream(fps, self.seed, ecfg, hcfg)
+        self.upper = None
+        if parts.get("face", True):
+            from .face.upper import UpperConfig, UpperFaceModel
+
+            # the speech-driven upper face (face/upper.py), modulated by the session's emotion
+            self.upper = UpperFaceModel(UpperConfig(follow_emotion=True), self.seed)
+            self._upper = np.zeros((0, 0))  # ticks computed, not yet behind every frame sent
+            self._upper_k0 = 0
         self.body = None
         if parts.get("body"):
             self.body = BodyStream(fps, self.seed, self.emotion_at)
@@ -257,6 +268,10 @@ class LiveGraph:
         la = float(self.lip.lookahead_s)
         if self.eyes_head is not None:
             la = max(la, 2 * TICK_S)
+        if self.upper is not None:
+            from .face.upper import LOOKAHEAD_S as UPPER_LOOKAHEAD_S
+
+            la = max(la, UPPER_LOOKAHEAD_S + 2 * TICK_S)
         if self.body is not None:
             la = max(la, body_lookahead_s())
         return la
@@ -285,8 +300,16 @@ class LiveGraph:
             return None
         x = np.asarray(samples, np.float32).reshape(-1)
         self.received += len(x)
-        self._add_lips(self.lip.feed(x))
-        self._drive(self.speech.feed(x))
+        new = self.lip.feed(x)
+        self._add_lips(new)
+        if self.upper is not None:
+            self.upper.feed_audio(x)
+        self._ticks.append(self.speech.feed(x))
+        # eyes/head advance when frames can leave: every chunk with an engine that emits per
+        # chunk, with each batch for the phone loop (its per-call overhead, not the ticks, costs)
+        if self.emit_frames <= 1 or len(new):
+            self._drive(np.concatenate(self._ticks))
+            self._ticks = []
         if self.body is not None:
             self.body.feed(x)
             self.body.advance(False)
@@ -297,7 +320,9 @@ class LiveGraph:
         if self.finished:
             return None
         self._add_lips(self.lip.flush())
-        self._drive(self.speech.feed(np.zeros(0, np.float32), final=True), closed=True)
+        self._ticks.append(self.speech.feed(np.zeros(0, np.float32), final=True))
+        self._drive(np.concatenate(self._ticks), closed=True)
+        self._ticks = []
         if self.body is not None:
             self.body.advance(True)
         self.finished = True
@@ -324,10 +349,25 @@ class LiveGraph:
                 cut = len(self._speech_hist) - keep
                 self._speech_hist = self._speech_hist[cut:]
                 self._hist_k0 += cut
+        k0 = self._driven
+        self._driven += n
+        if self.eyes_head is None and self.upper is None:
+            return
+        vad, w = self.emotion_at(np.arange(k0, k0 + n) * TICK_S)
         if self.eyes_head is not None and (n or closed):
-            k0 = self.speech.k - n
-            vad, w = self.emotion_at(np.arange(k0, k0 + n) * TICK_S)
             self.eyes_head.feed(speech, vad, w, closed=closed)
+        if self.upper is not None:
+            if n:
+                self.upper.feed_emotion(w, vad[:, 1])
+            if closed:
+                pad = self.upper.n_ticks_total - self._driven
+                if pad > 0:  # the last tick(s) at or after the end of the audio
+                    v2, w2 = self.emotion_at((self._driven + np.arange(pad)) * TICK_S)
+                    self.upper.feed_emotion(w2, v2[:, 1])
+                self.upper.close()
+            ticks = self.upper.step((self.upper.n_ticks_total + 1) * TICK_S)
+            if len(ticks):
+                self._upper = ticks if self._upper.size == 0 else np.concatenate([self._upper, ticks])
 
     # ------------------------------------------------------------------------------ output
     def _emit(self, final: bool) -> LiveFrames | None:
@@ -335,6 +375,9 @@ class LiveGraph:
         if not final:
             if self.eyes_head is not None:
                 n_final = min(n_final, int(np.floor(self.eyes_head.ready_until * self.fps + 1e-9)) + 1)
+            if self.upper is not None:
+                t_up = (self._upper_k0 + len(self._upper) - 1) * TICK_S
+                n_final = min(n_final, int(np.floor(t_up * self.fps + 1e-9)) + 1 if len(self._upper) else 0)
             if self.body is not None:
                 n_final = min(n_final, self.body.available)
             if self.next_index > 0 and n_final - self.next_index < self.emit_frames:
@@ -348,6 +391,8 @@ class LiveGraph:
         times = np.arange(i0, i0 + n) / self.fps
         if self.parts.get("emotion"):
             curves = self._mix_emotion(curves, times)
+        if self.upper is not None and len(self._upper):
+            curves = self._add_upper(curves, times)
         out = LiveFrames(i0, curves)
         if self.eyes_head is not None:
             curves, head, eyes = self.eyes_head.render(curves, i0)
@@ -358,6 +403,26 @@ class LiveGraph:
             out.joints, out.root = self.body.frames(i0, i0 + n)
         self.next_index += n
         return out
+
+    def _add_upper(self, curves: np.ndarray, times: np.ndarray) -> np.ndarray:
+        """The upper face's offsets at the frame times, added as the bake does (face/upper.py
+        apply_upper: spreading channels halved where the lips round), after the mixer and
+        before the eyes close the lids over it."""
+        from .face.upper import _SPREAD, UPPER_CURVES
+        from .track import ARKIT_INDEX
+
+        tk = (self._upper_k0 + np.arange(len(self._upper))) * TICK_S
+        off = np.stack([np.interp(times, tk, self._upper[:, j]) for j in range(self._upper.shape[1])], axis=1)
+        rnd = np.clip(np.maximum(curves[:, ARKIT_INDEX["mouthPucker"]], curves[:, ARKIT_INDEX["mouthFunnel"]]) / 0.3, 0, 1)
+        off[:, _SPREAD] *= (1 - 0.5 * rnd)[:, None]
+        idx = [ARKIT_INDEX[n] for n in UPPER_CURVES]
+        curves = np.array(curves, np.float32)
+        curves[:, idx] = np.clip(curves[:, idx] + off, 0.0, 1.0)
+        keep = max(0, int(np.floor(times[-1] / TICK_S)) - 1 - self._upper_k0)  # ticks before the next frame
+        if keep:
+            self._upper = self._upper[keep:]
+            self._upper_k0 += keep
+        return curves
 
     def _speaking_phones(self, t0: float, t1: float) -> list[tuple[float, float, str]]:
         """Speech intervals from the causal activity (the mixer's speaking zones when the

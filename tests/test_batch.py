@@ -75,6 +75,7 @@ def test_manifest_parallel_resume_and_report(tmp_path, capsys):
     assert run("batch", str(man), "-o", str(out), "-j", "2") == 3
     err = capsys.readouterr().err
     assert "lines.jsonl:3" in err and "bad.wav" in err and "lines.jsonl:4" in err and "elated" in err
+    assert "\r" not in err and "%|" not in err  # no progress bar into a log (stderr is not a terminal)
     rep = _report(out / ".emoanim-batch" / "report.json")
     assert rep["counts"] == {"baked": 3, "up_to_date": 0, "failed": 2, "not_run": 0, "total": 5}
     assert rep["workers"] == 2 and {f["line"] for f in rep["failures"]} == {"lines.jsonl:3", "lines.jsonl:4"}
@@ -171,3 +172,19 @@ def test_sigterm_stops_cleanly_and_reports(tmp_path):
     rep = _report(out / ".emoanim-batch" / "report.json")
     assert rep["interrupted"] and rep["counts"]["not_run"] >= 1 and "resume" in err
     assert not [q for q in out.rglob("*.tmp")]  # workers unwound: no temp file left
+
+
+def test_language_per_line(tmp_path):
+    """The manifest's language column reaches the bake (German words through German g2p); a bad tag
+    fails only its own line, with the reason."""
+    wav = espeak("guten Morgen", tmp_path / "de.wav", voice="de")
+    man = tmp_path / "m.jsonl"
+    man.write_text(json.dumps({"id": "de", "audio": str(wav), "transcript": "guten Morgen", "language": "de"}) + "\n"
+                   + json.dumps({"id": "bad", "audio": str(wav), "transcript": "x", "language": "zz-bogus"}) + "\n")
+    out = tmp_path / "out"
+    assert run("batch", str(man), "-o", str(out), "-j", "1", "-q") == 3
+    rep = _report(out / ".emoanim-batch" / "report.json")
+    assert [ln["status"] for ln in rep["lines"]] == ["baked", "failed"]
+    assert "zz-bogus" in rep["failures"][0]["reason"]
+    words = json.loads((out / "de.json").read_text())["events"]["words"]
+    assert [w[2].lower() for w in words] == ["guten", "morgen"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from _export_util import baked_track, cli_bake
+from _export_util import WAV, baked_track, cli_bake
 from emoanim_server.errors import InputError
 from emoanim_server.export import write_track
 from emoanim_server.export.character import build_scene, load_character, proxy_character
@@ -99,10 +99,10 @@ def test_bad_character_file_fails_before_the_bake(tmp_path, capsys):
     bad = tmp_path / "x.fbx"
     bad.write_text("hello")
     out = tmp_path / "o.glb"
-    assert main(["bake", "tests/data/real_en.wav", "--character", str(bad), "-q", "-o", str(out)]) == 3
+    assert main(["bake", str(WAV), "--character", str(bad), "-q", "-o", str(out)]) == 3
     err = capsys.readouterr().err
     assert "x.fbx" in err and "FBX" in err and not out.exists()
-    assert main(["bake", "tests/data/real_en.wav", "--character", str(tmp_path / "none.fbx"), "-q", "-o", str(out)]) == 3
+    assert main(["bake", str(WAV), "--character", str(tmp_path / "none.fbx"), "-q", "-o", str(out)]) == 3
 
 
 @pytest.mark.skipif(BLENDER is None, reason="Blender not installed (Debian blender, see .ci/run)")

@@ -18,7 +18,7 @@ def test_bcp47_tags_are_normalised(tag, expected):
 
 @pytest.mark.parametrize("tag", ["xx", "zz-FR", "english", "12"])
 def test_unknown_tags_are_clear_errors(tag):
-    with pytest.raises(InputError, match="language.*not supported.*docs/languages.md"):
+    with pytest.raises(InputError, match="language.*not supported for transcripts.*docs/languages.md"):
         normalise_language(tag)
 
 

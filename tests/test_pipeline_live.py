@@ -56,6 +56,10 @@ def test_eyes_and_head_add_no_lookahead(real):
     assert (np.diff((blink > 0.5).astype(int)) == 1).sum() >= 2
     assert np.degrees(eyes[:, 0, 0]).std() > 1.0 and np.degrees(head).std(axis=0).max() > 0.5
     assert np.all(np.isfinite(curves)) and curves.min() >= 0 and curves.max() <= 1
+    # the speech-driven upper face (face/upper.py) runs in the graph: brows move with the voice
+    from emoanim_server.face.upper import UPPER_CURVES
+
+    assert max(curves[:, ARKIT_INDEX[c]].std() for c in UPPER_CURVES if c.startswith("brow")) > 0.01
 
 
 def test_live_graph_is_deterministic_and_chunking_independent_for_eyes(real):

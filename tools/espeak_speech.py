@@ -19,6 +19,12 @@ _END, _WORD, _PHONEME, _MSG_END = 0, 1, 7, 6
 _UTF8 = 1
 
 
+class _Voice(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("languages", ctypes.c_char_p), ("identifier", ctypes.c_char_p),
+                ("gender", ctypes.c_ubyte), ("age", ctypes.c_ubyte), ("variant", ctypes.c_ubyte),
+                ("xx1", ctypes.c_ubyte), ("score", ctypes.c_int), ("spare", ctypes.c_void_p)]
+
+
 class _Event(ctypes.Structure):
     _fields_ = [("type", ctypes.c_int), ("unique_identifier", ctypes.c_uint),
                 ("text_position", ctypes.c_int), ("length", ctypes.c_int),
@@ -74,7 +80,10 @@ def synth(text: str, voice: str, rate_wpm: int = 160) -> tuple[np.ndarray, int, 
         lib, sr = _lib()
         _STATE["buf"], _STATE["events"] = [], []
         if lib.espeak_SetVoiceByName(voice.encode()) != 0:
-            raise ValueError(f"espeak-ng voice {voice!r} not found")
+            # language-style names the command accepts ("fr-fr", "pt-br") are chosen by language
+            v = _Voice(languages=voice.encode())
+            if lib.espeak_SetVoiceByProperties(ctypes.byref(v)) != 0:
+                raise ValueError(f"espeak-ng voice {voice!r} not found")
         # every parameter explicitly: a voice otherwise inherits what the last one left behind
         # (same text after a German line came out 2% longer)
         for param, value in ((1, rate_wpm), (2, 100), (3, 50), (4, 50), (5, 0), (6, 0), (7, 0)):

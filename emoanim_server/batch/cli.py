@@ -30,7 +30,8 @@ def _cores() -> int:
 def _batch_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", nargs="+", help="audio files, or manifests (.csv / .jsonl: docs/batch.md)")
     p.add_argument("-o", "--out-dir", help="folder for the outputs (created if missing); needed with audio inputs")
-    p.add_argument("--format", default="json", help="json | csv | npz | bvh for lines without outputs (default json)")
+    p.add_argument("--format", default="json",
+                   help="format of lines without outputs: any bake format, json | csv | npz | bvh | fbx | glb | usda (default json)")
     p.add_argument("--transcripts", action="store_true",
                    help="use LINE.txt beside each LINE.wav as its transcript when present")
     p.add_argument("-j", "--jobs", type=int, default=_cores(),
@@ -85,24 +86,23 @@ def run_batch(args: argparse.Namespace) -> int:
         else:
             todo.append(j)
     workers = 1 if args.ray else max(1, min(args.jobs, len(todo)))
-    bar = None
-    if not args.quiet and sys.stderr.isatty() and todo:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(todo), desc="batch", unit="line", file=sys.stderr)
+    # a bar only on a terminal, or --progress json lines for tools (cli.Progress, as bake)
+    bar = cli.progress_for(args, "batch") if todo else None
     old_term = signal.signal(signal.SIGTERM, _terminate) if _main_thread() else None
     interrupted = False
     c0 = _children_cpu()
     specs = [j.spec() for j in todo]
     info: dict = {}
+    finished = 0
     stream = run_ray(specs, args.ray, args.fast, info) if args.ray else run_local(specs, workers, args.fast)
     try:
         for r in stream:
             results[r["index"]] = r
             if r["ok"]:
                 journal.record(jobs[r["index"]], r["outputs"])
+            finished += 1
             if bar is not None:
-                bar.update(1)
+                bar(finished / len(todo))
     except KeyboardInterrupt:
         interrupted = True
     finally:

@@ -73,6 +73,9 @@ def _client_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fps", type=int, default=60)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--transcript", default="", help="CLIP mode: what is said")
+    p.add_argument("--lipsync", default="auto", choices=["auto", "phonetic", "neural"],
+                   help="lip-sync engine (StartSession.lipsync; auto: the server chooses)")
+    p.add_argument("--language", default="", help="BCP-47 language of the speech (StartSession.language)")
     p.add_argument("--emotion-at", action="append", default=[], metavar="TIME:CATEGORY[:INTENSITY]",
                    help="send an EmotionUpdate when the audio reaches TIME seconds (repeatable)")
     p.add_argument("--token", default=os.environ.get("EMOANIM_TOKEN", ""))
@@ -101,7 +104,9 @@ def run_client_cmd(args: argparse.Namespace) -> int:
     try:
         res = run_client(args.url, args.input, mode=pb.MODE_CLIP if args.clip else pb.MODE_LIVE,
                          realtime=args.realtime, chunk_ms=args.chunk_ms, fps=args.fps, emotions=emotions,
-                         token=args.token, transcript=args.transcript, seed=args.seed)
+                         token=args.token, transcript=args.transcript, seed=args.seed,
+                         lipsync={"auto": pb.LIPSYNC_AUTO, "phonetic": pb.LIPSYNC_PHONETIC,
+                                  "neural": pb.LIPSYNC_NEURAL}[args.lipsync], language=args.language)
     except (OSError, TimeoutError, asyncio.TimeoutError, WebSocketException) as e:
         raise EmoAnimError(f"cannot talk to {args.url} ({e}); is `emoanim serve` running?") from None
     for err in res.errors:

@@ -81,7 +81,8 @@ async def stream_audio(url: str, samples: np.ndarray, sample_rate: int, *, mode:
                        emotions: list[tuple[float, str, float]] = (), token: str = "",
                        transcript: str = "", parts: dict | None = None, seed: int = 0,
                        rig: int = pb.RIG_ARKIT, naming: int = pb.CURVE_NAMING_ARKIT,
-                       timeout: float = 120.0, open_timeout: float = 10.0) -> ClientResult:
+                       timeout: float = 120.0, open_timeout: float = 10.0, lipsync: int = pb.LIPSYNC_AUTO,
+                       language: str = "") -> ClientResult:
     """Stream ``samples`` (mono float32) as PCM16 chunks; emotion updates ``(time, category,
     intensity)`` are sent when the audio reaches their time. Returns what the server sent."""
     from websockets.asyncio.client import connect
@@ -90,7 +91,7 @@ async def stream_audio(url: str, samples: np.ndarray, sample_rate: int, *, mode:
     start = pb.StartSession(protocol_version=PROTOCOL_VERSION, sample_rate=sample_rate,
                             encoding=pb.AUDIO_ENCODING_PCM16, fps=fps, mode=mode, seed=seed,
                             auth_token=token, transcript=transcript, rig=rig, naming=naming,
-                            client_name="emoanim reference client")
+                            client_name="emoanim reference client", lipsync=lipsync, language=language)
     if parts:
         start.parts.CopyFrom(pb.Parts(**parts))
     async with connect(url, subprotocols=[SUBPROTOCOL], max_size=None, compression=None,

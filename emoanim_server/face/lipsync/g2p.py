@@ -53,15 +53,39 @@ class Word:
 
 
 # --- finding espeak-ng -------------------------------------------------------------------------
+#: where a frozen build carries espeak-ng (relative to its bundle root, ``sys._MEIPASS``)
+BUNDLE_DIR = "espeak-ng"
+
+
+def bundle_files() -> list[tuple[str, str]]:
+    """(source, destination folder) pairs that put this machine's espeak-ng into a frozen build:
+    the executable, its ``espeak-ng-data`` (all voices) and its licence. build.spec calls this;
+    PyInstaller collects the executable's shared libraries itself. Empty when there is none."""
+    exe = shutil.which("espeak-ng")
+    if not exe:
+        return []
+    out = [(os.path.realpath(exe), BUNDLE_DIR)]
+    try:
+        ver = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=_TIMEOUT_S).stdout
+    except (OSError, subprocess.SubprocessError):
+        ver = ""
+    m = re.search(r"Data at:\s*(\S+)", ver)
+    if m and os.path.isdir(m.group(1)):
+        out.append((m.group(1), BUNDLE_DIR + "/espeak-ng-data"))
+    for lic in ("/usr/share/doc/espeak-ng/copyright", "/usr/share/doc/espeak-ng/COPYING"):
+        if os.path.isfile(lic):
+            out.append((lic, BUNDLE_DIR))
+    return out
+
+
 def _bundled() -> tuple[str, str] | None:
-    """(executable, data dir) of an espeak-ng carried inside a frozen build, if any."""
+    """(executable, data root) of an espeak-ng carried inside a frozen build, if any."""
     base = getattr(sys, "_MEIPASS", None)
     if not base:
         return None
-    root = os.path.join(base, "espeak-ng")
+    root = os.path.join(base, BUNDLE_DIR)
     exe = os.path.join(root, "espeak-ng.exe" if os.name == "nt" else "espeak-ng")
-    data = os.path.join(root, "espeak-ng-data")
-    return (exe, data) if os.path.isfile(exe) else None
+    return (exe, root) if os.path.isfile(exe) and os.path.isdir(os.path.join(root, "espeak-ng-data")) else None
 
 
 def espeak_command() -> tuple[list[str], dict[str, str] | None] | None:
@@ -71,10 +95,12 @@ def espeak_command() -> tuple[list[str], dict[str, str] | None] | None:
         return ([env_exe], None) if os.path.isfile(env_exe) else None
     b = _bundled()
     if b:
-        env = dict(os.environ, ESPEAK_DATA_PATH=b[1])
-        # the bundled binary finds its libespeak-ng beside it
-        env["LD_LIBRARY_PATH"] = os.path.dirname(b[0]) + os.pathsep + env.get("LD_LIBRARY_PATH", "")
-        return [b[0]], env
+        # --path: the folder holding espeak-ng-data; the executable's shared libraries sit in
+        # the bundle root, where PyInstaller put them
+        base = os.path.dirname(b[1])
+        env = dict(os.environ)
+        env["LD_LIBRARY_PATH"] = os.pathsep.join(x for x in (b[1], base, env.get("LD_LIBRARY_PATH")) if x)
+        return [b[0], f"--path={b[1]}"], env
     exe = shutil.which("espeak-ng")
     return ([exe], None) if exe else None
 
@@ -216,7 +242,8 @@ def pronounce_span(span: Span, lexicon: Lexicon | None = None) -> list[Word]:
     (``source='none'``) so the caller can decide (it is not silently dropped)."""
     lang = get_language(span.language)
     words = split_words(span.text, lang)
-    english = lang.tag in ("en", "en-GB")
+    # CMUdict is American: British English takes espeak-ng's en-gb pronunciations throughout
+    english = lang.tag == "en"
     # short capitalised words written with a period are abbreviations ("Dr.", "St.", "Mr."):
     # the G2P expands them (CMUdict's "dr" is "drive")
     abbrev = {m.group(1) for m in re.finditer(r"\b([A-Z][a-z]{0,3})\.", span.text)}
@@ -232,7 +259,7 @@ def pronounce_span(span: Span, lexicon: Lexicon | None = None) -> list[Word]:
         try:
             ipas = dict(zip(need, ipa_words(need, lang.voice)))
         except G2PUnavailable:
-            if not english:
+            if not (english and lexicon):
                 raise
             # English without espeak-ng: OOV words are skipped as before, and the caller says so
     out = []

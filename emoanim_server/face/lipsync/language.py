@@ -110,7 +110,7 @@ def normalise_language(tag: str | None) -> str:
         if t in _ALIASES:
             return LANGUAGES[_ALIASES[t]].tag
         t = t.rpartition("-")[0]  # drop the last subtag: de-AT -> de, zh-Hans-CN -> zh-hans -> zh
-    raise InputError(f"language: {tag!r} is not supported; expected 'auto' or one of "
+    raise InputError(f"language {tag!r} is not supported for transcripts; expected 'auto' or one of "
                      f"{', '.join(x.tag for x in LANGUAGES.values())} (docs/languages.md)")
 
 

@@ -46,10 +46,10 @@ TARGETS: dict[str, np.ndarray] = {
     "r": _t(jaw=0.14, funnel=0.35, pucker=0.2, upper_up=0.1),
     "w": _t(jaw=0.08, pucker=0.75, funnel=0.4),
     "aa": _t(jaw=0.62, lower_down=0.3, upper_up=0.08), "ae": _t(jaw=0.5, lower_down=0.35, upper_up=0.2, stretch=0.2),
-    "ah": _t(jaw=0.4, lower_down=0.22, upper_up=0.05), "ao": _t(jaw=0.55, lower_down=0.2, funnel=0.35),
+    "ah": _t(jaw=0.4, lower_down=0.22, upper_up=0.05), "ao": _t(jaw=0.55, lower_down=0.2, funnel=0.4, pucker=0.4),
     "eh": _t(jaw=0.36, lower_down=0.28, upper_up=0.1, stretch=0.15),
     "ih": _t(jaw=0.24, lower_down=0.2, stretch=0.2), "iy": _t(jaw=0.14, lower_down=0.12, stretch=0.38),
-    "uh": _t(jaw=0.24, funnel=0.35, pucker=0.3), "uw": _t(jaw=0.14, pucker=0.72, funnel=0.45),
+    "uh": _t(jaw=0.24, funnel=0.4, pucker=0.45), "uw": _t(jaw=0.14, pucker=0.72, funnel=0.45),
     "er": _t(jaw=0.24, funnel=0.38, pucker=0.22, upper_up=0.08),
     # diphthong halves (see DIPHTHONGS)
     "ow": _t(jaw=0.4, funnel=0.45, pucker=0.35),
@@ -93,6 +93,9 @@ for _p in ("s", "z", "sh", "zh", "ch", "jh", "th", "dh"):
 for _p in ("t", "d", "n", "l", "k", "g", "ng", "y", "r"):
     DOMINANCE[_p] = _CORONAL
 DOMINANCE["hh"] = _WEAK
+# ao is open *and* rounded (the IPA table maps ɔ ɒ œ onto it): it keeps a vowel's jaw but holds
+# the lips like the rounded vowels, or a neighbouring p/b/m/f/v flattens its rounding
+DOMINANCE["ao"] = Dominance(jaw=_VOWEL.jaw, lips=_ROUND.lips, anticipate=_ROUND.anticipate, carry=_ROUND.carry)
 
 BILABIALS = frozenset({"p", "b", "m"})
 LABIODENTALS = frozenset({"f", "v"})

@@ -47,6 +47,9 @@ namespace EmoAnim.Unity
         public bool speakOnStart = true;
         [Tooltip("Optional: the words of the clip (better lip-sync through forced alignment; CLIP mode).")]
         [TextArea] public string transcript = "";
+        [Tooltip("Language of the line (BCP-47: en, de, fr-FR, pt-BR, ja... or auto); empty = the server's " +
+                 "default (English). Mark a span in another language in the transcript as <fr>bonjour</fr>.")]
+        public string language = "";
         [Tooltip("Clip: offline quality, the sound starts once the server has processed the line. " +
                  "Live: the clip is streamed like a microphone; the sound starts after about the server's buffer latency.")]
         public Mode clipMode = Mode.Clip;
@@ -212,6 +215,7 @@ namespace EmoAnim.Unity
                 SampleRate = sampleRate, Channels = 1, Encoding = AudioEncoding.Pcm16, Fps = fps, Mode = mode,
                 Face = face, Eyes = eyes, Head = head, Body = body, ApplyEmotion = true, Seed = seed,
                 AuthToken = client != null ? client.authToken : "", Transcript = mode == Mode.Clip ? (words ?? "") : "",
+                Language = language ?? "",
                 ClientName = "Unity " + Application.unityVersion + " / " + name, Emotion = emotion.ToProto(),
             };
         }

@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""Lip-sync with transcripts in every supported language, on espeak-ng speech with exact timing.
+
+For each language (benchmarks/lipsync_languages_text.py: two sentences each), espeak-ng speaks
+the line (tools/espeak_speech.py: the library's phoneme events give each phone's exact start,
+stop closures moved into their stop) and the line is baked
+
+* ``transcript``: with its transcript and ``--language``;
+* ``audio``: without a transcript (the audio-only path, the "never worse" baseline);
+* ``skip`` / ``add``: with one word left out of / one extra word added to the transcript (the
+  speaker skipped / added words): robustness, scored on the same reference;
+* ``wrong``: with the other sentence of the same language as transcript: must be detected
+  (``transcript_used`` false) and fall back to the audio-only animation.
+
+Scores use the shared judge's own ``score()`` (../shared/tools/lipsync_check.py: closure on
+p/b/m, jaw open on open vowels, rounding, f/v) on the track written as Live Link CSV and read
+back by the judge's reader; the reference IPA phones are given the judge's labels through the
+shared IPA table's classes (bilabial -> p, labiodental -> f, rounded -> uw, open -> aa).
+
+Usage: python benchmarks/lipsync_languages.py [--langs de,fr] [--modes transcript,audio]
+       [--out benchmarks/results/lipsync_languages.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy.signal import resample_poly
+
+ROOT = Path(__file__).resolve().parent.parent
+for p in (ROOT, ROOT / "tools", ROOT / "benchmarks", ROOT.parent / "shared" / "tools", Path("/work/shared/tools")):
+    sys.path.insert(0, str(p))
+
+from lipsync_check import GRID, read_curves, score  # noqa: E402
+from lipsync_languages_text import LINES  # noqa: E402
+
+import espeak_speech  # noqa: E402
+from emoanim_server.audio import Audio  # noqa: E402
+from emoanim_server.export import write_track  # noqa: E402
+from emoanim_server.face.lipsync.g2p import espeak_version, split_words  # noqa: E402
+from emoanim_server.face.lipsync.ipa import ipa_class  # noqa: E402
+from emoanim_server.face.lipsync.language import LANGUAGES, language  # noqa: E402
+from emoanim_server.pipeline import BakeOptions, bake  # noqa: E402
+
+JUDGE_LABEL = {"bilabial": "p", "labiodental": "f", "rounded": "uw", "open": "aa"}
+METRICS = ("closure", "open", "round", "fv")
+
+
+def speech(text: str, voice: str, seed: int) -> tuple[np.ndarray, list[tuple[float, float, str]]]:
+    x, sr, ref = espeak_speech.synth(text, voice)
+    y = resample_poly(x, 160, sr // 100).astype(np.float32)
+    lead = 0.3
+    pad = np.zeros(int(lead * 16000), np.float32)
+    y = np.concatenate([pad, y, pad])
+    y += np.random.default_rng(seed).normal(0, 3e-4, len(y)).astype(np.float32)
+    return y, [(a + lead, b + lead, p) for a, b, p in ref]
+
+
+def judge(track, ref, tmp: str) -> dict[str, list[bool]]:
+    out = os.path.join(tmp, "line.csv")
+    write_track(track, out)
+    t, gap, rnd, fv = read_curves(out)
+    phones = [(a, b, JUDGE_LABEL.get(ipa_class(p), "x")) for a, b, p in ref]
+    grid = np.arange(0, track.duration, 1 / GRID)
+    s = score(grid, *(np.interp(grid, t, x) for x in (gap, rnd, fv)), phones)
+    return {k: s[k] for k in METRICS}
+
+
+def variants(text: str, other: str, lang: str) -> dict[str, str]:
+    words = split_words(text, language(lang))
+    spaced = language(lang).spaced
+    j = " " if spaced else ""
+    mid = len(words) // 2
+    extra = split_words(other, language(lang))[0]
+    return {"transcript": text, "skip": j.join(words[:mid] + words[mid + 1:]),
+            "add": j.join(words[:mid] + [extra] + words[mid:]), "wrong": other}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--langs", default="", help="comma-separated tags (default: all)")
+    ap.add_argument("--modes", default="transcript,audio,skip,add,wrong")
+    ap.add_argument("--out", default="")
+    a = ap.parse_args()
+    langs = [x for x in a.langs.split(",") if x] or [x.tag for x in LANGUAGES.values()]
+    modes = a.modes.split(",")
+    tmp = tempfile.mkdtemp()
+    per_lang: dict[str, dict] = {}
+    total = {m: {k: [] for k in METRICS} for m in modes}
+    wall = {m: 0.0 for m in modes}
+    audio_s = 0.0
+    for tag in langs:
+        lang = language(tag)
+        rec: dict = {"family": lang.family, "voice": lang.voice, "modes": {}}
+        sents = LINES[lang.tag]
+        for si, text in enumerate(sents):
+            other = sents[1 - si]
+            y, ref = speech(text, lang.voice, si)
+            audio_s += len(y) / 16000
+            vs = variants(text, other, lang.tag)
+            if si == 1:
+                vs.pop("skip", None), vs.pop("add", None), vs.pop("wrong", None)  # robustness: 1st line
+            for m in modes:
+                if m not in vs and m != "audio":
+                    continue
+                tr = None if m == "audio" else vs[m]
+                t0 = time.perf_counter()
+                track = bake(Audio(y), BakeOptions(transcript=tr, language=lang.tag if tr else None))
+                wall[m] += time.perf_counter() - t0
+                lip = track.metadata["lipsync"]
+                s = judge(track, ref, tmp)
+                r = rec["modes"].setdefault(m, {k: [] for k in METRICS} | {"used": [], "score": []})
+                for k in METRICS:
+                    r[k] += s[k]
+                    total[m][k] += s[k]
+                r["used"].append(bool(lip.get("transcript_used", False)))
+                if "alignment_score" in lip:
+                    r["score"].append(lip["alignment_score"])
+        # summarise this language
+        summ = {}
+        for m, r in rec["modes"].items():
+            summ[m] = {k: (round(float(np.mean(r[k])), 3) if r[k] else None) for k in METRICS}
+            summ[m].update({k + "_n": len(r[k]) for k in METRICS})
+            if m != "audio":
+                summ[m]["transcript_used"] = sum(r["used"])
+                summ[m]["lines"] = len(r["used"])
+                summ[m]["alignment_score"] = r["score"]
+        rec["modes"] = summ
+        per_lang[lang.tag] = rec
+        t = summ.get("transcript", {})
+        print(f"{lang.tag:7s} " + " ".join(f"{m}: " + "/".join("-" if summ[m][k] is None else f"{summ[m][k]:.2f}"
+                                                           for k in METRICS) for m in summ), flush=True)
+    res = {
+        "benchmark": "lipsync_languages", "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpu, {platform.python_version()}",
+        "g2p": espeak_version(), "languages": len(per_lang), "audio_s_per_mode": round(audio_s, 1),
+        "metrics": "judge definitions (closure p/b/m, open, round, f/v) via ipa.py classes",
+        "overall": {}, "per_language": per_lang,
+    }
+    for m in modes:
+        o = {k: (round(float(np.mean(v)), 3) if v else None) for k, v in total[m].items()}
+        o.update({k + "_n": len(v) for k, v in total[m].items()})
+        o["rtf"] = round(wall[m] / max(audio_s, 1e-9), 3) if m in ("transcript", "audio") else None
+        if m != "audio":
+            used = [per_lang[x]["modes"][m]["transcript_used"] for x in per_lang if m in per_lang[x]["modes"]]
+            lines = [per_lang[x]["modes"][m]["lines"] for x in per_lang if m in per_lang[x]["modes"]]
+            o["transcript_used"] = f"{sum(used)}/{sum(lines)}"
+        res["overall"][m] = o
+    if "transcript" in modes and "audio" in modes:
+        worse = [x for x, r in per_lang.items()
+                 if any(r["modes"]["transcript"][k] is not None and r["modes"]["audio"][k] is not None
+                        and r["modes"]["transcript"][k] < r["modes"]["audio"][k] for k in METRICS)]
+        res["languages_with_a_metric_worse_than_audio_only"] = worse
+    print(json.dumps(res["overall"], indent=1))
+    if a.out:
+        Path(a.out).write_text(json.dumps(res, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
