@@ -44,7 +44,10 @@ def lipsync_engine(options: BakeOptions) -> str:
         raise InputError("--lipsync neural: the articulation model (models/articulation.onnx) is missing")
     if options.lipsync != "auto":
         return options.lipsync
-    lang = str(options.language or options.extra.get("language") or "en").lower()
+    from .face.lipsync.language import normalise_language
+
+    # a bad tag is an input error whichever engine runs (the phonetic path checks it too)
+    lang = normalise_language(options.language or options.extra.get("language")).lower()
     if not neural_available():
         return "phonetic"
     if lang.split("-")[0].split("_")[0] in ("en", "eng", "english", "auto"):
