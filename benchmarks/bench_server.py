@@ -337,18 +337,22 @@ def graph_costs(engines=("phonetic", "neural"), seconds: float = 20.0) -> dict:
     x = load_audio(str(ROOT / "tests" / "data" / "real_en.wav")).samples
     x = np.tile(x, int(np.ceil(seconds * 16000 / len(x))))[: int(seconds * 16000)]
     out: dict = {"audio_s": seconds, "chunk_ms": 20, "cpu_clock": "time.thread_time"}
-    configs = [("face_eyes_head_emotion", {"face": True, "eyes": True, "head": True, "emotion": True}),
-               ("face_emotion", {"face": True, "emotion": True})]
+    full = {"face": True, "eyes": True, "head": True, "emotion": True}
+    configs = [("face_eyes_head_emotion", full, 0.0), ("face_emotion", {"face": True, "emotion": True}, 0.0),
+               ("face_eyes_head_emotion_every_50ms", full, 0.05),
+               ("face_eyes_head_emotion_every_100ms", full, 0.1)]
     for engine in engines:
         if engine == "neural" and not neural_available():
             out[engine] = {"skipped": "learned lip-sync model not installed"}
             continue
-        for name, parts in configs:
-            g = LiveGraph(60, 1, parts, engine=engine)
+        for name, parts, interval in configs:
+            if interval and engine != "neural":
+                continue  # the phone loop batches its own work (live_emit_interval_s)
+            g = LiveGraph(60, 1, parts, engine=engine, process_interval_s=interval)
             g.feed(x[:16000])  # warm: imports, model session, first-call costs
             g.finish()
             g.close()
-            g = LiveGraph(60, 1, parts, engine=engine)
+            g = LiveGraph(60, 1, parts, engine=engine, process_interval_s=interval)
             per = []
             c_all = time.thread_time()
             for i in range(0, len(x), 320):
@@ -359,7 +363,7 @@ def graph_costs(engines=("phonetic", "neural"), seconds: float = 20.0) -> dict:
             cpu = time.thread_time() - c_all
             g.close()
             tracemalloc.start()
-            g = LiveGraph(60, 1, parts, engine=engine)
+            g = LiveGraph(60, 1, parts, engine=engine, process_interval_s=interval)
             for i in range(0, len(x), 320):
                 g.feed(x[i:i + 320])
             _, peak = tracemalloc.get_traced_memory()
@@ -377,6 +381,7 @@ def graph_costs(engines=("phonetic", "neural"), seconds: float = 20.0) -> dict:
                 "face_latency_ms_p99": round(1e3 * (g.lookahead_s + g.batch_s) + float(np.percentile(per_ms, 99)), 1),
                 "python_heap_mb_per_session": round(peak / 2 ** 20, 2),
                 "native_mb_per_session": 27.0 if engine == "phonetic" else None,  # PocketSphinx decoder (RSS, below)
+                "process_interval_ms": round(1e3 * interval),
             }
             print(f"{engine}_{name}", out[f"{engine}_{name}"], flush=True)
     return out

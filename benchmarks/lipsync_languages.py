@@ -19,6 +19,7 @@ shared IPA table's classes (bilabial -> p, labiodental -> f, rounded -> uw, open
 
 Usage: python benchmarks/lipsync_languages.py [--langs de,fr] [--modes transcript,audio]
        [--out benchmarks/results/lipsync_languages.json]
+       python benchmarks/lipsync_languages.py --merge a.json b.json --out benchmarks/results/lipsync_languages.json
 """
 from __future__ import annotations
 
@@ -83,12 +84,69 @@ def variants(text: str, other: str, lang: str) -> dict[str, str]:
             "add": j.join(words[:mid] + [extra] + words[mid:]), "wrong": other}
 
 
+def merge(paths: list[str]) -> dict:
+    """Several runs (e.g. languages split over processes) -> one result, overall means weighted
+    by each language's counts."""
+    runs = [json.loads(Path(p).read_text(encoding="utf-8")) for p in paths]
+    res = dict(runs[0])
+    res["per_language"] = {k: v for r in runs for k, v in r["per_language"].items()}
+    res["languages"] = len(res["per_language"])
+    res["audio_s_per_mode"] = round(sum(r["audio_s_per_mode"] for r in runs), 1)
+    res["overall"] = {}
+    for m in runs[0]["overall"]:
+        o: dict = {}
+        for k in METRICS:
+            n = sum(r["modes"][m][k + "_n"] for r in res["per_language"].values() if m in r["modes"])
+            tot = sum((r["modes"][m][k] or 0) * r["modes"][m][k + "_n"]
+                      for r in res["per_language"].values() if m in r["modes"])
+            o[k] = round(tot / n, 3) if n else None
+            o[k + "_n"] = n
+        rt = [r["overall"][m].get("rtf") for r in runs]
+        o["rtf"] = round(float(np.mean(rt)), 3) if all(x is not None for x in rt) else None
+        if m != "audio":
+            used = sum(r["modes"][m]["transcript_used"] for r in res["per_language"].values() if m in r["modes"])
+            lines = sum(r["modes"][m]["lines"] for r in res["per_language"].values() if m in r["modes"])
+            o["transcript_used"] = f"{used}/{lines}"
+        res["overall"][m] = o
+    res["languages_with_a_metric_worse_than_audio_only"] = [
+        x for r in runs for x in r.get("languages_with_a_metric_worse_than_audio_only", [])]
+    return res
+
+
+def markdown(res: dict) -> str:
+    """The result as the table docs/languages.md points to."""
+    f = lambda v: "–" if v is None else f"{v:.2f}"  # noqa: E731
+    out = [f"# Lip-sync with transcripts in {res['languages']} languages (espeak-ng speech, exact timing)", "",
+           f"{res['date']} · {res['machine']} · {res['g2p']} · `python benchmarks/lipsync_languages.py`", "",
+           "Judge definitions (../shared/tools/lipsync_check.py) on reference phones classed by ipa.py. "
+           "transcript = with the line's transcript and --language; audio = no transcript; skip/add = one word "
+           "left out of / added to the transcript; wrong = the other sentence as transcript (must fall back).", "",
+           "| mode | closure | open | round | f/v | transcript used | RTF |", "|---|---|---|---|---|---|---|"]
+    for m, o in res["overall"].items():
+        out.append(f"| {m} | {f(o['closure'])} ({o['closure_n']}) | {f(o['open'])} ({o['open_n']}) | "
+                   f"{f(o['round'])} ({o['round_n']}) | {f(o['fv'])} ({o['fv_n']}) | {o.get('transcript_used', '–')} | "
+                   f"{'–' if o.get('rtf') is None else o['rtf']} |")
+    out += ["", "Per language, with transcript (audio only in brackets): closure / open / round / f/v", "",
+            "| language | family | closure | open | round | f/v |", "|---|---|---|---|---|---|"]
+    for tag, r in res["per_language"].items():
+        t, a = r["modes"].get("transcript", {}), r["modes"].get("audio", {})
+        out.append(f"| {tag} | {r['family']} | " + " | ".join(f"{f(t.get(k))} ({f(a.get(k))})" for k in METRICS) + " |")
+    return "\n".join(out) + "\n"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--merge", nargs="+", default=None, help="merge result JSONs (with --out) instead of running")
     ap.add_argument("--langs", default="", help="comma-separated tags (default: all)")
     ap.add_argument("--modes", default="transcript,audio,skip,add,wrong")
     ap.add_argument("--out", default="")
     a = ap.parse_args()
+    if a.merge:
+        res = merge(a.merge)
+        Path(a.out).write_text(json.dumps(res, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        Path(a.out).with_suffix(".md").write_text(markdown(res), encoding="utf-8")
+        print(json.dumps(res["overall"], indent=1))
+        return
     langs = [x for x in a.langs.split(",") if x] or [x.tag for x in LANGUAGES.values()]
     modes = a.modes.split(",")
     tmp = tempfile.mkdtemp()

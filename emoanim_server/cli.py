@@ -252,6 +252,12 @@ def run_bake(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------- info
+def _g2p_version() -> str:
+    from .face.lipsync.g2p import espeak_version
+
+    return espeak_version() or "missing: non-English transcripts need espeak-ng (docs/languages.md)"
+
+
 @command("info", "versions, shipped models, devices", lambda p: p.add_argument("--json", action="store_true"))
 def run_info(args: argparse.Namespace) -> int:
     import json
@@ -271,6 +277,7 @@ def run_info(args: argparse.Namespace) -> int:
         "onnxruntime": onnxruntime.__version__,
         "onnx_providers": onnxruntime.get_available_providers(),
         "pocketsphinx": getattr(pocketsphinx, "__version__", "5"),
+        "g2p": _g2p_version(),  # espeak-ng for non-English transcripts (docs/languages.md)
         "cpu_count": os.cpu_count(),
         "models": list_models(),
     }

@@ -5,7 +5,7 @@ on the audio it has. Stages never read files or sockets: this module only passes
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -36,7 +36,7 @@ def recognise(audio: Audio, options: BakeOptions, progress: Progress | None = No
 def lipsync_engine(options: BakeOptions) -> str:
     """The engine for this line. ``auto``: for English or no language hint the phonetic path
     (PocketSphinx, English words) -- without a transcript ``fused`` with the learned model's
-    contacts, which adds the closures the recogniser misses (LJ closure 0.906 -> 0.95,
+    contacts, which adds the closures the recogniser misses (LJ closure 0.906 -> 0.94,
     docs/lipsync.md) -- and the learned, language-independent model for any other hint."""
     from .face.lipsync.neural import neural_available
 
@@ -48,10 +48,15 @@ def lipsync_engine(options: BakeOptions) -> str:
 
     # a bad tag is an input error whichever engine runs (the phonetic path checks it too)
     lang = normalise_language(options.language or options.extra.get("language")).lower()
+    if options.transcript is not None:
+        # transcript alignment works in every supported language and measures best there
+        # (benchmarks/results/lipsync_languages.md); a transcript that does not match the audio
+        # falls back to what the same line without it gets (bake below)
+        return "phonetic"
     if not neural_available():
         return "phonetic"
     if lang.split("-")[0].split("_")[0] in ("en", "eng", "english", "auto"):
-        return "phonetic" if options.transcript is not None else "fused"
+        return "fused"
     return "neural"
 
 
@@ -74,14 +79,20 @@ def bake(audio: Audio, options: BakeOptions | None = None,
     track = AnimationTrack.empty(audio.duration, options.fps)
     engine = lipsync_engine(options)
     lip_report: dict = {}
+    phones: list[Phone] = []
+    if engine == "phonetic":
+        phones = recognise(audio, options, progress, lip_report)
+        if lip_report.get("transcript_used") is False and options.lipsync == "auto" and \
+                lipsync_engine(replace(options, transcript=None)) == "neural":
+            engine, phones = "neural", []  # the transcript did not match: as without it
     if engine == "neural":
         from .face.lipsync.neural import model_info, neural_curves
 
-        phones: list[Phone] = []
         track.curves[:] = neural_curves(audio.samples, options.fps)
-        lip_report = {"method": "neural", **model_info()}
+        lip_report = {"method": "neural", **model_info(), **lip_report}
     else:
-        phones = recognise(audio, options, progress, lip_report)
+        if engine == "fused":
+            phones = recognise(audio, options, progress, lip_report)
         track.curves[:] = lipsync_curves(audio, phones, track.times, options.fps, fused=engine == "fused")
         lip_report = {"method": engine, "recognizer": get_recognizer(options.fast).version,
                       "transcript": options.transcript is not None, **lip_report}
@@ -205,6 +216,14 @@ class LiveFrames:
         return len(self.curves)
 
 
+def _concat_frames(a: LiveFrames, b: LiveFrames) -> LiveFrames:
+    def cat(x, y):
+        return None if x is None else np.concatenate([x, y])
+
+    return LiveFrames(a.first, np.concatenate([a.curves, b.curves]), cat(a.head, b.head), cat(a.eyes, b.eyes),
+                      cat(a.joints, b.joints), cat(a.root, b.root))
+
+
 class LiveGraph:
     """The stage graph fed incrementally: audio pieces (and emotion keys) in, final frames out.
 
@@ -217,7 +236,8 @@ class LiveGraph:
     """
 
     def __init__(self, fps: int, seed: int, parts: dict, engine: str = "phonetic", emotion=None,
-                 eyes=None, head=None, phonetic_lookahead_s: float = 0.2, emit_interval_s: float = 0.2) -> None:
+                 eyes=None, head=None, phonetic_lookahead_s: float = 0.2, emit_interval_s: float = 0.2,
+                 process_interval_s: float = 0.0) -> None:
         from .face.drivers import StreamingSpeech
         from .face.eyes import EyesConfig
         from .face.head import HeadConfig
@@ -261,6 +281,11 @@ class LiveGraph:
         self.received = 0  # samples
         self.finished = False
         self.emit_frames = max(1, int(round(emit_interval_s * fps))) if engine != "neural" else 1
+        #: audio is run through the stages once this much has arrived (0 = every chunk): every
+        #: stage call has a fixed cost, so a longer interval buys sessions per core with latency
+        self.process_samples = int(round(process_interval_s * 16000))
+        self._inbox: list[np.ndarray] = []
+        self._inbox_n = 0
 
     # ------------------------------------------------------------------------------ properties
     @property
@@ -281,8 +306,8 @@ class LiveGraph:
 
     @property
     def batch_s(self) -> float:
-        """Extra delay of batched emission: frames leave at most this long after becoming final."""
-        return 0.0 if self.emit_frames <= 1 else self.emit_frames / self.fps
+        """Extra delay of batched work: frames leave at most this long after becoming final."""
+        return max(0.0 if self.emit_frames <= 1 else self.emit_frames / self.fps, self.process_samples / 16000)
 
     def set_emotion(self, timeline) -> None:
         self.emotion = timeline
@@ -303,6 +328,13 @@ class LiveGraph:
             return None
         x = np.asarray(samples, np.float32).reshape(-1)
         self.received += len(x)
+        if self.process_samples:
+            self._inbox.append(x)
+            self._inbox_n += len(x)
+            if self._inbox_n < self.process_samples:
+                return None
+            x = np.concatenate(self._inbox)
+            self._inbox, self._inbox_n = [], 0
         new = self.lip.feed(x)
         self._add_lips(new)
         if self.upper is not None:
@@ -322,6 +354,13 @@ class LiveGraph:
         """No more audio: every remaining frame."""
         if self.finished:
             return None
+        if self._inbox:
+            x = np.concatenate(self._inbox)
+            self._inbox, self._inbox_n = [], 0
+            self.received -= len(x)
+            first = self.feed(x)
+        else:
+            first = None
         self._add_lips(self.lip.flush())
         self._ticks.append(self.speech.feed(np.zeros(0, np.float32), final=True))
         self._drive(np.concatenate(self._ticks), closed=True)
@@ -329,7 +368,12 @@ class LiveGraph:
         if self.body is not None:
             self.body.advance(True)
         self.finished = True
-        return self._emit(final=True)
+        last = self._emit(final=True)
+        if first is None:
+            return last
+        if last is None:
+            return first
+        return _concat_frames(first, last)
 
     def close(self) -> None:
         close = getattr(self.lip, "close", None)

@@ -82,7 +82,7 @@ def _bake():
     ref = [Phone(a, b, p) for a, b, p in phones if b > a]
     # the reference alignments stand in for recognition (~25 s of PocketSphinx on 2 min of audio,
     # and less exact); every later stage runs for real
-    with mock.patch.object(pipeline, "recognise", lambda audio, options, progress=None: ref):
+    with mock.patch.object(pipeline, "recognise", lambda audio, options, progress=None, report=None: ref):
         return pipeline.bake(audio, pipeline.BakeOptions(seed=11))
 
 

@@ -113,3 +113,18 @@ def test_mismatched_transcript_is_detected_and_falls_back_to_audio():
     assert lip["transcript_used"] is False and "does not match" in lip["fallback"]
     # the audio-only path animated it: exactly what no transcript gives
     assert np.array_equal(track.curves, bake_line(y, None, None).curves)
+
+
+def test_auto_engine_uses_the_transcript_in_every_language_and_falls_back_as_without_it():
+    from emoanim_server.face.lipsync.neural import neural_available
+
+    y, text, ref = speech("fr")
+    track = bake(Audio(y), BakeOptions(transcript=text, language="fr", lipsync="auto"))
+    assert track.metadata["lipsync"]["method"] == "phonetic" and track.metadata["lipsync"]["transcript_used"]
+    wrong = "Les chiens dorment tranquillement dans la cuisine chaude ce soir."
+    fell = bake(Audio(y), BakeOptions(transcript=wrong, language="fr", lipsync="auto"))
+    alone = bake(Audio(y), BakeOptions(language="fr", lipsync="auto"))
+    assert fell.metadata["lipsync"]["transcript_used"] is False
+    assert fell.metadata["lipsync"]["method"] == alone.metadata["lipsync"]["method"] == (
+        "neural" if neural_available() else "phonetic")
+    assert np.array_equal(fell.curves, alone.curves)

@@ -51,6 +51,10 @@ class ServerLimits:
     #: least this much animation is final (amortises the per-batch cost of the stages; adds at
     #: most this to a frame's latency, added to buffer_latency_s)
     live_emit_interval_s: float = 0.2
+    #: LIVE: run the stage graph once this much audio has arrived (0 = on every chunk). Each
+    #: stage call has a fixed cost, so e.g. 0.1 s gives several times the sessions per core
+    #: at +0.1 s latency (benchmarks/results/bench_server_graph.md); added to buffer_latency_s
+    live_process_interval_s: float = 0.0
     #: LIVE: extra playback buffer suggested to clients on top of the lookahead and the emit
     #: batching (processing, network and chunking jitter):
     #: buffer_latency_s = lookahead + emit interval (phone loop only; the learned model emits
@@ -89,6 +93,28 @@ class ServerLimits:
     #: processes running CLIP bakes, fed round-robin per client (0 = CPU cores)
     clip_workers: int = 0
 
+    # ---- admission and hygiene (issue 14 items 6, 7, 9, 13: server/gate.py, docs/protocol.md)
+    #: accepted TCP sockets whose WebSocket handshake has not finished; more are closed at once
+    max_pending_handshakes: int = 64
+    #: with --token: connections that have not authenticated yet (no Authorization header, no
+    #: accepted StartSession); they do not count against max_connections
+    max_unauthenticated_connections: int = 16
+    #: with --token: an unauthenticated connection must authenticate within this time (s)
+    auth_timeout_s: float = 10.0
+    #: a failed token holds its connection this long before it is closed (s)
+    auth_failure_delay_s: float = 1.0
+    #: failed tokens per address per minute before its handshakes get HTTP 429 (0 = no limit)
+    auth_failures_per_minute: int = 10
+    #: StartSession.client_name is cut to this many characters (and escaped) in logs
+    max_client_name_chars: int = 64
+    #: bytes of curve data in one FrameBatch: a wide custom rig gets fewer frames per batch
+    max_batch_bytes: int = 512 * 1024
+
+    def frames_per_batch(self, n_curves: int, asked: int) -> int:
+        """``asked`` frames, fewer when a wide rig would make a batch exceed max_batch_bytes
+        (4 bytes per curve value plus ~512 bytes of head, eyes, body and framing per frame)."""
+        return max(1, min(asked, self.max_batch_bytes // (4 * n_curves + 512)))
+
     def __post_init__(self) -> None:
         for f in fields(self):
             v = getattr(self, f.name)
@@ -119,6 +145,7 @@ def limit_help() -> dict[str, str]:
         "clip_frames_per_batch": "default frames per FrameBatch in CLIP mode",
         "lookahead_s": "LIVE: audio needed past a frame before it is final (s)",
         "live_emit_interval_s": "LIVE: send frames once this much animation is final (s)",
+        "live_process_interval_s": "LIVE: run the stages once this much audio arrived (s, 0 = every chunk)",
         "buffer_margin_s": "LIVE: playback buffer suggested on top of lookahead + batching (s)",
         "max_transcript_chars": "longest StartSession.transcript",
         "shutdown_grace_s": "time active sessions get to finish at shutdown (s)",
@@ -132,6 +159,13 @@ def limit_help() -> dict[str, str]:
         "max_emotion_updates": "EmotionUpdates accepted per session",
         "emotion_updates_per_s": "EmotionUpdates accepted per second per session (after the burst)",
         "emotion_burst": "EmotionUpdates accepted at once before the per-second rate applies",
+        "max_pending_handshakes": "TCP sockets mid-handshake; more are closed at once",
+        "max_unauthenticated_connections": "with a token: connections not yet authenticated",
+        "auth_timeout_s": "with a token: time to authenticate after connecting (s)",
+        "auth_failure_delay_s": "a failed token holds its connection this long (s)",
+        "auth_failures_per_minute": "failed tokens per address per minute before HTTP 429",
+        "max_client_name_chars": "StartSession.client_name length kept in logs",
+        "max_batch_bytes": "curve bytes per FrameBatch (wide rigs get fewer frames)",
         "live_capacity": "LIVE compute (s per s) admitted on the event loop's core",
         "max_live_lag_s": "refuse LIVE sessions while the event loop runs this late (s)",
         "clip_workers": "processes running CLIP bakes (0 = CPU cores)",

@@ -210,7 +210,11 @@ def ipa_to_arpabet(ipa: str) -> list[str]:
 # --- words -------------------------------------------------------------------------------------
 #: a word: letters/digits, with inner apostrophes, hyphens, periods or digit separators, and
 #: attached currency/percent signs (the G2P reads "5%" as "five percent")
-_WORD = re.compile(r"[$€£¥]?[^\W_](?:[^\W_]|['’.\-](?=[^\W_])|[,:](?=\d))*%?")
+#: combining marks (Indic vowel signs, viramas, Arabic/Hebrew points...): part of the word they
+#: sit on, though Python's \w does not match them (Bengali words were cut at every vowel sign)
+_MARKS = "".join(chr(c) for c in range(0x300, 0x10000) if unicodedata.category(chr(c)) in ("Mn", "Mc", "Me"))
+_L = f"[^\\W_]|[{re.escape(_MARKS)}]"
+_WORD = re.compile(f"[$€£¥]?(?:[^\\W_])(?:{_L}|['’.\\-](?=[^\\W_])|[,:](?=\\d))*%?")
 _CJK = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]+|[\u3400-\u4dbf\u4e00-\u9fff]")
 
 
@@ -258,6 +262,7 @@ def pronounce_span(span: Span, lexicon: Lexicon | None = None) -> list[Word]:
     if need:
         try:
             ipas = dict(zip(need, ipa_words(need, lang.voice)))
+            ipas.update(_single_letters(words, need, lang.voice, ipas))
         except G2PUnavailable:
             if not (english and lexicon):
                 raise
@@ -274,6 +279,32 @@ def pronounce_span(span: Span, lexicon: Lexicon | None = None) -> list[Word]:
             ipa = ""
         ph = tuple(ipa_to_arpabet(ipa)) if tokenize(ipa) else ()
         out.append(Word(w, lang.tag, ph, ipa, "espeak-ng" if ph else "none"))
+    return out
+
+
+_STRESS = str.maketrans("", "", "ˈˌ ")
+
+
+def _single_letters(words: list[str], need: list[str], voice: str, ipas: dict[str, str]) -> dict[str, str]:
+    """One-letter words (Russian "в", Polish "w", Greek "ο", French "y"), read in context.
+
+    Alone on a line espeak-ng spells a letter ("w" -> "vɨ", "y" -> "igrek"); in a phrase it reads
+    the word. So the letter is said with its neighbour, and the neighbour's own pronunciation
+    is taken off the phrase's; where that does not split cleanly, the spelled form stays."""
+    out: dict[str, str] = {}
+    todo = [i for i, w in enumerate(words) if len(w) == 1 and w.isalpha() and w in need and len(words) > 1]
+    if not todo:
+        return out
+    pairs = [(i, i + 1) if i + 1 < len(words) else (i, i - 1) for i in todo]
+    phrases = [f"{words[i]} {words[j]}" if j > i else f"{words[j]} {words[i]}" for i, j in pairs]
+    others = [words[j] for _, j in pairs]
+    both = ipa_words(phrases + others, voice)
+    for (i, j), ph, other in zip(pairs, both[:len(pairs)], both[len(pairs):]):
+        full, rest = ph.translate(_STRESS), other.translate(_STRESS)
+        if rest and j > i and full.endswith(rest) and len(full) > len(rest):
+            out[words[i]] = full[: -len(rest)]
+        elif rest and j < i and full.startswith(rest) and len(full) > len(rest):
+            out[words[i]] = full[len(rest):]
     return out
 
 

@@ -41,6 +41,11 @@ MAX_TRANSCRIPT_AUDIO_S = 300.0
 #: non-English espeak-ng speech with its own transcript -29..-37 (the en-US model fits it less
 #: well). Below this the transcript is taken not to match and the audio-only path is used.
 MISMATCH_SCORE = -45.0
+#: ...and between -35 and -45 the per-word view decides: a wrong transcript is bad almost
+#: everywhere (median word -48..-54 per frame on espeak-ng lines in 48 languages), the right
+#: one bad at most in a few words (median -23..-40)
+MISMATCH_SCORE_SOFT = -35.0
+MISMATCH_WORD_MEDIAN = -45.0
 _FRAME_S = 0.01
 #: PocketSphinx frame f spans samples [f*160, f*160+410): its centre is 12.8 ms after f*10 ms, so
 #: a boundary *between* frames f-1 and f sits at f*10 ms + 7.8 ms. Measured on LJ Speech without
@@ -177,6 +182,7 @@ class Recognizer:
         self._wide_dec = None
         self._lock = threading.Lock()
         self._last_align_score = 0
+        self._last_words: list[tuple[int, int, int]] = []
         self.fast = fast
         self.version = "pocketsphinx-en-us" + ("-fast" if fast else "")
 
@@ -249,8 +255,11 @@ class Recognizer:
             out = []
             k = 0
             self._last_align_score = 0
+            self._last_words = []
             for w in dec.get_alignment():
                 self._last_align_score += w.score
+                if not w.name.startswith(("<", "[", "+")) and w.duration > 0:
+                    self._last_words.append((w.start, w.duration, w.score))
                 word = re.sub(r"\(\d+\)$", "", w.name)  # "our(3)": 3rd pronunciation of "our"
                 if word.startswith(("<", "[", "+")):
                     word = ""
@@ -300,12 +309,17 @@ class Recognizer:
         """Transcript -> pronounced words (markup spans, CMUdict for English, espeak-ng else)."""
         return pronounce(transcript, language, self._lexicon)
 
-    def _phone_loop_score(self, pcm: bytes) -> tuple[float, int]:
-        """(acoustic score, frames) of the free phone loop: the best any phone sequence can do,
-        the yardstick a transcript's alignment is measured against."""
+    def _phone_loop_scores(self, pcm: bytes) -> np.ndarray:
+        """Acoustic score per 10 ms frame of the free phone loop: the best any phone sequence
+        can do, the yardstick a transcript's alignment is measured against."""
         self._decode(self._allphone, pcm)
         segs = list(self._allphone.seg() or ())
-        return float(sum(s.ascore for s in segs)), (segs[-1].end_frame + 1 if segs else 0)
+        out = np.zeros(segs[-1].end_frame + 1 if segs else 0)
+        for sg in segs:
+            n = sg.end_frame - sg.start_frame + 1
+            if n > 0:
+                out[sg.start_frame: sg.end_frame + 1] += sg.ascore / n
+        return out
 
     def _align_transcript(self, x: np.ndarray, words: list[Word], report: dict) -> list[Phone] | None:
         """Forced alignment of the pronounced words, or None (and ``report['fallback']``) when the
@@ -321,12 +335,15 @@ class Recognizer:
         if not got:
             report["fallback"] = "the transcript does not match the audio (no alignment path)"
             return None
-        loop, frames = self._phone_loop_score(pcm)
-        llr = (self._last_align_score - loop) / max(frames, 1)
+        loop = self._phone_loop_scores(pcm)
+        llr = (self._last_align_score - float(loop.sum())) / max(len(loop), 1)
+        per_word = [(sc - float(loop[st:st + du].sum())) / du for st, du, sc in self._last_words]
+        word_median = float(np.median(per_word)) if per_word else llr
         report["alignment_score"] = round(llr, 2)
-        if llr < MISMATCH_SCORE:
+        report["alignment_word_median"] = round(word_median, 1)
+        if llr < MISMATCH_SCORE or (llr < MISMATCH_SCORE_SOFT and word_median < MISMATCH_WORD_MEDIAN):
             report["fallback"] = (f"the transcript does not match the audio (alignment score {llr:.1f} "
-                                  f"per frame against the free phone loop, < {MISMATCH_SCORE})")
+                                  f"per frame, median word {word_median:.0f}, against the free phone loop)")
             return None
         return got
 
