@@ -11,6 +11,8 @@ from ..errors import InputError
 #: tests/test_cli_startup.py checks they agree
 SCALE_RANGE = (0.0, 3.0)
 GUIDANCE_RANGE = (0.0, 10.0)
+#: = sampler.GestureSettings.audio_guidance (same reason; tests/test_gesture.py checks they agree)
+AUDIO_GUIDANCE_DEFAULT = 3.0
 
 
 def _args(p: argparse.ArgumentParser) -> None:
@@ -22,8 +24,9 @@ def _args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--guidance", type=float, default=1.0,
                    help=f"classifier-free guidance on emotion, {GUIDANCE_RANGE[0]}..{GUIDANCE_RANGE[1]} "
                         "(1 = plain conditional, default; higher = stronger emotional posture, less beat-locked)")
-    g.add_argument("--audio-guidance", type=float, default=1.0,
-                   help="classifier-free guidance on the audio (1 = none, higher = stronger speech-driven motion)")
+    g.add_argument("--audio-guidance", type=float, default=AUDIO_GUIDANCE_DEFAULT,
+                   help="classifier-free guidance on the audio + syllable timing (1 = none, higher = stronger "
+                        f"speech-driven motion; default {AUDIO_GUIDANCE_DEFAULT:g})")
     g.add_argument("--gesture-steps", type=int, default=8, help="DDIM sampling steps (default 8)")
     g.add_argument("--no-fingers", action="store_true",
                    help="leave out the 30 finger bones (22 body joints only, the pre-fingers layout)")
