@@ -35,7 +35,9 @@ from emoanim_server.audio.prosody import analyse  # noqa: E402
 from emoanim_server.emotion.auto import NEUTRAL_REF, estimate, speaker_baseline  # noqa: E402
 from _results import save  # noqa: E402
 
-SPEECH = os.path.join(HERE, "..", "..", "shared", "data", "speech")
+SPEECH = next((p for p in (os.path.join(HERE, "..", "..", "shared", "data", "speech"),
+                            os.path.join(HERE, "..", "..", "..", "shared", "data", "speech")) if os.path.isdir(p)),
+              os.path.join(HERE, "..", "..", "shared", "data", "speech"))  # a worktree sits one level deeper
 
 SENTENCES = [
     "I can't believe we finally made it to the top of the mountain today.",

@@ -83,16 +83,20 @@ def cached_recognise(cache_dir: str):
     real = pipeline.recognise
     os.makedirs(cache_dir, exist_ok=True)
 
-    def rec(audio, options, progress=None):
+    def rec(audio, options, progress=None, report=None):
         key = os.path.basename(str(audio.source)) + ("-fast" if options.fast else "") + \
-            ("-t" if options.transcript else "") + ".pkl"
+            ("-t" if options.transcript else "") + ".v2.pkl"
         path = os.path.join(cache_dir, key)
         if os.path.exists(path):
             with open(path, "rb") as f:
-                return pickle.load(f)
-        phones = real(audio, options, progress)
-        with open(path, "wb") as f:
-            pickle.dump(phones, f)
+                phones, rep = pickle.load(f)
+        else:
+            rep = {}
+            phones = real(audio, options, progress, rep)
+            with open(path, "wb") as f:
+                pickle.dump((phones, rep), f)
+        if report is not None:
+            report.update(rep)
         return phones
     pipeline.recognise = rec
 
@@ -177,7 +181,7 @@ def ibi_cv_seeds(tracks: list, audios: list, seeds) -> dict:
     return out
 
 
-def blink_stats(line_tracks: list, take_tracks: list, seed_check) -> dict:
+def blink_stats(line_tracks: list, take_tracks: list, seed_check, all_tracks: list | None = None) -> dict:
     firsts = [t.events["blinks"][0][0] if t.events.get("blinks") else None for t in line_tracks]
     f = np.array([x for x in firsts if x is not None])
     d = np.abs(f[:, None] - f[None])
@@ -192,7 +196,8 @@ def blink_stats(line_tracks: list, take_tracks: list, seed_check) -> dict:
         dd = np.abs(g[:, None] - g[None])[iu]
         sim.append((dd < 0.1).sum())
     rates = [len(t.events.get("blinks", [])) / t.duration * 60 for t in line_tracks if t.duration >= 4]
-    short = [len(t.events.get("blinks", [])) / t.duration * 60 for t in line_tracks if t.duration < 4]
+    short_tr = [t for t in (all_tracks or line_tracks) if t.duration < 4]
+    short = sum(len(t.events.get("blinks", [])) for t in short_tr) / max(sum(t.duration for t in short_tr), 1e-9) * 60
     amps = np.array([b[3] for t in line_tracks + take_tracks for b in t.events.get("blinks", [])])
     ibis = []
     for t in take_tracks:
@@ -209,7 +214,8 @@ def blink_stats(line_tracks: list, take_tracks: list, seed_check) -> dict:
             "rate_per_min_lines_ge_4s_median": round(float(np.median(rates)), 1) if rates else None,
             "rate_per_min_lines_ge_4s_share_in_10_30": round(float(np.mean([(10 <= x <= 30) for x in rates])), 3) if rates else None,
             "rate_per_min_all_lines_pooled": round(total_blinks / total_min, 1),
-            "rate_per_min_short_lines_pooled": round(float(np.mean(short)), 1) if short else None,
+            "rate_per_min_short_lines_pooled": round(float(short), 1) if short_tr else None,
+            "short_lines": len(short_tr), "short_lines_without_blink": sum(not t.events.get("blinks") for t in short_tr),
             "peak_mean": round(float(amps.mean()), 3), "peak_sd": round(float(amps.std()), 3),
             "peak_p10_p90": [round(float(x), 3) for x in np.percentile(amps, [10, 90])],
             "ibi_n": int(len(ibis)), "ibi_cv_20s_takes": round(float(ibis.std() / ibis.mean()), 3) if len(ibis) > 2 else None,
@@ -240,7 +246,7 @@ def main() -> None:
                  "spreads": spreads(tracks)}
     again = pipeline.bake(audios[0], pipeline.BakeOptions(seed=a.seed))
     same = again.events["blinks"] == tracks[0].events["blinks"]
-    res["blinks"] = blink_stats(tracks[:20], [], same)
+    res["blinks"] = blink_stats(tracks[:20], [], same, tracks)
     tk_blinks = []
     for c in _take_groups(tracks):
         bt, off = [], 0.0

@@ -246,12 +246,14 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", default=None)
     p.add_argument("--source", choices=["model", "procedural"], default="model")
-    p.add_argument("--quick", action="store_true", help="2 bakes, no speed runs (smoke test)")
+    p.add_argument("--quick", action="store_true", help="3 bakes, no speed runs (smoke test)")
     p.add_argument("--card", action="store_true", help="write the summary into models/gesture_default.json")
     p.add_argument("--onnx", help="score a candidate model file (its card: same name, .json) instead of the shipped one")
+    p.add_argument("--set", default="", help="GestureSettings overrides for the bakes, JSON (exploring: '{\"smooth\": 2}')")
     a = p.parse_args(argv)
     out = a.out or os.path.join(HERE, "results", "gesture.json" if a.source == "model" else "gesture_procedural.json")
     skel_body = humanoid(fingers=False)
+    over = json.loads(a.set) if a.set else {}
     wavs = heldout_wavs(SPEECH)
     x = bake_audio(wavs)
     dur = len(x) / 16000
@@ -265,7 +267,7 @@ def main(argv=None) -> None:
     onsets = audio_onsets(x)
     t_start = time.time()
     ref = mocap_reference(skel_body)
-    res: dict = {"machine": machine(), "source": a.source, "audio": [os.path.relpath(w, SPEECH) for w in wavs],
+    res: dict = {"machine": machine(), "source": a.source, "settings_overrides": over, "audio": [os.path.relpath(w, SPEECH) for w in wavs],
                  "bake_seconds": round(dur, 2), "speech_fraction": round(float(speech60.mean()), 3),
                  "rest_frames": int(rest60.sum()), "audio_onsets": int(len(onsets)),
                  "mocap_reference": {k: v for k, v in ref.items() if k != "features"}}
@@ -283,11 +285,11 @@ def main(argv=None) -> None:
     bakes = []
     combos = [(e, s) for e in EMOTIONS for s in SEEDS]
     if a.quick:
-        combos = [("neutral", 0), ("angry", 0)]
+        combos = [("neutral", 0), ("sad", 0), ("angry", 0)]
     rest_feats = []
     for emo, seed in combos:
         if a.source == "model":
-            q, root = generate(x, emo, GestureSettings(seed=seed, fps=FPS), model)
+            q, root = generate(x, emo, GestureSettings(seed=seed, fps=FPS, **over), model)
             q = q[:, :len(skel_body.names)]
         else:
             q, root = procedural_bake(x, emo, seed, lib)

@@ -38,6 +38,22 @@ def check_fps(fps: float) -> int:
     return int(fps)
 
 
+#: multiplies (yaw, pitch, roll) of each eye between the in-memory convention and the exchange one.
+#: Real Live Link Face takes write eye yaw with the opposite sign of head yaw (issue 14: over 11
+#: real takes LeftEyeYaw averages -0.24 rad while eyeLookOutLeft > 0.2, i.e. looking to the
+#: character's left), and rigs that turn eye bones from those columns expect it. Head angles need
+#: no flip. Used by every writer (CSV, JSON, NPZ) and the protocol; its own inverse.
+EYE_EXCHANGE_SIGN = np.array([-1.0, 1.0, 1.0], np.float32)
+
+
+def exchange_eyes(eyes: np.ndarray | None) -> np.ndarray | None:
+    """(..., 2, 3) eye angles: in-memory <-> Live Link Face exchange convention (eye yaw negated:
+    + = toward the character's right). Applying it twice gives the input back."""
+    if eyes is None:
+        return None
+    return (np.asarray(eyes, np.float32).reshape(-1, 2, 3) * EYE_EXCHANGE_SIGN).reshape(np.shape(eyes))
+
+
 def n_frames_for(duration_s: float, fps: float) -> int:
     """Frames covering [0, duration]: frame i sits at i/fps, the last one at or after the end."""
     return max(1, int(np.ceil(duration_s * fps - 1e-9)) + 1)
@@ -64,9 +80,11 @@ class AnimationTrack:
 
     Angles are radians. ``head`` is (yaw, pitch, roll); ``eyes`` is (2, 3): left, right eye,
     each (yaw, pitch, roll). Positive yaw turns to the character's left, positive pitch looks
-    down (Live Link Face convention), positive roll tilts the top of the head toward the
-    character's left shoulder; applied in the order yaw, pitch, roll (intrinsic); skeleton rotations are quaternions (x, y, z, w) local to
-    the parent in a right-handed, Y-up, metre space.
+    down, positive roll tilts the top of the head toward the character's left shoulder; applied
+    in the order yaw, pitch, roll (intrinsic). This one frame holds for head and eyes *in memory*;
+    files and the wire write eye yaw in Live Link Face's sign (see :func:`exchange_eyes`).
+    Skeleton rotations are quaternions (x, y, z, w) local to the parent in a right-handed, Y-up,
+    metre space.
     """
 
     fps: int

@@ -355,3 +355,9 @@ def test_cli_bake_body_bvh_and_json(tmp_path):
     assert "skeleton" in js.read_text() or "joint" in js.read_text()
     assert main(["bake", wav, "--body", "-o", str(tmp_path / "bad.bvh"), "--guidance", "1e9", "-q"]) == 3
     assert not (tmp_path / "bad.bvh").exists()
+
+
+def test_cli_audio_guidance_default_is_the_samplers():
+    from emoanim_server.gesture import cli as gcli
+
+    assert gcli.AUDIO_GUIDANCE_DEFAULT == GestureSettings().audio_guidance

@@ -77,10 +77,13 @@ def test_clip_mode_matches_offline_bake(server, speech):
     a = res.arrays()
     assert list(a["index"]) == list(range(n)) and np.allclose(a["time"], np.arange(n) / 60)
     assert a["head"].shape == (n, 3) and a["eyes"].shape == (n, 2, 3)
-    # identical to the offline pipeline on the same (PCM16-quantised) audio
-    q = (np.clip(x, -1, 1) * 32767).astype(np.int16).astype(np.float32) / 32768.0
+    # identical to the offline pipeline on the file's own samples: the client's PCM16 rounding
+    # is the exact inverse of the 16-bit decode (issue 14), so nothing is quantised on the way
+    from emoanim_server.audio import to_pcm16
+
+    assert np.array_equal(np.frombuffer(to_pcm16(x), "<i2").astype(np.float32) / 32768.0, x)
     assert sr == 16000
-    track = bake(Audio(q), BakeOptions(fps=60))
+    track = bake(Audio(x), BakeOptions(fps=60))
     assert np.abs(track.curves - a["curves"]).max() < 1e-6
     assert np.abs(track.head - a["head"]).max() < 1e-6
 
@@ -214,9 +217,10 @@ def test_token_idle_timeout_and_graceful_shutdown(speech):
     limits = ServerLimits(idle_timeout_s=0.5, shutdown_grace_s=0.3, max_connections=2)
     st = ServerThread(ServerConfig(port=0, token="s3cret", limits=limits, warm_up=False)).start()
     try:
-        with connect(st.url), connect(st.url):
+        bearer = {"Authorization": "Bearer s3cret"}  # authenticated in the handshake (server/gate.py)
+        with connect(st.url, additional_headers=bearer), connect(st.url, additional_headers=bearer):
             with pytest.raises(InvalidStatus) as e:
-                connect(st.url).close()  # max_connections
+                connect(st.url, additional_headers=bearer).close()  # max_connections
             assert e.value.response.status_code == 503
             assert health(st.port)[0] == 200  # health is still answered
         with connect(st.url) as ws:

@@ -320,7 +320,9 @@ def _compare(cs: dict, res, n_samples: int, sr: int, label: str) -> int:
     for key, n in (("head", 3), ("eyes", 6)):
         if key in py:
             got = np.array([f.get(key, [0.0] * n) for f in cs["frames"]], np.float32)
-            np.testing.assert_array_equal(got, py[key].reshape(len(got), n), err_msg=f"{label}: {key} differ")
+            # the C# tool dumps the wire values; frames_to_arrays converts eye yaw back to memory's sign
+            wire = np.array([list(getattr(f, key)) for f in res.frames], np.float32)
+            np.testing.assert_array_equal(got, wire.reshape(len(got), n), err_msg=f"{label}: {key} differ")
     # the PoseFrames the Unity drivers read carry the same values (ARKit order, jawOpen = 17)
     jaw = np.array([p["jawOpen"] for p in cs["poses"]], np.float32)
     np.testing.assert_array_equal(jaw, py["curves"][:, list(res.started.curve_names).index("jawOpen")])
@@ -429,7 +431,11 @@ def test_unity_microphone_streams_live_and_changes_emotion(built, live_server, s
     s = np.array(d["samples"])
     lag = s[:, 2] - s[:, 0]  # microphone time - animation time
     expected = max(d["session"].get("buffer_latency_s", 0.0), 0.1) + 0.05
-    assert abs(np.median(lag) - expected) < 0.06, (np.median(lag), expected)
+    # tolerance for a loaded 2-core machine (issue 14: 1.24 s measured vs 1.30 expected under load):
+    # scheduling jitter of the stub microphone thread, the server and the player moves the median
+    # by a tenth of a second or two; what must hold is "delayed by the buffer latency", which
+    # neither no buffering (~0.05 s) nor a doubled buffer (~2.6 s) would pass
+    assert abs(np.median(lag) - expected) < max(0.25, 0.2 * expected), (np.median(lag), expected)
     # held poses during underruns are the only deviation from the received animation
     jaw = np.array([f.get("curves", [0.0] * 52)[d["jaw_index"]] for f in d["frames"]]) * 100.0
     ok = np.isclose(s[:, 1], np.interp(s[:, 0], np.arange(len(jaw)) / 60.0, jaw), atol=0.02)
@@ -487,6 +493,11 @@ def test_editor_bake_window_writes_animation_clips(built, live_server, speech_wa
         assert len(keys) == n
         np.testing.assert_allclose(keys[:, 0], np.arange(n) / 30, atol=1e-6)
         np.testing.assert_allclose(keys[:, 1], curve(name), atol=1e-4, err_msg=name)
+        # linear tangents (issue 14: zero tangents made a velocity pulse between frames): the out
+        # tangent of a key is the slope to the next key, its in tangent the slope from the previous
+        slope = np.diff(keys[:, 1]) / np.diff(keys[:, 0])
+        np.testing.assert_allclose(keys[:-1, 3], slope, rtol=1e-3, atol=1e-2, err_msg=name)
+        np.testing.assert_allclose(keys[1:, 2], slope, rtol=1e-3, atol=1e-2, err_msg=name)
 
     ch = d["character"]["curves"]
     np.testing.assert_allclose(np.array(ch["FaceMesh|SkinnedMeshRenderer|blendShape.JawOpen"])[:, 1], curve("jawOpen"), atol=1e-4)
@@ -498,8 +509,9 @@ def test_editor_bake_window_writes_animation_clips(built, live_server, speech_wa
     for i, f in enumerate(frames):
         head = f.get("head", [0.0, 0.0, 0.0])
         eyes = f.get("eyes", [0.0] * 6)
-        for bone, q in (("Head", _ypr_unity(*head)), ("Head/EyeL", _ypr_unity(eyes[0], eyes[1], 0.0)),
-                        ("Head/EyeR", _ypr_unity(eyes[3], eyes[4], 0.0))):
+        # the wire's eye yaw is Live Link Face's (+ = to the character's right, opposite to head yaw)
+        for bone, q in (("Head", _ypr_unity(*head)), ("Head/EyeL", _ypr_unity(-eyes[0], eyes[1], 0.0)),
+                        ("Head/EyeR", _ypr_unity(-eyes[3], eyes[4], 0.0))):
             assert abs(abs(float(np.dot(rot[bone][i], q))) - 1) < 1e-5, (bone, i, rot[bone][i], q)
     assert np.abs(rot["Head"][:, :3]).max() > 1e-3, "the head should move"
     assert d["head_rest_w"] == 1.0, "bones are restored after baking"
@@ -590,3 +602,23 @@ def test_csharp_launcher_starts_health_checks_and_stops_the_server(built, speech
     assert cs["server_started_by_us"] is True and cs["server_pid"] > 0
     assert cs["ended"]["reason"] == "completed" and len(cs["frames"]) > 300
     assert "server stopped: True; port free: True" in p.stdout, p.stdout
+
+
+def test_package_builds_for_unity_2023_without_obsolete_find_object(built, tmp_path):
+    """Issue 14: FindObjectOfType is obsolete from Unity 2023.1. With UNITY_2023_1_OR_NEWER defined
+    (as Unity 2023.1+ does) the package compiles against FindFirstObjectByType, and no source calls
+    FindObjectOfType outside that version define's #else branch."""
+    o = {k: str(v) for k, v in built.items()}
+    d = ["-define:UNITY_2023_1_OR_NEWER"]
+    rt = monobuild.compile_one(tmp_path / "EmoAnim.Runtime.dll", "library", [o["UnityEngine"], o["Core"]],
+                               monobuild.cs(monobuild.PKG / "Runtime" / "Components"), d)
+    monobuild.compile_one(tmp_path / "EmoAnim.Editor.dll", "library",
+                          [o["UnityEngine"], o["UnityEditor"], o["Core"], str(rt)], monobuild.cs(monobuild.PKG / "Editor"), d)
+    for path in monobuild.PKG.rglob("*.cs"):
+        if "Mono~" in path.parts:
+            continue
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for i, line in enumerate(lines):
+            if "FindObjectOfType" in line and not line.strip().startswith("///"):
+                above = [x.strip() for x in lines[max(0, i - 3):i]]
+                assert "#else" in above, f"{path}:{i + 1}: FindObjectOfType outside the version define"

@@ -273,11 +273,15 @@ def export(args) -> None:
 
 #: how the shipped model was made (the card records it; seeded: --seed 0 everywhere)
 TRAIN_COMMANDS = [
-    "OPENBLAS_NUM_THREADS=1 nice -n 10 python tools/gesture_dataset.py synth --speech ../shared/data/speech "
-    "--idle ../shared/data/mocap/reactidle --draws 8 -o /tmp/gesture_synth2.npz  (~4 min)",
-    "OMP_NUM_THREADS=1 nice -n 10 python tools/gesture_train.py train --data /tmp/gesture_synth2.npz "
-    "--out /tmp/gesture_run3 --minutes 26 --threads 1 --eval-every 1000",
-    "python tools/gesture_train.py export --ckpt /tmp/gesture_run3/last.pt --onnx models/gesture_default.onnx",
+    "stage 1 (dataset of commit 4c0fb7a, before the silence padding): OPENBLAS_NUM_THREADS=1 nice -n 10 python "
+    "tools/gesture_dataset.py synth --speech ../shared/data/speech --idle ../shared/data/mocap/reactidle --draws 8 "
+    "-o /tmp/gesture_synth2.npz; OMP_NUM_THREADS=1 nice -n 10 python tools/gesture_train.py train --data "
+    "/tmp/gesture_synth2.npz --out /tmp/gesture_run3 --minutes 26 --threads 1 --eval-every 1000  (2851 steps)",
+    "stage 2: OPENBLAS_NUM_THREADS=1 nice -n 10 python tools/gesture_dataset.py synth --speech ../shared/data/speech "
+    "--idle ../shared/data/mocap/reactidle --draws 8 -o /tmp/gesture_synth3.npz  (~18 min on the loaded machine)",
+    "OMP_NUM_THREADS=1 nice -n 10 python tools/gesture_train.py train --data /tmp/gesture_synth3.npz "
+    "--out /tmp/gesture_run4 --minutes 30 --threads 1 --eval-every 1000 --init /tmp/gesture_run3/last.pt --lr-scale 0.7",
+    "python tools/gesture_train.py export --ckpt /tmp/gesture_run4/last.pt --onnx models/gesture_default.onnx",
     "python benchmarks/gesture_metrics.py --card",
 ]
 

@@ -46,9 +46,13 @@ def _check_finite(block: np.ndarray, source: str) -> None:
 
 
 def to_pcm16(x: np.ndarray) -> bytes:
-    """Float samples -> little-endian PCM16 bytes (clipped, truncated toward zero: the reference
-    client and the Unity client send exactly these bytes)."""
-    return (np.clip(x, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+    """Float samples -> little-endian PCM16 bytes: scaled by 32768 and rounded to nearest (ties
+    to even), clipped to the int16 range. The exact inverse of the ``int16 / 32768`` every
+    decoder here (soundfile, the server) uses, so samples that came from a 16-bit file
+    round-trip bit-exactly; truncating ``x * 32767`` moved each sample by up to one LSB, which
+    was enough to flip recognised words between a CLIP session and the bake (issue 14). The
+    reference client and the Unity client (AudioConvert.FloatToPcm16) send exactly these bytes."""
+    return np.clip(np.rint(np.asarray(x, np.float32) * np.float32(32768.0)), -32768, 32767).astype("<i2").tobytes()
 
 
 def from_array(samples: np.ndarray, sample_rate: int, source: str = "<array>") -> Audio:

@@ -8,8 +8,6 @@ from __future__ import annotations
 import argparse
 
 from ..errors import InputError
-from .stage import EmotionControls, controls_from
-from .timeline import EmotionTimeline, load_timeline, parse_emotion, parse_vad
 
 
 def add_emotion_args(p: argparse.ArgumentParser) -> None:
@@ -28,6 +26,11 @@ def add_emotion_args(p: argparse.ArgumentParser) -> None:
 def emotion_options(args: argparse.Namespace, opts) -> None:
     """Parsed flags -> ``opts.emotion`` (EmotionControls; ``opts`` is the typed StageOptions);
     InputError (exit 3) on bad values."""
+    # imported here, not at module level: every ``emoanim`` start imports this module for its
+    # flags, and the stage pulls in numpy (issue 14: CLI start-up)
+    from .stage import EmotionControls, controls_from
+    from .timeline import EmotionTimeline, load_timeline, parse_emotion, parse_vad
+
     spec, vad, path = getattr(args, "emotion", None), getattr(args, "vad", None), \
         getattr(args, "emotion_timeline", None)
     auto = False

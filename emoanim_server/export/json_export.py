@@ -6,7 +6,7 @@ import json
 import numpy as np
 
 from ..rigs import Rig
-from ..track import AnimationTrack
+from ..track import AnimationTrack, exchange_eyes
 from .common import atomic_write, register
 
 SCHEMA = "emoanim.track"
@@ -29,7 +29,7 @@ def track_to_dict(track: AnimationTrack, rig: Rig) -> dict:
         "times": _r(track.times, 6),
         "curves": _r(rig.apply(track.curves), 4),
         "head": _r(track.head),
-        "eyes": _r(track.eyes),
+        "eyes": _r(exchange_eyes(track.eyes)),  # Live Link Face eye-yaw sign (track.exchange_eyes)
         "events": {k: [list(e) if isinstance(e, (tuple, list)) else e for e in v]
                    for k, v in track.events.items()},
         "metadata": track.metadata,

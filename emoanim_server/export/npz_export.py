@@ -6,7 +6,7 @@ import json
 import numpy as np
 
 from ..rigs import Rig
-from ..track import AnimationTrack
+from ..track import AnimationTrack, exchange_eyes
 from .common import atomic_write, register
 
 
@@ -18,7 +18,7 @@ def write_npz(track: AnimationTrack, path: str, rig: Rig) -> None:
         "curve_names": np.array(rig.names),
         "curves": rig.apply(track.curves),
         "head": track.head,
-        "eyes": track.eyes,
+        "eyes": exchange_eyes(track.eyes),  # Live Link Face eye-yaw sign (track.exchange_eyes)
         "metadata_json": np.array(json.dumps(track.metadata, default=str)),
         "events_json": np.array(json.dumps(track.events, default=str)),
     }

@@ -5,11 +5,21 @@
 
 See docs/gesture.md.
 """
-from .features import CATEGORIES, MODEL_FPS, audio_features, emotion_vector
-from .sampler import (Block, GestureModel, GestureSettings, GestureStream, generate, load_model,
-                      stream_gestures)
-from .skeleton import JOINT_LIMITS, NAME_MAPS, UNITY_HUMANOID, humanoid
+import importlib
 
-__all__ = ["CATEGORIES", "MODEL_FPS", "audio_features", "emotion_vector", "Block", "GestureModel",
-           "GestureSettings", "GestureStream", "generate", "load_model", "stream_gestures",
-           "JOINT_LIMITS", "NAME_MAPS", "UNITY_HUMANOID", "humanoid"]
+#: public name -> submodule. Loaded on first use (PEP 562): importing any gesture module (the CLI
+#: flags in gesture/cli.py are imported by every ``emoanim`` start) must not pull in the sampler,
+#: scipy and onnxruntime (issue 14: CLI start-up <= 0.5 s)
+_LAZY = {
+    "CATEGORIES": "features", "MODEL_FPS": "features", "audio_features": "features", "emotion_vector": "features",
+    "Block": "sampler", "GestureModel": "sampler", "GestureSettings": "sampler", "GestureStream": "sampler",
+    "generate": "sampler", "load_model": "sampler", "stream_gestures": "sampler",
+    "JOINT_LIMITS": "skeleton", "NAME_MAPS": "skeleton", "UNITY_HUMANOID": "skeleton", "humanoid": "skeleton",
+}
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

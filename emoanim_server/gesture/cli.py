@@ -4,10 +4,15 @@ from __future__ import annotations
 import argparse
 
 from .. import cli
-from ..export import bvh as _bvh  # noqa: F401  (registers .bvh before the CLI checks the extension)
 from ..errors import InputError
-from ..export.bvh import ORDERS
-from .sampler import GUIDANCE_RANGE, SCALE_RANGE, GestureSettings
+
+#: the ranges of sampler.SCALE_RANGE / GUIDANCE_RANGE, for the help text: importing the sampler
+#: here would pull scipy into every ``emoanim`` start (issue 14: <= 0.5 s for --help);
+#: tests/test_cli_startup.py checks they agree
+SCALE_RANGE = (0.0, 3.0)
+GUIDANCE_RANGE = (0.0, 10.0)
+#: = sampler.GestureSettings.audio_guidance (same reason; tests/test_gesture.py checks they agree)
+AUDIO_GUIDANCE_DEFAULT = 3.0
 
 
 def _args(p: argparse.ArgumentParser) -> None:
@@ -19,8 +24,9 @@ def _args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--guidance", type=float, default=1.0,
                    help=f"classifier-free guidance on emotion, {GUIDANCE_RANGE[0]}..{GUIDANCE_RANGE[1]} "
                         "(1 = plain conditional, default; higher = stronger emotional posture, less beat-locked)")
-    g.add_argument("--audio-guidance", type=float, default=1.0,
-                   help="classifier-free guidance on the audio (1 = none, higher = stronger speech-driven motion)")
+    g.add_argument("--audio-guidance", type=float, default=AUDIO_GUIDANCE_DEFAULT,
+                   help="classifier-free guidance on the audio + syllable timing (1 = none, higher = stronger "
+                        f"speech-driven motion; default {AUDIO_GUIDANCE_DEFAULT:g})")
     g.add_argument("--gesture-steps", type=int, default=8, help="DDIM sampling steps (default 8)")
     g.add_argument("--no-fingers", action="store_true",
                    help="leave out the 30 finger bones (22 body joints only, the pre-fingers layout)")
@@ -36,8 +42,12 @@ def _options(args: argparse.Namespace, extra: dict) -> None:
                  gesture_steps=args.gesture_steps, bvh_order=args.bvh_order, bvh_units=args.bvh_units,
                  fingers=not args.no_fingers)
     if extra.get("body"):  # fail on bad values before the slow part
+        from .sampler import GestureSettings
+
         GestureSettings(guidance=args.guidance, gesture_scale=args.gesture_scale,
                         steps=args.gesture_steps, audio_guidance=args.audio_guidance).check()
+        from ..export.bvh import ORDERS
+
         if args.bvh_order.upper() not in ORDERS:
             raise InputError(f"--bvh-order {args.bvh_order!r}: expected one of {list(ORDERS)}")
 

@@ -30,7 +30,7 @@ def apply_body(track, audio, options, progress=None) -> None:
     settings = GestureSettings(guidance=float(extra.get("guidance", 1.0)),
                                steps=int(extra.get("gesture_steps", 8)),
                                gesture_scale=float(extra.get("gesture_scale", 1.0)),
-                               audio_guidance=float(extra.get("audio_guidance", 1.0)),
+                               audio_guidance=float(extra.get("audio_guidance", GestureSettings.audio_guidance)),
                                seed=int(options.seed), fps=int(track.fps),
                                fingers=bool(extra.get("fingers", True)))
     settings.check()

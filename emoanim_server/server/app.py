@@ -26,7 +26,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request
 
 from .. import __version__
-from .limits import DEFAULT_HOST, DEFAULT_PORT, LOOPBACK_HOSTS, ServerLimits
+from .gate import AuthGate, is_loopback
+from .limits import DEFAULT_HOST, DEFAULT_PORT, ServerLimits
 from .protocol import PROTOCOL_VERSION, SUBPROTOCOL, error_message
 from .session import LIPSYNC_NAMES, Session, SessionRegistry, available_parts, choose_lipsync
 
@@ -35,8 +36,21 @@ log = logging.getLogger("emoanim.server")
 _Timeout = (TimeoutError, asyncio.TimeoutError)
 
 
-def is_loopback(host: str) -> bool:
-    return host in LOOPBACK_HOSTS or host.startswith("127.")
+
+class _Gated(ServerConnection):
+    """Counts a socket from the TCP accept (half-open sockets are bounded: server/gate.py)."""
+
+    gate: AuthGate  # set on the subclass made per server
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        victim = self.gate.socket_opened(self)
+        if victim is not None and victim.transport is not None:
+            victim.transport.abort()  # the oldest half-open socket makes room
+
+    def connection_lost(self, exc) -> None:
+        self.gate.handshake_over(self)
+        super().connection_lost(exc)
 
 
 @dataclass
@@ -81,6 +95,10 @@ class EmoAnimServer:
         self.ready = False
         self.stopping = False
         self.connections: dict[ServerConnection, Session] = {}
+        self.gate = AuthGate(self.limits, config.token)
+        self._authed_at_handshake: set[ServerConnection] = set()
+        #: handlers waiting in recv (stop() wakes them so each sends its own SessionEnded)
+        self._idle_handlers: dict[ServerConnection, asyncio.Task] = {}
         self._server = None
         self.port: int | None = None
 
@@ -92,6 +110,7 @@ class EmoAnimServer:
             origins=[None, *self.config.allow_origins],
             subprotocols=[SUBPROTOCOL], select_subprotocol=self._select_subprotocol,
             compression=None, process_request=self._process_request,
+            create_connection=type("GatedConnection", (_Gated,), {"gate": self.gate}),
             open_timeout=L.handshake_timeout_s,
             ping_interval=L.ping_interval_s or None, ping_timeout=L.ping_timeout_s or None,
             close_timeout=2.0, max_size=L.max_message_bytes, max_queue=L.incoming_queue)
@@ -114,15 +133,20 @@ class EmoAnimServer:
         deadline = time.monotonic() + self.limits.shutdown_grace_s
         while self.registry.active > 0 and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
-        loop = asyncio.get_running_loop()
-        for ws, session in list(self.connections.items()):
-            try:  # in a worker: the session may be mid-receive in another one (its lock)
-                for m in await loop.run_in_executor(self.executor, session.shutdown):
-                    await asyncio.wait_for(ws.send(m.SerializeToString()), 1.0)
-            except (ConnectionClosed, _Timeout, OSError):
-                pass
+        # Each connection's own handler ends its session (it owns the send order, so nothing
+        # follows SessionEnded and no message is handled after it): wake the idle ones; busy
+        # ones see ``stopping`` after their current message. Bounded: a handler stuck behind a
+        # long CLIP computation is closed below regardless.
+        for task in list(self._idle_handlers.values()):
+            task.cancel()
+        end = time.monotonic() + 2.0
+        while self.connections and time.monotonic() < end:
+            await asyncio.sleep(0.02)
         self._server.close(close_connections=True)
-        await self._server.wait_closed()
+        try:
+            await asyncio.wait_for(self._server.wait_closed(), 2.0)
+        except (*_Timeout,):
+            log.warning("connections still open after shutdown; exiting anyway")
         self.executor.shutdown(wait=False, cancel_futures=True)
         if self._lag_task is not None:
             self._lag_task.cancel()
@@ -157,15 +181,20 @@ class EmoAnimServer:
         body = {"status": status, "ready": status == "ok", "protocol_version": PROTOCOL_VERSION,
                 "server_version": __version__, "sessions": self.registry.active,
                 "max_sessions": self.limits.max_sessions, "connections": len(self.connections),
+                **self.gate.stats(),
                 "parts_available": {"live": available_parts(0), "clip": available_parts(1)},
                 "load": dict(self.registry.load.snapshot(), clip_running=self.clip.queue.running,
                              clip_queued=self.clip.queue.queued, clip_workers=self.clip.workers)}
         return (200 if status == "ok" else 503), body
 
     def _process_request(self, ws: ServerConnection, request: Request):
-        origin = request.headers.get("Origin")
+        self.gate.handshake_over(ws)  # the request arrived: no longer half-open
+        origins = request.headers.get_all("Origin")
+        if len(origins) > 1:
+            return ws.respond(http.HTTPStatus.BAD_REQUEST, "more than one Origin header\n")
+        origin = origins[0] if origins else None
         if origin is not None and origin not in self.config.allow_origins:
-            log.warning("refused request with Origin %r from %s", origin, ws.remote_address)
+            log.warning("refused request with Origin %s from %s", ascii(origin[:200]), ws.remote_address)
             return ws.respond(http.HTTPStatus.FORBIDDEN, "Origin not allowed\n")
         path = request.path.split("?", 1)[0]
         if path in ("/health", "/ready"):
@@ -176,9 +205,14 @@ class EmoAnimServer:
             return resp
         if self.stopping:
             return ws.respond(http.HTTPStatus.SERVICE_UNAVAILABLE, "shutting down\n")
-        if len(self.connections) >= self.limits.max_connections:
-            return ws.respond(http.HTTPStatus.SERVICE_UNAVAILABLE,
-                              f"too many connections (max_connections={self.limits.max_connections})\n")
+        auth = request.headers.get_all("Authorization")
+        client = str(ws.remote_address[0]) if ws.remote_address else "unknown"
+        verdict = self.gate.admit(client, auth[0] if len(auth) == 1 else None)
+        if verdict is not True and verdict is not False:
+            code, text = verdict
+            return ws.respond(http.HTTPStatus(code), text)
+        if verdict and self.config.token is not None:
+            self._authed_at_handshake.add(ws)
         return None
 
     # ------------------------------------------------------------------------------ WebSocket side
@@ -187,9 +221,17 @@ class EmoAnimServer:
         loop = asyncio.get_running_loop()
         addr = ws.remote_address
         client = str(addr[0]) if addr else "unknown"
-        session = Session(L, self.registry, client, self.config.token)
+        authed = self.config.token is None or ws in self._authed_at_handshake
+        self._authed_at_handshake.discard(ws)
+        # a connection that showed the token in the handshake is not asked for it again
+        session = Session(L, self.registry, client, None if authed else self.config.token)
         session.clip_runner = lambda audio, options: self.clip.bake(client, audio, options)
         self.connections[ws] = session
+        if authed:
+            self.gate.authenticated += 1
+        else:
+            self.gate.unauthenticated += 1
+        auth_deadline = None if authed else loop.time() + L.auth_timeout_s
         if L.send_buffer_bytes:
             import socket
 
@@ -198,10 +240,33 @@ class EmoAnimServer:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, L.send_buffer_bytes)
         try:
             while True:
+                if self.stopping:
+                    await self._end_for_shutdown(ws, session)
+                    return
                 timeout = L.idle_timeout_s if session.active is not None else L.idle_connection_timeout_s
+                if auth_deadline is not None:
+                    timeout = max(0.001, min(timeout, auth_deadline - loop.time()))
+                self._idle_handlers[ws] = asyncio.current_task()
+                timed_out = False
                 try:
                     data = await _with_timeout(ws.recv(), timeout)
+                except asyncio.CancelledError:
+                    if not self.stopping:
+                        raise
+                    task = asyncio.current_task()
+                    if hasattr(task, "uncancel"):
+                        task.uncancel()
+                    continue  # -> _end_for_shutdown
                 except _Timeout:
+                    timed_out = True
+                finally:
+                    self._idle_handlers.pop(ws, None)
+                if timed_out:
+                    if auth_deadline is not None and loop.time() >= auth_deadline:
+                        await self._send_quietly(ws, error_message(
+                            "UNAUTHORIZED", f"not authenticated within auth_timeout_s={L.auth_timeout_s:g} s", True))
+                        await ws.close(1008, "unauthorized")
+                        return
                     if session.active is None:
                         await ws.close(1000, "idle")
                         return
@@ -213,6 +278,11 @@ class EmoAnimServer:
                     else:
                         out = await loop.run_in_executor(self.executor, session.receive, data, now)
                 for m in out:
+                    if auth_deadline is not None and m.WhichOneof("msg") == "started":
+                        auth_deadline = None  # authenticated by StartSession.auth_token
+                        self.gate.unauthenticated -= 1
+                        self.gate.authenticated += 1
+                        authed = True
                     if self.config.message_tap is not None:
                         self.config.message_tap(session, m)
                     try:
@@ -220,15 +290,15 @@ class EmoAnimServer:
                     except _Timeout:
                         log.warning("client %s is not reading: closing (SLOW_CLIENT)", client)
                         session.connection_lost()
-                        try:  # best effort; the client is not reading anyway
-                            await asyncio.wait_for(ws.send(error_message(
-                                "SLOW_CLIENT", f"a send did not complete in send_timeout_s={L.send_timeout_s:g} s",
-                                True).SerializeToString()), 0.1)
-                        except (_Timeout, ConnectionClosed):
-                            pass
-                        await ws.close(1008, "slow client")
+                        await self._send_quietly(ws, error_message(  # best effort: it is not reading
+                            "SLOW_CLIENT", f"a send did not complete in send_timeout_s={L.send_timeout_s:g} s",
+                            True), 0.1)
+                        await ws.close(1008, "slow client")  # bounded by close_timeout
                         return
                 if session.close_code:
+                    if session.close_code == 1008:  # wrong token: slow guessing down
+                        self.gate.failure(client)
+                        await asyncio.sleep(L.auth_failure_delay_s)
                     await ws.close(session.close_code, "unauthorized" if session.close_code == 1008 else "")
                     return
         except ConnectionClosed:
@@ -236,6 +306,55 @@ class EmoAnimServer:
         finally:
             session.connection_lost()
             self.connections.pop(ws, None)
+            self._idle_handlers.pop(ws, None)
+            if authed:
+                self.gate.authenticated -= 1
+            else:
+                self.gate.unauthenticated -= 1
+
+    async def _send_quietly(self, ws: ServerConnection, m, timeout: float = 1.0) -> None:
+        try:
+            await asyncio.wait_for(ws.send(m.SerializeToString()), timeout)
+        except (*_Timeout, ConnectionClosed, OSError):
+            pass
+
+    async def _end_for_shutdown(self, ws: ServerConnection, session: Session) -> None:
+        """Error SHUTTING_DOWN + SessionEnded (when a session is active), then close 1001. The
+        session's lock may be held by a long CLIP computation: wait for it a bounded time, in
+        a thread of its own (not behind the session workers)."""
+        try:
+            out = await asyncio.wait_for(_in_daemon_thread(session.shutdown), 2.0)
+        except (*_Timeout,):
+            out = [error_message("SHUTTING_DOWN", "server is shutting down", True)]
+        for m in out:
+            await self._send_quietly(ws, m)
+        try:
+            await asyncio.wait_for(ws.close(1001, "server shutting down"), 2.0)
+        except (*_Timeout, ConnectionClosed, OSError):
+            pass
+
+
+def _in_daemon_thread(fn) -> asyncio.Future:
+    """``fn()`` in a daemon thread of its own, as an awaitable. Not the default executor: a call
+    stuck behind a long CLIP computation would make ``asyncio.run`` wait for it at exit."""
+    loop = asyncio.get_running_loop()
+    fut = loop.create_future()
+
+    def settle(ok: bool, value) -> None:
+        if not fut.done():
+            fut.set_result(value) if ok else fut.set_exception(value)
+
+    def run() -> None:
+        try:
+            result, ok = fn(), True
+        except BaseException as e:  # handed to the awaiting coroutine
+            result, ok = e, False
+        try:
+            loop.call_soon_threadsafe(settle, ok, result)
+        except RuntimeError:  # the loop is gone: nobody waits any more
+            pass
+    threading.Thread(target=run, name="emoanim-shutdown", daemon=True).start()
+    return fut
 
 
 def _is_ping(data) -> bool:
@@ -286,9 +405,11 @@ async def serve_forever(config: ServerConfig, started: threading.Event | None = 
     server = EmoAnimServer(config)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    signalled = False
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
             loop.add_signal_handler(sig, stop.set)
+            signalled = True
         except (NotImplementedError, RuntimeError, ValueError):  # not the main thread / Windows
             pass
     await server.start()
@@ -299,7 +420,21 @@ async def serve_forever(config: ServerConfig, started: threading.Event | None = 
     try:
         await stop.wait()
     finally:
+        if signalled:  # we are the process: a stop must end it, even behind busy native code
+            _exit_watchdog(config.limits.shutdown_grace_s + 8.0)
         await server.stop()
+
+
+def _exit_watchdog(seconds: float) -> None:
+    """Exit the process if the graceful stop has not finished in ``seconds``: a worker thread in
+    a long native call (a CLIP decode holds the interpreter for seconds at a time) must not keep
+    a SIGTERM'd server alive for minutes (issue 14 item 3)."""
+    def run() -> None:
+        time.sleep(seconds)
+        log.warning("shutdown did not finish in %.0f s; exiting", seconds)
+        logging.shutdown()
+        os._exit(0)
+    threading.Thread(target=run, name="emoanim-exit-watchdog", daemon=True).start()
 
 
 class ServerThread:

@@ -11,12 +11,41 @@ from ..errors import InputError
 from .limits import DEFAULT_HOST, DEFAULT_PORT, ServerLimits, limit_help
 
 
+class _NoTokenValue(argparse.Action):
+    """``--token VALUE`` is refused: a command line is visible to every user of the machine
+    (``ps``, /proc/PID/cmdline). The token comes from a file or the environment only."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.error(f"{option_string}: a token on the command line is visible to every user (ps); "
+                     "use --token-file FILE or the EMOANIM_TOKEN environment variable")
+
+
+def add_token_args(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--token-file", metavar="FILE",
+                   help=f"file holding the shared secret {what} (first line; default: env EMOANIM_TOKEN)")
+    p.add_argument("--token", action=_NoTokenValue, help=argparse.SUPPRESS)
+
+
+def read_token(args: argparse.Namespace) -> str | None:
+    """The token from --token-file, else $EMOANIM_TOKEN, else None."""
+    path = getattr(args, "token_file", None)
+    if path:
+        try:
+            with open(path, encoding="utf-8") as f:
+                token = f.readline().strip()
+        except (OSError, UnicodeDecodeError) as e:
+            raise InputError(f"--token-file {path}: cannot read ({e})") from None
+        if not token:
+            raise InputError(f"--token-file {path}: the first line is empty; expected the token")
+        return token
+    return os.environ.get("EMOANIM_TOKEN") or None
+
+
 def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default=DEFAULT_HOST,
-                   help=f"address to bind (default {DEFAULT_HOST}; anything else requires --token)")
+                   help=f"address to bind (default {DEFAULT_HOST}; anything not loopback requires a token: --token-file)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 = any free port)")
-    p.add_argument("--token", default=os.environ.get("EMOANIM_TOKEN"),
-                   help="shared secret clients must send in StartSession.auth_token (default: env EMOANIM_TOKEN)")
+    add_token_args(p, "clients must present (Authorization: Bearer, or StartSession.auth_token)")
     p.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
                    help="allow WebSocket/HTTP requests carrying this Origin header (repeatable; default none: "
                         "browser pages cannot connect)")
@@ -45,7 +74,7 @@ def run_serve(args: argparse.Namespace) -> int:
         logging.getLogger("websockets").setLevel(logging.WARNING)
     try:
         limits = ServerLimits(**{f.name: getattr(args, f.name) for f in fields(ServerLimits)})
-        config = ServerConfig(host=args.host, port=args.port, token=args.token or None,
+        config = ServerConfig(host=args.host, port=args.port, token=read_token(args),
                               allow_origins=list(args.allow_origin), limits=limits,
                               message_tap=serve_tap(args))
         config.check()
@@ -60,7 +89,23 @@ def run_serve(args: argparse.Namespace) -> int:
         asyncio.run(serve_forever(config, announce=announce))
     except OSError as e:
         raise InputError(f"serve: cannot listen on {args.host}:{args.port} ({e.strerror or e})") from None
+    print("emoanim serve: stopped", file=sys.stderr, flush=True)
+    _exit_without_waiting_for_workers()
     return 0
+
+
+def _exit_without_waiting_for_workers() -> None:
+    """End the process right after a graceful stop. Worker threads may still be inside a long
+    CLIP computation for a connection that is already closed, and the interpreter would join
+    them at exit; native decoder objects finalised while such threads are frozen have hung
+    finalisation for minutes (issue 14: SIGTERM needed SIGKILL). Every client has had its
+    SessionEnded and close by now; nothing else is left to do."""
+    import logging
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _client_args(p: argparse.ArgumentParser) -> None:
@@ -78,7 +123,7 @@ def _client_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--language", default="", help="BCP-47 language of the speech (StartSession.language)")
     p.add_argument("--emotion-at", action="append", default=[], metavar="TIME:CATEGORY[:INTENSITY]",
                    help="send an EmotionUpdate when the audio reaches TIME seconds (repeatable)")
-    p.add_argument("--token", default=os.environ.get("EMOANIM_TOKEN", ""))
+    add_token_args(p, "the server expects")
     p.add_argument("-q", "--quiet", action="store_true", help="no per-batch printing")
 
 
@@ -104,7 +149,7 @@ def run_client_cmd(args: argparse.Namespace) -> int:
     try:
         res = run_client(args.url, args.input, mode=pb.MODE_CLIP if args.clip else pb.MODE_LIVE,
                          realtime=args.realtime, chunk_ms=args.chunk_ms, fps=args.fps, emotions=emotions,
-                         token=args.token, transcript=args.transcript, seed=args.seed,
+                         token=read_token(args) or "", transcript=args.transcript, seed=args.seed,
                          lipsync={"auto": pb.LIPSYNC_AUTO, "phonetic": pb.LIPSYNC_PHONETIC,
                                   "neural": pb.LIPSYNC_NEURAL}[args.lipsync], language=args.language)
     except (OSError, TimeoutError, asyncio.TimeoutError, WebSocketException) as e:

@@ -83,7 +83,8 @@ async def stream_audio(url: str, samples: np.ndarray, sample_rate: int, *, mode:
                        rig: int = pb.RIG_ARKIT, naming: int = pb.CURVE_NAMING_ARKIT,
                        timeout: float = 120.0, open_timeout: float = 10.0, lipsync: int = pb.LIPSYNC_AUTO,
                        language: str = "") -> ClientResult:
-    """Stream ``samples`` (mono float32) as PCM16 chunks; emotion updates ``(time, category,
+    """Stream ``samples`` (mono float32) as PCM16 chunks (rounded: ``audio.to_pcm16``, exact for
+    samples from a 16-bit file, so CLIP frames equal the bake); emotion updates ``(time, category,
     intensity)`` are sent when the audio reaches their time. Returns what the server sent."""
     from websockets.asyncio.client import connect
 
@@ -94,7 +95,10 @@ async def stream_audio(url: str, samples: np.ndarray, sample_rate: int, *, mode:
                             client_name="emoanim reference client", lipsync=lipsync, language=language)
     if parts:
         start.parts.CopyFrom(pb.Parts(**parts))
-    async with connect(url, subprotocols=[SUBPROTOCOL], max_size=None, compression=None,
+    # the token goes in the handshake too: an authenticated connection is never crowded out by
+    # strangers' unauthenticated ones (server/gate.py); StartSession.auth_token stays for old servers
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+    async with connect(url, subprotocols=[SUBPROTOCOL], max_size=None, compression=None, additional_headers=headers,
                        open_timeout=open_timeout) as ws:
         await ws.send(pb.ClientMessage(start=start).SerializeToString())
         first = pb.ServerMessage()

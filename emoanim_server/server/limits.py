@@ -93,6 +93,28 @@ class ServerLimits:
     #: processes running CLIP bakes, fed round-robin per client (0 = CPU cores)
     clip_workers: int = 0
 
+    # ---- admission and hygiene (issue 14 items 6, 7, 9, 13: server/gate.py, docs/protocol.md)
+    #: accepted TCP sockets whose WebSocket handshake has not finished; more are closed at once
+    max_pending_handshakes: int = 64
+    #: with --token: connections that have not authenticated yet (no Authorization header, no
+    #: accepted StartSession); they do not count against max_connections
+    max_unauthenticated_connections: int = 16
+    #: with --token: an unauthenticated connection must authenticate within this time (s)
+    auth_timeout_s: float = 10.0
+    #: a failed token holds its connection this long before it is closed (s)
+    auth_failure_delay_s: float = 1.0
+    #: failed tokens per address per minute before its handshakes get HTTP 429 (0 = no limit)
+    auth_failures_per_minute: int = 10
+    #: StartSession.client_name is cut to this many characters (and escaped) in logs
+    max_client_name_chars: int = 64
+    #: bytes of curve data in one FrameBatch: a wide custom rig gets fewer frames per batch
+    max_batch_bytes: int = 512 * 1024
+
+    def frames_per_batch(self, n_curves: int, asked: int) -> int:
+        """``asked`` frames, fewer when a wide rig would make a batch exceed max_batch_bytes
+        (4 bytes per curve value plus ~512 bytes of head, eyes, body and framing per frame)."""
+        return max(1, min(asked, self.max_batch_bytes // (4 * n_curves + 512)))
+
     def __post_init__(self) -> None:
         for f in fields(self):
             v = getattr(self, f.name)
@@ -137,6 +159,13 @@ def limit_help() -> dict[str, str]:
         "max_emotion_updates": "EmotionUpdates accepted per session",
         "emotion_updates_per_s": "EmotionUpdates accepted per second per session (after the burst)",
         "emotion_burst": "EmotionUpdates accepted at once before the per-second rate applies",
+        "max_pending_handshakes": "TCP sockets mid-handshake; more are closed at once",
+        "max_unauthenticated_connections": "with a token: connections not yet authenticated",
+        "auth_timeout_s": "with a token: time to authenticate after connecting (s)",
+        "auth_failure_delay_s": "a failed token holds its connection this long (s)",
+        "auth_failures_per_minute": "failed tokens per address per minute before HTTP 429",
+        "max_client_name_chars": "StartSession.client_name length kept in logs",
+        "max_batch_bytes": "curve bytes per FrameBatch (wide rigs get fewer frames)",
         "live_capacity": "LIVE compute (s per s) admitted on the event loop's core",
         "max_live_lag_s": "refuse LIVE sessions while the event loop runs this late (s)",
         "clip_workers": "processes running CLIP bakes (0 = CPU cores)",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from google.protobuf.message import DecodeError
 
+from ..track import exchange_eyes
 from . import emoanim_pb2 as pb
 
 PROTOCOL_VERSION = pb.PROTOCOL_VERSION_CURRENT
@@ -57,7 +58,8 @@ def frame_batch(first_index: int, fps: int, curves: np.ndarray, head: np.ndarray
     n = len(curves)
     cl = np.asarray(curves, np.float32).tolist()
     hl = None if head is None else np.asarray(head, np.float32).reshape(n, 3).tolist()
-    el = None if eyes is None else np.asarray(eyes, np.float32).reshape(n, 6).tolist()
+    # eye yaw on the wire in Live Link Face's sign (track.exchange_eyes; docs/protocol.md section 3)
+    el = None if eyes is None else exchange_eyes(np.asarray(eyes, np.float32).reshape(n, 2, 3)).reshape(n, 6).tolist()
     jl = None if joints is None else np.asarray(joints, np.float32).reshape(n, -1).tolist()
     rl = None if root is None else np.asarray(root, np.float32).reshape(n, 3).tolist()
     for k in range(n):
@@ -75,7 +77,8 @@ def frame_batch(first_index: int, fps: int, curves: np.ndarray, head: np.ndarray
 
 
 def frames_to_arrays(frames, n_curves: int) -> dict[str, np.ndarray]:
-    """Received Frame messages -> arrays (client side)."""
+    """Received Frame messages -> arrays (client side), in the in-memory conventions of
+    ``track.AnimationTrack`` (eye yaw converted back from the wire's Live Link Face sign)."""
     n = len(frames)
     out = {
         "index": np.array([f.index for f in frames], np.int64),
@@ -85,7 +88,7 @@ def frames_to_arrays(frames, n_curves: int) -> dict[str, np.ndarray]:
     if n and len(frames[0].head):
         out["head"] = np.array([list(f.head) for f in frames], np.float32).reshape(n, 3)
     if n and len(frames[0].eyes):
-        out["eyes"] = np.array([list(f.eyes) for f in frames], np.float32).reshape(n, 2, 3)
+        out["eyes"] = exchange_eyes(np.array([list(f.eyes) for f in frames], np.float32).reshape(n, 2, 3))
     if n and len(frames[0].joint_rotations):
         out["joint_rotations"] = np.array([list(f.joint_rotations) for f in frames], np.float32).reshape(n, -1, 4)
     if n and len(frames[0].root_position):

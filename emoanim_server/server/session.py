@@ -29,6 +29,7 @@ from ..audio import SAMPLE_RATE
 from ..errors import EmoAnimError
 from ..track import ALLOWED_FPS, DEFAULT_FPS, n_frames_for
 from . import emoanim_pb2 as pb
+from .gate import log_safe
 from .limits import ServerLimits
 from .protocol import PROTOCOL_VERSION, ProtocolError, decode_client, error_message, frame_batch
 
@@ -409,6 +410,7 @@ class Session:
             emotions = LiveTimeline(state)
         batch = min(m.max_frames_per_batch or (L.clip_frames_per_batch if m.mode == pb.MODE_CLIP
                                                else L.max_frames_per_batch), L.max_frames_per_batch)
+        batch = L.frames_per_batch(len(rig.names), batch)  # a wide custom rig: fewer per batch
         skeleton = None
         if parts.get("body"):
             from ..gesture.skeleton import humanoid
@@ -452,7 +454,7 @@ class Session:
         if m.mode == pb.MODE_LIVE and load is not None:
             load.start(sid, LIPSYNC_NAMES[engine])
         log.info("session %s started: client %s (%s), mode %s, %d Hz, %d fps, rig %s", sid, self.client,
-                 m.client_name or "-", pb.Mode.Name(m.mode), m.sample_rate, fps, getattr(rig, "name", "?"))
+                 log_safe(m.client_name, L.max_client_name_chars) or "-", pb.Mode.Name(m.mode), m.sample_rate, fps, getattr(rig, "name", "?"))
         out.append(pb.ServerMessage(started=pb.SessionStarted(
             protocol_version=PROTOCOL_VERSION, session_id=sid, fps=fps, curve_names=list(rig.names),
             skeleton=skeleton,

@@ -267,17 +267,36 @@ namespace EmoAnim.Editor
             curves.Track("", "Animator", "RootQ.w").Values[f] = pose.bodyRotation.w;
         }
 
-        /// <summary>BakeCurves -> AnimationClip curves (linear keys at every frame).</summary>
+        /// <summary>BakeCurves -> AnimationClip curves: a key at every frame with linear tangents (each
+        /// tangent is the slope to the neighbouring key, as Unity's TangentMode.Linear sets it), so the
+        /// curve is the straight line between frames. <c>new Keyframe(t, v)</c> alone gives zero
+        /// tangents: flat at every key, a velocity pulse between frames.</summary>
         public static void WriteCurves(AnimationClip anim, BakeCurves curves)
         {
             foreach (var t in curves.Tracks)
             {
-                var keys = new Keyframe[t.Values.Length];
-                for (int i = 0; i < keys.Length; i++) keys[i] = new Keyframe(curves.Time(i), t.Values[i]);
+                var keys = LinearKeys(curves, t.Values);
                 Type type = t.Component == "SkinnedMeshRenderer" ? typeof(SkinnedMeshRenderer)
                           : t.Component == "Animator" ? typeof(Animator) : typeof(Transform);
                 AnimationUtility.SetEditorCurve(anim, EditorCurveBinding.FloatCurve(t.Path, type, t.Property), new AnimationCurve(keys));
             }
+        }
+
+        /// <summary>Keys at every frame with linear in/out tangents (slopes to the neighbours; the ends
+        /// repeat their one neighbour's slope).</summary>
+        public static Keyframe[] LinearKeys(BakeCurves curves, float[] values)
+        {
+            int n = values.Length;
+            var keys = new Keyframe[n];
+            for (int i = 0; i < n; i++)
+            {
+                float t = curves.Time(i);
+                float left = i > 0 ? (values[i] - values[i - 1]) / (t - curves.Time(i - 1)) : 0f;
+                float right = i < n - 1 ? (values[i + 1] - values[i]) / (curves.Time(i + 1) - t) : left;
+                if (i == 0) left = right;
+                keys[i] = new Keyframe(t, values[i], left, right);
+            }
+            return keys;
         }
 
         static void CreateFolders(string folder)

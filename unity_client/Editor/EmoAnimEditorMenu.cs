@@ -23,7 +23,7 @@ namespace EmoAnim.Editor
         {
             var go = Selection.activeGameObject;
             if (go == null) { EditorUtility.DisplayDialog("EmoAnim", "Select the character's root GameObject first.", "OK"); return; }
-            if (Object.FindObjectOfType<EmoAnimClient>() == null) CreateClient();
+            if (EmoAnimClient.FindInScene<EmoAnimClient>() == null) CreateClient();
             Selection.activeGameObject = go;
             if (go.GetComponent<EmoAnimSpeaker>() == null) Undo.AddComponent<EmoAnimSpeaker>(go);
             if (go.GetComponent<EmoAnimFaceDriver>() == null) Undo.AddComponent<EmoAnimFaceDriver>(go);
@@ -51,7 +51,7 @@ namespace EmoAnim.Editor
         static void OnPlayModeChanged(PlayModeStateChange change)
         {
             if (change != PlayModeStateChange.ExitingPlayMode) return;
-            var launcher = Object.FindObjectOfType<EmoAnimServerLauncher>();
+            var launcher = EmoAnimClient.FindInScene<EmoAnimServerLauncher>();
             if (launcher != null) launcher.Shutdown();
         }
     }

@@ -33,10 +33,23 @@ namespace EmoAnim.Unity
         {
             get
             {
-                if (s_Instance == null) s_Instance = FindObjectOfType<EmoAnimClient>();
+                if (s_Instance == null) s_Instance = FindClient();
                 return s_Instance;
             }
         }
+
+        /// <summary>The scene's client: <c>FindObjectOfType</c> is obsolete from Unity 2023.1, where
+        /// <c>FindFirstObjectByType</c> (2021.3.18+, 2022.2+) replaces it.</summary>
+        public static T FindInScene<T>() where T : UnityEngine.Object
+        {
+#if UNITY_2023_1_OR_NEWER
+            return FindFirstObjectByType<T>();
+#else
+            return FindObjectOfType<T>();
+#endif
+        }
+
+        static EmoAnimClient FindClient() { return FindInScene<EmoAnimClient>(); }
 
         /// <summary>Raised (main thread) for server errors not tied to a session and for connection losses.</summary>
         public event Action<string> Problem;

@@ -24,8 +24,10 @@ namespace EmoAnim
 
         /// <summary>
         /// Float samples (-1..1) -> signed 16-bit little-endian PCM, exactly like the reference Python
-        /// client (<c>(np.clip(x, -1, 1) * 32767.0).astype('&lt;i2')</c> on float32: scale in float32,
-        /// truncate towards zero), so both clients put identical bytes on the wire.
+        /// client (<c>np.clip(np.rint(x * 32768), -32768, 32767).astype('&lt;i2')</c> on float32): scale by
+        /// 32768, round to nearest with ties to even, clamp. The exact inverse of <see cref="Pcm16ToFloat"/>
+        /// (and of Unity's own 16-bit decode), so 16-bit source audio reaches the server bit-exact; the
+        /// older truncation of <c>x * 32767</c> moved samples by one LSB and changed recognised words.
         /// </summary>
         public static byte[] FloatToPcm16(float[] samples, int offset, int count)
         {
@@ -33,9 +35,10 @@ namespace EmoAnim
             for (int i = 0; i < count; i++)
             {
                 float x = samples[offset + i];
-                if (x > 1f) x = 1f; else if (x < -1f) x = -1f; else if (float.IsNaN(x)) x = 0f;
-                float scaled = x * 32767f;
-                short s = (short)scaled;  // truncation towards zero
+                if (float.IsNaN(x)) x = 0f;
+                double scaled = Math.Round((double)x * 32768.0, MidpointRounding.ToEven);
+                if (scaled > 32767.0) scaled = 32767.0; else if (scaled < -32768.0) scaled = -32768.0;
+                short s = (short)scaled;
                 b[2 * i] = (byte)s;
                 b[2 * i + 1] = (byte)(s >> 8);
             }

@@ -286,8 +286,10 @@ namespace EmoAnim
             if (f.Head.Length >= 3) { p.HeadYaw = f.Head[0]; p.HeadPitch = f.Head[1]; p.HeadRoll = f.Head[2]; p.HasHead = true; }
             if (f.Eyes.Length >= 6)
             {
-                p.LeftEyeYaw = f.Eyes[0]; p.LeftEyePitch = f.Eyes[1];
-                p.RightEyeYaw = f.Eyes[3]; p.RightEyePitch = f.Eyes[4];
+                // the wire carries eye yaw in Live Link Face's sign (+ = toward the character's right,
+                // the opposite of head yaw); PoseFrame keeps one convention for head and eyes
+                p.LeftEyeYaw = -f.Eyes[0]; p.LeftEyePitch = f.Eyes[1];
+                p.RightEyeYaw = -f.Eyes[3]; p.RightEyePitch = f.Eyes[4];
                 p.HasEyes = true;
             }
             int j = f.JointRotations.Length / 4;

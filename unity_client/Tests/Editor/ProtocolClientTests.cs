@@ -58,7 +58,7 @@ namespace EmoAnim.Tests
 
             p.SendAudio(new[] { 0f, 0.5f, -1f }, 0, 3);
             var audio = ClientMessage.Parse(p.DequeueOutgoing());
-            CollectionAssert.AreEqual(new byte[] { 0, 0, 0xff, 0x3f, 0x01, 0x80 }, audio.Audio.Data);  // 0, 16383 (16383.5 truncated), -32767
+            CollectionAssert.AreEqual(new byte[] { 0, 0, 0x00, 0x40, 0x00, 0x80 }, audio.Audio.Data);  // 0, 16384, -32768
             p.EndAudio();
             Assert.AreEqual(ClientMessageCase.EndOfAudio, ClientMessage.Parse(p.DequeueOutgoing()).Case);
             Assert.Throws<InvalidOperationException>(() => p.SendAudio(new float[1], 0, 1));
@@ -75,7 +75,7 @@ namespace EmoAnim.Tests
             s.Buffer.Sample(1 / 60.0, pose);
             Assert.AreEqual(0.75f, pose.Curves[17], 0);       // PascalCase JawOpen mapped to ARKit index 17
             Assert.AreEqual(0.2f, pose.HeadPitch, 0);
-            Assert.AreEqual(4f, pose.RightEyeYaw, 0);
+            Assert.AreEqual(-4f, pose.RightEyeYaw, 0);  // wire eye yaw has Live Link Face's sign: PoseFrame uses the head's
             Assert.IsTrue(p.CanStart);
         }
 
@@ -182,13 +182,24 @@ namespace EmoAnim.Tests
         [Test]
         public void Pcm16MatchesTheReferenceClient()
         {
-            // (np.clip(x, -1, 1) * 32767.0).astype('<i2'): clip, scale, truncate towards zero
-            var b = AudioConvert.FloatToPcm16(new[] { 1f, -1f, 2f, -2f, 0.5f, -0.5f, 0.99999f / 32767f }, 0, 7);
-            var s = new short[7];
-            for (int i = 0; i < 7; i++) s[i] = BitConverter.ToInt16(b, 2 * i);
-            CollectionAssert.AreEqual(new short[] { 32767, -32767, 32767, -32767, 16383, -16383, 0 }, s);
+            // np.clip(np.rint(x * 32768), -32768, 32767).astype('<i2'): scale, round (ties to even), clamp
+            var x = new[] { 1f, -1f, 2f, -2f, 0.5f, -0.5f, 0.6f / 32768f, 0.5f / 32768f, 1.5f / 32768f, -0.5f / 32768f, float.NaN };
+            var b = AudioConvert.FloatToPcm16(x, 0, x.Length);
+            var s = new short[x.Length];
+            for (int i = 0; i < x.Length; i++) s[i] = BitConverter.ToInt16(b, 2 * i);
+            CollectionAssert.AreEqual(new short[] { 32767, -32768, 32767, -32768, 16384, -16384, 1, 0, 2, 0, 0 }, s);
             var back = AudioConvert.Pcm16ToFloat(b, 0, 4);
             Assert.AreEqual(32767 / 32768f, back[0], 0);
+        }
+
+        [Test]
+        public void Pcm16RoundTripsEverySixteenBitSample()
+        {
+            // audio that came from a 16-bit source reaches the server bit-exact (issue 14: CLIP == bake)
+            var pcm = new byte[65536 * 2];
+            for (int v = -32768; v <= 32767; v++) { pcm[2 * (v + 32768)] = (byte)v; pcm[2 * (v + 32768) + 1] = (byte)(v >> 8); }
+            var f = AudioConvert.Pcm16ToFloat(pcm, 0, pcm.Length);
+            CollectionAssert.AreEqual(pcm, AudioConvert.FloatToPcm16(f, 0, f.Length));
         }
 
         [Test]

@@ -29,7 +29,7 @@ namespace EmoAnim.Tests.Mono
                 first = false;
                 sb.Append('"').Append(kv.Key).Append("\":[");
                 var keys = kv.Value.keys;
-                for (int i = 0; i < keys.Length; i++) { if (i > 0) sb.Append(','); sb.Append('[').Append(F(keys[i].time)).Append(',').Append(F(keys[i].value)).Append(']'); }
+                for (int i = 0; i < keys.Length; i++) { if (i > 0) sb.Append(','); sb.Append('[').Append(F(keys[i].time)).Append(',').Append(F(keys[i].value)).Append(',').Append(F(keys[i].inTangent)).Append(',').Append(F(keys[i].outTangent)).Append(']'); }
                 sb.Append(']');
             }
             return sb.Append("}}").ToString();

@@ -30,7 +30,7 @@ namespace EmoAnim.Samples
 
         void Awake()
         {
-            m_Client = FindObjectOfType<EmoAnimClient>();
+            m_Client = EmoAnimClient.FindInScene<EmoAnimClient>();
             if (m_Client == null)
             {
                 var go = new GameObject("EmoAnim");

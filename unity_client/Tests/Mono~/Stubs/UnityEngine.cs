@@ -20,6 +20,8 @@ namespace UnityEngine
             lock (s_All) { foreach (var o in s_All) { var t = o as T; if (t != null) return t; } }
             return null;
         }
+        // https://docs.unity3d.com/ScriptReference/Object.FindFirstObjectByType.html
+        public static T FindFirstObjectByType<T>() where T : Object { return FindObjectOfType<T>(); }
         public override string ToString() { return name; }
     }
 
@@ -477,8 +479,11 @@ namespace UnityEngine
     // https://docs.unity3d.com/ScriptReference/Keyframe.html
     public struct Keyframe
     {
-        public float time, value;
-        public Keyframe(float time, float value) { this.time = time; this.value = value; }
+        public float time, value, inTangent, outTangent;
+        public Keyframe(float time, float value) { this.time = time; this.value = value; inTangent = outTangent = 0f; }
+        // https://docs.unity3d.com/ScriptReference/Keyframe-ctor.html
+        public Keyframe(float time, float value, float inTangent, float outTangent)
+        { this.time = time; this.value = value; this.inTangent = inTangent; this.outTangent = outTangent; }
     }
 
     // https://docs.unity3d.com/ScriptReference/AnimationClip.html

@@ -1,0 +1,65 @@
+"""Issue 14: eye yaw in files and on the wire has Live Link Face's sign (real takes: LeftEyeYaw
+< 0 while the left eye looks out, to the character's left); head yaw keeps its sign; the
+in-memory track, the protocol round trip and the Unity client stay consistent."""
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+
+from emoanim_server.export import write_track
+from emoanim_server.server.protocol import frame_batch, frames_to_arrays
+from emoanim_server.track import ARKIT_INDEX, N_ARKIT, AnimationTrack, exchange_eyes
+
+
+def _looking_left(n: int = 31) -> AnimationTrack:
+    """Both eyes turned 0.3 rad to the character's left (in-memory: + yaw), as the eye stage
+    renders it: eyeLookOutLeft and eyeLookInRight up; the head turned left by 0.1 rad."""
+    curves = np.zeros((n, N_ARKIT), np.float32)
+    curves[:, ARKIT_INDEX["eyeLookOutLeft"]] = 0.6
+    curves[:, ARKIT_INDEX["eyeLookInRight"]] = 0.6
+    eyes = np.zeros((n, 2, 3), np.float32)
+    eyes[:, :, 0] = 0.3
+    head = np.zeros((n, 3), np.float32)
+    head[:, 0] = 0.1
+    return AnimationTrack(fps=30, curves=curves, head=head, eyes=eyes)
+
+
+def test_csv_eye_yaw_has_the_apps_sign(tmp_path):
+    out = tmp_path / "x.csv"
+    write_track(_looking_left(), str(out))
+    rows = list(csv.DictReader(open(out)))
+    assert all(float(r["EyeLookOutLeft"]) > 0.2 for r in rows)
+    assert all(float(r["LeftEyeYaw"]) < 0 and float(r["RightEyeYaw"]) < 0 for r in rows)  # as real takes
+    assert all(float(r["HeadYaw"]) > 0 for r in rows)  # head yaw unchanged
+
+
+def test_json_and_npz_carry_the_same_convention(tmp_path):
+    write_track(_looking_left(), str(tmp_path / "x.json"))
+    d = json.load(open(tmp_path / "x.json"))
+    assert all(e[0][0] < 0 and e[1][0] < 0 for e in d["eyes"]) and all(h[0] > 0 for h in d["head"])
+    write_track(_looking_left(), str(tmp_path / "x.npz"))
+    z = np.load(tmp_path / "x.npz")
+    assert (z["eyes"][:, :, 0] < 0).all() and (z["head"][:, 0] > 0).all()
+
+
+def test_protocol_frames_use_it_and_the_reference_client_converts_back():
+    tr = _looking_left()
+    m = frame_batch(0, 30, tr.curves, tr.head, tr.eyes)
+    assert all(f.eyes[0] < 0 and f.eyes[3] < 0 and f.head[0] > 0 for f in m.frames.frames)
+    back = frames_to_arrays(list(m.frames.frames), N_ARKIT)
+    np.testing.assert_allclose(back["eyes"], tr.eyes, atol=1e-6)
+    np.testing.assert_allclose(exchange_eyes(exchange_eyes(tr.eyes)), tr.eyes)
+
+
+def test_a_real_bake_looks_out_with_negative_left_eye_yaw(tmp_path, real_wav):
+    """On a real bake: wherever the left eye looks out (eyeLookOutLeft > 0.2) the CSV's
+    LeftEyeYaw is negative, as in the app's takes (before the fix: positive)."""
+    from emoanim_server.cli import main
+
+    out = tmp_path / "line.csv"
+    assert main(["bake", str(real_wav), "-o", str(out), "-q", "--gaze-target", "12,0", "--fps", "30"]) == 0
+    rows = list(csv.DictReader(open(out)))
+    out_left = [float(r["LeftEyeYaw"]) for r in rows if float(r["EyeLookOutLeft"]) > 0.2]
+    assert out_left and np.mean(out_left) < 0, (len(out_left), np.mean(out_left) if out_left else None)
