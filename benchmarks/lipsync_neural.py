@@ -205,6 +205,40 @@ def section_sppas(a) -> dict:
     return out
 
 
+def section_fused(a) -> dict:
+    """English bake without transcript: the phonetic path alone vs the phonetic path + learned
+    contacts (neural.fused_curves) on the judge's LJ files."""
+    from emoanim_server.audio import frame_db
+    from emoanim_server.face.lipsync import get_recognizer
+    from emoanim_server.face.lipsync.animate import articulate, to_arkit
+    from emoanim_server.track import n_frames_for
+
+    data = SHARED / "data" / "speech" / "ljspeech_mfa"
+    items = list(csv.DictReader(open(data / "index.csv")))[: a.limit or None]
+    import json
+
+    from emoanim_server.face.lipsync.phones import Phone
+
+    rec = get_recognizer()
+    cache_p = ROOT / "build" / "artic" / "lj_recognised_phones.json"  # the phonetic path's own output
+    cache = json.loads(cache_p.read_text()) if cache_p.is_file() else {}
+    phon, fused = {}, {}
+    for it in items:
+        x = load_audio(str(data / it["wav_path"])).samples.astype(np.float32)
+        ref = textgrid_phones(str(data / it["label_path"]))
+        if it["utt_id"] not in cache:
+            cache[it["utt_id"]] = [(p.start, p.end, p.phone, p.word) for p in rec.phones(x)]
+        ph = [Phone(*p) for p in cache[it["utt_id"]]]
+        times = np.arange(n_frames_for(len(x) / 16000, 60)) / 60
+        db = frame_db(x, 0.01)
+        art = articulate(ph, times, 60, db, np.arange(len(db)) * 0.01)
+        score_curves(to_arkit(art), 60, ref, phon)
+        score_curves(neural.fused_curves(art, x, 60), 60, ref, fused)
+    cache_p.parent.mkdir(parents=True, exist_ok=True)
+    cache_p.write_text(json.dumps(cache))
+    return {"utterances": len(items), "phonetic": summarise(phon), "phonetic+learned_contacts": summarise(fused)}
+
+
 def section_cost(a) -> dict:
     import onnxruntime as ort
 
@@ -256,7 +290,7 @@ def main() -> None:
     res.update({"machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpu, loaded shared host",
                 "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                 "model": neural.model_info()})
-    fns = {"lj": section_lj, "espeak": section_espeak, "sppas": section_sppas, "cost": section_cost}
+    fns = {"fused": section_fused, "lj": section_lj, "espeak": section_espeak, "sppas": section_sppas, "cost": section_cost}
     for s in a.sections.split(","):
         t0 = time.time()
         res[s] = fns[s](a)

@@ -40,7 +40,7 @@ def test_whole_input_shape_and_mouth_only(real):
     y = neural.neural_curves(real, 60)
     assert y.shape == (n_frames_for(len(real) / 16000, 60), N_ARKIT)
     assert y.dtype == np.float32 and np.all((y >= 0) & (y <= 1))
-    eyes = [i for n, i in ARKIT_INDEX.items() if n.startswith(("eye", "brow", "cheek"))]
+    eyes = [i for n, i in ARKIT_INDEX.items() if n.startswith(("eye", "brow"))]
     assert np.all(y[:, eyes] == 0)
     assert y[:, ARKIT_INDEX["jawOpen"]].max() > 0.2  # it talks
 
@@ -136,13 +136,28 @@ def test_lipsync_flag_end_to_end(tmp_path, real_wav, engine):
     assert main(["bake", str(real_wav), "-o", str(out), "-q", "--lipsync", engine]) == 0
     meta = json.loads(out.read_text())["metadata"]["lipsync"]
     assert meta["requested"] == engine
-    assert meta["method"] == ("neural" if engine == "neural" else "phonetic")  # auto + English -> phonetic
+    # auto + English without a transcript -> phonetic timing + learned contacts
+    assert meta["method"] == {"neural": "neural", "phonetic": "phonetic", "auto": "fused"}[engine]
 
 
-@pytest.mark.parametrize("lang, engine", [(None, "phonetic"), ("en-US", "phonetic"), ("de", "neural"),
-                                          ("pt-BR", "neural")])
-def test_auto_picks_the_engine_per_language_hint(lang, engine):
+@pytest.mark.parametrize("lang, transcript, engine", [(None, None, "fused"), ("en-US", None, "fused"),
+                                                      ("en", "hello", "phonetic"), ("de", None, "neural"),
+                                                      ("pt-BR", "olá", "phonetic")])
+def test_auto_picks_the_engine_per_line(lang, transcript, engine):
     from emoanim_server.pipeline import BakeOptions, lipsync_engine
 
-    opts = BakeOptions(extra={"language": lang} if lang else {})
-    assert lipsync_engine(opts) == engine
+    assert lipsync_engine(BakeOptions(language=lang, transcript=transcript)) == engine
+
+
+def test_fused_only_adds_contacts(real):
+    """Learned contacts on top of phonetic articulators: lips close at least as often."""
+    from emoanim_server.face.lipsync.animate import to_arkit
+    from emoanim_server.face.lipsync.visemes import A
+
+    n = n_frames_for(len(real) / 16000, 60)
+    art = np.zeros((n, neural.N_ART), np.float32)
+    art[:, A["jaw"]] = 0.3
+    fused = neural.fused_curves(art, real, 60)
+    base = to_arkit(art)
+    close = ARKIT_INDEX["mouthClose"]
+    assert np.all(fused[:, close] >= base[:, close] - 1e-6)
