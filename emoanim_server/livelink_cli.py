@@ -16,7 +16,7 @@ import numpy as np
 from . import cli
 from .errors import InputError
 from .livelink_udp import DEFAULT_PORT, DEFAULT_SUBJECT, ServerTap, parse_target, stream_track
-from .track import ARKIT_INDEX, N_ARKIT, AnimationTrack
+from .track import ARKIT_INDEX, N_ARKIT, AnimationTrack, exchange_eyes
 
 POSE = ("HeadYaw", "HeadPitch", "HeadRoll", "LeftEyeYaw", "LeftEyePitch", "LeftEyeRoll",
         "RightEyeYaw", "RightEyePitch", "RightEyeRoll")
@@ -64,7 +64,8 @@ def read_csv_track(path: str, fps: int) -> AnimationTrack:
                 (curves if kind == "curve" else pose)[i, k] = float(r[j])
         except ValueError:
             raise InputError(f"{path}:{i + 2}: a value is not a number") from None
-    return AnimationTrack(fps=fps, curves=np.clip(curves, 0, 1), head=pose[:, :3], eyes=pose[:, 3:])
+    # files carry the app's eye-yaw sign; the track holds the in-memory one (track.exchange_eyes)
+    return AnimationTrack(fps=fps, curves=np.clip(curves, 0, 1), head=pose[:, :3], eyes=exchange_eyes(pose[:, 3:]))
 
 
 def read_json_track(path: str) -> AnimationTrack:
@@ -77,7 +78,7 @@ def read_json_track(path: str) -> AnimationTrack:
         raw = np.asarray(d["curves"], np.float32)
         curves = np.zeros((len(raw), N_ARKIT), np.float32)
         curves[:, order] = raw
-        return AnimationTrack(fps=d["fps"], curves=curves, head=d["head"], eyes=d["eyes"])
+        return AnimationTrack(fps=d["fps"], curves=curves, head=d["head"], eyes=exchange_eyes(d["eyes"]))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
         raise InputError(f"{path}: not an EmoAnim JSON track with ARKit curves ({type(e).__name__}: {e})") from None
 

@@ -36,7 +36,7 @@ from typing import Iterable
 import numpy as np
 
 from .errors import InputError
-from .track import ARKIT_INDEX, AnimationTrack
+from .track import ARKIT_INDEX, AnimationTrack, exchange_eyes
 
 PACKET_VERSION = 6
 DEFAULT_PORT = 11111
@@ -102,7 +102,7 @@ def track_packets(track: AnimationTrack, subject: str = DEFAULT_SUBJECT, device_
                   first_frame: int = 0) -> list[bytes]:
     """Every frame of ``track`` as a packet (ARKit curves: Live Link Face carries no other rig)."""
     dev, subj = names(subject, device_id)
-    vals = frame_values(track.curves, track.head, track.eyes)
+    vals = frame_values(track.curves, track.head, exchange_eyes(track.eyes))  # the app's eye-yaw sign
     return [encode_packet(dev, subj, first_frame + i, track.fps, vals[i]) for i in range(track.n_frames)]
 
 
