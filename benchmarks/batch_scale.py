@@ -174,8 +174,13 @@ def main() -> None:
     ap.add_argument("--subset", type=int, default=200, help="lines for the 1-vs-2-worker throughput runs")
     ap.add_argument("--ray", action="store_true")
     ap.add_argument("--work", default="/tmp/emoanim_bench_batch")
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "batch_scale.json"))
+    ap.add_argument("--out", default=None, help="results JSON (default results/batch_scale.json, "
+                    "results/batch_scale_throughput.json with --throughput-only)")
+    ap.add_argument("--throughput-only", action="store_true",
+                    help="only step 3 (1 vs 2 workers): for a quiet machine, where the wall ratio means something")
     a = ap.parse_args()
+    results = Path(__file__).parent / "results"
+    a.out = a.out or str(results / ("batch_scale_throughput.json" if a.throughput_only else "batch_scale.json"))
     work = Path(a.work)
     man = make_corpus(work / "corpus", a.lines)
     runs = work / "runs"
@@ -186,6 +191,11 @@ def main() -> None:
                              "cpus": os.cpu_count(), "cpu": _cpu_name(),
                              "note": "shared by eight engineers' builds/tests; see loadavg per run"},
                  "lines": a.lines, "line_audio": "espeak-ng, 2-4 words (~0.6-1.5 s), transcript given"}
+    if a.throughput_only:
+        res["throughput"] = throughput(man, runs, a.subset)
+        print(json.dumps(res["throughput"], indent=1), flush=True)
+        save(res, a.out, echo=False)
+        return
     print("1. full run, killed half-way, resumed", flush=True)
     full = runs / "full"
     res["kill_resume"] = killed_and_resumed(man, full, a.lines, 2)
@@ -196,18 +206,7 @@ def main() -> None:
         res["second_run"]["counts"]["up_to_date"] == a.lines
     print(json.dumps(res["second_run"], indent=1), flush=True)
     print("3. throughput 1 vs 2 workers", flush=True)
-    sub = subset(man, a.subset)
-    r1 = run(batch_cmd(sub, runs / "w1", "-j", "1"))
-    r2 = run(batch_cmd(sub, runs / "w2", "-j", "2"))
-    files, diff = same_outputs(runs / "w1", runs / "w2")
-    k = a.subset
-    res["throughput"] = {
-        "lines": k, "one_worker": r1, "two_workers": r2,
-        "lines_per_s": [round(k / r1["wall_s"], 3), round(k / r2["wall_s"], 3)],
-        "cpu_s_per_line": [round(r1["cpu_s"] / k, 4), round(r2["cpu_s"] / k, 4)],
-        "speedup_wall": round(r1["wall_s"] / r2["wall_s"], 3),
-        "speedup_cpu_aware": round(2 * (r1["cpu_s"] / k) / (r2["cpu_s"] / k), 3),
-        "outputs_identical_1_vs_2": files == k and diff == 0}
+    res["throughput"] = throughput(man, runs, a.subset)
     print(json.dumps(res["throughput"], indent=1), flush=True)
     if a.ray:
         print("4. the same manifest on a local Ray cluster", flush=True)
@@ -216,6 +215,20 @@ def main() -> None:
     save(res, a.out, echo=False)
     Path(a.out).with_suffix(".md").write_text(_markdown(res))
     print(Path(a.out).with_suffix(".md").read_text())
+
+
+def throughput(man: Path, runs: Path, k: int) -> dict:
+    """1 worker vs 2 on the first ``k`` lines, fresh output folders, outputs compared."""
+    sub = subset(man, k)
+    r1 = run(batch_cmd(sub, runs / "w1", "-j", "1"))
+    r2 = run(batch_cmd(sub, runs / "w2", "-j", "2"))
+    files, diff = same_outputs(runs / "w1", runs / "w2")
+    return {"lines": k, "one_worker": r1, "two_workers": r2,
+            "lines_per_s": [round(k / r1["wall_s"], 3), round(k / r2["wall_s"], 3)],
+            "cpu_s_per_line": [round(r1["cpu_s"] / k, 4), round(r2["cpu_s"] / k, 4)],
+            "speedup_wall": round(r1["wall_s"] / r2["wall_s"], 3),
+            "speedup_cpu_aware": round(2 * (r1["cpu_s"] / k) / (r2["cpu_s"] / k), 3),
+            "outputs_identical_1_vs_2": files == k and diff == 0}
 
 
 def _cpu_name() -> str:

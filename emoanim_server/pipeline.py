@@ -34,7 +34,8 @@ def recognise(audio: Audio, options: BakeOptions, progress: Progress | None = No
 
 
 def lipsync_engine(options: BakeOptions) -> str:
-    """The engine for this line. ``auto``: for English or no language hint the phonetic path
+    """The engine for this line. ``auto``: with a transcript, its alignment (any language; outside
+    English plus the learned contacts, ``fused``); without one, for English or no hint the phonetic path
     (PocketSphinx, English words) -- without a transcript ``fused`` with the learned model's
     contacts, which adds the closures the recogniser misses (LJ closure 0.906 -> 0.94,
     docs/lipsync.md) -- and the learned, language-independent model for any other hint."""
@@ -48,14 +49,19 @@ def lipsync_engine(options: BakeOptions) -> str:
 
     # a bad tag is an input error whichever engine runs (the phonetic path checks it too)
     lang = normalise_language(options.language or options.extra.get("language")).lower()
-    if options.transcript is not None:
-        # transcript alignment works in every supported language and measures best there
-        # (benchmarks/results/lipsync_languages.md); a transcript that does not match the audio
-        # falls back to what the same line without it gets (bake below)
-        return "phonetic"
     if not neural_available():
         return "phonetic"
-    if lang.split("-")[0].split("_")[0] in ("en", "eng", "english", "auto"):
+    english = lang.split("-")[0].split("_")[0] in ("en", "eng", "english", "auto")
+    if options.transcript is not None:
+        # transcript alignment works in every supported language and measures best there
+        # (benchmarks/results/lipsync_languages.md). Outside English the en-US acoustic model
+        # aligns foreign phones less surely, so the learned contacts go on top (they only ever
+        # add a closure or tuck): the line is never less closed than without its transcript. In
+        # English alone the alignment measures best (LJ with transcript: open 1.00 vs 0.989 fused).
+        # A transcript that does not match the audio falls back to what the same line without it
+        # gets (bake below)
+        return "phonetic" if english else "fused"
+    if english:
         return "fused"
     return "neural"
 
@@ -80,19 +86,20 @@ def bake(audio: Audio, options: BakeOptions | None = None,
     engine = lipsync_engine(options)
     lip_report: dict = {}
     phones: list[Phone] = []
-    if engine == "phonetic":
+    if engine in ("phonetic", "fused"):
         phones = recognise(audio, options, progress, lip_report)
-        if lip_report.get("transcript_used") is False and options.lipsync == "auto" and \
-                lipsync_engine(replace(options, transcript=None)) == "neural":
-            engine, phones = "neural", []  # the transcript did not match: as without it
+        if lip_report.get("transcript_used") is False and options.lipsync == "auto":
+            # the transcript did not match (recognise fell back to audio-only phones): the line
+            # is animated as the same line without it
+            engine = lipsync_engine(replace(options, transcript=None))
+            if engine == "neural":
+                phones = []
     if engine == "neural":
         from .face.lipsync.neural import model_info, neural_curves
 
         track.curves[:] = neural_curves(audio.samples, options.fps)
         lip_report = {"method": "neural", **model_info(), **lip_report}
     else:
-        if engine == "fused":
-            phones = recognise(audio, options, progress, lip_report)
         track.curves[:] = lipsync_curves(audio, phones, track.times, options.fps, fused=engine == "fused")
         lip_report = {"method": engine, "recognizer": get_recognizer(options.fast).version,
                       "transcript": options.transcript is not None, **lip_report}

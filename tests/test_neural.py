@@ -142,7 +142,7 @@ def test_lipsync_flag_end_to_end(tmp_path, real_wav, engine):
 
 @pytest.mark.parametrize("lang, transcript, engine", [(None, None, "fused"), ("en-US", None, "fused"),
                                                       ("en", "hello", "phonetic"), ("de", None, "neural"),
-                                                      ("pt-BR", "olá", "phonetic")])
+                                                      ("pt-BR", "olá", "fused")])
 def test_auto_picks_the_engine_per_line(lang, transcript, engine):
     from emoanim_server.pipeline import BakeOptions, lipsync_engine
 
