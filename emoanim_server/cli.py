@@ -238,8 +238,6 @@ def run_bake(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.close()
     warn_transcript(args.input, track)
-    if opts.extra.get("character"):
-        track.metadata["character"] = opts.extra["character"]  # read by the FBX/GLB/USD writers
     write_track(track, out, fmt, rig)
     if not args.quiet:
         print(f"{'(stdout)' if out == '-' else out}: {track.n_frames} frames at {track.fps} fps "

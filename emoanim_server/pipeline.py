@@ -135,6 +135,8 @@ def bake(audio: Audio, options: BakeOptions | None = None,
         "seed": options.seed,
         "lipsync": lip_report,
     })
+    if options.extra.get("character"):  # the user's character file: the FBX/GLB/USD writers read it
+        track.metadata["character"] = options.extra["character"]  # (every edge: bake, batch, server)
     if options.extra.get("overrides"):  # an animator's hand edits, re-applied on every re-bake (overrides.py)
         track = options.extra["overrides"].apply(track)
     track.validate()
