@@ -12,12 +12,20 @@ import os
 import re
 import sys
 
-import numpy as np
+from typing import TYPE_CHECKING
 
 from . import cli
 from .errors import InputError
-from .livelink_udp import DEFAULT_PORT, DEFAULT_SUBJECT, ServerTap, parse_target, stream_track
-from .track import ARKIT_INDEX, N_ARKIT, AnimationTrack, exchange_eyes
+
+if TYPE_CHECKING:
+    from .livelink_udp import ServerTap
+    from .track import AnimationTrack
+
+# numpy, the track and the packet code load when a command runs, not when the parser is built:
+# every `emoanim` call builds it (`--help` included; issue 14's start-up bar). Equal to
+# livelink_udp.DEFAULT_PORT / DEFAULT_SUBJECT (tests/test_hardening_cli.py checks).
+DEFAULT_PORT = 11111
+DEFAULT_SUBJECT = "iPhone"
 
 POSE = ("HeadYaw", "HeadPitch", "HeadRoll", "LeftEyeYaw", "LeftEyePitch", "LeftEyeRoll",
         "RightEyeYaw", "RightEyePitch", "RightEyeRoll")
@@ -43,6 +51,9 @@ def csv_subject(path: str) -> str | None:
 
 def read_csv_track(path: str, fps: int) -> AnimationTrack:
     """A Live Link Face CSV (ours or the app's recordings) -> a track on ``fps``."""
+    import numpy as np
+
+    from .track import ARKIT_INDEX, N_ARKIT, AnimationTrack, exchange_eyes
     from .rigs.arkit import parse_arkit_name
 
     try:
@@ -79,6 +90,9 @@ def read_csv_track(path: str, fps: int) -> AnimationTrack:
 
 
 def read_json_track(path: str) -> AnimationTrack:
+    import numpy as np
+
+    from .track import ARKIT_INDEX, N_ARKIT, AnimationTrack, exchange_eyes
     from .rigs.arkit import parse_arkit_name
 
     try:
@@ -106,6 +120,8 @@ def _args(p: argparse.ArgumentParser) -> None:
 
 @cli.command("livelink", "stream a baked file or audio to Unreal's Live Link Face source (UDP, no plugin)", _args)
 def run_livelink(args: argparse.Namespace) -> int:
+    from .livelink_udp import parse_target, stream_track
+
     target = parse_target(args.to)
     if args.speed < 0 or args.loop < 1:
         raise InputError("--speed must be >= 0 and --loop >= 1")
@@ -138,4 +154,6 @@ def serve_tap(args: argparse.Namespace) -> ServerTap | None:
     """The ServerConfig.message_tap for ``--livelink``, or None without it."""
     if not getattr(args, "livelink", None):
         return None
+    from .livelink_udp import ServerTap, parse_target
+
     return ServerTap(parse_target(args.livelink), args.livelink_subject or DEFAULT_SUBJECT, args.livelink_device_id)
