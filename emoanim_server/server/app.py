@@ -322,16 +322,26 @@ class EmoAnimServer:
         """Error SHUTTING_DOWN + SessionEnded (when a session is active), then close 1001. The
         session's lock may be held by a long CLIP computation: wait for it a bounded time, in
         a thread of its own (not behind the session workers)."""
+        # Keep reading (and dropping) what the client still sends while we close: a LIVE client
+        # streams until it sees our close frame, and without a reader the connection's incoming
+        # queue (``incoming_queue`` messages) fills, websockets pauses the socket, the client's
+        # close reply sits behind its audio, the close times out and the socket is aborted with
+        # unread data: a TCP reset that makes the client's library drop SHUTTING_DOWN and
+        # SessionEnded. Audio that raced the shutdown is dropped here, never answered (BAD_ORDER).
+        drain = asyncio.get_running_loop().create_task(_drain(ws))
         try:
-            out = await asyncio.wait_for(_in_daemon_thread(session.shutdown), 2.0)
-        except (*_Timeout,):
-            out = [error_message("SHUTTING_DOWN", "server is shutting down", True)]
-        for m in out:
-            await self._send_quietly(ws, m)
-        try:
-            await asyncio.wait_for(ws.close(1001, "server shutting down"), 2.0)
-        except (*_Timeout, ConnectionClosed, OSError):
-            pass
+            try:
+                out = await asyncio.wait_for(_in_daemon_thread(session.shutdown), 2.0)
+            except (*_Timeout,):
+                out = [error_message("SHUTTING_DOWN", "server is shutting down", True)]
+            for m in out:
+                await self._send_quietly(ws, m)
+            try:
+                await asyncio.wait_for(ws.close(1001, "server shutting down"), 2.0)
+            except (*_Timeout, ConnectionClosed, OSError):
+                pass
+        finally:
+            drain.cancel()
 
 
 def _in_daemon_thread(fn) -> asyncio.Future:
@@ -355,6 +365,15 @@ def _in_daemon_thread(fn) -> asyncio.Future:
             pass
     threading.Thread(target=run, name="emoanim-shutdown", daemon=True).start()
     return fut
+
+
+async def _drain(ws: ServerConnection) -> None:
+    """Receive and drop messages until the connection closes (see ``_end_for_shutdown``)."""
+    try:
+        while True:
+            await ws.recv()
+    except (ConnectionClosed, OSError):
+        pass
 
 
 def _is_ping(data) -> bool:
