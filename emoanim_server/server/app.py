@@ -91,6 +91,12 @@ class EmoAnimServer:
 
         self.registry.load = LiveLoad(self.limits.live_capacity, self.limits.max_live_lag_s)
         self.clip = ClipPool(self.limits.clip_workers or os.cpu_count() or 1)
+        #: LIVE audio of every session, advanced together off the event loop (server/ticker.py)
+        self.ticker = None
+        if self.limits.live_batch:
+            from .ticker import LiveTicker
+
+            self.ticker = LiveTicker(self.limits.live_batch_max, self.limits.live_batch_window_s)
         self._lag_task: asyncio.Task | None = None
         self.ready = False
         self.stopping = False
@@ -148,6 +154,8 @@ class EmoAnimServer:
         except (*_Timeout,):
             log.warning("connections still open after shutdown; exiting anyway")
         self.executor.shutdown(wait=False, cancel_futures=True)
+        if self.ticker is not None:
+            self.ticker.stop()
         if self._lag_task is not None:
             self._lag_task.cancel()
         self.clip.shutdown()
@@ -273,8 +281,13 @@ class EmoAnimServer:
                     out = session.idle_timeout()
                 else:
                     now = time.monotonic()
-                    if (session.is_live and len(data) <= L.inline_max_bytes) or _is_ping(data):
-                        out = session.receive(data, now)  # bounded work: see inline_max_bytes
+                    if _is_ping(data):
+                        out = session.receive(data, now)  # answered at once, on the loop
+                    elif session.is_live and len(data) <= L.inline_max_bytes:
+                        # bounded work (see inline_max_bytes): with the other LIVE sessions' chunks
+                        # in the ticker's thread, or on the loop when batching is off
+                        out = (await self.ticker.receive(session, data, now) if self.ticker is not None
+                               else session.receive(data, now))
                     else:
                         out = await loop.run_in_executor(self.executor, session.receive, data, now)
                 for m in out:
