@@ -183,3 +183,14 @@ def test_learned_contacts_never_undo_a_tuck_the_transcript_aligned():
     assert np.all(fused_curves(art, y, fps, keep_tucks=True)[frames, roll] >= alone[frames] - 1e-6)
     # without the transcript's phones the learned closure wins there (what keep_tucks prevents)
     assert fused_curves(art, y, fps)[frames, roll].min() < 0.2
+
+
+def test_a_word_the_speaker_did_not_say_is_left_out_when_no_path_has_room_for_it():
+    y, text, ref = speech("pl")
+    words = text.split()
+    k = len(words) // 2
+    track = bake_line(y, " ".join(words[:k] + ["Babcia"] + words[k:]), "pl")
+    lip = track.metadata["lipsync"]
+    assert lip["transcript_used"] is True and lip["words_left_out"] == ["Babcia"]
+    assert "Babcia" not in {w for _, _, w in track.events["words"]}
+    assert closure_rate(track, ref) >= 0.95
