@@ -283,6 +283,9 @@ class LiveGraph:
             self.upper = UpperFaceModel(UpperConfig(follow_emotion=True), self.seed)
             self._upper = np.zeros((0, 0))  # ticks computed, not yet behind every frame sent
             self._upper_k0 = 0
+            # audio and emotion ticks the upper face has not been given yet (it runs lazily)
+            self._up_audio: list[np.ndarray] = []
+            self._up_emo: list[tuple[np.ndarray, np.ndarray]] = []
         self.body = None
         if parts.get("body"):
             self.body = BodyStream(fps, self.seed, self.emotion_at)
@@ -369,8 +372,8 @@ class LiveGraph:
         else:
             new = self.lip.feed(x)
         self._add_lips(new)
-        if self.upper is not None:
-            self.upper.feed_audio(x)
+        if self.upper is not None and len(x):
+            self._up_audio.append(x)
         self._ticks.append(self.speech.feed(x))
         # the stages advance when frames can leave: every chunk with an engine that emits per
         # chunk, with each batch for the phone loop (its per-call overhead, not the ticks, costs)
@@ -441,16 +444,44 @@ class LiveGraph:
                 self._drive_eyes_head(closed=True)
         if self.upper is not None:
             if n:
-                self.upper.feed_emotion(w, vad[:, 1])
+                self._up_emo.append((w, vad[:, 1]))
             if closed:
-                pad = self.upper.n_ticks_total - self._driven
-                if pad > 0:  # the last tick(s) at or after the end of the audio
-                    v2, w2 = self.emotion_at((self._driven + np.arange(pad)) * TICK_S)
-                    self.upper.feed_emotion(w2, v2[:, 1])
-                self.upper.close()
-            ticks = self.upper.step((self.upper.n_ticks_total + 1) * TICK_S)
-            if len(ticks):
-                self._upper = ticks if self._upper.size == 0 else np.concatenate([self._upper, ticks])
+                self._drive_upper(closed=True)
+
+    def _upper_frames(self) -> int:
+        """Frames [0, n) the upper face's ticks computed so far cover."""
+        if not len(self._upper):
+            return 0
+        t_up = (self._upper_k0 + len(self._upper) - 1) * TICK_S
+        return int(np.floor(t_up * self.fps + 1e-9)) + 1
+
+    def _drive_upper(self, closed: bool = False, need: int | None = None) -> None:
+        """Give the upper face its waiting audio and emotion ticks and take its new ticks. Run
+        lazily, as the eyes and head: only when a frame that may leave needs it (``need``) or at
+        the end. It needs audio to ~56 ms past a frame, the learned lip-sync 75 ms, so about
+        every other chunk has no new frame for it; the stage is chunking-independent."""
+        if need is not None and (self._upper_frames() >= need or not (self._up_audio or self._up_emo)):
+            return
+        if self._up_audio:
+            x = self._up_audio[0] if len(self._up_audio) == 1 else np.concatenate(self._up_audio)
+            self._up_audio = []
+            self.upper.feed_audio(x)
+        if self._up_emo:
+            if len(self._up_emo) == 1:
+                w, a = self._up_emo[0]
+            else:
+                w, a = (np.concatenate([q[j] for q in self._up_emo]) for j in range(2))
+            self._up_emo = []
+            self.upper.feed_emotion(w, a)
+        if closed:
+            pad = self.upper.n_ticks_total - self._driven
+            if pad > 0:  # the last tick(s) at or after the end of the audio
+                v2, w2 = self.emotion_at((self._driven + np.arange(pad)) * TICK_S)
+                self.upper.feed_emotion(w2, v2[:, 1])
+            self.upper.close()
+        ticks = self.upper.step((self.upper.n_ticks_total + 1) * TICK_S)
+        if len(ticks):
+            self._upper = ticks if self._upper.size == 0 else np.concatenate([self._upper, ticks])
 
     def _eyes_head_frames(self) -> int:
         """Frames [0, n) the eyes + head stage can render now."""
@@ -475,8 +506,9 @@ class LiveGraph:
         n_final = self._lip_done
         if not final:
             if self.upper is not None:
-                t_up = (self._upper_k0 + len(self._upper) - 1) * TICK_S
-                n_final = min(n_final, int(np.floor(t_up * self.fps + 1e-9)) + 1 if len(self._upper) else 0)
+                if n_final > self.next_index:
+                    self._drive_upper(need=n_final)
+                n_final = min(n_final, self._upper_frames())
             if self.body is not None:
                 n_final = min(n_final, self.body.available)
             if self.eyes_head is not None:
@@ -515,7 +547,7 @@ class LiveGraph:
         from .track import ARKIT_INDEX
 
         tk = (self._upper_k0 + np.arange(len(self._upper))) * TICK_S
-        off = np.stack([np.interp(times, tk, self._upper[:, j]) for j in range(self._upper.shape[1])], axis=1)
+        off = _interp_rows(times, tk, self._upper)
         rnd = np.clip(np.maximum(curves[:, ARKIT_INDEX["mouthPucker"]], curves[:, ARKIT_INDEX["mouthFunnel"]]) / 0.3, 0, 1)
         off[:, _SPREAD] *= (1 - 0.5 * rnd)[:, None]
         idx = [ARKIT_INDEX[n] for n in UPPER_CURVES]
@@ -555,6 +587,19 @@ class LiveGraph:
         if phones is None:
             phones = self._speaking_phones(float(times[0]), float(times[-1]))
         return mix(lips, expr, times, phones, arousal=vad[:, 1]).astype(np.float32)
+
+
+def _interp_rows(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
+    """``np.interp(x, xp, fp[:, j])`` for every column j at once (the same formula, so the same
+    numbers): one call instead of one per curve on every LIVE chunk."""
+    if len(xp) == 1:
+        return np.repeat(fp[:1], len(x), axis=0)
+    j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, len(xp) - 2)
+    slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])[:, None]
+    out = slope * (x - xp[j])[:, None] + fp[j]
+    out[x <= xp[0]] = fp[0]
+    out[x >= xp[-1]] = fp[-1]
+    return out
 
 
 def _neutral_is_zero() -> bool:

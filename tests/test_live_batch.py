@@ -143,3 +143,12 @@ def test_receive_batch_equals_receive(speech, neural):
     third = [m for r in got[2] for m in r]
     codes = [m.error.code for m in third if m.WhichOneof("msg") == "error"]
     assert pb.BAD_AUDIO in codes and any(m.WhichOneof("msg") == "ended" and m.ended.reason == "error" for m in third)
+
+
+def test_lazy_stages_equal_big_chunks(speech, neural):
+    """Upper face, eyes and head run lazily (only when a frame needs them): fed in 20 ms chunks
+    the frames equal those of 1 s chunks, where every stage runs on every feed."""
+    a = _alone(11, speech, chunk=320)
+    b = _alone(11, speech, chunk=16000)
+    assert a.shape == b.shape
+    assert np.abs(a - b).max() <= 1e-5  # the learned model's float rounding with chunk length
