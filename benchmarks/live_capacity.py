@@ -177,8 +177,11 @@ def run_graphs(x: np.ndarray, n: int, together: bool, seconds: float, profile: b
     return out
 
 
-def memory(x: np.ndarray, n: int, seconds: float = 4.0) -> dict:
-    """Heap and RSS per session of n sessions holding their state after `seconds` of audio."""
+def memory(x: np.ndarray, n: int, seconds: float = 4.0, n_heap: int = 4) -> dict:
+    """RSS per session of n sessions holding their state after `seconds` of audio (no tracing),
+    and the Python heap per session of n_heap sessions (tracemalloc: slow, so fewer)."""
+    import gc
+
     from emoanim_server.live_batch import tick
     from emoanim_server.pipeline import LiveGraph
 
@@ -186,21 +189,28 @@ def memory(x: np.ndarray, n: int, seconds: float = 4.0) -> dict:
     for i in range(0, 16000, 320):
         g.feed(x[i:i + 320])
     g.finish()
-    import gc
+
+    def hold(k: int) -> list:
+        graphs = [LiveGraph(60, j, FULL, engine="neural") for j in range(k)]
+        for i in range(0, int(seconds * 16000), 320):
+            tick([(gg, x[i:i + 320]) for gg in graphs])
+        return graphs
 
     gc.collect()
     r0 = rss_mb()
+    held = hold(n)
+    gc.collect()
+    r1 = rss_mb()
+    del held
+    gc.collect()
     tracemalloc.start()
     h0 = tracemalloc.get_traced_memory()[0]
-    graphs = [LiveGraph(60, k, FULL, engine="neural") for k in range(n)]
-    for i in range(0, int(seconds * 16000), 320):
-        tick([(gg, x[i:i + 320]) for gg in graphs])
+    held = hold(n_heap)
     gc.collect()
     heap = tracemalloc.get_traced_memory()[0] - h0
     tracemalloc.stop()
-    r1 = rss_mb()
-    return {"sessions": n, "after_audio_s": seconds, "python_heap_mb_per_session": round(heap / n / 2 ** 20, 2),
-            "rss_mb_per_session": round((r1 - r0) / n, 2), "rss_before_mb": round(r0, 1),
+    return {"sessions": n, "after_audio_s": seconds, "python_heap_mb_per_session": round(heap / n_heap / 2 ** 20, 2),
+            "heap_sessions": n_heap, "rss_mb_per_session": round((r1 - r0) / n, 2), "rss_before_mb": round(r0, 1),
             "rss_after_mb": round(r1, 1)}
 
 
@@ -225,18 +235,36 @@ def server_run(x: np.ndarray, sr: int, levels: list[int], seconds: float, models
             raise RuntimeError(f"server did not start: {line}")
         url = f"ws://127.0.0.1:{m.group(1)}/"
         xs = x[: int(seconds * sr)]
+        asyncio.run(one(url, xs[:sr], sr, parts=FULL, chunk_ms=20))  # warm: first session's costs
+        import threading
+
+        from bench_server import proc_rss_mb  # noqa: E402
+
         for n in levels:
+            idle = proc_rss_mb(p.pid)
+            peak = [idle]
+            done = threading.Event()
+
+            def sample():
+                while not done.wait(0.05):
+                    peak[0] = max(peak[0], proc_rss_mb(p.pid))
+            th = threading.Thread(target=sample, daemon=True)
+            th.start()
             async def many():
                 return await asyncio.gather(*[one(url, xs, sr, delay=0.02 * i / n, realtime=True, parts=FULL,
                                                   seed=i, chunk_ms=20) for i in range(n)])
             c0, t0, load0 = proc_cpu_s(p.pid), time.monotonic(), os.getloadavg()[0]
             res = asyncio.run(many())
             wall, cpu = time.monotonic() - t0, proc_cpu_s(p.pid) - c0
+            done.set()
+            th.join()
             ok = [r for r in res if r is not None and r.ended is not None and r.frames]
             st = lat_stats(ok) if ok else {}
             st.update({"sessions": n, "completed": len(ok), "engine": "neural" if ok and ok[0].started.lipsync == 2 else "?",
                        "server_cpu_s_per_session_audio_s": round(cpu / (n * seconds), 4),
-                       "server_core_share": round(cpu / wall, 3), "loadavg_1m_before": round(load0, 2)})
+                       "server_core_share": round(cpu / wall, 3), "loadavg_1m_before": round(load0, 2),
+                       "server_rss_idle_mb": round(idle, 1), "server_rss_peak_mb": round(peak[0], 1),
+                       "rss_mb_per_session": round((peak[0] - idle) / n, 2)})
             out.append(st)
             print("server", st, flush=True)
     finally:
@@ -274,17 +302,19 @@ def write_md(res: dict, path: Path) -> None:
     mem = res["memory"]
     L += ["", "## Memory", "",
           f"{mem['sessions']} sessions after {mem['after_audio_s']:g} s of audio each: Python heap "
-          f"**{mem['python_heap_mb_per_session']} MB per session**, resident memory "
+          f"**{mem['python_heap_mb_per_session']} MB per session** (traced over {mem['heap_sessions']}), resident memory "
           f"**{mem['rss_mb_per_session']} MB per session** (RSS {mem['rss_before_mb']} -> {mem['rss_after_mb']} MB; "
           "the model, its onnxruntime session and the imports are shared, not per session)."]
     if res.get("server"):
         L += ["", "## Real-time WebSocket sessions (server subprocess, ticker on; wall clock)", "",
               "| sessions | completed | server CPU-s / session audio-s | server core share | latency p50 ms | "
-              "p99 ms | max ms | first frame ms (median) | load 1m before |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+              "p99 ms | max ms | first frame ms (median) | server RSS MB / session (peak - idle) | load 1m before |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for r in res["server"]:
             L.append(f"| {r['sessions']} | {r['completed']} | {r['server_cpu_s_per_session_audio_s']} | "
                      f"{r['server_core_share']} | {r.get('latency_p50_ms', '-')} | {r.get('latency_p99_ms', '-')} | "
-                     f"{r.get('latency_max_ms', '-')} | {r.get('first_frame_ms_median', '-')} | {r['loadavg_1m_before']} |")
+                     f"{r.get('latency_max_ms', '-')} | {r.get('first_frame_ms_median', '-')} | "
+                     f"{r.get('rss_mb_per_session', '-')} | {r['loadavg_1m_before']} |")
         L += ["", "Client-side latency: a frame's arrival minus the send time of the chunk that made it final "
                   "(includes the lookahead, the batch wait, the socket, and this client process's own scheduling: "
                   "it runs all sessions' pacing in one Python process on the same 2 cores)."]
@@ -321,7 +351,8 @@ def main() -> int:
                                  text=True).stdout.strip(), "graph": []}
     secs = 4.0 if args.quick else 8.0
     run_graphs(x, 2, True, 1.0)  # warm: imports, model session, first-call costs
-    levels = [(1, False, True), (8, False, False), (8, True, False), (40, True, True)]
+    levels = [(1, False, False), (1, False, True), (8, False, False), (8, True, False), (40, True, False),
+              (40, True, True)]
     if args.quick:
         levels = [(1, False, True), (16, True, True)]
     for n, together, prof in levels:
