@@ -178,6 +178,17 @@ def _median(x: list[float]) -> float:
     return x[n // 2] if n % 2 else (x[n // 2 - 1] + x[n // 2]) / 2.0
 
 
+#: offsets above the knee bend smoothly toward the ceiling instead of clipping at 1: a hard
+#: clip held eyeWide at exactly 1.0 for ~0.15 s on a strong accent (a startle, not speech)
+SOFT_KNEE, SOFT_CEIL = 0.6, 0.95
+
+
+def _soft_ceiling(x: np.ndarray) -> np.ndarray:
+    """Identity below SOFT_KNEE, then a tanh bend that never reaches SOFT_CEIL (per element)."""
+    span = SOFT_CEIL - SOFT_KNEE
+    return np.where(x <= SOFT_KNEE, x, SOFT_KNEE + span * np.tanh((x - SOFT_KNEE) / span))
+
+
 def _one_pole(tau: float) -> tuple[np.ndarray, np.ndarray]:
     a = 1.0 - math.exp(-TICK_S / tau)
     return np.array([a]), np.array([1.0, a - 1.0])
@@ -542,7 +553,7 @@ class UpperFaceModel:
         groups["mouth"] = [i for i in range(len(UPPER_CURVES)) if not any(i in v for v in groups.values())]
         for name, idx in groups.items():
             out[:, idx] = self._filt(name, FILTER_TAU_S[name], out[:, idx])
-        return np.clip(out * self.cfg.scale, 0.0, 1.0)
+        return _soft_ceiling(np.maximum(out * self.cfg.scale, 0.0))
 
 
 # ------------------------------------------------------------------------------ offline API
