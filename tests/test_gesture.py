@@ -361,3 +361,30 @@ def test_cli_audio_guidance_default_is_the_samplers():
     from emoanim_server.gesture import cli as gcli
 
     assert gcli.AUDIO_GUIDANCE_DEFAULT == GestureSettings().audio_guidance
+
+
+def _wrist_speed(q, root, fps):
+    skel = humanoid()
+    gp, _ = forward_kinematics(skel, q, root)
+    ix = {n: i for i, n in enumerate(skel.names)}
+    w = gp[:, [ix["LeftHand"], ix["RightHand"]]]
+    return np.linalg.norm(np.diff(w, axis=0), axis=2).sum(axis=1) * fps
+
+
+def test_pause_settle_holds_still_in_a_pause(speech, model):
+    """Speech, 1.6 s of near-silence, speech: with the pause settle the hands hold still in the
+    pause (the model alone keeps moving); in the speech around it nothing changes, and the hold
+    eases in and out without a jump."""
+    rng = np.random.default_rng(2)
+    gap = (1e-4 * rng.standard_normal(int(1.6 * 16000))).astype(np.float32)
+    x = np.concatenate([speech[:16000 * 2], gap, speech[16000 * 2:16000 * 4]])
+    fps = 30
+    on, ron = generate(x, "angry", GestureSettings(seed=1, fps=fps), model)
+    off, roff = generate(x, "angry", GestureSettings(seed=1, fps=fps, pause_hold=0.0), model)
+    t = np.arange(len(on) - 1) / fps
+    pause = (t > 2.0 + 0.45) & (t < 3.6 - 0.35)  # inside the gap, past the ease-in, before the ease-out
+    s_on, s_off = _wrist_speed(on, ron, fps), _wrist_speed(off, roff, fps)
+    assert s_on[pause].mean() < 0.5 * s_off[pause].mean(), (s_on[pause].mean(), s_off[pause].mean())
+    early = t < 1.5  # speech, far from the pause: untouched
+    np.testing.assert_allclose(s_on[early], s_off[early], atol=1e-9)
+    assert _angles(on).max() <= max(1.5 * _angles(off).max(), 0.02)  # no pops at the ease in / out
