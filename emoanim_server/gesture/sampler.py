@@ -48,10 +48,10 @@ STEPS_RANGE = (1, 200)
 #: voice stops and out over PAUSE_EXIT frames after it resumes; a pause longer than
 #: PAUSE_RETRACT_AFTER frames lets the hold go over PAUSE_RETRACT frames (to the model's rest:
 #: the hands are down ~1.1 s into a pause)
-PAUSE_ENTER = 5
-PAUSE_EXIT = 4
-PAUSE_RETRACT_AFTER = 16
-PAUSE_RETRACT = 10
+PAUSE_ENTER = 1
+PAUSE_EXIT = 5
+PAUSE_RETRACT_AFTER = 14
+PAUSE_RETRACT = 14
 BREATH_HZ, BREATH_DEG = 0.23, 0.8
 #: beat hold (model frames): around each chosen syllable apex (timing.stroke_apexes, at least
 #: BEAT_MIN_GAP_S apart) frames within BEAT_HALF_WIDTH are drawn towards the apex pose (raised
