@@ -249,7 +249,8 @@ def section_cost(a) -> dict:
     so.intra_op_num_threads = so.inter_op_num_threads = 1
     path, _ = neural._model()
     sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
-    st = {i.name: np.zeros(i.shape, np.float32) for i in sess.get_inputs() if i.name != "mel"}
+    st = {i.name: np.zeros([d if isinstance(d, int) else 1 for d in i.shape], np.float32)
+          for i in sess.get_inputs() if i.name != "mel"}
     mel = neural.MelStream()
     m = np.concatenate([mel.feed(x), mel.flush()])[None]
     res = {}

@@ -260,21 +260,26 @@ def _g2p_version() -> str:
 def run_info(args: argparse.Namespace) -> int:
     import json
     import platform
+    from importlib.metadata import PackageNotFoundError, version
 
-    import numpy
-    import onnxruntime
-    import pocketsphinx
+    import onnxruntime  # its provider list is the "devices" answer; numpy and the decoder stay unloaded
 
     from .models import list_models
+
+    def dist(name: str) -> str:  # the installed version without importing the package (start-up)
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "missing"
 
     info = {
         "emoanim": __version__,
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "numpy": numpy.__version__,
+        "numpy": dist("numpy"),
         "onnxruntime": onnxruntime.__version__,
         "onnx_providers": onnxruntime.get_available_providers(),
-        "pocketsphinx": getattr(pocketsphinx, "__version__", "5"),
+        "pocketsphinx": dist("pocketsphinx"),
         "g2p": _g2p_version(),  # espeak-ng for non-English transcripts (docs/languages.md)
         "cpu_count": os.cpu_count(),
         "models": list_models(),
@@ -293,14 +298,19 @@ def run_info(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------- main
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole parser; given ``argv``, only the named subcommand gets its arguments (the others
+    are listed with their help): their argument functions import the stages' option modules, and
+    ``emoanim --help`` / ``emoanim info`` should not pay for bake's (issue 14's start-up bar)."""
     _load_plugins()
+    chosen = None if argv is None else next((a for a in argv if not a.startswith("-")), "")
     p = argparse.ArgumentParser(prog="emoanim", description="Speech + emotion -> game-ready animation")
     p.add_argument("--version", action="version", version=f"emoanim {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     for name, (help, add_args, run) in COMMANDS.items():
         sp = sub.add_parser(name, help=help, description=help)
-        add_args(sp)
+        if chosen is None or chosen == name:
+            add_args(sp)
         sp.set_defaults(_run=run)
     return p
 
@@ -340,7 +350,8 @@ def _on_sigterm(signum, frame) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         previous = signal.signal(signal.SIGTERM, _on_sigterm)

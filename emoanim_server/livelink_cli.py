@@ -9,14 +9,23 @@ import argparse
 import csv
 import json
 import os
+import re
 import sys
 
-import numpy as np
+from typing import TYPE_CHECKING
 
 from . import cli
 from .errors import InputError
-from .livelink_udp import DEFAULT_PORT, DEFAULT_SUBJECT, ServerTap, parse_target, stream_track
-from .track import ARKIT_INDEX, N_ARKIT, AnimationTrack, exchange_eyes
+
+if TYPE_CHECKING:
+    from .livelink_udp import ServerTap
+    from .track import AnimationTrack
+
+# numpy, the track and the packet code load when a command runs, not when the parser is built:
+# every `emoanim` call builds it (`--help` included; issue 14's start-up bar). Equal to
+# livelink_udp.DEFAULT_PORT / DEFAULT_SUBJECT (tests/test_hardening_cli.py checks).
+DEFAULT_PORT = 11111
+DEFAULT_SUBJECT = "iPhone"
 
 POSE = ("HeadYaw", "HeadPitch", "HeadRoll", "LeftEyeYaw", "LeftEyePitch", "LeftEyeRoll",
         "RightEyeYaw", "RightEyePitch", "RightEyeRoll")
@@ -25,14 +34,26 @@ POSE = ("HeadYaw", "HeadPitch", "HeadRoll", "LeftEyeYaw", "LeftEyePitch", "LeftE
 def _target_args(p, flag: str, default: str | None, prefix: str) -> None:
     p.add_argument(flag, metavar="HOST:PORT", default=default,
                    help=f"where Unreal listens (Live Link Face source; default port {DEFAULT_PORT})")
-    p.add_argument(f"--{prefix}subject", dest="livelink_subject", default=DEFAULT_SUBJECT,
-                   help=f"Live Link subject name (default {DEFAULT_SUBJECT!r}, as the app)")
+    p.add_argument(f"--{prefix}subject", dest="livelink_subject", default=None,
+                   help=f"Live Link subject name (default: a CSV named as the app names takes, "
+                        f"SLATE_TAKE_SUBJECT.csv, streams as its SUBJECT; else {DEFAULT_SUBJECT!r}, as the app)")
     p.add_argument(f"--{prefix}device-id", dest="livelink_device_id",
                    help="device id Unreal lists (default: a UUID per machine)")
 
 
+def csv_subject(path: str) -> str | None:
+    """The subject of a take the Live Link Face app recorded, from its file name: the app's CSV has
+    no subject field and names the file ``<Slate>_<Take>_<Subject>.csv`` (``MySlate_3_iPhone.csv``;
+    the subject defaults to the device name). None for other names."""
+    m = re.fullmatch(r"(.+?)_(\d+)_(.+)\.csv", os.path.basename(path), flags=re.IGNORECASE)
+    return m.group(3) if m else None
+
+
 def read_csv_track(path: str, fps: int) -> AnimationTrack:
     """A Live Link Face CSV (ours or the app's recordings) -> a track on ``fps``."""
+    import numpy as np
+
+    from .track import ARKIT_INDEX, N_ARKIT, AnimationTrack, exchange_eyes
     from .rigs.arkit import parse_arkit_name
 
     try:
@@ -69,6 +90,9 @@ def read_csv_track(path: str, fps: int) -> AnimationTrack:
 
 
 def read_json_track(path: str) -> AnimationTrack:
+    import numpy as np
+
+    from .track import ARKIT_INDEX, N_ARKIT, AnimationTrack, exchange_eyes
     from .rigs.arkit import parse_arkit_name
 
     try:
@@ -96,6 +120,8 @@ def _args(p: argparse.ArgumentParser) -> None:
 
 @cli.command("livelink", "stream a baked file or audio to Unreal's Live Link Face source (UDP, no plugin)", _args)
 def run_livelink(args: argparse.Namespace) -> int:
+    from .livelink_udp import parse_target, stream_track
+
     target = parse_target(args.to)
     if args.speed < 0 or args.loop < 1:
         raise InputError("--speed must be >= 0 and --loop >= 1")
@@ -109,6 +135,8 @@ def run_livelink(args: argparse.Namespace) -> int:
         from .pipeline import bake
 
         track = bake(load_audio(args.input), cli.bake_options(args))
+    if args.livelink_subject is None:
+        args.livelink_subject = (csv_subject(args.input) if ext == ".csv" else None) or DEFAULT_SUBJECT
     sent = stream_track(track, target, args.livelink_subject, args.livelink_device_id, args.speed, args.loop)
     if not args.quiet:
         print(f"emoanim livelink: {sent} frames at {track.fps} fps to {target[0]}:{target[1]} "
@@ -126,4 +154,6 @@ def serve_tap(args: argparse.Namespace) -> ServerTap | None:
     """The ServerConfig.message_tap for ``--livelink``, or None without it."""
     if not getattr(args, "livelink", None):
         return None
-    return ServerTap(parse_target(args.livelink), args.livelink_subject, args.livelink_device_id)
+    from .livelink_udp import ServerTap, parse_target
+
+    return ServerTap(parse_target(args.livelink), args.livelink_subject or DEFAULT_SUBJECT, args.livelink_device_id)

@@ -204,9 +204,9 @@ def live_lipsync(engine: str, fps: int, phonetic_lookahead_s: float = 0.2, emit_
     """The incremental lip-sync engine for LIVE: ``"neural"`` (the learned model's runner) or
     ``"phonetic"`` (the phone loop, when the model is not installed)."""
     if engine == "neural":
-        from .face.lipsync.neural import NeuralLipsync
+        from .live_batch import BatchedNeuralLipsync
 
-        return NeuralLipsync(fps)
+        return BatchedNeuralLipsync(fps)
     return PhoneticStream(fps, phonetic_lookahead_s, emit_interval_s)
 
 
@@ -261,6 +261,8 @@ class LiveGraph:
         self._speech_hist = np.zeros(0, bool)  # recent tick activity (mixer speaking zones)
         self._ticks: list[np.ndarray] = []  # speech ticks not yet given to eyes/head
         self._driven = 0  # ticks given to eyes/head
+        self._eh_pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # ticks eyes/head wait for
+        self._x: np.ndarray | None = None  # audio between begin() and end()
         self._hist_k0 = 0
         self.eyes_head = None
         if parts.get("eyes") or parts.get("head"):
@@ -333,23 +335,44 @@ class LiveGraph:
     # ------------------------------------------------------------------------------ input
     def feed(self, samples: np.ndarray) -> LiveFrames | None:
         """16 kHz mono float32 samples -> the frames that became final (or None)."""
+        return self.end() if self.begin(samples) else None
+
+    def begin(self, samples: np.ndarray) -> bool:
+        """First half of :meth:`feed`: take the audio in and run the lip-sync front end; the
+        learned model's call is left pending so that many sessions can share one
+        (:func:`emoanim_server.live_batch.tick`). False: nothing to do yet (audio buffered)."""
         if self.finished:
-            return None
+            return False
         x = np.asarray(samples, np.float32).reshape(-1)
         self.received += len(x)
         if self.process_samples:
             self._inbox.append(x)
             self._inbox_n += len(x)
             if self._inbox_n < self.process_samples:
-                return None
+                return False
             x = np.concatenate(self._inbox)
             self._inbox, self._inbox_n = [], 0
-        new = self.lip.feed(x)
+        self._x = x
+        if hasattr(self.lip, "begin"):
+            self.lip.begin(x)
+        return True
+
+    def end(self, lip_curves: np.ndarray | None = None) -> LiveFrames | None:
+        """Second half of :meth:`feed`: ``lip_curves`` are the lip-sync frames the batched model
+        call produced for this graph (None: run its model call here)."""
+        x, self._x = self._x, None
+        if lip_curves is not None:
+            new = lip_curves
+        elif hasattr(self.lip, "begin"):
+            self.lip.run_pending()
+            new = self.lip.end()
+        else:
+            new = self.lip.feed(x)
         self._add_lips(new)
         if self.upper is not None:
             self.upper.feed_audio(x)
         self._ticks.append(self.speech.feed(x))
-        # eyes/head advance when frames can leave: every chunk with an engine that emits per
+        # the stages advance when frames can leave: every chunk with an engine that emits per
         # chunk, with each batch for the phone loop (its per-call overhead, not the ticks, costs)
         if self.emit_frames <= 1 or len(new):
             self._drive(np.concatenate(self._ticks))
@@ -411,7 +434,11 @@ class LiveGraph:
             return
         vad, w = self.emotion_at(np.arange(k0, k0 + n) * TICK_S)
         if self.eyes_head is not None and (n or closed):
-            self.eyes_head.feed(speech, vad, w, closed=closed)
+            # eyes and head need audio only to the tick (no lookahead), the lip-sync engine
+            # 75 ms past it: their ticks wait here until a frame needs them (see _drive_eyes_head)
+            self._eh_pending.append((speech, vad, w))
+            if closed:
+                self._drive_eyes_head(closed=True)
         if self.upper is not None:
             if n:
                 self.upper.feed_emotion(w, vad[:, 1])
@@ -425,17 +452,37 @@ class LiveGraph:
             if len(ticks):
                 self._upper = ticks if self._upper.size == 0 else np.concatenate([self._upper, ticks])
 
+    def _eyes_head_frames(self) -> int:
+        """Frames [0, n) the eyes + head stage can render now."""
+        return int(np.floor(self.eyes_head.ready_until * self.fps + 1e-9)) + 1
+
+    def _drive_eyes_head(self, closed: bool = False, need: int | None = None) -> None:
+        """Give the eyes + head stage its waiting ticks, in one call. Run lazily: only when a
+        frame that may leave needs them (``need``: frames [0, need) are final elsewhere) or at
+        the end. Their per-call cost is fixed, so one call per ~4 chunks instead of one per
+        chunk; the stage is chunking-independent, so the frames are the same."""
+        if not self._eh_pending or (need is not None and self._eyes_head_frames() >= need):
+            return
+        p, self._eh_pending = self._eh_pending, []
+        if len(p) == 1:
+            speech, vad, w = p[0]
+        else:
+            speech, vad, w = (np.concatenate([q[j] for q in p]) for j in range(3))
+        self.eyes_head.feed(speech, vad, w, closed=closed)
+
     # ------------------------------------------------------------------------------ output
     def _emit(self, final: bool) -> LiveFrames | None:
         n_final = self._lip_done
         if not final:
-            if self.eyes_head is not None:
-                n_final = min(n_final, int(np.floor(self.eyes_head.ready_until * self.fps + 1e-9)) + 1)
             if self.upper is not None:
                 t_up = (self._upper_k0 + len(self._upper) - 1) * TICK_S
                 n_final = min(n_final, int(np.floor(t_up * self.fps + 1e-9)) + 1 if len(self._upper) else 0)
             if self.body is not None:
                 n_final = min(n_final, self.body.available)
+            if self.eyes_head is not None:
+                if n_final > self.next_index:
+                    self._drive_eyes_head(need=n_final)
+                n_final = min(n_final, self._eyes_head_frames())
             if self.next_index > 0 and n_final - self.next_index < self.emit_frames:
                 return None
         n = n_final - self.next_index
@@ -499,11 +546,25 @@ class LiveGraph:
         from .face.mixer import mix
 
         vad, w = self.emotion_at(times)
+        if _NEUTRAL_IS_ZERO and not w[:, 1:].any() and not vad[:, 1].any():
+            # neutral and calm: no expression and no arousal gain, so the mixer returns the lips
+            # unchanged (tests/test_live_batch.py checks it against mix): skip its per-call cost
+            return np.asarray(lips, np.float32)
         expr = expression_offsets(w, vad, times, seed=self.seed)
         phones = getattr(self.lip, "phones", None)
         if phones is None:
             phones = self._speaking_phones(float(times[0]), float(times[-1]))
         return mix(lips, expr, times, phones, arousal=vad[:, 1]).astype(np.float32)
+
+
+def _neutral_is_zero() -> bool:
+    from .face.expression import CATEGORY_AU
+
+    return not np.any(CATEGORY_AU[0])
+
+
+#: the neutral prototype moves nothing (face/expression.py PROTOTYPES["neutral"] == {})
+_NEUTRAL_IS_ZERO = _neutral_is_zero()
 
 
 # ---------------------------------------------------------------------------------- LIVE body

@@ -18,6 +18,51 @@ def test_parser_imports_no_heavy_library():
     assert json.loads(r.stdout) == [], f"importing the CLI pulls in {r.stdout.strip()}"
 
 
+def _imported_by(*argv: str) -> set[str]:
+    """Top-level modules a real ``emoanim ARGV`` process has imported when it exits."""
+    code = ("import atexit, json, sys, runpy\n"
+            "atexit.register(lambda: sys.__stderr__.write('\\nMODULES ' + json.dumps(sorted(sys.modules)) + '\\n'))\n"
+            f"sys.argv = ['emoanim', *{list(argv)!r}]\n"
+            "runpy.run_module('emoanim_server', run_name='__main__')\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    line = [ln for ln in r.stderr.splitlines() if ln.startswith("MODULES ")]
+    assert line, r.stderr[-2000:]
+    return set(json.loads(line[-1][len("MODULES "):]))
+
+
+#: what the quick commands must not load (failed before: `emoanim --help` imported numpy via the
+#: livelink, export and emotion plugins, and http.server via preview; `info` the recogniser)
+NOT_FOR_HELP = ("numpy", "scipy", "onnxruntime", "pocketsphinx", "soundfile", "http.server", "websockets",
+                "emoanim_server.track", "emoanim_server.face.lipsync.recognize")
+
+
+def test_help_imports_no_numpy_or_http_server():
+    for argv in (["--help"], ["bake", "--help"], ["serve", "--help"], ["livelink", "--help"], ["batch", "--help"]):
+        mods = _imported_by(*argv)
+        assert not [m for m in NOT_FOR_HELP if m in mods], (argv, [m for m in NOT_FOR_HELP if m in mods])
+
+
+def test_info_loads_onnxruntime_only():
+    mods = _imported_by("info")
+    assert "onnxruntime" in mods  # its providers are the "devices" line
+    assert not [m for m in ("scipy", "pocketsphinx", "soundfile", "emoanim_server.face.lipsync.recognize")
+                if m in mods]
+
+
+def test_lazy_packages_still_export_their_names():
+    import emoanim_server.emotion as emotion
+    import emoanim_server.export as export
+    import emoanim_server.face.lipsync as lipsync
+    import emoanim_server.preview as preview
+
+    for mod in (emotion, export, lipsync, preview):
+        assert all(getattr(mod, n) is not None for n in mod.__all__), mod.__name__
+    from emoanim_server import livelink_cli, livelink_udp
+
+    assert (livelink_cli.DEFAULT_PORT, livelink_cli.DEFAULT_SUBJECT) == (livelink_udp.DEFAULT_PORT,
+                                                                         livelink_udp.DEFAULT_SUBJECT)
+
+
 def test_gesture_help_ranges_match_the_sampler():
     from emoanim_server.gesture import cli as gcli
     from emoanim_server.gesture import sampler

@@ -262,36 +262,76 @@ def test_token_is_not_accepted_on_the_command_line(tmp_path, capsys, monkeypatch
 
 
 # ------------------------------------------------------------------ item 3: shutdown
-@pytest.mark.xfail(strict=False, reason="known regression on main (2026-12-01, after the LIVE graph / admission "
-                   "merges): on a quiet machine the server drops a LIVE connection that is still sending at "
-                   "shutdown without SHUTTING_DOWN/SessionEnded; passes under load. Open in issue 14.")
-def test_shutdown_during_a_live_stream_ends_cleanly(server, speech):
-    """The client keeps sending audio while the server stops: it gets SHUTTING_DOWN and
-    SessionEnded last, and no BAD_ORDER for audio that raced the shutdown."""
+class _Records(logging.Handler):
+    """Keeps the records of a websockets client logger (its debug log names a TCP reset)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def resets(self) -> list[str]:
+        return [r.getMessage() for r in self.records
+                if r.exc_info and isinstance(r.exc_info[1], (ConnectionResetError, BrokenPipeError))]
+
+
+def _shutdown_while_streaming(st, speech, pace_s: float, stop_after_s: float, repeat: int = 1):
+    """Stream LIVE audio (``pace_s`` between 20 ms chunks; 0: as fast as the socket takes it)
+    and stop the server after ``stop_after_s``. The client's library reads in the background
+    without a bound (``max_queue=None``), as every real client does (the reference client, Unity):
+    websockets' default of 16 queued messages would stop a client that only sends from reading
+    anything, its close reply included, until it calls recv."""
     x, sr = speech
-    st = server(shutdown_grace_s=0.2)
-    pcm = (np.clip(x, -1, 1) * 32767).astype("<i2").tobytes()
+    pcm = (np.clip(np.tile(x, repeat), -1, 1) * 32767).astype("<i2").tobytes()
+    logger = logging.getLogger(f"test.shutdown.client.{pace_s}")
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    rec = _Records()
+    logger.addHandler(rec)
     got = []
-    with connect(st.url, max_size=None) as ws:
-        ws.send(cm(start=pb.StartSession(sample_rate=sr, parts=pb.Parts(face=True))))
-        assert recv(ws).WhichOneof("msg") == "started"
-        stop = threading.Timer(0.5, st.stop)
-        stop.start()
-        try:
-            for i in range(0, len(pcm), 640):
-                ws.send(cm(audio=pb.AudioChunk(data=pcm[i:i + 640])))
-                time.sleep(0.02)
-        except ConnectionClosed:
-            pass
-        try:
-            while True:
-                got.append(recv(ws, 10))
-        except ConnectionClosed as e:
-            assert e.rcvd is not None and e.rcvd.code == 1001
-        stop.join()
+    try:
+        with connect(st.url, max_size=None, max_queue=None, logger=logger) as ws:
+            ws.send(cm(start=pb.StartSession(sample_rate=sr, parts=pb.Parts(face=True))))
+            assert recv(ws).WhichOneof("msg") == "started"
+            stop = threading.Timer(stop_after_s, st.stop)
+            stop.start()
+            try:
+                for i in range(0, len(pcm), 640):
+                    ws.send(cm(audio=pb.AudioChunk(data=pcm[i:i + 640])))
+                    if pace_s:
+                        time.sleep(pace_s)
+            except ConnectionClosed:
+                pass
+            try:
+                while True:
+                    got.append(recv(ws, 10))
+            except ConnectionClosed as e:
+                assert e.rcvd is not None and e.rcvd.code == 1001, e
+            stop.join()
+    finally:
+        logger.removeHandler(rec)
     kinds = [m.WhichOneof("msg") for m in got]
     errors = [m.error.code_name for m in got if m.WhichOneof("msg") == "error"]
     assert errors == ["SHUTTING_DOWN"] and kinds[-1] == "ended" and got[-1].ended.reason == "shutdown", (kinds, errors)
+    return rec
+
+
+def test_shutdown_during_a_live_stream_ends_cleanly(server, speech):
+    """The client keeps sending audio in real time while the server stops: it gets SHUTTING_DOWN
+    and SessionEnded last, and no BAD_ORDER for audio that raced the shutdown."""
+    _shutdown_while_streaming(server(shutdown_grace_s=0.2), speech, pace_s=0.02, stop_after_s=0.5)
+
+
+def test_shutdown_closes_a_fast_sender_without_a_reset(server, speech):
+    """A client that sent its audio faster than the server consumes it (the reference client
+    does) has more queued than ``incoming_queue``: the server must keep reading while it closes,
+    or the client's close reply waits behind the audio, the close times out and the socket is
+    aborted with unread data (a TCP reset, which costs clients that read less eagerly their
+    SessionEnded; failed before: a reset every time)."""
+    rec = _shutdown_while_streaming(server(shutdown_grace_s=0.0), speech, pace_s=0.0, stop_after_s=0.0, repeat=4)
+    assert not rec.resets(), rec.resets()
 
 
 def _serve(tmp_path, *extra):

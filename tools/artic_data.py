@@ -104,28 +104,24 @@ def random_text(rng: np.random.Generator, words: list[str]) -> str:
 
 def espeak_clip(rng: np.random.Generator, lang: str, voice: str, words: list[str],
                 vtln: float) -> Clip:
-    """One espeak-ng sentence; ``vtln`` > 1 shortens the vocal tract (resample trick)."""
-    from artic_espeak import engine
+    """One espeak-ng sentence; ``vtln`` > 1 shortens the vocal tract (resample trick). Phones
+    from :func:`espeak_speech.synth` (the project's one espeak-ng reader: a stop's silent closure
+    belongs to the stop, as in real speech's alignments, not to the phone before it)."""
+    from espeak_speech import synth
 
-    eng = engine()
     name = lang + (f"+{voice}" if voice else "")
-    x, ev = eng.synth(random_text(rng, words), name, rate=int(rng.integers(120, 240)),
+    x, sr, ev = synth(random_text(rng, words), name, rate_wpm=int(rng.integers(120, 240)),
                       pitch=int(rng.integers(15, 85)), prange=int(rng.integers(20, 95)))
-    # source rate 22050 * vtln -> 16 kHz: all times scale by 1 / vtln
-    down = int(round(441 * vtln))
-    src_rate = eng.rate * down / 441
-    y = resample_poly(x.astype(np.float32) / 32768.0, 320, down).astype(np.float32)
+    # source rate sr * vtln -> 16 kHz: all times scale by 1 / vtln
+    down = int(round(sr / 50 * vtln))
+    y = resample_poly(x.astype(np.float32), 320, down).astype(np.float32)
+    k = sr / 50 / down
     phones: list[Phone] = []
-    for i, (s, ipa) in enumerate(ev):
-        e = ev[i + 1][0] if i + 1 < len(ev) else len(x)
-        t0, t1 = s / src_rate, e / src_rate
-        if t1 <= t0:
-            continue
-        ph = ipa_to_phones(ipa) if ipa.strip() else ["sil"]
-        ph = ph or ["sil"]
-        d = (t1 - t0) / len(ph)
+    for a, b, ipa in ev:
+        ph = ipa_to_phones(ipa) or ["sil"]
+        d = (b - a) * k / len(ph)
         for j, p in enumerate(ph):
-            phones.append(Phone(t0 + j * d, t0 + (j + 1) * d, p))
+            phones.append(Phone(a * k + j * d, a * k + (j + 1) * d, p))
     return Clip(y, _fill(phones, len(y) / SR), f"espeak:{lang}:{voice or 'default'}")
 
 
@@ -158,27 +154,46 @@ def real_clip(uid: str, wav: Path, transcript: str) -> Clip:
 
 
 # ---------------------------------------------------------------- rest (no speech)
+def _music(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Synthetic music, unit peak: melodic notes or sustained chords (several notes at once),
+    harmonics, decays or gated pulses, optional drum hits. Rest (and a background under speech)
+    for the model: music must not move the mouth."""
+    t = np.arange(n) / SR
+    y = np.zeros(n, np.float32)
+    chords = rng.random() < 0.5
+    pos = 0
+    while pos < n:
+        ln = int(rng.uniform(0.15, 0.6) * SR) if not chords else int(rng.uniform(0.4, 2.0) * SR)
+        seg = np.zeros(min(ln, n - pos))
+        tt = np.arange(len(seg)) / SR
+        root = int(rng.integers(0, 36))
+        notes = [root] if not chords else [root + k for k in rng.choice([0, 3, 4, 7, 10, 12, 16, 19], 
+                                                                          int(rng.integers(2, 5)), replace=False)]
+        for nt in notes:
+            f0 = 110 * 2 ** (nt / 12)
+            for h in range(1, 8):
+                if f0 * h < SR / 2:
+                    seg += rng.uniform(0.2, 1.0) / h * np.sin(2 * np.pi * f0 * h * tt + rng.uniform(0, 6))
+        if chords and rng.random() < 0.5:  # gated / pulsing pad
+            env = (np.sin(2 * np.pi * rng.uniform(1, 6) * tt + rng.uniform(0, 6)) > rng.uniform(-0.5, 0.5)).astype(float)
+        else:
+            env = np.exp(-tt * rng.uniform(0.3 if chords else 1, 8))
+        y[pos:pos + len(seg)] += (seg * env).astype(np.float32)
+        if rng.random() < 0.5:  # a drum hit
+            k = min(int(0.08 * SR), n - pos)
+            y[pos:pos + k] += (rng.standard_normal(k) * np.exp(-np.arange(k) / (0.015 * SR))).astype(np.float32)
+        pos += ln
+    if rng.random() < 0.3:  # vibrato / tremolo
+        y *= (1 + 0.3 * np.sin(2 * np.pi * rng.uniform(3, 7) * t)).astype(np.float32)
+    return (y / (np.abs(y).max() + 1e-9)).astype(np.float32)
+
+
 def rest_clip(rng: np.random.Generator, dur: float = 3.0) -> Clip:
     n = int(dur * SR)
     t = np.arange(n) / SR
-    kind = rng.choice(["music", "music", "noise", "silence", "hum"])
+    kind = rng.choice(["music", "music", "music", "noise", "silence", "hum"])
     if kind == "music":
-        y = np.zeros(n, np.float32)
-        pos = 0
-        while pos < n:
-            ln = int(rng.uniform(0.15, 0.6) * SR)
-            f0 = 110 * 2 ** (rng.integers(0, 36) / 12)
-            seg = np.zeros(min(ln, n - pos))
-            tt = np.arange(len(seg)) / SR
-            for h in range(1, 8):
-                seg += rng.uniform(0.2, 1.0) / h * np.sin(2 * np.pi * f0 * h * tt + rng.uniform(0, 6))
-            env = np.exp(-tt * rng.uniform(1, 8))
-            y[pos:pos + len(seg)] += (seg * env).astype(np.float32)
-            if rng.random() < 0.5:  # a drum hit
-                k = min(int(0.08 * SR), n - pos)
-                y[pos:pos + k] += (rng.standard_normal(k) * np.exp(-np.arange(k) / (0.015 * SR))).astype(np.float32)
-            pos += ln
-        y /= np.abs(y).max() + 1e-9
+        y = _music(rng, n)
     elif kind == "noise":
         y = _colored(rng, n, rng.choice([0.0, 1.0, 2.0]))
     elif kind == "hum":
@@ -186,6 +201,8 @@ def rest_clip(rng: np.random.Generator, dur: float = 3.0) -> Clip:
     else:
         y = np.zeros(n)
     y = (y * 10 ** (rng.uniform(-45, -6) / 20)).astype(np.float32)
+    if kind == "silence" and rng.random() < 0.5:  # digital silence as PCM16 with 1-LSB dither
+        y = (np.round(rng.uniform(-1, 1, n)) / 32767).astype(np.float32)
     return Clip(y, [Phone(0.0, dur, "sil")], f"rest:{kind}")
 
 
@@ -218,6 +235,8 @@ def augment(rng: np.random.Generator, x: np.ndarray, others: list[np.ndarray]) -
         if others and rng.random() < 0.3:  # babble
             o = others[int(rng.integers(len(others)))]
             o = np.resize(o, len(y))
+        elif rng.random() < 0.3:  # music under the speech
+            o = _music(rng, len(y))
         else:
             o = _colored(rng, len(y), rng.choice([0.0, 1.0, 2.0]))
         o = o / (np.sqrt(np.mean(o ** 2)) + 1e-9)
@@ -260,6 +279,32 @@ def features(x: np.ndarray) -> np.ndarray:
     return np.concatenate([m.feed(x), m.flush()])
 
 
+#: judged events (shared/tools/lipsync_check.py scores events, not frame averages): lips meet
+#: somewhere in each p/b/m, the lower lip tucks in each f/v, the lips round in each rounded
+#: vowel / w; each is an interval +- EVENT_PAD_S, like the judge's window
+ROUND_PHONES = frozenset({"uw", "ow", "w", "uh", "ao"})
+EVENT_PAD_S = 0.02
+EVENT_KINDS = (BILABIALS, LABIODENTALS, ROUND_PHONES)
+
+
+def events(clip: Clip, n: int) -> np.ndarray:
+    """(n, 3) int32 event ids per 100 Hz frame (0 = none): bilabial, labiodental, rounding
+    intervals of the clip's phones (rounding only >= 40 ms), padded by :data:`EVENT_PAD_S`."""
+    ev = np.zeros((n, len(EVENT_KINDS)), np.int32)
+    t = np.arange(n) * 0.01
+    for j, kinds in enumerate(EVENT_KINDS):
+        k = 0
+        for p in clip.phones:
+            if p.phone not in kinds or (j == 2 and p.end - p.start < 0.04):
+                continue
+            k += 1
+            m = (t >= p.start - EVENT_PAD_S) & (t <= p.end + EVENT_PAD_S)
+            if not m.any():
+                m[min(n - 1, int(round(p.mid * 100)))] = True
+            ev[m, j] = k
+    return ev
+
+
 def targets(clip: Clip, n: int) -> np.ndarray:
     """(n, 13): the teacher's articulators at 100 Hz (contacts enforced) + the two contact
     weights, from the clean clip."""
@@ -271,10 +316,10 @@ def targets(clip: Clip, n: int) -> np.ndarray:
     return np.concatenate([art, wb[:, None], wf[:, None]], axis=1).astype(np.float32)
 
 
-def example(rng, clip: Clip, others, aug: bool) -> tuple[np.ndarray, np.ndarray]:
+def example(rng, clip: Clip, others, aug: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     y = augment(rng, clip.x, others) if aug else clip.x
     f = features(y)
-    return f.astype(np.float16), targets(clip, len(f))
+    return f.astype(np.float16), targets(clip, len(f)), events(clip, len(f))
 
 
 assert HOP == 160 and WIN == 400

@@ -71,8 +71,12 @@ def available() -> bool:
         return False
 
 
-def synth(text: str, voice: str, rate_wpm: int = 160) -> tuple[np.ndarray, int, list[tuple[float, float, str]]]:
-    """(float32 samples, sample rate, [(start s, end s, IPA phone)]) for ``text`` in ``voice``.
+def synth(text: str, voice: str, rate_wpm: int = 160, pitch: int = 50,
+          prange: int = 50) -> tuple[np.ndarray, int, list[tuple[float, float, str]]]:
+    """(float32 samples, sample rate, [(start s, end s, IPA phone)]) for ``text`` in ``voice``
+    (``pitch`` / ``prange``: espeak's 0-100 pitch and pitch range). The one espeak-ng reader of
+    the project: the language benchmark, the test lines and the learned model's training data
+    (tools/artic_data.py) all get the same phone timing, stop closures included.
 
     Pauses (espeak's empty phone events, and gaps) are left out of the phone list.
     """
@@ -86,7 +90,7 @@ def synth(text: str, voice: str, rate_wpm: int = 160) -> tuple[np.ndarray, int, 
                 raise ValueError(f"espeak-ng voice {voice!r} not found")
         # every parameter explicitly: a voice otherwise inherits what the last one left behind
         # (same text after a German line came out 2% longer)
-        for param, value in ((1, rate_wpm), (2, 100), (3, 50), (4, 50), (5, 0), (6, 0), (7, 0)):
+        for param, value in ((1, rate_wpm), (2, 100), (3, pitch), (4, prange), (5, 0), (6, 0), (7, 0)):
             lib.espeak_SetParameter(param, int(value), 0)
         b = text.encode("utf-8")
         lib.espeak_Synth(b, len(b) + 1, 0, 0, 0, _UTF8, None, None)

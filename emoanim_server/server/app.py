@@ -91,6 +91,12 @@ class EmoAnimServer:
 
         self.registry.load = LiveLoad(self.limits.live_capacity, self.limits.max_live_lag_s)
         self.clip = ClipPool(self.limits.clip_workers or os.cpu_count() or 1)
+        #: LIVE audio of every session, advanced together off the event loop (server/ticker.py)
+        self.ticker = None
+        if self.limits.live_batch:
+            from .ticker import LiveTicker
+
+            self.ticker = LiveTicker(self.limits.live_batch_max, self.limits.live_batch_window_s)
         self._lag_task: asyncio.Task | None = None
         self.ready = False
         self.stopping = False
@@ -148,6 +154,8 @@ class EmoAnimServer:
         except (*_Timeout,):
             log.warning("connections still open after shutdown; exiting anyway")
         self.executor.shutdown(wait=False, cancel_futures=True)
+        if self.ticker is not None:
+            self.ticker.stop()
         if self._lag_task is not None:
             self._lag_task.cancel()
         self.clip.shutdown()
@@ -273,8 +281,13 @@ class EmoAnimServer:
                     out = session.idle_timeout()
                 else:
                     now = time.monotonic()
-                    if (session.is_live and len(data) <= L.inline_max_bytes) or _is_ping(data):
-                        out = session.receive(data, now)  # bounded work: see inline_max_bytes
+                    if _is_ping(data):
+                        out = session.receive(data, now)  # answered at once, on the loop
+                    elif session.is_live and len(data) <= L.inline_max_bytes:
+                        # bounded work (see inline_max_bytes): with the other LIVE sessions' chunks
+                        # in the ticker's thread, or on the loop when batching is off
+                        out = (await self.ticker.receive(session, data, now) if self.ticker is not None
+                               else session.receive(data, now))
                     else:
                         out = await loop.run_in_executor(self.executor, session.receive, data, now)
                 for m in out:
@@ -322,16 +335,26 @@ class EmoAnimServer:
         """Error SHUTTING_DOWN + SessionEnded (when a session is active), then close 1001. The
         session's lock may be held by a long CLIP computation: wait for it a bounded time, in
         a thread of its own (not behind the session workers)."""
+        # Keep reading (and dropping) what the client still sends while we close: a LIVE client
+        # streams until it sees our close frame, and without a reader the connection's incoming
+        # queue (``incoming_queue`` messages) fills, websockets pauses the socket, the client's
+        # close reply sits behind its audio, the close times out and the socket is aborted with
+        # unread data: a TCP reset that makes the client's library drop SHUTTING_DOWN and
+        # SessionEnded. Audio that raced the shutdown is dropped here, never answered (BAD_ORDER).
+        drain = asyncio.get_running_loop().create_task(_drain(ws))
         try:
-            out = await asyncio.wait_for(_in_daemon_thread(session.shutdown), 2.0)
-        except (*_Timeout,):
-            out = [error_message("SHUTTING_DOWN", "server is shutting down", True)]
-        for m in out:
-            await self._send_quietly(ws, m)
-        try:
-            await asyncio.wait_for(ws.close(1001, "server shutting down"), 2.0)
-        except (*_Timeout, ConnectionClosed, OSError):
-            pass
+            try:
+                out = await asyncio.wait_for(_in_daemon_thread(session.shutdown), 2.0)
+            except (*_Timeout,):
+                out = [error_message("SHUTTING_DOWN", "server is shutting down", True)]
+            for m in out:
+                await self._send_quietly(ws, m)
+            try:
+                await asyncio.wait_for(ws.close(1001, "server shutting down"), 2.0)
+            except (*_Timeout, ConnectionClosed, OSError):
+                pass
+        finally:
+            drain.cancel()
 
 
 def _in_daemon_thread(fn) -> asyncio.Future:
@@ -355,6 +378,15 @@ def _in_daemon_thread(fn) -> asyncio.Future:
             pass
     threading.Thread(target=run, name="emoanim-shutdown", daemon=True).start()
     return fut
+
+
+async def _drain(ws: ServerConnection) -> None:
+    """Receive and drop messages until the connection closes (see ``_end_for_shutdown``)."""
+    try:
+        while True:
+            await ws.recv()
+    except (ConnectionClosed, OSError):
+        pass
 
 
 def _is_ping(data) -> bool:

@@ -75,6 +75,13 @@ class ServerLimits:
     #: message cost more than that at 50 chunks/s. Bigger messages, StartSession and all CLIP
     #: work go to the worker threads. 0 = always use the workers.
     inline_max_bytes: int = 16384
+    #: LIVE: advance all sessions' graphs together in one thread (server/ticker.py): chunks that
+    #: arrive while it is busy share one learned-model call (False: each chunk on the event loop)
+    live_batch: bool = True
+    #: LIVE batching: most chunks per batch, and how long to wait for more after the first
+    #: (0: no waiting; under load batches fill by themselves while the previous one computes)
+    live_batch_max: int = 64
+    live_batch_window_s: float = 0.0
     #: LIVE sessions each need a phone-loop decoder (~0.3 s to create, see face/lipsync/streaming.py):
     #: this many are created at start-up, and up to max_idle_decoders finished sessions'
     #: decoders are kept for reuse, so a session start rarely pays for one
@@ -154,6 +161,9 @@ def limit_help() -> dict[str, str]:
         "ping_timeout_s": "WebSocket keepalive pong timeout (s)",
         "workers": "animation compute threads (0 = CPU cores)",
         "inline_max_bytes": "LIVE messages up to this size are handled on the event-loop thread",
+        "live_batch": "LIVE: advance all sessions together in one thread (one model call per batch)",
+        "live_batch_max": "LIVE: most chunks advanced in one batch",
+        "live_batch_window_s": "LIVE: wait this long for more chunks before a batch (s)",
         "warm_decoders": "LIVE decoders created at start-up",
         "max_idle_decoders": "finished sessions' LIVE decoders kept for reuse",
         "max_emotion_updates": "EmotionUpdates accepted per session",

@@ -473,8 +473,17 @@ class Session:
 
     def _on_audio(self, m: pb.AudioChunk, now: float, out: list) -> None:
         a = self._require_active("AudioChunk")
-        t0 = self.clock()
-        c0 = time.thread_time()
+        t0, c0 = self.clock(), time.thread_time()
+        y, over = self._audio_in(a, m)
+        if a.mode == pb.MODE_CLIP:
+            a.audio.append(y)
+        else:
+            self._send_live(a, a.graph.feed(y), now, out)
+        self._audio_done(a, now, out, over, self.clock() - t0, time.thread_time() - c0)
+
+    def _audio_in(self, a: _Active, m: pb.AudioChunk) -> tuple[np.ndarray, bool]:
+        """Decode, cut at max_session_seconds, resample: the chunk as 16 kHz samples, and whether
+        the session ran over its length limit with it."""
         x = self._decode_audio(a, m.data)
         limit = int(self.limits.max_session_seconds * a.sample_rate)
         over = a.source_samples + len(x) > limit
@@ -482,21 +491,95 @@ class Session:
             x = x[:max(0, limit - a.source_samples)]
         a.source_samples += len(x)
         y = a.resampler.resample_chunk(x, last=False) if a.resampler is not None else x
-        if a.mode == pb.MODE_CLIP:
-            a.audio.append(y)
-        else:
-            self._send_live(a, a.graph.feed(y), now, out)
-        a.processing_s += self.clock() - t0
+        return y, over
+
+    def _audio_done(self, a: _Active, now: float, out: list, over: bool, wall_s: float, cpu_s: float) -> None:
+        a.processing_s += wall_s
         if a.mode == pb.MODE_LIVE and self.registry.load is not None:
             # CPU, not wall time: the session's own cost, whatever else the machine runs (a
             # machine too busy to serve it shows as event-loop lag instead, see pools.LiveLoad)
-            a.cpu_s += time.thread_time() - c0
+            a.cpu_s += cpu_s
             self.registry.load.update(a.id, a.cpu_s, a.source_samples / a.sample_rate)
         if over:
             self._finish(a, now, out)
             out.append(error_message("SESSION_TOO_LONG", f"audio beyond max_session_seconds="
                                      f"{self.limits.max_session_seconds:g} s; the session ended at the limit", True))
             out.append(self._end("error"))
+
+    @staticmethod
+    def receive_batch(items: list[tuple["Session", bytes, float]]) -> list[list[pb.ServerMessage]]:
+        """:meth:`receive` for messages of many connections at once (the LIVE ticker,
+        server/ticker.py): their LIVE AudioChunks advance their stage graphs together
+        (:func:`emoanim_server.live_batch.tick`: one learned-model call for all), anything else is
+        handled one by one as :meth:`receive` would. At most one message per session. Each
+        result is exactly what ``receive`` returns for that message; an error costs its own
+        session only. The batch's CPU time is shared among its audio chunks by their length."""
+        from ..live_batch import tick
+
+        results: list[list[pb.ServerMessage] | None] = [None] * len(items)
+        locked: list[Session] = []
+        live: list[tuple[int, Session, _Active, np.ndarray, bool, float]] = []
+        t0, c0 = time.monotonic(), time.thread_time()
+        try:
+            for i, (sess, data, now) in enumerate(items):
+                sess._lock.acquire()
+                locked.append(sess)
+                if sess._lost:
+                    sess._connection_lost_unlocked()
+                    results[i] = []
+                    continue
+                a = sess.active
+                msg = None
+                if a is not None and a.mode == pb.MODE_LIVE:
+                    try:
+                        msg = decode_client(data)
+                    except ProtocolError:
+                        msg = None
+                if msg is None or msg.WhichOneof("msg") != "audio":
+                    results[i] = sess._receive_unlocked(data, now)
+                    continue
+                sess.messages_received += 1
+                a.bytes_received += len(data)
+                try:
+                    y, over = sess._audio_in(a, msg.audio)
+                except ProtocolError as e:
+                    results[i] = [error_message(e.code, str(e), e.fatal)] + ([sess._end("error")] if e.fatal else [])
+                    continue
+                except Exception as e:  # noqa: BLE001 - a bug costs one session
+                    results[i] = sess._internal(e)
+                    continue
+                live.append((i, sess, a, y, over, now))
+            frames = tick([(a.graph, y) for _, _, a, y, _, _ in live]) if live else []
+            wall, cpu = time.monotonic() - t0, time.thread_time() - c0
+            total = sum(len(y) for _, _, _, y, _, _ in live) or 1
+            for (i, sess, a, y, over, now), f in zip(live, frames):
+                out: list[pb.ServerMessage] = []
+                try:
+                    if isinstance(f, Exception):
+                        raise f
+                    sess._send_live(a, f, now, out)
+                    share = len(y) / total
+                    sess._audio_done(a, now, out, over, wall * share, cpu * share)
+                except ProtocolError as e:
+                    out.append(error_message(e.code, str(e), e.fatal))
+                    if e.fatal and sess.active is not None:
+                        out.append(sess._end("error"))
+                except Exception as e:  # noqa: BLE001
+                    out = sess._internal(e)
+                results[i] = out
+        finally:
+            for sess in locked:
+                if sess._lost:
+                    sess._connection_lost_unlocked()
+                sess._lock.release()
+        return [r or [] for r in results]
+
+    def _internal(self, e: Exception) -> list[pb.ServerMessage]:
+        log.error("session %s: internal error", self.active.id if self.active else "-", exc_info=e)
+        out = [error_message("INTERNAL", f"internal error: {type(e).__name__}: {e}", True)]
+        if self.active is not None:
+            out.append(self._end("error"))
+        return out
 
     def _decode_audio(self, a: _Active, data: bytes) -> np.ndarray:
         width = 2 if a.encoding == pb.AUDIO_ENCODING_PCM16 else 4
