@@ -96,7 +96,8 @@ class EmoAnimServer:
         if self.limits.live_batch:
             from .ticker import LiveTicker
 
-            self.ticker = LiveTicker(self.limits.live_batch_max, self.limits.live_batch_window_s)
+            self.ticker = LiveTicker(self.limits.live_batch_max, self.limits.live_batch_window_s,
+                                     on_wait=self.registry.load.note_ticker_wait)
         self._lag_task: asyncio.Task | None = None
         self.ready = False
         self.stopping = False
