@@ -130,3 +130,23 @@ def test_auto_engine_uses_the_transcript_in_every_language_and_falls_back_as_wit
     assert fell.metadata["lipsync"]["method"] == alone.metadata["lipsync"]["method"] == (
         "neural" if neural_available() else "phonetic")
     assert np.array_equal(fell.curves, alone.curves)
+
+
+def test_right_transcript_on_speech_the_model_fits_poorly_is_used_and_reordered_words_are_not():
+    """Real non-English voices fit the en-US model worse than espeak-ng (scores like a wrong
+    transcript's): the decoy test (the same phones in the wrong order) decides there."""
+    from emoanim_server.face.lipsync import get_recognizer
+    from emoanim_server.face.lipsync.recognize import MISMATCH_SCORE_SOFT
+
+    y, text, ref = speech("de")
+    noisy = y + np.random.default_rng(0).normal(0, 1, len(y)).astype(np.float32) * np.std(y) / 1.41  # 3 dB SNR
+    rec = get_recognizer()
+    rep: dict = {}
+    rec.phones(noisy, text, language="de", report=rep)
+    assert rep["alignment_score"] < MISMATCH_SCORE_SOFT  # in the band the decoys decide
+    assert rep["transcript_used"] is True
+    words = text.split()
+    k = len(words) // 2
+    rep = {}
+    rec.phones(noisy, " ".join(words[k:] + words[:k]), language="de", report=rep)
+    assert rep["transcript_used"] is False and "does not match" in rep["fallback"]

@@ -83,7 +83,22 @@ def test_code_switching_pronounces_each_span_in_its_language():
 
 
 @needs_espeak
-def test_kanji_that_espeak_cannot_read_get_no_pronunciation():
+def test_kanji_are_read_per_word_from_the_reading_dictionary():
+    pytest.importorskip("janome", reason="the Japanese reading dictionary is optional: pip install emoanim[ja]")
+    words = pronounce("日曜日は東京へ行きました。", "ja")
+    assert [w.text for w in words][:4] == ["日曜日", "は", "東京", "へ"]
+    assert all(w.phones and w.source == "espeak-ng" for w in words)
+    ipa = {w.text: w.ipa for w in words}
+    assert "b" in ipa["日曜日"]            # 日 is "bi" in this word (not "hi" or "ni")
+    assert ipa["は"].startswith("w")      # the particle は is said "wa"
+    assert "bilabial" in classes(words)
+
+
+@needs_espeak
+def test_kanji_without_the_reading_dictionary_get_no_pronunciation(monkeypatch):
+    from emoanim_server.face.lipsync import g2p
+
+    monkeypatch.setattr(g2p, "japanese_readings", lambda text: None)
     words = pronounce("世界", "ja")
     assert all(w.source == "none" and not w.phones for w in words)
 

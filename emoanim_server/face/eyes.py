@@ -52,8 +52,8 @@ MIN_SPEECH_BLINK_DAMP = 0.3
 TYPICAL_PAUSE_SHARE = 0.06
 #: calibration of the hazard so the measured per-state rates, double and gaze-evoked blinks
 #: included, match the targets above (measured on synthetic conversations, see tests/test_eyes.py)
-SPEAKING_HAZARD_GAIN = 1.1
-SILENT_HAZARD_GAIN = 1.0
+SPEAKING_HAZARD_GAIN = 0.95
+SILENT_HAZARD_GAIN = 0.7
 #: kinematics: closing much faster than opening (Evinger et al. 1991; VanderWerf et al. 2003).
 #: The real ARKit captures measure closing ~51 ms and opening 99-156 ms (2 %->98 % of the peak);
 #: a raised-cosine close spans 82 % of its parameter between those levels, the decelerating
@@ -63,6 +63,33 @@ BLINK_HOLD_S = (0.005, 0.03)      # uniform range, lid at its peak
 BLINK_OPEN_S = (0.155, 0.03)
 BLINK_REFRACTORY_S = 0.15        # after a blink ends, no new spontaneous blink
 P_DOUBLE_BLINK = 0.12
+#: blink flurries: people talking blink in clusters (two or three blinks within a second, often
+#: at a phrase end) between long stares, which is what makes the interval spread of real
+#: captures (CV ~1.5) larger than any single log-normal with a refractory time gives. After a
+#: blink, with this probability the next hazard budget is a short one (in mean-interval units:
+#: ~0.2-0.5 s at the speaking rate); the long budgets are scaled so the mean rate is unchanged
+P_FLURRY = 0.6
+FLURRY_BUDGET = (0.01, 0.04)
+#: rate regulation (the tear film has to be renewed at a steady rate, whatever the spread of
+#: the intervals): the hazard is multiplied by exp(gain * blinks owed), owed = expected - made
+#: over a leaky window. After a flurry the next stare is longer, after a long stare a blink comes
+#: sooner, so the rate over a minute stays near the state's rate while the intervals keep a
+#: heavy-tailed spread (without it, 2-minute rates ranged 17-31/min between seeds)
+RATE_REG_TAU_S = 20.0
+RATE_REG_GAIN = 0.6
+RATE_REG_LIMIT = 2.0
+#: every line a viewer sees blinks at a human rate: on a line of at least LINE_MIN_S the count
+#: stays within LINE_RATE_BOUNDS per minute (times the user's blink_rate). The upper bound is
+#: causal (a blink that would exceed max(2, the bound's count so far) is skipped), so it holds
+#: in LIVE too; the lower bound needs the line's end, so the offline plan (:func:`plan_eyes`)
+#: adds the missing blinks, placed in the line's longest blink-free stretch and preferring the
+#: moments after a pause starts (the same places natural blinks cluster)
+LINE_RATE_BOUNDS = (10.0, 30.0)
+LINE_MIN_S = 4.0
+#: LIVE does not know where a line ends: when the count would fall under the lower bound were
+#: the line to end this far ahead, the hazard is multiplied by this (a nudge, not a forced blink)
+LIVE_LAG_MARGIN_S = 1.5
+LIVE_LAG_BOOST = 8.0
 #: depth: real captures rarely close eyeBlink to 1 (peak ~0.73 on average): a clipped normal
 #: around 0.75 gives varied depths with most blinks between 0.6 and 1 (Sforza et al. 2008:
 #: incomplete closures are common)
@@ -296,6 +323,8 @@ class EyesModel:
         # running share of time in post-pause windows; starts at a typical talking value so the
         # first pause of a line is not an uncompensated extra blink (short lines blinked 2x)
         self._pause_rate = TYPICAL_PAUSE_SHARE
+        # blinks owed: expected minus made, leaking over RATE_REG_TAU_S (see RATE_REG_GAIN)
+        self._debt = 0.0
         # conversational state
         self._since_speech = 10 ** 9
         self._prev_speech = False
@@ -350,6 +379,7 @@ class EyesModel:
         emo = self._emo.view
         dt = TICK_S
         decay = math.exp(-dt / PAUSE_RATE_TAU_S)
+        reg_decay = math.exp(-dt / RATE_REG_TAU_S)
         for k in range(self.k, k_end):
             t = k * dt
             s = bool(speech[k])
@@ -390,10 +420,18 @@ class EyesModel:
                 rate = (BLINK_RATE_SPEAKING * SPEAKING_HAZARD_GAIN if talking else BLINK_RATE_SILENT * SILENT_HAZARD_GAIN)
                 # the hazard clock runs only outside the refractory period after a blink, so the
                 # intervals are the refractory time plus a log-normal (no pile-up at the minimum)
+                expected = rate / 60.0 * mult[k] * dt
+                self._debt = self._debt * reg_decay + expected
                 if t >= self._blink_free_at:
-                    self._clock += rate / 60.0 * mult[k] * boost * dt
+                    reg = math.exp(max(-RATE_REG_LIMIT, min(RATE_REG_LIMIT, RATE_REG_GAIN * self._debt)))
+                    if not self.L and self._lagging(t):
+                        reg *= LIVE_LAG_BOOST
+                    self._clock += expected * boost * reg
                 if self._clock >= self._budget and t >= self._blink_free_at:
-                    self._emit_blink(t, self.rng_blink, "spontaneous")
+                    if self._allowed(t):
+                        self._emit_blink(t, self.rng_blink, "spontaneous")
+                    else:  # over the line's bound: this blink is skipped, the renewal goes on
+                        self._clock = 0.0
                     self._budget = self._draw_budget()
         self.k = max(self.k, k_end)
 
@@ -421,18 +459,41 @@ class EyesModel:
 
     # blinks ---------------------------------------------------------------------------
     def _draw_budget(self) -> float:
+        """Hazard budget to the next blink, mean 1: a short flurry budget or a long log-normal."""
         s = BLINK_IBI_SIGMA
-        return float(math.exp(self.rng_blink.normal(-0.5 * s * s, s)))  # mean 1
+        short = self.rng_blink.random() < P_FLURRY
+        if short:
+            return float(self.rng_blink.uniform(*FLURRY_BUDGET))
+        long_mean = (1.0 - P_FLURRY * 0.5 * sum(FLURRY_BUDGET)) / (1.0 - P_FLURRY)
+        return long_mean * float(math.exp(self.rng_blink.normal(-0.5 * s * s, s)))
+
+    def _lagging(self, t: float) -> bool:
+        """LIVE's causal stand-in for the lower bound: would the line fall under the bound's
+        count if it ended LIVE_LAG_MARGIN_S from now? (Then the hazard is raised.)"""
+        end = t + LIVE_LAG_MARGIN_S
+        if end < LINE_MIN_S:
+            return False
+        return len(self.blinks) < math.ceil(end * LINE_RATE_BOUNDS[0] / 60.0 * self.cfg.blink_rate - 1e-9)
+
+    def _allowed(self, t: float, k: int = 1) -> bool:
+        """May ``k`` more blinks start at ``t``? The causal part of the per-line bound: never
+        more than ``max(2, rate_max * t)`` blinks by time ``t`` (LINE_RATE_BOUNDS)."""
+        if self.L:  # with a look-ahead this is an offline plan: plan_eyes bounds the whole line
+            return True
+        cap = max(2, int(math.floor(t * LINE_RATE_BOUNDS[1] / 60.0 * self.cfg.blink_rate + 1e-9)))
+        return len(self.blinks) + k <= cap
 
     def _emit_blink(self, t: float, rng: np.random.Generator, kind: str) -> None:
         b = self._draw_blink(t, rng, kind)
         self.blinks.append(b)
+        self._debt -= 1.0
         end = b.end
-        if rng.random() < P_DOUBLE_BLINK:
+        if rng.random() < P_DOUBLE_BLINK and self._allowed(t):
             # the second closure starts while the lid is still reopening
             t2 = b.t + b.close + b.hold + b.open * rng.uniform(0.4, 0.7)
             b2 = self._draw_blink(t2, rng, "double")
             self.blinks.append(b2)
+            self._debt -= 1.0
             end = b2.end
         self._clock = 0.0
         self._blink_free_at = end + BLINK_REFRACTORY_S
@@ -500,8 +561,9 @@ class EyesModel:
             self._glance_end = sac.end + float(rng.lognormal(math.log(med), GLANCE_SIGMA))
             self._next_face = (sac.end + float(rng.lognormal(math.log(FACE_FIXATION_S[talking]), FACE_FIXATION_SIGMA))
                                if new_mode == "contact" else math.inf)
-            if self.cfg.blink and sac.amplitude >= GAZE_BLINK_MIN_DEG and t >= self._blink_free_at \
-                    and rng.random() < P_GAZE_BLINK:
+            # the draw is made for every large shift, so the gaze stream does not depend on the blinks
+            if self.cfg.blink and sac.amplitude >= GAZE_BLINK_MIN_DEG and rng.random() < P_GAZE_BLINK \
+                    and t >= self._blink_free_at and self._allowed(t):
                 self._emit_blink(t, rng, "gaze")
             return
         if self._mode == "contact" and t >= self._next_face:
@@ -587,7 +649,64 @@ def plan_eyes(drivers: Drivers, config: EyesConfig | None = None, seed: int = 0)
     m.feed(drivers.speech, drivers.arousal, drivers.emotion)
     m.close()
     m.step(drivers.duration + TICK_S)
-    return EyesPlan(config, list(m.blinks), list(m.saccades), drivers.speech.copy())
+    blinks = list(m.blinks)
+    if config.blink:
+        blinks = bound_line_count(blinks, drivers.speech, drivers.duration, config, seed)
+    return EyesPlan(config, blinks, list(m.saccades), drivers.speech.copy())
+
+
+def bound_line_count(blinks: list[Blink], speech: np.ndarray, duration: float,
+                     config: EyesConfig, seed: int) -> list[Blink]:
+    """The per-line bound (LINE_RATE_BOUNDS) on a whole line, offline: a line of at least
+    LINE_MIN_S keeps its blink count within the bounds' rates. Why at the end and not as it
+    goes: a causal bound must keep every prefix of the line in range too, which regularises the
+    intervals (their spread fell from CV 1.2 to 0.8 on LJ lines); knowing the end, only the
+    count is bounded. Excess blinks are taken from the isolated ones (flurries stay, so the
+    spread does too); missing ones go into the longest blink-free stretch (away from the blinks
+    around it by their refractory time), at a moment drawn with the hazard's own preference for
+    the half second after a pause starts, as a flurry of two where the bound leaves room, with
+    the flurry probability. Its own random stream, so the other events stay as they were; a line
+    already in range is returned unchanged."""
+    lo_n = int(math.ceil(duration * LINE_RATE_BOUNDS[0] / 60.0 * config.blink_rate - 1e-9))
+    hi_n = int(math.floor(duration * LINE_RATE_BOUNDS[1] / 60.0 * config.blink_rate + 1e-9))
+    if duration < LINE_MIN_S or lo_n <= len(blinks) <= hi_n:
+        return blinks
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed) & 0xFFFFFFFFFFFF, EYES_STAGE_ID, 1]))
+    out = sorted(blinks, key=lambda b: b.t)
+    while len(out) > hi_n:
+        t = np.array([b.t for b in out])
+        gap_before = np.diff(np.r_[-np.inf, t])
+        gap_after = np.diff(np.r_[t, np.inf])
+        alone = np.flatnonzero(np.minimum(gap_before, gap_after) > 1.0)
+        pool = alone if len(alone) else np.arange(len(out))
+        out.pop(int(pool[int(rng.integers(len(pool)))]))
+    if len(out) >= lo_n:
+        return out
+    sp = np.asarray(speech, bool)
+    post_pause = np.zeros(len(sp), bool)
+    for k in np.flatnonzero(sp[:-1] & ~sp[1:]) + 1:
+        post_pause[k:k + int(PAUSE_BLINK_WINDOW_S / TICK_S)] = True
+    post_pause &= ~sp
+    last_start = duration - 0.25  # a blink that starts later would barely show
+    while len(out) < lo_n:
+        edges = [(0.0 if i == 0 else out[i - 1].end + BLINK_REFRACTORY_S,
+                  (out[i].t - 0.3) if i < len(out) else last_start) for i in range(len(out) + 1)]
+        lo, hi = max(edges, key=lambda e: e[1] - e[0])
+        k = np.arange(int(math.ceil(max(lo, 0.0) / TICK_S)), int(math.floor(hi / TICK_S)) + 1)
+        if not len(k):
+            break
+        w = np.ones(len(k))
+        if len(sp):
+            w += (PAUSE_BLINK_BOOST - 1.0) * post_pause[np.minimum(k, len(sp) - 1)]
+        t = float(k[int(rng.choice(len(k), p=w / w.sum()))] * TICK_S)
+        b = EyesModel._draw_blink(t, rng, "spontaneous")
+        out.append(b)
+        if len(out) + 1 <= hi_n and rng.random() < P_FLURRY:
+            t2 = b.end + BLINK_REFRACTORY_S + float(rng.uniform(0.0, 0.3))
+            if t2 < min(hi + 0.3, last_start):
+                out.append(EyesModel._draw_blink(t2, rng, "spontaneous"))
+        out.sort(key=lambda b: b.t)
+    return out
 
 
 def _ease_close(u: np.ndarray) -> np.ndarray:

@@ -239,6 +239,39 @@ def split_words(text: str, lang: Language) -> list[str]:
 
 Lexicon = Callable[[str], "tuple[str, ...] | None"]
 
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_JA_TOKENIZER = None
+_JA_LOCK = threading.Lock()
+
+
+def japanese_readings(text: str) -> list[tuple[str, str]] | None:
+    """(morpheme as written, how it is said in katakana) for Japanese text with kanji, or None
+    when the optional reading dictionary is not installed (``pip install emoanim[ja]``).
+
+    Why: espeak-ng's Japanese reads kana only; a kanji's reading depends on the word it is in
+    (日 is "ni" in 日本, "hi" in 日, "bi" in 日曜日), so readings come per morpheme from a
+    morphological analyser's dictionary: janome (Apache-2.0, pure Python) with its bundled
+    IPADIC (NAIST licence, commercial use allowed). Its *pronunciation* field is used (は as
+    the particle "wa", long vowels "ー"), which is what the lips do. Punctuation and symbols are
+    dropped; a morpheme the dictionary lacks keeps its spelling (kanji in it stay unread and
+    are reported in ``words_unpronounced``). Loading the dictionary takes ~0.6 s, once."""
+    global _JA_TOKENIZER
+    with _JA_LOCK:
+        if _JA_TOKENIZER is None:
+            try:
+                from janome.tokenizer import Tokenizer
+            except ImportError:
+                return None
+            _JA_TOKENIZER = Tokenizer()
+        tokens = list(_JA_TOKENIZER.tokenize(unicodedata.normalize("NFKC", text)))
+    out = []
+    for t in tokens:
+        if t.part_of_speech.startswith("記号") or not _WORD.search(t.surface):
+            continue
+        said = t.phonetic if t.phonetic not in ("", "*") else (t.reading if t.reading not in ("", "*") else t.surface)
+        out.append((t.surface, said))
+    return out
+
 
 def pronounce_span(span: Span, lexicon: Lexicon | None = None) -> list[Word]:
     """Words of one span with pronunciations. English words in ``lexicon`` (CMUdict) keep it;
@@ -246,6 +279,13 @@ def pronounce_span(span: Span, lexicon: Lexicon | None = None) -> list[Word]:
     (``source='none'``) so the caller can decide (it is not silently dropped)."""
     lang = get_language(span.language)
     words = split_words(span.text, lang)
+    #: what espeak-ng is given for a word, where that is not the word as written (kanji)
+    say: dict[str, str] = {}
+    if lang.tag == "ja" and _HAN.search(span.text):
+        readings = japanese_readings(span.text)
+        if readings is not None:
+            words = [w for w, _ in readings]
+            say = {w: r for w, r in readings if r != w}
     # CMUdict is American: British English takes espeak-ng's en-gb pronunciations throughout
     english = lang.tag == "en"
     # short capitalised words written with a period are abbreviations ("Dr.", "St.", "Mr."):
@@ -261,8 +301,9 @@ def pronounce_span(span: Span, lexicon: Lexicon | None = None) -> list[Word]:
     ipas: dict[str, str] = {}
     if need:
         try:
-            ipas = dict(zip(need, ipa_words(need, lang.voice)))
-            ipas.update(_single_letters(words, need, lang.voice, ipas))
+            ipas = dict(zip(need, ipa_words([say.get(w, w) for w in need], lang.voice)))
+            # a one-letter word is read in context, unless the dictionary said how (は = "wa")
+            ipas.update(_single_letters(words, [w for w in need if w not in say], lang.voice, ipas))
         except G2PUnavailable:
             if not (english and lexicon):
                 raise

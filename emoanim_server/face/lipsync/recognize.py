@@ -38,14 +38,17 @@ CHUNK_PAD_S = 0.15
 MAX_TRANSCRIPT_AUDIO_S = 300.0
 #: forced alignment's acoustic score per 10 ms frame minus the free phone loop's. Measured on LJ
 #: Speech: the right transcript scores -10..-19, another line's transcript -50..-64 (or fails);
-#: non-English espeak-ng speech with its own transcript -29..-37 (the en-US model fits it less
-#: well). Below this the transcript is taken not to match and the audio-only path is used.
-MISMATCH_SCORE = -45.0
-#: ...and between -35 and -45 the per-word view decides: a wrong transcript is bad almost
-#: everywhere (median word -48..-54 per frame on espeak-ng lines in 48 languages), the right
-#: one bad at most in a few words (median -23..-40)
-MISMATCH_SCORE_SOFT = -35.0
-MISMATCH_WORD_MEDIAN = -45.0
+#: espeak-ng speech in 48 languages with its own transcript -17..-37; REAL French speech with its
+#: own transcript -35..-57 (a native voice fits the en-US model worse than espeak-ng does), so the
+#: score alone cannot tell "wrong words" from "a language the model fits poorly". At or above
+#: this the transcript is used at once...
+MISMATCH_SCORE_SOFT = -25.0
+#: ...below this it is taken not to match...
+MISMATCH_SCORE_FLOOR = -90.0
+#: ...and in between it must beat every decoy that aligns (the same phones in the wrong order)
+#: by this much per frame: wrong transcripts beat theirs by -9..+4, right ones by +9..+37 or the
+#: decoys find no path at all (benchmarks/results/transcript_mismatch.json)
+DECOY_MARGIN = 6.0
 _FRAME_S = 0.01
 #: PocketSphinx frame f spans samples [f*160, f*160+410): its centre is 12.8 ms after f*10 ms, so
 #: a boundary *between* frames f-1 and f sits at f*10 ms + 7.8 ms. Measured on LJ Speech without
@@ -335,17 +338,58 @@ class Recognizer:
         if not got:
             report["fallback"] = "the transcript does not match the audio (no alignment path)"
             return None
+        score = self._last_align_score
         loop = self._phone_loop_scores(pcm)
-        llr = (self._last_align_score - float(loop.sum())) / max(len(loop), 1)
+        frames = max(len(loop), 1)
+        llr = (score - float(loop.sum())) / frames
         per_word = [(sc - float(loop[st:st + du].sum())) / du for st, du, sc in self._last_words]
         word_median = float(np.median(per_word)) if per_word else llr
         report["alignment_score"] = round(llr, 2)
         report["alignment_word_median"] = round(word_median, 1)
-        if llr < MISMATCH_SCORE or (llr < MISMATCH_SCORE_SOFT and word_median < MISMATCH_WORD_MEDIAN):
+        if llr >= MISMATCH_SCORE_SOFT:
+            return got
+        if llr < MISMATCH_SCORE_FLOOR:
             report["fallback"] = (f"the transcript does not match the audio (alignment score {llr:.1f} "
-                                  f"per frame, median word {word_median:.0f}, against the free phone loop)")
+                                  "per frame against the free phone loop)")
+            return None
+        # ambiguous: the en-US model fits this speech poorly, or the words are wrong. Decoys
+        # (the same phones backwards; the same words rotated by half the line) fit the audio
+        # about as well as the transcript where its words are wrong (margins -9..+4 per frame),
+        # and far worse -- most often not at all -- where they are right (+9..+37, or no path):
+        # benchmarks/results/transcript_mismatch.json
+        margins = [(score - d) / frames for d in self._decoy_scores(pcm, [e for e, _ in usable])]
+        report["decoy_margin"] = round(min(margins), 2) if margins else None
+        if margins and min(margins) < DECOY_MARGIN:
+            report["fallback"] = (f"the transcript does not match the audio (alignment score {llr:.1f} "
+                                  f"per frame against the free phone loop, only {min(margins):.1f} better than "
+                                  "the same phones in the wrong order)")
             return None
         return got
+
+    def _decoy_scores(self, pcm: bytes, entries: list[str]) -> list[float]:
+        """Acoustic scores of the decoys that align: the transcript's phones in reverse order
+        (each word backwards, words backwards: same phones, wrong order) and, with two words or
+        more, its words rotated by half the line. A decoy the wide beams find no path for is
+        left out (it fits far worse than the transcript)."""
+        names = []
+        for e in reversed(entries):
+            pron = self._align.lookup_word(e)
+            if not pron:
+                continue
+            rev = " ".join(reversed(pron.split()))
+            name = "rev_" + rev.lower().replace(" ", "_")
+            if not self._align.lookup_word(name):
+                self._align.add_word(name, rev, True)
+            names.append(name)
+        decoys = [names] if names else []
+        if len(entries) >= 2:
+            k = len(entries) // 2
+            decoys.append(entries[k:] + entries[:k])
+        out = []
+        for d in decoys:
+            if self.align_words(pcm, d, wide=True) is not None:
+                out.append(float(self._last_align_score))
+        return out
 
     # -- whole input ---------------------------------------------------------------------------
     def phones(self, x: np.ndarray, transcript: str | None = None,

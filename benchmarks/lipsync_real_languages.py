@@ -1,0 +1,269 @@
+#!/usr/bin/env python3
+"""Lip-sync with transcripts on REAL non-English speech, per language, against the shared judge.
+
+Why a separate benchmark from lipsync_languages.py: espeak-ng speech has exact timing but a
+voice the en-US acoustic model never meets in a product; recorded speech is what the transcript
+path must hold up on. Real non-English speech with phone-level labels is scarce; the sets here:
+
+* ``sppas``: the sample recordings of the SPPAS distribution (French: 13 lines, 9 speakers;
+  Catalan: 3 lines) with SPPAS's own *automatic* phone alignments (``*-palign.xra``, X-SAMPA).
+  Licence: GPL-3 (samples/COPYRIGHT.txt of SPPAS) -- evaluation only, nothing here ships or is
+  trained on. Source: github.com/mirfan899/sppas (a mirror of SPPAS 2.x, commit c0e5932c).
+  The transcript given to EmoAnim is SPPAS's token tier (what the speaker said, disfluencies
+  such as "chort- sortir" included).
+
+Every line is baked in-process four ways and scored with the judge's own ``score()``
+(../shared/tools/lipsync_check.py: closure on p/b/m, jaw open, rounding on uw/ow/w, f/v tuck):
+
+* ``transcript``: transcript + ``--language`` with the default engine (``auto``);
+* ``transcript_phonetic``: the same with ``--lipsync phonetic`` (the alignment alone, no
+  learned contacts) -- shows what the alignment itself contributes;
+* ``audio``: ``--language`` without a transcript (the "never worse" baseline: what the same user
+  gets without the script);
+* ``audio_en``: no transcript, no language (the English default).
+
+The reference phones get the judge's labels through ipa.py's one table (X-SAMPA -> IPA ->
+phones), so "round" means the judge's uw/ow/w (French u, o, y, w, ɥ), "open" aa/ae (a), etc.
+The references are automatic alignments: treat a few points as noise.
+
+Usage: python benchmarks/lipsync_real_languages.py [--sppas GITDIR] [--langs fra,cat]
+       [--modes transcript,transcript_phonetic,audio,audio_en] [--limit N]
+       [--out benchmarks/results/lipsync_real_languages.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = next((p for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if p.is_dir()),
+              ROOT.parent / "shared")
+for p in (ROOT, ROOT / "benchmarks", SHARED / "tools"):
+    sys.path.insert(0, str(p))
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+from lipsync_check import GRID, score  # noqa: E402
+
+from emoanim_server.audio import load_audio  # noqa: E402
+from emoanim_server.face.lipsync.ipa import ipa_to_phones  # noqa: E402
+from emoanim_server.pipeline import BakeOptions, bake  # noqa: E402
+from emoanim_server.track import ARKIT_INDEX as AI  # noqa: E402
+
+METRICS = ("closure", "closure_m", "open", "round", "fv")
+BARS = {"closure": 0.95, "round": 0.90, "fv": 0.85}
+MODES = ("transcript", "transcript_phonetic", "audio", "audio_en")
+DEFAULT_SPPAS = "/work/.mirror/mirfan899+sppas/repo"
+#: SPPAS sample folder -> our language tag
+SPPAS_LANGS = {"fra": "fr", "cat": "ca"}
+
+#: SPPAS X-SAMPA phone labels -> IPA (SPPAS's phone sets, Packager/doc/04_resources); a label not
+#: listed is already IPA-like (p, b, m, a, i, u, ...)
+SAMPA = {"E": "ɛ", "O": "ɔ", "2": "ø", "9": "œ", "@": "ə", "S": "ʃ", "Z": "ʒ", "J": "ɲ", "N": "ŋ",
+         "R": "ʁ", "H": "ɥ", "4": "ɾ", "L": "ʎ", "B": "β", "D": "ð", "G": "ɣ", "T": "θ", "rr": "r",
+         "a~": "ɑ̃", "o~": "ɔ̃", "O~": "ɔ̃", "A/": "a", "O/": "o", "E/": "e", "U~/": "ɛ̃", "e~": "ɛ̃",
+         "U~": "ɛ̃", "9~": "œ̃", "A": "ɑ", "I": "ɪ", "U": "ʊ", "V": "ʌ", "Q": "ɒ", "{": "æ", "3": "ɜ",
+         "tS": "tʃ", "dZ": "dʒ", "ts": "ts", "x": "x"}
+#: SPPAS's silence / noise / filler labels
+SPPAS_SIL = {"#", "+", "*", "@@", "dummy", "gb", "sil", "", "fp", "lg", "sp"}
+
+
+def _git(gitdir: str, *args: str) -> bytes:
+    return subprocess.run(["git", "--git-dir", gitdir, *args], capture_output=True, check=True).stdout
+
+
+def _tier(xra: str, name: str) -> list[tuple[float, float, str]]:
+    m = re.search(rf'tiername="{name}">(.*?)</Tier>', xra, re.S)
+    if not m:
+        return []
+    return [(float(b), float(e), t.strip()) for b, e, t in re.findall(
+        r'<Begin midpoint="([\d.]+)".*?<End midpoint="([\d.]+)".*?<Tag>([^<]*)</Tag>', m.group(1), re.S)]
+
+
+def sampa_phones(tier: list[tuple[float, float, str]]) -> list[tuple[float, float, str]]:
+    """X-SAMPA intervals -> judge-labelled phones (a multi-phone label shares its interval)."""
+    out = []
+    for b, e, tag in tier:
+        if tag in SPPAS_SIL:
+            out.append((b, e, "sil"))
+            continue
+        ph = ipa_to_phones(SAMPA.get(tag, tag)) or ["sil"]
+        d = (e - b) / len(ph)
+        out += [(b + i * d, b + (i + 1) * d, p) for i, p in enumerate(ph)]
+    return out
+
+
+def sppas_items(gitdir: str, langs: list[str]) -> list[dict]:
+    """(language, name, wav bytes, transcript, reference phones) of SPPAS's aligned samples."""
+    names = _git(gitdir, "ls-tree", "-r", "--name-only", "-z", "HEAD").decode("utf-8").split("\0")
+    out = []
+    for folder, tag in SPPAS_LANGS.items():
+        if langs and folder not in langs and tag not in langs:
+            continue
+        for pa in sorted(x for x in names if x.startswith(f"samples/annotation-results/samples-{folder}/")
+                         and x.endswith("-palign.xra")):
+            stem = pa.split("/")[-1][: -len("-palign.xra")]
+            wav = f"samples/samples-{folder}/{stem}.wav"
+            if wav not in names:
+                continue
+            xra = _git(gitdir, "show", f"HEAD:{pa}").decode("utf-8")
+            # SPPAS's transcription markup is not speech: @ laughter, * noise, + short pause,
+            # {...} brackets around a comment's words, _ joins a multi-word token
+            toks = [t.strip("{}") for _, _, t in _tier(xra, "TokensAlign") if t not in SPPAS_SIL | {"@"}]
+            text = " ".join(t for t in toks if t).replace("_", " ")
+            out.append({"language": tag, "set": "sppas", "name": stem, "wav": _git(gitdir, "show", f"HEAD:{wav}"),
+                        "transcript": text, "phones": sampa_phones(_tier(xra, "PhonAlign"))})
+    return out
+
+
+def judge_signals(curves: np.ndarray, fps: int):
+    """gap / rounding / f-v exactly as lipsync_check.read_curves computes them from the CSV."""
+    c = lambda n: curves[:, AI[n]].astype(np.float64)  # noqa: E731
+    gap = (np.clip(c("jawOpen") - c("mouthClose"), 0, 1) + 0.25 * (c("mouthLowerDownLeft") + c("mouthLowerDownRight"))
+           + 0.25 * (c("mouthUpperUpLeft") + c("mouthUpperUpRight")))
+    rnd = np.maximum(c("mouthPucker"), c("mouthFunnel"))
+    return np.arange(len(curves)) / fps, gap, rnd, c("mouthRollLower")
+
+
+def judge(curves: np.ndarray, fps: int, phones) -> dict[str, list[bool]]:
+    t, gap, rnd, fv = judge_signals(curves, fps)
+    grid = np.arange(0, phones[-1][1], 1 / GRID)
+    return score(grid, *(np.interp(grid, t, x) for x in (gap, rnd, fv)), phones)
+
+
+def mode_options(mode: str, item: dict) -> BakeOptions:
+    if mode == "transcript":
+        return BakeOptions(transcript=item["transcript"], language=item["language"])
+    if mode == "transcript_phonetic":
+        return BakeOptions(transcript=item["transcript"], language=item["language"], lipsync="phonetic")
+    if mode == "audio":
+        return BakeOptions(language=item["language"])
+    if mode == "audio_en":
+        return BakeOptions()
+    raise ValueError(mode)
+
+
+def summarise(agg: dict[str, list[bool]]) -> dict:
+    out = {}
+    for k in METRICS:
+        v = agg.get(k, [])
+        out[k] = round(float(np.mean(v)), 3) if v else None
+        out[k + "_n"] = len(v)
+    return out
+
+
+def markdown(res: dict) -> str:
+    f = lambda v: "–" if v is None else f"{v:.2f}"  # noqa: E731
+    out = [f"# Lip-sync with transcripts on real non-English speech ({res['date']})", "",
+           f"{res['machine']} · load {res['loadavg']} · `{res['command']}`", "",
+           "Judge definitions (../shared/tools/lipsync_check.py) on automatic phone alignments of real "
+           "recordings (sources and licences in the JSON; evaluation only). Bars: closure ≥ 0.95, "
+           "round ≥ 0.90, f/v ≥ 0.85; with the transcript never worse than without.", "",
+           "| language | set | lines | mode | closure | open | round | f/v | transcript used |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for tag, r in res["per_language"].items():
+        for m, s in r["modes"].items():
+            out.append(f"| {tag} | {r['set']} | {r['lines']} | {m} | {f(s['closure'])} ({s['closure_n']}) | "
+                       f"{f(s['open'])} ({s['open_n']}) | {f(s['round'])} ({s['round_n']}) | "
+                       f"{f(s['fv'])} ({s['fv_n']}) | {s.get('transcript_used', '–')} |")
+    out += ["", "Pooled over languages:", "", "| mode | closure | open | round | f/v |", "|---|---|---|---|---|"]
+    for m, s in res["overall"].items():
+        out.append(f"| {m} | {f(s['closure'])} ({s['closure_n']}) | {f(s['open'])} ({s['open_n']}) | "
+                   f"{f(s['round'])} ({s['round_n']}) | {f(s['fv'])} ({s['fv_n']}) |")
+    if res.get("worse_than_audio"):
+        out += ["", "With the transcript worse than without (language: metric): "
+                + ", ".join(res["worse_than_audio"])]
+    return "\n".join(out) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sppas", default=DEFAULT_SPPAS, help="git dir of a SPPAS snapshot")
+    ap.add_argument("--langs", default="", help="comma-separated (fra,cat or fr,ca); default all")
+    ap.add_argument("--modes", default=",".join(MODES))
+    ap.add_argument("--limit", type=int, default=0, help="lines per language")
+    ap.add_argument("--out", default="")
+    a = ap.parse_args()
+    langs = [x for x in a.langs.split(",") if x]
+    modes = a.modes.split(",")
+    items = sppas_items(a.sppas, langs) if Path(a.sppas).exists() else []
+    if not items:
+        sys.exit(f"no labelled real speech found (--sppas {a.sppas})")
+    tmp = Path(tempfile.mkdtemp())
+    per: dict[str, dict] = {}
+    total = {m: {} for m in modes}
+    wall = {m: 0.0 for m in modes}
+    cpu = {m: 0.0 for m in modes}
+    audio_s = 0.0
+    counts: dict[str, int] = {}
+    for it in items:
+        if a.limit and counts.get(it["language"], 0) >= a.limit:
+            continue
+        counts[it["language"]] = counts.get(it["language"], 0) + 1
+        (tmp / "a.wav").write_bytes(it["wav"])
+        audio = load_audio(str(tmp / "a.wav"))
+        audio_s += audio.duration
+        rec = per.setdefault(it["language"], {"set": it["set"], "lines": 0, "modes": {}, "_agg": {}, "_used": {},
+                                              "items": []})
+        rec["lines"] += 1
+        line = {"name": it["name"], "seconds": round(audio.duration, 2), "words": len(it["transcript"].split())}
+        for m in modes:
+            t0, c0 = time.perf_counter(), time.process_time()
+            track = bake(audio, mode_options(m, it))
+            wall[m] += time.perf_counter() - t0
+            cpu[m] += time.process_time() - c0
+            s = judge(track.curves, track.fps, it["phones"])
+            agg = rec["_agg"].setdefault(m, {})
+            for k in METRICS:
+                agg.setdefault(k, []).extend(s[k])
+                total[m].setdefault(k, []).extend(s[k])
+            lip = track.metadata.get("lipsync", {})
+            if m.startswith("transcript"):
+                rec["_used"].setdefault(m, []).append(bool(lip.get("transcript_used")))
+            line[m] = {**{k: (round(float(np.mean(s[k])), 3) if s[k] else None) for k in METRICS},
+                       "method": lip.get("method"), "transcript_used": lip.get("transcript_used"),
+                       "alignment_score": lip.get("alignment_score"), "fallback": lip.get("fallback")}
+        rec["items"].append(line)
+        print(it["language"], it["name"], {m: {k: line[m][k] for k in ("closure", "round", "fv")} for m in modes},
+              flush=True)
+    worse = []
+    for tag, rec in per.items():
+        for m, agg in rec.pop("_agg").items():
+            rec["modes"][m] = summarise(agg)
+        for m, u in rec.pop("_used").items():
+            rec["modes"][m]["transcript_used"] = f"{sum(u)}/{len(u)}"
+        if "transcript" in rec["modes"] and "audio" in rec["modes"]:
+            for k in ("closure", "open", "round", "fv"):
+                t, b = rec["modes"]["transcript"][k], rec["modes"]["audio"][k]
+                if t is not None and b is not None and t < b:
+                    worse.append(f"{tag}: {k} {t:.2f} < {b:.2f}")
+    res = {
+        "benchmark": "lipsync_real_languages", "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpu, Python {platform.python_version()}",
+        "loadavg": " ".join(f"{x:.1f}" for x in os.getloadavg()),
+        "command": "python benchmarks/lipsync_real_languages.py " + " ".join(sys.argv[1:]),
+        "sources": {"sppas": {"what": "SPPAS sample recordings + SPPAS automatic phone alignments (palign)",
+                              "where": "github.com/mirfan899/sppas @ c0e5932c (mirror of SPPAS), samples/",
+                              "licence": "GPL-3.0 (samples/COPYRIGHT.txt); evaluation only, not shipped"}},
+        "bars": BARS, "audio_s": round(audio_s, 1),
+        "cost": {m: {"wall_s_per_audio_s": round(wall[m] / audio_s, 3), "cpu_s_per_audio_s": round(cpu[m] / audio_s, 3)}
+                 for m in modes},
+        "overall": {m: summarise(total[m]) for m in modes}, "per_language": per, "worse_than_audio": worse,
+    }
+    print(json.dumps(res["overall"], indent=1))
+    if a.out:
+        Path(a.out).write_text(json.dumps(res, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        Path(a.out).with_suffix(".md").write_text(markdown(res), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
