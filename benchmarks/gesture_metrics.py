@@ -249,6 +249,7 @@ def main(argv=None) -> None:
     p.add_argument("--quick", action="store_true", help="3 bakes, no speed runs (smoke test)")
     p.add_argument("--card", action="store_true", help="write the summary into models/gesture_default.json")
     p.add_argument("--onnx", help="score a candidate model file (its card: same name, .json) instead of the shipped one")
+    p.add_argument("--no-speed", action="store_true", help="skip the speed runs (quality only)")
     p.add_argument("--set", default="", help="GestureSettings overrides for the bakes, JSON (exploring: '{\"smooth\": 2}')")
     a = p.parse_args(argv)
     out = a.out or os.path.join(HERE, "results", "gesture.json" if a.source == "model" else "gesture_procedural.json")
@@ -342,16 +343,16 @@ def main(argv=None) -> None:
     if a.source == "model":
         # all-silence bake: the character must just stand
         sil = (1e-4 * np.random.default_rng(1).standard_normal(4 * 16000)).astype(np.float32)
-        q, root = generate(sil, "neutral", GestureSettings(seed=0, fps=FPS), model)
+        q, root = generate(sil, "neutral", GestureSettings(seed=0, fps=FPS, **over), model)
         k = kin(skel_body, q[:, :len(skel_body.names)], root, FPS)
         res["silence_bake"] = {"wrist_above_hips_m_max": round(float(k["wrist_above_hips"].max()), 3),
                                "knee_bend_deg_max": round(float(k["knee"].max()), 2),
                                "wrist_speed_m_s": round(float(k["speed"].mean() / 2), 4)}
         # streaming == offline
-        off_q, off_r = generate(x, "happy", GestureSettings(seed=5, fps=FPS), model)
+        off_q, off_r = generate(x, "happy", GestureSettings(seed=5, fps=FPS, **over), model)
         diffs = {}
         for name, sizes in (("100ms", [1600]), ("irregular", [317, 5000, 123, 2400, 8000, 999])):
-            st = GestureStream("happy", GestureSettings(seed=5, fps=FPS), model)
+            st = GestureStream("happy", GestureSettings(seed=5, fps=FPS, **over), model)
             blocks, i, j = [], 0, 0
             while i < len(x):
                 c = sizes[j % len(sizes)]
@@ -365,13 +366,13 @@ def main(argv=None) -> None:
                            "max_root_diff_m": float(np.abs(sr - off_r).max())}
         res["streaming_vs_offline"] = diffs
         res["quality_wall_s"] = round(time.time() - t_start, 1)
-        if not a.quick:
+        if not (a.quick or a.no_speed):
             long = np.concatenate([x] * 2)[: 30 * 16000]
-            generate(long[:16000], "neutral", GestureSettings(), model)
+            generate(long[:16000], "neutral", GestureSettings(**over), model)
             times, cpu = [], []
             for _ in range(3):
                 t, c = time.perf_counter(), time.process_time()
-                generate(long, "neutral", GestureSettings(), model)
+                generate(long, "neutral", GestureSettings(**over), model)
                 times.append(time.perf_counter() - t)
                 cpu.append(time.process_time() - c)
             # wall time on a shared, loaded machine overstates the cost; CPU time of this process
@@ -381,7 +382,7 @@ def main(argv=None) -> None:
                             "rtf_cpu_time_best": round(min(cpu) / 30, 4), "onnxruntime_threads": 1,
                             "load_average_during": [round(v, 2) for v in os.getloadavg()]}
             # streamed first block, audio arriving in real time in 100 ms chunks
-            st = GestureStream("neutral", GestureSettings(seed=0), model)
+            st = GestureStream("neutral", GestureSettings(seed=0, **over), model)
             busy, first = 0.0, None
             for i in range(0, len(long), 1600):
                 arrival = (i + 1600) / 16000

@@ -321,13 +321,18 @@ def _load_plugins() -> None:
 
     for mod in PLUGIN_MODULES:
         try:
-            importlib.import_module(mod)
+            m = importlib.import_module(mod)
         except ModuleNotFoundError as e:
             if not (e.name and mod.startswith(e.name)):
                 raise
+            continue
+        # a module that must not import the CLI (the server) lists its subcommands instead
+        for name, help, add_args, run in getattr(m, "SUBCOMMANDS", ()):
+            COMMANDS.setdefault(name, (help, add_args, run))
 
 
-#: modules that call ``command(...)`` or append to the BAKE_*_HOOKS at import time
+#: modules that call ``command(...)``, list ``SUBCOMMANDS`` (name, help, add_args, run) or append
+#: to the BAKE_*_HOOKS at import time
 PLUGIN_MODULES: list[str] = [
     "emoanim_server.server.cli",
     "emoanim_server.gesture.cli",

@@ -361,3 +361,41 @@ def test_cli_audio_guidance_default_is_the_samplers():
     from emoanim_server.gesture import cli as gcli
 
     assert gcli.AUDIO_GUIDANCE_DEFAULT == GestureSettings().audio_guidance
+
+
+def _wrist_speed(q, root, fps):
+    skel = humanoid()
+    gp, _ = forward_kinematics(skel, q, root)
+    ix = {n: i for i, n in enumerate(skel.names)}
+    w = gp[:, [ix["LeftHand"], ix["RightHand"]]]
+    return np.linalg.norm(np.diff(w, axis=0), axis=2).sum(axis=1) * fps
+
+
+def test_pause_settle_holds_still_in_a_pause(speech, model):
+    """Speech, a short pause, speech: with the pause settle the hands hold still in the pause
+    (the model alone retracts and comes back up), the speech keeps its motion, and the hold
+    comes and goes without a pop."""
+    rng = np.random.default_rng(2)
+    gap = (1e-4 * rng.standard_normal(int(0.5 * 16000))).astype(np.float32)
+    x = np.concatenate([speech[:16000 * 2], gap, speech[16000 * 2:16000 * 4]])
+    fps = 30
+    st = GestureStream("angry", GestureSettings(seed=1, fps=fps), model)
+    blocks = st.push(x) + st.finish()
+    on = np.concatenate([b.rotations for b in blocks])
+    ron = np.concatenate([b.root_positions for b in blocks])
+    off, roff = generate(x, "angry", GestureSettings(seed=1, fps=fps, pause_hold=0.0), model)
+    voice = st.cond.voice
+    # the pause: the voice track's longest run of silence after the first second
+    quiet = np.flatnonzero(voice[MODEL_FPS:] < 0.5) + MODEL_FPS
+    runs = np.split(quiet, np.flatnonzero(np.diff(quiet) > 1) + 1)
+    run = max(runs, key=len)
+    assert 0.4 <= len(run) / MODEL_FPS <= 1.2, len(run)
+    t = np.arange(len(on) - 1) / fps
+    pause = (t > run[0] / MODEL_FPS + 0.15) & (t < run[-1] / MODEL_FPS - 0.1)
+    s_on, s_off = _wrist_speed(on, ron, fps), _wrist_speed(off, roff, fps)
+    assert s_on[pause].mean() < 0.3 * s_off[pause].mean(), (s_on[pause].mean(), s_off[pause].mean())
+    assert s_on[pause].mean() < 0.05  # m/s, both wrists: still, only breathing
+    tv = np.clip(np.round(t * MODEL_FPS).astype(int), 0, len(voice) - 1)
+    talking = voice[tv] > 0.5  # the speech keeps its motion
+    assert s_on[talking].mean() > 0.6 * s_off[talking].mean(), (s_on[talking].mean(), s_off[talking].mean())
+    assert _angles(on).max() <= max(1.5 * _angles(off).max(), 0.02)  # no pops at the hold's ends

@@ -281,7 +281,12 @@ TRAIN_COMMANDS = [
     "--idle ../shared/data/mocap/reactidle --draws 8 -o /tmp/gesture_synth3.npz  (~18 min on the loaded machine)",
     "OMP_NUM_THREADS=1 nice -n 10 python tools/gesture_train.py train --data /tmp/gesture_synth3.npz "
     "--out /tmp/gesture_run4 --minutes 30 --threads 1 --eval-every 1000 --init /tmp/gesture_run3/last.pt --lr-scale 0.7",
-    "python tools/gesture_train.py export --ckpt /tmp/gesture_run4/last.pt --onnx models/gesture_default.onnx",
+    "stage 3 (issue 15, session 3): OMP_NUM_THREADS=1 nice -n 10 python tools/gesture_train.py train --data "
+    "/tmp/gesture_synth3.npz --out /tmp/gesture_run5 --minutes 40 --threads 1 --eval-every 1000 --init "
+    "/tmp/gesture_run4/last.pt --lr-scale 0.5",
+    "stage 4: OMP_NUM_THREADS=1 nice -n 10 python tools/gesture_train.py train --data /tmp/gesture_synth3.npz "
+    "--out /tmp/gesture_run6 --minutes 38 --threads 1 --eval-every 1000 --init /tmp/gesture_run5/last.pt --lr-scale 0.4",
+    "python tools/gesture_train.py export --ckpt /tmp/gesture_run6/last.pt --onnx models/gesture_default.onnx",
     "python benchmarks/gesture_metrics.py --card",
 ]
 
@@ -300,6 +305,11 @@ def write_card(onnx_path: str, ck: dict, parity: float, norm: dict) -> None:
 
     card_path = os.path.splitext(onnx_path)[0] + ".json"
     card = json.load(open(card_path)) if os.path.exists(card_path) else {}
+    before = card.get("training", {})
+    # a continued run (--init) keeps the earlier stages' logs, so the card tells the whole history
+    earlier = list(before.get("earlier_stages", []))
+    if ck.get("init") or before.get("log"):
+        earlier.append({k: before[k] for k in ("steps", "final_eval", "log", "stage1_log") if k in before})
     card.update({
         "name": os.path.splitext(os.path.basename(onnx_path))[0],
         "task": "co-speech body gesture denoiser (x0-prediction diffusion), run by emoanim_server.gesture",
@@ -313,6 +323,7 @@ def write_card(onnx_path: str, ck: dict, parity: float, norm: dict) -> None:
         "config": ck["cfg"], "feature_dim": ck["dim"], "model_fps": 20,
         "skeleton": "emoanim_server.gesture.skeleton.humanoid(fingers=False) (22 body joints, Unity Humanoid names)",
         "training": {"steps": ck["step"], "final_eval": ck["eval"], "log": _log(onnx_path, ck),
+                     "earlier_stages": earlier,
                      "hardware": "2-core CPU shared with 7 other engineers' jobs, torch 2.13.0 CPU, 1 thread, nice 10",
                      "commands": TRAIN_COMMANDS},
         "onnx_parity_max_abs": parity,

@@ -12,7 +12,7 @@ from ..errors import InputError
 SCALE_RANGE = (0.0, 3.0)
 GUIDANCE_RANGE = (0.0, 10.0)
 #: = sampler.GestureSettings.audio_guidance (same reason; tests/test_gesture.py checks they agree)
-AUDIO_GUIDANCE_DEFAULT = 3.0
+AUDIO_GUIDANCE_DEFAULT = 5.0
 
 
 def _args(p: argparse.ArgumentParser) -> None:
@@ -28,6 +28,9 @@ def _args(p: argparse.ArgumentParser) -> None:
                    help="classifier-free guidance on the audio + syllable timing (1 = none, higher = stronger "
                         f"speech-driven motion; default {AUDIO_GUIDANCE_DEFAULT:g})")
     g.add_argument("--gesture-steps", type=int, default=8, help="DDIM sampling steps (default 8)")
+    g.add_argument("--pause-hold", type=float, default=1.0,
+                   help="how still the body holds in pauses (no voice), 0..1: 1 = the post-stroke pose held "
+                        "with a breath, retracting to rest in long pauses (default); 0 = the model's own motion")
     g.add_argument("--no-fingers", action="store_true",
                    help="leave out the 30 finger bones (22 body joints only, the pre-fingers layout)")
     g.add_argument("--bvh-order", default="ZXY", help="BVH rotation channel order (default ZXY, Unity importers)")
@@ -40,12 +43,13 @@ def _options(args: argparse.Namespace, extra: dict) -> None:
         extra["body"] = True
     extra.update(gesture_scale=args.gesture_scale, guidance=args.guidance, audio_guidance=args.audio_guidance,
                  gesture_steps=args.gesture_steps, bvh_order=args.bvh_order, bvh_units=args.bvh_units,
-                 fingers=not args.no_fingers)
+                 fingers=not args.no_fingers, pause_hold=args.pause_hold)
     if extra.get("body"):  # fail on bad values before the slow part
         from .sampler import GestureSettings
 
         GestureSettings(guidance=args.guidance, gesture_scale=args.gesture_scale,
-                        steps=args.gesture_steps, audio_guidance=args.audio_guidance).check()
+                        steps=args.gesture_steps, audio_guidance=args.audio_guidance,
+                        pause_hold=args.pause_hold).check()
         from ..export.bvh import ORDERS
 
         if args.bvh_order.upper() not in ORDERS:

@@ -34,7 +34,7 @@ from . import representation as Rep
 from . import rotations as R
 from .features import AUDIO_DIM, MODEL_FPS, emotion_vector
 from .skeleton import finger_rotations, humanoid, settle_hips, solve_legs
-from .timing import Conditioner
+from .timing import APEX_LEAD_S, Conditioner
 
 SAMPLES_PER_FRAME = 16000 // MODEL_FPS
 ARM_JOINTS = ("LeftShoulder", "LeftUpperArm", "LeftLowerArm", "LeftHand",
@@ -44,6 +44,25 @@ ARM_JOINTS = ("LeftShoulder", "LeftUpperArm", "LeftLowerArm", "LeftHand",
 GUIDANCE_RANGE = (0.0, 10.0)
 SCALE_RANGE = (0.0, 3.0)
 STEPS_RANGE = (1, 200)
+#: pause settle (model frames at 20 fps): the hold eases in over PAUSE_ENTER frames after the
+#: voice stops and out over PAUSE_EXIT frames after it resumes; a pause longer than
+#: PAUSE_RETRACT_AFTER frames lets the hold go over PAUSE_RETRACT frames (to the model's rest:
+#: the hands are down ~1.1 s into a pause)
+PAUSE_ENTER = 1
+PAUSE_EXIT = 5
+PAUSE_RETRACT_AFTER = 14
+PAUSE_RETRACT = 14
+BREATH_HZ, BREATH_DEG = 0.23, 0.8
+#: beat hold (model frames): around each chosen syllable apex (timing.stroke_apexes, at least
+#: BEAT_MIN_GAP_S apart) frames within BEAT_HALF_WIDTH are drawn towards the apex pose (raised
+#: cosine), a brief post-stroke hold that makes the apex the kinematic beat (speed minimum)
+BEAT_HALF_WIDTH = 2.5
+BEAT_MIN_GAP_S = 0.3
+
+
+def _minjerk(u: float) -> float:
+    u = min(max(u, 0.0), 1.0)
+    return u * u * u * (10 - 15 * u + 6 * u * u)
 
 
 def alpha_bar(T: int) -> np.ndarray:
@@ -101,9 +120,10 @@ class GestureSettings:
     steps: int = 8
     eta: float = 0.0
     #: classifier-free guidance on the audio + timing conditioning (1 = off); needs a model trained
-    #: with conditioning dropout. 3 (the default) was picked on the benchmark audio: the v2 model
-    #: follows the syllable timing and the pauses more closely with it (docs/gesture.md)
-    audio_guidance: float = 3.0
+    #: with conditioning dropout. 5 (the default since issue 15; 3 before) was picked on the
+    #: benchmark audio with benchmarks/gesture_stages.py: beat bakes above chance's p95 3/12 at 3,
+    #: 7/12 at 5, 4/12 at 7 (docs/gesture.md)
+    audio_guidance: float = 5.0
     #: DDIM step placement: "sqrt" (default, chosen on the benchmark set) or "linear"
     spacing: str = "sqrt"
     gesture_scale: float = 1.0
@@ -118,6 +138,12 @@ class GestureSettings:
     fingers: bool = True
     #: binomial low-pass radius over the 20 fps model frames (0 = off, 1 = [1 2 1]/4, 2 = [1 4 6 4 1]/16)
     smooth: int = 2
+    #: pause settle (0 = off, 1 = full hold): how much of the model's motion is replaced by a
+    #: still, breathing hold while there is no voice (see GestureStream._settle)
+    pause_hold: float = 1.0
+    #: beat hold (0 = off .. 1): how strongly the frames around each syllable apex are drawn to
+    #: the apex pose (see GestureStream._settled_upto); adds BEAT_HALF_WIDTH frames of latency
+    beat_hold: float = 0.0
     #: 20 -> output fps: "cubic" (Catmull-Rom on aligned quaternions, C1) or "slerp" (C0)
     interpolation: str = "cubic"
 
@@ -140,6 +166,10 @@ class GestureSettings:
             raise InputError(f"interpolation {self.interpolation!r}: expected 'cubic' or 'slerp'")
         if self.smooth not in (0, 1, 2):
             raise InputError(f"smooth {self.smooth!r}: expected 0, 1 or 2")
+        if not (np.isfinite(self.beat_hold) and 0.0 <= self.beat_hold <= 1.0):
+            raise InputError(f"beat hold {self.beat_hold}: expected 0..1")
+        if not (np.isfinite(self.pause_hold) and 0.0 <= self.pause_hold <= 1.0):
+            raise InputError(f"pause hold {self.pause_hold}: expected 0..1")
         if self.min_new < 1 or self.first_min_new < 1:
             raise InputError("min_new must be >= 1")
 
@@ -236,6 +266,20 @@ class GestureStream:
         self.cond = Conditioner()
         self.emitted_model = 0  # model frames final
         self.emitted_out = 0  # output frames emitted
+        #: smoothed + pause-settled model frames, final (see _settled_upto) and the settle's state
+        self.zs = np.zeros((0, len(self.body_skel.names), 4))
+        self.zsr = np.zeros((0, 3))
+        self.z = np.zeros((0, len(self.body_skel.names), 4))
+        self.zr = np.zeros((0, 3))
+        self._apexes: list[float] = []
+        self._n_seen = 0
+        #: frames since the voice was last heard (the start counts as a long pause: at rest)
+        self._since = PAUSE_RETRACT_AFTER + PAUSE_RETRACT - 1
+        self._ramp = 1.0
+        self._hold = None
+        self._memo: dict[int, tuple] = {}  # settle decisions of frames a window may still crossfade
+        self._breath_j = [self.body_skel.names.index(n) for n in ("Spine", "Chest", "UpperChest")]
+        self._phase = float(np.random.default_rng([int(self.settings.seed) & 0xFFFFFFFF, 91]).uniform(0, 2 * np.pi))
         self.finished = False
 
     # ---------------------------------------------------------------- audio in
@@ -277,10 +321,9 @@ class GestureStream:
             if last_final and not final:
                 break
             self._window(s, total if last_final else need, last_final)
-        # held back: the last S frames (the next window crossfades them) and one more (the cubic
-        # interpolation of emitted frames reads one frame ahead)
-        end = len(self.q) if final else max(0, len(self.q) - S - 1 - int(self.settings.smooth))
-        return self._emit(end, final)
+        # held back (see _settled_upto): the last S frames (the next window crossfades them), the
+        # smoothing radius, and one more frame (the cubic interpolation reads one frame ahead)
+        return self._emit(final)
 
     def _window(self, s: int, known: int, final: bool) -> None:
         m, st = self.model, self.settings
@@ -309,17 +352,143 @@ class GestureStream:
             w = w * w * (3 - 2 * w)
             self.q[s:g] = R.slerp(self.q[s:g], q[:k], w[:, None])
             self.root[s:g] = self.root[s:g] * (1 - w[:, None]) + root[:k] * w[:, None]
+            for f in range(s, g):  # the pause hold again: the new samples must not leak through
+                if f in self._memo:
+                    self._apply_settle(f)
+        self._memo = {f: v for f, v in self._memo.items() if f >= s}
         q_new = q[k:e - s]
         if len(self.q) and len(q_new):
             # keep the sign hemisphere continuous across the join
             flip = np.sum(q_new[:1] * self.q[-1:], axis=-1) < 0
             q_new = np.where(flip[..., None], -q_new, q_new)
             q_new = R.continuity(np.concatenate([self.q[-1:], q_new]))[1:]
+        f0 = len(self.q)
         self.q = np.concatenate([self.q, q_new])
         self.root = np.concatenate([self.root, root[k:e - s]])
+        self._settle(f0, final)
 
-    def _emit(self, end_model: int, final: bool) -> list[Block]:
+    def _settled_upto(self, final: bool) -> None:
+        """Extend ``self.z`` / ``self.zr``: the 20 fps frames with the beat hold, then smoothed,
+        each computed once, in order, from final inputs only -- sampled frames the next window will
+        not crossfade (not the last S), and syllable events older than the conditioner's horizon
+        -- so a stream and a bake get the same numbers."""
         st = self.settings
+        r, S = int(st.smooth), self.model.seed_frames
+        w = BEAT_HALF_WIDTH if st.beat_hold > 0 else 0.0
+        cw = int(np.ceil(w))
+        ev = self.cond.events
+        # 1. beat hold on the final samples (needs the samples up to each apex)
+        if final:
+            P = len(self.q)
+        else:
+            P = min(len(self.q) - S - cw, int(np.floor(ev.horizon * MODEL_FPS)) - cw - 2)
+        s0 = len(self.zs)
+        if P > s0:
+            qz, rz = self.q[s0:P].copy(), self.root[s0:P].copy()
+            if w > 0:
+                self._beat_hold(qz, rz, s0, w, ev)
+            self.zs = np.concatenate([self.zs, qz])
+            self.zsr = np.concatenate([self.zsr, rz])
+        # 2. binomial low-pass (radius r: needs r frames past each)
+        Pz = len(self.zs) if final else len(self.zs) - r
+        z0 = len(self.z)
+        if Pz <= z0:
+            return
+        lo = max(0, z0 - r)
+        hi = len(self.zs) if final else Pz + r
+        qs, rs = _smooth(self.zs[lo:hi], self.zsr[lo:hi], r)
+        self.z = np.concatenate([self.z, qs[z0 - lo:Pz - lo]])
+        self.zr = np.concatenate([self.zr, rs[z0 - lo:Pz - lo]])
+
+    def _beat_hold(self, qz: np.ndarray, rz: np.ndarray, f0: int, w: float, ev) -> None:
+        """Frames within ``w`` of a chosen syllable apex are drawn towards the apex pose (raised
+        cosine, strength settings.beat_hold): the brief post-stroke hold that makes the apex the
+        kinematic beat (speed minimum). In place on qz / rz = samples [f0, f0 + len(qz))."""
+        self._select_apexes(ev)
+        if not self._apexes:
+            return
+        ap = np.asarray(self._apexes) * MODEL_FPS
+        f = np.arange(f0, f0 + len(qz))
+        j = np.clip(np.searchsorted(ap, f), 0, len(ap) - 1)
+        jl = np.maximum(j - 1, 0)
+        near = np.where(np.abs(ap[j] - f) < np.abs(ap[jl] - f), ap[j], ap[jl])
+        d = np.abs(f - near)
+        for i in np.flatnonzero(d < w):
+            fa = min(max(near[i], 0.0), len(self.q) - 1.0)
+            i0 = int(np.floor(fa))
+            i1 = min(i0 + 1, len(self.q) - 1)
+            u = fa - i0
+            pose = R.slerp(self.q[i0], self.q[i1], u)
+            rpos = self.root[i0] * (1 - u) + self.root[i1] * u
+            h = self.settings.beat_hold * 0.5 * (1 + np.cos(np.pi * d[i] / w))
+            qz[i] = R.slerp(qz[i], pose, h)
+            rz[i] = rz[i] + h * (rpos - rz[i])
+
+    def _select_apexes(self, ev) -> None:
+        """Beat apexes: syllable-nucleus apexes (timing.stroke_apexes) at least BEAT_MIN_GAP_S
+        apart, chosen greedily in time order from final events only (each choice depends on
+        earlier events alone, so it never changes as the stream grows)."""
+        nuc = ev.nuclei
+        while self._n_seen < len(nuc) and nuc[self._n_seen] < ev.horizon:
+            t = nuc[self._n_seen] - APEX_LEAD_S
+            if not self._apexes or t - self._apexes[-1] >= BEAT_MIN_GAP_S:
+                self._apexes.append(t)
+            self._n_seen += 1
+
+    def _settle(self, f0: int, final: bool) -> None:
+        """Pause settle of the sampled frames [f0, len(q)), in place, before the next window is
+        seeded from them. When the voice stops, the body eases (over PAUSE_ENTER frames) into a
+        hold of its pose at the last voiced frame -- the post-stroke hold (Kendon 1980) -- and the
+        model, seeded with the held frames, goes on from there instead of retracting and coming
+        back up; when the voice resumes the hold lets go over PAUSE_EXIT frames. A pause longer
+        than PAUSE_RETRACT_AFTER frames lets the hold go over PAUSE_RETRACT frames (minimum-jerk)
+        to the model's own pose, its rest (arms hanging, from real idle capture). A faint breath
+        rides on the spine while there is no voice. Why: the model alone retracts early in every
+        pause (it cannot know how long the pause will be) and moves nearly as much in pauses as in
+        speech. Reads only the voice track of frames a window keeps (final when it runs)."""
+        st = self.settings
+        if st.pause_hold <= 0:
+            return
+        voice = self.cond.voice
+        for f in range(f0, len(self.q)):
+            v = voice[f] > 0.5 if f < len(voice) else not final
+            if v:
+                self._since = 0
+                self._ramp = max(0.0, self._ramp - 1.0 / PAUSE_EXIT)
+            else:
+                self._since += 1
+                self._ramp = min(1.0, self._ramp + 1.0 / PAUSE_ENTER)
+            if v and self._ramp == 0.0 or self._hold is None:
+                self._hold = (self.q[f].copy(), self.root[f].copy())
+            g = st.pause_hold * _minjerk(self._ramp)
+            if g <= 0:
+                continue
+            done = PAUSE_RETRACT_AFTER + PAUSE_RETRACT
+            if self._since < done:
+                h = g * (1.0 - _minjerk((self._since - PAUSE_RETRACT_AFTER) / PAUSE_RETRACT))
+            else:  # retracted: hold the rest pose until the voice resumes
+                if self._since == done:
+                    self._hold = (self.q[f].copy(), self.root[f].copy())
+                h = g
+            # breathing: ~14 breaths a minute, a fraction of a degree of spine extension
+            b = g * np.radians(BREATH_DEG) * np.sin(2 * np.pi * BREATH_HZ * f / MODEL_FPS + self._phase)
+            self._memo[f] = (h, self._hold[0], self._hold[1], b)
+            self._apply_settle(f)
+
+    def _apply_settle(self, f: int) -> None:
+        """Frame f of the samples <- the pause hold decided for it (weight, pose, breath). Run
+        again after the next window crossfades f (its new samples would leak through)."""
+        h, hq, hr, b = self._memo[f]
+        if h > 0:
+            self.q[f] = R.slerp(self.q[f], hq, h)
+            self.root[f, [0, 2]] += h * (hr[[0, 2]] - self.root[f, [0, 2]])
+        for j, w in zip(self._breath_j, (0.3, 0.4, 0.3)):
+            self.q[f, j] = R.quat_mul(self.q[f, j], R.axis_angle_quat([1, 0, 0], -w * b))
+
+    def _emit(self, final: bool) -> list[Block]:
+        st = self.settings
+        self._settled_upto(final)
+        end_model = len(self.z) if final else len(self.z) - 1
         if final:
             n_out = int(np.ceil(len(self.samples) / 16000 * st.fps - 1e-9)) + 1
         else:
@@ -332,12 +501,11 @@ class GestureStream:
         cubic = st.interpolation == "cubic"
         first = max(0, int(np.floor(t0 * MODEL_FPS)) - 1)  # resample a local slice (long streams)
         tl = t0 - first / MODEL_FPS
-        r = int(st.smooth)
-        lo = max(0, first - r)
-        lim = len(self.q) if final else len(self.q) - self.model.seed_frames  # final model frames
-        qs, rs = _smooth(self.q[lo:lim], self.root[lo:lim], r)
-        q = R.resample(qs[first - lo:], MODEL_FPS, n, st.fps, rotations=True, t0=tl, cubic=cubic)
-        root = R.resample(rs[first - lo:], MODEL_FPS, n, st.fps, rotations=False, t0=tl, cubic=cubic)
+        qs, rs = self.z[first:], self.zr[first:]
+        if not final:  # the last emitted time reads one frame further at weight 0: repeat the last
+            qs, rs = np.concatenate([qs, qs[-1:]]), np.concatenate([rs, rs[-1:]])
+        q = R.resample(qs, MODEL_FPS, n, st.fps, rotations=True, t0=tl, cubic=cubic)
+        root = R.resample(rs, MODEL_FPS, n, st.fps, rotations=False, t0=tl, cubic=cubic)
         q, root = self._post(q, root, j0)
         self.emitted_out = n_out
         return [Block(j0, q, root, st.fps)]
@@ -389,7 +557,8 @@ def stream_lookahead_s(model: GestureModel | None = None, settings: GestureSetti
     crossfade (and the smoothing radius) are held back; + 50 ms for the feature windows."""
     m = model or load_model()
     st = settings or GestureSettings()
-    return (m.seed_frames + m.hop + m.lookahead + 1 + int(st.smooth)) / MODEL_FPS + 0.05
+    beat = int(np.ceil(BEAT_HALF_WIDTH)) if st.beat_hold > 0 else 0
+    return (m.seed_frames + m.hop + m.lookahead + 1 + int(st.smooth) + beat) / MODEL_FPS + 0.05
 
 
 def generate(samples: np.ndarray, emotion=None, settings: GestureSettings | None = None,

@@ -77,6 +77,10 @@ class Conditioner:
         self._analysed: tuple[int, bool] = (-1, False)
         self._calls = 0
         self._feat = np.zeros((0, AUDIO_DIM), np.float32)
+        #: per model frame, final: 1 inside speech (the speech channel), written once per frame by
+        #: the first window whose analysis covers it, so a stream and a bake get the same track
+        #: (the sampler's pause settle reads it)
+        self.voice = np.zeros(0, np.float32)
 
     # ----------------------------------------------------------------- pitch cache
     def _pitch_upto(self, x: np.ndarray, n: int, final: bool) -> None:
@@ -160,6 +164,11 @@ class Conditioner:
         hi = np.round(t / P.HOP_S).astype(int) - h0
         ok = (hi >= 0) & (hi < len(speech)) & (np.arange(W) + s < known)
         plan[ok, 0] = speech[hi[ok]]
+        v0 = len(self.voice)
+        if s <= v0 < s + W and ok[v0 - s]:
+            run = ok[v0 - s:]
+            n_ok = len(run) if run.all() else int(np.argmin(run))
+            self.voice = np.concatenate([self.voice, plan[v0 - s:v0 - s + n_ok, 0]])
         ev = self.events
         for te, st in ev.emphasis:
             if abs(te - APEX_LEAD_S - t[W // 2]) < 1.5:
