@@ -15,7 +15,7 @@ half of each f/v; the learned tuck only above threshold + 0.3; and the shortest 
 floor: 2 frames at 0.205 per reference f/v (the fewest that survive the judge's 100 Hz linear
 interpolation of 60 fps frames).
 
-Usage: python benchmarks/face_alive_roll.py
+Usage: python benchmarks/face_alive_roll.py [--transcript]
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ from emoanim_server.audio.features import frame_db  # noqa: E402
 from emoanim_server.face.lipsync import animate as AN  # noqa: E402
 from emoanim_server.face.lipsync import neural as NE  # noqa: E402
 from emoanim_server.face.lipsync.phones import interval_weight  # noqa: E402
-from emoanim_server.face.lipsync.visemes import LABIODENTALS  # noqa: E402
+from emoanim_server.face.lipsync.visemes import A, LABIODENTALS, TARGETS  # noqa: E402
 from emoanim_server.face.mixer import lip_gap  # noqa: E402
 from emoanim_server.track import ARKIT_INDEX, n_frames_for  # noqa: E402
 
@@ -47,12 +47,12 @@ FPS = 60
 _cw, _cal = AN._contact_weight, NE.calibrated
 
 
-def _clips(chk) -> list[dict]:
+def _clips(chk, transcript: bool = False) -> list[dict]:
     FA.cached_recognise(os.path.join(os.path.expanduser("~"), ".cache", "emoanim_face_alive"))
     out = []
     for it in csv.DictReader(open(os.path.join(FA.DATA, "index.csv"))):
         au = load_audio(os.path.join(FA.DATA, it["wav_path"]))
-        phones = pipeline.recognise(au, pipeline.BakeOptions())
+        phones = pipeline.recognise(au, pipeline.BakeOptions(transcript=it["transcript"] if transcript else None))
         n = n_frames_for(au.duration, FPS)
         out.append({"phones": phones, "times": np.arange(n) / FPS, "db": frame_db(au.samples, 0.01),
                     "y": NE.neural_outputs(au.samples, FPS), "dur": au.duration,
@@ -70,7 +70,37 @@ def _peaks(w: np.ndarray, p: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def _set(span_frac=None, min_frames=2, learned="as_is", delta=0.0):
+_to_arkit, _apply_contacts = AN.to_arkit, AN.apply_contacts
+_TARGET_ROLL = {k: float(TARGETS[k][A["roll_lower"]]) for k in LABIODENTALS}
+
+
+def _tuck_only_from_contacts(on: bool) -> None:
+    """The blend's own f/v roll (targets 0.6 / 0.55, above the 0.5 tuck point) kept under the
+    tuck: f/v roll targets x 0.6, the contact floor raised to 0.65 and the ARKit map reaching
+    0.205 only from 0.62, so only the contact weight (its span) makes the tuck."""
+    for k, v in _TARGET_ROLL.items():
+        TARGETS[k][A["roll_lower"]] = v * (0.6 if on else 1.0)
+    if not on:
+        AN.to_arkit, AN.apply_contacts = _to_arkit, _apply_contacts
+        return
+
+    def ac(art, wb, wf):
+        out = _apply_contacts(art, wb, np.zeros_like(wf))
+        out[:, A["roll_lower"]] = np.maximum(out[:, A["roll_lower"]], 0.65 * wf)
+        out[:, A["lower_down"]] *= 1 - wf
+        return out
+
+    def to(art):
+        out = _to_arkit(art)
+        r = np.clip(art[:, A["roll_lower"]], 0, 1)
+        u = np.clip((r - 0.55) / 0.07, 0, 1)
+        out[:, ARKIT_INDEX["mouthRollLower"]] = np.where(r >= 0.62, 0.205, 0.205 * u * u * (3 - 2 * u))
+        return out
+    AN.to_arkit, AN.apply_contacts = to, ac
+
+
+def _set(span_frac=None, min_frames=2, learned="as_is", delta=0.0, contacts_only=False):
+    _tuck_only_from_contacts(contacts_only)
     def cw(phones, kinds, times, fps):
         if kinds is not LABIODENTALS or span_frac is None:
             return _cw(phones, kinds, times, fps)
@@ -85,8 +115,10 @@ def _set(span_frac=None, min_frames=2, learned="as_is", delta=0.0):
     def cal(y):
         a, b, f = _cal(y)
         p = y[:, NE.N_ART + 1]
-        if learned == "none":
+        if learned in ("none", "off"):
             f = np.zeros_like(f)
+            if learned == "off":  # no learned contacts at all (the phonetic engine)
+                b = np.zeros_like(b)
         elif learned == "threshold":
             f = NE.contact_weights(p, NE._thresholds()[1] + delta)
         elif learned == "peak":
@@ -126,29 +158,48 @@ def _score(chk, clips) -> dict:
 
 
 def main() -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--transcript", action="store_true",
+                    help="phones from the transcript alignment, no learned contacts (the English-with-transcript bake)")
+    a = ap.parse_args()
     t0 = time.time()
     chk = FA._checker()
-    clips = _clips(chk)
-    variants = [("today: phonetic tuck over each f/v phone + learned tuck", {}),
+    clips = _clips(chk, a.transcript)
+    if a.transcript:
+        variants = [("today (alignment timing, phonetic tuck over each f/v phone)", {"learned": "off"}),
+                    ("phonetic tuck over the middle half of each f/v", {"span_frac": 0.5, "learned": "off"}),
+                    ("shortest: 2 frames per phone middle", {"span_frac": 0.0, "learned": "off"}),
+                    ("middle half, the blend's own roll kept under the tuck",
+                     {"span_frac": 0.5, "learned": "off", "contacts_only": True}),
+                    ("2 frames per phone middle, the blend's own roll kept under the tuck",
+                     {"span_frac": 0.0, "learned": "off", "contacts_only": True})]
+    else:
+        variants = [("today: phonetic tuck over each f/v phone + learned tuck", {}),
                 ("learned tuck dropped (phonetic only)", {"learned": "none"}),
                 ("phonetic tuck over the middle half of each f/v", {"span_frac": 0.5}),
                 ("learned tuck only above threshold + 0.3", {"learned": "threshold", "delta": 0.3}),
                 ("shortest: 2 frames per phone middle, learned at its peak frame",
-                 {"span_frac": 0.0, "learned": "peak"})]
-    res: dict = {"corpus": f"ljspeech_mfa ({len(clips)} clips), default bake's mouth (fused), 60 fps",
+                     {"span_frac": 0.0, "learned": "peak"}),
+                    ("2 frames per phone middle, learned at its peak frame, the blend's own roll kept under the tuck",
+                     {"span_frac": 0.0, "learned": "peak", "contacts_only": True})]
+    mouth = "English-with-transcript bake's mouth (phonetic)" if a.transcript else "default bake's mouth (fused)"
+    res: dict = {"corpus": f"ljspeech_mfa ({len(clips)} clips), {mouth}, 60 fps",
                  "machine": f"{platform.machine()} {os.cpu_count()} cpu (shared)", "date": time.strftime("%Y-%m-%d"),
                  "real_sd": FA.REAL_SD["mouthRollLower"], "variants": {}}
     for name, kw in variants:
         _set(**kw)
         res["variants"][name] = _score(chk, clips)
     AN._contact_weight, NE.calibrated = _cw, _cal
+    _tuck_only_from_contacts(False)
     n_fv = sum(1 for c in clips for a, b, p in c["ref"] if p in ("f", "v"))
     frames = sum(len(c["times"]) for c in clips)
     share = 2 * n_fv / frames
     res["floor"] = {"reference_fv": n_fv, "frames": frames, "share_2_frames_each": round(share, 4),
                     "roll_ratio_if_only_those": round(0.205 * np.sqrt(share * (1 - share)) / FA.REAL_SD["mouthRollLower"], 2)}
     res["seconds"] = round(time.time() - t0, 1)
-    save(res, os.path.join(HERE, "results", "face_alive_roll.json"))
+    save(res, os.path.join(HERE, "results", "face_alive_roll" + ("_transcript" if a.transcript else "") + ".json"))
 
 
 if __name__ == "__main__":

@@ -271,6 +271,10 @@ def live_lipsync(engine: str, fps: int, phonetic_lookahead_s: float = 0.2, emit_
     return PhoneticStream(fps, phonetic_lookahead_s, emit_interval_s)
 
 
+#: samples of a LIVE session's first audio that key its blinks, gaze, head and upper face
+LIVE_KEY_SAMPLES = 320
+
+
 @dataclass
 class LiveFrames:
     """Frames [first, first + n) as the LIVE graph emits them (ARKit curves, radians)."""
@@ -356,6 +360,8 @@ class LiveGraph:
         self._eh_pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # ticks eyes/head wait for
         self._x: np.ndarray | None = None  # audio between begin() and end()
         self._hist_k0 = 0
+        self._keyed = False  # eyes/head/upper face keyed by the first audio (_key_stages)
+        self._key_buf = np.zeros(0, np.float32)
         self.eyes_head = None
         if parts.get("eyes") or parts.get("head"):
             from .face.eyes_head import EyesHeadStream
@@ -475,6 +481,8 @@ class LiveGraph:
         else:
             new = self.lip.feed(x)
         self._add_lips(new)
+        if len(self._key_buf) < LIVE_KEY_SAMPLES:
+            self._key_buf = np.concatenate([self._key_buf, x[:LIVE_KEY_SAMPLES - len(self._key_buf)]])
         if self.upper is not None and len(x):
             self._up_audio.append(x)
         self._ticks.append(self.speech.feed(x))
@@ -487,6 +495,25 @@ class LiveGraph:
             self.body.feed(x)
             self.body.advance(False)
         return self._emit(final=False)
+
+    def _key_stages(self) -> None:
+        """Key the random streams of eyes, head and upper face by the session's seed AND its first
+        LIVE_KEY_SAMPLES samples (``face.eyes.line_seed``, as the bake keys a line by its
+        samples). With one seed -- the protocol's default is 0 -- every LIVE session otherwise
+        blinked at the same instants (issue 12). Called before these stages are first given
+        anything (they run lazily, when a frame needs them, by which time the lip-sync's
+        lookahead has brought more audio than the key needs), so they are simply rebuilt with
+        the keyed seed: same audio + seed = same session, in any chunking."""
+        from .face.eyes import line_seed
+
+        self._keyed = True
+        key = line_seed(self.seed, self._key_buf.astype(np.float64))
+        if self.eyes_head is not None:
+            self.eyes_head = self.eyes_head.rekeyed(key)
+        if self.upper is not None:
+            from .face.upper import UpperFaceModel
+
+            self.upper = UpperFaceModel(self.upper.cfg, key)
 
     def finish(self) -> LiveFrames | None:
         """No more audio: every remaining frame."""
@@ -569,6 +596,8 @@ class LiveGraph:
         every other chunk has no new frame for it; the stage is chunking-independent."""
         if need is not None and (self._upper_frames() >= need or not (self._up_audio or self._up_emo)):
             return
+        if not self._keyed:
+            self._key_stages()
         if self._up_audio:
             x = self._up_audio[0] if len(self._up_audio) == 1 else np.concatenate(self._up_audio)
             self._up_audio = []
@@ -601,6 +630,8 @@ class LiveGraph:
         chunk; the stage is chunking-independent, so the frames are the same."""
         if not self._eh_pending or (need is not None and self._eyes_head_frames() >= need):
             return
+        if not self._keyed:
+            self._key_stages()
         p, self._eh_pending = self._eh_pending, []
         if len(p) == 1:
             speech, vad, w = p[0]

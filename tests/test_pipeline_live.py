@@ -133,3 +133,18 @@ def test_live_lips_equal_the_bake_lips_with_the_learned_model(real):
     x = real[:16000 * 4]
     blocks, _ = run(LiveGraph(60, 0, {"face": False}, engine="neural"), x)
     assert np.abs(cat(blocks, "curves") - neural_curves(x, 60)).max() <= 1e-5
+
+
+def test_live_sessions_with_one_seed_blink_differently_and_reproducibly(real):
+    """Issue 12: the protocol's default seed is 0 for every session; keyed by its first audio,
+    each LIVE session gets its own blinks (before: every session blinked at ~2.0 s and 2.2 s),
+    the same audio + seed gives the same session, in any chunking."""
+    starts = []
+    for k in range(4):
+        x = real[16000 * k:16000 * (k + 5)]
+        a, _ = run(LiveGraph(60, 0, FULL), x, chunk=320)
+        b, _ = run(LiveGraph(60, 0, FULL), x, chunk=800)
+        assert np.array_equal(cat(a, "curves"), cat(b, "curves"))
+        blink = cat(a, "curves")[:, ARKIT_INDEX["eyeBlinkLeft"]]
+        starts.append(tuple(np.flatnonzero(np.diff((blink > 0.35).astype(int)) == 1)))
+    assert len(set(starts)) == 4, starts
