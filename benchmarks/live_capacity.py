@@ -317,8 +317,11 @@ def write_md(res: dict, path: Path) -> None:
                      f"{r.get('latency_max_ms', '-')} | {r.get('first_frame_ms_median', '-')} | "
                      f"{r.get('rss_mb_per_session', '-')} | {r['loadavg_1m_before']} |")
         L += ["", "Client-side latency: a frame's arrival minus the send time of the chunk that made it final "
-                  "(includes the lookahead, the batch wait, the socket, and this client process's own scheduling: "
-                  "it runs all sessions' pacing in one Python process on the same 2 cores)."]
+                  "(after the 75 ms lookahead, so add it for the whole-face figure; it includes the ticker's queue, "
+                  "the socket and this client process's own scheduling: it paces all sessions in one Python process "
+                  "on the same 2 cores). The server here got only the 'server core share' of a core (other engineers' "
+                  "jobs at the load shown): a level needing more than that falls behind, and the latency grows "
+                  "through the line; the CPU-time rows above are the capacity figures."]
     plain = [r for r in res["graph"] if "stages_cpu_s_per_audio_s_per_session" not in r]  # not slowed by the profiler
     one = next((r for r in plain if r["sessions"] == 1 and not r["together"]), None)
     many = max((r for r in plain if r["together"]), key=lambda r: r["sessions"], default=None)

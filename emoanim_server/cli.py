@@ -210,10 +210,15 @@ def bake_options(args: argparse.Namespace, transcript: str | None = None):
 def warn_transcript(src: str, track) -> None:
     """A transcript that was not used (it did not match, or could not be aligned) is said on
     stderr even with -q: the result is the audio-only animation, which the user did not ask for."""
-    why = track.metadata.get("lipsync", {}).get("fallback")
+    lip = track.metadata.get("lipsync", {})
+    why = lip.get("fallback")
     if why:
         print(f"emoanim: warning: {src}: transcript not used: {why}; animated from the audio alone",
               file=sys.stderr)
+    if lip.get("words_unpronounced"):
+        hint = f" ({lip['hint']})" if lip.get("hint") else ""
+        print(f"emoanim: warning: {src}: no pronunciation for {', '.join(lip['words_unpronounced'][:5])}"
+              f"{hint}", file=sys.stderr)
 
 
 @command("bake", "audio file -> animation file", _bake_args)

@@ -194,3 +194,13 @@ def test_a_word_the_speaker_did_not_say_is_left_out_when_no_path_has_room_for_it
     assert lip["transcript_used"] is True and lip["words_left_out"] == ["Babcia"]
     assert "Babcia" not in {w for _, _, w in track.events["words"]}
     assert closure_rate(track, ref) >= 0.95
+
+
+def test_kanji_without_the_reading_dictionary_are_reported_with_what_to_install(monkeypatch):
+    from emoanim_server.face.lipsync import g2p, get_recognizer
+
+    monkeypatch.setattr(g2p, "japanese_readings", lambda text: None)
+    y, text, ref = speech("ja")
+    rep: dict = {}
+    get_recognizer().phones(y, text + "世界", language="ja", report=rep)
+    assert rep["words_unpronounced"] == ["世", "界"] and "emoanim[ja]" in rep["hint"]

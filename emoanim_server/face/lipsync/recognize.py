@@ -28,7 +28,7 @@ import numpy as np
 
 from ...audio import SAMPLE_RATE, frame_db, frame_rms, speech_threshold_db, to_pcm16
 from ...errors import InputError
-from .g2p import Word, languages_of, pronounce
+from .g2p import HAN, Word, languages_of, pronounce
 from .ipa import phone_class
 from .phones import PHONES, Phone, normalise
 
@@ -335,6 +335,8 @@ class Recognizer:
         aligner fails or the transcript does not match the audio."""
         entries = [(self._dict_word(w), w) for w in words]
         report["words_unpronounced"] = [w.text for e, w in entries if not e][:50]
+        if any(w.language == "ja" and HAN.search(w.text) for e, w in entries if not e):
+            report["hint"] = "kanji are read with the optional reading dictionary: pip install 'emoanim[ja]'"
         usable = [(e, w) for e, w in entries if e]
         if not usable:
             report["fallback"] = "no word of the transcript could be pronounced"
