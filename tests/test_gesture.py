@@ -361,6 +361,7 @@ def test_cli_audio_guidance_default_is_the_samplers():
     from emoanim_server.gesture import cli as gcli
 
     assert gcli.AUDIO_GUIDANCE_DEFAULT == GestureSettings().audio_guidance
+    assert gcli.GESTURE_STEPS_DEFAULT == GestureSettings().steps
 
 
 def _wrist_speed(q, root, fps):
