@@ -12,7 +12,7 @@ from ..errors import InputError
 SCALE_RANGE = (0.0, 3.0)
 GUIDANCE_RANGE = (0.0, 10.0)
 #: = sampler.GestureSettings.audio_guidance (same reason; tests/test_gesture.py checks they agree)
-AUDIO_GUIDANCE_DEFAULT = 5.0
+AUDIO_GUIDANCE_DEFAULT = 4.0
 #: = sampler.GestureSettings.steps (same reason and check)
 GESTURE_STEPS_DEFAULT = 6
 
