@@ -181,6 +181,94 @@ def ibi_cv_seeds(tracks: list, audios: list, seeds) -> dict:
     return out
 
 
+def _chance_pairs(f: np.ndarray, reps: int = 200) -> float:
+    """Pairs within 100 ms that independent lines give: the same number of first blinks drawn
+    uniformly over the observed range (what any process with independent lines scores)."""
+    r = np.random.default_rng(0)
+    iu = np.triu_indices(len(f), 1)
+    sim = []
+    for _ in range(reps):
+        g = r.uniform(0, max(f.max(), 1e-3), len(f))
+        sim.append((np.abs(g[:, None] - g[None])[iu] < 0.1).sum())
+    return float(np.mean(sim))
+
+
+def blink_bounds_seeds(tracks: list, audios: list, seeds) -> dict:
+    """Per-line rate bound on every line >= 4 s (all clips, not only the first 20) and the first
+    blinks of the first 20 lines, for several seeds (offline plan, re-planned from the drivers)."""
+    from emoanim_server.face.drivers import drivers_for_track
+    from emoanim_server.face.eyes import EyesConfig, line_seed, plan_eyes
+
+    drivers = [drivers_for_track(tr, au.samples) for tr, au in zip(tracks, audios)]
+    out: dict = {"per_seed": {}}
+    for seed in seeds:
+        bl = [plan_eyes(d, EyesConfig(), line_seed(seed, au.samples)).blinks for d, au in zip(drivers, audios)]
+        rates = [len(b) / tr.duration * 60 for b, tr in zip(bl, tracks) if tr.duration >= 4]
+        f = np.array([b[0].t for b in bl[:20] if b])
+        iu = np.triu_indices(len(f), 1)
+        out["per_seed"][str(seed)] = {
+            "lines_ge_4s": len(rates), "share_in_10_30": round(float(np.mean([(10 <= x <= 30) for x in rates])), 3),
+            "rate_min": round(min(rates), 1), "rate_max": round(max(rates), 1),
+            "first_blink_pairs_within_100ms": int((np.abs(f[:, None] - f[None])[iu] < 0.1).sum()),
+            "pairs": len(iu[0]), "chance": round(_chance_pairs(f), 1)}
+    return out
+
+
+def blink_continuous(tracks: list, audios: list, seeds, win: float = TAKE_S) -> dict:
+    """Interval CV the way the real figure is taken: one continuous take (the clips' drivers
+    joined into one stream, one line seed), cut into 20 s windows, intervals pooled inside them.
+    (Gluing independently bounded 4-10 s lines into takes, as ``ibi_cv_20s_takes`` does, caps
+    the spread: each line must hold 1-5 blinks, so no stare outlasts ~2 lines.)"""
+    from emoanim_server.face.drivers import Drivers, drivers_for_track
+    from emoanim_server.face.eyes import EyesConfig, line_seed, plan_eyes
+
+    ds = [drivers_for_track(tr, au.samples) for tr, au in zip(tracks, audios)]
+    d = Drivers(np.concatenate([x.speech for x in ds]), np.concatenate([x.arousal for x in ds]),
+                np.concatenate([x.emotion for x in ds]))
+    key = np.concatenate([au.samples[:4000] for au in audios])
+    cvs, rates, wr = {}, [], []
+    for seed in seeds:
+        t = np.array([b.t for b in plan_eyes(d, EyesConfig(), line_seed(seed, key)).blinks])
+        ib = []
+        for w0 in np.arange(0.0, d.duration - win + 1e-9, win):
+            tt = t[(t >= w0) & (t < w0 + win)]
+            ib += list(np.diff(tt))
+            wr.append(len(tt) / win * 60)
+        ib = np.array(ib)
+        cvs[str(seed)] = round(float(ib.std() / ib.mean()), 3)
+        rates.append(len(t) / d.duration * 60)
+    return {"seconds": round(d.duration, 1), "ibi_cv_20s_windows": cvs,
+            "ibi_cv_mean": round(float(np.mean(list(cvs.values()))), 3),
+            "rate_per_min": round(float(np.mean(rates)), 1),
+            "window_rate_p10_p50_p90": [round(float(x), 1) for x in np.percentile(wr, [10, 50, 90])]}
+
+
+def blink_live(tracks: list, audios: list, seeds, chunk_ticks: int = 2) -> dict:
+    """LIVE: the causal eyes model (look-ahead 0, as face/eyes_head.EyesHeadStream runs it) fed
+    each line in 20 ms chunks; per-line rate bound on lines >= 4 s, pooled rate, glued-take CV."""
+    from emoanim_server.face.drivers import TICK_S, drivers_for_track
+    from emoanim_server.face.eyes import EyesConfig, EyesModel, line_seed
+
+    ds = [drivers_for_track(tr, au.samples) for tr, au in zip(tracks, audios)]
+    out: dict = {}
+    for seed in seeds:
+        bl = []
+        for d, au in zip(ds, audios):
+            m = EyesModel(EyesConfig(lookahead_s=0.0), line_seed(seed, au.samples))
+            for k in range(0, d.n_ticks, chunk_ticks):
+                m.feed(d.speech[k:k + chunk_ticks], d.arousal[k:k + chunk_ticks], d.emotion[k:k + chunk_ticks])
+                m.step(m.n_fed * TICK_S)
+            m.close()
+            m.step(m.n_fed * TICK_S)
+            bl.append([b.t for b in m.blinks])
+        rates = [len(b) / tr.duration * 60 for b, tr in zip(bl, tracks) if tr.duration >= 4]
+        out[str(seed)] = {"share_in_10_30": round(float(np.mean([(10 <= x <= 30) for x in rates])), 3),
+                          "below_10": int(sum(x < 10 for x in rates)), "above_30": int(sum(x > 30 for x in rates)),
+                          "rate_pooled": round(sum(map(len, bl)) / sum(tr.duration for tr in tracks) * 60, 1)}
+    out["share_in_10_30_mean"] = round(float(np.mean([v["share_in_10_30"] for v in out.values()])), 3)
+    return out
+
+
 def blink_stats(line_tracks: list, take_tracks: list, seed_check, all_tracks: list | None = None) -> dict:
     firsts = [t.events["blinks"][0][0] if t.events.get("blinks") else None for t in line_tracks]
     f = np.array([x for x in firsts if x is not None])
@@ -247,6 +335,9 @@ def main() -> None:
     again = pipeline.bake(audios[0], pipeline.BakeOptions(seed=a.seed))
     same = again.events["blinks"] == tracks[0].events["blinks"]
     res["blinks"] = blink_stats(tracks[:20], [], same, tracks)
+    all_rates = [len(t.events.get("blinks", [])) / t.duration * 60 for t in tracks if t.duration >= 4]
+    res["blinks"]["rate_per_min_all_lines_ge_4s_share_in_10_30"] = round(float(np.mean([(10 <= x <= 30) for x in all_rates])), 3)
+    res["blinks"]["rate_per_min_all_lines_ge_4s_min_max"] = [round(min(all_rates), 1), round(max(all_rates), 1)]
     tk_blinks = []
     for c in _take_groups(tracks):
         bt, off = [], 0.0
@@ -258,6 +349,9 @@ def main() -> None:
     res["blinks"]["ibi_n"] = int(len(ibis))
     res["blinks"]["ibi_cv_20s_takes"] = round(float(ibis.std() / ibis.mean()), 3)
     res["blinks"]["ibi_cv_20s_takes_seeds_0_4"] = ibi_cv_seeds(tracks, audios, range(5))
+    res["blinks"]["bounds_seeds_0_4"] = blink_bounds_seeds(tracks, audios, range(5))
+    res["blinks"]["continuous_take"] = blink_continuous(tracks, audios, range(5))
+    res["blinks"]["live_causal_20ms_chunks"] = blink_live(tracks, audios, range(5))
     cl, op = blink_kinematics(tracks, audios, a.seed)
     res["blinks"]["close_ms"], res["blinks"]["open_ms"] = round(cl, 1), round(op, 1)
     res["contacts"] = {"neutral": _score(chk, tracks, refs)}

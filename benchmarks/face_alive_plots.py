@@ -74,9 +74,13 @@ def plot_all(tracks: list, res: dict, docs: str) -> None:
     ax.set_yticklabels([f"line {20 - k}" for k in range(20)], fontsize=7)
     ax.set_ylim(-0.8, 19.8)
     ax.set_xlabel("time (s) from the line start (grey: speech; red bar height: blink depth; | line end)")
+    lo, hi = b.get("rate_per_min_all_lines_ge_4s_min_max", [None, None])
+    cont = b.get("continuous_take", {}).get("ibi_cv_mean")
     ax.set_title(f"blinks of 20 different LJ Speech lines, one seed: first-blink pairs within 100 ms "
                  f"{b['first_blink_pairs_within_100ms']}/{b['pairs']} (independent lines: ~"
                  f"{b['first_blink_pairs_within_100ms_chance']}); pooled rate {b['rate_per_min_all_lines_pooled']}/min; "
-                 f"depth {b['peak_mean']:.2f}±{b['peak_sd']:.2f}; IBI CV {b['ibi_cv_20s_takes']}", fontsize=9)
+                 f"depth {b['peak_mean']:.2f}±{b['peak_sd']:.2f}\nevery line >= 4 s (all 36) at {lo}-{hi}/min; "
+                 f"interval CV {b['ibi_cv_20s_takes']} over takes of joined lines, {cont} over 20 s windows of "
+                 f"one continuous take (real ~1.5)", fontsize=9)
     fig.savefig(os.path.join(docs, "face_alive_blinks.png"), dpi=90, bbox_inches="tight")
     plt.close(fig)

@@ -5,7 +5,8 @@ Why: a transcript that does not match its audio must fall back to audio-only, an
 must be used. The first test (alignment score per frame against the free phone loop) was set on
 LJ Speech and espeak-ng lines; on real French speech it rejected 10 of 13 right transcripts
 (scores -36..-57: a native French voice fits the en-US acoustic model worse than espeak-ng does),
-so the ambiguous band is decided by a decoy: the same phones in reverse order. For each line this
+so the ambiguous band is decided by decoys: the same phones in the wrong order (and, where no
+decoy aligns, by how many aligned p/b/m the learned model also closes). For each line this
 records, for its right transcript, one with a word skipped / added, and another line's transcript
 ("wrong"): the score against the phone loop, the median word, and the margin over the decoy.
 
@@ -56,10 +57,13 @@ def measure(rec: R.Recognizer, x: np.ndarray, text: str, lang: str) -> dict:
     llr = (score - float(loop.sum())) / frames
     pw = [(sc - float(loop[st:st + du].sum())) / du for st, du, sc in per]
     margins = [(score - d) / frames for d in rec._decoy_scores(pcm, [e for e, _ in usable])]
-    used = llr >= R.MISMATCH_SCORE_SOFT or (llr >= R.MISMATCH_SCORE_FLOOR
-                                           and not (margins and min(margins) < R.DECOY_MARGIN))
+    agree = R._contact_agreement(x, got)
+    used = llr >= R.MISMATCH_SCORE_SOFT or (
+        llr >= R.MISMATCH_SCORE_FLOOR and (min(margins) >= R.DECOY_MARGIN if margins
+                                           else (agree is None or agree >= R.CONTACT_AGREEMENT)))
     return {"aligned": True, "llr": round(llr, 2), "word_median": round(float(np.median(pw)) if pw else llr, 1),
-            "decoy_margin": round(min(margins), 2) if margins else None, "used": used}
+            "decoy_margin": round(min(margins), 2) if margins else None,
+            "contact_agreement": None if agree is None else round(agree, 2), "used": used}
 
 
 def variants(text: str, other: str, lang: str) -> dict[str, str]:
@@ -134,7 +138,7 @@ def main() -> None:
     res = {"benchmark": "transcript_mismatch", "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
            "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpu",
            "thresholds": {"MISMATCH_SCORE_SOFT": R.MISMATCH_SCORE_SOFT, "MISMATCH_SCORE_FLOOR": R.MISMATCH_SCORE_FLOOR,
-                          "DECOY_MARGIN": R.DECOY_MARGIN},
+                          "DECOY_MARGIN": R.DECOY_MARGIN, "CONTACT_AGREEMENT": R.CONTACT_AGREEMENT},
            "summary": summary, "rows": rows}
     print(json.dumps(summary, indent=1))
     if a.out:

@@ -210,10 +210,15 @@ def bake_options(args: argparse.Namespace, transcript: str | None = None):
 def warn_transcript(src: str, track) -> None:
     """A transcript that was not used (it did not match, or could not be aligned) is said on
     stderr even with -q: the result is the audio-only animation, which the user did not ask for."""
-    why = track.metadata.get("lipsync", {}).get("fallback")
+    lip = track.metadata.get("lipsync", {})
+    why = lip.get("fallback")
     if why:
         print(f"emoanim: warning: {src}: transcript not used: {why}; animated from the audio alone",
               file=sys.stderr)
+    if lip.get("words_unpronounced"):
+        hint = f" ({lip['hint']})" if lip.get("hint") else ""
+        print(f"emoanim: warning: {src}: no pronunciation for {', '.join(lip['words_unpronounced'][:5])}"
+              f"{hint}", file=sys.stderr)
 
 
 @command("bake", "audio file -> animation file", _bake_args)
@@ -321,13 +326,18 @@ def _load_plugins() -> None:
 
     for mod in PLUGIN_MODULES:
         try:
-            importlib.import_module(mod)
+            m = importlib.import_module(mod)
         except ModuleNotFoundError as e:
             if not (e.name and mod.startswith(e.name)):
                 raise
+            continue
+        # a module that must not import the CLI (the server) lists its subcommands instead
+        for name, help, add_args, run in getattr(m, "SUBCOMMANDS", ()):
+            COMMANDS.setdefault(name, (help, add_args, run))
 
 
-#: modules that call ``command(...)`` or append to the BAKE_*_HOOKS at import time
+#: modules that call ``command(...)``, list ``SUBCOMMANDS`` (name, help, add_args, run) or append
+#: to the BAKE_*_HOOKS at import time
 PLUGIN_MODULES: list[str] = [
     "emoanim_server.server.cli",
     "emoanim_server.gesture.cli",

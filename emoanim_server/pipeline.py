@@ -1,7 +1,10 @@
 """The one data flow: audio (+ emotion controls) -> stages -> AnimationTrack.
 
-Offline bake calls :func:`bake` with the whole input; the server runs the same stage functions
-on the audio it has. Stages never read files or sockets: this module only passes arrays along.
+One stage graph (:data:`STAGE_GRAPH`: lip-sync slot -> emotion -> upper face -> eyes + head ->
+body), fed two ways: LIVE feeds :class:`LiveGraph` audio pieces and ships the frames that became
+final (incremental processors, bounded lookahead); :func:`bake` is the same graph with the widest
+lookahead (:meth:`LiveGraph.for_bake`) fed the whole input. Stages never read files or sockets:
+this module only passes arrays along.
 """
 from __future__ import annotations
 
@@ -67,27 +70,51 @@ def lipsync_engine(options: BakeOptions) -> str:
 
 
 def lipsync_curves(audio: Audio, phones: list[Phone], times: np.ndarray, fps: int,
-                   fused: bool = False) -> np.ndarray:
+                   fused: bool = False, keep_tucks: bool = False) -> np.ndarray:
     hop = 0.01
     db = frame_db(audio.samples, hop)
     if fused:
         from .face.lipsync.animate import articulate
         from .face.lipsync.neural import fused_curves
 
-        return fused_curves(articulate(phones, times, fps, db, np.arange(len(db)) * hop), audio.samples, fps)
+        return fused_curves(articulate(phones, times, fps, db, np.arange(len(db)) * hop), audio.samples, fps,
+                            keep_tucks=keep_tucks)
     return animate_mouth(phones, times, fps, db, np.arange(len(db)) * hop)
 
 
 def bake(audio: Audio, options: BakeOptions | None = None,
          progress: Progress | None = None) -> AnimationTrack:
-    """Audio -> AnimationTrack with every enabled stage applied, deterministic per seed."""
-    options = options or BakeOptions()
-    track = AnimationTrack.empty(audio.duration, options.fps)
+    """Audio -> AnimationTrack with every enabled stage applied, deterministic per seed.
+
+    The stage graph fed the whole input: :meth:`LiveGraph.for_bake` is the LIVE graph with the
+    widest lookahead (every stage sees the whole line), fed all the audio in one piece."""
+    graph = LiveGraph.for_bake(options or BakeOptions(), progress, audio)
+    graph.feed(audio.samples)
+    graph.finish()
+    return graph.track
+
+
+@dataclass
+class _Line:
+    """What the stages pass along when they see the whole line (bake)."""
+
+    audio: Audio
+    options: BakeOptions
+    progress: Progress | None
+    track: AnimationTrack
+    lip_report: dict
+    phones: list[Phone]
+
+
+def _lipsync_whole(c: _Line) -> None:
+    """Lip-sync slot, whole line: word recognition / transcript alignment (phonetic), the
+    learned model over the whole input (neural), or both (fused); docs/lipsync.md."""
+    options, audio, track = c.options, c.audio, c.track
     engine = lipsync_engine(options)
     lip_report: dict = {}
     phones: list[Phone] = []
     if engine in ("phonetic", "fused"):
-        phones = recognise(audio, options, progress, lip_report)
+        phones = recognise(audio, options, c.progress, lip_report)
         if lip_report.get("transcript_used") is False and options.lipsync == "auto":
             # the transcript did not match (recognise fell back to audio-only phones): the line
             # is animated as the same line without it
@@ -100,7 +127,8 @@ def bake(audio: Audio, options: BakeOptions | None = None,
         track.curves[:] = neural_curves(audio.samples, options.fps)
         lip_report = {"method": "neural", **model_info(), **lip_report}
     else:
-        track.curves[:] = lipsync_curves(audio, phones, track.times, options.fps, fused=engine == "fused")
+        track.curves[:] = lipsync_curves(audio, phones, track.times, options.fps, fused=engine == "fused",
+                                         keep_tucks=bool(lip_report.get("transcript_used")))
         lip_report = {"method": engine, "recognizer": get_recognizer(options.fast).version,
                       "transcript": options.transcript is not None, **lip_report}
         if engine == "fused":
@@ -110,22 +138,55 @@ def bake(audio: Audio, options: BakeOptions | None = None,
     lip_report["requested"] = options.lipsync
     track.events["phones"] = [(p.start, p.end, p.phone) for p in phones]
     track.events["words"] = _words(phones)
-    # --- stage: emotion -> expression, mixed with lip-sync (issue 3: emotion/, face/expression, face/mixer)
+    c.lip_report, c.phones = lip_report, phones
+
+
+def _emotion_whole(c: _Line) -> None:
+    """Emotion -> expression, mixed with lip-sync (emotion/, face/expression, face/mixer); also
+    sets events["emphasis"] and events["emotion"]."""
     from .emotion import apply_emotion
-    apply_emotion(track, audio, options)  # also sets events["emphasis"], events["emotion"]
-    # --- stage: speech-driven upper face (issue 12: face/upper; streaming model, docs/emotion.md)
+
+    apply_emotion(c.track, c.audio, c.options)
+
+
+def _upper_whole(c: _Line) -> None:
+    """Speech-driven upper face (face/upper.py; the same streaming model LIVE runs)."""
     from .face.eyes import line_seed
     from .face.upper import apply_upper
-    apply_upper(track, audio.samples, options.extra, line_seed(options.seed, audio.samples))
-    # --- stage: eyes: blink, gaze, saccades (issue 4: face/eyes); planned here, rendered after
-    # the head so the eyes counter-rotate against it (docs/eyes_head.md)
+
+    apply_upper(c.track, c.audio.samples, c.options.extra, line_seed(c.options.seed, c.audio.samples))
+
+
+def _eyes_head_whole(c: _Line) -> None:
+    """Eyes (blink, gaze, saccades) planned, head motion, eyes rendered against the head
+    (face/eyes_head.py; docs/eyes_head.md): whole line, 0.4 s pause look-ahead, emphasis nods."""
     from .face.eyes_head import eyes_and_head
-    eyes_and_head(track, audio.samples, options, options.seed)
-    # --- stage: head motion (issue 4: face/head) -- inside eyes_and_head
-    # --- stage: body gestures (issue 6: gesture/)
-    if options.body:
+
+    eyes_and_head(c.track, c.audio.samples, c.options, c.options.seed)
+
+
+def _body_whole(c: _Line) -> None:
+    """Body gestures (gesture/), when asked for."""
+    if c.options.body:
         from .gesture.stage import apply_body
-        apply_body(track, audio, options, progress)
+
+        apply_body(c.track, c.audio, c.options, c.progress)
+
+
+#: The stage graph, in order. The bake runs each stage's whole-input processor (this table); LIVE
+#: runs the incremental processors of the same stages (LiveGraph: lip-sync slot -> emotion mixer
+#: -> upper face -> eyes + head -> body). They differ only where a stage looks further ahead with
+#: the whole line (recognition, the eyes' pause look-ahead, emphasis nods, auto emotion).
+STAGE_GRAPH: tuple[tuple[str, Callable[[_Line], None]], ...] = (
+    ("lipsync", _lipsync_whole), ("emotion", _emotion_whole), ("upper", _upper_whole),
+    ("eyes_head", _eyes_head_whole), ("body", _body_whole))
+
+
+def _bake_line(audio: Audio, options: BakeOptions, progress: Progress | None) -> AnimationTrack:
+    c = _Line(audio, options, progress, AnimationTrack.empty(audio.duration, options.fps), {}, [])
+    for _, stage in STAGE_GRAPH:
+        stage(c)
+    track = c.track
     track.metadata.update({
         "emoanim_version": __version__,
         "source_audio": audio.source,
@@ -133,7 +194,7 @@ def bake(audio: Audio, options: BakeOptions | None = None,
         "source_channels": audio.source_channels,
         "duration_s": round(audio.duration, 6),
         "seed": options.seed,
-        "lipsync": lip_report,
+        "lipsync": c.lip_report,
     })
     if options.extra.get("character"):  # the user's character file: the FBX/GLB/USD writers read it
         track.metadata["character"] = options.extra["character"]  # (every edge: bake, batch, server)
@@ -210,6 +271,10 @@ def live_lipsync(engine: str, fps: int, phonetic_lookahead_s: float = 0.2, emit_
     return PhoneticStream(fps, phonetic_lookahead_s, emit_interval_s)
 
 
+#: samples of a LIVE session's first audio that key its blinks, gaze, head and upper face
+LIVE_KEY_SAMPLES = 320
+
+
 @dataclass
 class LiveFrames:
     """Frames [first, first + n) as the LIVE graph emits them (ARKit curves, radians)."""
@@ -244,6 +309,36 @@ class LiveGraph:
     when body is on. The server only feeds audio and ships what :meth:`feed` returns.
     """
 
+    #: whole-input mode (:meth:`for_bake`): the audio pieces so far, the options, the result
+    _whole: list | None = None
+    track: AnimationTrack | None = None
+
+    @classmethod
+    def for_bake(cls, options: BakeOptions, progress: Progress | None = None,
+                 source: Audio | None = None) -> "LiveGraph":
+        """The graph with the widest lookahead: :meth:`feed` takes the pieces in, :meth:`finish`
+        runs every stage's whole-input processor (:data:`STAGE_GRAPH`) over the whole line and
+        returns all frames; the result is also :attr:`track` (what :func:`bake` returns).
+        ``source``: the Audio the samples come from (file name, rate, channels for the metadata)."""
+        g = cls.__new__(cls)
+        g._whole, g._options, g._progress, g._source = [], options, progress, source
+        g.fps, g.seed, g.parts = options.fps, int(options.seed) & 0x7FFFFFFF, {}
+        g.received, g.next_index, g.finished, g.track = 0, 0, False, None
+        return g
+
+    def _finish_whole(self) -> LiveFrames | None:
+        src = self._source
+        pieces, self._whole = self._whole, []
+        if src is not None and len(pieces) == 1 and pieces[0] is src.samples:
+            audio = src
+        else:
+            x = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+            audio = Audio(x, src.source, src.source_rate, src.source_channels) if src is not None else Audio(x)
+        self.track = t = _bake_line(audio, self._options, self._progress)
+        self.finished = True
+        self.next_index = t.n_frames
+        return LiveFrames(0, t.curves, t.head, t.eyes, t.joint_rotations, t.root_positions) if t.n_frames else None
+
     def __init__(self, fps: int, seed: int, parts: dict, engine: str = "phonetic", emotion=None,
                  eyes=None, head=None, phonetic_lookahead_s: float = 0.2, emit_interval_s: float = 0.2,
                  process_interval_s: float = 0.0) -> None:
@@ -257,6 +352,7 @@ class LiveGraph:
         #: emotion.stage.LiveTimeline (or None: neutral); the server adds keys as they come
         self.emotion = emotion
         self._controls = None
+        self._fixed = None
         self.speech = StreamingSpeech()
         self._speech_hist = np.zeros(0, bool)  # recent tick activity (mixer speaking zones)
         self._ticks: list[np.ndarray] = []  # speech ticks not yet given to eyes/head
@@ -264,6 +360,8 @@ class LiveGraph:
         self._eh_pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # ticks eyes/head wait for
         self._x: np.ndarray | None = None  # audio between begin() and end()
         self._hist_k0 = 0
+        self._keyed = False  # eyes/head/upper face keyed by the first audio (_key_stages)
+        self._key_buf = np.zeros(0, np.float32)
         self.eyes_head = None
         if parts.get("eyes") or parts.get("head"):
             from .face.eyes_head import EyesHeadStream
@@ -283,6 +381,9 @@ class LiveGraph:
             self.upper = UpperFaceModel(UpperConfig(follow_emotion=True), self.seed)
             self._upper = np.zeros((0, 0))  # ticks computed, not yet behind every frame sent
             self._upper_k0 = 0
+            # audio and emotion ticks the upper face has not been given yet (it runs lazily)
+            self._up_audio: list[np.ndarray] = []
+            self._up_emo: list[tuple[np.ndarray, np.ndarray]] = []
         self.body = None
         if parts.get("body"):
             self.body = BodyStream(fps, self.seed, self.emotion_at)
@@ -304,6 +405,8 @@ class LiveGraph:
         """Audio needed past a frame's time before the frame is final (reported to clients)."""
         from .face.drivers import TICK_S
 
+        if self._whole is not None:
+            return float("inf")  # the whole line
         la = float(self.lip.lookahead_s)
         if self.eyes_head is not None:
             la = max(la, 2 * TICK_S)
@@ -328,8 +431,14 @@ class LiveGraph:
         from .emotion.stage import EmotionControls, controls_from, controls_state
 
         if self._controls is None:
-            self._controls = EmotionControls(self.emotion, source="timeline") \
-                if self.emotion is not None and self.parts.get("emotion") else controls_from(None)
+            timed = self.emotion is not None and self.parts.get("emotion")
+            self._controls = EmotionControls(self.emotion, source="timeline") if timed else controls_from(None)
+            # no timeline: neutral at every time, one row repeated (two calls per chunk otherwise)
+            self._fixed = None if timed else controls_state(self._controls, np.zeros(1))
+        if self._fixed is not None:
+            vad, w = self._fixed
+            n = len(times)
+            return np.repeat(vad, n, axis=0), np.repeat(w, n, axis=0)
         return controls_state(self._controls, times)
 
     # ------------------------------------------------------------------------------ input
@@ -345,6 +454,9 @@ class LiveGraph:
             return False
         x = np.asarray(samples, np.float32).reshape(-1)
         self.received += len(x)
+        if self._whole is not None:  # widest lookahead: every stage waits for the whole line
+            self._whole.append(x)
+            return False
         if self.process_samples:
             self._inbox.append(x)
             self._inbox_n += len(x)
@@ -369,8 +481,10 @@ class LiveGraph:
         else:
             new = self.lip.feed(x)
         self._add_lips(new)
-        if self.upper is not None:
-            self.upper.feed_audio(x)
+        if len(self._key_buf) < LIVE_KEY_SAMPLES:
+            self._key_buf = np.concatenate([self._key_buf, x[:LIVE_KEY_SAMPLES - len(self._key_buf)]])
+        if self.upper is not None and len(x):
+            self._up_audio.append(x)
         self._ticks.append(self.speech.feed(x))
         # the stages advance when frames can leave: every chunk with an engine that emits per
         # chunk, with each batch for the phone loop (its per-call overhead, not the ticks, costs)
@@ -382,10 +496,31 @@ class LiveGraph:
             self.body.advance(False)
         return self._emit(final=False)
 
+    def _key_stages(self) -> None:
+        """Key the random streams of eyes, head and upper face by the session's seed AND its first
+        LIVE_KEY_SAMPLES samples (``face.eyes.line_seed``, as the bake keys a line by its
+        samples). With one seed -- the protocol's default is 0 -- every LIVE session otherwise
+        blinked at the same instants (issue 12). Called before these stages are first given
+        anything (they run lazily, when a frame needs them, by which time the lip-sync's
+        lookahead has brought more audio than the key needs), so they are simply rebuilt with
+        the keyed seed: same audio + seed = same session, in any chunking."""
+        from .face.eyes import line_seed
+
+        self._keyed = True
+        key = line_seed(self.seed, self._key_buf.astype(np.float64))
+        if self.eyes_head is not None:
+            self.eyes_head = self.eyes_head.rekeyed(key)
+        if self.upper is not None:
+            from .face.upper import UpperFaceModel
+
+            self.upper = UpperFaceModel(self.upper.cfg, key)
+
     def finish(self) -> LiveFrames | None:
         """No more audio: every remaining frame."""
         if self.finished:
             return None
+        if self._whole is not None:
+            return self._finish_whole()
         if self._inbox:
             x = np.concatenate(self._inbox)
             self._inbox, self._inbox_n = [], 0
@@ -408,6 +543,8 @@ class LiveGraph:
         return _concat_frames(first, last)
 
     def close(self) -> None:
+        if self._whole is not None:
+            return
         close = getattr(self.lip, "close", None)
         if close is not None:
             close()
@@ -441,16 +578,46 @@ class LiveGraph:
                 self._drive_eyes_head(closed=True)
         if self.upper is not None:
             if n:
-                self.upper.feed_emotion(w, vad[:, 1])
+                self._up_emo.append((w, vad[:, 1]))
             if closed:
-                pad = self.upper.n_ticks_total - self._driven
-                if pad > 0:  # the last tick(s) at or after the end of the audio
-                    v2, w2 = self.emotion_at((self._driven + np.arange(pad)) * TICK_S)
-                    self.upper.feed_emotion(w2, v2[:, 1])
-                self.upper.close()
-            ticks = self.upper.step((self.upper.n_ticks_total + 1) * TICK_S)
-            if len(ticks):
-                self._upper = ticks if self._upper.size == 0 else np.concatenate([self._upper, ticks])
+                self._drive_upper(closed=True)
+
+    def _upper_frames(self) -> int:
+        """Frames [0, n) the upper face's ticks computed so far cover."""
+        if not len(self._upper):
+            return 0
+        t_up = (self._upper_k0 + len(self._upper) - 1) * TICK_S
+        return int(np.floor(t_up * self.fps + 1e-9)) + 1
+
+    def _drive_upper(self, closed: bool = False, need: int | None = None) -> None:
+        """Give the upper face its waiting audio and emotion ticks and take its new ticks. Run
+        lazily, as the eyes and head: only when a frame that may leave needs it (``need``) or at
+        the end. It needs audio to ~56 ms past a frame, the learned lip-sync 75 ms, so about
+        every other chunk has no new frame for it; the stage is chunking-independent."""
+        if need is not None and (self._upper_frames() >= need or not (self._up_audio or self._up_emo)):
+            return
+        if not self._keyed:
+            self._key_stages()
+        if self._up_audio:
+            x = self._up_audio[0] if len(self._up_audio) == 1 else np.concatenate(self._up_audio)
+            self._up_audio = []
+            self.upper.feed_audio(x)
+        if self._up_emo:
+            if len(self._up_emo) == 1:
+                w, a = self._up_emo[0]
+            else:
+                w, a = (np.concatenate([q[j] for q in self._up_emo]) for j in range(2))
+            self._up_emo = []
+            self.upper.feed_emotion(w, a)
+        if closed:
+            pad = self.upper.n_ticks_total - self._driven
+            if pad > 0:  # the last tick(s) at or after the end of the audio
+                v2, w2 = self.emotion_at((self._driven + np.arange(pad)) * TICK_S)
+                self.upper.feed_emotion(w2, v2[:, 1])
+            self.upper.close()
+        ticks = self.upper.step((self.upper.n_ticks_total + 1) * TICK_S)
+        if len(ticks):
+            self._upper = ticks if self._upper.size == 0 else np.concatenate([self._upper, ticks])
 
     def _eyes_head_frames(self) -> int:
         """Frames [0, n) the eyes + head stage can render now."""
@@ -463,6 +630,8 @@ class LiveGraph:
         chunk; the stage is chunking-independent, so the frames are the same."""
         if not self._eh_pending or (need is not None and self._eyes_head_frames() >= need):
             return
+        if not self._keyed:
+            self._key_stages()
         p, self._eh_pending = self._eh_pending, []
         if len(p) == 1:
             speech, vad, w = p[0]
@@ -475,8 +644,9 @@ class LiveGraph:
         n_final = self._lip_done
         if not final:
             if self.upper is not None:
-                t_up = (self._upper_k0 + len(self._upper) - 1) * TICK_S
-                n_final = min(n_final, int(np.floor(t_up * self.fps + 1e-9)) + 1 if len(self._upper) else 0)
+                if n_final > self.next_index:
+                    self._drive_upper(need=n_final)
+                n_final = min(n_final, self._upper_frames())
             if self.body is not None:
                 n_final = min(n_final, self.body.available)
             if self.eyes_head is not None:
@@ -515,7 +685,7 @@ class LiveGraph:
         from .track import ARKIT_INDEX
 
         tk = (self._upper_k0 + np.arange(len(self._upper))) * TICK_S
-        off = np.stack([np.interp(times, tk, self._upper[:, j]) for j in range(self._upper.shape[1])], axis=1)
+        off = _interp_rows(times, tk, self._upper)
         rnd = np.clip(np.maximum(curves[:, ARKIT_INDEX["mouthPucker"]], curves[:, ARKIT_INDEX["mouthFunnel"]]) / 0.3, 0, 1)
         off[:, _SPREAD] *= (1 - 0.5 * rnd)[:, None]
         idx = [ARKIT_INDEX[n] for n in UPPER_CURVES]
@@ -555,6 +725,19 @@ class LiveGraph:
         if phones is None:
             phones = self._speaking_phones(float(times[0]), float(times[-1]))
         return mix(lips, expr, times, phones, arousal=vad[:, 1]).astype(np.float32)
+
+
+def _interp_rows(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
+    """``np.interp(x, xp, fp[:, j])`` for every column j at once (the same formula, so the same
+    numbers): one call instead of one per curve on every LIVE chunk."""
+    if len(xp) == 1:
+        return np.repeat(fp[:1], len(x), axis=0)
+    j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, len(xp) - 2)
+    slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])[:, None]
+    out = slope * (x - xp[j])[:, None] + fp[j]
+    out[x <= xp[0]] = fp[0]
+    out[x >= xp[-1]] = fp[-1]
+    return out
 
 
 def _neutral_is_zero() -> bool:

@@ -150,3 +150,57 @@ def test_right_transcript_on_speech_the_model_fits_poorly_is_used_and_reordered_
     rep = {}
     rec.phones(noisy, " ".join(words[k:] + words[:k]), language="de", report=rep)
     assert rep["transcript_used"] is False and "does not match" in rep["fallback"]
+
+
+def test_learned_contacts_never_undo_a_tuck_the_transcript_aligned():
+    """fused = the transcript's alignment + learned contacts: where the model hears a closure on
+    an aligned f/v it must not erase the lower-lip tuck (lips do not meet on a labiodental)."""
+    from emoanim_server.audio import frame_db
+    from emoanim_server.face.lipsync.animate import articulate, to_arkit
+    from emoanim_server.face.lipsync.neural import calibrated, fused_curves, neural_available, neural_outputs
+    from emoanim_server.face.lipsync.phones import Phone
+    from emoanim_server.track import ARKIT_INDEX
+
+    if not neural_available():
+        pytest.skip("the articulation model (models/articulation.onnx) is not installed")
+    y, text, ref = speech("fr")
+    fps = 60
+    _, wb, _ = calibrated(neural_outputs(y, fps))
+    k = int(np.argmax(wb))
+    assert wb[k] > 0.5  # the model hears lips meet here (a bilabial of the line)
+    # an alignment that put an f exactly there (the case: a learned closure on an aligned f/v)
+    t0, t1 = (k - 4) / fps, (k + 4) / fps
+    dur = len(y) / 16000
+    phones = [Phone(0.0, t0 - 0.1, "sil"), Phone(t0 - 0.1, t0, "aa"), Phone(t0, t1, "f"),
+              Phone(t1, t1 + 0.1, "aa"), Phone(t1 + 0.1, dur, "sil")]
+    times = np.arange(len(wb)) / fps
+    db = frame_db(y, 0.01)
+    art = articulate(phones, times, fps, db, np.arange(len(db)) * 0.01)
+    roll = ARKIT_INDEX["mouthRollLower"]
+    alone = to_arkit(art)[:, roll]
+    frames = slice(k - 2, k + 3)
+    assert np.all(alone[frames] >= 0.2)
+    assert np.all(fused_curves(art, y, fps, keep_tucks=True)[frames, roll] >= alone[frames] - 1e-6)
+    # without the transcript's phones the learned closure wins there (what keep_tucks prevents)
+    assert fused_curves(art, y, fps)[frames, roll].min() < 0.2
+
+
+def test_a_word_the_speaker_did_not_say_is_left_out_when_no_path_has_room_for_it():
+    y, text, ref = speech("pl")
+    words = text.split()
+    k = len(words) // 2
+    track = bake_line(y, " ".join(words[:k] + ["Babcia"] + words[k:]), "pl")
+    lip = track.metadata["lipsync"]
+    assert lip["transcript_used"] is True and lip["words_left_out"] == ["Babcia"]
+    assert "Babcia" not in {w for _, _, w in track.events["words"]}
+    assert closure_rate(track, ref) >= 0.95
+
+
+def test_kanji_without_the_reading_dictionary_are_reported_with_what_to_install(monkeypatch):
+    from emoanim_server.face.lipsync import g2p, get_recognizer
+
+    monkeypatch.setattr(g2p, "japanese_readings", lambda text: None)
+    y, text, ref = speech("ja")
+    rep: dict = {}
+    get_recognizer().phones(y, text + "世界", language="ja", report=rep)
+    assert rep["words_unpronounced"] == ["世", "界"] and "emoanim[ja]" in rep["hint"]

@@ -143,3 +143,42 @@ def test_receive_batch_equals_receive(speech, neural):
     third = [m for r in got[2] for m in r]
     codes = [m.error.code for m in third if m.WhichOneof("msg") == "error"]
     assert pb.BAD_AUDIO in codes and any(m.WhichOneof("msg") == "ended" and m.ended.reason == "error" for m in third)
+
+
+def test_lazy_stages_equal_big_chunks(speech, neural):
+    """Upper face, eyes and head run lazily (only when a frame needs them): fed in 20 ms chunks
+    the frames equal those of 1 s chunks, where every stage runs on every feed."""
+    a = _alone(11, speech, chunk=320)
+    b = _alone(11, speech, chunk=16000)
+    assert a.shape == b.shape
+    assert np.abs(a - b).max() <= 1e-5  # the learned model's float rounding with chunk length
+
+
+def test_concurrent_websocket_live_sessions_through_the_ticker(speech, neural):
+    """Real server, real sockets: four LIVE sessions with the learned model at once go through
+    the ticker and each gets exactly the frames its graph gives alone (PCM16 as sent)."""
+    import asyncio
+
+    from emoanim_server.audio import to_pcm16
+    from emoanim_server.server import emoanim_pb2 as pb
+    from emoanim_server.server.app import ServerConfig, ServerThread
+    from emoanim_server.server.client import stream_audio
+    from emoanim_server.server.limits import ServerLimits
+
+    x = speech[:16000 * 2]
+    sent = np.frombuffer(to_pcm16(x), "<i2").astype(np.float32) / 32768.0
+    st = ServerThread(ServerConfig(port=0, limits=ServerLimits(), warm_up=False)).start()
+    try:
+        async def many():
+            return await asyncio.gather(*[stream_audio(st.url, x, 16000, parts=FULL, seed=k, chunk_ms=20,
+                                                       lipsync=pb.LIPSYNC_NEURAL) for k in range(4)])
+        results = asyncio.run(many())
+        ticker = st.server.ticker
+        assert ticker is not None and ticker.messages >= 4 * len(x) // 320
+    finally:
+        st.stop()
+    for k, r in enumerate(results):
+        assert r.ended is not None and r.ended.reason == "completed" and r.started.lipsync == pb.LIPSYNC_NEURAL
+        got = r.arrays()["curves"]
+        want = _alone(k, sent)
+        assert got.shape == want.shape and np.abs(got - want).max() <= 1e-6

@@ -119,9 +119,50 @@ def test_onnx_matches_torch_model():
     with torch.no_grad():
         ref = net(torch.tensor(x), *net.zero_state(1))[0].numpy()
     sess = neural._session()
-    st = {i.name: np.zeros(i.shape, np.float32) for i in sess.get_inputs() if i.name != "mel"}
+    st = {i.name: np.zeros(_shape(i, 1), np.float32) for i in sess.get_inputs() if i.name != "mel"}
     got = sess.run(["y"], {"mel": x, **st})[0]
     assert np.abs(got - ref).max() < 1e-4
+
+
+def _shape(inp, batch: int) -> list[int]:
+    """An ONNX input's shape with the symbolic (batch) dimension set to ``batch``."""
+    return [d if isinstance(d, int) else batch for d in inp.shape]
+
+
+def test_onnx_batch_dimension_is_dynamic_and_exact(real):
+    """Several LIVE sessions can share one run() call (the batch dimension is dynamic); each row
+    of a batch streams exactly as that stream alone, state included."""
+    sess = neural._session()
+    m1, m2 = neural.MelStream(), neural.MelStream()
+    a = np.concatenate([m1.feed(real[:16000]), m1.flush()])
+    b = np.concatenate([m2.feed(0.3 * real[16000:32000]), m2.flush()])
+    n = min(len(a), len(b))
+    x = np.stack([a[:n], b[:n]])
+    names = [i.name for i in sess.get_inputs() if i.name != "mel"]
+    st2 = {i.name: np.zeros(_shape(i, 2), np.float32) for i in sess.get_inputs() if i.name != "mel"}
+    single = []
+    for row in range(2):
+        st = {i.name: np.zeros(_shape(i, 1), np.float32) for i in sess.get_inputs() if i.name != "mel"}
+        single.append(sess.run(["y"], {"mel": x[row:row + 1], **st})[0][0])
+    out, pos = [], 0
+    for ch in (3, 17, 1, n):  # batched and chunked: the state tensors carry the batch too
+        o = sess.run(None, {"mel": x[:, pos:pos + ch], **st2})
+        out.append(o[0])
+        st2 = dict(zip(names, o[1:]))
+        pos += ch
+    got = np.concatenate(out, axis=1)
+    for row in range(2):
+        assert np.abs(got[row] - single[row]).max() < 1e-4
+
+
+def test_digital_silence_and_dither_give_near_identical_features():
+    """The log-mel floor (neural.MEL_FLOOR) hides 1-LSB PCM16 dither in digital silence."""
+    rng = np.random.default_rng(3)
+    z = np.zeros(16000, np.float32)
+    d = rng.choice([-1.0, 0.0, 1.0], 16000).astype(np.float32) / 32768.0
+    fz = neural.MelStream().feed(z)
+    fd = neural.MelStream().feed(d)
+    assert np.abs(fz - fd).max() < 0.05
 
 
 @pytest.mark.parametrize("engine", ["neural", "phonetic", "auto"])

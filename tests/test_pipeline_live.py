@@ -103,3 +103,48 @@ def test_neural_engine_in_the_live_graph(real):
     curves = cat(blocks, "curves")
     assert len(curves) == n_frames_for(len(real) / 16000, 60)
     assert curves[:, ARKIT_INDEX["jawOpen"]].max() > 0.1
+
+
+def test_bake_is_the_graph_fed_the_whole_input(real):
+    """bake() is LiveGraph with the widest lookahead fed everything: fed in pieces it gives no
+    frame before the end, then exactly the bake's frames."""
+    from emoanim_server.audio import Audio
+    from emoanim_server.pipeline import BakeOptions, bake
+
+    x = real[:16000 * 3]
+    opts = BakeOptions(seed=2, lipsync="phonetic")
+    g = LiveGraph.for_bake(opts, source=Audio(x))
+    assert g.lookahead_s == float("inf")
+    assert all(g.feed(x[i:i + 4000]) is None for i in range(0, len(x), 4000))
+    f = g.finish()
+    t = bake(Audio(x), opts)
+    assert f.first == 0 and np.array_equal(f.curves, t.curves) and np.array_equal(f.head, t.head)
+    assert np.array_equal(f.eyes, t.eyes) and np.array_equal(g.track.curves, t.curves)
+
+
+def test_live_lips_equal_the_bake_lips_with_the_learned_model(real):
+    """Where bake and LIVE look equally far ahead they give the same frames: the learned lip-sync
+    slot streamed in 20 ms chunks == the bake's whole-input run."""
+    from emoanim_server.face.lipsync.neural import neural_curves
+    from emoanim_server.server.session import neural_available
+
+    if not neural_available():
+        pytest.skip("the learned lip-sync model (face/lipsync/neural.py) is not installed")
+    x = real[:16000 * 4]
+    blocks, _ = run(LiveGraph(60, 0, {"face": False}, engine="neural"), x)
+    assert np.abs(cat(blocks, "curves") - neural_curves(x, 60)).max() <= 1e-5
+
+
+def test_live_sessions_with_one_seed_blink_differently_and_reproducibly(real):
+    """Issue 12: the protocol's default seed is 0 for every session; keyed by its first audio,
+    each LIVE session gets its own blinks (before: every session blinked at ~2.0 s and 2.2 s),
+    the same audio + seed gives the same session, in any chunking."""
+    starts = []
+    for k in range(4):
+        x = real[16000 * k:16000 * (k + 5)]
+        a, _ = run(LiveGraph(60, 0, FULL), x, chunk=320)
+        b, _ = run(LiveGraph(60, 0, FULL), x, chunk=800)
+        assert np.array_equal(cat(a, "curves"), cat(b, "curves"))
+        blink = cat(a, "curves")[:, ARKIT_INDEX["eyeBlinkLeft"]]
+        starts.append(tuple(np.flatnonzero(np.diff((blink > 0.35).astype(int)) == 1)))
+    assert len(set(starts)) == 4, starts

@@ -7,7 +7,7 @@ from pathlib import Path
 
 PKG = Path(__file__).resolve().parent.parent / "emoanim_server"
 #: stage packages (pure computation) and edges (I/O: files, sockets, argv)
-STAGES = ("audio", "emotion", "face", "gesture", "rigs", "pipeline", "options", "track")
+STAGES = ("audio", "emotion", "face", "gesture", "rigs", "pipeline", "live_batch", "options", "track")
 EDGES = ("cli", "server", "export")
 
 
@@ -83,3 +83,12 @@ def test_no_import_circles_among_stage_modules():
         if m not in state:
             visit(m, [m])
     assert not cycles, cycles
+
+
+def test_the_server_never_imports_the_cli():
+    """The CLI edge registers the server's subcommands (server/cli.py SUBCOMMANDS); the server
+    importing ``emoanim_server.cli`` made the two edges depend on each other."""
+    bad = [f"{mod} -> {d}" for mod, deps in _imports().items() if _part(mod) == "server"
+           for d in deps if d == "emoanim_server.cli" or d.startswith("emoanim_server.cli.")]
+    assert not bad, bad
+

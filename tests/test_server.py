@@ -121,7 +121,10 @@ def test_live_eyes_and_head_are_streamed_and_seeded(server, speech):
     n = n_frames_for(len(x) / sr, 60)
     assert a["head"].shape == (n, 3) and a["eyes"].shape == (n, 2, 3)
     assert np.abs(a["head"]).max() > 0.005 and np.abs(a["eyes"]).max() > 0.005  # radians: it moves
-    assert a["curves"][:, ARKIT_INDEX["eyeBlinkLeft"]].max() > 0.8  # blinks in 6.7 s
+    # blinks in 6.7 s. Blinks close to a varied depth, as captures do (issue 12: peak ~0.73; our
+    # depths are 0.45-1, mean 0.75), so one line's deepest blink can stay under 0.8: any blink
+    # shows as the lid passing its shallowest depth
+    assert a["curves"][:, ARKIT_INDEX["eyeBlinkLeft"]].max() > 0.44
     assert np.array_equal(a["curves"], runs[1].arrays()["curves"])  # same seed, same frames
     assert not np.array_equal(a["head"], runs[2].arrays()["head"])
 
@@ -309,7 +312,7 @@ def test_client_that_stops_reading_is_dropped_and_others_are_served(speech, capl
             for i in range(0, len(pcm), 32000):
                 ws.send(cm(audio=pb.AudioChunk(data=pcm[i:i + 32000])))
             ws.send(cm(end_of_audio=pb.EndOfAudio()))  # ~400 frames (~100 kB) that nobody reads
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 120  # a CLIP bake at load 10+ takes tens of seconds before the buffers fill
             while health(st.port)[1]["connections"] and time.monotonic() < deadline:
                 time.sleep(0.2)
             assert health(st.port)[1] == {**health(st.port)[1], "connections": 0, "sessions": 0}

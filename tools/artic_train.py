@@ -126,7 +126,7 @@ def _events(split):
 
 #: share of training windows per source group (real speech is the judged domain but only a few
 #: voices: it gets a fixed share instead of its share of items; rest keeps music/silence honest)
-GROUP_SHARE = {"real": 0.4, "espeak": 0.48, "rest": 0.12}
+GROUP_SHARE = {"real": 0.4, "espeak": 0.44, "rest": 0.16}
 
 
 def _sample_p(src) -> np.ndarray:
@@ -164,7 +164,13 @@ def event_losses(z, yt, ev, valid):
     tr = torch.maximum(yt[..., A["pucker"]], yt[..., A["funnel"]]).reshape(-1)
     pm = torch.zeros(len(u)).scatter_reduce(0, inv, pr, "amax")[u > 0]
     tm = torch.zeros(len(u)).scatter_reduce(0, inv, tr, "amax")[u > 0]
-    out.append(torch.relu(tm - pm).mean() if len(pm) else z.sum() * 0)
+    # two-sided: the interval's peak rounding matches the teacher's (a one-sided hinge taught
+    # the net to round every vowel, which the judge would not see but a viewer would)
+    out.append((tm - pm).abs().mean() if len(pm) else z.sum() * 0)
+    # and no rounding where the teacher has none (frames below 0.15): the judge's 0.3 must mean
+    # "rounded", not "any vowel"
+    flat = (tr < 0.15) & valid.reshape(-1)
+    out.append(torch.relu(pr[flat] - 0.2).mean() if flat.any() else z.sum() * 0)
     return out
 
 
@@ -234,8 +240,9 @@ def train(args) -> None:
         l_con = (torch.nn.functional.binary_cross_entropy_with_logits(
             z[..., N_ART:], yt[..., N_ART:], reduction="none", pos_weight=torch.tensor([3.0, 3.0]))
             * mt).sum() / (mt.sum() * 2)
-        e_b, e_f, e_r = event_losses(z, yt, et, valid)
-        loss = l_art + args.con_weight * l_con + args.event_weight * (e_b + e_f) + args.round_weight * e_r
+        e_b, e_f, e_r, e_rfp = event_losses(z, yt, et, valid)
+        loss = (l_art + args.con_weight * l_con + args.event_weight * (e_b + e_f)
+                + args.round_weight * (e_r + e_rfp))
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
@@ -244,7 +251,8 @@ def train(args) -> None:
         if step % 200 == 0 or time.time() - t0 >= next_ck:
             v = evaluate_loss(net, vf, vy, vlens, L, vev)
             print(f"step {step} {time.time() - t0:.0f}s loss {loss.item():.4f} art {l_art.item():.4f} "
-                  f"con {l_con.item():.4f} ev {e_b.item():.3f}/{e_f.item():.3f}/{e_r.item():.3f} | val {v:.4f}",
+                  f"con {l_con.item():.4f} ev {e_b.item():.3f}/{e_f.item():.3f}/{e_r.item():.3f}/{e_rfp.item():.3f} "
+                  f"| val {v:.4f}",
                   flush=True)
             ck = {"cfg": net.cfg, "state": net.state_dict(), "step": step, "val": v}
             torch.save(ck, BUILD / "model.pt")
@@ -267,7 +275,8 @@ def evaluate_loss(net, vf, vy, vlens, L, vev=None) -> float:
     """Validation score (lower is better): weighted articulator L1 plus, when the event ids are
     given, the judge-style event misses (contact intervals whose max contact probability stays
     below 0.5, rounded intervals whose max rounding stays under 0.8 x the teacher's), so the
-    checkpoint kept is the one that closes, tucks and rounds, not only the smoothest."""
+    checkpoint kept is the one that closes, tucks and rounds, not only the smoothest -- and, with
+    the false rounding / false closure frame rates, not one that rounds or closes everywhere."""
     import torch
     from artic_model import N_ART
     from emoanim_server.face.lipsync.visemes import A
@@ -275,6 +284,8 @@ def evaluate_loss(net, vf, vy, vlens, L, vev=None) -> float:
     w = torch.tensor(ART_W)
     tot = n = 0.0
     miss = {0: [], 1: [], 2: []}
+    fp_r: list = []  # frames rounded >= 0.3 where the teacher has < 0.1
+    fp_c: list = []  # frames with p(lips meet) >= 0.5 where the teacher has no contact
     s = 0
     with torch.no_grad():
         for i, k in enumerate(vlens):
@@ -289,6 +300,8 @@ def evaluate_loss(net, vf, vy, vlens, L, vev=None) -> float:
                     e = vev[s:s + k - L]
                     rp = np.maximum(p[:, A["pucker"]], p[:, A["funnel"]])
                     rt = np.maximum(t[:, A["pucker"]], t[:, A["funnel"]])
+                    fp_r.extend(rp[rt < 0.1] >= 0.3)
+                    fp_c.extend(p[t[:, N_ART] < 0.05, N_ART] >= 0.5)
                     for j in range(3):
                         for eid in np.unique(e[:, j]):
                             if eid == 0:
@@ -303,14 +316,16 @@ def evaluate_loss(net, vf, vy, vlens, L, vev=None) -> float:
     if vev is None:
         return l1
     rates = [float(np.mean(miss[j])) if miss[j] else 0.0 for j in range(3)]
-    print(f"  val L1 {l1:.4f} misses closure {rates[0]:.3f} tuck {rates[1]:.3f} round {rates[2]:.3f}", flush=True)
-    return l1 + 0.05 * sum(rates)
+    fr, fc = float(np.mean(fp_r)) if fp_r else 0.0, float(np.mean(fp_c)) if fp_c else 0.0
+    print(f"  val L1 {l1:.4f} misses closure {rates[0]:.3f} tuck {rates[1]:.3f} round {rates[2]:.3f} | "
+          f"false rounding {fr:.3f} false closure {fc:.3f}", flush=True)
+    return l1 + 0.05 * (sum(rates) + fr + fc)
 
 
 # ------------------------------------------------------------------ card
 CARD = {
     "name": "articulation",
-    "version": "1.0",
+    "version": "1.1",
     "task": "audio (16 kHz mono) -> 11 articulators of face/lipsync/visemes.py (after contacts) + 2 contact "
             "probabilities (lips meet, lower lip tucks), 100 Hz, causal, 50 ms output delay; runtime "
             "face/lipsync/neural.py turns them into ARKit curves with the phonetic path's own "
@@ -367,9 +382,16 @@ CARD = {
     "outputs": {"y": "(B, T, 13) sigmoid: articulators (visemes.ARTICULATORS order) + p(bilabial contact) + "
                      "p(labiodental contact), output step j = articulator frame j - delay_frames",
                 "c1_out": "state", "c2_out": "state", "h_out": "state"},
-    "limitations": "Trained on ~6 min of real English and ~1.5 h of espeak-ng speech: real voices in other "
-                   "languages are seen only through espeak-ng and augmentation. Loudness-driven jaw gain is "
-                   "learned causally (the phonetic path normalises over the whole file).",
+    "limitations": "Trained on ~6 min of real English from 4 voices (20 augmented copies each) and ~1.5 h of "
+                   "espeak-ng speech: real voices in other languages are seen only through espeak-ng and "
+                   "augmentation, and on an unseen real voice the rounding output over-fires (LJ: 39 % of "
+                   "unrounded vowels reach max(pucker, funnel) >= 0.3, the teacher 4 %) and is jumpy; synthetic "
+                   "chords still move the lips (0.51 pucker); on LJ closure fell as training went on (0.66 at "
+                   "step 958 -> 0.58 at 2005) while the held-out training voices stayed at ~2.4 % misses: the "
+                   "4 real voices are the limit, not the steps. Loudness-driven jaw gain is learned causally "
+                   "(the phonetic path normalises over the whole file).",
+    "trained": "2026-12-01 on a 2-vCPU shared VM (loadavg 6-9), one torch thread: v1.0 (~3 200 steps) + 1 200 steps "
+               "with the one-sided rounding hinge + 958 steps with the final losses (seed 0)",
 }
 
 

@@ -46,7 +46,7 @@ BLINK_IBI_SIGMA = 1.4
 #: starts, and a matching damping inside running speech computed from the recent rate of pauses
 #: (running mean over PAUSE_RATE_TAU_S), so blinks move into pauses without changing the rate
 PAUSE_BLINK_WINDOW_S = 0.5
-PAUSE_BLINK_BOOST = 3.5
+PAUSE_BLINK_BOOST = 4.5
 PAUSE_RATE_TAU_S = 10.0
 MIN_SPEECH_BLINK_DAMP = 0.3
 TYPICAL_PAUSE_SHARE = 0.06
@@ -70,6 +70,7 @@ P_DOUBLE_BLINK = 0.12
 #: ~0.2-0.5 s at the speaking rate); the long budgets are scaled so the mean rate is unchanged
 P_FLURRY = 0.6
 FLURRY_BUDGET = (0.01, 0.04)
+_LONG_MEAN = (1.0 - P_FLURRY * 0.5 * sum(FLURRY_BUDGET)) / (1.0 - P_FLURRY)
 #: rate regulation (the tear film has to be renewed at a steady rate, whatever the spread of
 #: the intervals): the hazard is multiplied by exp(gain * blinks owed), owed = expected - made
 #: over a leaky window. After a flurry the next stare is longer, after a long stare a blink comes
@@ -88,8 +89,8 @@ LINE_RATE_BOUNDS = (10.0, 30.0)
 LINE_MIN_S = 4.0
 #: LIVE does not know where a line ends: when the count would fall under the lower bound were
 #: the line to end this far ahead, the hazard is multiplied by this (a nudge, not a forced blink)
-LIVE_LAG_MARGIN_S = 1.5
-LIVE_LAG_BOOST = 8.0
+LIVE_LAG_MARGIN_S = 2.0
+LIVE_LAG_BOOST = 10.0
 #: depth: real captures rarely close eyeBlink to 1 (peak ~0.73 on average): a clipped normal
 #: around 0.75 gives varied depths with most blinks between 0.6 and 1 (Sforza et al. 2008:
 #: incomplete closures are common)
@@ -315,8 +316,9 @@ class EyesModel:
         # (log-normal with mu + sigma^2) and we are a uniform share of the way through it. This,
         # and a seed derived from the line's content (:func:`line_seed`), is what stops every line
         # from blinking at the same instant
+        # (the long budgets' scale: flurry budgets are too short to matter in a length-biased draw)
         s = BLINK_IBI_SIGMA
-        self._budget = float(math.exp(self.rng_blink.normal(0.5 * s * s, s)))
+        self._budget = _LONG_MEAN * float(math.exp(self.rng_blink.normal(0.5 * s * s, s)))
         self._clock = float(self.rng_blink.uniform(0.0, self._budget))
         self._blink_free_at = 0.0
         self._boost_until = -1
@@ -461,11 +463,9 @@ class EyesModel:
     def _draw_budget(self) -> float:
         """Hazard budget to the next blink, mean 1: a short flurry budget or a long log-normal."""
         s = BLINK_IBI_SIGMA
-        short = self.rng_blink.random() < P_FLURRY
-        if short:
+        if self.rng_blink.random() < P_FLURRY:
             return float(self.rng_blink.uniform(*FLURRY_BUDGET))
-        long_mean = (1.0 - P_FLURRY * 0.5 * sum(FLURRY_BUDGET)) / (1.0 - P_FLURRY)
-        return long_mean * float(math.exp(self.rng_blink.normal(-0.5 * s * s, s)))
+        return _LONG_MEAN * float(math.exp(self.rng_blink.normal(-0.5 * s * s, s)))
 
     def _lagging(self, t: float) -> bool:
         """LIVE's causal stand-in for the lower bound: would the line fall under the bound's

@@ -61,6 +61,7 @@ class EyesHeadStream:
         from .head import HeadModel
 
         self.fps = fps
+        self._args = (eyes, head)
         self.cfg = replace(eyes, lookahead_s=0.0)
         self.head_on = head.enabled
         self.eyes = EyesModel(self.cfg, seed)
@@ -69,6 +70,12 @@ class EyesHeadStream:
         self._head_k0 = 0  # tick index of _head_deg[0]
         self._blink0 = self._sacc0 = self._sacc_g = 0  # first event that can still show
         self.closed = False
+
+    def rekeyed(self, seed: int) -> "EyesHeadStream":
+        """The same stream, not yet fed, with another seed (LIVE keys it by the first audio)."""
+        if self.eyes.n_fed or self.closed:
+            raise RuntimeError("EyesHeadStream.rekeyed after input was fed")
+        return EyesHeadStream(self.fps, seed, *self._args)
 
     @property
     def ready_until(self) -> float:

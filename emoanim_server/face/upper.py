@@ -37,7 +37,9 @@ exactly the same code with the whole input)::
 """
 from __future__ import annotations
 
+import bisect
 import math
+from collections import deque
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping
 
@@ -156,6 +158,37 @@ class UpperConfig:
         return d
 
 
+def _pct(srt: list[float], q: float) -> float:
+    """np.percentile(x, q) (linear method) of an already sorted list, the same floating-point
+    steps as numpy's, without sorting a copy per tick (the per-tick percentile was most of this
+    stage's LIVE cost)."""
+    pos = q / 100.0 * (len(srt) - 1)
+    i = int(math.floor(pos))
+    j = min(i + 1, len(srt) - 1)
+    t = pos - i
+    a, b = srt[i], srt[j]
+    d = b - a
+    return b - d * (1.0 - t) if t >= 0.5 else a + d * t
+
+
+def _median(x: list[float]) -> float:
+    """np.median of a short list (the pitch smoothing window, <= 5 values)."""
+    x = sorted(x)
+    n = len(x)
+    return x[n // 2] if n % 2 else (x[n // 2 - 1] + x[n // 2]) / 2.0
+
+
+#: offsets above the knee bend smoothly toward the ceiling instead of clipping at 1: a hard
+#: clip held eyeWide at exactly 1.0 for ~0.15 s on a strong accent (a startle, not speech)
+SOFT_KNEE, SOFT_CEIL = 0.6, 0.95
+
+
+def _soft_ceiling(x: np.ndarray) -> np.ndarray:
+    """Identity below SOFT_KNEE, then a tanh bend that never reaches SOFT_CEIL (per element)."""
+    span = SOFT_CEIL - SOFT_KNEE
+    return np.where(x <= SOFT_KNEE, x, SOFT_KNEE + span * np.tanh((x - SOFT_KNEE) / span))
+
+
 def _one_pole(tau: float) -> tuple[np.ndarray, np.ndarray]:
     a = 1.0 - math.exp(-TICK_S / tau)
     return np.array([a]), np.array([1.0, a - 1.0])
@@ -198,7 +231,8 @@ class UpperFaceModel:
         self._in_speech = False
         self._base_st = math.nan
         self._dev_st = 2.0
-        self._ref_hist: list[float] = []      # voiced pitch (st) of the last PITCH_REF_TICKS ticks
+        self._ref_hist: deque[float] = deque()  # voiced pitch (st) of the last PITCH_REF_TICKS ticks
+        self._ref_sorted: list[float] = []    # the same values, sorted (running percentiles)
         self._loud_ref = math.nan
         self._ps_hist: list[float] = []       # smoothed pitch z of recent voiced ticks (phrase end)
         self._st_hist: list[float] = []       # smoothed pitch (st) of recent voiced ticks (rises)
@@ -337,7 +371,7 @@ class UpperFaceModel:
             # smoothed pitch over voiced ticks in [k - S, k + S]
             lo, hi = max(0, k - SMOOTH_TICKS), min(n_feat, k + SMOOTH_TICKS + 1)
             vw = voiced_all[lo:hi] & (band[lo:hi] > max(self._peak_db - 30.0, -62.0))
-            ps = float(np.median(st_all[lo:hi][vw])) if voiced and vw.any() else math.nan
+            ps = _median(st_all[lo:hi][vw].tolist()) if voiced and vw.any() else math.nan
             if not math.isnan(ps) and not math.isnan(self._base_st):
                 # octave errors of the pitch tracker fold back toward the running reference
                 # (causal counterpart of audio.prosody's utterance-median fold)
@@ -363,10 +397,13 @@ class UpperFaceModel:
             if not math.isnan(ps):
                 h = self._ref_hist
                 h.append(ps)
+                bisect.insort(self._ref_sorted, ps)
                 if len(h) > PITCH_REF_TICKS:
-                    del h[0]
+                    old = h.popleft()
+                    del self._ref_sorted[bisect.bisect_left(self._ref_sorted, old)]
                 if len(h) >= PITCH_REF_MIN:
-                    lo20, med, hi80 = np.percentile(h, [20, 50, 80])
+                    srt = self._ref_sorted
+                    lo20, med, hi80 = _pct(srt, 20), _pct(srt, 50), _pct(srt, 80)
                     self._base_st, self._dev_st = float(med), float(max((hi80 - lo20) / 1.7, 1.0))
                     z = (ps - self._base_st) / self._dev_st
                 self._ps_hist.append(z)
@@ -516,7 +553,7 @@ class UpperFaceModel:
         groups["mouth"] = [i for i in range(len(UPPER_CURVES)) if not any(i in v for v in groups.values())]
         for name, idx in groups.items():
             out[:, idx] = self._filt(name, FILTER_TAU_S[name], out[:, idx])
-        return np.clip(out * self.cfg.scale, 0.0, 1.0)
+        return _soft_ceiling(np.maximum(out * self.cfg.scale, 0.0))
 
 
 # ------------------------------------------------------------------------------ offline API

@@ -96,7 +96,8 @@ class EmoAnimServer:
         if self.limits.live_batch:
             from .ticker import LiveTicker
 
-            self.ticker = LiveTicker(self.limits.live_batch_max, self.limits.live_batch_window_s)
+            self.ticker = LiveTicker(self.limits.live_batch_max, self.limits.live_batch_window_s,
+                                     on_wait=self.registry.load.note_ticker_wait)
         self._lag_task: asyncio.Task | None = None
         self.ready = False
         self.stopping = False
@@ -284,10 +285,12 @@ class EmoAnimServer:
                     if _is_ping(data):
                         out = session.receive(data, now)  # answered at once, on the loop
                     elif session.is_live and len(data) <= L.inline_max_bytes:
-                        # bounded work (see inline_max_bytes): with the other LIVE sessions' chunks
-                        # in the ticker's thread, or on the loop when batching is off
-                        out = (await self.ticker.receive(session, data, now) if self.ticker is not None
-                               else session.receive(data, now))
+                        # bounded work (see inline_max_bytes): audio with the other LIVE sessions'
+                        # chunks in the ticker's thread; anything else (EmotionUpdate, EndOfAudio...)
+                        # on the loop at once: a flood of small messages must not cost a thread
+                        # hand-off each, in the queue the other sessions' audio waits in
+                        out = (await self.ticker.receive(session, data, now)
+                               if self.ticker is not None and _is_audio(data) else session.receive(data, now))
                     else:
                         out = await loop.run_in_executor(self.executor, session.receive, data, now)
                 for m in out:
@@ -387,6 +390,11 @@ async def _drain(ws: ServerConnection) -> None:
             await ws.recv()
     except (ConnectionClosed, OSError):
         pass
+
+
+def _is_audio(data) -> bool:
+    """A ClientMessage holding an ``audio`` chunk (field 2, length-delimited: tag 0x12)."""
+    return isinstance(data, bytes) and data[:1] == b"\x12"
 
 
 def _is_ping(data) -> bool:

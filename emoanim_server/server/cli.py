@@ -1,4 +1,7 @@
-"""``emoanim serve`` and ``emoanim client`` (registered through cli.PLUGIN_MODULES)."""
+"""``emoanim serve`` and ``emoanim client``.
+
+The CLI edge registers them (cli.PLUGIN_MODULES reads :data:`SUBCOMMANDS`): the server never
+imports the CLI, so the dependency runs one way, edge -> server (docs/architecture.md)."""
 from __future__ import annotations
 
 import argparse
@@ -6,7 +9,6 @@ import os
 import sys
 from dataclasses import fields
 
-from ..cli import command
 from ..errors import InputError
 from .limits import DEFAULT_HOST, DEFAULT_PORT, ServerLimits, limit_help
 
@@ -53,6 +55,10 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("limits (docs/protocol.md section 6)")
     helps = limit_help()
     for f in fields(ServerLimits):
+        if isinstance(f.default, bool):  # --live-batch / --no-live-batch (bool("False") is True)
+            g.add_argument("--" + f.name.replace("_", "-"), action=argparse.BooleanOptionalAction,
+                           default=f.default, help=f"{helps.get(f.name, '')} (default {f.default})")
+            continue
         g.add_argument("--" + f.name.replace("_", "-"), type=type(f.default), default=f.default,
                        help=f"{helps.get(f.name, '')} (default {f.default})")
     from ..livelink_cli import add_serve_args
@@ -60,7 +66,6 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     add_serve_args(p)  # --livelink HOST:PORT (Unreal Live Link Face source, docs/livelink.md)
 
 
-@command("serve", "live server: protobuf over WebSocket to game engines", _serve_args)
 def run_serve(args: argparse.Namespace) -> int:
     import asyncio
     import logging
@@ -130,7 +135,6 @@ def _client_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no per-batch printing")
 
 
-@command("client", "reference client: stream an audio file to `emoanim serve`, print/save frames", _client_args)
 def run_client_cmd(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -178,3 +182,11 @@ def run_client_cmd(args: argparse.Namespace) -> int:
         fmt = write_track(res.track(), args.output)
         print(f"{args.output}: {len(res.frames)} frames ({fmt})", file=sys.stderr)
     return 0 if res.ended is not None and res.ended.reason == "completed" else 1
+
+
+#: (name, help, add-arguments, run) of this module's subcommands, registered by the CLI edge
+SUBCOMMANDS = [
+    ("serve", "live server: protobuf over WebSocket to game engines", _serve_args, run_serve),
+    ("client", "reference client: stream an audio file to `emoanim serve`, print/save frames", _client_args,
+     run_client_cmd),
+]

@@ -25,8 +25,9 @@ import threading
 from typing import Any, Callable
 
 #: compute seconds per audio second assumed for a session kind before any was measured
-#: (benchmarks/results/bench_server.md: phone loop ~0.1, learned model + eyes/head ~0.05)
-DEFAULT_COST = {"phonetic": 0.12, "neural": 0.06}
+#: (benchmarks/results/bench_server.md: phone loop ~0.1-0.15; benchmarks/results/live_capacity.md:
+#: learned model + upper face + eyes/head ~0.15 ticked with others, ~0.2 alone)
+DEFAULT_COST = {"phonetic": 0.12, "neural": 0.15}
 
 
 class FairQueue:
@@ -159,6 +160,12 @@ class LiveLoad:
         #: how late the event loop runs its timers (measured by the server every 0.1 s): the
         #: direct sign that LIVE chunks wait to be handled
         self.loop_lag = 0.0
+        #: how long LIVE chunks wait in the ticker's queue before their batch starts (averaged)
+        self.ticker_lag = 0.0
+
+    def note_ticker_wait(self, wait_s: float) -> None:
+        """The LIVE ticker's longest queue wait in a batch (server/ticker.py), averaged."""
+        self.ticker_lag = 0.9 * self.ticker_lag + 0.1 * min(max(0.0, wait_s), 1.0)
 
     def start(self, sid: str, engine: str) -> None:
         with self._lock:
@@ -185,9 +192,10 @@ class LiveLoad:
     def snapshot(self) -> dict:
         with self._lock:
             load = sum(self._rate(s) for s in self._sessions.values())
-            lag = self.loop_lag
+            lag = max(self.loop_lag, self.ticker_lag)
             return {"live_sessions": len(self._sessions), "live_cpu": round(load, 4),
                     "live_capacity": self.capacity, "loop_lag_s": round(lag, 3),
+                    "ticker_lag_s": round(self.ticker_lag, 4),
                     "typical_session_cpu": {k: round(v, 4) for k, v in self._typical.items()}}
 
     def admit(self, engine: str) -> str | None:

@@ -36,7 +36,10 @@ class LiveTicker:
     the thread waits for more messages after the first one of a batch (0: none; the natural
     batching under load is usually enough)."""
 
-    def __init__(self, max_batch: int = 64, window_s: float = 0.0, name: str = "emoanim-live") -> None:
+    def __init__(self, max_batch: int = 64, window_s: float = 0.0, name: str = "emoanim-live",
+                 on_wait=None) -> None:
+        #: called with each batch's longest queue wait (s): admission control (pools.LiveLoad)
+        self.on_wait = on_wait
         self.max_batch = max(1, int(max_batch))
         self.window_s = max(0.0, float(window_s))
         self._q: collections.deque = collections.deque()
@@ -55,7 +58,7 @@ class LiveTicker:
         with self._cv:
             if self._closed:
                 raise RuntimeError("LIVE ticker is stopped")
-            self._q.append((session, data, now, fut))
+            self._q.append((session, data, now, fut, time.monotonic()))
             self._cv.notify()
         return fut
 
@@ -100,18 +103,20 @@ class LiveTicker:
             if batch is None:
                 return
             t0 = time.monotonic()
+            if self.on_wait is not None:
+                self.on_wait(t0 - min(item[4] for item in batch))
             try:
-                results = Session.receive_batch([(s, d, n) for s, d, n, _ in batch])
+                results = Session.receive_batch([item[:3] for item in batch])
             except BaseException as e:  # noqa: BLE001 - never lose the thread; fail this batch
                 log.exception("LIVE ticker: batch failed")
-                for *_, fut in batch:
-                    if not fut.done():
-                        fut.set_exception(e)
+                for item in batch:
+                    if not item[3].done():
+                        item[3].set_exception(e)
                 continue
             self.busy_s += time.monotonic() - t0
             self.batches += 1
             self.messages += len(batch)
             self.largest = max(self.largest, len(batch))
-            for (*_, fut), out in zip(batch, results):
-                if not fut.done():
-                    fut.set_result(out)
+            for item, out in zip(batch, results):
+                if not item[3].done():
+                    item[3].set_result(out)

@@ -239,7 +239,7 @@ def split_words(text: str, lang: Language) -> list[str]:
 
 Lexicon = Callable[[str], "tuple[str, ...] | None"]
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _JA_TOKENIZER = None
 _JA_LOCK = threading.Lock()
 
@@ -281,7 +281,7 @@ def pronounce_span(span: Span, lexicon: Lexicon | None = None) -> list[Word]:
     words = split_words(span.text, lang)
     #: what espeak-ng is given for a word, where that is not the word as written (kanji)
     say: dict[str, str] = {}
-    if lang.tag == "ja" and _HAN.search(span.text):
+    if lang.tag == "ja" and HAN.search(span.text):
         readings = japanese_readings(span.text)
         if readings is not None:
             words = [w for w, _ in readings]
