@@ -4,6 +4,7 @@
       -> docs/gesture_rest_side.png  (silence: side + front views, wrists vs hips, knee bend)
          docs/gesture_emotions.png   (poses per emotion while speaking, front + side)
          docs/gesture_beats.png      (wrist speed vs audio onsets and the planned stroke apexes)
+         docs/gesture_pause.png      (wrist speed with / without the pause settle, side views in a pause)
 """
 from __future__ import annotations
 
@@ -59,9 +60,63 @@ def rest_figure(model, skel) -> None:
     plt.close(fig)
 
 
+def pause_figure(model, skel) -> None:
+    """Summed wrist speed with and without the pause settle over the benchmark audio's first
+    utterances (grey: no speech, prosody VAD), and side views inside the 2 s pause."""
+    from emoanim_server.audio import prosody
+
+    x = bake_audio(heldout_wavs(SPEECH)[:3])
+    fps = 30
+    pr = prosody.analyse(x)
+    ix = {n: i for i, n in enumerate(skel.names)}
+    runs = {}
+    for hold in (1.0, 0.0):
+        q, root = generate(x, "neutral", GestureSettings(seed=0, fps=fps, pause_hold=hold), model)
+        gp, _ = forward_kinematics(skel, q, root)
+        hands = gp[:, [ix["LeftHand"], ix["RightHand"]]]
+        runs[hold] = (np.linalg.norm(np.diff(hands, axis=0), axis=2).sum(axis=1) * fps, gp)
+    t = np.arange(1, len(runs[1.0][0]) + 1) / fps
+    sp = pr.speech[np.clip(np.round(t / pr.hop_s).astype(int), 0, len(pr.speech) - 1)]
+    fig = plt.figure(figsize=(13, 6.5))
+    ax = fig.add_subplot(2, 1, 1)
+    ax.fill_between(t, 0, 1, where=~sp, color="0.85", transform=ax.get_xaxis_transform(), label="no speech (VAD)")
+    ax.plot(t, runs[0.0][0], color="tab:orange", lw=1, label="model alone (--pause-hold 0)")
+    ax.plot(t, runs[1.0][0], color="tab:blue", lw=1.3, label="with the pause settle (default)")
+    for hold, c in ((1.0, "tab:blue"), (0.0, "tab:orange")):
+        s = runs[hold][0]
+        ax.text(0.01, 0.93 - 0.1 * (hold == 0.0), f"pause / speech speed {s[~sp].mean() / s[sp].mean():.2f}",
+                color=c, transform=ax.transAxes, fontsize=8)
+    ax.set_ylabel("wrists m/s")
+    ax.legend(loc="upper right", fontsize=8)
+    # side views: the longest pause, from its start to its end
+    d = np.diff(np.r_[0, (~sp).astype(int), 0])
+    a, b = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+    inner = [(i, j) for i, j in zip(a, b) if i > 0 and j < len(sp)]
+    i, j = max(inner, key=lambda p: p[1] - p[0]) if inner else (0, len(sp) - 1)
+    ax.axvspan(t[i], t[min(j, len(t) - 1)], color="tab:green", alpha=0.12)
+    frames = np.linspace(i, min(j, len(t) - 1), 5).astype(int)
+    for k, f in enumerate(frames):
+        for r, hold in enumerate((1.0, 0.0)):
+            axk = fig.add_subplot(2, 10, 11 + 2 * k + r)
+            gp = runs[hold][1]
+            draw(axk, skel, gp[f], "side", color="tab:blue" if hold else "tab:orange")
+            axk.axhline(gp[f, 0, 1], color="0.5", lw=0.6, ls=":")
+            axk.set_xlim(-0.45, 0.45)
+            axk.set_ylim(0, 1.8)
+            axk.set_xticks([])
+            axk.set_yticks([])
+            axk.set_title(f"{t[f]:.1f}s {'settle' if hold else 'alone'}", fontsize=7)
+    fig.suptitle("pause settle: hold in pauses, retract in long ones (green: the side views below, side view faces right)",
+                 fontsize=9)
+    fig.tight_layout()
+    fig.savefig(os.path.join(DOCS, "gesture_pause.png"), dpi=70)
+    plt.close(fig)
+
+
 def main() -> None:
     model = load_model()
     skel = humanoid()
+    pause_figure(model, skel)
     rest_figure(model, skel)
     wavs = heldout_wavs(SPEECH)
     x = bake_audio(wavs[:3])

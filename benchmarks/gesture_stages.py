@@ -74,7 +74,7 @@ def stages(x, emo, seed, settings_over, model):
     rr = np.concatenate([r0[:m.seed_frames]] + rs)
     out["windows_raw"] = _to60(qr, rr, n)
     out["crossfaded"] = _to60(stream.q, stream.root, n)
-    qsm, rsm = S._smooth(stream.q, stream.root, int(st.smooth))
+    qsm, rsm = S._smooth(stream.q, stream.root, st.smooth)
     out["smoothed"] = _to60(qsm, rsm, n)
     out["settled"] = _to60(stream.z, stream.zr, n)
     return out

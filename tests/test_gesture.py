@@ -217,7 +217,7 @@ def test_streaming_equals_offline(speech, model, chunks):
 
 def test_rest_pose_in_silence(model):
     """People at rest let the arms hang and keep the knees nearly straight."""
-    if not str(model.card.get("version", "1")).startswith("2"):
+    if float(str(model.card.get("version", "1")).split(".")[0]) < 2:
         pytest.skip("the rest pose from real idle capture comes with the v2 gesture model")
     rng = np.random.default_rng(0)
     q, root = generate((1e-4 * rng.standard_normal(16000 * 3)).astype(np.float32), "neutral",
@@ -361,6 +361,7 @@ def test_cli_audio_guidance_default_is_the_samplers():
     from emoanim_server.gesture import cli as gcli
 
     assert gcli.AUDIO_GUIDANCE_DEFAULT == GestureSettings().audio_guidance
+    assert gcli.GESTURE_STEPS_DEFAULT == GestureSettings().steps
 
 
 def _wrist_speed(q, root, fps):
@@ -391,7 +392,7 @@ def test_pause_settle_holds_still_in_a_pause(speech, model):
     run = max(runs, key=len)
     assert 0.4 <= len(run) / MODEL_FPS <= 1.2, len(run)
     t = np.arange(len(on) - 1) / fps
-    pause = (t > run[0] / MODEL_FPS + 0.15) & (t < run[-1] / MODEL_FPS - 0.1)
+    pause = (t > run[0] / MODEL_FPS + 0.15) & (t < run[-1] / MODEL_FPS - 0.2)  # the low-pass spreads the ends
     s_on, s_off = _wrist_speed(on, ron, fps), _wrist_speed(off, roff, fps)
     assert s_on[pause].mean() < 0.3 * s_off[pause].mean(), (s_on[pause].mean(), s_off[pause].mean())
     assert s_on[pause].mean() < 0.05  # m/s, both wrists: still, only breathing
@@ -399,3 +400,22 @@ def test_pause_settle_holds_still_in_a_pause(speech, model):
     talking = voice[tv] > 0.5  # the speech keeps its motion
     assert s_on[talking].mean() > 0.6 * s_off[talking].mean(), (s_on[talking].mean(), s_off[talking].mean())
     assert _angles(on).max() <= max(1.5 * _angles(off).max(), 0.02)  # no pops at the hold's ends
+
+
+def test_beat_hold_streams_like_the_bake_and_slows_the_apexes(speech, model):
+    """The optional beat hold reads only final frames and final syllable events: a stream gives
+    the bake's frames; and the wrists move slower at the chosen apexes than without it."""
+    x = speech[: 16000 * 3]
+    st = GestureSettings(seed=2, fps=30, beat_hold=0.8)
+    q_off, r_off = generate(x, "happy", st, model)
+    s = GestureStream("happy", GestureSettings(seed=2, fps=30, beat_hold=0.8), model)
+    blocks = []
+    for i in range(0, len(x), 1100):
+        blocks += s.push(x[i:i + 1100])
+    blocks += s.finish()
+    q = np.concatenate([b.rotations for b in blocks])
+    np.testing.assert_allclose(np.abs(np.sum(q * q_off, axis=-1)), 1.0, atol=1e-9)
+    assert s._apexes and np.all(np.diff(s._apexes) >= 0.3 - 1e-9)
+    q0, r0 = generate(x, "happy", GestureSettings(seed=2, fps=30), model)
+    at = np.clip(np.round(np.asarray(s._apexes) * 30).astype(int), 0, len(q) - 2)
+    assert _wrist_speed(q_off, r_off, 30)[at].mean() < _wrist_speed(q0, r0, 30)[at].mean()

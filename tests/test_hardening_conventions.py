@@ -63,3 +63,12 @@ def test_a_real_bake_looks_out_with_negative_left_eye_yaw(tmp_path, real_wav):
     rows = list(csv.DictReader(open(out)))
     out_left = [float(r["LeftEyeYaw"]) for r in rows if float(r["EyeLookOutLeft"]) > 0.2]
     assert out_left and np.mean(out_left) < 0, (len(out_left), np.mean(out_left) if out_left else None)
+    # the angles and the eyeLook curves tell one story, as in a real take (ARKit derives the
+    # curves from the eye transforms: benchmarks/livelink_signs.py measured LeftEyeYaw =
+    # -0.61 x (Out - In), pitch = +0.61 x (Down - Up), r > 0.999, radians): same signs, same unit
+    col = {k: np.array([float(r[k]) for r in rows]) for k in rows[0] if k not in ("Timecode", "BlendshapeCount")}
+    for angle, curve, sign in (("LeftEyeYaw", col["EyeLookOutLeft"] - col["EyeLookInLeft"], -1),
+                               ("RightEyeYaw", col["EyeLookInRight"] - col["EyeLookOutRight"], -1),
+                               ("LeftEyePitch", col["EyeLookDownLeft"] - col["EyeLookUpLeft"], 1)):
+        slope, r = np.polyfit(curve, col[angle], 1)[0], np.corrcoef(curve, col[angle])[0, 1]
+        assert sign * slope > 0.3 and sign * slope < 1.0 and sign * r > 0.95, (angle, slope, r)

@@ -121,7 +121,10 @@ def test_live_eyes_and_head_are_streamed_and_seeded(server, speech):
     n = n_frames_for(len(x) / sr, 60)
     assert a["head"].shape == (n, 3) and a["eyes"].shape == (n, 2, 3)
     assert np.abs(a["head"]).max() > 0.005 and np.abs(a["eyes"]).max() > 0.005  # radians: it moves
-    assert a["curves"][:, ARKIT_INDEX["eyeBlinkLeft"]].max() > 0.8  # blinks in 6.7 s
+    # blinks in 6.7 s. Blinks close to a varied depth, as captures do (issue 12: peak ~0.73; our
+    # depths are 0.45-1, mean 0.75), so one line's deepest blink can stay under 0.8: any blink
+    # shows as the lid passing its shallowest depth
+    assert a["curves"][:, ARKIT_INDEX["eyeBlinkLeft"]].max() > 0.44
     assert np.array_equal(a["curves"], runs[1].arrays()["curves"])  # same seed, same frames
     assert not np.array_equal(a["head"], runs[2].arrays()["head"])
 

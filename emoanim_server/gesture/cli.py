@@ -12,7 +12,9 @@ from ..errors import InputError
 SCALE_RANGE = (0.0, 3.0)
 GUIDANCE_RANGE = (0.0, 10.0)
 #: = sampler.GestureSettings.audio_guidance (same reason; tests/test_gesture.py checks they agree)
-AUDIO_GUIDANCE_DEFAULT = 5.0
+AUDIO_GUIDANCE_DEFAULT = 4.0
+#: = sampler.GestureSettings.steps (same reason and check)
+GESTURE_STEPS_DEFAULT = 6
 
 
 def _args(p: argparse.ArgumentParser) -> None:
@@ -27,7 +29,8 @@ def _args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--audio-guidance", type=float, default=AUDIO_GUIDANCE_DEFAULT,
                    help="classifier-free guidance on the audio + syllable timing (1 = none, higher = stronger "
                         f"speech-driven motion; default {AUDIO_GUIDANCE_DEFAULT:g})")
-    g.add_argument("--gesture-steps", type=int, default=8, help="DDIM sampling steps (default 8)")
+    g.add_argument("--gesture-steps", type=int, default=GESTURE_STEPS_DEFAULT,
+                   help=f"DDIM sampling steps (default {GESTURE_STEPS_DEFAULT})")
     g.add_argument("--pause-hold", type=float, default=1.0,
                    help="how still the body holds in pauses (no voice), 0..1: 1 = the post-stroke pose held "
                         "with a breath, retracting to rest in long pauses (default); 0 = the model's own motion")

@@ -53,6 +53,7 @@ PAUSE_EXIT = 5
 PAUSE_RETRACT_AFTER = 14
 PAUSE_RETRACT = 14
 BREATH_HZ, BREATH_DEG = 0.23, 0.8
+BREATH_SHARE = np.array([0.3, 0.4, 0.3])  # of the breath on spine, chest, upper chest
 #: beat hold (model frames): around each chosen syllable apex (timing.stroke_apexes, at least
 #: BEAT_MIN_GAP_S apart) frames within BEAT_HALF_WIDTH are drawn towards the apex pose (raised
 #: cosine), a brief post-stroke hold that makes the apex the kinematic beat (speed minimum)
@@ -117,13 +118,16 @@ def load_model(name: str = "gesture_default", threads: int = 1) -> GestureModel:
 @dataclass
 class GestureSettings:
     guidance: float = 1.0
-    steps: int = 8
+    #: DDIM steps: 6 since issue 15 (8 before): the same beat / pause / jerk numbers on the
+    #: benchmark (gesture_stages: 6/12 both, median percentile 95.8 vs 97.0) for 3/4 of the
+    #: denoiser calls, most of the RTF
+    steps: int = 6
     eta: float = 0.0
     #: classifier-free guidance on the audio + timing conditioning (1 = off); needs a model trained
-    #: with conditioning dropout. 5 (the default since issue 15; 3 before) was picked on the
-    #: benchmark audio with benchmarks/gesture_stages.py: beat bakes above chance's p95 3/12 at 3,
-    #: 7/12 at 5, 4/12 at 7 (docs/gesture.md)
-    audio_guidance: float = 5.0
+    #: with conditioning dropout. 4 (the default since issue 15; 3 before) was picked on the
+    #: benchmark audio with benchmarks/gesture_stages.py: beat bakes above chance's p95, v2 model:
+    #: 3/12 at 3, 7/12 at 5, 4/12 at 7; retrained v3 (6 steps): 8/12 at 4, 6/12 at 5, 5/12 at 6
+    audio_guidance: float = 4.0
     #: DDIM step placement: "sqrt" (default, chosen on the benchmark set) or "linear"
     spacing: str = "sqrt"
     gesture_scale: float = 1.0
@@ -136,8 +140,11 @@ class GestureSettings:
     plant_feet: bool = True
     #: add Unity's 30 finger bones (relaxed hands with small motion) after the 22 body joints
     fingers: bool = True
-    #: binomial low-pass radius over the 20 fps model frames (0 = off, 1 = [1 2 1]/4, 2 = [1 4 6 4 1]/16)
-    smooth: int = 2
+    #: low-pass over the 20 fps model frames (0 = off, 1 = [1 2 1]/4, 2 = [1 4 6 4 1]/16, 1.5 =
+    #: their average [1 8 14 8 1]/32, the default since issue 15: the beats of 1 for the jerk
+    #: budget -- gesture_stages: beat bakes 8/12 at 2, 9/12 at 1.5, 10/12 at 1; jerk per speed
+    #: 1.14x, 1.43x, 1.74x the real capture's)
+    smooth: float = 1.5
     #: pause settle (0 = off, 1 = full hold): how much of the model's motion is replaced by a
     #: still, breathing hold while there is no voice (see GestureStream._settle)
     pause_hold: float = 1.0
@@ -164,8 +171,8 @@ class GestureSettings:
             raise InputError(f"step spacing {self.spacing!r}: expected 'sqrt' or 'linear'")
         if self.interpolation not in ("cubic", "slerp"):
             raise InputError(f"interpolation {self.interpolation!r}: expected 'cubic' or 'slerp'")
-        if self.smooth not in (0, 1, 2):
-            raise InputError(f"smooth {self.smooth!r}: expected 0, 1 or 2")
+        if self.smooth not in (0, 1, 1.5, 2):
+            raise InputError(f"smooth {self.smooth!r}: expected 0, 1, 1.5 or 2")
         if not (np.isfinite(self.beat_hold) and 0.0 <= self.beat_hold <= 1.0):
             raise InputError(f"beat hold {self.beat_hold}: expected 0..1")
         if not (np.isfinite(self.pause_hold) and 0.0 <= self.pause_hold <= 1.0):
@@ -373,7 +380,7 @@ class GestureStream:
         not crossfade (not the last S), and syllable events older than the conditioner's horizon
         -- so a stream and a bake get the same numbers."""
         st = self.settings
-        r, S = int(st.smooth), self.model.seed_frames
+        r, S = _radius(st.smooth), self.model.seed_frames
         w = BEAT_HALF_WIDTH if st.beat_hold > 0 else 0.0
         cw = int(np.ceil(w))
         ev = self.cond.events
@@ -396,7 +403,7 @@ class GestureStream:
             return
         lo = max(0, z0 - r)
         hi = len(self.zs) if final else Pz + r
-        qs, rs = _smooth(self.zs[lo:hi], self.zsr[lo:hi], r)
+        qs, rs = _smooth(self.zs[lo:hi], self.zsr[lo:hi], st.smooth)
         self.z = np.concatenate([self.z, qs[z0 - lo:Pz - lo]])
         self.zr = np.concatenate([self.zr, rs[z0 - lo:Pz - lo]])
 
@@ -479,11 +486,15 @@ class GestureStream:
         """Frame f of the samples <- the pause hold decided for it (weight, pose, breath). Run
         again after the next window crossfades f (its new samples would leak through)."""
         h, hq, hr, b = self._memo[f]
-        if h > 0:
+        if h >= 1.0:
+            self.q[f] = hq
+            self.root[f, [0, 2]] = hr[[0, 2]]
+        elif h > 0:
             self.q[f] = R.slerp(self.q[f], hq, h)
             self.root[f, [0, 2]] += h * (hr[[0, 2]] - self.root[f, [0, 2]])
-        for j, w in zip(self._breath_j, (0.3, 0.4, 0.3)):
-            self.q[f, j] = R.quat_mul(self.q[f, j], R.axis_angle_quat([1, 0, 0], -w * b))
+        if b != 0.0:
+            j = self._breath_j
+            self.q[f, j] = R.quat_mul(self.q[f, j], R.axis_angle_quat([1, 0, 0], -b * BREATH_SHARE))
 
     def _emit(self, final: bool) -> list[Block]:
         st = self.settings
@@ -532,17 +543,27 @@ class GestureStream:
         return q, root
 
 
-_BINOMIAL = {1: np.array([1, 2, 1]) / 4.0, 2: np.array([1, 4, 6, 4, 1]) / 16.0}
+#: low-pass kernels by ``smooth``: binomial radius 1 and 2, and 1.5 = their average (the
+#: radius-2 support, half as much damping at 5 Hz: keeps sharper speed minima -- beats -- for a
+#: little more jerk; docs/gesture.md)
+_BINOMIAL = {1: np.array([0, 1, 2, 1, 0]) / 4.0, 1.5: np.array([1, 8, 14, 8, 1]) / 32.0,
+             2: np.array([1, 4, 6, 4, 1]) / 16.0}
 
 
-def _smooth(q: np.ndarray, root: np.ndarray, r: int):
+def _radius(smooth: float) -> int:
+    return 0 if smooth <= 0 else (1 if smooth == 1 else 2)
+
+
+def _smooth(q: np.ndarray, root: np.ndarray, smooth: float):
     """Binomial low-pass over model frames (radius r, edges replicated): removes the sampler's
     frame-to-frame jitter; symmetric, so speed minima (kinematic beats) do not move. Quaternions
     are sign-continuous here, averaged and renormalised (differences between neighbours are a
     few degrees)."""
+    r = _radius(smooth)
     if r <= 0 or len(q) < 2:
         return q, root
-    k = _BINOMIAL[r]
+    k = _BINOMIAL[smooth]
+    k = k[len(k) // 2 - r:len(k) // 2 + r + 1]
     qp = np.concatenate([np.repeat(q[:1], r, 0), q, np.repeat(q[-1:], r, 0)])
     rp = np.concatenate([np.repeat(root[:1], r, 0), root, np.repeat(root[-1:], r, 0)])
     n = len(q)
@@ -558,7 +579,7 @@ def stream_lookahead_s(model: GestureModel | None = None, settings: GestureSetti
     m = model or load_model()
     st = settings or GestureSettings()
     beat = int(np.ceil(BEAT_HALF_WIDTH)) if st.beat_hold > 0 else 0
-    return (m.seed_frames + m.hop + m.lookahead + 1 + int(st.smooth) + beat) / MODEL_FPS + 0.05
+    return (m.seed_frames + m.hop + m.lookahead + 1 + _radius(st.smooth) + beat) / MODEL_FPS + 0.05
 
 
 def generate(samples: np.ndarray, emotion=None, settings: GestureSettings | None = None,

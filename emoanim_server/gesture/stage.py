@@ -28,7 +28,7 @@ def _emotion_source(track, extra: dict):
 def apply_body(track, audio, options, progress=None) -> None:
     extra = options.extra
     settings = GestureSettings(guidance=float(extra.get("guidance", 1.0)),
-                               steps=int(extra.get("gesture_steps", 8)),
+                               steps=int(extra.get("gesture_steps", GestureSettings.steps)),
                                gesture_scale=float(extra.get("gesture_scale", 1.0)),
                                audio_guidance=float(extra.get("audio_guidance", GestureSettings.audio_guidance)),
                                seed=int(options.seed), fps=int(track.fps),

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Head and eye angle signs: a real Live Link Face take against an EmoAnim bake (issue 14).
+
+The sign of an angle column is not written anywhere in the app's files, but a real take carries
+two relations that pin it down:
+
+* ARKit derives the eyeLook* blendshapes from the same eye transforms as the eye angles, so
+  ``LeftEyeYaw`` against ``EyeLookOutLeft - EyeLookInLeft`` (and pitch against ``Down - Up``) is a
+  straight line whose slope gives the sign (and the unit: radians per blendshape unit).
+* Someone talking to the phone keeps looking at it: the eyes counter-rotate against the head
+  (vestibulo-ocular reflex), so eye yaw against head yaw has a slope near -1 when both use one
+  convention and near +1 when they use opposite ones.
+
+It prints both for the real take and for an EmoAnim CSV, side by side. The real take used for
+benchmarks/results/livelink_signs.json is ``examples/dao.gesichter`` of think-biq/LLV (BSD-2-Clause;
+180 frames at 60 fps the app sent over Live Link, recorded by LLV; read here, not shipped): pass its
+path with ``--llv``; an app CSV take works with ``--take``.
+
+Usage: python benchmarks/livelink_signs.py (--llv FILE.gesichter | --take TAKE.csv) [--bake OURS.csv]
+       [--out benchmarks/results/livelink_signs.json]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import gzip
+import struct
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from _results import save  # noqa: E402
+
+
+def read_llv(path: str) -> dict[str, np.ndarray]:
+    """An LLV recording: gzip of [uint8 version][uint32 count] then per frame [uint32 n][packet]."""
+    from test_livelink_udp import unreal_decode  # the tests' independent Live Link packet reader
+
+    raw = gzip.open(path).read()
+    pos, rows = 5, []
+    while pos < len(raw):
+        (n,) = struct.unpack(">I", raw[pos:pos + 4])
+        p = unreal_decode(raw[pos + 4:pos + 4 + n])
+        if p is None:
+            raise SystemExit(f"{path}: undecodable packet at byte {pos}")
+        rows.append(p["values"])
+        pos += 4 + n
+    return {k: np.array([r[k] for r in rows], np.float64) for k in rows[0]}
+
+
+def read_csv(path: str) -> dict[str, np.ndarray]:
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    return {k: np.array([float(r[k]) for r in rows]) for k in rows[0] if k not in ("Timecode", "BlendshapeCount")}
+
+
+def relations(c: dict[str, np.ndarray]) -> dict:
+    def fit(x, y):
+        return {"slope": round(float(np.polyfit(x, y, 1)[0]), 3), "r": round(float(np.corrcoef(x, y)[0, 1]), 3)}
+
+    out = {
+        "frames": int(len(c["HeadYaw"])),
+        "LeftEyeYaw_vs_LookOut_minus_In": fit(c["EyeLookOutLeft"] - c["EyeLookInLeft"], c["LeftEyeYaw"]),
+        "RightEyeYaw_vs_LookIn_minus_Out": fit(c["EyeLookInRight"] - c["EyeLookOutRight"], c["RightEyeYaw"]),
+        "LeftEyePitch_vs_LookDown_minus_Up": fit(c["EyeLookDownLeft"] - c["EyeLookUpLeft"], c["LeftEyePitch"]),
+        "head_sd_rad": {k: round(float(c[k].std()), 3) for k in ("HeadYaw", "HeadPitch", "HeadRoll")},
+    }
+    if c["HeadYaw"].std() > 1e-4:
+        out["LeftEyeYaw_vs_HeadYaw"] = fit(c["HeadYaw"], c["LeftEyeYaw"])
+    if c["HeadPitch"].std() > 1e-4:
+        out["LeftEyePitch_vs_HeadPitch"] = fit(c["HeadPitch"], c["LeftEyePitch"])
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument("--llv", help="an LLV .gesichter recording of the app's Live Link packets")
+    src.add_argument("--take", help="a CSV take the app recorded")
+    ap.add_argument("--bake", help="an EmoAnim CSV to compare (default: bake tests/data/real_en.wav)")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "livelink_signs.json"))
+    a = ap.parse_args()
+    real = read_llv(a.llv) if a.llv else read_csv(a.take)
+    bake = a.bake
+    if bake is None:
+        import tempfile
+
+        from emoanim_server.cli import main as emoanim
+
+        bake = str(Path(tempfile.mkdtemp()) / "ours.csv")
+        if emoanim(["bake", str(ROOT / "tests" / "data" / "real_en.wav"), "-o", bake, "-q"]) != 0:
+            raise SystemExit("bake failed")
+    save({"date": datetime.date.today().isoformat(),
+          "real_take": {"source": "think-biq/LLV examples/dao.gesichter (BSD-2-Clause), not shipped" if a.llv
+                        else a.take, **relations(real)},
+          "emoanim_bake": {"source": "emoanim bake tests/data/real_en.wav" if a.bake is None else bake,
+                           **relations(read_csv(bake))}}, a.out)
+
+
+if __name__ == "__main__":
+    main()
