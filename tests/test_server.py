@@ -266,6 +266,16 @@ def test_client_command_writes_a_track(server, speech_wav, tmp_path):
     assert data  # written through export.write_track
 
 
+def test_client_command_names_an_unreadable_audio_file(server, tmp_path, capsys):
+    from emoanim_server.cli import main
+
+    bad = tmp_path / "broken.wav"
+    bad.write_bytes(b"RIFFjunk")
+    rc = main(["client", str(bad), "--url", server.url, "-o", str(tmp_path / "x.json"), "-q"])
+    assert rc == 3 and "broken.wav: not a readable audio file" in capsys.readouterr().err
+    assert not (tmp_path / "x.json").exists()
+
+
 def test_serve_refuses_public_bind_without_token(capsys):
     from emoanim_server.cli import main
 

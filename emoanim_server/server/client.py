@@ -64,8 +64,11 @@ def read_audio_for_streaming(path: str, max_rate: int = 48000) -> tuple[np.ndarr
     resampler), else decoded to 16 kHz by the package's loader."""
     import soundfile as sf
 
-    info = sf.info(path)
-    if 8000 <= info.samplerate <= max_rate:
+    try:
+        info = sf.info(path)
+    except (sf.LibsndfileError, RuntimeError):
+        info = None  # not for soundfile: the package's loader decodes it or names what is wrong
+    if info is not None and 8000 <= info.samplerate <= max_rate:
         x, sr = sf.read(path, dtype="float32", always_2d=True)
         return np.ascontiguousarray(x.mean(axis=1)), int(sr)
     from ..audio import load_audio
