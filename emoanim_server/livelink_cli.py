@@ -22,10 +22,8 @@ if TYPE_CHECKING:
     from .track import AnimationTrack
 
 # numpy, the track and the packet code load when a command runs, not when the parser is built:
-# every `emoanim` call builds it (`--help` included; issue 14's start-up bar). Equal to
-# livelink_udp.DEFAULT_PORT / DEFAULT_SUBJECT (tests/test_hardening_cli.py checks).
-DEFAULT_PORT = 11111
-DEFAULT_SUBJECT = "iPhone"
+# every `emoanim` call builds it (`--help` included; issue 14's start-up bar).
+from .livelink_defaults import DEFAULT_PORT, DEFAULT_SUBJECT
 
 POSE = ("HeadYaw", "HeadPitch", "HeadRoll", "LeftEyeYaw", "LeftEyePitch", "LeftEyeRoll",
         "RightEyeYaw", "RightEyePitch", "RightEyeRoll")

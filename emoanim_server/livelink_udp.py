@@ -36,12 +36,10 @@ from typing import Iterable
 import numpy as np
 
 from .errors import InputError
+from .livelink_defaults import DEFAULT_PORT, DEFAULT_SUBJECT  # noqa: F401 (re-exported)
 from .track import ARKIT_INDEX, AnimationTrack, exchange_eyes
 
 PACKET_VERSION = 6
-DEFAULT_PORT = 11111
-#: the app's default subject name (its Live Link settings default to the device name)
-DEFAULT_SUBJECT = "iPhone"
 MAX_NAME_BYTES = 250
 MIN_PACKET, MAX_PACKET = 264, 774
 #: Unreal's EARFaceBlendShape order (differs from Apple's/the CSV's: JawLeft/JawRight and
