@@ -202,3 +202,33 @@ def test_fused_only_adds_contacts(real):
     base = to_arkit(art)
     close = ARKIT_INDEX["mouthClose"]
     assert np.all(fused[:, close] >= base[:, close] - 1e-6)
+
+
+def test_public_batching_api_equals_feed(real):
+    """begin / run_batch / end (the public steps LIVE uses to share one model call across
+    sessions) give exactly what each stream's own feed() gives, ragged chunks included."""
+    streams = [neural.NeuralLipsync(60) for _ in range(3)]
+    refs = [neural.NeuralLipsync(60) for _ in range(3)]
+    assert all(s.session is streams[0].session for s in streams + refs)  # one shared session
+    got: list[list] = [[] for _ in streams]
+    want: list[list] = [[] for _ in streams]
+    calls = []
+    for i in range(0, 16000 * 2, 320):
+        for k, (s, r) in enumerate(zip(streams, refs)):
+            n = 320 if k < 2 else 480  # the third stream gets more frames: its own call
+            x = (0.5 + 0.2 * k) * real[k * 1000 + i:k * 1000 + i + n]
+            s.begin(x)
+            want[k].append(r.feed(x))
+        assert all(s.pending for s in streams[:2])
+        calls.append(neural.run_batch(streams))
+        assert not any(s.pending for s in streams)
+        for k, s in enumerate(streams):
+            got[k].append(s.end())
+    for k, (s, r) in enumerate(zip(streams, refs)):
+        got[k].append(s.flush())
+        want[k].append(r.flush())
+    assert max(calls) <= 2 and min(calls) >= 1
+    for g, w in zip(got, want):
+        g, w = np.concatenate(g), np.concatenate(w)
+        assert g.shape == w.shape and np.abs(g - w).max() <= 1e-5
+    assert neural.run_batch(streams) == 0  # nothing pending

@@ -19,8 +19,8 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import signal
 
+from .. import dsp  # numpy, not scipy.signal (issue 14: start-up)
 from .features import frame_db
 from .load import SAMPLE_RATE
 
@@ -124,18 +124,17 @@ def pitch_track(x: np.ndarray, sr: int = SAMPLE_RATE, hop_s: float = HOP_S, fmin
 _BLOCK_S = 60.0  # band filtering runs block-wise so an hour of audio stays ~linear in memory
 
 
-@functools.lru_cache(maxsize=16)
-def _bandpass(lo: float, hi: float) -> np.ndarray:
-    """Filter design is ~10 ms; analyses of many short slices (gesture timing) reuse it."""
-    return signal.butter(2, [lo, hi], btype="bandpass", fs=SAMPLE_RATE, output="sos")
+def _bandpass(lo: float, hi: float) -> dsp.Bandpass:
+    """A fresh filter at rest (dsp caches the design: analyses of many short slices, as the
+    gesture timing does, reuse it)."""
+    return dsp.Bandpass(lo, hi, SAMPLE_RATE)
 
 
 def _band_db(x: np.ndarray, lo: float, hi: float, hop_s: float, n: int) -> np.ndarray:
     """(n,) band energy in dB per hop: a causal 2nd-order Butterworth band-pass (state carried
     across blocks, ~1 ms group delay) and the RMS of each hop-long bin centred on the frame."""
     hop = int(round(hop_s * SAMPLE_RATE))
-    sos = _bandpass(lo, hi)
-    zi = np.zeros((sos.shape[0], 2))
+    filt = _bandpass(lo, hi)
     # bins centred on frame times: pad half a hop in front
     src = np.concatenate([np.zeros(hop // 2, np.float32), np.asarray(x, np.float32)])
     total = n * hop
@@ -145,7 +144,7 @@ def _band_db(x: np.ndarray, lo: float, hi: float, hop_s: float, n: int) -> np.nd
         seg = src[b0:b0 + block]
         if len(seg) < min(block, total - b0):
             seg = np.pad(seg, (0, min(block, total - b0) - len(seg)))
-        y, zi = signal.sosfilt(sos, seg.astype(np.float64), zi=zi)
+        y = filt(seg.astype(np.float64))
         k = len(y) // hop
         e = np.mean(y[: k * hop].reshape(k, hop) ** 2, axis=1)
         out[b0 // hop: b0 // hop + k] = e
@@ -217,7 +216,7 @@ def _clean_f0(f0: np.ndarray, voiced: np.ndarray) -> np.ndarray:
     jump = st - med
     st = np.where(voiced & (jump > 9), st - 12, st)
     st = np.where(voiced & (jump < -9), st + 12, st)
-    sm = signal.medfilt(st, 5)
+    sm = dsp.medfilt(st, 5)
     sm = np.where(voiced, sm, 0.0)
     out = np.where(voiced, 100.0 * 2 ** (np.where(sm == 0, st, sm) / 12), 0.0)
     return out.astype(np.float32)
@@ -227,7 +226,7 @@ def _nuclei(band_db: np.ndarray, voiced: np.ndarray, speech: np.ndarray, hop_s: 
     if not speech.any():
         return np.zeros(0)
     level = np.percentile(band_db[speech], 90)
-    peaks, _ = signal.find_peaks(band_db, prominence=2.0, distance=max(1, int(0.09 / hop_s)))
+    peaks, _ = dsp.find_peaks(band_db, prominence=2.0, distance=max(1, int(0.09 / hop_s)))
     r = max(1, int(0.03 / hop_s))
     keep = []
     for p in peaks:

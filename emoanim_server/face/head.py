@@ -25,8 +25,8 @@ from dataclasses import asdict, dataclass
 from typing import Any, Mapping, Sequence
 
 import numpy as np
-from scipy.signal import lfilter, lfilter_zi
 
+from ..dsp import lfilter, lfilter_zi  # numpy, bit-identical to scipy.signal's (issue 14: start-up)
 from ..errors import InputError
 from ..track import AnimationTrack
 from .drivers import EMOTIONS, TICK_S, Drivers

@@ -44,9 +44,8 @@ from dataclasses import asdict, dataclass
 from typing import Any, Mapping
 
 import numpy as np
-from scipy import signal
-from scipy.signal import lfilter
 
+from ..dsp import Bandpass, lfilter  # numpy, not scipy.signal (issue 14: start-up)
 from ..errors import InputError
 from ..track import ARKIT_INDEX, AnimationTrack
 from .drivers import EMOTIONS, TICK_S
@@ -213,8 +212,7 @@ class UpperFaceModel:
         self._buf = np.zeros(0, np.float64)   # samples from _buf0 on
         self._buf0 = 0
         self._n_samples = 0
-        self._sos = signal.butter(2, [250.0, 2500.0], btype="bandpass", fs=SAMPLE_RATE, output="sos")
-        self._zi_band = np.zeros((self._sos.shape[0], 2))
+        self._bandpass = Bandpass(250.0, 2500.0, SAMPLE_RATE)  # 2nd-order Butterworth, state kept
         self._band_sq = np.zeros(0)           # filtered samples squared, from _band0 on
         self._band0 = -(HOP // 2)             # bins are centred on ticks: pad half a hop in front
         self._pending_pad = True
@@ -257,7 +255,7 @@ class UpperFaceModel:
             return
         self._buf = np.concatenate([self._buf, x])
         self._n_samples += len(x)
-        y, self._zi_band = signal.sosfilt(self._sos, x, zi=self._zi_band)
+        y = self._bandpass(x)
         if self._pending_pad:
             y = np.concatenate([np.zeros(HOP // 2), y])
             self._pending_pad = False

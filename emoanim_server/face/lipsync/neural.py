@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from typing import Sequence
 
 import numpy as np
 
@@ -110,26 +111,31 @@ def neural_available() -> bool:
         return False
 
 
-_SESSIONS: dict[int, object] = {}
+_SESSIONS: dict[str, object] = {}
 _SLOCK = threading.Lock()
 
 
-def _session():
-    """One onnxruntime session per thread (cheap to share weights; run() itself is
-    thread-safe, but one intra-op thread keeps a LIVE session to one core)."""
+def shared_session():
+    """The process's one onnxruntime session for the shipped model (keyed by its path).
+
+    Why one: ``InferenceSession.run`` is thread-safe, so every stream, thread and batched LIVE
+    tick can share the weights and the session's arena; one intra-op thread per ``run()`` keeps a
+    call to one core (the server's parallelism is across sessions, not inside one call)."""
     import onnxruntime as ort
 
-    key = threading.get_ident()
+    path, _ = _model()
     with _SLOCK:
-        s = _SESSIONS.get(key)
+        s = _SESSIONS.get(path)
         if s is None:
-            path, _ = _model()
             so = ort.SessionOptions()
             so.intra_op_num_threads = 1
             so.inter_op_num_threads = 1
             s = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
-            _SESSIONS[key] = s
+            _SESSIONS[path] = s
         return s
+
+
+_session = shared_session  # the old private name (tests use it)
 
 
 @functools.lru_cache(maxsize=1)
@@ -163,6 +169,13 @@ class NeuralLipsync:
 
     Frame ``i`` (at ``i / fps``) is returned by the first :meth:`feed` after which audio up to
     ``i / fps + lookahead_s`` has arrived; :meth:`flush` returns the rest up to the end.
+
+    ``feed`` is three public steps, so that many streams can share one model call (LIVE ticks
+    every session together, ``live_batch.py``): :meth:`begin` (validate the audio, mel front end;
+    the new mel frames wait in :attr:`pending`), the model (:meth:`run_model` for this stream
+    alone, or :func:`run_batch` for many in one ``run()``), :meth:`end` (the frames that became
+    final; :meth:`end_raw` before the articulator -> ARKit step, which is per frame and can be
+    applied to many streams' frames at once with :func:`to_curves`).
     """
 
     lookahead_s: float = 0.075
@@ -173,11 +186,12 @@ class NeuralLipsync:
         self.fps = int(fps)
         path, card = _model()
         self._delay = int(card["delay_frames"])
-        self._sess = _session()
+        self._sess = shared_session()
         self._state = {i.name: np.zeros([d if isinstance(d, int) else 1 for d in i.shape], np.float32)
                        for i in self._sess.get_inputs() if i.name != "mel"}
         self._names = [o.name for o in self._sess.get_outputs()]
         self._mel = MelStream()
+        self._pending: np.ndarray | None = None  # mel frames waiting for the model
         self._seen = 0  # network output frames so far (the first `delay` are warm-up)
         self._art = np.zeros((0, N_ART + 2), np.float32)  # articulator frames k0 .. k0+len-1
         self._k0 = 0
@@ -185,23 +199,89 @@ class NeuralLipsync:
         self._done = False
         self._pad = mel_frames(np.zeros((1, WIN), np.float32))
 
-    def _run(self, mel: np.ndarray) -> None:
-        if not len(mel):
-            return
-        feeds = {"mel": mel[None].astype(np.float32), **self._state}
-        outs = self._sess.run(None, feeds)
-        names = self._names
-        for n, v in zip(names, outs):
+    # ------------------------------------------------------------------ the three steps
+    @property
+    def session(self):
+        """The onnxruntime session this stream runs on (:func:`shared_session`)."""
+        return self._sess
+
+    @property
+    def pending(self) -> int:
+        """Mel frames waiting for the model (0 after :meth:`run_model` / :func:`run_batch`)."""
+        return 0 if self._pending is None else len(self._pending)
+
+    def begin(self, samples: np.ndarray) -> None:
+        """Append audio and run the mel front end; the model call is left pending."""
+        if self._done:
+            raise RuntimeError("NeuralLipsync: feed() after flush(); start a new stream")
+        x = np.asarray(samples, np.float32).reshape(-1)
+        if x.size and not np.all(np.isfinite(x)):
+            raise ValueError("samples: expected finite float32 audio, got NaN/inf")
+        mel = self._mel.feed(x)
+        self._pending = mel if self._pending is None else np.concatenate([self._pending, mel])
+
+    def model_feeds(self) -> dict[str, np.ndarray]:
+        """This stream's next model call: ``mel`` (1, T, 64) pending frames + its state tensors
+        (batch axis 1 each); :func:`run_batch` stacks these along the model's batch axis."""
+        mel = self._pending if self._pending is not None else np.zeros((0, N_MELS), np.float32)
+        return {"mel": mel[None].astype(np.float32), **self._state}
+
+    def accept(self, outs: dict[str, np.ndarray]) -> None:
+        """Take this stream's model outputs (all outputs by name, batch of 1): the new state,
+        warm-up frames skipped, articulator frames appended; the pending frames are consumed."""
+        self._pending = None
+        for n, v in outs.items():
             if n.endswith("_out"):
                 self._state[n[:-4]] = v
-        y = outs[names.index("y")][0]
+        y = outs["y"][0]
         skip = max(0, self._delay - self._seen)
         self._seen += len(y)
         if skip < len(y):
             self._art = np.concatenate([self._art, y[skip:]])
 
-    def _emit(self, final: bool) -> np.ndarray:
-        return to_curves(self._emit_raw(final))
+    def run_model(self) -> None:
+        """The model on this stream's pending mel frames, alone."""
+        if self.pending:
+            feeds = self.model_feeds()
+            self.accept(dict(zip(self._names, self._sess.run(None, feeds))))
+        self._pending = None
+
+    def end_raw(self) -> np.ndarray:
+        """(k, N_ART + 2) raw outputs at the output frames that became final."""
+        return self._emit_raw(final=False)
+
+    def end(self) -> np.ndarray:
+        """(k, 52) ARKit curves for the output frames that became final."""
+        return to_curves(self.end_raw())
+
+    def feed(self, samples: np.ndarray) -> np.ndarray:
+        """Append audio; (k, 52) float32 ARKit curves for the frames that became final
+        (:meth:`begin` + :meth:`run_model` + :meth:`end`)."""
+        self.begin(samples)
+        self.run_model()
+        return self.end()
+
+    def flush(self) -> np.ndarray:
+        """The remaining frames up to the end of the audio fed (the stream is then finished)."""
+        return to_curves(self.flush_raw())
+
+    def flush_raw(self) -> np.ndarray:
+        """:meth:`flush` before the articulator -> ARKit step."""
+        if self._done:
+            return np.zeros((0, N_ART + 2), np.float32)
+        self.run_model()
+        self._done = True
+        self._run(self._mel.flush())
+        self._run(np.repeat(self._pad, self._delay, axis=0))
+        return self._emit_raw(final=True)
+
+    # ------------------------------------------------------------------ internals
+    def _run(self, mel: np.ndarray) -> None:
+        if len(mel):
+            self._pending = mel
+            self.run_model()
+
+    _flush_raw = flush_raw
 
     def _emit_raw(self, final: bool) -> np.ndarray:
         """(k, N_ART + 2) network outputs at the output frames that became final."""
@@ -229,38 +309,75 @@ class NeuralLipsync:
         self._k0 += keep
         return y
 
-    def feed(self, samples: np.ndarray) -> np.ndarray:
-        """Append audio; (k, 52) float32 ARKit curves for the frames that became final."""
-        if self._done:
-            raise RuntimeError("NeuralLipsync: feed() after flush(); start a new stream")
-        x = np.asarray(samples, np.float32).reshape(-1)
-        if x.size and not np.all(np.isfinite(x)):
-            raise ValueError("samples: expected finite float32 audio, got NaN/inf")
-        self._run(self._mel.feed(x))
-        return self._emit(final=False)
 
-    def flush(self) -> np.ndarray:
-        """The remaining frames up to the end of the audio fed (the stream is then finished)."""
-        return to_curves(self._flush_raw())
+def _batch_axes(sess) -> dict[str, int] | None:
+    """Input name -> its batch axis (the symbolic dimension, "B"), or None when the model was
+    exported with a fixed batch of 1 (then every stream runs alone)."""
+    axes: dict[str, int] = {}
+    for i in sess.get_inputs():
+        named = [k for k, d in enumerate(i.shape) if isinstance(d, str) and d != "T"]
+        if i.name == "mel":
+            named = [k for k in named if k != 1]
+        if len(named) != 1:
+            return None
+        axes[i.name] = named[0]
+    return axes
 
-    def _flush_raw(self) -> np.ndarray:
-        if self._done:
-            return np.zeros((0, N_ART + 2), np.float32)
-        self._done = True
-        self._run(self._mel.flush())
-        self._run(np.repeat(self._pad, self._delay, axis=0))
-        return self._emit_raw(final=True)
+
+_AXES: dict[int, dict[str, int] | None] = {}
+
+
+def run_batch(streams: "Sequence[NeuralLipsync]", max_batch: int = 64) -> int:
+    """The model on every stream's :attr:`~NeuralLipsync.pending` mel frames, streams with the
+    same number of new frames in one ``run()`` (on a steady 20 ms feed that is all of them),
+    their state tensors stacked along the batch axis; each row is exactly that stream alone
+    (tests/test_neural.py). Streams must share one session (:func:`shared_session`, the
+    default). Returns the number of onnxruntime calls made."""
+    todo = [s for s in streams if s.pending]
+    for s in streams:
+        if not s.pending:
+            s._pending = None
+    if not todo:
+        return 0
+    sess = todo[0].session
+    if any(s.session is not sess for s in todo):
+        raise ValueError("run_batch: streams run on different onnxruntime sessions")
+    key = id(sess)
+    if key not in _AXES:
+        _AXES[key] = _batch_axes(sess)
+    axes = _AXES[key]
+    if axes is None:
+        for s in todo:
+            s.run_model()
+        return len(todo)
+    names = [o.name for o in sess.get_outputs()]
+    out_axes = {n: (0 if n == "y" else axes.get(n[:-4], 0)) for n in names}
+    groups: dict[int, list[NeuralLipsync]] = {}
+    for s in todo:
+        groups.setdefault(s.pending, []).append(s)
+    calls = 0
+    for group in groups.values():
+        for a in range(0, len(group), max_batch):
+            part = group[a:a + max_batch]
+            calls += 1
+            if len(part) == 1:
+                part[0].run_model()
+                continue
+            fs = [s.model_feeds() for s in part]
+            feeds = {name: np.concatenate([f[name] for f in fs], axis=ax) for name, ax in axes.items()}
+            outs = sess.run(None, feeds)
+            for b, s in enumerate(part):
+                s.accept({n: np.take(v, [b], axis=out_axes[n]) for n, v in zip(names, outs)})
+    return calls
 
 
 def neural_outputs(samples: np.ndarray, fps: int) -> np.ndarray:
     """Whole input: (n_frames_for(duration, fps), N_ART + 2) articulators + contact
     probabilities at the output frames (before :func:`to_curves`)."""
     s = NeuralLipsync(fps)
-    x = np.asarray(samples, np.float32).reshape(-1)
-    if x.size and not np.all(np.isfinite(x)):
-        raise ValueError("samples: expected finite float32 audio, got NaN/inf")
-    s._run(s._mel.feed(x))
-    return np.concatenate([s._emit_raw(final=False), s._flush_raw()]).astype(np.float32)
+    s.begin(samples)
+    s.run_model()
+    return np.concatenate([s.end_raw(), s.flush_raw()]).astype(np.float32)
 
 
 def neural_curves(samples: np.ndarray, fps: int) -> np.ndarray:

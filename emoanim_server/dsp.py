@@ -1,0 +1,279 @@
+"""The few signal-processing routines the stages use, in numpy only.
+
+Why not ``scipy.signal``: importing it costs 1-2 s (it pulls scipy.stats, interpolate, optimize,
+...), which was most of every ``emoanim bake`` start-up (issue 14: <= 0.5 s). The stages need
+only six things, and each here is checked against scipy (tests/test_dsp.py):
+
+* :func:`lfilter` / :func:`lfilter_zi` for first-order sections (the one-pole smoothers of the
+  head and upper face on 100 Hz ticks): the same direct-form-II-transposed arithmetic as
+  scipy's, in the same order, so the output is **bit-identical** to ``scipy.signal.lfilter``.
+  A Python loop per sample is fine at tick rate (~0.1 us a tick and channel).
+* :class:`Bandpass`: a 2nd-order Butterworth band-pass (scipy's ``butter(2, [lo, hi],
+  "bandpass", fs=fs)``, designed in closed form: analog prototype, band transform, bilinear
+  transform with pre-warping) run at audio rate. A per-sample loop would be ~10 ms per second of
+  audio, so it runs vectorised: the filter is split into complex one-pole sections (partial
+  fractions), and each section is computed per block of ``L`` samples as a cumulative sum of
+  ``x[i] p^-i`` times ``p^j`` plus the block's start state, the start states chained block to
+  block. Blocks are aligned to the absolute sample index and every operation is an elementwise
+  real IEEE operation or a sequential cumulative sum, so the output for a sample does not depend
+  on how the input was chunked: streaming == whole, bit for bit. It equals scipy's ``sosfilt``
+  to rounding (max abs difference ~1e-15 of the signal's scale; tests/test_dsp.py).
+* :func:`medfilt` (odd kernel, zero-padded edges, as scipy) and :func:`find_peaks` with
+  ``distance`` and ``prominence`` (scipy's algorithm: plateau mid-points, then the highest peaks
+  first keep their ``distance`` neighbourhood, then the prominence against the lowest point
+  before a higher sample on either side): exact, same indices.
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+__all__ = ["lfilter", "lfilter_zi", "Bandpass", "butter_bandpass_zpk", "medfilt", "find_peaks"]
+
+
+# --------------------------------------------------------------------------- one-pole (tick rate)
+def _first_order(b: np.ndarray, a: np.ndarray) -> tuple[float, float, float]:
+    b = np.asarray(b, np.float64).reshape(-1)
+    a = np.asarray(a, np.float64).reshape(-1)
+    if len(a) != 2 or not 1 <= len(b) <= 2:
+        raise ValueError("dsp.lfilter supports first-order sections only (len(a) == 2, len(b) <= 2)")
+    if a[0] != 1.0:
+        b, a = b / a[0], a / a[0]
+    b1 = float(b[1]) if len(b) == 2 else 0.0
+    return float(b[0]), b1, float(a[1])
+
+
+def lfilter_zi(b: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """The state (shape (1,)) of a first-order ``lfilter`` settled on a constant input of 1."""
+    b0, b1, a1 = _first_order(b, a)
+    return np.array([(b1 - a1 * b0) / (1.0 + a1)])
+
+
+def lfilter(b: np.ndarray, a: np.ndarray, x: np.ndarray, axis: int = 0,
+            zi: np.ndarray | None = None) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """``scipy.signal.lfilter`` for a first-order section along ``axis``: returns ``y`` or, with
+    ``zi`` (shape of ``x`` with ``axis`` of length 1), ``(y, zf)``. Same operations in the same
+    order as scipy's direct form II transposed: ``y = z + b0 x; z = x b1 - y a1``."""
+    b0, b1, a1 = _first_order(b, a)
+    x = np.moveaxis(np.asarray(x, np.float64), axis, 0)
+    n, rest = x.shape[0], x.shape[1:]
+    cols = x.reshape(n, -1).T.tolist()
+    if zi is None:
+        z0 = [0.0] * len(cols)
+    else:
+        z0 = np.broadcast_to(np.moveaxis(np.asarray(zi, np.float64), axis, 0), (1,) + rest).reshape(-1).tolist()
+    ys, zf = [], []
+    for col, z in zip(cols, z0):
+        out = []
+        for xv in col:
+            y = z + b0 * xv
+            z = xv * b1 - y * a1
+            out.append(y)
+        ys.append(out)
+        zf.append(z)
+    y = np.array(ys, np.float64).T.reshape((n,) + rest) if cols else np.zeros((n,) + rest)
+    y = np.moveaxis(y, 0, axis)
+    if zi is None:
+        return y
+    return y, np.moveaxis(np.array(zf, np.float64).reshape((1,) + rest), 0, axis)
+
+
+# --------------------------------------------------------------------------- band-pass (audio rate)
+def butter_bandpass_zpk(lo: float, hi: float, fs: float, order: int = 2) -> tuple[np.ndarray, np.ndarray, float]:
+    """Digital zeros, poles and gain of scipy's ``butter(order, [lo, hi], "bandpass", fs=fs)``."""
+    if not 0 < lo < hi < fs / 2:
+        raise ValueError(f"band {lo}-{hi} Hz must lie inside 0-{fs / 2} Hz")
+    # analog Butterworth prototype (scipy buttap): poles on the left unit half-circle
+    p = -np.exp(1j * np.pi * np.arange(-order + 1, order, 2) / (2 * order))
+    # pre-warp the band edges for the bilinear transform (scipy works with fs = 2 internally)
+    w = 2.0 * 2.0 * np.tan(np.pi * (2.0 * np.array([lo, hi]) / fs) / 2.0)
+    bw, wo = w[1] - w[0], math.sqrt(w[0] * w[1])
+    # low-pass -> band-pass: each pole splits in two, `order` zeros at s = 0
+    p_lp = p * bw / 2
+    p_bp = np.concatenate([p_lp + np.sqrt(p_lp ** 2 - wo ** 2), p_lp - np.sqrt(p_lp ** 2 - wo ** 2)])
+    z_bp = np.zeros(order)
+    k_bp = bw ** order
+    # bilinear transform (s-plane -> z-plane), fs = 2
+    fs2 = 4.0
+    z_z = np.concatenate([(fs2 + z_bp) / (fs2 - z_bp), -np.ones(len(p_bp) - len(z_bp))])
+    p_z = (fs2 + p_bp) / (fs2 - p_bp)
+    k_z = float(k_bp * np.real(np.prod(fs2 - z_bp) / np.prod(fs2 - p_bp)))
+    return z_z.astype(complex), p_z, k_z
+
+
+@functools.lru_cache(maxsize=32)
+def _bandpass_design(lo: float, hi: float, fs: float, block: int) -> tuple:
+    """The constants of a :class:`Bandpass` (cached: every fresh filter at rest reuses them)."""
+    z, p, k = butter_bandpass_zpk(lo, hi, fs)
+    # one pole of each conjugate pair (Butterworth band-pass poles are never real)
+    up = p[p.imag > 0]
+    if len(up) * 2 != len(p) or len(set(np.round(up, 12))) != len(up):
+        raise ValueError("Bandpass expects distinct complex-conjugate pole pairs")
+    # partial fractions in w = 1/z: H(w) = d + sum_i r_i / (1 - p_i w), conjugate pairs -> 2 Re
+    r = np.array([k * np.prod(1 - z / pi) / np.prod([1 - pm / pi for pm in p if pm != pi]) for pi in up])
+    d = float(k * np.real(np.prod(z) / np.prod(p)))
+    # block length: p^-(L-1) must stay far from overflow (|p| < 1)
+    rmin = float(np.abs(up).min())
+    L = int(block) if rmin >= 1.0 else max(1, min(int(block), int(300.0 / max(-math.log10(rmin), 1e-9))))
+    j = np.arange(L, dtype=np.float64)
+    # per pole (m) and position in the block (L); the blocks run along the last axis
+    pj = up[:, None] ** j                         # p^j, (m, L)
+    pinv = up[:, None] ** -j                      # p^-j
+    q = 2.0 * r[:, None] * pj                     # y gets 2 Re(r p^j C) from the block's own input
+    u = q * up[:, None]                           # ... and 2 Re(r p^(j+1) S) from its start state
+    col = lambda v: np.ascontiguousarray(v)[:, :, None]  # noqa: E731  (m, L, 1)
+    pinv_ = (col(pinv.real), col(pinv.imag))
+    q_ = (col(q.real), col(q.imag))
+    u_ = (col(u.real), col(u.imag))
+    pL1 = [complex(v) for v in up ** (L - 1)]
+    pL = [complex(v) for v in up ** L]
+    for a in (*pinv_, *q_, *u_):
+        a.flags.writeable = False
+    return d, L, pinv_, q_, u_, pL1, pL
+
+
+class Bandpass:
+    """A streaming 2nd-order Butterworth band-pass: ``f(x)`` filters the next samples, state kept
+    (any chunking gives the same output, bit for bit; see the module doc for how)."""
+
+    def __init__(self, lo: float, hi: float, fs: float, block: int = 128) -> None:
+        (self.d, self.L, self._pinv, self._q, self._u, self._pL1, self._pL) = _bandpass_design(
+            float(lo), float(hi), float(fs), int(block))
+        self._m = len(self._pL)
+        self._S = [0j] * self._m                      # state at the start of the current block
+        self._pend = np.zeros(0, np.float64)          # the current (incomplete) block's samples
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, np.float64).reshape(-1)
+        if not len(x):
+            return np.zeros(0, np.float64)
+        buf = np.concatenate([self._pend, x]) if len(self._pend) else x
+        L, n = self.L, len(buf)
+        nb = -(-n // L)
+        X = np.zeros(nb * L, np.float64)
+        X[:n] = buf
+        X = X.reshape(nb, L)
+        y = np.empty((nb, L))
+        S = list(self._S)
+        # slabs of blocks keep the temporaries in cache; results do not depend on the slab size
+        for k0 in range(0, nb, self._SLAB):
+            y[k0:k0 + self._SLAB], S, S_last = self._blocks(X[k0:k0 + self._SLAB], S)
+        y = y.reshape(-1)[:n]
+        if n % L == 0:
+            self._S, self._pend = S, np.zeros(0, np.float64)
+        else:
+            self._S, self._pend = S_last, buf[(nb - 1) * L:].copy()
+        return y[n - len(x):]
+
+    _SLAB = 512
+
+    def _blocks(self, Xb: np.ndarray, S: list[complex]) -> tuple[np.ndarray, list[complex], list[complex]]:
+        """Filter whole blocks ``Xb`` (nb, L) starting in state ``S``; returns their output, the
+        state after the last block and the state before it."""
+        L, m, nb = self.L, self._m, len(Xb)
+        X = np.ascontiguousarray(Xb.T)                # (L, nb): sample j of every block in a row
+        # in-block response: p^j C_j with C = cumsum_j(x_j p^-j) (complex, in real arithmetic)
+        cr = X * self._pinv[0]                        # (m, L, nb)
+        ci = X * self._pinv[1]
+        _cumsum_rows(cr)
+        _cumsum_rows(ci)
+        # chain the block start states: S_{k+1} = p^L S_k + p^(L-1) C_k[L-1] (sequential, per pole)
+        Sr = np.empty((m, 1, nb))
+        Si = np.empty((m, 1, nb))
+        S, S_last = list(S), [0j] * m
+        for i in range(m):
+            s, pL, pL1, sr_i, si_i = S[i], self._pL[i], self._pL1[i], [], []
+            for er, ei in zip(cr[i, L - 1].tolist(), ci[i, L - 1].tolist()):
+                sr_i.append(s.real)
+                si_i.append(s.imag)
+                S_last[i] = s
+                s = pL * s + pL1 * complex(er, ei)
+            Sr[i, 0], Si[i, 0], S[i] = sr_i, si_i, s
+        y = self.d * X
+        for i in range(m):
+            y += (cr[i] * self._q[0][i] - ci[i] * self._q[1][i]) + (Sr[i] * self._u[0][i] - Si[i] * self._u[1][i])
+        return y.T, S, S_last
+
+
+def _cumsum_rows(a: np.ndarray) -> None:
+    """In-place cumulative sum along axis 1 of (m, L, nb): a[:, j] += a[:, j - 1], in order, so
+    every element gets exactly np.cumsum's sequence of additions (a loop over j is faster than
+    np.cumsum here when the rows are long)."""
+    if a.shape[2] < 64:
+        np.cumsum(a, axis=1, out=a)
+        return
+    for j in range(1, a.shape[1]):
+        np.add(a[:, j], a[:, j - 1], out=a[:, j])
+
+
+# --------------------------------------------------------------------------- median, peaks
+def medfilt(x: np.ndarray, kernel_size: int = 3) -> np.ndarray:
+    """``scipy.signal.medfilt`` of a 1-D array: the median of each odd-sized window, the edges
+    padded with zeros (as scipy does)."""
+    k = int(kernel_size)
+    if k < 1 or k % 2 == 0:
+        raise ValueError("kernel_size must be odd and positive")
+    x = np.asarray(x)
+    if x.ndim != 1:
+        raise ValueError("dsp.medfilt is 1-D only")
+    if not len(x):
+        return x.copy()
+    h = k // 2
+    padded = np.concatenate([np.zeros(h, x.dtype), x, np.zeros(h, x.dtype)])
+    return np.median(np.lib.stride_tricks.sliding_window_view(padded, k), axis=-1).astype(x.dtype, copy=False)
+
+
+def _local_maxima(x: np.ndarray) -> np.ndarray:
+    """Mid-points of the strict local maxima, flat tops included (scipy's ``_local_maxima_1d``):
+    a run of equal samples whose neighbours on both sides are lower; mid-point rounded down."""
+    n = len(x)
+    if n < 3:
+        return np.zeros(0, np.intp)
+    starts = np.flatnonzero(np.concatenate([[True], x[1:] != x[:-1]]))
+    ends = np.concatenate([starts[1:] - 1, [n - 1]])
+    ok = (starts > 0) & (ends < n - 1)
+    s, e = starts[ok], ends[ok]
+    ok = (x[s - 1] < x[s]) & (x[e + 1] < x[s])
+    return ((s[ok] + e[ok]) // 2).astype(np.intp)
+
+
+def find_peaks(x: np.ndarray, distance: float | None = None,
+               prominence: float | None = None) -> tuple[np.ndarray, dict]:
+    """``scipy.signal.find_peaks(x, distance=..., prominence=...)`` (minimum prominence only) for
+    a finite 1-D array: the same peak indices; the properties dict carries ``prominences``."""
+    x = np.asarray(x, np.float64).reshape(-1)
+    peaks = _local_maxima(x)
+    if distance is not None:
+        if distance < 1:
+            raise ValueError("distance must be >= 1")
+        dist = math.ceil(distance)
+        keep = np.ones(len(peaks), bool)
+        order = np.argsort(x[peaks])  # the same (unstable) order as scipy's, for equal heights
+        pk = peaks.tolist()
+        for j in order[::-1].tolist():
+            if not keep[j]:
+                continue
+            k = j - 1
+            while k >= 0 and pk[j] - pk[k] < dist:
+                keep[k] = False
+                k -= 1
+            k = j + 1
+            while k < len(pk) and pk[k] - pk[j] < dist:
+                keep[k] = False
+                k += 1
+        peaks = peaks[keep]
+    props: dict = {}
+    if prominence is not None:
+        prom = np.empty(len(peaks))
+        for i, p in enumerate(peaks.tolist()):
+            v = x[p]
+            hi_l = np.flatnonzero(x[:p] > v)
+            left = x[(hi_l[-1] + 1 if len(hi_l) else 0):p + 1].min()
+            hi_r = np.flatnonzero(x[p + 1:] > v)
+            right = x[p:(p + 1 + hi_r[0] if len(hi_r) else len(x))].min()
+            prom[i] = v - max(left, right)
+        keep = prom >= prominence
+        peaks, props["prominences"] = peaks[keep], prom[keep]
+    return peaks, props

@@ -1,0 +1,108 @@
+"""emoanim_server.dsp against scipy.signal (the reference it replaces; issue 14: start-up), on
+real speech, plus the properties the stages rely on (streaming == whole)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from scipy import signal
+
+from emoanim_server import dsp
+
+DATA = Path(__file__).parent / "data"
+BANDS = [(250.0, 2500.0), (60.0, 1000.0), (1000.0, 5000.0)]  # what upper.py and prosody.py use
+
+
+@pytest.fixture(scope="module")
+def speech() -> np.ndarray:
+    x, sr = sf.read(DATA / "real_en.wav", dtype="float64")
+    assert sr == 16000
+    return x if x.ndim == 1 else x.mean(axis=1)
+
+
+@pytest.mark.parametrize("lo,hi", BANDS)
+def test_butterworth_design_equals_scipy(lo, hi):
+    z, p, k = signal.butter(2, [lo, hi], btype="bandpass", fs=16000, output="zpk")
+    z2, p2, k2 = dsp.butter_bandpass_zpk(lo, hi, 16000)
+    assert np.allclose(np.sort_complex(p2), np.sort_complex(p), atol=1e-15, rtol=0)
+    assert np.allclose(np.sort_complex(z2), np.sort_complex(z), atol=1e-15, rtol=0)
+    assert k2 == pytest.approx(k, rel=1e-14)
+
+
+@pytest.mark.parametrize("lo,hi", BANDS)
+def test_bandpass_equals_scipy_sosfilt_on_real_speech(speech, lo, hi):
+    ref = signal.sosfilt(signal.butter(2, [lo, hi], btype="bandpass", fs=16000, output="sos"), speech)
+    y = dsp.Bandpass(lo, hi, 16000)(speech)
+    # measured 6e-15 .. 1.2e-14 on this line (peak ~0.5-0.8): rounding, not a different filter
+    assert np.abs(y - ref).max() < 1e-13 * np.abs(ref).max()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_bandpass_streaming_equals_whole_bit_for_bit(speech, seed):
+    whole = dsp.Bandpass(250.0, 2500.0, 16000)(speech)
+    f, rng, parts, i = dsp.Bandpass(250.0, 2500.0, 16000), np.random.default_rng(seed), [], 0
+    sizes = [1, 127, 128, 129, 320, 700, 70000]
+    while i < len(speech):
+        n = int(rng.choice(sizes))
+        parts.append(f(speech[i:i + n]))
+        i += n
+    assert np.array_equal(np.concatenate(parts), whole)
+    assert len(dsp.Bandpass(60.0, 1000.0, 16000)(np.zeros(0))) == 0
+
+
+def test_bandpass_impulse_response_decays_and_rejects_dc():
+    x = np.zeros(16000)
+    x[0] = 1.0
+    h = dsp.Bandpass(250.0, 2500.0, 16000)(x)
+    assert np.isfinite(h).all() and abs(h.sum()) < 1e-9 and np.abs(h[-1000:]).max() < 1e-12
+
+
+def test_first_order_lfilter_is_bit_identical_to_scipy():
+    rng = np.random.default_rng(3)
+    for tau in (0.02, 0.3, 4.0):
+        a = 1.0 - np.exp(-0.01 / tau)
+        b, aa = np.array([a]), np.array([1.0, a - 1.0])
+        assert np.array_equal(dsp.lfilter_zi(b, aa), signal.lfilter_zi(b, aa))
+        for shape in [(500,), (400, 3), (300, 2, 2)]:
+            x = rng.normal(size=shape)
+            zi = signal.lfilter_zi(b, aa).reshape((1,) + (1,) * (x.ndim - 1)) * x[:1]
+            y1, z1 = signal.lfilter(b, aa, x, axis=0, zi=zi)
+            y2, z2 = dsp.lfilter(b, aa, x, axis=0, zi=zi)
+            assert np.array_equal(y1, y2) and np.array_equal(z1, z2)
+            assert np.array_equal(dsp.lfilter(b, aa, x, axis=0), signal.lfilter(b, aa, x, axis=0))
+    with pytest.raises(ValueError, match="first-order"):
+        dsp.lfilter([1.0], [1.0, 0.5, 0.2], np.zeros(4))
+
+
+@pytest.mark.filterwarnings("ignore:kernel_size exceeds")  # scipy's, for the short inputs
+def test_medfilt_equals_scipy():
+    rng = np.random.default_rng(4)
+    for n in (0, 1, 3, 10, 1000):
+        x = rng.normal(size=n)
+        for k in (1, 3, 5):
+            assert np.array_equal(dsp.medfilt(x, k), signal.medfilt(x, k))
+
+
+def test_find_peaks_equals_scipy_on_plateaus_ties_and_real_band_energy(speech):
+    rng = np.random.default_rng(5)
+    cases = [rng.integers(0, 6, size=int(rng.integers(0, 300))).astype(float) for _ in range(150)]
+    # the contour prosody.py really searches: band energy in dB per 10 ms
+    e = dsp.Bandpass(250.0, 2500.0, 16000)(speech)
+    cases.append(10 * np.log10(np.mean(e[: len(e) // 160 * 160].reshape(-1, 160) ** 2, axis=1) + 1e-14))
+    for x in cases:
+        for dist in (1, 3, 9, 9.5):
+            for prom in (None, 0.5, 2.0):
+                want = signal.find_peaks(x, distance=dist, prominence=prom)[0]
+                assert np.array_equal(dsp.find_peaks(x, distance=dist, prominence=prom)[0], want)
+
+
+def test_stages_do_not_import_scipy_signal():
+    """The point of the module: a bake's stages load without scipy.signal (~1-2 s)."""
+    code = ("import sys, emoanim_server.face.head, emoanim_server.face.upper, emoanim_server.audio.prosody;"
+            "print('scipy.signal' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
