@@ -5,6 +5,11 @@
          docs/gesture_emotions.png   (poses per emotion while speaking, front + side)
          docs/gesture_beats.png      (wrist speed vs audio onsets and the planned stroke apexes)
          docs/gesture_pause.png      (wrist speed with / without the pause settle, side views in a pause)
+         docs/gesture_final_silence.png (side views of the final silence of the benchmark bakes in
+                                         which the model alone keeps the hands raised, with and
+                                         without the rest retraction; wrists vs hips by FK)
+
+    python benchmarks/gesture_plots.py final   # only the last figure
 """
 from __future__ import annotations
 
@@ -113,9 +118,53 @@ def pause_figure(model, skel) -> None:
     plt.close(fig)
 
 
+def final_silence_figure(model, skel, bakes=(("happy", 1), ("angry", 1), ("happy", 2), ("angry", 2))) -> None:
+    """The issue-15 rest regression: side views of the benchmark audio's final 2.5 s of silence
+    (after the last voiced frame) in the bakes whose hands stayed raised before the rest
+    retraction, with it (default) and without it (REST_TRIGGER_M out of reach)."""
+    from emoanim_server.gesture import sampler as S
+
+    x = bake_audio(heldout_wavs(SPEECH))
+    fps = 30
+    ix = {n: i for i, n in enumerate(skel.names)}
+    offsets = (0.0, 0.7, 1.4, 2.0, 2.4)
+    fig, axs = plt.subplots(2 * len(bakes), len(offsets), figsize=(1.9 * len(offsets), 2.6 * 2 * len(bakes)))
+    keep = S.REST_TRIGGER_M
+    for b, (emo, seed) in enumerate(bakes):
+        for r, retract in enumerate((True, False)):
+            S.REST_TRIGGER_M = keep if retract else 1e9
+            try:
+                st = S.GestureStream(emo, GestureSettings(seed=seed, fps=fps), model)
+                blocks = st.push(x) + st.finish()
+            finally:
+                S.REST_TRIGGER_M = keep
+            q = np.concatenate([k.rotations for k in blocks])
+            gp, _ = forward_kinematics(skel, q, np.concatenate([k.root_positions for k in blocks]))
+            last = np.flatnonzero(np.asarray(st.cond.voice) > 0.5)[-1] / 20.0
+            for c, dt in enumerate(offsets):
+                f = min(int(round((last + dt) * fps)), len(q) - 1)
+                ax = axs[2 * b + r, c]
+                wr = gp[f, [ix["LeftHand"], ix["RightHand"]], 1].max() - gp[f, 0, 1]
+                draw(ax, skel, gp[f], "side", color="tab:blue" if retract else "tab:orange")
+                ax.axhline(gp[f, 0, 1], color="0.5", lw=0.6, ls=":")
+                ax.set_xlim(-0.45, 0.45)
+                ax.set_ylim(0, 1.8)
+                ax.set_xticks([])
+                ax.set_yticks([])
+                ax.set_title(f"{emo} {seed} {'rest retraction' if retract else 'without'}\n+{dt:.1f}s: wrist-hips {wr * 100:+.0f} cm",
+                             fontsize=7)
+    fig.suptitle("final silence, side views (face right) from the last voiced frame; dotted: hips height", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(os.path.join(DOCS, "gesture_final_silence.png"), dpi=65)
+    plt.close(fig)
+
+
 def main() -> None:
     model = load_model()
     skel = humanoid()
+    final_silence_figure(model, skel)
+    if sys.argv[1:] == ["final"]:
+        return
     pause_figure(model, skel)
     rest_figure(model, skel)
     wavs = heldout_wavs(SPEECH)

@@ -70,15 +70,14 @@ def lipsync_engine(options: BakeOptions) -> str:
 
 
 def lipsync_curves(audio: Audio, phones: list[Phone], times: np.ndarray, fps: int,
-                   fused: bool = False, keep_tucks: bool = False) -> np.ndarray:
+                   fused: bool = False) -> np.ndarray:
     hop = 0.01
     db = frame_db(audio.samples, hop)
     if fused:
         from .face.lipsync.animate import articulate
         from .face.lipsync.neural import fused_curves
 
-        return fused_curves(articulate(phones, times, fps, db, np.arange(len(db)) * hop), audio.samples, fps,
-                            keep_tucks=keep_tucks)
+        return fused_curves(articulate(phones, times, fps, db, np.arange(len(db)) * hop), audio.samples, fps)
     return animate_mouth(phones, times, fps, db, np.arange(len(db)) * hop)
 
 
@@ -127,8 +126,7 @@ def _lipsync_whole(c: _Line) -> None:
         track.curves[:] = neural_curves(audio.samples, options.fps)
         lip_report = {"method": "neural", **model_info(), **lip_report}
     else:
-        track.curves[:] = lipsync_curves(audio, phones, track.times, options.fps, fused=engine == "fused",
-                                         keep_tucks=bool(lip_report.get("transcript_used")))
+        track.curves[:] = lipsync_curves(audio, phones, track.times, options.fps, fused=engine == "fused")
         lip_report = {"method": engine, "recognizer": get_recognizer(options.fast).version,
                       "transcript": options.transcript is not None, **lip_report}
         if engine == "fused":

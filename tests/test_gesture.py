@@ -419,3 +419,43 @@ def test_beat_hold_streams_like_the_bake_and_slows_the_apexes(speech, model):
     q0, r0 = generate(x, "happy", GestureSettings(seed=2, fps=30), model)
     at = np.clip(np.round(np.asarray(s._apexes) * 30).astype(int), 0, len(q) - 2)
     assert _wrist_speed(q_off, r_off, 30)[at].mean() < _wrist_speed(q0, r0, 30)[at].mean()
+
+
+def _final_silence_rest(q, root, voice, fps, after_s):
+    """(wrist height over the hips, m) per output frame >= after_s after the last voiced model frame."""
+    skel = humanoid()
+    gp, _ = forward_kinematics(skel, q, root)
+    ix = {n: i for i, n in enumerate(skel.names)}
+    last = np.flatnonzero(np.asarray(voice) > 0.5)[-1] / MODEL_FPS
+    t = np.arange(len(q)) / fps
+    return (gp[:, [ix["LeftHand"], ix["RightHand"]], 1].max(axis=1) - gp[:, ix["Hips"], 1])[t >= last + after_s]
+
+
+def test_arms_hang_in_the_final_silence_of_real_speech(speech, model, monkeypatch):
+    """Issue 15: when the voice has stopped and the pause hold has let go, the arms reach rest:
+    forward kinematics of the final silence of real-speech bakes puts both wrists below the hips
+    2 s after the last voiced frame -- also in bakes where the model alone keeps them raised
+    (happy 4, angry 3 here: the sampler's rest retraction to REST_ARMS, from real idle
+    capture, fires; without it those wrists stay above the hips). Streams like the bake."""
+    from emoanim_server.gesture import sampler as S
+
+    rng = np.random.default_rng(3)
+    x = np.concatenate([speech[:16000 * 4], (1e-4 * rng.standard_normal(16000 * 3)).astype(np.float32)])
+
+    def bake(emo, seed, chunk=None):
+        st = GestureStream(emo, GestureSettings(seed=seed, fps=30), model)
+        step = chunk or len(x)
+        blocks = [b for i in range(0, len(x), step) for b in st.push(x[i:i + step])] + st.finish()
+        q = np.concatenate([b.rotations for b in blocks])
+        root = np.concatenate([b.root_positions for b in blocks])
+        return q, _final_silence_rest(q, root, st.cond.voice, 30, 2.0), st
+
+    for emo, seed, retracts in (("happy", 4, True), ("angry", 3, True), ("happy", 0, False), ("neutral", 0, False)):
+        _, above, st = bake(emo, seed)
+        assert len(above) >= 20 and above.max() < -0.02, (emo, seed, above.max())
+        assert st._rest_on == retracts, (emo, seed)
+    q_off, _, _ = bake("happy", 4)
+    q_str, _, _ = bake("happy", 4, chunk=1600)  # streamed in 100 ms chunks: the same frames
+    np.testing.assert_allclose(np.abs(np.sum(q_str * q_off, axis=-1)), 1.0, atol=1e-9)
+    monkeypatch.setattr(S, "REST_TRIGGER_M", 10.0)  # no retraction: the model keeps them raised
+    assert bake("happy", 4)[1].max() > 0.0

@@ -33,7 +33,7 @@ from ..models import load_card, verify
 from . import representation as Rep
 from . import rotations as R
 from .features import AUDIO_DIM, MODEL_FPS, emotion_vector
-from .skeleton import finger_rotations, humanoid, settle_hips, solve_legs
+from .skeleton import finger_rotations, forward_kinematics, humanoid, settle_hips, solve_legs
 from .timing import APEX_LEAD_S, Conditioner
 
 SAMPLES_PER_FRAME = 16000 // MODEL_FPS
@@ -52,6 +52,25 @@ PAUSE_ENTER = 1
 PAUSE_EXIT = 5
 PAUSE_RETRACT_AFTER = 14
 PAUSE_RETRACT = 14
+#: rest retraction (issue 15): when the hold has let go (PAUSE_RETRACT_AFTER + PAUSE_RETRACT
+#: frames into a pause, 1.4 s) and forward kinematics puts a wrist of the pose it let go to (the
+#: model's) above REST_TRIGGER_M (height over the hips), the arms retract to REST_ARMS over
+#: PAUSE_REST frames (minimum-jerk: at rest 2.0 s into the pause) and stay there until the voice
+#: resumes (then they ease out over PAUSE_REST_EXIT frames)
+REST_AFTER = PAUSE_RETRACT_AFTER + PAUSE_RETRACT
+PAUSE_REST = 12
+PAUSE_REST_EXIT = 10
+REST_TRIGGER_M = -0.04
+#: the arms of a person standing at rest: the mean local rotation of each arm joint over the 7
+#: ReActIdle clips (MIT) in which the performer lets the arms hang, retargeted onto the
+#: humanoid (tools/gesture_rest_pose.py prints these); wrists 7 cm below the hips, elbows
+#: slightly bent, hands 0.2 m out and 0.1 m forward
+REST_ARMS = {
+    "LeftShoulder": (0.0, -0.0001, -0.0008, 1.0), "LeftUpperArm": (0.0, -0.0631, -0.6455, 0.7611),
+    "LeftLowerArm": (0.0004, -0.1346, -0.0867, 0.9871), "LeftHand": (0.0, 0.0, 0.0, 1.0),
+    "RightShoulder": (0.0, -0.0002, -0.0012, 1.0), "RightUpperArm": (0.0, 0.0646, 0.6389, 0.7666),
+    "RightLowerArm": (0.0008, 0.1134, 0.0945, 0.989), "RightHand": (0.0, 0.0, 0.0, 1.0),
+}
 BREATH_HZ, BREATH_DEG = 0.23, 0.8
 BREATH_SHARE = np.array([0.3, 0.4, 0.3])  # of the breath on spine, chest, upper chest
 #: beat hold (model frames): around each chosen syllable apex (timing.stroke_apexes, at least
@@ -284,6 +303,11 @@ class GestureStream:
         self._since = PAUSE_RETRACT_AFTER + PAUSE_RETRACT - 1
         self._ramp = 1.0
         self._hold = None
+        #: rest retraction state: ramp 0..1 and whether this pause retracts (the start is at rest)
+        self._rest, self._rest_on = 1.0, True
+        self._wrist_j = [self.body_skel.names.index(n) for n in ("LeftHand", "RightHand")]
+        self._arm_j = [self.body_skel.names.index(n) for n in REST_ARMS]
+        self._rest_q = R.normalize(np.array([REST_ARMS[n] for n in REST_ARMS], np.float64))
         self._memo: dict[int, tuple] = {}  # settle decisions of frames a window may still crossfade
         self._breath_j = [self.body_skel.names.index(n) for n in ("Spine", "Chest", "UpperChest")]
         self._phase = float(np.random.default_rng([int(self.settings.seed) & 0xFFFFFFFF, 91]).uniform(0, 2 * np.pi))
@@ -462,13 +486,20 @@ class GestureStream:
             if v:
                 self._since = 0
                 self._ramp = max(0.0, self._ramp - 1.0 / PAUSE_EXIT)
+                self._rest_on = False
+                self._rest = max(0.0, self._rest - 1.0 / PAUSE_REST_EXIT)
             else:
                 self._since += 1
                 self._ramp = min(1.0, self._ramp + 1.0 / PAUSE_ENTER)
+                if not self._rest_on and self._since == REST_AFTER:
+                    self._rest_on = self._wrist_above_hips(self.q[f]) > REST_TRIGGER_M
+                if self._rest_on:
+                    self._rest = min(1.0, self._rest + 1.0 / PAUSE_REST)
+            rho = st.pause_hold * _minjerk(self._rest)
             if v and self._ramp == 0.0 or self._hold is None:
                 self._hold = (self.q[f].copy(), self.root[f].copy())
             g = st.pause_hold * _minjerk(self._ramp)
-            if g <= 0:
+            if g <= 0 and rho <= 0:
                 continue
             done = PAUSE_RETRACT_AFTER + PAUSE_RETRACT
             if self._since < done:
@@ -479,19 +510,28 @@ class GestureStream:
                 h = g
             # breathing: ~14 breaths a minute, a fraction of a degree of spine extension
             b = g * np.radians(BREATH_DEG) * np.sin(2 * np.pi * BREATH_HZ * f / MODEL_FPS + self._phase)
-            self._memo[f] = (h, self._hold[0], self._hold[1], b)
+            self._memo[f] = (h, self._hold[0], self._hold[1], b, rho)
             self._apply_settle(f)
+
+    def _wrist_above_hips(self, q: np.ndarray) -> float:
+        """Forward kinematics of one body pose: the higher wrist's height over the hips (m)."""
+        gp, _ = forward_kinematics(self.body_skel, q[None])
+        return float(gp[0, self._wrist_j, 1].max() - gp[0, 0, 1])
 
     def _apply_settle(self, f: int) -> None:
         """Frame f of the samples <- the pause hold decided for it (weight, pose, breath). Run
         again after the next window crossfades f (its new samples would leak through)."""
-        h, hq, hr, b = self._memo[f]
+        h, hq, hr, b, rho = self._memo[f]
         if h >= 1.0:
             self.q[f] = hq
             self.root[f, [0, 2]] = hr[[0, 2]]
         elif h > 0:
             self.q[f] = R.slerp(self.q[f], hq, h)
             self.root[f, [0, 2]] += h * (hr[[0, 2]] - self.root[f, [0, 2]])
+        if rho > 0:  # the arms retract to rest (on top of the hold: the held pose may be raised)
+            a = self._arm_j
+            rq = np.where(np.sum(self.q[f, a] * self._rest_q, axis=-1, keepdims=True) < 0, -self._rest_q, self._rest_q)
+            self.q[f, a] = rq if rho >= 1.0 else R.slerp(self.q[f, a], rq, rho)
         if b != 0.0:
             j = self._breath_j
             self.q[f, j] = R.quat_mul(self.q[f, j], R.axis_angle_quat([1, 0, 0], -b * BREATH_SHARE))

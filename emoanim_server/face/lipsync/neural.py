@@ -30,7 +30,7 @@ import numpy as np
 from ...audio.features import _mel_filterbank
 from ...audio.load import SAMPLE_RATE
 from ...track import N_ARKIT, n_frames_for
-from .animate import apply_contacts, to_arkit
+from .animate import apply_contacts, learned_tucks, to_arkit
 from .visemes import ARTICULATORS
 
 MODEL_NAME = "articulation"
@@ -386,21 +386,17 @@ def neural_curves(samples: np.ndarray, fps: int) -> np.ndarray:
     return to_curves(neural_outputs(samples, fps))
 
 
-def fused_curves(art: np.ndarray, samples: np.ndarray, fps: int, keep_tucks: bool = False) -> np.ndarray:
+def fused_curves(art: np.ndarray, samples: np.ndarray, fps: int) -> np.ndarray:
     """Phonetic articulators (``animate.articulate`` at the track's frames) + the learned
     contacts: a closure or tuck the recogniser missed but the audio shows is added (contacts only
-    ever add: :func:`.animate.apply_contacts` takes the max).
-
-    ``keep_tucks`` (the phones come from the line's transcript): a lower-lip tuck the alignment
-    has is a known f/v, and the lips do not meet on a labiodental, so a learned closure there is
-    not allowed to undo it (on real French it cut f/v from 1.0 to 0.6 on some lines)."""
-    _, wb, wf = calibrated(neural_outputs(samples, fps))
+    ever add: :func:`.animate.apply_contacts` takes the max, and a learned closure cannot erase
+    a tuck the phones placed). Learned tucks: short, at confident detections away from the
+    phones' own contacts (:func:`.animate.learned_tucks`)."""
+    y = neural_outputs(samples, fps)
+    _, wb, _ = calibrated(y)
     n = min(len(art), len(wb))
     out = art.copy()
-    wb = wb[:n]
-    if keep_tucks:
-        wb = wb * (1.0 - np.clip(art[:n, ARTICULATORS.index("roll_lower")] / 0.5, 0.0, 1.0))
-    out[:n] = apply_contacts(art[:n], wb, wf[:n])
+    out[:n] = apply_contacts(art[:n], wb[:n], learned_tucks(art[:n], y[:n, N_ART + 1], fps))
     return to_arkit(out)
 
 
