@@ -263,9 +263,9 @@ def live_lipsync(engine: str, fps: int, phonetic_lookahead_s: float = 0.2, emit_
     """The incremental lip-sync engine for LIVE: ``"neural"`` (the learned model's runner) or
     ``"phonetic"`` (the phone loop, when the model is not installed)."""
     if engine == "neural":
-        from .live_batch import BatchedNeuralLipsync
+        from .face.lipsync.neural import NeuralLipsync
 
-        return BatchedNeuralLipsync(fps)
+        return NeuralLipsync(fps)
     return PhoneticStream(fps, phonetic_lookahead_s, emit_interval_s)
 
 
@@ -474,7 +474,7 @@ class LiveGraph:
         if lip_curves is not None:
             new = lip_curves
         elif hasattr(self.lip, "begin"):
-            self.lip.run_pending()
+            self.lip.run_model()
             new = self.lip.end()
         else:
             new = self.lip.feed(x)
