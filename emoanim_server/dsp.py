@@ -17,7 +17,10 @@ only six things, and each here is checked against scipy (tests/test_dsp.py):
   block. Blocks are aligned to the absolute sample index and every operation is an elementwise
   real IEEE operation or a sequential cumulative sum, so the output for a sample does not depend
   on how the input was chunked: streaming == whole, bit for bit. It equals scipy's ``sosfilt``
-  to rounding (max abs difference ~1e-15 of the signal's scale; tests/test_dsp.py).
+  to rounding (max abs difference ~1e-14 at a signal peak of ~0.8; inside the stages: prosody
+  bit-identical, upper-face offsets within 1.4e-16; tests/test_dsp.py). Cost (2 loaded cores):
+  20 ms LIVE chunks ~70 us a call, no slower than scipy's; a whole minute of audio ~0.07-0.1
+  CPU-s a band against scipy's ~0.02 (a 60 s bake pays ~0.2 CPU-s more, start-up ~1.5 less).
 * :func:`medfilt` (odd kernel, zero-padded edges, as scipy) and :func:`find_peaks` with
   ``distance`` and ``prominence`` (scipy's algorithm: plateau mid-points, then the highest peaks
   first keep their ``distance`` neighbourhood, then the prominence against the lowest point
@@ -129,15 +132,17 @@ def _bandpass_design(lo: float, hi: float, fs: float, block: int) -> tuple:
     pinv = up[:, None] ** -j                      # p^-j
     q = 2.0 * r[:, None] * pj                     # y gets 2 Re(r p^j C) from the block's own input
     u = q * up[:, None]                           # ... and 2 Re(r p^(j+1) S) from its start state
-    col = lambda v: np.ascontiguousarray(v)[:, :, None]  # noqa: E731  (m, L, 1)
-    pinv_ = (col(pinv.real), col(pinv.imag))
-    q_ = (col(q.real), col(q.imag))
-    u_ = (col(u.real), col(u.imag))
+    # stacked real parts over imaginary parts, (2m, L, 1): one multiply and one cumsum cover
+    # every pole; 2 Re(a b) = 2 (a.re b.re - a.im b.im), the minus folded into Q and U
+    stack = lambda re, im: np.ascontiguousarray(np.concatenate([re, im]))[:, :, None]  # noqa: E731
+    P = stack(pinv.real, pinv.imag)
+    Q = stack(q.real, -q.imag)
+    U = stack(u.real, -u.imag)
     pL1 = [complex(v) for v in up ** (L - 1)]
     pL = [complex(v) for v in up ** L]
-    for a in (*pinv_, *q_, *u_):
-        a.flags.writeable = False
-    return d, L, pinv_, q_, u_, pL1, pL
+    for arr in (P, Q, U):
+        arr.flags.writeable = False
+    return d, L, P, Q, U, pL1, pL
 
 
 class Bandpass:
@@ -145,7 +150,7 @@ class Bandpass:
     (any chunking gives the same output, bit for bit; see the module doc for how)."""
 
     def __init__(self, lo: float, hi: float, fs: float, block: int = 128) -> None:
-        (self.d, self.L, self._pinv, self._q, self._u, self._pL1, self._pL) = _bandpass_design(
+        (self.d, self.L, self._P, self._Q, self._U, self._pL1, self._pL) = _bandpass_design(
             float(lo), float(hi), float(fs), int(block))
         self._m = len(self._pL)
         self._S = [0j] * self._m                      # state at the start of the current block
@@ -180,26 +185,27 @@ class Bandpass:
         state after the last block and the state before it."""
         L, m, nb = self.L, self._m, len(Xb)
         X = np.ascontiguousarray(Xb.T)                # (L, nb): sample j of every block in a row
-        # in-block response: p^j C_j with C = cumsum_j(x_j p^-j) (complex, in real arithmetic)
-        cr = X * self._pinv[0]                        # (m, L, nb)
-        ci = X * self._pinv[1]
-        _cumsum_rows(cr)
-        _cumsum_rows(ci)
+        # in-block response: p^j C_j with C = cumsum_j(x_j p^-j) (complex, in real arithmetic:
+        # rows 0..m-1 real parts, m..2m-1 imaginary parts)
+        C = X * self._P                               # (2m, L, nb)
+        _cumsum_rows(C)
         # chain the block start states: S_{k+1} = p^L S_k + p^(L-1) C_k[L-1] (sequential, per pole)
-        Sr = np.empty((m, 1, nb))
-        Si = np.empty((m, 1, nb))
+        Sv = np.empty((2 * m, 1, nb))
         S, S_last = list(S), [0j] * m
         for i in range(m):
             s, pL, pL1, sr_i, si_i = S[i], self._pL[i], self._pL1[i], [], []
-            for er, ei in zip(cr[i, L - 1].tolist(), ci[i, L - 1].tolist()):
+            for er, ei in zip(C[i, L - 1].tolist(), C[m + i, L - 1].tolist()):
                 sr_i.append(s.real)
                 si_i.append(s.imag)
                 S_last[i] = s
                 s = pL * s + pL1 * complex(er, ei)
-            Sr[i, 0], Si[i, 0], S[i] = sr_i, si_i, s
+            Sv[i, 0], Sv[m + i, 0], S[i] = sr_i, si_i, s
+        # y = d x + sum over poles of 2 Re(r p^j C_j) + 2 Re(r p^(j+1) S), added in a fixed order
+        np.multiply(C, self._Q, out=C)
+        C += Sv * self._U
         y = self.d * X
-        for i in range(m):
-            y += (cr[i] * self._q[0][i] - ci[i] * self._q[1][i]) + (Sr[i] * self._u[0][i] - Si[i] * self._u[1][i])
+        for k in range(2 * m):
+            y += C[k]
         return y.T, S, S_last
 
 
