@@ -251,6 +251,33 @@ def _local_maxima(x: np.ndarray) -> np.ndarray:
     return ((s[ok] + e[ok]) // 2).astype(np.intp)
 
 
+def _higher_bounds(x: np.ndarray, p: int, v: float) -> tuple[int, int]:
+    """(a, b): x[a:b] is the stretch around ``p`` with no sample above ``v`` (scipy's prominence
+    walk). Searched outward in doubling windows, so the cost follows the stretch's length, as the
+    walk's does, not the signal's (an hour of 10 ms frames has ~20,000 peaks)."""
+    n, step, lo = len(x), 64, p
+    while True:
+        a = max(0, lo - step)
+        hit = np.flatnonzero(x[a:lo] > v)
+        if len(hit):
+            a += int(hit[-1]) + 1
+            break
+        if a == 0:
+            break
+        lo, step = a, step * 2
+    step, hi = 64, p + 1
+    while True:
+        b = min(n, hi + step)
+        hit = np.flatnonzero(x[hi:b] > v)
+        if len(hit):
+            b = hi + int(hit[0])
+            break
+        if b == n:
+            break
+        hi, step = b, step * 2
+    return a, b
+
+
 def find_peaks(x: np.ndarray, distance: float | None = None,
                prominence: float | None = None) -> tuple[np.ndarray, dict]:
     """``scipy.signal.find_peaks(x, distance=..., prominence=...)`` (minimum prominence only) for
@@ -281,11 +308,8 @@ def find_peaks(x: np.ndarray, distance: float | None = None,
         prom = np.empty(len(peaks))
         for i, p in enumerate(peaks.tolist()):
             v = x[p]
-            hi_l = np.flatnonzero(x[:p] > v)
-            left = x[(hi_l[-1] + 1 if len(hi_l) else 0):p + 1].min()
-            hi_r = np.flatnonzero(x[p + 1:] > v)
-            right = x[p:(p + 1 + hi_r[0] if len(hi_r) else len(x))].min()
-            prom[i] = v - max(left, right)
+            a, b = _higher_bounds(x, p, v)
+            prom[i] = v - max(x[a:p + 1].min(), x[p:b].min())
         keep = prom >= prominence
         peaks, props["prominences"] = peaks[keep], prom[keep]
     return peaks, props
