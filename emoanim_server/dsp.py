@@ -60,13 +60,17 @@ def lfilter(b: np.ndarray, a: np.ndarray, x: np.ndarray, axis: int = 0,
     ``zi`` (shape of ``x`` with ``axis`` of length 1), ``(y, zf)``. Same operations in the same
     order as scipy's direct form II transposed: ``y = z + b0 x; z = x b1 - y a1``."""
     b0, b1, a1 = _first_order(b, a)
-    x = np.moveaxis(np.asarray(x, np.float64), axis, 0)
+    x = np.asarray(x, np.float64)
+    if axis != 0:  # (moveaxis costs more than a LIVE call's filtering: skipped when a no-op)
+        x = np.moveaxis(x, axis, 0)
     n, rest = x.shape[0], x.shape[1:]
     cols = x.reshape(n, -1).T.tolist()
     if zi is None:
         z0 = [0.0] * len(cols)
     else:
-        z0 = np.broadcast_to(np.moveaxis(np.asarray(zi, np.float64), axis, 0), (1,) + rest).reshape(-1).tolist()
+        zz = np.asarray(zi, np.float64)
+        zz = zz if axis == 0 else np.moveaxis(zz, axis, 0)
+        z0 = (zz if zz.shape == (1,) + rest else np.broadcast_to(zz, (1,) + rest)).reshape(-1).tolist()
     ys, zf = [], []
     for col, z in zip(cols, z0):
         out = []
@@ -77,10 +81,12 @@ def lfilter(b: np.ndarray, a: np.ndarray, x: np.ndarray, axis: int = 0,
         ys.append(out)
         zf.append(z)
     y = np.array(ys, np.float64).T.reshape((n,) + rest) if cols else np.zeros((n,) + rest)
-    y = np.moveaxis(y, 0, axis)
+    zf = np.array(zf, np.float64).reshape((1,) + rest)
+    if axis != 0:
+        y, zf = np.moveaxis(y, 0, axis), np.moveaxis(zf, 0, axis)
     if zi is None:
         return y
-    return y, np.moveaxis(np.array(zf, np.float64).reshape((1,) + rest), 0, axis)
+    return y, zf
 
 
 # --------------------------------------------------------------------------- band-pass (audio rate)
