@@ -117,7 +117,9 @@ def markdown(res: dict) -> str:
     """The result as the table docs/languages.md points to."""
     f = lambda v: "–" if v is None else f"{v:.2f}"  # noqa: E731
     out = [f"# Lip-sync with transcripts in {res['languages']} languages (espeak-ng speech, exact timing)", "",
-           f"{res['date']} · {res['machine']} · {res['g2p']} · `python benchmarks/lipsync_languages.py`", "",
+           f"{res['date']} · {res['machine']} · {res['g2p']} · load {res.get('loadavg_start_end', '?')} · "
+           f"CPU s per audio s {res.get('cpu_s_per_audio_s', '?')} · `{res.get('command', 'python benchmarks/lipsync_languages.py')}`",
+           "",
            "Judge definitions (../shared/tools/lipsync_check.py) on reference phones classed by ipa.py. "
            "transcript = with the line's transcript and --language; audio = no transcript; skip/add = one word "
            "left out of / added to the transcript; wrong = the other sentence as transcript (must fall back).", "",
@@ -153,6 +155,8 @@ def main() -> None:
     per_lang: dict[str, dict] = {}
     total = {m: {k: [] for k in METRICS} for m in modes}
     wall = {m: 0.0 for m in modes}
+    cpu = {m: 0.0 for m in modes}
+    load0 = os.getloadavg()
     audio_s = 0.0
     for tag in langs:
         lang = language(tag)
@@ -169,9 +173,10 @@ def main() -> None:
                 if m not in vs and m != "audio":
                     continue
                 tr = None if m == "audio" else vs[m]
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 track = bake(Audio(y), BakeOptions(transcript=tr, language=lang.tag if tr else None))
                 wall[m] += time.perf_counter() - t0
+                cpu[m] += time.process_time() - c0
                 lip = track.metadata["lipsync"]
                 s = judge(track, ref, tmp)
                 r = rec["modes"].setdefault(m, {k: [] for k in METRICS} | {"used": [], "score": []})
@@ -199,6 +204,9 @@ def main() -> None:
         "benchmark": "lipsync_languages", "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpu, {platform.python_version()}",
         "g2p": espeak_version(), "languages": len(per_lang), "audio_s_per_mode": round(audio_s, 1),
+        "command": "python benchmarks/lipsync_languages.py " + " ".join(sys.argv[1:]),
+        "loadavg_start_end": [round(load0[0], 1), round(os.getloadavg()[0], 1)],
+        "cpu_s_per_audio_s": {m: round(cpu[m] / max(audio_s, 1e-9), 3) for m in modes},
         "metrics": "judge definitions (closure p/b/m, open, round, f/v) via ipa.py classes",
         "overall": {}, "per_language": per_lang,
     }
@@ -219,6 +227,7 @@ def main() -> None:
     print(json.dumps(res["overall"], indent=1))
     if a.out:
         Path(a.out).write_text(json.dumps(res, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        Path(a.out).with_suffix(".md").write_text(markdown(res), encoding="utf-8")
 
 
 if __name__ == "__main__":

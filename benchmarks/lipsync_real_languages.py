@@ -63,6 +63,8 @@ METRICS = ("closure", "closure_m", "open", "round", "fv")
 BARS = {"closure": 0.95, "round": 0.90, "fv": 0.85}
 MODES = ("transcript", "transcript_phonetic", "audio", "audio_en")
 DEFAULT_SPPAS = "/work/.mirror/mirfan899+sppas/repo"
+#: where the SPPAS acoustic models and dictionaries for the reference aligner come from
+SPPAS_MODELS = DEFAULT_SPPAS
 #: SPPAS sample folder -> our language tag
 SPPAS_LANGS = {"fra": "fr", "cat": "ca"}
 
@@ -72,9 +74,18 @@ SAMPA = {"E": "ɛ", "O": "ɔ", "2": "ø", "9": "œ", "@": "ə", "S": "ʃ", "Z": 
          "R": "ʁ", "H": "ɥ", "4": "ɾ", "L": "ʎ", "B": "β", "D": "ð", "G": "ɣ", "T": "θ", "rr": "r",
          "a~": "ɑ̃", "o~": "ɔ̃", "O~": "ɔ̃", "A/": "a", "O/": "o", "E/": "e", "U~/": "ɛ̃", "e~": "ɛ̃",
          "U~": "ɛ̃", "9~": "œ̃", "A": "ɑ", "I": "ɪ", "U": "ʊ", "V": "ʌ", "Q": "ɒ", "{": "æ", "3": "ɜ",
-         "tS": "tʃ", "dZ": "dʒ", "ts": "ts", "x": "x"}
-#: SPPAS's silence / noise / filler labels
-SPPAS_SIL = {"#", "+", "*", "@@", "dummy", "gb", "sil", "", "fp", "lg", "sp"}
+         "tS": "tʃ", "dZ": "dʒ", "ts": "ts", "x": "x",
+         # labels of SPPAS's German, Spanish, Portuguese and Polish models (htk_align.py references)
+         "aI": "aɪ", "aU": "aʊ", "OY": "ɔʏ", "6": "ɐ", "C": "ç", "?": "ʔ", "2:": "øː", "E:": "ɛː", "j\\": "ʝ",
+         "s\\": "ɕ", "z\\": "ʑ", "ts\\": "tɕ", "dz\\": "dʑ", "n'": "ɲ", "R\\": "r", "I\\": "ɨ", "E~": "ɛ̃",
+         "e~": "ẽ", "u~": "ũ"}
+#: where a model's SAMPA letter means something else than standard X-SAMPA: European Portuguese and
+#: Polish ``y`` is the unrounded ɨ ("que" k y, "czy" tS y), not the rounded front vowel
+LANG_SAMPA = {"por": {"y": "ɨ"}, "pol": {"y": "ɨ"}}
+#: SPPAS's silence / noise / filler labels; "noise" and "laugh" are event labels in the phone tier
+#: (until 2026-12-01 15:10 they were read as the IPA letters n-o-i-s-e / l-a-u-g-h, which put six
+#: rounded vowels into the reference where the speaker laughed or made a noise)
+SPPAS_SIL = {"#", "+", "*", "@@", "dummy", "gb", "sil", "", "fp", "lg", "sp", "noise", "laugh"}
 
 
 def _git(gitdir: str, *args: str) -> bytes:
@@ -125,6 +136,114 @@ def sppas_items(gitdir: str, langs: list[str]) -> list[dict]:
     return out
 
 
+#: SPPAS samples with utterance-level (IPU) text only: folder -> (our tag, espeak-ng voice, SPPAS model)
+SPPAS_IPU_LANGS = {"deu": ("de", "de", "deu"), "spa": ("es", "es", "spa"), "por": ("pt", "pt", "por"),
+                   "pol": ("pl", "pl", "pol")}  # ita: the snapshot lacks its hmmdefs
+#: Google FLEURS sentences (CC-BY-4.0) kept as test fixtures by github.com/sebastian-software/cuttledoc
+#: (packages/cuttledoc/fixtures, commit e0c58788): 10 read sentences per language, Opus 24 kbps
+DEFAULT_FLEURS = "/work/.mirror/sebastian-software+cuttledoc/repo"
+FLEURS_DIR = "packages/cuttledoc/fixtures"
+#: FLEURS language -> (our tag, espeak-ng voice, SPPAS model); FLEURS es is es_419, pt is pt_br
+FLEURS_LANGS = {"de": ("de", "de", "deu"), "es": ("es-419", "es-419", "spa"), "pt": ("pt-BR", "pt-br", "por"),
+                "fr": ("fr", "fr", "fra")}
+#: SPPAS transcription markup that is not a word: pauses, noises, breaths, truncation marks
+_MARKUP = re.compile(r"\{[^}]*\}|__|[+*#@]|\bipu_\d+\b|[?!.,;:«»\"]")
+
+
+def textgrid_intervals(text: str) -> dict[str, list[tuple[float, float, str]]]:
+    """Interval tiers of a Praat TextGrid (long or short text format) by name."""
+    out = {}
+    for block in re.split(r'"IntervalTier"', text)[1:]:
+        block = re.sub(r"\[\d+\]", "", block)
+        toks = re.findall(r'"((?:[^"]|"")*)"|(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)', block)
+        name = toks[0][0]
+        vals = toks[1:]
+        n = int(float(vals[2][1]))
+        iv = []
+        for k in range(n):
+            a, b, t = vals[3 + 3 * k: 6 + 3 * k]
+            iv.append((float(a[1]), float(b[1]), t[0].replace('""', '"').strip()))
+        out[name] = iv
+    return out
+
+
+def _htk_reference(x: np.ndarray, segments: list[tuple[float, float, str]], model_lang: str, voice: str,
+                   gitdir: str) -> list[tuple[float, float, str]] | None:
+    """Judge-labelled reference phones from benchmarks/htk_align.py (SPPAS's acoustic model for the
+    language), one alignment per segment of text; None where a segment finds no path."""
+    import htk_align
+
+    model = htk_align.load_model(gitdir, model_lang)
+    ref: list[tuple[float, float, str]] = []
+    for a, b, text in segments:
+        a0 = max(0.0, a - 0.05)
+        got = htk_align.align(x[int(a0 * 16000): int((b + 0.05) * 16000)], text.split(), model, voice, t0=a0)
+        if got is None:
+            return None
+        ref += [(s, e, LANG_SAMPA.get(model_lang, {}).get(lab, lab)) for s, e, lab in got]
+    return sampa_phones(ref)
+
+
+def sppas_ipu_items(gitdir: str, langs: list[str]) -> list[dict]:
+    """SPPAS samples with IPU text: the transcript is the IPUs' text, the reference phones come from
+    aligning each IPU with SPPAS's model for the language (benchmarks/htk_align.py)."""
+    names = _git(gitdir, "ls-tree", "-r", "--name-only", "-z", "HEAD").decode("utf-8").split("\0")
+    out = []
+    tmp = Path(tempfile.mkdtemp())
+    for folder, (tag, voice, model) in SPPAS_IPU_LANGS.items():
+        if langs and folder not in langs and tag not in langs:
+            continue
+        for tg in sorted(x for x in names if x.startswith(f"samples/samples-{folder}/") and x.endswith(".TextGrid")):
+            wav = tg[: -len(".TextGrid")] + ".wav"
+            if wav not in names:
+                continue
+            tiers = textgrid_intervals(_git(gitdir, "show", f"HEAD:{tg}").decode("utf-8-sig"))
+            best = []
+            for iv in tiers.values():
+                segs = [(a, b, " ".join(_MARKUP.sub(" ", t).split())) for a, b, t in iv]
+                segs = [x for x in segs if x[2]]
+                if sum(len(x[2]) for x in segs) > sum(len(x[2]) for x in best):
+                    best = segs
+            if not best or all(w.isupper() for x in best for w in x[2].split()):  # logatomes (ita S1A1)
+                continue
+            data = _git(gitdir, "show", f"HEAD:{wav}")
+            (tmp / "a.wav").write_bytes(data)
+            x = load_audio(str(tmp / "a.wav")).samples
+            ref = _htk_reference(x, best, model, voice, gitdir)
+            if ref is None:
+                print(f"no reference alignment for {wav}", file=sys.stderr)
+                continue
+            out.append({"language": tag, "set": "sppas-ipu", "name": tg.split("/")[-1][: -len(".TextGrid")],
+                        "wav": data, "transcript": " ".join(t for _, _, t in best), "phones": ref})
+    return out
+
+
+def fleurs_items(gitdir: str, langs: list[str]) -> list[dict]:
+    """FLEURS sentences: the transcript is FLEURS's, the reference phones come from aligning it with
+    SPPAS's model for the language (benchmarks/htk_align.py)."""
+    names = _git(gitdir, "ls-tree", "-r", "--name-only", "-z", "HEAD", FLEURS_DIR).decode("utf-8").split("\0")
+    out = []
+    tmp = Path(tempfile.mkdtemp())
+    for fl, (tag, voice, model) in FLEURS_LANGS.items():
+        if langs and fl not in langs and tag not in langs:
+            continue
+        for ogg in sorted(x for x in names if re.search(rf"/fleurs-{fl}-\d+\.ogg$", x)):
+            txt = ogg[: -len(".ogg")] + ".txt"
+            if txt not in names:
+                continue
+            text = " ".join(_MARKUP.sub(" ", _git(gitdir, "show", f"HEAD:{txt}").decode("utf-8")).split())
+            data = _git(gitdir, "show", f"HEAD:{ogg}")
+            (tmp / "a.ogg").write_bytes(data)
+            x = load_audio(str(tmp / "a.ogg")).samples
+            ref = _htk_reference(x, [(0.0, len(x) / 16000, text)], model, voice, SPPAS_MODELS)
+            if ref is None:
+                print(f"no reference alignment for {ogg}", file=sys.stderr)
+                continue
+            out.append({"language": tag, "set": "fleurs", "name": ogg.split("/")[-1][: -len(".ogg")],
+                        "wav": data, "suffix": ".ogg", "transcript": text, "phones": ref})
+    return out
+
+
 def judge_signals(curves: np.ndarray, fps: int):
     """gap / rounding / f-v exactly as lipsync_check.read_curves computes them from the CSV."""
     c = lambda n: curves[:, AI[n]].astype(np.float64)  # noqa: E731
@@ -172,13 +291,20 @@ def markdown(res: dict) -> str:
            "|---|---|---|---|---|---|---|---|---|"]
     for tag, r in res["per_language"].items():
         for m, s in r["modes"].items():
-            out.append(f"| {tag} | {r['set']} | {r['lines']} | {m} | {f(s['closure'])} ({s['closure_n']}) | "
+            out.append(f"| {r.get('language', tag)} | {r['set']} | {r['lines']} | {m} | {f(s['closure'])} ({s['closure_n']}) | "
                        f"{f(s['open'])} ({s['open_n']}) | {f(s['round'])} ({s['round_n']}) | "
                        f"{f(s['fv'])} ({s['fv_n']}) | {s.get('transcript_used', '–')} |")
     out += ["", "Pooled over languages:", "", "| mode | closure | open | round | f/v |", "|---|---|---|---|---|"]
     for m, s in res["overall"].items():
         out.append(f"| {m} | {f(s['closure'])} ({s['closure_n']}) | {f(s['open'])} ({s['open_n']}) | "
                    f"{f(s['round'])} ({s['round_n']}) | {f(s['fv'])} ({s['fv_n']}) |")
+    if len(res.get("overall_by_set", {})) > 1:
+        out += ["", "Pooled per set (sppas: SPPAS's own phone alignments; sppas-ipu, fleurs: references from "
+                "benchmarks/htk_align.py):", "", "| set | mode | closure | open | round | f/v |", "|---|---|---|---|---|---|"]
+        for st, ms in res["overall_by_set"].items():
+            for m, s in ms.items():
+                out.append(f"| {st} | {m} | {f(s['closure'])} ({s['closure_n']}) | {f(s['open'])} ({s['open_n']}) | "
+                           f"{f(s['round'])} ({s['round_n']}) | {f(s['fv'])} ({s['fv_n']}) |")
     if res.get("worse_than_audio"):
         out += ["", "With the transcript worse than without (language: metric): "
                 + ", ".join(res["worse_than_audio"])]
@@ -188,6 +314,8 @@ def markdown(res: dict) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sppas", default=DEFAULT_SPPAS, help="git dir of a SPPAS snapshot")
+    ap.add_argument("--fleurs", default=DEFAULT_FLEURS, help="git dir of the cuttledoc snapshot (FLEURS fixtures)")
+    ap.add_argument("--sets", default="sppas,sppas-ipu,fleurs", help="sppas (phone labels), sppas-ipu, fleurs")
     ap.add_argument("--langs", default="", help="comma-separated (fra,cat or fr,ca); default all")
     ap.add_argument("--modes", default=",".join(MODES))
     ap.add_argument("--limit", type=int, default=0, help="lines per language")
@@ -195,7 +323,12 @@ def main() -> None:
     a = ap.parse_args()
     langs = [x for x in a.langs.split(",") if x]
     modes = a.modes.split(",")
-    items = sppas_items(a.sppas, langs) if Path(a.sppas).exists() else []
+    sets = a.sets.split(",")
+    items = sppas_items(a.sppas, langs) if "sppas" in sets and Path(a.sppas).exists() else []
+    if "sppas-ipu" in sets and Path(a.sppas).exists():
+        items += sppas_ipu_items(a.sppas, langs)
+    if "fleurs" in sets and Path(a.fleurs).exists():
+        items += fleurs_items(a.fleurs, langs)
     if not items:
         sys.exit(f"no labelled real speech found (--sppas {a.sppas})")
     tmp = Path(tempfile.mkdtemp())
@@ -205,14 +338,17 @@ def main() -> None:
     cpu = {m: 0.0 for m in modes}
     audio_s = 0.0
     counts: dict[str, int] = {}
+    by_set: dict[str, dict] = {}
     for it in items:
-        if a.limit and counts.get(it["language"], 0) >= a.limit:
+        key = f"{it['language']} {it['set']}"
+        if a.limit and counts.get(key, 0) >= a.limit:
             continue
-        counts[it["language"]] = counts.get(it["language"], 0) + 1
-        (tmp / "a.wav").write_bytes(it["wav"])
-        audio = load_audio(str(tmp / "a.wav"))
+        counts[key] = counts.get(key, 0) + 1
+        src = tmp / ("a" + it.get("suffix", ".wav"))
+        src.write_bytes(it["wav"])
+        audio = load_audio(str(src))
         audio_s += audio.duration
-        rec = per.setdefault(it["language"], {"set": it["set"], "lines": 0, "modes": {}, "_agg": {}, "_used": {},
+        rec = per.setdefault(key, {"language": it["language"], "set": it["set"], "lines": 0, "modes": {}, "_agg": {}, "_used": {},
                                               "items": []})
         rec["lines"] += 1
         line = {"name": it["name"], "seconds": round(audio.duration, 2), "words": len(it["transcript"].split())}
@@ -223,9 +359,11 @@ def main() -> None:
             cpu[m] += time.process_time() - c0
             s = judge(track.curves, track.fps, it["phones"])
             agg = rec["_agg"].setdefault(m, {})
+            bs = by_set.setdefault(it["set"], {}).setdefault(m, {})
             for k in METRICS:
                 agg.setdefault(k, []).extend(s[k])
                 total[m].setdefault(k, []).extend(s[k])
+                bs.setdefault(k, []).extend(s[k])
             lip = track.metadata.get("lipsync", {})
             if m.startswith("transcript"):
                 rec["_used"].setdefault(m, []).append(bool(lip.get("transcript_used")))
@@ -253,11 +391,22 @@ def main() -> None:
         "command": "python benchmarks/lipsync_real_languages.py " + " ".join(sys.argv[1:]),
         "sources": {"sppas": {"what": "SPPAS sample recordings + SPPAS automatic phone alignments (palign)",
                               "where": "github.com/mirfan899/sppas @ c0e5932c (mirror of SPPAS), samples/",
-                              "licence": "GPL-3.0 (samples/COPYRIGHT.txt); evaluation only, not shipped"}},
+                              "licence": "GPL-3.0 (samples/COPYRIGHT.txt); evaluation only, not shipped"},
+                    "sppas-ipu": {"what": "SPPAS sample recordings with utterance (IPU) text; reference phones "
+                                          "from benchmarks/htk_align.py with SPPAS's model for the language",
+                                  "where": "github.com/mirfan899/sppas @ c0e5932c, samples/samples-{deu,spa,por,pol}",
+                                  "licence": "recordings GPL-3.0; models resources/models/*/COPYRIGHT.txt "
+                                             "(GPL-3 / CC-BY-NC-SA-4.0); evaluation only, not shipped"},
+                    "fleurs": {"what": "Google FLEURS read sentences with their transcripts (10 per language); "
+                                       "reference phones from benchmarks/htk_align.py with SPPAS's models",
+                               "where": "github.com/sebastian-software/cuttledoc @ e0c58788, packages/cuttledoc/fixtures",
+                               "licence": "FLEURS CC-BY-4.0 (Google); models as above; evaluation only, not shipped"}},
         "bars": BARS, "audio_s": round(audio_s, 1),
         "cost": {m: {"wall_s_per_audio_s": round(wall[m] / audio_s, 3), "cpu_s_per_audio_s": round(cpu[m] / audio_s, 3)}
                  for m in modes},
-        "overall": {m: summarise(total[m]) for m in modes}, "per_language": per, "worse_than_audio": worse,
+        "overall": {m: summarise(total[m]) for m in modes},
+        "overall_by_set": {st: {m: summarise(agg) for m, agg in by_set[st].items()} for st in by_set},
+        "per_language": per, "worse_than_audio": worse,
     }
     print(json.dumps(res["overall"], indent=1))
     if a.out:

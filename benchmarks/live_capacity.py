@@ -86,6 +86,7 @@ def stage_timer():
     from emoanim_server import live_batch, pipeline
     from emoanim_server.face.drivers import StreamingSpeech
     from emoanim_server.face.eyes_head import EyesHeadStream
+    from emoanim_server.face.lipsync.neural import NeuralLipsync
     from emoanim_server.face.upper import UpperFaceModel
 
     acc: collections.Counter = collections.Counter()
@@ -109,11 +110,11 @@ def stage_timer():
         setattr(owner, name, w)
         undo.append((owner, name, f))
 
-    wrap(live_batch.BatchedNeuralLipsync, "begin", "lips: mel front end")
-    wrap(live_batch, "run_model", "lips: model call(s)")
-    wrap(live_batch.BatchedNeuralLipsync, "run_pending", "lips: model call(s)")
+    wrap(NeuralLipsync, "begin", "lips: mel front end")
+    wrap(live_batch, "run_batch", "lips: model call(s)")
+    wrap(NeuralLipsync, "run_model", "lips: model call(s)")
     wrap(live_batch, "to_curves", "lips: articulators -> ARKit")
-    wrap(live_batch.BatchedNeuralLipsync, "end_raw", "lips: frame interpolation")
+    wrap(NeuralLipsync, "end_raw", "lips: frame interpolation")
     wrap(UpperFaceModel, "feed_audio", "upper face: feed_audio (pitch)")
     wrap(UpperFaceModel, "step", "upper face: step")
     wrap(UpperFaceModel, "feed_emotion", "upper face: feed_emotion")

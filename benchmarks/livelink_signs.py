@@ -16,6 +16,18 @@ benchmarks/results/livelink_signs.json is ``examples/dao.gesichter`` of think-bi
 180 frames at 60 fps the app sent over Live Link, recorded by LLV; read here, not shipped): pass its
 path with ``--llv``; an app CSV take works with ``--take``.
 
+The head's signs cannot be read off a take the same way (no blendshape is derived from the head
+pose), so the script also evaluates, for a known head movement, what Epic's ARKit face support
+writes (``plugin_convention``): the UE4 ``AppleARKitFaceSupport`` plugin (the code the app is built
+on; ``ToBlendShapeMap``) turns the face anchor's and each eye's transform into yaw/pitch/roll with
+the same conversion (``FAppleARKitConversion::ToFTransform``: ``FQuat(-z, x, y, -w)``, then
+``FRotator``) and the same flips (yaw and roll negated unless the face is mirrored). The model is
+re-implemented here from those formulas (read, not copied) and checked on the eyes, where the take
+can check it: it must give LeftEyeYaw < 0 for the left eye looking out and pitch > 0 looking down.
+It also reports when the eyes move relative to the head (``eye_vs_head_yaw_lag_frames``): eyes that
+lead the head are gaze shifts (eyes and head turning the same way), eyes that lag it are the
+vestibulo-ocular reflex (counter-rotation), which decides how the take's eye-vs-head slope reads.
+
 Usage: python benchmarks/livelink_signs.py (--llv FILE.gesichter | --take TAKE.csv) [--bake OURS.csv]
        [--out benchmarks/results/livelink_signs.json]
 """
@@ -75,6 +87,55 @@ def relations(c: dict[str, np.ndarray]) -> dict:
         out["LeftEyeYaw_vs_HeadYaw"] = fit(c["HeadYaw"], c["LeftEyeYaw"])
     if c["HeadPitch"].std() > 1e-4:
         out["LeftEyePitch_vs_HeadPitch"] = fit(c["HeadPitch"], c["LeftEyePitch"])
+    if c["HeadYaw"].std() > 1e-4:
+        out["eye_vs_head_yaw_lag_frames"] = _lag(c["HeadYaw"], (c["LeftEyeYaw"] + c["RightEyeYaw"]) / 2)
+    return out
+
+
+def _lag(a: np.ndarray, b: np.ndarray, maxlag: int = 12) -> dict:
+    """The shift of ``b`` against ``a`` (frames; + = b later) with the largest |correlation|."""
+    a, b = a - a.mean(), b - b.mean()
+    best = (0, 0.0)
+    for k in range(-maxlag, maxlag + 1):
+        x, y = (a[:len(a) - k], b[k:]) if k >= 0 else (a[-k:], b[:len(b) + k])
+        r = float(np.corrcoef(x, y)[0, 1])
+        if abs(r) > abs(best[1]):
+            best = (k, r)
+    return {"frames": best[0], "r": round(best[1], 3)}
+
+
+def plugin_convention(theta: float = 0.2) -> dict:
+    """What UE4's AppleARKitFaceSupport writes for known movements, in the app's own Left/Right
+    naming (the side rigs call the character's left), for both face-tracking modes, keeping the
+    combinations whose eye signs agree with the real take (LeftEyeYaw < 0 looking out)."""
+    def q_axis(axis, a):  # right-handed ARKit face space: +x the face's own left, +y up, +z out of the face
+        v = np.asarray(axis, float) * np.sin(a / 2)
+        return np.array([*v, np.cos(a / 2)])
+
+    def ypr(q, mirrored):  # ToFTransform's FQuat(-z, x, y, -w), FQuat::Rotator, ToBlendShapeMap's flips
+        x, y, z, w = -q[2], q[0], q[1], -q[3]
+        pitch = np.arcsin(2 * (z * x - w * y))
+        yaw = np.arctan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
+        roll = np.arctan2(-2 * (w * x + y * z), 1 - 2 * (x * x + y * y))
+        return (yaw, pitch, roll) if mirrored else (-yaw, pitch, -roll)
+
+    out = {}
+    for arkit_left_is_face_left in (True, False):
+        for mirrored in (True, False):
+            # the plugin swaps Left/Right blendshapes unless mirrored: the app's "Left" side
+            app_left = +1 if arkit_left_is_face_left == mirrored else -1  # +1: the face's own left (+x)
+            eye_out = ypr(q_axis([0, 1, 0], app_left * theta), mirrored)  # app-left eye looks out
+            eye_down = ypr(q_axis([1, 0, 0], theta), mirrored)
+            if not (eye_out[0] < 0 and eye_down[1] > 0):
+                continue  # contradicts the take's eyes
+            turn = ypr(q_axis([0, 1, 0], app_left * theta), mirrored)   # head turned toward the app's Left
+            nod = ypr(q_axis([1, 0, 0], theta), mirrored)               # chin down
+            tilt = ypr(q_axis([0, 0, 1], -app_left * theta), mirrored)  # top toward the app's Left shoulder
+            out[f"arkit_left={'face_left' if arkit_left_is_face_left else 'face_right'},mirrored={mirrored}"] = {
+                "HeadYaw_when_turned_to_characters_left": round(float(turn[0]), 3),
+                "HeadPitch_when_chin_down": round(float(nod[1]), 3),
+                "HeadRoll_when_top_toward_characters_left_shoulder": round(float(tilt[2]), 3),
+                "LeftEyeYaw_when_looking_out": round(float(eye_out[0]), 3)}
     return out
 
 
@@ -100,7 +161,9 @@ def main() -> None:
           "real_take": {"source": "think-biq/LLV examples/dao.gesichter (BSD-2-Clause), not shipped" if a.llv
                         else a.take, **relations(real)},
           "emoanim_bake": {"source": "emoanim bake tests/data/real_en.wav" if a.bake is None else bake,
-                           **relations(read_csv(bake))}}, a.out)
+                           **relations(read_csv(bake))},
+          "plugin_convention (UE4 AppleARKitFaceSupport, radians for 0.2 rad movements)": plugin_convention()},
+         a.out)
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ def read_csv_track(path: str, fps: int) -> AnimationTrack:
     """A Live Link Face CSV (ours or the app's recordings) -> a track on ``fps``."""
     import numpy as np
 
-    from .track import ARKIT_INDEX, N_ARKIT, AnimationTrack, exchange_eyes
+    from .track import ARKIT_INDEX, N_ARKIT, AnimationTrack, exchange_eyes, exchange_head
     from .rigs.arkit import parse_arkit_name
 
     try:
@@ -83,14 +83,15 @@ def read_csv_track(path: str, fps: int) -> AnimationTrack:
                 (curves if kind == "curve" else pose)[i, k] = float(r[j])
         except ValueError:
             raise InputError(f"{path}:{i + 2}: a value is not a number") from None
-    # files carry the app's eye-yaw sign; the track holds the in-memory one (track.exchange_eyes)
-    return AnimationTrack(fps=fps, curves=np.clip(curves, 0, 1), head=pose[:, :3], eyes=exchange_eyes(pose[:, 3:]))
+    # files carry the app's yaw sign; the track holds the in-memory one (track.exchange_head/_eyes)
+    return AnimationTrack(fps=fps, curves=np.clip(curves, 0, 1), head=exchange_head(pose[:, :3]),
+                          eyes=exchange_eyes(pose[:, 3:]))
 
 
 def read_json_track(path: str) -> AnimationTrack:
     import numpy as np
 
-    from .track import ARKIT_INDEX, N_ARKIT, AnimationTrack, exchange_eyes
+    from .track import ARKIT_INDEX, N_ARKIT, AnimationTrack, exchange_eyes, exchange_head
     from .rigs.arkit import parse_arkit_name
 
     try:
@@ -100,7 +101,7 @@ def read_json_track(path: str) -> AnimationTrack:
         raw = np.asarray(d["curves"], np.float32)
         curves = np.zeros((len(raw), N_ARKIT), np.float32)
         curves[:, order] = raw
-        return AnimationTrack(fps=d["fps"], curves=curves, head=d["head"], eyes=exchange_eyes(d["eyes"]))
+        return AnimationTrack(fps=d["fps"], curves=curves, head=exchange_head(d["head"]), eyes=exchange_eyes(d["eyes"]))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
         raise InputError(f"{path}: not an EmoAnim JSON track with ARKit curves ({type(e).__name__}: {e})") from None
 

@@ -37,7 +37,7 @@ import numpy as np
 
 from .errors import InputError
 from .livelink_defaults import DEFAULT_PORT, DEFAULT_SUBJECT  # noqa: F401 (re-exported)
-from .track import ARKIT_INDEX, AnimationTrack, exchange_eyes
+from .track import ARKIT_INDEX, AnimationTrack, exchange_eyes, exchange_head
 
 PACKET_VERSION = 6
 MAX_NAME_BYTES = 250
@@ -100,7 +100,7 @@ def track_packets(track: AnimationTrack, subject: str = DEFAULT_SUBJECT, device_
                   first_frame: int = 0) -> list[bytes]:
     """Every frame of ``track`` as a packet (ARKit curves: Live Link Face carries no other rig)."""
     dev, subj = names(subject, device_id)
-    vals = frame_values(track.curves, track.head, exchange_eyes(track.eyes))  # the app's eye-yaw sign
+    vals = frame_values(track.curves, exchange_head(track.head), exchange_eyes(track.eyes))  # the app's yaw sign
     return [encode_packet(dev, subj, first_frame + i, track.fps, vals[i]) for i in range(track.n_frames)]
 
 

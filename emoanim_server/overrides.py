@@ -36,7 +36,7 @@ import numpy as np
 
 from .errors import InputError
 from .rigs.arkit import parse_arkit_name
-from .track import ARKIT_INDEX, AnimationTrack
+from .track import ARKIT_INDEX, YAW_EXCHANGE_SIGN, AnimationTrack
 
 FORMAT = "emoanim-overrides"
 VERSION = 1
@@ -130,7 +130,9 @@ def apply_overrides(track: AnimationTrack, layer: OverrideLayer) -> AnimationTra
             arr, idx = ANGLES[name]
             a = getattr(out, arr)
             sel = (slice(None), *idx)
-            a[sel] = _edit(a[sel], e, t).astype(np.float32)
+            # the channels keep the CSV's signs (docs/overrides.md): yaw is negated in memory
+            s = float(YAW_EXCHANGE_SIGN[0]) if name.endswith("Yaw") else 1.0
+            a[sel] = (s * _edit(s * a[sel], e, t)).astype(np.float32)
         else:
             i = ARKIT_INDEX[name]
             out.curves[:, i] = np.clip(_edit(out.curves[:, i], e, t), 0.0, 1.0).astype(np.float32)

@@ -70,15 +70,14 @@ def lipsync_engine(options: BakeOptions) -> str:
 
 
 def lipsync_curves(audio: Audio, phones: list[Phone], times: np.ndarray, fps: int,
-                   fused: bool = False, keep_tucks: bool = False) -> np.ndarray:
+                   fused: bool = False) -> np.ndarray:
     hop = 0.01
     db = frame_db(audio.samples, hop)
     if fused:
         from .face.lipsync.animate import articulate
         from .face.lipsync.neural import fused_curves
 
-        return fused_curves(articulate(phones, times, fps, db, np.arange(len(db)) * hop), audio.samples, fps,
-                            keep_tucks=keep_tucks)
+        return fused_curves(articulate(phones, times, fps, db, np.arange(len(db)) * hop), audio.samples, fps)
     return animate_mouth(phones, times, fps, db, np.arange(len(db)) * hop)
 
 
@@ -127,8 +126,7 @@ def _lipsync_whole(c: _Line) -> None:
         track.curves[:] = neural_curves(audio.samples, options.fps)
         lip_report = {"method": "neural", **model_info(), **lip_report}
     else:
-        track.curves[:] = lipsync_curves(audio, phones, track.times, options.fps, fused=engine == "fused",
-                                         keep_tucks=bool(lip_report.get("transcript_used")))
+        track.curves[:] = lipsync_curves(audio, phones, track.times, options.fps, fused=engine == "fused")
         lip_report = {"method": engine, "recognizer": get_recognizer(options.fast).version,
                       "transcript": options.transcript is not None, **lip_report}
         if engine == "fused":
@@ -265,9 +263,9 @@ def live_lipsync(engine: str, fps: int, phonetic_lookahead_s: float = 0.2, emit_
     """The incremental lip-sync engine for LIVE: ``"neural"`` (the learned model's runner) or
     ``"phonetic"`` (the phone loop, when the model is not installed)."""
     if engine == "neural":
-        from .live_batch import BatchedNeuralLipsync
+        from .face.lipsync.neural import NeuralLipsync
 
-        return BatchedNeuralLipsync(fps)
+        return NeuralLipsync(fps)
     return PhoneticStream(fps, phonetic_lookahead_s, emit_interval_s)
 
 
@@ -476,7 +474,7 @@ class LiveGraph:
         if lip_curves is not None:
             new = lip_curves
         elif hasattr(self.lip, "begin"):
-            self.lip.run_pending()
+            self.lip.run_model()
             new = self.lip.end()
         else:
             new = self.lip.feed(x)
@@ -686,11 +684,11 @@ class LiveGraph:
 
         tk = (self._upper_k0 + np.arange(len(self._upper))) * TICK_S
         off = _interp_rows(times, tk, self._upper)
-        rnd = np.clip(np.maximum(curves[:, ARKIT_INDEX["mouthPucker"]], curves[:, ARKIT_INDEX["mouthFunnel"]]) / 0.3, 0, 1)
+        rnd = np.minimum(np.maximum(0.0, np.maximum(curves[:, ARKIT_INDEX["mouthPucker"]], curves[:, ARKIT_INDEX["mouthFunnel"]]) / 0.3), 1.0)
         off[:, _SPREAD] *= (1 - 0.5 * rnd)[:, None]
         idx = [ARKIT_INDEX[n] for n in UPPER_CURVES]
         curves = np.array(curves, np.float32)
-        curves[:, idx] = np.clip(curves[:, idx] + off, 0.0, 1.0)
+        curves[:, idx] = np.minimum(np.maximum(0.0, curves[:, idx] + off), 1.0)
         keep = max(0, int(np.floor(times[-1] / TICK_S)) - 1 - self._upper_k0)  # ticks before the next frame
         if keep:
             self._upper = self._upper[keep:]

@@ -38,12 +38,16 @@ def check_fps(fps: float) -> int:
     return int(fps)
 
 
-#: multiplies (yaw, pitch, roll) of each eye between the in-memory convention and the exchange one.
-#: Real Live Link Face takes write eye yaw with the opposite sign of head yaw (issue 14: over 11
-#: real takes LeftEyeYaw averages -0.24 rad while eyeLookOutLeft > 0.2, i.e. looking to the
-#: character's left), and rigs that turn eye bones from those columns expect it. Head angles need
-#: no flip. Used by every writer (CSV, JSON, NPZ) and the protocol; its own inverse.
-EYE_EXCHANGE_SIGN = np.array([-1.0, 1.0, 1.0], np.float32)
+#: multiplies (yaw, pitch, roll) of the head and of each eye between the in-memory convention and
+#: the exchange one (Live Link Face's). The app writes yaw positive toward the character's right,
+#: for head and eyes alike: real takes have LeftEyeYaw < 0 while eyeLookOutLeft is up (issue 14:
+#: -0.24 rad on average over 11 takes), and Epic's ARKit face support converts the head and the eye
+#: transforms with the same code and the same sign flips, so head yaw shares the eye's sign; pitch
+#: (+ = down) and roll (+ = top toward the character's left shoulder) match the in-memory signs.
+#: Evidence: docs/formats.md, benchmarks/livelink_signs.py. Used by every writer (CSV, JSON, NPZ,
+#: Live Link UDP), every reader of those files and the protocol; its own inverse.
+YAW_EXCHANGE_SIGN = np.array([-1.0, 1.0, 1.0], np.float32)
+EYE_EXCHANGE_SIGN = YAW_EXCHANGE_SIGN  # the name the eye-only conversion had
 
 
 def exchange_eyes(eyes: np.ndarray | None) -> np.ndarray | None:
@@ -51,7 +55,15 @@ def exchange_eyes(eyes: np.ndarray | None) -> np.ndarray | None:
     + = toward the character's right). Applying it twice gives the input back."""
     if eyes is None:
         return None
-    return (np.asarray(eyes, np.float32).reshape(-1, 2, 3) * EYE_EXCHANGE_SIGN).reshape(np.shape(eyes))
+    return (np.asarray(eyes, np.float32).reshape(-1, 2, 3) * YAW_EXCHANGE_SIGN).reshape(np.shape(eyes))
+
+
+def exchange_head(head: np.ndarray | None) -> np.ndarray | None:
+    """(..., 3) head angles: in-memory <-> Live Link Face exchange convention (head yaw negated:
+    + = turned toward the character's right). Applying it twice gives the input back."""
+    if head is None:
+        return None
+    return (np.asarray(head, np.float32).reshape(-1, 3) * YAW_EXCHANGE_SIGN).reshape(np.shape(head))
 
 
 def n_frames_for(duration_s: float, fps: float) -> int:
@@ -82,7 +94,8 @@ class AnimationTrack:
     each (yaw, pitch, roll). Positive yaw turns to the character's left, positive pitch looks
     down, positive roll tilts the top of the head toward the character's left shoulder; applied
     in the order yaw, pitch, roll (intrinsic). This one frame holds for head and eyes *in memory*;
-    files and the wire write eye yaw in Live Link Face's sign (see :func:`exchange_eyes`).
+    files and the wire write yaw in Live Link Face's sign, + toward the character's right (see
+    :func:`exchange_head` and :func:`exchange_eyes`).
     Skeleton rotations are quaternions (x, y, z, w) local to the parent in a right-handed, Y-up,
     metre space.
     """

@@ -178,11 +178,10 @@ def test_learned_contacts_never_undo_a_tuck_the_transcript_aligned():
     art = articulate(phones, times, fps, db, np.arange(len(db)) * 0.01)
     roll = ARKIT_INDEX["mouthRollLower"]
     alone = to_arkit(art)[:, roll]
-    frames = slice(k - 2, k + 3)
-    assert np.all(alone[frames] >= 0.2)
-    assert np.all(fused_curves(art, y, fps, keep_tucks=True)[frames, roll] >= alone[frames] - 1e-6)
-    # without the transcript's phones the learned closure wins there (what keep_tucks prevents)
-    assert fused_curves(art, y, fps)[frames, roll].min() < 0.2
+    tuck = np.flatnonzero(alone >= 0.2)
+    assert len(tuck) >= 2 and np.all(np.abs(tuck - k) <= 4)
+    # apply_contacts' rule for every engine: a learned closure never erases a tuck already there
+    assert np.all(fused_curves(art, y, fps)[tuck, roll] >= alone[tuck] - 1e-6)
 
 
 def test_a_word_the_speaker_did_not_say_is_left_out_when_no_path_has_room_for_it():

@@ -44,7 +44,7 @@ def test_csv_is_written_at_a_rate_unreal_reads(tmp_path, fps, want):
     jaw = np.array([float(r[2 + ARKIT_INDEX["jawOpen"]]) for r in rows])
     np.testing.assert_allclose(jaw, np.arange(len(rows)) / want / 2.0, atol=1e-4)
     yaw = np.array([float(r[2 + N_ARKIT]) for r in rows])
-    np.testing.assert_allclose(yaw, 0.1 * np.arange(len(rows)) / want, atol=1e-4)
+    np.testing.assert_allclose(yaw, -0.1 * np.arange(len(rows)) / want, atol=1e-4)  # the app's yaw sign (+ = right)
 
 
 # ------------------------------------------------------------------ subject name (issue 14)

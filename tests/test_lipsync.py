@@ -195,3 +195,27 @@ def test_fast_mode_still_closes_the_lips(real_wav):
     assert len(bil) >= 8
     for a, b in bil:
         assert gap[seg_frames(track.times, a, b)].min() <= CLOSED
+
+
+@pytest.mark.parametrize("fps", [24, 30, 60])
+def test_fv_tuck_is_short_and_a_closure_cannot_erase_it(fps):
+    """Issue 12: the lower lip tucks on f/v for a couple of frames (real talkers barely roll it),
+    inside the phone, at the judge's 0.2; and lips cannot meet during a labiodental: a closure
+    weight laid over a tuck (the fused bake's learned contacts) leaves the tuck."""
+    from emoanim_server.face.lipsync.animate import TUCK_FRAMES, apply_contacts, articulate, to_arkit
+
+    phones = [Phone(0.0, 0.3, "sil"), Phone(0.3, 0.45, "aa"), Phone(0.45, 0.6, "f"),
+              Phone(0.6, 0.8, "aa"), Phone(0.8, 1.2, "sil")]
+    times = np.arange(int(1.2 * fps)) / fps
+    art = articulate(phones, times, fps)
+    roll = to_arkit(art)[:, ARKIT_INDEX["mouthRollLower"]]
+    tuck = np.flatnonzero(roll >= 0.2)
+    assert TUCK_FRAMES <= len(tuck) <= TUCK_FRAMES + 1
+    assert np.all((times[tuck] >= 0.45) & (times[tuck] <= 0.6))
+    assert roll[times < 0.4].max() < 0.05 and roll[times > 0.65].max() < 0.05
+    wb = np.ones(len(times), np.float32)
+    closed = to_arkit(apply_contacts(art, wb, np.zeros_like(wb)))
+    assert np.all(closed[tuck, ARKIT_INDEX["mouthRollLower"]] >= roll[tuck] - 1e-6)
+    # elsewhere the same closure weight closes the lips
+    away = times < 0.35
+    assert np.all(closed[away, ARKIT_INDEX["mouthClose"]] >= closed[away, ARKIT_INDEX["jawOpen"]] - 1e-6)

@@ -62,10 +62,10 @@ def test_batched_model_call_equals_one_by_one(speech, neural, tmp_path, monkeypa
     the same outputs (the shipped model has one once neural's export lands; until then a copy
     with the axis renamed is made here when the onnx package is installed)."""
     from emoanim_server.face.lipsync import neural as nn
-    from emoanim_server.live_batch import BatchedNeuralLipsync, _batch_axes, run_model
+    from emoanim_server.face.lipsync.neural import NeuralLipsync, _batch_axes, run_batch
 
     path, card = nn._model()
-    if _batch_axes(BatchedNeuralLipsync(60)._sess) is None:
+    if _batch_axes(NeuralLipsync(60).session) is None:
         onnx = pytest.importorskip("onnx", reason="shipped model has a fixed batch of 1 and onnx is not installed")
         m = onnx.load(path)
         for vi in list(m.graph.input) + list(m.graph.output):
@@ -76,9 +76,9 @@ def test_batched_model_call_equals_one_by_one(speech, neural, tmp_path, monkeypa
         onnx.save(m, str(batched))
         monkeypatch.setattr(nn, "_model", lambda: (str(batched), card))
         monkeypatch.setattr(nn, "_SESSIONS", {})
-    streams = [BatchedNeuralLipsync(60) for _ in range(3)]
-    assert _batch_axes(streams[0]._sess) is not None
-    ref = [BatchedNeuralLipsync(60) for _ in range(3)]
+    streams = [NeuralLipsync(60) for _ in range(3)]
+    assert _batch_axes(streams[0].session) is not None
+    ref = [NeuralLipsync(60) for _ in range(3)]
     got: list[list] = [[] for _ in streams]
     want: list[list] = [[] for _ in streams]
     for i in range(0, 16000 * 2, 320):
@@ -86,7 +86,7 @@ def test_batched_model_call_equals_one_by_one(speech, neural, tmp_path, monkeypa
             x = speech[k * 1000 + i:k * 1000 + i + 320]
             s.begin(x)
             want[k].append(r.feed(x))
-        assert run_model(streams) == 1  # one call for all three
+        assert run_batch(streams) == 1  # one call for all three
         for k, s in enumerate(streams):
             got[k].append(s.end())
     for g, w in zip(got, want):

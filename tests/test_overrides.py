@@ -46,7 +46,8 @@ def test_offsets_holds_are_a_pure_function():
     assert brow[(t >= 1.0) & (t <= 1.5)] == pytest.approx(0.8)  # held
     assert brow[54] == pytest.approx(0.2 + (0.8 - 0.2) * (1 - 0.1 / 0.25), abs=1e-6)  # blending in (t = 0.9)
     assert brow[t < 0.75] == pytest.approx(0.2) and brow[t > 1.75] == pytest.approx(0.2)
-    assert out.head[:, 0] == pytest.approx(0.1) and not out.head[:, 1:].any()  # radians, no clip
+    # radians, no clip; in the CSV's sign (+ = toward the character's right), so -0.1 in memory
+    assert out.head[:, 0] == pytest.approx(-0.1) and not out.head[:, 1:].any()
     other = np.delete(out.curves, [ARKIT_INDEX["jawOpen"], ARKIT_INDEX["browInnerUp"]], axis=1)
     assert np.all(other == np.float32(0.2))
     assert out.metadata["overrides"]["curves"] == ["HeadYaw", "browInnerUp", "jawOpen"]

@@ -509,8 +509,9 @@ def test_editor_bake_window_writes_animation_clips(built, live_server, speech_wa
     for i, f in enumerate(frames):
         head = f.get("head", [0.0, 0.0, 0.0])
         eyes = f.get("eyes", [0.0] * 6)
-        # the wire's eye yaw is Live Link Face's (+ = to the character's right, opposite to head yaw)
-        for bone, q in (("Head", _ypr_unity(*head)), ("Head/EyeL", _ypr_unity(-eyes[0], eyes[1], 0.0)),
+        # the wire's head and eye yaw are Live Link Face's (+ = to the character's right, the opposite
+        # of the in-memory sign the drivers apply)
+        for bone, q in (("Head", _ypr_unity(-head[0], head[1], head[2])), ("Head/EyeL", _ypr_unity(-eyes[0], eyes[1], 0.0)),
                         ("Head/EyeR", _ypr_unity(-eyes[3], eyes[4], 0.0))):
             assert abs(abs(float(np.dot(rot[bone][i], q))) - 1) < 1e-5, (bone, i, rot[bone][i], q)
     assert np.abs(rot["Head"][:, :3]).max() > 1e-3, "the head should move"

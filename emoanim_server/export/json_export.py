@@ -6,7 +6,7 @@ import json
 import numpy as np
 
 from ..rigs import Rig
-from ..track import AnimationTrack, exchange_eyes
+from ..track import AnimationTrack, exchange_eyes, exchange_head
 from .common import atomic_write, register
 
 SCHEMA = "emoanim.track"
@@ -28,8 +28,8 @@ def track_to_dict(track: AnimationTrack, rig: Rig) -> dict:
         "curve_names": list(rig.names),
         "times": _r(track.times, 6),
         "curves": _r(rig.apply(track.curves), 4),
-        "head": _r(track.head),
-        "eyes": _r(exchange_eyes(track.eyes)),  # Live Link Face eye-yaw sign (track.exchange_eyes)
+        "head": _r(exchange_head(track.head)),  # Live Link Face's yaw sign (+ = right; track.exchange_head)
+        "eyes": _r(exchange_eyes(track.eyes)),
         "events": {k: [list(e) if isinstance(e, (tuple, list)) else e for e in v]
                    for k, v in track.events.items()},
         "metadata": track.metadata,

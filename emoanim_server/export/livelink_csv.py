@@ -4,8 +4,8 @@ Columns: ``Timecode,BlendshapeCount,<52 PascalCase curves>,HeadYaw,HeadPitch,Hea
 LeftEyeYaw,LeftEyePitch,LeftEyeRoll,RightEyeYaw,RightEyePitch,RightEyeRoll``. Timecode is
 ``HH:MM:SS:FF.fff`` - FF is the frame within the second at the track's fps and ``.fff`` the
 sub-frame fraction (always .000 here, our frames sit exactly on frame boundaries). Angles are
-radians, in the app's signs: eye yaw is positive toward the character's right, the opposite of
-head yaw (``track.exchange_eyes``; docs/formats.md). ``BlendshapeCount`` counts every value column, as the app does: 52 curves + 9 head/eye
+radians, in the app's signs: head and eye yaw positive toward the character's right, the
+opposite of the in-memory sign (``track.exchange_head``/``exchange_eyes``; docs/formats.md). ``BlendshapeCount`` counts every value column, as the app does: 52 curves + 9 head/eye
 angles = 61 (with a non-ARKit rig: that rig's curves + 9).
 
 Frame rate: Unreal's Live Link Face CSV import reads only 30 and 60 fps takes (what the app
@@ -21,7 +21,7 @@ import numpy as np
 
 from ..rigs import Rig
 from ..rigs.arkit import arkit_name
-from ..track import AnimationTrack, exchange_eyes, n_frames_for
+from ..track import AnimationTrack, exchange_eyes, exchange_head, n_frames_for
 from .common import atomic_write, register
 
 POSE_COLUMNS = ("HeadYaw", "HeadPitch", "HeadRoll", "LeftEyeYaw", "LeftEyePitch", "LeftEyeRoll",
@@ -54,8 +54,8 @@ def timecode(frame: int, fps: int) -> str:
 def write_csv(track: AnimationTrack, path: str, rig: Rig) -> None:
     names = [arkit_name(n, "pascal") for n in rig.names] if rig.name.startswith("arkit") else rig.names
     values = rig.apply(track.curves)
-    eyes = exchange_eyes(track.eyes).reshape(track.n_frames, 6)  # the app's eye-yaw sign
-    pose = np.concatenate([track.head.reshape(track.n_frames, 3), eyes], axis=1)
+    eyes = exchange_eyes(track.eyes).reshape(track.n_frames, 6)  # the app's yaw sign (+ = right)
+    pose = np.concatenate([exchange_head(track.head).reshape(track.n_frames, 3), eyes], axis=1)
     fps = csv_fps(track.fps)
     n = track.n_frames
     if fps != track.fps:

@@ -6,7 +6,7 @@ import json
 import numpy as np
 
 from ..rigs import Rig
-from ..track import AnimationTrack, exchange_eyes
+from ..track import AnimationTrack, exchange_eyes, exchange_head
 from .common import atomic_write, register
 
 
@@ -17,8 +17,8 @@ def write_npz(track: AnimationTrack, path: str, rig: Rig) -> None:
         "times": track.times,
         "curve_names": np.array(rig.names),
         "curves": rig.apply(track.curves),
-        "head": track.head,
-        "eyes": exchange_eyes(track.eyes),  # Live Link Face eye-yaw sign (track.exchange_eyes)
+        "head": exchange_head(track.head),  # Live Link Face's yaw sign (+ = right; track.exchange_head)
+        "eyes": exchange_eyes(track.eyes),
         "metadata_json": np.array(json.dumps(track.metadata, default=str)),
         "events_json": np.array(json.dumps(track.events, default=str)),
     }

@@ -28,6 +28,7 @@ from websockets.http11 import Request
 from .. import __version__
 from .gate import AuthGate, is_loopback
 from .limits import DEFAULT_HOST, DEFAULT_PORT, ServerLimits
+from .pools import LoopShare
 from .protocol import PROTOCOL_VERSION, SUBPROTOCOL, error_message
 from .session import LIPSYNC_NAMES, Session, SessionRegistry, available_parts, choose_lipsync
 
@@ -247,6 +248,8 @@ class EmoAnimServer:
             sock = ws.transport.get_extra_info("socket")
             if sock is not None:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, L.send_buffer_bytes)
+        share = LoopShare(L.connection_loop_share, L.connection_loop_burst_s)
+        away = 0.0
         try:
             while True:
                 if self.stopping:
@@ -282,17 +285,23 @@ class EmoAnimServer:
                     out = session.idle_timeout()
                 else:
                     now = time.monotonic()
+                    t_msg = time.perf_counter()
                     if _is_ping(data):
                         out = session.receive(data, now)  # answered at once, on the loop
                     elif session.is_live and len(data) <= L.inline_max_bytes:
                         # bounded work (see inline_max_bytes): audio with the other LIVE sessions'
                         # chunks in the ticker's thread; anything else (EmotionUpdate, EndOfAudio...)
                         # on the loop at once: a flood of small messages must not cost a thread
-                        # hand-off each, in the queue the other sessions' audio waits in
-                        out = (await self.ticker.receive(session, data, now)
-                               if self.ticker is not None and _is_audio(data) else session.receive(data, now))
+                        # hand-off each, in the queue the other sessions' audio waits in (the
+                        # connection's loop share, below, bounds what a flood costs the others)
+                        if self.ticker is not None and _is_audio(data):
+                            out = await self.ticker.receive(session, data, now)
+                            away = time.perf_counter() - t_msg  # the ticker's time, not the loop's
+                        else:
+                            out = session.receive(data, now)
                     else:
                         out = await loop.run_in_executor(self.executor, session.receive, data, now)
+                        away = time.perf_counter() - t_msg
                 for m in out:
                     if auth_deadline is not None and m.WhichOneof("msg") == "started":
                         auth_deadline = None  # authenticated by StartSession.auth_token
@@ -311,6 +320,14 @@ class EmoAnimServer:
                             True), 0.1)
                         await ws.close(1008, "slow client")  # bounded by close_timeout
                         return
+                if not timed_out:
+                    # this connection's share of the loop (server/pools.py LoopShare): past it,
+                    # its next message is read later, so a flood waits in the flooder's socket
+                    end = time.perf_counter()
+                    pause = share.charge(end - t_msg - away, end)
+                    away = 0.0
+                    if pause:
+                        await asyncio.sleep(0 if pause < 1e-6 else min(pause, 1.0))
                 if session.close_code:
                     if session.close_code == 1008:  # wrong token: slow guessing down
                         self.gate.failure(client)

@@ -92,6 +92,11 @@ class ServerLimits:
     max_emotion_updates: int = 1000
     emotion_updates_per_s: float = 50.0
     emotion_burst: int = 100
+    #: each connection may use this share of the event-loop thread's time (server/pools.py
+    #: LoopShare; bursts up to connection_loop_burst_s): a connection flooding small messages is
+    #: read more slowly, never at the others' expense (issue 14 item 1). 0 = no limit
+    connection_loop_share: float = 0.15
+    connection_loop_burst_s: float = 0.05
     #: LIVE admission (issue 14 item 5): a new LIVE session is refused with OVERLOADED when the
     #: measured LIVE compute (seconds per second, on the event loop's core) plus a typical
     #: session's would exceed this, or the event loop runs more than max_live_lag_s late
@@ -169,6 +174,8 @@ def limit_help() -> dict[str, str]:
         "max_emotion_updates": "EmotionUpdates accepted per session",
         "emotion_updates_per_s": "EmotionUpdates accepted per second per session (after the burst)",
         "emotion_burst": "EmotionUpdates accepted at once before the per-second rate applies",
+        "connection_loop_share": "share of the event-loop thread one connection may use (0 = no limit)",
+        "connection_loop_burst_s": "loop time a connection may use at once before its share applies (s)",
         "max_pending_handshakes": "TCP sockets mid-handshake; more are closed at once",
         "max_unauthenticated_connections": "with a token: connections not yet authenticated",
         "auth_timeout_s": "with a token: time to authenticate after connecting (s)",

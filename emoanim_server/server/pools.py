@@ -11,6 +11,10 @@ milliseconds that must not wait, and a Ping or StartSession must never queue beh
   session of the process, and bakes at normal priority would take the LIVE thread's core.
   Bakes are queued per client and served round-robin (:class:`FairQueue`): one client's 16
   queued bakes delay another client's by at most one bake per worker.
+* **The loop itself** is shared fairly (:class:`LoopShare`): each connection may use at most
+  ``connection_loop_share`` of the event-loop thread's time; a connection that sends faster than
+  its share is served (and read) later, so its messages wait in its own socket, not in front of
+  everybody else's (issue 14 item 1: a flood of small messages costs the flooder only).
 * **Admission** (:class:`LiveLoad`): each LIVE session's cost is measured (compute seconds per
   audio second); a new LIVE session is admitted only if the measured load plus a typical
   session's cost stays within ``live_capacity`` of the event loop's core, and none of the running
@@ -146,6 +150,52 @@ class ClipPool:
     def shutdown(self) -> None:
         self.queue.shutdown()
         self._procs.shutdown(wait=False, cancel_futures=True)
+
+
+class LoopShare:
+    """One connection's share of the event-loop thread (a token bucket of loop seconds).
+
+    Why: every small message a connection sends costs the loop ~0.1 ms (decode, handle, the
+    reply's send, timeouts), and asyncio hands a connection's handler all its queued messages
+    without suspending. A client sending 20,000 EmotionUpdates (0.5 MB, well inside the message
+    limits) then held the loop for seconds and every other connection's LIVE frames waited behind
+    them. Here each connection is charged the loop time its messages took: within its share it
+    is served at once; past it its handler pauses before reading on (TCP backpressure: the
+    flooder's messages wait in its own socket). A real-time LIVE client uses ~1-2 % of the loop
+    (50 chunks/s), so it never pauses. ``yield_s``: after this much loop time without a pause the
+    handler yields once, so another connection's message waits at most about that long."""
+
+    def __init__(self, share: float, burst_s: float, yield_s: float = 0.002) -> None:
+        self.share = float(share)
+        self.burst_s = float(burst_s)
+        self.yield_s = float(yield_s)
+        self.tokens = self.burst_s
+        self.at: float | None = None
+        self._run = 0.0  # loop time since this connection last let the others run
+        self.paused_s = 0.0  # total pauses (reported in the session log)
+
+    def charge(self, spent: float, now: float) -> float:
+        """``spent`` seconds of loop time were used at ``now``: seconds to pause before the next
+        message (0: go on; a small positive number may also mean "yield once": see yield_s)."""
+        if not self.share:
+            return 0.0
+        if self.at is not None:
+            gap = now - self.at
+            self.tokens = min(self.burst_s, self.tokens + gap * self.share)
+            if gap > spent + 1e-4:  # it waited for this message: the others had the loop
+                self._run = 0.0
+        self.at = now
+        self.tokens -= spent
+        self._run += spent
+        if self.tokens < 0:
+            self._run = 0.0
+            pause = -self.tokens / self.share
+            self.paused_s += pause
+            return pause
+        if self._run >= self.yield_s:
+            self._run = 0.0
+            return 1e-9  # yield once
+        return 0.0
 
 
 class LiveLoad:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from google.protobuf.message import DecodeError
 
-from ..track import exchange_eyes
+from ..track import exchange_eyes, exchange_head
 from . import emoanim_pb2 as pb
 
 PROTOCOL_VERSION = pb.PROTOCOL_VERSION_CURRENT
@@ -57,8 +57,9 @@ def frame_batch(first_index: int, fps: int, curves: np.ndarray, head: np.ndarray
     batch = pb.FrameBatch()
     n = len(curves)
     cl = np.asarray(curves, np.float32).tolist()
-    hl = None if head is None else np.asarray(head, np.float32).reshape(n, 3).tolist()
-    # eye yaw on the wire in Live Link Face's sign (track.exchange_eyes; docs/protocol.md section 3)
+    # head and eye yaw on the wire in Live Link Face's sign (+ = right; track.exchange_head/_eyes;
+    # docs/protocol.md section 3)
+    hl = None if head is None else exchange_head(np.asarray(head, np.float32).reshape(n, 3)).tolist()
     el = None if eyes is None else exchange_eyes(np.asarray(eyes, np.float32).reshape(n, 2, 3)).reshape(n, 6).tolist()
     jl = None if joints is None else np.asarray(joints, np.float32).reshape(n, -1).tolist()
     rl = None if root is None else np.asarray(root, np.float32).reshape(n, 3).tolist()
@@ -78,7 +79,7 @@ def frame_batch(first_index: int, fps: int, curves: np.ndarray, head: np.ndarray
 
 def frames_to_arrays(frames, n_curves: int) -> dict[str, np.ndarray]:
     """Received Frame messages -> arrays (client side), in the in-memory conventions of
-    ``track.AnimationTrack`` (eye yaw converted back from the wire's Live Link Face sign)."""
+    ``track.AnimationTrack`` (head and eye yaw converted back from the wire's Live Link Face sign)."""
     n = len(frames)
     out = {
         "index": np.array([f.index for f in frames], np.int64),
@@ -86,7 +87,7 @@ def frames_to_arrays(frames, n_curves: int) -> dict[str, np.ndarray]:
         "curves": np.array([list(f.curves) for f in frames], np.float32).reshape(n, n_curves),
     }
     if n and len(frames[0].head):
-        out["head"] = np.array([list(f.head) for f in frames], np.float32).reshape(n, 3)
+        out["head"] = exchange_head(np.array([list(f.head) for f in frames], np.float32).reshape(n, 3))
     if n and len(frames[0].eyes):
         out["eyes"] = exchange_eyes(np.array([list(f.eyes) for f in frames], np.float32).reshape(n, 2, 3))
     if n and len(frames[0].joint_rotations):

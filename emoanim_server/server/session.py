@@ -140,7 +140,9 @@ def _rig_for(start: pb.StartSession):
 
 def parse_emotion(e: pb.Emotion, what: str):
     """Validate an Emotion message -> the emotion stage's EmotionState."""
-    from ..emotion import from_category, from_mixture, from_vad
+    # from the submodule, not the package: the package's lazy names (PEP 562 __getattr__) cost
+    # an import_module call per name, and this runs for every EmotionUpdate, on the event loop
+    from ..emotion.space import from_category, from_mixture, from_vad
 
     try:
         if e.HasField("valence") or e.HasField("arousal") or e.HasField("dominance"):
@@ -600,10 +602,6 @@ class Session:
         return x
 
     def _on_emotion(self, m: pb.EmotionUpdate, now: float, out: list) -> None:
-        from ..emotion import DEFAULT_TRANSITION_S
-        from ..emotion.stage import LiveTimeline
-        from ..emotion.timeline import MAX_TRANSITION_S, MIN_TRANSITION_S
-
         a = self._require_active("EmotionUpdate")
         L = self.limits
         # bounded per session and per second (issue 14 item 1): a flood costs the flooder only
@@ -618,6 +616,10 @@ class Session:
                                 f"{L.emotion_updates_per_s:g} per second (emotion_updates_per_s, burst "
                                 f"{L.emotion_burst})")
         a.emotion_tokens -= 1.0
+        # imported past the limits: a flood's refused updates (most of them) cost no import lookups
+        from ..emotion.stage import LiveTimeline
+        from ..emotion.timeline import DEFAULT_TRANSITION_S, MAX_TRANSITION_S, MIN_TRANSITION_S
+
         t = None
         if m.HasField("time"):
             # bounded by the session length (issue 14 item 11): a time no audio can reach is a mistake

@@ -46,7 +46,7 @@ TARGETS: dict[str, np.ndarray] = {
     "r": _t(jaw=0.14, funnel=0.35, pucker=0.2, upper_up=0.1),
     "w": _t(jaw=0.08, pucker=0.75, funnel=0.4),
     "aa": _t(jaw=0.62, lower_down=0.3, upper_up=0.08), "ae": _t(jaw=0.5, lower_down=0.35, upper_up=0.2, stretch=0.2),
-    "ah": _t(jaw=0.4, lower_down=0.22, upper_up=0.05), "ao": _t(jaw=0.55, lower_down=0.2, funnel=0.4, pucker=0.4),
+    "ah": _t(jaw=0.4, lower_down=0.22, upper_up=0.05), "ao": _t(jaw=0.55, lower_down=0.2, funnel=0.5, pucker=0.45),
     "eh": _t(jaw=0.36, lower_down=0.28, upper_up=0.1, stretch=0.15),
     "ih": _t(jaw=0.24, lower_down=0.2, stretch=0.2), "iy": _t(jaw=0.14, lower_down=0.12, stretch=0.38),
     "uh": _t(jaw=0.24, funnel=0.4, pucker=0.45), "uw": _t(jaw=0.14, pucker=0.72, funnel=0.45),
@@ -54,6 +54,13 @@ TARGETS: dict[str, np.ndarray] = {
     # diphthong halves (see DIPHTHONGS)
     "ow": _t(jaw=0.4, funnel=0.45, pucker=0.35),
 }
+# ao carries every open-mid/open rounded vowel (IPA ɔ ɒ œ ɞ ɶ, English AO): its lips round with
+# an open jaw -- more open rounding (funnel) than protrusion, but not less rounded than the
+# close-mid ``ow`` onset. Until 2026-12-01 it was funnel 0.4 / pucker 0.4: a short French /ɔ/ next
+# to p/b/m ("porte", "propre", "d'abord", "bonne"), whose closure dominates the lips and cancels the
+# funnel, peaked at pucker 0.21-0.29, below what reads as rounded (the judge's 0.3). Pucker 0.45
+# and funnel 0.5: real French/Catalan rounding 0.90 -> 0.95, leave-one-line-out 0.94 (each line
+# scored with the value chosen on the other 16: benchmarks/results/lipsync_real_languages.md)
 DIPHTHONGS: dict[str, tuple[str, str]] = {
     "aw": ("aa", "uh"), "ay": ("aa", "iy"), "ey": ("eh", "iy"), "oy": ("ao", "iy"), "ow": ("ow", "uw"),
 }

@@ -23,7 +23,7 @@ namespace EmoAnim.Unity
         [Tooltip("Share of the head rotation given to the neck (0 = all head).")]
         [Range(0f, 1f)] public float neckShare = 0.4f;
         [Range(0f, 2f)] public float eyeWeight = 1f;
-        [Tooltip("Flip signs if your rig disagrees (Live Link Face convention: +yaw = to the character's left, +pitch = down).")]
+        [Tooltip("Flip signs if your rig disagrees (PoseFrame convention: +yaw = to the character's left, +pitch = down, +roll = top to the left shoulder).")]
         public bool invertYaw, invertPitch, invertRoll;
 
         IEmoAnimPoseSource m_Source;

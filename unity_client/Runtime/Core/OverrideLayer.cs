@@ -150,12 +150,14 @@ namespace EmoAnim
                 foreach (var f in frames)
                 {
                     if (c >= 0) f.Curves[c] = Math.Max(0f, Math.Min(1f, Edit(kv.Value, f.Curves[c], f.Time)));
-                    else if (kv.Key == "HeadYaw") f.HeadYaw = Edit(kv.Value, f.HeadYaw, f.Time);
+                    // yaw channels are in the CSV's (Live Link Face's) sign, + = toward the character's
+                    // right: PoseFrame keeps the opposite one (see ProtocolClient.ToPoseFrame)
+                    else if (kv.Key == "HeadYaw") f.HeadYaw = -Edit(kv.Value, -f.HeadYaw, f.Time);
                     else if (kv.Key == "HeadPitch") f.HeadPitch = Edit(kv.Value, f.HeadPitch, f.Time);
                     else if (kv.Key == "HeadRoll") f.HeadRoll = Edit(kv.Value, f.HeadRoll, f.Time);
-                    else if (kv.Key == "LeftEyeYaw") f.LeftEyeYaw = Edit(kv.Value, f.LeftEyeYaw, f.Time);
+                    else if (kv.Key == "LeftEyeYaw") f.LeftEyeYaw = -Edit(kv.Value, -f.LeftEyeYaw, f.Time);
                     else if (kv.Key == "LeftEyePitch") f.LeftEyePitch = Edit(kv.Value, f.LeftEyePitch, f.Time);
-                    else if (kv.Key == "RightEyeYaw") f.RightEyeYaw = Edit(kv.Value, f.RightEyeYaw, f.Time);
+                    else if (kv.Key == "RightEyeYaw") f.RightEyeYaw = -Edit(kv.Value, -f.RightEyeYaw, f.Time);
                     else if (kv.Key == "RightEyePitch") f.RightEyePitch = Edit(kv.Value, f.RightEyePitch, f.Time);
                     // eye rolls: the frames carry none
                 }

@@ -283,11 +283,12 @@ namespace EmoAnim
             var p = new PoseFrame { Index = f.Index, Time = f.Time };
             int n = Math.Min(f.Curves.Length, curveMap != null ? curveMap.Length : 0);
             for (int i = 0; i < n; i++) { int k = curveMap[i]; if (k >= 0) p.Curves[k] = f.Curves[i]; }
-            if (f.Head.Length >= 3) { p.HeadYaw = f.Head[0]; p.HeadPitch = f.Head[1]; p.HeadRoll = f.Head[2]; p.HasHead = true; }
+            // the wire carries head and eye yaw in Live Link Face's sign (+ = toward the character's
+            // right); PoseFrame keeps the server's in-memory one (+ = to the character's left), which
+            // the drivers apply (CoordinateConversion.YawPitchRollToUnity)
+            if (f.Head.Length >= 3) { p.HeadYaw = -f.Head[0]; p.HeadPitch = f.Head[1]; p.HeadRoll = f.Head[2]; p.HasHead = true; }
             if (f.Eyes.Length >= 6)
             {
-                // the wire carries eye yaw in Live Link Face's sign (+ = toward the character's right,
-                // the opposite of head yaw); PoseFrame keeps one convention for head and eyes
                 p.LeftEyeYaw = -f.Eyes[0]; p.LeftEyePitch = f.Eyes[1];
                 p.RightEyeYaw = -f.Eyes[3]; p.RightEyePitch = f.Eyes[4];
                 p.HasEyes = true;

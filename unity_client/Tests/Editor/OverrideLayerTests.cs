@@ -54,7 +54,7 @@ namespace EmoAnim.Tests
             Assert.AreEqual(0.2, frames[10].Curves[jaw], 1e-6);           // before the keys
             Assert.AreEqual(0.8, frames[40].Curves[brow], 1e-6);          // held
             Assert.AreEqual(0.2 + 0.6 * (1 - 0.1 / 0.25), frames[27].Curves[brow], 1e-5);  // blending in at t = 0.9
-            Assert.AreEqual(0.1, frames[50].HeadYaw, 1e-6);
+            Assert.AreEqual(-0.1, frames[50].HeadYaw, 1e-6);  // the CSV's yaw sign; PoseFrame's is the opposite
         }
 
         [Test]

@@ -75,7 +75,8 @@ namespace EmoAnim.Tests
             s.Buffer.Sample(1 / 60.0, pose);
             Assert.AreEqual(0.75f, pose.Curves[17], 0);       // PascalCase JawOpen mapped to ARKit index 17
             Assert.AreEqual(0.2f, pose.HeadPitch, 0);
-            Assert.AreEqual(-4f, pose.RightEyeYaw, 0);  // wire eye yaw has Live Link Face's sign: PoseFrame uses the head's
+            Assert.AreEqual(-0.1f, pose.HeadYaw, 0);    // wire yaw has Live Link Face's sign (+ = right): PoseFrame's is the opposite
+            Assert.AreEqual(-4f, pose.RightEyeYaw, 0);
             Assert.IsTrue(p.CanStart);
         }
 
