@@ -684,11 +684,11 @@ class LiveGraph:
 
         tk = (self._upper_k0 + np.arange(len(self._upper))) * TICK_S
         off = _interp_rows(times, tk, self._upper)
-        rnd = np.clip(np.maximum(curves[:, ARKIT_INDEX["mouthPucker"]], curves[:, ARKIT_INDEX["mouthFunnel"]]) / 0.3, 0, 1)
+        rnd = np.minimum(np.maximum(0.0, np.maximum(curves[:, ARKIT_INDEX["mouthPucker"]], curves[:, ARKIT_INDEX["mouthFunnel"]]) / 0.3), 1.0)
         off[:, _SPREAD] *= (1 - 0.5 * rnd)[:, None]
         idx = [ARKIT_INDEX[n] for n in UPPER_CURVES]
         curves = np.array(curves, np.float32)
-        curves[:, idx] = np.clip(curves[:, idx] + off, 0.0, 1.0)
+        curves[:, idx] = np.minimum(np.maximum(0.0, curves[:, idx] + off), 1.0)
         keep = max(0, int(np.floor(times[-1] / TICK_S)) - 1 - self._upper_k0)  # ticks before the next frame
         if keep:
             self._upper = self._upper[keep:]
