@@ -170,6 +170,18 @@ def _pct(srt: list[float], q: float) -> float:
     return b - d * (1.0 - t) if t >= 0.5 else a + d * t
 
 
+#: per-tick decay of the envelopes (step)
+_DECAY = {k: math.exp(-TICK_S / tau) for k, tau in (("accent", ACCENT_TAU_S), ("release", PHRASE_RELEASE_TAU_S),
+                                                  ("flare_in", FLARE_RISE_TAU_S), ("flare_out", FLARE_RELEASE_TAU_S))}
+
+
+def _finite(x: np.ndarray) -> np.ndarray:
+    """``np.nan_to_num(x)`` (NaN -> 0, +-inf -> the largest floats), without its cost when every
+    value is finite already (nearly always: it runs on every LIVE chunk). ``np.minimum(np.maximum(lo,
+    x), hi)`` in this module is np.clip's result bit for bit, at half its per-call cost."""
+    return x if np.isfinite(x).all() else np.nan_to_num(x)
+
+
 def _median(x: list[float]) -> float:
     """np.median of a short list (the pitch smoothing window, <= 5 values)."""
     x = sorted(x)
@@ -270,7 +282,7 @@ class UpperFaceModel:
         """Append 16 kHz mono float samples (any chunk size)."""
         if self.closed:
             raise RuntimeError("UpperFaceModel.feed_audio after close()")
-        x = np.nan_to_num(np.asarray(samples, np.float64).reshape(-1))
+        x = _finite(np.asarray(samples, np.float64).reshape(-1))
         if not len(x):
             return
         self._buf = np.concatenate([self._buf, x])
@@ -284,8 +296,9 @@ class UpperFaceModel:
 
     def feed_emotion(self, weights: np.ndarray, arousal: np.ndarray | None = None) -> None:
         """Append per-tick emotion weights (n, 8; drivers.EMOTIONS order) and arousal (n,)."""
-        w = np.clip(np.nan_to_num(np.asarray(weights, float)), 0, 1).reshape(-1, len(EMOTIONS))
-        a = np.zeros(len(w)) if arousal is None else np.clip(np.nan_to_num(np.asarray(arousal, float)), -1, 1).reshape(-1)
+        w = np.minimum(np.maximum(0.0, _finite(np.asarray(weights, float))), 1.0).reshape(-1, len(EMOTIONS))
+        a = (np.zeros(len(w)) if arousal is None
+             else np.minimum(np.maximum(-1.0, _finite(np.asarray(arousal, float))), 1.0).reshape(-1))
         if len(a) != len(w):
             raise ValueError(f"arousal has {len(a)} ticks, weights have {len(w)}")
         self._emo.extend(w / np.maximum(w.sum(axis=1, keepdims=True), 1e-9))
@@ -389,24 +402,27 @@ class UpperFaceModel:
             return np.zeros((0, len(UPPER_CURVES)))
         f0, ap, band = self._f0.view, self._ap.view, self._band.view
         n_feat = len(f0)
-        voiced_all = ap < _VOICING_AP
-        st_all = 12.0 * np.log2(np.maximum(f0, 1.0) / 100.0)
+        # pitch and voicing of the ticks this step reads (k0 - S .. k1 + S), not of the whole
+        # history: the step's cost must not grow with the session's length
+        o = max(0, k0 - SMOOTH_TICKS)
+        o1 = min(n_feat, k1 + SMOOTH_TICKS + 1)
+        voiced_all = ap[o:o1] < _VOICING_AP
+        st_all = 12.0 * np.log2(np.maximum(f0[o:o1], 1.0) / 100.0)
         m = k1 - k0
         raw = {k: np.zeros(m) for k in ("accent", "question", "fall", "frown", "chin", "smile",
                                         "flare", "pitch_up", "pitch_down", "effort", "speech")}
         dt = TICK_S
-        dec = {k: math.exp(-dt / tau) for k, tau in (("accent", ACCENT_TAU_S), ("release", PHRASE_RELEASE_TAU_S),
-                                                       ("flare_in", FLARE_RISE_TAU_S), ("flare_out", FLARE_RELEASE_TAU_S))}
+        dec = _DECAY
         for i, k in enumerate(range(k0, k1)):
             t = k * dt
             db = float(band[k])
             self._peak_db = max(db, self._peak_db - 0.02)
             loud = db > max(self._peak_db - 30.0, -62.0)
-            voiced = bool(voiced_all[k]) and loud
+            voiced = bool(voiced_all[k - o]) and loud
             # smoothed pitch over voiced ticks in [k - S, k + S]
             lo, hi = max(0, k - SMOOTH_TICKS), min(n_feat, k + SMOOTH_TICKS + 1)
-            vw = voiced_all[lo:hi] & (band[lo:hi] > max(self._peak_db - 30.0, -62.0))
-            ps = _median(st_all[lo:hi][vw].tolist()) if voiced and vw.any() else math.nan
+            vw = voiced_all[lo - o:hi - o] & (band[lo:hi] > max(self._peak_db - 30.0, -62.0))
+            ps = _median(st_all[lo - o:hi - o][vw].tolist()) if voiced and vw.any() else math.nan
             if not math.isnan(ps) and not math.isnan(self._base_st):
                 # octave errors of the pitch tracker fold back toward the running reference
                 # (causal counterpart of audio.prosody's utterance-median fold)
