@@ -280,6 +280,13 @@ class UpperFaceModel:
     # ------------------------------------------------------------------------ input side
     def feed_audio(self, samples: np.ndarray) -> None:
         """Append 16 kHz mono float samples (any chunk size)."""
+        self.append_audio(samples)
+        self._features(final=False)
+
+    def append_audio(self, samples: np.ndarray) -> None:
+        """:meth:`feed_audio` without the pitch analysis: then :meth:`pitch_frames` gives the YIN
+        frames the new ticks need, and :meth:`take_pitch` their result (so that many sessions
+        share one YIN call: live_batch.tick); the same numbers as feed_audio."""
         if self.closed:
             raise RuntimeError("UpperFaceModel.feed_audio after close()")
         x = _finite(np.asarray(samples, np.float64).reshape(-1))
@@ -292,7 +299,6 @@ class UpperFaceModel:
             y = np.concatenate([np.zeros(HOP // 2), y])
             self._pending_pad = False
         self._band_sq = np.concatenate([self._band_sq, y * y])
-        self._features(final=False)
 
     def feed_emotion(self, weights: np.ndarray, arousal: np.ndarray | None = None) -> None:
         """Append per-tick emotion weights (n, 8; drivers.EMOTIONS order) and arousal (n,)."""
@@ -325,28 +331,50 @@ class UpperFaceModel:
     def _features(self, final: bool) -> None:
         """Pitch (YIN, as audio.prosody.pitch_track) and band loudness for every tick whose
         analysis window is complete (all of them when ``final``)."""
-        from ..audio.prosody import pitch_track
+        from ..audio.prosody import yin_frames
 
+        fr = self.pitch_frames(final)
+        if fr is not None:
+            self.take_pitch(*yin_frames(fr, SAMPLE_RATE), final=final)
+
+    def _feature_span(self, final: bool) -> tuple[int, int]:
+        """Ticks [k0, k1) whose analysis windows are complete now (all of them when ``final``)."""
         k0 = self._f0.n
         n_total = self.n_ticks_total
         if final:
-            k1 = n_total
-        else:
-            k1 = max(k0, (self._n_samples - _WIN_END) // HOP + 1)
-            k1 = min(k1, n_total)
-            # band bins must be complete too
-            k1 = min(k1, max(0, (self._n_samples - HOP // 2) // HOP + 1))
+            return k0, n_total
+        k1 = max(k0, (self._n_samples - _WIN_END) // HOP + 1)
+        k1 = min(k1, n_total)
+        # band bins must be complete too
+        return k0, min(k1, max(0, (self._n_samples - HOP // 2) // HOP + 1))
+
+    def pitch_frames(self, final: bool = False) -> np.ndarray | None:
+        """The YIN frames ((k1 - k0, length), audio.prosody.yin_frames) of the ticks whose
+        analysis windows are complete, or None: exactly the frames ``pitch_track`` builds for them
+        (frame k reads the samples from k * HOP - w // 2, zeros past the end when ``final``)."""
+        from ..audio.prosody import yin_geometry
+
+        k0, k1 = self._feature_span(final)
         if k1 <= k0:
-            return
-        # pitch: frames k0..k1-1; one frame of context in front so no kept frame sees the zero
-        # pad pitch_track puts before its input (frame 0 of the whole input does, in every mode)
+            return None
+        _, _, w, length, _ = yin_geometry(SAMPLE_RATE)
+        # one frame of context in front so no kept frame sees the zero pad pitch_track puts
+        # before its input (frame 0 of the whole input does, in every mode)
         ctx = 1 if k0 > 0 else 0
         y = self._buf[(k0 - ctx) * HOP - self._buf0:]
         if final:
             y = np.concatenate([y, np.zeros(2 * HOP)])
-        f0, ap = pitch_track(y, SAMPLE_RATE, TICK_S)
-        self._f0.extend(f0[ctx:ctx + k1 - k0])
-        self._ap.extend(ap[ctx:ctx + k1 - k0])
+        padded = np.pad(np.asarray(y, np.float64), (w // 2, length + HOP))
+        rows = ctx + np.arange(k1 - k0)
+        return padded[rows[:, None] * HOP + np.arange(length)[None, :]]
+
+    def take_pitch(self, f0: np.ndarray, ap: np.ndarray, final: bool = False) -> None:
+        """The YIN result of :meth:`pitch_frames` (same ``final``): pitch and band loudness of
+        those ticks appended, audio no longer needed dropped."""
+        k0, k1 = self._feature_span(final)
+        # pitch_track's output arrays are float32
+        self._f0.extend(np.asarray(f0, np.float32))
+        self._ap.extend(np.asarray(ap, np.float32))
         # band loudness: RMS of the hop-long bin centred on each tick
         sq = self._band_sq
         need_b = (k1 - k0) * HOP
