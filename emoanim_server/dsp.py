@@ -163,15 +163,17 @@ class Bandpass:
         buf = np.concatenate([self._pend, x]) if len(self._pend) else x
         L, n = self.L, len(buf)
         nb = -(-n // L)
-        X = np.zeros(nb * L, np.float64)
-        X[:n] = buf
-        X = X.reshape(nb, L)
-        y = np.empty((nb, L))
+        y = np.empty(nb * L)
         S = list(self._S)
-        # slabs of blocks keep the temporaries in cache; results do not depend on the slab size
+        # slabs of blocks keep the temporaries in cache (and memory ~ the output, for an hour of
+        # audio); results do not depend on the slab size
         for k0 in range(0, nb, self._SLAB):
-            y[k0:k0 + self._SLAB], S, S_last = self._blocks(X[k0:k0 + self._SLAB], S)
-        y = y.reshape(-1)[:n]
+            seg = buf[k0 * L:(k0 + self._SLAB) * L]
+            k = -(-len(seg) // L)
+            if len(seg) < k * L:  # the last, partial block: zeros after it change nothing before
+                seg = np.concatenate([seg, np.zeros(k * L - len(seg))])
+            y[k0 * L:(k0 + k) * L], S, S_last = self._blocks(seg.reshape(k, L), S)
+        y = y[:n]
         if n % L == 0:
             self._S, self._pend = S, np.zeros(0, np.float64)
         else:
@@ -206,7 +208,7 @@ class Bandpass:
         y = self.d * X
         for k in range(2 * m):
             y += C[k]
-        return y.T, S, S_last
+        return y.T.reshape(-1), S, S_last
 
 
 def _cumsum_rows(a: np.ndarray) -> None:

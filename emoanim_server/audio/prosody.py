@@ -175,20 +175,31 @@ def _smooth(v: np.ndarray, n: int) -> np.ndarray:
     return np.convolve(np.pad(v, n // 2, mode="edge"), k / k.sum(), mode="valid")[: len(v)]
 
 
+#: the band energies analyse() reads (Hz): syllable nuclei, then the low / high sides of the tilt
+BANDS = ((250.0, 2500.0), (60.0, 1000.0), (1000.0, min(5000.0, 0.45 * SAMPLE_RATE)))
+
+
 def analyse(x: np.ndarray, hop_s: float = HOP_S,
-            pitch: tuple[np.ndarray, np.ndarray] | None = None) -> Prosody:
+            pitch: tuple[np.ndarray, np.ndarray] | None = None,
+            bands: tuple[np.ndarray, np.ndarray | None, np.ndarray | None] | None = None) -> Prosody:
     """Everything prosodic about 16 kHz mono ``x`` in one pass. ``pitch``: a precomputed
     :func:`pitch_track` result for ``x`` (the gesture stage's streaming conditioner caches it,
-    because YIN is most of the cost and it re-analyses overlapping slices)."""
+    because YIN is most of the cost and it re-analyses overlapping slices); ``bands``: the
+    :data:`BANDS` energies per hop as :func:`_band_db` gives them, precomputed for the same
+    reason (the conditioner filters its stream once); None for both tilt bands leaves
+    ``tilt_db`` zero (the conditioner never reads it)."""
     x = np.asarray(x, np.float32)
     energy = frame_db(x, hop_s)
     n = len(energy)
     f0, ap = pitch_track(x, hop_s=hop_s) if pitch is None else (np.asarray(pitch[0]), np.asarray(pitch[1]))
     f0, ap = f0[:n], ap[:n]
-    band = _smooth(_band_db(x, 250.0, 2500.0, hop_s, n), 5)
-    low = _band_db(x, 60.0, 1000.0, hop_s, n)
-    high = _band_db(x, 1000.0, min(5000.0, 0.45 * SAMPLE_RATE), hop_s, n)
-    tilt = _smooth(high - low, 5)
+    if bands is None:
+        bands = tuple(_band_db(x, lo, hi, hop_s, n) for lo, hi in BANDS)
+    band = _smooth(np.asarray(bands[0])[:n], 5)
+    if bands[1] is None or bands[2] is None:
+        tilt = np.zeros(n)
+    else:
+        tilt = _smooth(np.asarray(bands[2])[:n] - np.asarray(bands[1])[:n], 5)
     # speech / silence: adaptive threshold between the noise floor and the speech level
     loud = np.percentile(energy, 95) if n else 0.0
     floor = np.percentile(energy, 10) if n else 0.0
