@@ -172,7 +172,6 @@ TEST_LINES = [
     ("pl", "Slavic", "pl", "Pani Maria pije mleko w parku."),
     ("ja", "East Asian", "ja", "ぼくは まいにち みずを のみます。"),
     ("zh", "East Asian", "cmn-latn-pinyin", "我们明天去北京买面包。"),
-    ("ur", "Indo-Aryan", "ur", "میری ماں صبح پانی پیتی ہے۔"),
 ]
 
 if __name__ == "__main__":
