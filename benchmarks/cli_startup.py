@@ -120,8 +120,12 @@ def main() -> None:
     res: dict = {"date": datetime.date.today().isoformat(), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
                  "python": platform.python_version(), "load_average_before": os.getloadavg(), "runs": a.runs,
                  "bar_s": BAR_S, "bytecode": "cached (PYTHONPYCACHEPREFIX, one warm-up run discarded)"}
-    bare = [_run([sys.executable, "-c", "pass"], ROOT, env) for _ in range(a.runs)]
-    res["python_bare"] = _summary([w for w, _, _ in bare], [c for _, c, _ in bare], [])
+    # references for what `info` pays: the interpreter alone, numpy (which onnxruntime imports),
+    # onnxruntime with its provider list
+    for name, code in (("python_bare", "pass"), ("import_numpy", "import numpy"),
+                       ("import_onnxruntime_providers", "import onnxruntime; onnxruntime.get_available_providers()")):
+        ref = [_run([sys.executable, "-c", code], ROOT, env) for _ in range(a.runs)]
+        res[name] = _summary([w for w, _, _ in ref], [c for _, c, _ in ref], [])
     for name, (cmd0, probed0) in cases.items():
         plan = {}
         for label, root in roots.items():

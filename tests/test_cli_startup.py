@@ -68,3 +68,18 @@ def test_gesture_help_ranges_match_the_sampler():
     from emoanim_server.gesture import sampler
 
     assert gcli.SCALE_RANGE == sampler.SCALE_RANGE and gcli.GUIDANCE_RANGE == sampler.GUIDANCE_RANGE
+
+
+def test_a_bake_without_the_recogniser_loads_no_scipy(real_wav, tmp_path):
+    """Issue 14: scipy.signal was ~2 s of every bake's start-up (face/head.py, face/upper.py and
+    audio/prosody.py imported it at module level; emoanim_server/dsp.py replaced it). A real 1 s
+    line through the learned engine (no recogniser) now runs every face stage without any scipy;
+    the recogniser's phonetic path still uses scipy.ndimage lazily for its smoothing."""
+    import soundfile as sf
+
+    x, sr = sf.read(str(real_wav), dtype="int16")
+    line = tmp_path / "line.wav"
+    sf.write(str(line), x[:sr], sr)
+    mods = _imported_by("bake", str(line), "-o", str(tmp_path / "o.json"), "-q", "--lipsync", "neural")
+    assert "emoanim_server.face.upper" in mods and "emoanim_server.face.head" in mods  # the stages ran
+    assert not [m for m in mods if m == "scipy" or m.startswith("scipy.")], sorted(m for m in mods if "scipy" in m)

@@ -232,3 +232,22 @@ def test_public_batching_api_equals_feed(real):
         g, w = np.concatenate(g), np.concatenate(w)
         assert g.shape == w.shape and np.abs(g - w).max() <= 1e-5
     assert neural.run_batch(streams) == 0  # nothing pending
+
+
+def test_decoding_hold_and_energy_dip_are_causal_and_exact():
+    """The decoding's stateful parts (neural.Decoding): a one-frame tuck is held for `hold`
+    frames after it, a contact grows where the sound dips below the speaker's level, and frames
+    decode the same however they arrive (the stream's chunking)."""
+    d = neural.Decoding(hold_labiodental=2, dip_gain=4.0, dip_gain_labiodental=0.0)
+    y = np.zeros((12, neural.N_ART + 2), np.float32)
+    y[3, neural.N_ART + 1] = 0.8  # a one-frame tuck
+    y[:, neural.N_ART] = 0.2  # a weak lips-meet probability throughout
+    db = np.r_[np.full(6, -10.0), np.full(6, -50.0)].astype(np.float32)  # the sound dips at frame 6
+    whole = neural._Decoder(d)(y, db)
+    assert np.allclose(whole[3:6, neural.N_ART + 1], 0.8) and whole[6, neural.N_ART + 1] == 0.0
+    assert np.allclose(whole[:6, neural.N_ART], 0.2)  # at the level: unchanged
+    assert np.allclose(whole[6:, neural.N_ART], 0.2 * (1 + 4.0))  # ~40 dB down, clipped at 20
+    dec = neural._Decoder(d)
+    parts = np.concatenate([dec(y[a:b], db[a:b]) for a, b in ((0, 1), (1, 4), (4, 5), (5, 12))])
+    assert np.array_equal(parts, whole)
+    assert np.array_equal(neural._Decoder(neural.RAW)(y, db), y)  # the plain ramp: untouched

@@ -66,9 +66,15 @@ NEUTRAL_REF: dict[str, tuple[float, float]] = {
     # ~0.15 arousal, the price of not knowing the speaker (see docs/emotion.md)
     "f0_level_st": (7.0, 6.0),
 }
+#: weights (sum 1). Tempo is among the most consistent arousal cues across emotions and studies
+#: (Juslin & Laukka 2003: fast for anger, fear and joy, slow for sadness) and pitch level the
+#: strongest; the pitch-shape cues (range, height) also carry valence (cue_valence). Set on the
+#: espeak-ng proxy's tuning voices only (benchmarks/emotion_valence.py TUNE): session 3's
+#: weights (range 0.25, height 0.15, tilt 0.15, rate 0.15, loudness 0.10, level 0.20) gave an
+#: arousal AUC of 0.843 on the held-out voices, these 0.857, valence AUCs unchanged
 CUE_WEIGHTS: dict[str, float] = {
-    "f0_range_st": 0.25, "f0_height_st": 0.15, "tilt_db": 0.15, "rate_syl_s": 0.15,
-    "loud_spread_db": 0.10, "f0_level_st": 0.20,
+    "f0_range_st": 0.15, "f0_height_st": 0.05, "tilt_db": 0.15, "rate_syl_s": 0.30,
+    "loud_spread_db": 0.10, "f0_level_st": 0.25,
 }
 #: how much the per-frame (within-utterance) component may move arousal
 LOCAL_GAIN = 0.3

@@ -28,7 +28,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..errors import InputError
-from ..track import AnimationTrack
+from ..track import ARKIT_INDEX, AnimationTrack
 from .drivers import EMOTIONS, TICK_S, Drivers
 
 # ------------------------------------------------------------------ human reference numbers
@@ -818,3 +818,50 @@ def apply_eyes(track: AnimationTrack, plan: EyesPlan) -> None:
         minutes = max(track.duration / 60.0, 1e-9)
         meta.update({"blinks": len(plan.blinks), "blinks_per_min": round(len(plan.blinks) / minutes, 2)})
     track.metadata["eyes"] = meta
+
+
+_LOOK = {side: [ARKIT_INDEX[f"eyeLook{k}{side}"] for k in ("Out", "In", "Down", "Up")] for side in ("Left", "Right")}
+_LIDS = [[ARKIT_INDEX[f"{k}{side}"] for side in ("Left", "Right")] for k in ("eyeBlink", "eyeWide", "eyeSquint")]
+
+
+def render_window(curves: np.ndarray, head: np.ndarray | None, times: np.ndarray, config: EyesConfig,
+                  blinks: list[Blink], saccades: list[Saccade]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`apply_eyes` for a few frames of a LIVE window, without a track: ``curves`` (n, 52)
+    float32 is edited in place, the eyes (n, 2, 3) radians are returned (zeros with gaze off).
+
+    Why a second renderer: LIVE renders 1-2 frames per 20 ms chunk, and apply_eyes' per-call
+    bookkeeping (the config as a dict, the events and metadata lists, 14 separate curve writes)
+    was most of the eyes' LIVE cost. The same operations on the same values in the same order
+    (both eyes at once), so the numbers are apply_eyes' exactly (tests/test_live_batch.py,
+    tests/test_pipeline_live.py chunked == whole). ``np.minimum(np.maximum(lo, x), hi)`` is
+    np.clip's result bit for bit (bound first keeps the sign of a zero as clip does) at half its
+    per-call cost."""
+    cfg = config
+    n = len(times)
+    head_deg = np.degrees(np.asarray(head, float)) if head is not None else np.zeros((n, 3))
+    down = up = np.zeros(n)
+    if cfg.gaze:
+        g = gaze_trace(saccades, times, cfg.gaze_target)
+        yaw = np.minimum(np.maximum(-EYE_YAW_MAX_DEG, g[:, 0] - head_deg[:, 0]), EYE_YAW_MAX_DEG)
+        pitch = np.minimum(np.maximum(-EYE_UP_MAX_DEG, g[:, 1] - head_deg[:, 1]), EYE_DOWN_MAX_DEG)
+        verg = math.degrees(math.atan2(INTEROCULAR_M / 2, cfg.target_distance_m))
+        eyes = np.zeros((n, 2, 3))
+        eyes[:, 0, 0] = np.minimum(np.maximum(-EYE_YAW_MAX_DEG, yaw - verg), EYE_YAW_MAX_DEG)
+        eyes[:, 1, 0] = np.minimum(np.maximum(-EYE_YAW_MAX_DEG, yaw + verg), EYE_YAW_MAX_DEG)
+        eyes[:, :, 1] = pitch[:, None]
+        eyes_rad = np.radians(eyes).astype(np.float32)
+        y = eyes[:, :, 0] / EYE_YAW_MAX_DEG
+        down = np.minimum(np.maximum(0.0, pitch / EYE_DOWN_MAX_DEG), 1.0)
+        up = np.minimum(np.maximum(0.0, -pitch / EYE_UP_MAX_DEG), 1.0)
+        pos, neg = np.minimum(np.maximum(0.0, y), 1.0), np.minimum(np.maximum(0.0, -y), 1.0)
+        # yaw + is toward the character's left: outward for the left eye, inward for the right
+        curves[:, _LOOK["Left"]] = np.stack([pos[:, 0], neg[:, 0], down, up], axis=1)
+        curves[:, _LOOK["Right"]] = np.stack([neg[:, 1], pos[:, 1], down, up], axis=1)
+    else:
+        eyes_rad = np.zeros((n, 2, 3), np.float32)
+    b = (blink_signal(blinks, times) if cfg.blink else np.zeros(n))[:, None]
+    blink, wide, squint = (curves[:, idx].astype(float) for idx in _LIDS)
+    curves[:, _LIDS[0]] = np.minimum(np.maximum(0.0, 1 - (1 - blink) * (1 - LID_FOLLOW_DOWN * down)[:, None] * (1 - b)), 1.0)
+    curves[:, _LIDS[1]] = np.minimum(np.maximum(0.0, np.maximum(wide, (LID_FOLLOW_UP * up)[:, None]) * (1 - b)), 1.0)
+    curves[:, _LIDS[2]] = np.minimum(np.maximum(0.0, squint + (1 - squint) * BLINK_SQUINT * b), 1.0)
+    return curves, eyes_rad

@@ -118,32 +118,24 @@ class EyesHeadStream:
         return events[i:]
 
     def render(self, curves: np.ndarray, first_index: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
-        """Frames [first_index, +len(curves)): curves with eyes applied, head (N,3) and eyes (N,2,3) radians."""
-        from .eyes import EyesPlan, apply_eyes
+        """Frames [first_index, +len(curves)): curves with eyes applied, head (N,3) and eyes (N,2,3)
+        radians. The lean window renderer (``eyes.render_window``: apply_eyes' numbers without a
+        track, events or metadata): LIVE calls this for every 1-2 frames."""
+        from .eyes import render_window
 
-        wt = _WindowTrack(fps=self.fps, curves=np.array(curves, np.float32))
-        wt.first_index = first_index
-        times = wt.times
-        t0 = float(times[0]) if len(times) else 0.0
+        n = len(curves)
+        times = (first_index + np.arange(n, dtype=np.float64)) / self.fps
+        t0 = float(times[0]) if n else 0.0
+        head = np.zeros((n, 3), np.float32)
         if self.head_on and len(self._head_deg):
             tt = (self._head_k0 + np.arange(len(self._head_deg))) * TICK_S
             deg = np.stack([np.interp(times, tt, self._head_deg[:, j]) for j in range(3)], axis=1)
-            wt.head = np.radians(deg).astype(np.float32)
+            head = np.radians(deg).astype(np.float32)
             keep = max(0, int(np.floor(t0 / TICK_S)) - 2 - self._head_k0)
             if keep:
                 self._head_deg = self._head_deg[keep:]
                 self._head_k0 += keep
-        plan = EyesPlan(self.cfg, self._recent(self.eyes.blinks, t0, "_blink0"),
-                        self._recent(self.eyes.saccades, t0, "_sacc0"))
-        apply_eyes(wt, plan)
-        return wt.curves, wt.head, wt.eyes
-
-
-class _WindowTrack(AnimationTrack):
-    """An AnimationTrack holding frames [first_index, first_index + n): stages read ``times``."""
-
-    first_index = 0
-
-    @property
-    def times(self) -> np.ndarray:
-        return (self.first_index + np.arange(self.n_frames, dtype=np.float64)) / self.fps
+        out = np.array(curves, np.float32)
+        out, eyes = render_window(out, head, times, self.cfg, self._recent(self.eyes.blinks, t0, "_blink0"),
+                                  self._recent(self.eyes.saccades, t0, "_sacc0"))
+        return out, head, eyes

@@ -14,7 +14,7 @@ GUIDANCE_RANGE = (0.0, 10.0)
 #: = sampler.GestureSettings.audio_guidance (same reason; tests/test_gesture.py checks they agree)
 AUDIO_GUIDANCE_DEFAULT = 4.0
 #: = sampler.GestureSettings.steps (same reason and check)
-GESTURE_STEPS_DEFAULT = 6
+GESTURE_STEPS_DEFAULT = 4
 
 
 def _args(p: argparse.ArgumentParser) -> None:

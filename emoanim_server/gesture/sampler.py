@@ -45,22 +45,23 @@ GUIDANCE_RANGE = (0.0, 10.0)
 SCALE_RANGE = (0.0, 3.0)
 STEPS_RANGE = (1, 200)
 #: pause settle (model frames at 20 fps): the hold eases in over PAUSE_ENTER frames after the
-#: voice stops and out over PAUSE_EXIT frames after it resumes; a pause longer than
-#: PAUSE_RETRACT_AFTER frames lets the hold go over PAUSE_RETRACT frames (to the model's rest:
-#: the hands are down ~1.1 s into a pause)
+#: voice stops and out over PAUSE_EXIT frames after it resumes, and lasts the whole pause (issue
+#: 15: letting it go to the model's own pose 0.7 s into a pause, as before, was most of the
+#: pause motion of slow, sad speech)
 PAUSE_ENTER = 1
 PAUSE_EXIT = 5
-PAUSE_RETRACT_AFTER = 14
-PAUSE_RETRACT = 14
-#: rest retraction (issue 15): when the hold has let go (PAUSE_RETRACT_AFTER + PAUSE_RETRACT
-#: frames into a pause, 1.4 s) and forward kinematics puts a wrist of the pose it let go to (the
-#: model's) above REST_TRIGGER_M (height over the hips), the arms retract to REST_ARMS over
-#: PAUSE_REST frames (minimum-jerk: at rest 2.0 s into the pause) and stay there until the voice
-#: resumes (then they ease out over PAUSE_REST_EXIT frames)
-REST_AFTER = PAUSE_RETRACT_AFTER + PAUSE_RETRACT
+#: rest retraction (issue 15): REST_AFTER frames into a pause (1.4 s), if forward kinematics of
+#: the held pose puts a wrist above REST_TRIGGER_M (height over the hips), the arms (shoulders to
+#: hands) retract over PAUSE_REST frames (minimum-jerk: done 2.0 s into the pause) towards
+#: REST_ARMS -- as far as needed for the wrists to hang REST_TARGET_M below the hips (the
+#: nearest of REST_STEPS blends, all the way if none is enough), so hands that are already low
+#: move little -- and stay there until the voice resumes (easing out over PAUSE_REST_EXIT frames)
+REST_AFTER = 28
+REST_TRIGGER_M = -0.04
+REST_TARGET_M = -0.06
+REST_STEPS = 10
 PAUSE_REST = 12
 PAUSE_REST_EXIT = 10
-REST_TRIGGER_M = -0.04
 #: the arms of a person standing at rest: the mean local rotation of each arm joint over the 7
 #: ReActIdle clips (MIT) in which the performer lets the arms hang, retargeted onto the
 #: humanoid (tools/gesture_rest_pose.py prints these); wrists 7 cm below the hips, elbows
@@ -78,6 +79,14 @@ BREATH_SHARE = np.array([0.3, 0.4, 0.3])  # of the breath on spine, chest, upper
 #: cosine), a brief post-stroke hold that makes the apex the kinematic beat (speed minimum)
 BEAT_HALF_WIDTH = 2.5
 BEAT_MIN_GAP_S = 0.3
+#: beat warp (issue 15): output time t reads the motion at t + delta(t), delta(t) = -beat_warp
+#: sum_a u exp(-u^2 / 2 sigma^2), u = t - a over the chosen syllable apexes a: the motion's path
+#: is kept, only its timing changes -- it slows to (1 - beat_warp) of its speed at each apex (a
+#: kinematic beat) and catches up within +-3 sigma (delta returns to 0; |delta| <= 0.61
+#: beat_warp sigma)
+BEAT_WARP_SIGMA_S = 0.08
+#: apexes further than this many sigma from a time do not move it (their term is < 2e-6 s)
+BEAT_WARP_REACH = 5.0
 
 
 def _minjerk(u: float) -> float:
@@ -137,10 +146,11 @@ def load_model(name: str = "gesture_default", threads: int = 1) -> GestureModel:
 @dataclass
 class GestureSettings:
     guidance: float = 1.0
-    #: DDIM steps: 6 since issue 15 (8 before): the same beat / pause / jerk numbers on the
-    #: benchmark (gesture_stages: 6/12 both, median percentile 95.8 vs 97.0) for 3/4 of the
-    #: denoiser calls, most of the RTF
-    steps: int = 6
+    #: DDIM steps: 4 since issue 15's beat warp (8, then 6 before): with the warp placing the
+    #: beats, 6 / 5 / 4 steps gave beats 12 / 12 / 12 of 12, pause / speech (max) 0.36 / 0.36 /
+    #: 0.38, jerk (max) 1.45 / 1.44 / 1.43 x, angry / sad 3.1 / 3.1 / 2.9 on the benchmark; the
+    #: denoiser is half the CPU time (RTF bar 0.05)
+    steps: int = 4
     eta: float = 0.0
     #: classifier-free guidance on the audio + timing conditioning (1 = off); needs a model trained
     #: with conditioning dropout. 4 (the default since issue 15; 3 before) was picked on the
@@ -163,13 +173,16 @@ class GestureSettings:
     #: their average [1 8 14 8 1]/32, the default since issue 15: the beats of 1 for the jerk
     #: budget -- gesture_stages: beat bakes 8/12 at 2, 9/12 at 1.5, 10/12 at 1; jerk per speed
     #: 1.14x, 1.43x, 1.74x the real capture's)
-    smooth: float = 1.5
+    smooth: float = 3
     #: pause settle (0 = off, 1 = full hold): how much of the model's motion is replaced by a
     #: still, breathing hold while there is no voice (see GestureStream._settle)
     pause_hold: float = 1.0
     #: beat hold (0 = off .. 1): how strongly the frames around each syllable apex are drawn to
     #: the apex pose (see GestureStream._settled_upto); adds BEAT_HALF_WIDTH frames of latency
     beat_hold: float = 0.0
+    #: beat warp (0 = off .. 0.9): how much the motion slows at each syllable apex, by retiming
+    #: its path (see BEAT_WARP_SIGMA_S and GestureStream._warp)
+    beat_warp: float = 0.8
     #: 20 -> output fps: "cubic" (Catmull-Rom on aligned quaternions, C1) or "slerp" (C0)
     interpolation: str = "cubic"
 
@@ -190,10 +203,12 @@ class GestureSettings:
             raise InputError(f"step spacing {self.spacing!r}: expected 'sqrt' or 'linear'")
         if self.interpolation not in ("cubic", "slerp"):
             raise InputError(f"interpolation {self.interpolation!r}: expected 'cubic' or 'slerp'")
-        if self.smooth not in (0, 1, 1.5, 2):
-            raise InputError(f"smooth {self.smooth!r}: expected 0, 1, 1.5 or 2")
+        if self.smooth not in (0, 1, 1.5, 2, 3):
+            raise InputError(f"smooth {self.smooth!r}: expected 0, 1, 1.5, 2 or 3")
         if not (np.isfinite(self.beat_hold) and 0.0 <= self.beat_hold <= 1.0):
             raise InputError(f"beat hold {self.beat_hold}: expected 0..1")
+        if not (np.isfinite(self.beat_warp) and 0.0 <= self.beat_warp <= 0.9):
+            raise InputError(f"beat warp {self.beat_warp}: expected 0..0.9")
         if not (np.isfinite(self.pause_hold) and 0.0 <= self.pause_hold <= 1.0):
             raise InputError(f"pause hold {self.pause_hold}: expected 0..1")
         if self.min_new < 1 or self.first_min_new < 1:
@@ -300,11 +315,12 @@ class GestureStream:
         self._apexes: list[float] = []
         self._n_seen = 0
         #: frames since the voice was last heard (the start counts as a long pause: at rest)
-        self._since = PAUSE_RETRACT_AFTER + PAUSE_RETRACT - 1
+        self._since = REST_AFTER + PAUSE_REST
         self._ramp = 1.0
         self._hold = None
-        #: rest retraction state: ramp 0..1 and whether this pause retracts (the start is at rest)
-        self._rest, self._rest_on = 1.0, True
+        #: rest retraction state: ramp 0..1, whether this pause retracts (the start is at rest) and
+        #: how far towards REST_ARMS
+        self._rest, self._rest_on, self._rest_depth = 1.0, True, 1.0
         self._wrist_j = [self.body_skel.names.index(n) for n in ("LeftHand", "RightHand")]
         self._arm_j = [self.body_skel.names.index(n) for n in REST_ARMS]
         self._rest_q = R.normalize(np.array([REST_ARMS[n] for n in REST_ARMS], np.float64))
@@ -472,8 +488,7 @@ class GestureStream:
         hold of its pose at the last voiced frame -- the post-stroke hold (Kendon 1980) -- and the
         model, seeded with the held frames, goes on from there instead of retracting and coming
         back up; when the voice resumes the hold lets go over PAUSE_EXIT frames. A pause longer
-        than PAUSE_RETRACT_AFTER frames lets the hold go over PAUSE_RETRACT frames (minimum-jerk)
-        to the model's own pose, its rest (arms hanging, from real idle capture). A faint breath
+        than REST_AFTER frames retracts raised arms to rest (see REST_AFTER). A faint breath
         rides on the spine while there is no voice. Why: the model alone retracts early in every
         pause (it cannot know how long the pause will be) and moves nearly as much in pauses as in
         speech. Reads only the voice track of frames a window keeps (final when it runs)."""
@@ -491,32 +506,43 @@ class GestureStream:
             else:
                 self._since += 1
                 self._ramp = min(1.0, self._ramp + 1.0 / PAUSE_ENTER)
-                if not self._rest_on and self._since == REST_AFTER:
-                    self._rest_on = self._wrist_above_hips(self.q[f]) > REST_TRIGGER_M
-                if self._rest_on:
-                    self._rest = min(1.0, self._rest + 1.0 / PAUSE_REST)
-            rho = st.pause_hold * _minjerk(self._rest)
             if v and self._ramp == 0.0 or self._hold is None:
                 self._hold = (self.q[f].copy(), self.root[f].copy())
             g = st.pause_hold * _minjerk(self._ramp)
+            if not v and not self._rest_on and self._since == REST_AFTER and g > 0:
+                shown = self._hold[0] if g >= 1.0 else R.slerp(self.q[f], self._hold[0], g)
+                self._rest_depth = self._rest_needed(shown)
+                self._rest_on = self._rest_depth > 0
+            if self._rest_on and not v:
+                self._rest = min(1.0, self._rest + 1.0 / PAUSE_REST)
+            rho = st.pause_hold * self._rest_depth * _minjerk(self._rest)
             if g <= 0 and rho <= 0:
                 continue
-            done = PAUSE_RETRACT_AFTER + PAUSE_RETRACT
-            if self._since < done:
-                h = g * (1.0 - _minjerk((self._since - PAUSE_RETRACT_AFTER) / PAUSE_RETRACT))
-            else:  # retracted: hold the rest pose until the voice resumes
-                if self._since == done:
-                    self._hold = (self.q[f].copy(), self.root[f].copy())
-                h = g
+            h = g
             # breathing: ~14 breaths a minute, a fraction of a degree of spine extension
             b = g * np.radians(BREATH_DEG) * np.sin(2 * np.pi * BREATH_HZ * f / MODEL_FPS + self._phase)
             self._memo[f] = (h, self._hold[0], self._hold[1], b, rho)
             self._apply_settle(f)
 
-    def _wrist_above_hips(self, q: np.ndarray) -> float:
-        """Forward kinematics of one body pose: the higher wrist's height over the hips (m)."""
-        gp, _ = forward_kinematics(self.body_skel, q[None])
-        return float(gp[0, self._wrist_j, 1].max() - gp[0, 0, 1])
+    def _wrist_above_hips(self, q: np.ndarray) -> np.ndarray:
+        """Forward kinematics of body poses (..., J, 4): the higher wrist's height over the hips (m)."""
+        q = np.asarray(q).reshape(-1, *q.shape[-2:])
+        gp, _ = forward_kinematics(self.body_skel, q)
+        return gp[:, self._wrist_j, 1].max(axis=1) - gp[:, 0, 1]
+
+    def _rest_needed(self, shown: np.ndarray) -> float:
+        """How far (0..1) the arms of the pose ``shown`` must go towards REST_ARMS: 0 when its
+        wrists already hang below REST_TRIGGER_M, else the least of REST_STEPS blends that puts
+        them REST_TARGET_M below the hips (1 if none does)."""
+        if self._wrist_above_hips(shown)[0] <= REST_TRIGGER_M:
+            return 0.0
+        a = self._arm_j
+        rq = np.where(np.sum(shown[a] * self._rest_q, axis=-1, keepdims=True) < 0, -self._rest_q, self._rest_q)
+        steps = np.arange(1, REST_STEPS + 1) / REST_STEPS
+        poses = np.repeat(shown[None], REST_STEPS, axis=0)
+        poses[:, a] = R.slerp(shown[a][None], rq[None], steps[:, None])
+        ok = np.flatnonzero(self._wrist_above_hips(poses) <= REST_TARGET_M)
+        return float(steps[ok[0]]) if len(ok) else 1.0
 
     def _apply_settle(self, f: int) -> None:
         """Frame f of the samples <- the pause hold decided for it (weight, pose, breath). Run
@@ -543,23 +569,46 @@ class GestureStream:
         if final:
             n_out = int(np.ceil(len(self.samples) / 16000 * st.fps - 1e-9)) + 1
         else:
-            n_out = int(np.floor((end_model - 1) / MODEL_FPS * st.fps + 1e-9)) + 1 if end_model > 0 else 0
+            last_t = (end_model - 1) / MODEL_FPS
+            if st.beat_warp > 0:  # the warp reads up to 0.61 w sigma ahead and apexes 5 sigma ahead
+                last_t = min(last_t - 0.62 * st.beat_warp * BEAT_WARP_SIGMA_S,
+                             self.cond.events.horizon - BEAT_WARP_REACH * BEAT_WARP_SIGMA_S)
+            n_out = int(np.floor(last_t * st.fps + 1e-9)) + 1 if last_t >= 0 else 0
         if n_out <= self.emitted_out:
             return []
         j0 = self.emitted_out
         t0 = j0 / st.fps
         n = n_out - j0
         cubic = st.interpolation == "cubic"
-        first = max(0, int(np.floor(t0 * MODEL_FPS)) - 1)  # resample a local slice (long streams)
-        tl = t0 - first / MODEL_FPS
+        times = t0 + np.arange(n) / st.fps
+        if st.beat_warp > 0:
+            times = self._warp(times)
+        first = max(0, int(np.floor(times.min() * MODEL_FPS)) - 1)  # resample a local slice (long streams)
         qs, rs = self.z[first:], self.zr[first:]
         if not final:  # the last emitted time reads one frame further at weight 0: repeat the last
             qs, rs = np.concatenate([qs, qs[-1:]]), np.concatenate([rs, rs[-1:]])
-        q = R.resample(qs, MODEL_FPS, n, st.fps, rotations=True, t0=tl, cubic=cubic)
-        root = R.resample(rs, MODEL_FPS, n, st.fps, rotations=False, t0=tl, cubic=cubic)
+        tl = times - first / MODEL_FPS
+        q = R.resample(qs, MODEL_FPS, n, st.fps, rotations=True, cubic=cubic, times=tl)
+        root = R.resample(rs, MODEL_FPS, n, st.fps, rotations=False, cubic=cubic, times=tl)
         q, root = self._post(q, root, j0)
         self.emitted_out = n_out
         return [Block(j0, q, root, st.fps)]
+
+    def _warp(self, t: np.ndarray) -> np.ndarray:
+        """Output times -> the motion times they show (beat warp, see BEAT_WARP_SIGMA_S), from
+        the final syllable apexes only (_select_apexes; _emit holds frames back until the apexes
+        near them are final), so a stream and a bake read the same times."""
+        self._select_apexes(self.cond.events)
+        if not self._apexes:
+            return t
+        sg, w = BEAT_WARP_SIGMA_S, self.settings.beat_warp
+        ap = np.asarray(self._apexes)
+        lo, hi = np.searchsorted(ap, [t.min() - BEAT_WARP_REACH * sg, t.max() + BEAT_WARP_REACH * sg])
+        u = t[:, None] - ap[None, lo:hi]
+        # each time sums exactly the apexes within the reach (not "those near this block"), so
+        # delta is a function of t alone, however the output is cut into blocks
+        k = np.where(np.abs(u) < BEAT_WARP_REACH * sg, u * np.exp(-0.5 * (u / sg) ** 2), 0.0)
+        return np.maximum(t - w * np.sum(k, axis=1), 0.0)
 
     def _post(self, q: np.ndarray, root: np.ndarray, frame0: int):
         st, skel = self.settings, self.body_skel
@@ -590,8 +639,23 @@ _BINOMIAL = {1: np.array([0, 1, 2, 1, 0]) / 4.0, 1.5: np.array([1, 8, 14, 8, 1])
              2: np.array([1, 4, 6, 4, 1]) / 16.0}
 
 
+def _sinc_kernel(cutoff_hz: float, radius: int) -> np.ndarray:
+    """Hann-windowed sinc low-pass over 20 fps frames (unit DC gain): flat below the cutoff,
+    steep above -- keeps the gesture strokes (1-3 Hz) and removes the jitter (5-10 Hz) far
+    better than a binomial of the same support."""
+    n = np.arange(-radius, radius + 1)
+    fc = cutoff_hz / MODEL_FPS
+    h = 2 * fc * np.sinc(2 * fc * n) * 0.5 * (1 + np.cos(np.pi * n / (radius + 1)))
+    return h / h.sum()
+
+
+#: smooth = 3 (issue 15, with the beat warp): 3 Hz windowed sinc, radius 5 (gain 0.77 at 2 Hz,
+#: 0.22 at 4 Hz, 0.05 at 5 Hz, none above)
+_BINOMIAL[3] = _sinc_kernel(3.0, 5)
+
+
 def _radius(smooth: float) -> int:
-    return 0 if smooth <= 0 else (1 if smooth == 1 else 2)
+    return 0 if smooth <= 0 else len(_BINOMIAL[smooth]) // 2 if smooth == 3 else (1 if smooth == 1 else 2)
 
 
 def _smooth(q: np.ndarray, root: np.ndarray, smooth: float):
@@ -619,7 +683,10 @@ def stream_lookahead_s(model: GestureModel | None = None, settings: GestureSetti
     m = model or load_model()
     st = settings or GestureSettings()
     beat = int(np.ceil(BEAT_HALF_WIDTH)) if st.beat_hold > 0 else 0
-    return (m.seed_frames + m.hop + m.lookahead + 1 + _radius(st.smooth) + beat) / MODEL_FPS + 0.05
+    # the beat warp's wait for final apexes never binds (the event horizon trails the audio by
+    # at most a hop + FINAL_MARGIN_S, less than the frames above); its read-ahead does
+    warp = 0.62 * st.beat_warp * BEAT_WARP_SIGMA_S
+    return (m.seed_frames + m.hop + m.lookahead + 1 + _radius(st.smooth) + beat) / MODEL_FPS + 0.05 + warp
 
 
 def generate(samples: np.ndarray, emotion=None, settings: GestureSettings | None = None,

@@ -25,11 +25,13 @@ peak; the nucleus is the band-energy maximum, mid-vowel).
 """
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import dsp
 from ..audio import prosody as P
 from ..audio.features import speech_threshold_db
 from .features import AUDIO_DIM, MODEL_FPS, SILENCE, audio_features
@@ -50,6 +52,50 @@ APEX_LEAD_S = 0.05
 _TMAX = int(math.ceil(SR / P.F0_MIN))
 _W = _TMAX + 16
 PITCH_REACH = (_W + _TMAX + 1) - _W // 2
+
+
+class BandCache:
+    """prosody's band energies (``bands`` of prosody.BANDS, dB per 10 ms hop, as
+    prosody._band_db bins them) of one growing signal, each sample filtered once: the
+    conditioner re-analyses overlapping 2 s slices, and filtering every slice afresh was 15 % of
+    the gesture stage's cost. The filters run over the whole stream (causal, state kept), so a
+    slice's hops differ from a fresh analysis of the slice only in the filters' start transient
+    (the first hop or two of a slice). Hops whose bin reaches past the known audio are computed
+    on a copy of the filters with zeros after the audio, as analysing the slice alone would."""
+
+    def __init__(self, bands=P.BANDS) -> None:
+        self._filters = [dsp.Bandpass(lo, hi, SR) for lo, hi in bands]
+        self._db = [np.zeros(0) for _ in bands]  # complete hops
+        self._fed = 0  # samples of x fed (the bins are centred: the source is HOP // 2 zeros + x)
+        self._rest = [np.zeros(0) for _ in bands]  # filtered samples of the incomplete hop
+        for i, f in enumerate(self._filters):
+            self._rest[i] = f(np.zeros(HOP // 2))
+
+    @staticmethod
+    def _hops(y: np.ndarray) -> np.ndarray:
+        k = len(y) // HOP
+        return np.mean(y[:k * HOP].reshape(k, HOP) ** 2, axis=1)
+
+    def get(self, x: np.ndarray, n: int, h0: int, nh: int) -> tuple[np.ndarray, ...]:
+        """dB of hops [h0, h0 + nh) of the first ``n`` samples of ``x`` (zeros after them)."""
+        if n > self._fed:
+            new = np.asarray(x[self._fed:n], np.float32).astype(np.float64)
+            self._fed = n
+            for i, f in enumerate(self._filters):
+                y = np.concatenate([self._rest[i], f(new)])
+                e = self._hops(y)
+                self._db[i] = np.concatenate([self._db[i], 10 * np.log10(e + 1e-14)])
+                self._rest[i] = y[len(e) * HOP:]
+        out = []
+        for i, f in enumerate(self._filters):
+            v = self._db[i][h0:h0 + nh]
+            short = nh - len(v)
+            if short > 0:  # the tail: what the slice analysis gets with zeros after the audio
+                pad = (len(self._db[i]) + short) * HOP - (len(self._db[i]) * HOP + len(self._rest[i]))
+                y = np.concatenate([self._rest[i], copy.deepcopy(f)(np.zeros(max(pad, 0)))])
+                v = np.concatenate([v, 10 * np.log10(self._hops(y)[:short] + 1e-14)])
+            out.append(v)
+        return tuple(out)
 
 
 @dataclass
@@ -77,6 +123,8 @@ class Conditioner:
         self._analysed: tuple[int, bool] = (-1, False)
         self._calls = 0
         self._feat = np.zeros((0, AUDIO_DIM), np.float32)
+        #: the nuclei band only: the spectral tilt (the other two) is not read here
+        self._bands = BandCache(P.BANDS[:1])
         #: per model frame, final: 1 inside speech (the speech channel), written once per frame by
         #: the first window whose analysis covers it, so a stream and a bake get the same track
         #: (the sampler's pause settle reads it)
@@ -122,13 +170,13 @@ class Conditioner:
         if len(seg) < 2 * HOP:
             return
         h0 = lo // HOP
-        nh = len(P.frame_db(seg, P.HOP_S))
+        nh = max(1, -(-len(seg) // HOP))  # = len(prosody.frame_db(seg)), without computing it
         f0 = self._f0[h0:h0 + nh]
         ap = self._ap[h0:h0 + nh]
         if len(f0) < nh:  # hops whose YIN window reaches past the known audio: unvoiced
             f0 = np.concatenate([f0, np.zeros(nh - len(f0), np.float32)])
             ap = np.concatenate([ap, np.ones(nh - len(ap), np.float32)])
-        pr = P.analyse(seg, pitch=(f0, ap))
+        pr = P.analyse(seg, pitch=(f0, ap), bands=(*self._bands.get(x, n, h0, nh), None, None))
         speech = pr.speech & (speech_threshold_db(pr.energy_db) is not None)
         self._last_speech = (h0, speech)
         t0 = lo / SR

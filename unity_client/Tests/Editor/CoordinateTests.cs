@@ -76,7 +76,8 @@ namespace EmoAnim.Tests
         public void YawPitchRollFollowLiveLinkFaceConvention()
         {
             float a = (float)(Math.PI / 2);
-            // +yaw: forward turns to the character's left (-X in Unity)
+            // PoseFrame's angles (the wire's yaw negated by ProtocolClient): +yaw: forward turns to the
+            // character's left (-X in Unity); +pitch looks down; +roll tilts the top to the left shoulder
             Near(new Vec3(-1, 0, 0), CoordinateConversion.YawPitchRollToUnity(a, 0, 0).Rotate(new Vec3(0, 0, 1)));
             // +pitch: looks down
             Near(new Vec3(0, -1, 0), CoordinateConversion.YawPitchRollToUnity(0, a, 0).Rotate(new Vec3(0, 0, 1)));

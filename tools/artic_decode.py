@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Choose the learned engine's decoding settings (neural.Decoding) on the held-out DEV half.
+
+The network's outputs are fixed; this only searches how they become contacts and rounding
+(contact threshold, hysteresis hold, rounding dead zone, non-speech gate), scored with the
+judge's definitions plus the two errors the judge does not count: false closures (lips shut in
+the middle of a vowel) and false rounding (pucker/funnel >= 0.3 in the middle of an unrounded
+vowel). Data: tools/artic_heldout.py's dev half (FLEURS en/de/fr/es/pt, VCTK, Kathleen) and
+synthetic music (tools/artic_data.rest_clip, its own seed); never LJ, never the test half.
+
+Usage: python tools/artic_decode.py [--half dev] [--grid]
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+CACHE = ROOT / "build" / "artic" / "heldout_audio"
+
+
+def audio(it: dict) -> np.ndarray:
+    import artic_heldout as H
+
+    p = CACHE / (it["uid"].replace(":", "_") + ".npy")
+    if not p.is_file():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        np.save(p, H.load(it))
+    return np.load(p)
+
+
+def music_clips(n: int = 8, seed: int = 777) -> list[np.ndarray]:
+    import artic_data as D
+
+    rng = np.random.default_rng(seed)
+    return [D._music(rng, 3 * 16000).astype(np.float32) * 10 ** (rng.uniform(-20, -3) / 20) for _ in range(n)]
+
+
+def evaluate(items, xs, music, curves_fn, dither: bool = False) -> dict:
+    """Judge hit rates + false closure / false rounding + music mouth on the given items
+    (``dither``: also the max curve change under 1-LSB PCM16 dither, the issue's robustness bar)."""
+    import lipsync_neural as B
+
+    agg: dict = {}
+    rng = np.random.default_rng(0)
+    worst = 0.0
+    for it, x in zip(items, xs):
+        y = curves_fn(x)
+        B.score_curves(y, 60, it["phones"], agg)
+        B.false_rates(y, 60, it["phones"], agg)
+        if dither:
+            d = x + rng.choice([-1.0, 1.0], len(x)).astype(np.float32) / 32768.0
+            worst = max(worst, float(np.abs(curves_fn(d) - y).max()))
+    out = B.summarise(agg)
+    if dither:
+        out["dither_max"] = round(worst, 4)
+    out["music_max_mouth"] = round(max(float(curves_fn(m)[:, B.MOUTH].max()) for m in music), 3) if music else None
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--half", default="dev")
+    ap.add_argument("--sets", default="fleurs,vctk,kathleen")
+    ap.add_argument("--grid", default="", help="JSON {field: [values]} of neural.Decoding to search")
+    ap.add_argument("--base", choices=["raw", "shipped"], default="shipped",
+                    help="the Decoding the grid's fields replace (raw: the card's plain ramp)")
+    ap.add_argument("--dither", action="store_true", help="also the 1-LSB dither max curve change")
+    ap.add_argument("--out", default="", help="append the rows to this JSON file (e.g. "
+                    "benchmarks/results/lipsync_neural_decoding.json)")
+    a = ap.parse_args()
+    import artic_heldout as H
+
+    from emoanim_server.face.lipsync import neural
+
+    items = [it for it in H.read() if it["half"] == a.half and it["transcript_used"] and it["set"] in a.sets]
+    xs = [audio(it) for it in items]
+    music = music_clips()
+    print(len(items), "items,", round(sum(len(x) for x in xs) / 16000), "s", flush=True)
+    grid = json.loads(a.grid) if a.grid else {}
+    keys = list(grid)
+    base = neural.RAW if a.base == "raw" else neural.DECODING
+    rows = []
+    for vals in itertools.product(*(grid[k] for k in keys)) if keys else [()]:
+        dec = dataclasses.replace(base, **dict(zip(keys, vals)))
+        r = evaluate(items, xs, music, lambda x: neural.neural_curves(x, 60, decoding=dec), a.dither)
+        row = {"decoding": dict(zip(keys, vals)), **{k: v for k, v in r.items() if not k.endswith("_n")}}
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    if a.out:
+        import datetime
+        import platform
+
+        p = Path(a.out)
+        res = json.loads(p.read_text()) if p.is_file() else {"runs": []}
+        res["runs"].append({"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                            "machine": f"{platform.node()} {os.cpu_count()} cpu, load {os.getloadavg()[0]:.1f}",
+                            "command": "python tools/artic_decode.py " + " ".join(sys.argv[1:]),
+                            "half": a.half, "items": len(items), "base": dataclasses.asdict(base), "rows": rows})
+        p.write_text(json.dumps(res, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
