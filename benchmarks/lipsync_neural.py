@@ -72,11 +72,14 @@ def score_curves(curves, fps, phones, agg):
 #: vowels the lips must not shut in / must not round (ARPAbet, as the phone sets of all labels)
 VOWELS = {"aa", "ae", "ah", "ao", "aw", "ay", "eh", "er", "ey", "ih", "iy", "ow", "oy", "uh", "uw"}
 UNROUNDED = {"aa", "ae", "ah", "ay", "eh", "ey", "ih", "iy"}
-FALSE_KEYS = ("false_closure", "false_round", "false_fv")
+FALSE_KEYS = ("false_closure", "false_round", "false_fv", "false_closure_cons")
+#: consonants the lips do not shut on (the tongue or the glottis makes them)
+NON_LABIAL = {"t", "d", "k", "g", "ch", "jh", "s", "z", "sh", "zh", "th", "dh", "n", "ng", "l", "r", "y", "hh"}
 
 
 def false_rates(curves, fps, phones, agg):
-    """The errors the judge does not count: lips shut (gap <= 0.06) in the middle half of a
+    """The errors the judge does not count: lips shut in the middle half of a non-labial
+    consonant >= 40 ms (t, k, s, n, ...: the tongue makes them), and lips shut (gap <= 0.06) in the middle half of a
     vowel >= 60 ms, a lower-lip tuck >= 0.2 there, and rounding >= 0.3 in the middle half of an
     unrounded vowel >= 60 ms."""
     from lipsync_check import CLOSED, FV_T, ROUND_T
@@ -85,6 +88,10 @@ def false_rates(curves, fps, phones, agg):
     grid = np.arange(0, phones[-1][1], 1 / GRID)
     gap, rnd, fv = np.interp(grid, t, gap), np.interp(grid, t, rnd), np.interp(grid, t, fv)
     for a, b, p in phones:
+        if p in NON_LABIAL and b - a >= 0.04:
+            m = (grid >= a + 0.25 * (b - a)) & (grid <= b - 0.25 * (b - a))
+            if m.any():
+                agg.setdefault("false_closure_cons", []).append(bool(gap[m].min() <= CLOSED))
         if b - a < 0.06 or p not in VOWELS:
             continue
         m = (grid >= a + 0.25 * (b - a)) & (grid <= b - 0.25 * (b - a))

@@ -201,7 +201,9 @@ class Decoding:
       a nasal or fricative quieter than the vowels around it): the contact probabilities are
       multiplied by ``1 + dip_gain * clip(-rel, 0, dip_range_db) / dip_range_db``, ``rel`` the
       frame's energy below the speaker's recent level (a peak tracker falling
-      ``level_decay_db`` per 10 ms). Multiplicative, so silence (p ~ 0) stays at rest.
+      ``level_decay_db`` per 10 ms). Multiplicative, so silence (p ~ 0) stays at rest
+      (and t/k/s, which the network does not take for bilabials, stay mostly open: an additive
+      dip closed the lips in 61 % of them on dev).
     """
 
     bilabial_threshold: float | None = None
