@@ -206,11 +206,24 @@ def blink_bounds_seeds(tracks: list, audios: list, seeds) -> dict:
         rates = [len(b) / tr.duration * 60 for b, tr in zip(bl, tracks) if tr.duration >= 4]
         f = np.array([b[0].t for b in bl[:20] if b])
         iu = np.triu_indices(len(f), 1)
+        fa = np.array([b[0].t for b in bl if b])
+        iua = np.triu_indices(len(fa), 1)
         out["per_seed"][str(seed)] = {
             "lines_ge_4s": len(rates), "share_in_10_30": round(float(np.mean([(10 <= x <= 30) for x in rates])), 3),
             "rate_min": round(min(rates), 1), "rate_max": round(max(rates), 1),
             "first_blink_pairs_within_100ms": int((np.abs(f[:, None] - f[None])[iu] < 0.1).sum()),
-            "pairs": len(iu[0]), "chance": round(_chance_pairs(f), 1)}
+            "pairs": len(iu[0]), "chance": round(_chance_pairs(f), 1),
+            "all_lines_first_blink_pairs_within_100ms": int((np.abs(fa[:, None] - fa[None])[iua] < 0.1).sum()),
+            "all_lines_pairs": len(iua[0]), "all_lines_chance": round(_chance_pairs(fa), 1)}
+    ps = out["per_seed"].values()
+    # the expected count for THESE lines under the model: its mean over seeds (each seed is a
+    # fresh draw of every line's blinks), next to independent uniform times over the same range
+    out["first_blink_pairs_20_lines"] = {"mean_over_seeds": round(float(np.mean([p["first_blink_pairs_within_100ms"] for p in ps])), 2),
+                                         "uniform_chance_mean": round(float(np.mean([p["chance"] for p in ps])), 2),
+                                         "seeds_with_none": sum(p["first_blink_pairs_within_100ms"] == 0 for p in ps)}
+    out["first_blink_pairs_all_lines"] = {"lines": len(tracks),
+                                          "mean_over_seeds": round(float(np.mean([p["all_lines_first_blink_pairs_within_100ms"] for p in ps])), 2),
+                                          "uniform_chance_mean": round(float(np.mean([p["all_lines_chance"] for p in ps])), 2)}
     return out
 
 
@@ -349,8 +362,8 @@ def main() -> None:
     res["blinks"]["ibi_n"] = int(len(ibis))
     res["blinks"]["ibi_cv_20s_takes"] = round(float(ibis.std() / ibis.mean()), 3)
     res["blinks"]["ibi_cv_20s_takes_seeds_0_4"] = ibi_cv_seeds(tracks, audios, range(5))
-    res["blinks"]["bounds_seeds_0_4"] = blink_bounds_seeds(tracks, audios, range(5))
-    res["blinks"]["continuous_take"] = blink_continuous(tracks, audios, range(5))
+    res["blinks"]["bounds_seeds_0_19"] = blink_bounds_seeds(tracks, audios, range(20))
+    res["blinks"]["continuous_take"] = blink_continuous(tracks, audios, range(20))
     res["blinks"]["live_causal_20ms_chunks"] = blink_live(tracks, audios, range(5))
     cl, op = blink_kinematics(tracks, audios, a.seed)
     res["blinks"]["close_ms"], res["blinks"]["open_ms"] = round(cl, 1), round(op, 1)

@@ -51,6 +51,7 @@ def _clips(chk) -> list[dict]:
                     "aligned": pipeline.recognise(au, pipeline.BakeOptions(transcript=it["transcript"])),
                     "times": np.arange(n) / FPS, "db": frame_db(au.samples, 0.01),
                     "y": NE.neural_outputs(au.samples, FPS), "dur": au.duration,
+                    "neural": NE.neural_curves(au.samples, FPS),
                     "ref": chk.textgrid_phones(os.path.join(FA.DATA, it["label_path"]))})
     return out
 
@@ -58,8 +59,8 @@ def _clips(chk) -> list[dict]:
 def _curves(c: dict, mouth: str) -> np.ndarray:
     """The mouth exactly as the bake makes it (pipeline.lipsync_curves / neural_curves), from the
     cached phones and network outputs."""
-    if mouth == "neural":
-        return NE.to_curves(c["y"])
+    if mouth == "neural":  # the learned engine exactly as a bake / LIVE runs it (its decoding included)
+        return c["neural"]
     phones = c["aligned"] if mouth == "transcript" else c["phones"]
     art = AN.articulate(phones, c["times"], FPS, c["db"], np.arange(len(c["db"])) * 0.01)
     if mouth == "transcript":

@@ -116,6 +116,8 @@ def stage_timer():
     wrap(live_batch, "to_curves", "lips: articulators -> ARKit")
     wrap(NeuralLipsync, "end_raw", "lips: frame interpolation")
     wrap(UpperFaceModel, "feed_audio", "upper face: feed_audio (pitch)")
+    wrap(live_batch, "_upper_pitch", "upper face: pitch (YIN, all sessions in one call)")
+    wrap(UpperFaceModel, "append_audio", "upper face: audio in (band-pass)")
     wrap(UpperFaceModel, "step", "upper face: step")
     wrap(UpperFaceModel, "feed_emotion", "upper face: feed_emotion")
     wrap(EyesHeadStream, "feed", "eyes+head: feed")

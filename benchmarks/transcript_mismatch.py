@@ -57,13 +57,15 @@ def measure(rec: R.Recognizer, x: np.ndarray, text: str, lang: str) -> dict:
     llr = (score - float(loop.sum())) / frames
     pw = [(sc - float(loop[st:st + du].sum())) / du for st, du, sc in per]
     margins = [(score - d) / frames for d in rec._decoy_scores(pcm, [e for e, _ in usable])]
-    agree = R._contact_agreement(x, got)
+    w = R._contact_agreement(x, got)
+    agree, chance = (w[0], w[1]) if w is not None else (None, None)
     used = llr >= R.MISMATCH_SCORE_SOFT or (
         llr >= R.MISMATCH_SCORE_FLOOR and (min(margins) >= R.DECOY_MARGIN if margins
                                            else (agree is None or agree >= R.CONTACT_AGREEMENT)))
     return {"aligned": True, "llr": round(llr, 2), "word_median": round(float(np.median(pw)) if pw else llr, 1),
             "decoy_margin": round(min(margins), 2) if margins else None,
-            "contact_agreement": None if agree is None else round(agree, 2), "used": used}
+            "contact_agreement": None if agree is None else round(agree, 2),
+            "contact_chance": None if chance is None else round(chance, 2), "used": used}
 
 
 def variants(text: str, other: str, lang: str) -> dict[str, str]:

@@ -13,8 +13,9 @@ batched == one-by-one within float rounding (tests/test_live_batch.py). The serv
 (``server/ticker.py``) calls :func:`tick`; a single graph's ``feed`` is ``tick`` of one.
 
 The model split is the lip-sync stage's own public API (``NeuralLipsync.begin`` / ``run_model``
-/ ``end_raw`` and ``neural.run_batch``); this module only sequences it across graphs. It is a
-stage-level module (no sockets, no edges): it imports the lip-sync stage only.
+/ ``end_raw`` and ``neural.run_batch``); likewise the upper face's pitch analysis (YIN) of all
+graphs runs as one call (``audio.prosody.yin_frames``, rows independent). This module only
+sequences the stages' own APIs across graphs: a stage-level module (no sockets, no edges).
 """
 from __future__ import annotations
 
@@ -70,12 +71,54 @@ def tick(items: Sequence[tuple[object, np.ndarray]]) -> list:
         for i, r in zip(owners, raws):
             lip_curves[i] = allc[at:at + len(r)]
             at += len(r)
+    fronted: list[int] = []
     for i in begun:
         if results[i] is not None:
             continue
-        g = items[i][0]
         try:
-            results[i] = g.end(lip_curves.get(i))
+            items[i][0].end_front(lip_curves.get(i))
+            fronted.append(i)
+        except Exception as e:  # noqa: BLE001
+            results[i] = e
+    _upper_pitch([items[i][0] for i in fronted])
+    for i in fronted:
+        try:
+            results[i] = items[i][0].end_emit()
         except Exception as e:  # noqa: BLE001
             results[i] = e
     return results
+
+
+def _upper_pitch(graphs: list) -> None:
+    """The upper faces' pitch analysis (YIN) of every graph that needs it now in one call: a
+    LIVE step analyses 1-4 ticks, so the per-call cost was most of the stage's pitch work. Rows
+    are computed independently (audio.prosody.yin_frames): each gets what it would alone. A
+    graph whose request fails is left to analyse its own audio when it emits."""
+    from .audio.prosody import yin_frames
+
+    reqs: list[tuple[object, np.ndarray]] = []
+    for g in graphs:
+        req = getattr(g, "upper_pitch_request", None)
+        if req is None:
+            continue
+        try:
+            fr = req()
+        except Exception:  # noqa: BLE001 - the emit step meets (and reports) the same problem
+            continue
+        if fr is not None:
+            reqs.append((g, fr))
+    if not reqs:
+        return
+    try:
+        f0, ap = yin_frames(np.concatenate([fr for _, fr in reqs]) if len(reqs) > 1 else reqs[0][1])
+    except Exception:  # noqa: BLE001 - one by one: a failure stays with its own graph
+        for g, fr in reqs:
+            try:
+                g.upper.take_pitch(*yin_frames(fr))
+            except Exception:  # noqa: BLE001
+                pass
+        return
+    at = 0
+    for g, fr in reqs:
+        g.upper.take_pitch(f0[at:at + len(fr)], ap[at:at + len(fr)])
+        at += len(fr)

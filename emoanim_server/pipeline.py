@@ -382,6 +382,7 @@ class LiveGraph:
             # audio and emotion ticks the upper face has not been given yet (it runs lazily)
             self._up_audio: list[np.ndarray] = []
             self._up_emo: list[tuple[np.ndarray, np.ndarray]] = []
+            self._up_fed = False  # audio given by upper_pitch_request, its step still to come
         self.body = None
         if parts.get("body"):
             self.body = BodyStream(fps, self.seed, self.emotion_at)
@@ -469,7 +470,35 @@ class LiveGraph:
 
     def end(self, lip_curves: np.ndarray | None = None) -> LiveFrames | None:
         """Second half of :meth:`feed`: ``lip_curves`` are the lip-sync frames the batched model
-        call produced for this graph (None: run its model call here)."""
+        call produced for this graph (None: run its model call here). It is :meth:`end_front`,
+        then (optionally, for many graphs at once) :meth:`upper_pitch_request` /
+        ``upper.take_pitch``, then :meth:`end_emit`."""
+        self.end_front(lip_curves)
+        return self.end_emit()
+
+    def end_emit(self) -> LiveFrames | None:
+        """The frames that became final (the last step of :meth:`end`)."""
+        return self._emit(final=False)
+
+    def upper_pitch_request(self) -> np.ndarray | None:
+        """Between :meth:`end_front` and :meth:`end_emit`: when this chunk's frames will drive the
+        upper face, give it its waiting audio now and return the YIN frames its new ticks need
+        (the caller runs ``audio.prosody.yin_frames`` on many graphs' frames at once and hands
+        each its rows with ``self.upper.take_pitch``); None: nothing to analyse. The same
+        numbers as the upper face's own feed_audio (live_batch.tick)."""
+        if (self.upper is None or not self._up_audio or self._lip_done <= self.next_index
+                or self._upper_frames() >= self._lip_done):
+            return None
+        if not self._keyed:
+            self._key_stages()
+        x = self._up_audio[0] if len(self._up_audio) == 1 else np.concatenate(self._up_audio)
+        self._up_audio = []
+        self.upper.append_audio(x)
+        self._up_fed = True
+        return self.upper.pitch_frames()
+
+    def end_front(self, lip_curves: np.ndarray | None = None) -> None:
+        """:meth:`end` up to the frames: the lip-sync frames taken in, the audio handed on."""
         x, self._x = self._x, None
         if lip_curves is not None:
             new = lip_curves
@@ -492,7 +521,6 @@ class LiveGraph:
         if self.body is not None:
             self.body.feed(x)
             self.body.advance(False)
-        return self._emit(final=False)
 
     def _key_stages(self) -> None:
         """Key the random streams of eyes, head and upper face by the session's seed AND its first
@@ -592,8 +620,9 @@ class LiveGraph:
         lazily, as the eyes and head: only when a frame that may leave needs it (``need``) or at
         the end. It needs audio to ~56 ms past a frame, the learned lip-sync 75 ms, so about
         every other chunk has no new frame for it; the stage is chunking-independent."""
-        if need is not None and (self._upper_frames() >= need or not (self._up_audio or self._up_emo)):
+        if need is not None and (self._upper_frames() >= need or not (self._up_audio or self._up_emo or self._up_fed)):
             return
+        self._up_fed = False
         if not self._keyed:
             self._key_stages()
         if self._up_audio:

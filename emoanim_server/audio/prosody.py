@@ -73,10 +73,7 @@ def pitch_track(x: np.ndarray, sr: int = SAMPLE_RATE, hop_s: float = HOP_S, fmin
     """
     hop = int(round(hop_s * sr))
     n = max(1, int(np.ceil(len(x) / hop)))
-    tmin, tmax = int(sr / fmax), int(np.ceil(sr / fmin))
-    w = tmax + 16  # integration window: at least one period of the lowest pitch
-    length = w + tmax + 1
-    nfft = 1 << int(np.ceil(np.log2(length + w)))
+    _, tmax, w, length, _ = yin_geometry(sr, fmin, fmax)
     out_f0 = np.zeros(n, np.float32)
     out_ap = np.ones(n, np.float32)
     step = 1024  # frames per batch: bounds memory (~50 MB) on long inputs
@@ -85,40 +82,60 @@ def pitch_track(x: np.ndarray, sr: int = SAMPLE_RATE, hop_s: float = HOP_S, fmin
     for b0 in range(0, n, step):
         nb = min(step, n - b0)
         idx_s = (b0 + np.arange(nb))[:, None] * hop + np.arange(length)[None, :]
-        fr = padded[idx_s]
-        fr -= fr.mean(axis=1, keepdims=True)
-        X = np.fft.rfft(fr, nfft, axis=1)
-        Y = np.fft.rfft(fr[:, :w], nfft, axis=1)
-        r = np.fft.irfft(np.conj(Y) * X, nfft, axis=1)[:, : tmax + 1]
-        cs = np.concatenate([np.zeros((nb, 1)), np.cumsum(fr * fr, axis=1)], axis=1)
-        taus = np.arange(tmax + 1)
-        e0 = cs[:, w][:, None]
-        et = cs[:, taus + w] - cs[:, taus]
-        d = np.maximum(e0 + et - 2 * r, 0.0)
-        cum = np.cumsum(d[:, 1:], axis=1)
-        cmnd = np.ones_like(d)
-        cmnd[:, 1:] = d[:, 1:] * taus[1:][None] / np.maximum(cum, 1e-12)
-        seg = cmnd[:, tmin:tmax]
-        below = seg < threshold
-        has = below.any(axis=1)
-        idx = np.where(has, np.argmax(below, axis=1), np.argmin(seg, axis=1))
-        for _ in range(tmax):  # walk down to the local minimum after the first dip
-            nxt = np.minimum(idx + 1, seg.shape[1] - 1)
-            move = seg[np.arange(nb), nxt] < seg[np.arange(nb), idx]
-            if not move.any():
-                break
-            idx = np.where(move, nxt, idx)
-        rows = np.arange(nb)
-        i0 = np.clip(idx, 1, seg.shape[1] - 2)
-        a, bb, c = seg[rows, i0 - 1], seg[rows, i0], seg[rows, i0 + 1]
-        den = a - 2 * bb + c
-        off = np.where(np.abs(den) > 1e-12, 0.5 * (a - c) / np.where(den == 0, 1, den), 0.0)
-        tau = tmin + i0 + np.clip(off, -1, 1)
-        ap = seg[rows, idx]
-        f0 = sr / tau  # voicing is decided from the aperiodicity by the caller
+        f0, ap = yin_frames(padded[idx_s], sr, fmin, fmax, threshold)
         out_f0[b0:b0 + nb] = f0
-        out_ap[b0:b0 + nb] = np.clip(ap, 0, 1)
+        out_ap[b0:b0 + nb] = ap
     return out_f0, out_ap
+
+
+def yin_geometry(sr: int = SAMPLE_RATE, fmin: float = F0_MIN, fmax: float = F0_MAX) -> tuple[int, int, int, int, int]:
+    """(tmin, tmax, w, length, nfft) of :func:`pitch_track`'s frames: frame i reads ``length``
+    samples from ``i * hop - w // 2`` (zero outside the input)."""
+    tmin, tmax = int(sr / fmax), int(np.ceil(sr / fmin))
+    w = tmax + 16  # integration window: at least one period of the lowest pitch
+    length = w + tmax + 1
+    return tmin, tmax, w, length, 1 << int(np.ceil(np.log2(length + w)))
+
+
+def yin_frames(fr: np.ndarray, sr: int = SAMPLE_RATE, fmin: float = F0_MIN, fmax: float = F0_MAX,
+               threshold: float = YIN_THRESHOLD) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`pitch_track`'s YIN on ready-made frames ((nb, length) float64, see
+    :func:`yin_geometry`) -> (f0, aperiodicity). Every row is computed on its own, so frames of
+    many streams can share one call (the LIVE upper face of many sessions: live_batch.tick) and
+    get exactly what each would alone."""
+    tmin, tmax, w, length, nfft = yin_geometry(sr, fmin, fmax)
+    nb = len(fr)
+    fr = fr - fr.mean(axis=1, keepdims=True)
+    X = np.fft.rfft(fr, nfft, axis=1)
+    Y = np.fft.rfft(fr[:, :w], nfft, axis=1)
+    r = np.fft.irfft(np.conj(Y) * X, nfft, axis=1)[:, : tmax + 1]
+    cs = np.concatenate([np.zeros((nb, 1)), np.cumsum(fr * fr, axis=1)], axis=1)
+    taus = np.arange(tmax + 1)
+    e0 = cs[:, w][:, None]
+    et = cs[:, taus + w] - cs[:, taus]
+    d = np.maximum(e0 + et - 2 * r, 0.0)
+    cum = np.cumsum(d[:, 1:], axis=1)
+    cmnd = np.ones_like(d)
+    cmnd[:, 1:] = d[:, 1:] * taus[1:][None] / np.maximum(cum, 1e-12)
+    seg = cmnd[:, tmin:tmax]
+    below = seg < threshold
+    has = below.any(axis=1)
+    idx = np.where(has, np.argmax(below, axis=1), np.argmin(seg, axis=1))
+    for _ in range(tmax):  # walk down to the local minimum after the first dip
+        nxt = np.minimum(idx + 1, seg.shape[1] - 1)
+        move = seg[np.arange(nb), nxt] < seg[np.arange(nb), idx]
+        if not move.any():
+            break
+        idx = np.where(move, nxt, idx)
+    rows = np.arange(nb)
+    i0 = np.clip(idx, 1, seg.shape[1] - 2)
+    a, bb, c = seg[rows, i0 - 1], seg[rows, i0], seg[rows, i0 + 1]
+    den = a - 2 * bb + c
+    off = np.where(np.abs(den) > 1e-12, 0.5 * (a - c) / np.where(den == 0, 1, den), 0.0)
+    tau = tmin + i0 + np.clip(off, -1, 1)
+    ap = seg[rows, idx]
+    f0 = sr / tau  # voicing is decided from the aperiodicity by the caller
+    return f0, np.clip(ap, 0, 1)
 
 
 _BLOCK_S = 60.0  # band filtering runs block-wise so an hour of audio stays ~linear in memory

@@ -170,6 +170,18 @@ def _pct(srt: list[float], q: float) -> float:
     return b - d * (1.0 - t) if t >= 0.5 else a + d * t
 
 
+#: per-tick decay of the envelopes (step)
+_DECAY = {k: math.exp(-TICK_S / tau) for k, tau in (("accent", ACCENT_TAU_S), ("release", PHRASE_RELEASE_TAU_S),
+                                                  ("flare_in", FLARE_RISE_TAU_S), ("flare_out", FLARE_RELEASE_TAU_S))}
+
+
+def _finite(x: np.ndarray) -> np.ndarray:
+    """``np.nan_to_num(x)`` (NaN -> 0, +-inf -> the largest floats), without its cost when every
+    value is finite already (nearly always: it runs on every LIVE chunk). ``np.minimum(np.maximum(lo,
+    x), hi)`` in this module is np.clip's result bit for bit, at half its per-call cost."""
+    return x if np.isfinite(x).all() else np.nan_to_num(x)
+
+
 def _median(x: list[float]) -> float:
     """np.median of a short list (the pitch smoothing window, <= 5 values)."""
     x = sorted(x)
@@ -268,9 +280,16 @@ class UpperFaceModel:
     # ------------------------------------------------------------------------ input side
     def feed_audio(self, samples: np.ndarray) -> None:
         """Append 16 kHz mono float samples (any chunk size)."""
+        self.append_audio(samples)
+        self._features(final=False)
+
+    def append_audio(self, samples: np.ndarray) -> None:
+        """:meth:`feed_audio` without the pitch analysis: then :meth:`pitch_frames` gives the YIN
+        frames the new ticks need, and :meth:`take_pitch` their result (so that many sessions
+        share one YIN call: live_batch.tick); the same numbers as feed_audio."""
         if self.closed:
             raise RuntimeError("UpperFaceModel.feed_audio after close()")
-        x = np.nan_to_num(np.asarray(samples, np.float64).reshape(-1))
+        x = _finite(np.asarray(samples, np.float64).reshape(-1))
         if not len(x):
             return
         self._buf = np.concatenate([self._buf, x])
@@ -280,12 +299,12 @@ class UpperFaceModel:
             y = np.concatenate([np.zeros(HOP // 2), y])
             self._pending_pad = False
         self._band_sq = np.concatenate([self._band_sq, y * y])
-        self._features(final=False)
 
     def feed_emotion(self, weights: np.ndarray, arousal: np.ndarray | None = None) -> None:
         """Append per-tick emotion weights (n, 8; drivers.EMOTIONS order) and arousal (n,)."""
-        w = np.clip(np.nan_to_num(np.asarray(weights, float)), 0, 1).reshape(-1, len(EMOTIONS))
-        a = np.zeros(len(w)) if arousal is None else np.clip(np.nan_to_num(np.asarray(arousal, float)), -1, 1).reshape(-1)
+        w = np.minimum(np.maximum(0.0, _finite(np.asarray(weights, float))), 1.0).reshape(-1, len(EMOTIONS))
+        a = (np.zeros(len(w)) if arousal is None
+             else np.minimum(np.maximum(-1.0, _finite(np.asarray(arousal, float))), 1.0).reshape(-1))
         if len(a) != len(w):
             raise ValueError(f"arousal has {len(a)} ticks, weights have {len(w)}")
         self._emo.extend(w / np.maximum(w.sum(axis=1, keepdims=True), 1e-9))
@@ -312,28 +331,50 @@ class UpperFaceModel:
     def _features(self, final: bool) -> None:
         """Pitch (YIN, as audio.prosody.pitch_track) and band loudness for every tick whose
         analysis window is complete (all of them when ``final``)."""
-        from ..audio.prosody import pitch_track
+        from ..audio.prosody import yin_frames
 
+        fr = self.pitch_frames(final)
+        if fr is not None:
+            self.take_pitch(*yin_frames(fr, SAMPLE_RATE), final=final)
+
+    def _feature_span(self, final: bool) -> tuple[int, int]:
+        """Ticks [k0, k1) whose analysis windows are complete now (all of them when ``final``)."""
         k0 = self._f0.n
         n_total = self.n_ticks_total
         if final:
-            k1 = n_total
-        else:
-            k1 = max(k0, (self._n_samples - _WIN_END) // HOP + 1)
-            k1 = min(k1, n_total)
-            # band bins must be complete too
-            k1 = min(k1, max(0, (self._n_samples - HOP // 2) // HOP + 1))
+            return k0, n_total
+        k1 = max(k0, (self._n_samples - _WIN_END) // HOP + 1)
+        k1 = min(k1, n_total)
+        # band bins must be complete too
+        return k0, min(k1, max(0, (self._n_samples - HOP // 2) // HOP + 1))
+
+    def pitch_frames(self, final: bool = False) -> np.ndarray | None:
+        """The YIN frames ((k1 - k0, length), audio.prosody.yin_frames) of the ticks whose
+        analysis windows are complete, or None: exactly the frames ``pitch_track`` builds for them
+        (frame k reads the samples from k * HOP - w // 2, zeros past the end when ``final``)."""
+        from ..audio.prosody import yin_geometry
+
+        k0, k1 = self._feature_span(final)
         if k1 <= k0:
-            return
-        # pitch: frames k0..k1-1; one frame of context in front so no kept frame sees the zero
-        # pad pitch_track puts before its input (frame 0 of the whole input does, in every mode)
+            return None
+        _, _, w, length, _ = yin_geometry(SAMPLE_RATE)
+        # one frame of context in front so no kept frame sees the zero pad pitch_track puts
+        # before its input (frame 0 of the whole input does, in every mode)
         ctx = 1 if k0 > 0 else 0
         y = self._buf[(k0 - ctx) * HOP - self._buf0:]
         if final:
             y = np.concatenate([y, np.zeros(2 * HOP)])
-        f0, ap = pitch_track(y, SAMPLE_RATE, TICK_S)
-        self._f0.extend(f0[ctx:ctx + k1 - k0])
-        self._ap.extend(ap[ctx:ctx + k1 - k0])
+        padded = np.pad(np.asarray(y, np.float64), (w // 2, length + HOP))
+        rows = ctx + np.arange(k1 - k0)
+        return padded[rows[:, None] * HOP + np.arange(length)[None, :]]
+
+    def take_pitch(self, f0: np.ndarray, ap: np.ndarray, final: bool = False) -> None:
+        """The YIN result of :meth:`pitch_frames` (same ``final``): pitch and band loudness of
+        those ticks appended, audio no longer needed dropped."""
+        k0, k1 = self._feature_span(final)
+        # pitch_track's output arrays are float32
+        self._f0.extend(np.asarray(f0, np.float32))
+        self._ap.extend(np.asarray(ap, np.float32))
         # band loudness: RMS of the hop-long bin centred on each tick
         sq = self._band_sq
         need_b = (k1 - k0) * HOP
@@ -389,24 +430,27 @@ class UpperFaceModel:
             return np.zeros((0, len(UPPER_CURVES)))
         f0, ap, band = self._f0.view, self._ap.view, self._band.view
         n_feat = len(f0)
-        voiced_all = ap < _VOICING_AP
-        st_all = 12.0 * np.log2(np.maximum(f0, 1.0) / 100.0)
+        # pitch and voicing of the ticks this step reads (k0 - S .. k1 + S), not of the whole
+        # history: the step's cost must not grow with the session's length
+        o = max(0, k0 - SMOOTH_TICKS)
+        o1 = min(n_feat, k1 + SMOOTH_TICKS + 1)
+        voiced_all = ap[o:o1] < _VOICING_AP
+        st_all = 12.0 * np.log2(np.maximum(f0[o:o1], 1.0) / 100.0)
         m = k1 - k0
         raw = {k: np.zeros(m) for k in ("accent", "question", "fall", "frown", "chin", "smile",
                                         "flare", "pitch_up", "pitch_down", "effort", "speech")}
         dt = TICK_S
-        dec = {k: math.exp(-dt / tau) for k, tau in (("accent", ACCENT_TAU_S), ("release", PHRASE_RELEASE_TAU_S),
-                                                       ("flare_in", FLARE_RISE_TAU_S), ("flare_out", FLARE_RELEASE_TAU_S))}
+        dec = _DECAY
         for i, k in enumerate(range(k0, k1)):
             t = k * dt
             db = float(band[k])
             self._peak_db = max(db, self._peak_db - 0.02)
             loud = db > max(self._peak_db - 30.0, -62.0)
-            voiced = bool(voiced_all[k]) and loud
+            voiced = bool(voiced_all[k - o]) and loud
             # smoothed pitch over voiced ticks in [k - S, k + S]
             lo, hi = max(0, k - SMOOTH_TICKS), min(n_feat, k + SMOOTH_TICKS + 1)
-            vw = voiced_all[lo:hi] & (band[lo:hi] > max(self._peak_db - 30.0, -62.0))
-            ps = _median(st_all[lo:hi][vw].tolist()) if voiced and vw.any() else math.nan
+            vw = voiced_all[lo - o:hi - o] & (band[lo:hi] > max(self._peak_db - 30.0, -62.0))
+            ps = _median(st_all[lo - o:hi - o][vw].tolist()) if voiced and vw.any() else math.nan
             if not math.isnan(ps) and not math.isnan(self._base_st):
                 # octave errors of the pitch tracker fold back toward the running reference
                 # (causal counterpart of audio.prosody's utterance-median fold)

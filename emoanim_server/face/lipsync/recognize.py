@@ -50,8 +50,11 @@ MISMATCH_SCORE_FLOOR = -90.0
 #: decoys find no path at all (benchmarks/results/transcript_mismatch.json)
 DECOY_MARGIN = 6.0
 #: ...and where no decoy aligns, the share of its p/b/m on which the learned model also closes
-#: the lips must reach this (see _align_transcript)
+#: the lips must reach this (see _align_transcript)...
 CONTACT_AGREEMENT = 0.25
+#: (``contact_chance``, the share of the line's other phones on which the model closes the lips
+#: just as well, is reported but decides nothing: requiring the agreement to beat it caught a
+#: wrong espeak-ng Urdu transcript but rejected a right real German one, 50 % vs 51 %)
 #: lines up to this many words get the leave-one-out retry when no alignment path exists
 #: (Recognizer._leave_one_out; one alignment per word, so it is bounded)
 MAX_LEAVE_ONE_OUT_WORDS = 24
@@ -387,8 +390,10 @@ class Recognizer:
             # too. Then a second, independent witness: the learned model hears lips meet (from the
             # audio alone, in any language) on most p/b/m a right alignment places (0.33..0.89
             # of them on real French/Catalan), on few of a wrong one's (0.12..0.33)
-            agree = _contact_agreement(x, got)
+            w = _contact_agreement(x, got)
+            agree, chance = (w[0], w[1]) if w is not None else (None, None)
             report["contact_agreement"] = None if agree is None else round(agree, 2)
+            report["contact_chance"] = None if chance is None else round(chance, 2)
             if agree is not None and agree < CONTACT_AGREEMENT:
                 report["fallback"] = (f"the transcript does not match the audio (alignment score {llr:.1f} "
                                       f"per frame; the lips close on only {agree:.0%} of its p/b/m)")
@@ -487,10 +492,12 @@ class Recognizer:
             return _fill_silence(out, duration)
 
 
-def _contact_agreement(x: np.ndarray, phones: list[Phone]) -> float | None:
-    """Share of the aligned p/b/m segments (+-20 ms) in which the learned articulation model,
-    run on the audio alone, closes the lips (contact weight > 0.5); None without the model or
-    without a bilabial in the alignment. Language-independent: the model never sees the text."""
+def _contact_agreement(x: np.ndarray, phones: list[Phone]) -> tuple[float, float, int] | None:
+    """(agreement, chance, n): the share of the ``n`` aligned p/b/m segments (+-20 ms) in which the
+    learned articulation model, run on the audio alone, closes the lips (contact weight > 0.5),
+    and the share of all aligned phones on which it does so in a window as long as the line's
+    median p/b/m (what a transcript whose p/b/m are in the wrong places scores). None without the
+    model or without a bilabial. Language-independent: the model never sees the text."""
     from .neural import calibrated, neural_available, neural_outputs
 
     segs = [(p.start, p.end) for p in phones if p.phone in ("p", "b", "m")]
@@ -499,11 +506,14 @@ def _contact_agreement(x: np.ndarray, phones: list[Phone]) -> float | None:
     fps = 100
     _, wb, _ = calibrated(neural_outputs(x, fps))
     t = np.arange(len(wb)) / fps
-    hits = []
-    for a, b in segs:
+
+    def closes(a: float, b: float) -> bool:
         m = (t >= a - 0.02) & (t <= b + 0.02)
-        hits.append(bool(m.any() and wb[m].max() > 0.5))
-    return float(np.mean(hits))
+        return bool(m.any() and wb[m].max() > 0.5)
+
+    half = 0.5 * float(np.median([b - a for a, b in segs]))
+    others = [closes(p.mid - half, p.mid + half) for p in phones if p.phone != "sil"]
+    return float(np.mean([closes(a, b) for a, b in segs])), float(np.mean(others)), len(segs)
 
 
 def _fill_silence(phones: Iterable[Phone], duration: float) -> list[Phone]:
