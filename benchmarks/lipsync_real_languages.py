@@ -11,6 +11,16 @@ path must hold up on. Real non-English speech with phone-level labels is scarce;
   trained on. Source: github.com/mirfan899/sppas (a mirror of SPPAS 2.x, commit c0e5932c).
   The transcript given to EmoAnim is SPPAS's token tier (what the speaker said, disfluencies
   such as "chort- sortir" included).
+* ``sppas-ipu`` (held out): SPPAS samples with utterance-level (IPU) text only -- German,
+  Spanish, European Portuguese, Polish; the transcript is the IPUs' text without SPPAS's markup.
+* ``fleurs`` (held out): Google FLEURS read sentences (CC-BY-4.0), 10 each in German,
+  Latin-American Spanish, Brazilian Portuguese and French, as kept by
+  github.com/sebastian-software/cuttledoc (packages/cuttledoc/fixtures, commit e0c58788).
+
+The held-out sets have no phone labels: their reference phones come from benchmarks/htk_align.py,
+a Viterbi aligner over SPPAS's own HTK models for the language (not EmoAnim's aligner), checked
+against SPPAS's alignments of the French/Catalan samples (89 % of phone starts within 20 ms).
+All three sets with four modes take ~15 min of one core (~780 s of audio).
 
 Every line is baked in-process four ways and scored with the judge's own ``score()``
 (../shared/tools/lipsync_check.py: closure on p/b/m, jaw open, rounding on uw/ow/w, f/v tuck):
@@ -26,7 +36,8 @@ The reference phones get the judge's labels through ipa.py's one table (X-SAMPA 
 phones), so "round" means the judge's uw/ow/w (French u, o, y, w, ɥ), "open" aa/ae (a), etc.
 The references are automatic alignments: treat a few points as noise.
 
-Usage: python benchmarks/lipsync_real_languages.py [--sppas GITDIR] [--langs fra,cat]
+Usage: python benchmarks/lipsync_real_languages.py [--sppas GITDIR] [--fleurs GITDIR]
+       [--sets sppas,sppas-ipu,fleurs] [--langs fra,cat]
        [--modes transcript,transcript_phonetic,audio,audio_en] [--limit N]
        [--out benchmarks/results/lipsync_real_languages.json]
 """
