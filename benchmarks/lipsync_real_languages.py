@@ -64,11 +64,11 @@ for p in (ROOT, ROOT / "benchmarks", SHARED / "tools"):
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from lipsync_check import GRID, score  # noqa: E402
+from _results import judge_signals  # noqa: E402
 
 from emoanim_server.audio import load_audio  # noqa: E402
 from emoanim_server.face.lipsync.ipa import ipa_to_phones  # noqa: E402
 from emoanim_server.pipeline import BakeOptions, bake  # noqa: E402
-from emoanim_server.track import ARKIT_INDEX as AI  # noqa: E402
 
 METRICS = ("closure", "closure_m", "open", "round", "fv")
 BARS = {"closure": 0.95, "round": 0.90, "fv": 0.85}
@@ -253,15 +253,6 @@ def fleurs_items(gitdir: str, langs: list[str]) -> list[dict]:
             out.append({"language": tag, "set": "fleurs", "name": ogg.split("/")[-1][: -len(".ogg")],
                         "wav": data, "suffix": ".ogg", "transcript": text, "phones": ref})
     return out
-
-
-def judge_signals(curves: np.ndarray, fps: int):
-    """gap / rounding / f-v exactly as lipsync_check.read_curves computes them from the CSV."""
-    c = lambda n: curves[:, AI[n]].astype(np.float64)  # noqa: E731
-    gap = (np.clip(c("jawOpen") - c("mouthClose"), 0, 1) + 0.25 * (c("mouthLowerDownLeft") + c("mouthLowerDownRight"))
-           + 0.25 * (c("mouthUpperUpLeft") + c("mouthUpperUpRight")))
-    rnd = np.maximum(c("mouthPucker"), c("mouthFunnel"))
-    return np.arange(len(curves)) / fps, gap, rnd, c("mouthRollLower")
 
 
 def judge(curves: np.ndarray, fps: int, phones) -> dict[str, list[bool]]:
