@@ -55,7 +55,9 @@ def one_run(share: float, x: np.ndarray, sr: int) -> dict:
     orig = tk.submit
 
     def submit(session, data, now):
-        read_at[id(session)].append(now)
+        a = session.active
+        if a is not None and a.parts.get("eyes"):  # the bystander (the flooder has face + emotion only)
+            read_at[id(session)].append(now)
         return orig(session, data, now)
 
     tk.submit = submit

@@ -44,21 +44,12 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from lipsync_check import GRID, score, textgrid_phones  # noqa: E402
 
-from _results import save  # noqa: E402
+from _results import judge_signals, save  # noqa: E402
 from emoanim_server.audio import load_audio  # noqa: E402
 from emoanim_server.face.lipsync import neural  # noqa: E402
 from emoanim_server.track import ARKIT_INDEX as AI  # noqa: E402
 
 KEYS = ("closure", "closure_m", "open", "round", "fv")
-
-
-def judge_signals(curves: np.ndarray, fps: int):
-    """gap / rounding / f-v exactly as lipsync_check.read_curves computes them."""
-    c = lambda n: curves[:, AI[n]].astype(np.float64)  # noqa: E731
-    gap = (np.clip(c("jawOpen") - c("mouthClose"), 0, 1) + 0.25 * (c("mouthLowerDownLeft") + c("mouthLowerDownRight"))
-           + 0.25 * (c("mouthUpperUpLeft") + c("mouthUpperUpRight")))
-    rnd = np.maximum(c("mouthPucker"), c("mouthFunnel"))
-    return np.arange(len(curves)) / fps, gap, rnd, c("mouthRollLower")
 
 
 def score_curves(curves, fps, phones, agg):

@@ -11,6 +11,16 @@ path must hold up on. Real non-English speech with phone-level labels is scarce;
   trained on. Source: github.com/mirfan899/sppas (a mirror of SPPAS 2.x, commit c0e5932c).
   The transcript given to EmoAnim is SPPAS's token tier (what the speaker said, disfluencies
   such as "chort- sortir" included).
+* ``sppas-ipu`` (held out): SPPAS samples with utterance-level (IPU) text only -- German,
+  Spanish, European Portuguese, Polish; the transcript is the IPUs' text without SPPAS's markup.
+* ``fleurs`` (held out): Google FLEURS read sentences (CC-BY-4.0), 10 each in German,
+  Latin-American Spanish, Brazilian Portuguese and French, as kept by
+  github.com/sebastian-software/cuttledoc (packages/cuttledoc/fixtures, commit e0c58788).
+
+The held-out sets have no phone labels: their reference phones come from benchmarks/htk_align.py,
+a Viterbi aligner over SPPAS's own HTK models for the language (not EmoAnim's aligner), checked
+against SPPAS's alignments of the French/Catalan samples (89 % of phone starts within 20 ms).
+All three sets with four modes take ~15 min of one core (~780 s of audio).
 
 Every line is baked in-process four ways and scored with the judge's own ``score()``
 (../shared/tools/lipsync_check.py: closure on p/b/m, jaw open, rounding on uw/ow/w, f/v tuck):
@@ -26,7 +36,8 @@ The reference phones get the judge's labels through ipa.py's one table (X-SAMPA 
 phones), so "round" means the judge's uw/ow/w (French u, o, y, w, ɥ), "open" aa/ae (a), etc.
 The references are automatic alignments: treat a few points as noise.
 
-Usage: python benchmarks/lipsync_real_languages.py [--sppas GITDIR] [--langs fra,cat]
+Usage: python benchmarks/lipsync_real_languages.py [--sppas GITDIR] [--fleurs GITDIR]
+       [--sets sppas,sppas-ipu,fleurs] [--langs fra,cat]
        [--modes transcript,transcript_phonetic,audio,audio_en] [--limit N]
        [--out benchmarks/results/lipsync_real_languages.json]
 """
@@ -53,11 +64,11 @@ for p in (ROOT, ROOT / "benchmarks", SHARED / "tools"):
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from lipsync_check import GRID, score  # noqa: E402
+from _results import judge_signals  # noqa: E402
 
 from emoanim_server.audio import load_audio  # noqa: E402
 from emoanim_server.face.lipsync.ipa import ipa_to_phones  # noqa: E402
 from emoanim_server.pipeline import BakeOptions, bake  # noqa: E402
-from emoanim_server.track import ARKIT_INDEX as AI  # noqa: E402
 
 METRICS = ("closure", "closure_m", "open", "round", "fv")
 BARS = {"closure": 0.95, "round": 0.90, "fv": 0.85}
@@ -242,15 +253,6 @@ def fleurs_items(gitdir: str, langs: list[str]) -> list[dict]:
             out.append({"language": tag, "set": "fleurs", "name": ogg.split("/")[-1][: -len(".ogg")],
                         "wav": data, "suffix": ".ogg", "transcript": text, "phones": ref})
     return out
-
-
-def judge_signals(curves: np.ndarray, fps: int):
-    """gap / rounding / f-v exactly as lipsync_check.read_curves computes them from the CSV."""
-    c = lambda n: curves[:, AI[n]].astype(np.float64)  # noqa: E731
-    gap = (np.clip(c("jawOpen") - c("mouthClose"), 0, 1) + 0.25 * (c("mouthLowerDownLeft") + c("mouthLowerDownRight"))
-           + 0.25 * (c("mouthUpperUpLeft") + c("mouthUpperUpRight")))
-    rnd = np.maximum(c("mouthPucker"), c("mouthFunnel"))
-    return np.arange(len(curves)) / fps, gap, rnd, c("mouthRollLower")
 
 
 def judge(curves: np.ndarray, fps: int, phones) -> dict[str, list[bool]]:

@@ -377,6 +377,7 @@ class LiveGraph:
 
             # the speech-driven upper face (face/upper.py), modulated by the session's emotion
             self.upper = UpperFaceModel(UpperConfig(follow_emotion=True), self.seed)
+            self.upper.keep_history = False  # the graph takes each step's ticks (bounded memory)
             self._upper = np.zeros((0, 0))  # ticks computed, not yet behind every frame sent
             self._upper_k0 = 0
             # audio and emotion ticks the upper face has not been given yet (it runs lazily)
@@ -540,6 +541,7 @@ class LiveGraph:
             from .face.upper import UpperFaceModel
 
             self.upper = UpperFaceModel(self.upper.cfg, key)
+            self.upper.keep_history = False
 
     def finish(self) -> LiveFrames | None:
         """No more audio: every remaining frame."""

@@ -203,3 +203,17 @@ def test_kanji_without_the_reading_dictionary_are_reported_with_what_to_install(
     rep: dict = {}
     get_recognizer().phones(y, text + "世界", language="ja", report=rep)
     assert rep["words_unpronounced"] == ["世", "界"] and "emoanim[ja]" in rep["hint"]
+
+
+def test_a_silent_line_never_loads_the_aligner():
+    """CMUdict's aligner costs ~0.3-0.5 s to load: a bake with nothing to align must not pay it
+    (issue 14's start-up bar); the first transcript loads it."""
+    from emoanim_server.face.lipsync.recognize import Recognizer
+
+    rec = Recognizer()
+    assert rec.phones(np.zeros(16000, np.float32))[0].phone == "sil"
+    assert rec._align_dec is None
+    y, text, _ = speech("de")
+    rep: dict = {}
+    rec.phones(y, text, language="de", report=rep)
+    assert rep["transcript_used"] and rec._align_dec is not None

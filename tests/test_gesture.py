@@ -355,6 +355,9 @@ def test_cli_bake_body_bvh_and_json(tmp_path):
     assert "skeleton" in js.read_text() or "joint" in js.read_text()
     assert main(["bake", wav, "--body", "-o", str(tmp_path / "bad.bvh"), "--guidance", "1e9", "-q"]) == 3
     assert not (tmp_path / "bad.bvh").exists()
+    assert main(["bake", wav, "--body", "-o", str(tmp_path / "bad2.bvh"), "--beat-warp", "2", "-q"]) == 3
+    assert main(["bake", wav, "--body", "-o", str(js), "--fps", "30", "--beat-warp", "0", "-q"]) == 0
+    assert json.loads(js.read_text())["metadata"]["body"]["beat_warp"] == 0.0
 
 
 def test_cli_audio_guidance_default_is_the_samplers():
@@ -362,6 +365,7 @@ def test_cli_audio_guidance_default_is_the_samplers():
 
     assert gcli.AUDIO_GUIDANCE_DEFAULT == GestureSettings().audio_guidance
     assert gcli.GESTURE_STEPS_DEFAULT == GestureSettings().steps
+    assert gcli.BEAT_WARP_DEFAULT == GestureSettings().beat_warp
 
 
 def _wrist_speed(q, root, fps):

@@ -274,6 +274,10 @@ class UpperFaceModel:
         self._held = False                    # phrase-end targets held through the pause
         self._zi: dict[str, tuple] = {}  # filter states (stage 1, stage 2)
         self.out = _Grow(len(UPPER_CURVES))
+        #: keep every tick's offsets (``out``) and ``pitch_z`` (the bake reads them); a LIVE
+        #: session sets False: it takes each step's ticks as returned, and ~300 bytes a tick
+        #: would otherwise grow a 300 s session by ~10 MB
+        self.keep_history = True
         self.events: list[tuple[float, str, float]] = []
         self.pitch_z: list[float] = []        # per decided tick: pitch against the running reference
 
@@ -523,9 +527,11 @@ class UpperFaceModel:
             raw["pitch_down"][i] = min(max(-z - 0.3, 0.0), 2.0) if voiced else 0.0
             raw["effort"][i] = min(effort, 1.5) if voiced else 0.0
             raw["speech"][i] = 1.0 if speaking else 0.0
-            self.pitch_z.append(z if voiced else math.nan)
+            if self.keep_history:
+                self.pitch_z.append(z if voiced else math.nan)
         out = self._render(k0, k1, raw)
-        self.out.extend(out)
+        if self.keep_history:
+            self.out.extend(out)
         self.k = k1
         return out
 

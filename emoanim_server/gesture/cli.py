@@ -15,6 +15,8 @@ GUIDANCE_RANGE = (0.0, 10.0)
 AUDIO_GUIDANCE_DEFAULT = 4.0
 #: = sampler.GestureSettings.steps (same reason and check)
 GESTURE_STEPS_DEFAULT = 4
+#: = sampler.GestureSettings.beat_warp (same reason and check)
+BEAT_WARP_DEFAULT = 0.8
 
 
 def _args(p: argparse.ArgumentParser) -> None:
@@ -34,6 +36,9 @@ def _args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--pause-hold", type=float, default=1.0,
                    help="how still the body holds in pauses (no voice), 0..1: 1 = the post-stroke pose held "
                         "with a breath, retracting to rest in long pauses (default); 0 = the model's own motion")
+    g.add_argument("--beat-warp", type=float, default=BEAT_WARP_DEFAULT,
+                   help="how much the motion slows at each stressed syllable (the beat), 0..0.9, by retiming "
+                        f"its path (0 = the model's own timing; default {BEAT_WARP_DEFAULT:g})")
     g.add_argument("--no-fingers", action="store_true",
                    help="leave out the 30 finger bones (22 body joints only, the pre-fingers layout)")
     g.add_argument("--bvh-order", default="ZXY", help="BVH rotation channel order (default ZXY, Unity importers)")
@@ -46,13 +51,13 @@ def _options(args: argparse.Namespace, extra: dict) -> None:
         extra["body"] = True
     extra.update(gesture_scale=args.gesture_scale, guidance=args.guidance, audio_guidance=args.audio_guidance,
                  gesture_steps=args.gesture_steps, bvh_order=args.bvh_order, bvh_units=args.bvh_units,
-                 fingers=not args.no_fingers, pause_hold=args.pause_hold)
+                 fingers=not args.no_fingers, pause_hold=args.pause_hold, beat_warp=args.beat_warp)
     if extra.get("body"):  # fail on bad values before the slow part
         from .sampler import GestureSettings
 
         GestureSettings(guidance=args.guidance, gesture_scale=args.gesture_scale,
                         steps=args.gesture_steps, audio_guidance=args.audio_guidance,
-                        pause_hold=args.pause_hold).check()
+                        pause_hold=args.pause_hold, beat_warp=args.beat_warp).check()
         from ..export.bvh import ORDERS
 
         if args.bvh_order.upper() not in ORDERS:

@@ -577,10 +577,9 @@ class GestureStream:
         if n_out <= self.emitted_out:
             return []
         j0 = self.emitted_out
-        t0 = j0 / st.fps
         n = n_out - j0
         cubic = st.interpolation == "cubic"
-        times = t0 + np.arange(n) / st.fps
+        times = (j0 + np.arange(n)) / st.fps  # = the bake's i / fps exactly, however it was cut
         if st.beat_warp > 0:
             times = self._warp(times)
         first = max(0, int(np.floor(times.min() * MODEL_FPS)) - 1)  # resample a local slice (long streams)

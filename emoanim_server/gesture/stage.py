@@ -33,7 +33,8 @@ def apply_body(track, audio, options, progress=None) -> None:
                                audio_guidance=float(extra.get("audio_guidance", GestureSettings.audio_guidance)),
                                seed=int(options.seed), fps=int(track.fps),
                                fingers=bool(extra.get("fingers", True)),
-                               pause_hold=float(extra.get("pause_hold", GestureSettings.pause_hold)))
+                               pause_hold=float(extra.get("pause_hold", GestureSettings.pause_hold)),
+                               beat_warp=float(extra.get("beat_warp", GestureSettings.beat_warp)))
     settings.check()
     model = load_model(MODEL_NAME)
     emo = _emotion_source(track, extra)
@@ -56,6 +57,7 @@ def apply_body(track, audio, options, progress=None) -> None:
         "model": MODEL_NAME, "sha256": card.get("sha256"), "guidance": settings.guidance,
         "audio_guidance": settings.audio_guidance,
         "steps": settings.steps, "gesture_scale": settings.gesture_scale, "pause_hold": settings.pause_hold,
+        "beat_warp": settings.beat_warp, "smooth": settings.smooth,
         "skeleton": "humanoid (Unity Humanoid names, 22 body joints then 30 finger bones)", "space": "right-handed, Y-up, metres, xyzw local",
     }
     track.metadata["bvh"] = {"order": str(extra.get("bvh_order", "ZXY")).upper(),

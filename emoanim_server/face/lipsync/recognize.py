@@ -184,8 +184,11 @@ class Recognizer:
         self._words_dec = None
         self._allphone_dec = None
         # bestpath off: with it, the state aligner failed on 9 of 43 LJ Speech lines ("impossible
-        # duration"); without it, none failed.
-        self._align = Decoder(dict=dic, lm=None, bestpath=False, **common)
+        # duration"); without it, none failed. Built on first use too (loading CMUdict takes ~0.5 s,
+        # which a bake of a silent line, or one with nothing to align, should not pay)
+        self._make_align = lambda: Decoder(dict=dic, lm=None, bestpath=False, **common)
+        self._align_dec = None
+        self._build_lock = threading.Lock()
         # the same aligner with much wider beams, tried only when the first gives up: non-English
         # speech fits the en-US model less well, and the default beams failed on 1 in 6 espeak-ng
         # lines (French "mer" with a uvular r), all of which the wide beams aligned
@@ -205,6 +208,15 @@ class Recognizer:
         return self._words_dec
 
     @property
+    def _align(self):
+        """The forced aligner (CMUdict + the G2P words added to it), loaded on first use."""
+        if self._align_dec is None:
+            with self._build_lock:
+                if self._align_dec is None:
+                    self._align_dec = self._make_align()
+        return self._align_dec
+
+    @property
     def _allphone(self):
         if self._allphone_dec is None:
             self._allphone_dec = allphone_decoder()
@@ -212,7 +224,7 @@ class Recognizer:
 
     def warm_up(self) -> "Recognizer":
         """Load every decoder now (servers: no first-request stall)."""
-        _ = self._words, self._allphone
+        _ = self._words, self._allphone, self._align
         return self
 
     # -- single-chunk primitives -------------------------------------------------------------
