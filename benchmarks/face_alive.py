@@ -84,8 +84,15 @@ def cached_recognise(cache_dir: str):
     os.makedirs(cache_dir, exist_ok=True)
 
     def rec(audio, options, progress=None, report=None):
-        key = os.path.basename(str(audio.source)) + ("-fast" if options.fast else "") + \
-            ("-t" if options.transcript else "") + ".v2.pkl"
+        # audio without a file (synthesised) is keyed by its samples and transcript
+        import hashlib
+
+        from_file = bool(audio.source) and not str(audio.source).startswith("<")
+        name = os.path.basename(str(audio.source)) if from_file else \
+            hashlib.sha1(np.asarray(audio.samples, np.float32).tobytes()).hexdigest()[:16]
+        if options.transcript and not from_file:
+            name += hashlib.sha1(str(options.transcript).encode()).hexdigest()[:8]
+        key = name + ("-fast" if options.fast else "") + ("-t" if options.transcript else "") + ".v2.pkl"
         path = os.path.join(cache_dir, key)
         if os.path.exists(path):
             with open(path, "rb") as f:

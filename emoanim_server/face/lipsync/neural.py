@@ -560,8 +560,8 @@ def fused_curves(art: np.ndarray, samples: np.ndarray, fps: int) -> np.ndarray:
     """Phonetic articulators (``animate.articulate`` at the track's frames) + the learned
     contacts: a closure or tuck the recogniser missed but the audio shows is added (contacts only
     ever add: :func:`.animate.apply_contacts` takes the max, and a learned closure cannot erase
-    a tuck the phones placed). Learned tucks: short, at confident detections away from the
-    phones' own contacts (:func:`.animate.learned_tucks`)."""
+    a tuck the phones placed). Learned tucks: over confident detections away from the
+    phones' own tucks (:func:`.animate.learned_tucks`)."""
     y = neural_outputs(samples, fps)
     _, wb, _ = calibrated(y)
     n = min(len(art), len(wb))
