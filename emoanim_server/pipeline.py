@@ -710,14 +710,18 @@ class LiveGraph:
         """The upper face's offsets at the frame times, added as the bake does (face/upper.py
         apply_upper: spreading channels halved where the lips round), after the mixer and
         before the eyes close the lids over it."""
-        from .face.upper import _SPREAD, UPPER_CURVES
-        from .track import ARKIT_INDEX
+        global _UPPER_IDX
+        if _UPPER_IDX is None:  # (once: this runs for every LIVE window)
+            from .face.upper import _SPREAD, UPPER_CURVES
+            from .track import ARKIT_INDEX
 
+            _UPPER_IDX = (np.array([ARKIT_INDEX[n] for n in UPPER_CURVES]), _SPREAD,
+                          ARKIT_INDEX["mouthPucker"], ARKIT_INDEX["mouthFunnel"])
+        idx, spread, pucker, funnel = _UPPER_IDX
         tk = (self._upper_k0 + np.arange(len(self._upper))) * TICK_S
         off = _interp_rows(times, tk, self._upper)
-        rnd = np.minimum(np.maximum(0.0, np.maximum(curves[:, ARKIT_INDEX["mouthPucker"]], curves[:, ARKIT_INDEX["mouthFunnel"]]) / 0.3), 1.0)
-        off[:, _SPREAD] *= (1 - 0.5 * rnd)[:, None]
-        idx = [ARKIT_INDEX[n] for n in UPPER_CURVES]
+        rnd = np.minimum(np.maximum(0.0, np.maximum(curves[:, pucker], curves[:, funnel]) / 0.3), 1.0)
+        off[:, spread] *= (1 - 0.5 * rnd)[:, None]
         curves = np.array(curves, np.float32)
         curves[:, idx] = np.minimum(np.maximum(0.0, curves[:, idx] + off), 1.0)
         keep = max(0, int(np.floor(times[-1] / TICK_S)) - 1 - self._upper_k0)  # ticks before the next frame
@@ -754,6 +758,10 @@ class LiveGraph:
         if phones is None:
             phones = self._speaking_phones(float(times[0]), float(times[-1]))
         return mix(lips, expr, times, phones, arousal=vad[:, 1]).astype(np.float32)
+
+
+#: LiveGraph._add_upper's column indices (filled on first use)
+_UPPER_IDX: tuple | None = None
 
 
 def _interp_rows(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
