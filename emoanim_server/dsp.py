@@ -25,6 +25,10 @@ only six things, and each here is checked against scipy (tests/test_dsp.py):
   ``distance`` and ``prominence`` (scipy's algorithm: plateau mid-points, then the highest peaks
   first keep their ``distance`` neighbourhood, then the prominence against the lowest point
   before a higher sample on either side): exact, same indices.
+* :func:`gaussian_filter1d` with ``mode="nearest"`` (the articulators' light smoothing in every
+  phonetic bake): scipy.ndimage's kernel and its symmetric-pair summation order in double, so it
+  is bit-identical to ``scipy.ndimage.gaussian_filter1d``; importing scipy.ndimage alone cost
+  ~0.3 s of every default bake.
 """
 from __future__ import annotations
 
@@ -33,7 +37,8 @@ import math
 
 import numpy as np
 
-__all__ = ["lfilter", "lfilter_zi", "Bandpass", "butter_bandpass_zpk", "medfilt", "find_peaks"]
+__all__ = ["lfilter", "lfilter_zi", "Bandpass", "butter_bandpass_zpk", "medfilt", "find_peaks",
+           "gaussian_filter1d"]
 
 
 # --------------------------------------------------------------------------- one-pole (tick rate)
@@ -315,3 +320,30 @@ def find_peaks(x: np.ndarray, distance: float | None = None,
         keep = prom >= prominence
         peaks, props["prominences"] = peaks[keep], prom[keep]
     return peaks, props
+
+
+# --------------------------------------------------------------------------- gaussian smoothing
+def gaussian_filter1d(x: np.ndarray, sigma: float, axis: int = 0, truncate: float = 4.0) -> np.ndarray:
+    """``scipy.ndimage.gaussian_filter1d(x, sigma, axis, mode="nearest", truncate=truncate)``.
+
+    The same kernel (radius ``int(truncate * sigma + 0.5)``, normalised ``exp(-x^2 / 2 sigma^2)``)
+    and the same arithmetic as scipy's symmetric correlation (centre tap first, then the pairs
+    ``x[i-j] + x[i+j]`` from the outermost in, in double), so the result is bit-identical; edges
+    repeat the end samples ("nearest"). The output has the input's floating dtype."""
+    x = np.asarray(x)
+    out_dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
+    sd = float(sigma)
+    radius = int(truncate * sd + 0.5)
+    taps = np.arange(-radius, radius + 1, dtype=np.float64)
+    w = np.exp(-0.5 / (sd * sd) * taps ** 2)
+    w /= w.sum()
+    v = np.moveaxis(x.astype(np.float64), axis, 0)
+    n = v.shape[0]
+    if n == 0 or radius == 0:
+        return np.moveaxis(v * w[radius] if radius == 0 else v, 0, axis).astype(out_dtype)
+    pad = np.concatenate([np.repeat(v[:1], radius, axis=0), v, np.repeat(v[-1:], radius, axis=0)])
+    acc = pad[radius:radius + n] * w[radius]
+    for j in range(radius, 0, -1):
+        acc = acc + (pad[radius - j:radius - j + n] + pad[radius + j:radius + j + n]) * w[radius - j]
+    return np.moveaxis(acc, 0, axis).astype(out_dtype)
+

@@ -108,6 +108,34 @@ def test_stages_do_not_import_scipy_signal():
     assert out.strip() == "False"
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gaussian_filter1d_is_bit_identical_to_scipy_ndimage(speech, dtype):
+    """The articulators' smoothing (animate.smooth) on real-sized arrays, short ones (radius longer
+    than the array: "nearest" repeats the ends) and 1-D speech frames."""
+    from scipy.ndimage import gaussian_filter1d
+
+    rng = np.random.default_rng(3)
+    frames = np.abs(speech[: 16000 * 4]).reshape(-1, 160).mean(axis=1)  # 100 Hz envelope
+    cases = [(frames.astype(dtype), 1.2, 0), (rng.random((500, 14)).astype(dtype), 1.2, 0),
+             (rng.random((3, 14)).astype(dtype), 7.5, 0), (rng.random((14, 240)).astype(dtype), 2.0, 1),
+             (rng.random((2,)).astype(dtype), 0.4, 0)]
+    for x, sigma, axis in cases:
+        want = gaussian_filter1d(x, sigma, axis=axis, mode="nearest")
+        got = dsp.gaussian_filter1d(x, sigma, axis=axis)
+        assert got.dtype == want.dtype and np.array_equal(got, want), (x.shape, sigma, axis)
+
+
+def test_a_phonetic_bake_imports_no_scipy_ndimage(tmp_path):
+    """animate.smooth runs in every phonetic/fused bake: it must not pull scipy.ndimage (~0.3 s)."""
+    code = ("import sys, numpy as np\n"
+            "from emoanim_server.face.lipsync import animate\n"
+            "from emoanim_server.face.lipsync.phones import Phone\n"
+            "art = animate.articulate([Phone(0.0, 0.1, 'm'), Phone(0.1, 0.3, 'aa')], np.arange(30) / 100, 100.0)\n"
+            "print(art.shape[0], 'scipy.ndimage' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["30", "False"]
+
+
 class _ScipyBandpass:
     """The filter the stages used before (scipy.signal.sosfilt with its state carried)."""
 
