@@ -87,3 +87,45 @@ def test_open_mid_rounded_vowels_read_as_rounded(word, ipa_vowel, seq):
     French /ɔ/ next to p/b missed it on 5 of 93 rounded vowels (benchmarks/results/lipsync_real_languages.md)."""
     assert ipa_to_phones(ipa_vowel) == ["ao"]
     assert _peak_rounding(seq, "ao") >= 0.3, word
+
+
+@pytest.mark.parametrize("word,seq", [
+    ("fr 'porte'", [("p", 0.08), ("ao", 0.05), ("r", 0.06), ("t", 0.07)]),
+    ("fr 'pomme'", [("p", 0.08), ("ao", 0.06), ("m", 0.08)]),
+])
+def test_a_short_rounded_vowel_after_a_bilabial_keeps_its_rounding(word, seq):
+    """p/b/m specify the lips meeting, not their rounding: a short /ɔ/ right after one used to peak
+    at 0.18-0.23 (3 of the 5 rounding misses left on real French with a transcript), because the
+    bilabial's full lip dominance pulled pucker/funnel to its own unrounded target."""
+    from emoanim_server.face.lipsync import animate
+
+    now = _peak_rounding(seq, "ao")
+    assert now >= 0.27, word  # measured 0.31 / 0.28 (0.29 / 0.20 with the bilabial dominating)
+    old = animate.BILABIAL_ROUNDING_DOMINANCE
+    try:
+        animate.BILABIAL_ROUNDING_DOMINANCE = 1.0  # the bilabial dominating rounding, as before
+        assert _peak_rounding(seq, "ao") < now - 0.01, word
+    finally:
+        animate.BILABIAL_ROUNDING_DOMINANCE = old
+
+
+def test_the_lips_still_close_on_a_bilabial_between_rounded_vowels():
+    """Rounding carried across p/b/m must not stop the lips meeting (apply_contacts shapes the
+    closure): "boo-boo" closes on each b."""
+    import numpy as np
+
+    from emoanim_server.face.lipsync.animate import animate_mouth
+    from emoanim_server.face.lipsync.phones import Phone
+    from emoanim_server.track import ARKIT_INDEX as AI
+
+    fps = 100
+    phones = [Phone(0.0, 0.2, "sil"), Phone(0.2, 0.28, "b"), Phone(0.28, 0.45, "uw"),
+              Phone(0.45, 0.53, "b"), Phone(0.53, 0.7, "uw"), Phone(0.7, 1.0, "sil")]
+    t = np.arange(0, 1.0, 1 / fps)
+    cur = animate_mouth(phones, t, fps)
+    gap = (np.clip(cur[:, AI["jawOpen"]] - cur[:, AI["mouthClose"]], 0, 1)
+           + 0.25 * (cur[:, AI["mouthLowerDownLeft"]] + cur[:, AI["mouthLowerDownRight"]])
+           + 0.25 * (cur[:, AI["mouthUpperUpLeft"]] + cur[:, AI["mouthUpperUpRight"]]))
+    for b in (p for p in phones if p.phone == "b"):
+        inside = (t >= b.start - 0.02) & (t <= b.end + 0.02)
+        assert gap[inside].min() <= 0.06, b

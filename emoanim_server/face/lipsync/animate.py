@@ -35,6 +35,11 @@ def _segments(phones: list[Phone]) -> list[tuple[float, float, str, str]]:
     return out
 
 
+#: How much p/b/m weigh on pucker/funnel relative to their lip dominance (see blend).
+BILABIAL_ROUNDING_DOMINANCE = 0.2
+_ROUNDING = [A["pucker"], A["funnel"]]
+
+
 def blend(phones: list[Phone], times: np.ndarray) -> np.ndarray:
     """Dominance-weighted articulator values at ``times`` -> (N, n_articulators)."""
     n = len(times)
@@ -56,6 +61,11 @@ def blend(phones: list[Phone], times: np.ndarray) -> np.ndarray:
         w = np.empty((hi - lo, len(ARTICULATORS)))
         w[:, JAW_GROUP] = (d.jaw * shape)[:, None]
         w[:, LIP_GROUP] = (d.lips * shape)[:, None]
+        if dkey in BILABIALS:
+            # a bilabial specifies the lips meeting, not their rounding (per-articulator dominance,
+            # Cohen & Massaro): a neighbouring rounded vowel keeps its pucker/funnel across p/b/m
+            # ("porte", "boo"); apply_contacts still shapes the closure itself
+            w[:, _ROUNDING] *= BILABIAL_ROUNDING_DOMINANCE
         if tkey == "sil":
             # short pauses between words should not snap the mouth shut
             w *= min(1.0, (e - s) / 0.3) ** 2
