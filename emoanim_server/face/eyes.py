@@ -772,46 +772,14 @@ def apply_eyes(track: AnimationTrack, plan: EyesPlan) -> None:
     lid is down, and adds to eyeSquint only the part squint does not already have.
     """
     cfg = plan.config
-    times = track.times
-    head_deg = np.degrees(np.asarray(track.head, float)) if track.head is not None else np.zeros((len(times), 3))
     meta: dict[str, Any] = {"config": cfg.to_dict(), "blink_enabled": cfg.blink, "gaze_enabled": cfg.gaze}
-    down = np.zeros(len(times))
-    up = np.zeros(len(times))
+    _, eyes = render_window(track.curves, track.head, track.times, cfg, plan.blinks, plan.saccades)
     if cfg.gaze:
-        g = plan.gaze(times)
-        yaw = g[:, 0] - head_deg[:, 0]
-        pitch = g[:, 1] - head_deg[:, 1]
-        yaw = np.clip(yaw, -EYE_YAW_MAX_DEG, EYE_YAW_MAX_DEG)
-        pitch = np.clip(pitch, -EYE_UP_MAX_DEG, EYE_DOWN_MAX_DEG)
-        verg = math.degrees(math.atan2(INTEROCULAR_M / 2, cfg.target_distance_m))
-        eyes = np.zeros((len(times), 2, 3))
-        eyes[:, 0, 0] = np.clip(yaw - verg, -EYE_YAW_MAX_DEG, EYE_YAW_MAX_DEG)  # left eye turns right to converge
-        eyes[:, 1, 0] = np.clip(yaw + verg, -EYE_YAW_MAX_DEG, EYE_YAW_MAX_DEG)
-        eyes[:, :, 1] = pitch[:, None]
-        track.eyes = np.radians(eyes).astype(np.float32)
-        for side, e in (("Left", 0), ("Right", 1)):
-            y = eyes[:, e, 0] / EYE_YAW_MAX_DEG
-            # yaw + is toward the character's left: outward for the left eye, inward for the right
-            out_, in_ = (np.clip(y, 0, 1), np.clip(-y, 0, 1)) if side == "Left" else (np.clip(-y, 0, 1), np.clip(y, 0, 1))
-            track.set_curve(f"eyeLookOut{side}", out_)
-            track.set_curve(f"eyeLookIn{side}", in_)
-            track.set_curve(f"eyeLookDown{side}", np.clip(pitch / EYE_DOWN_MAX_DEG, 0, 1))
-            track.set_curve(f"eyeLookUp{side}", np.clip(-pitch / EYE_UP_MAX_DEG, 0, 1))
-        down = np.clip(pitch / EYE_DOWN_MAX_DEG, 0, 1)
-        up = np.clip(-pitch / EYE_UP_MAX_DEG, 0, 1)
+        track.eyes = eyes
         big = [s for s in plan.saccades if s.kind != "micro"]
         meta.update({"saccades": len(big), "microsaccades": len(plan.saccades) - len(big)})
         track.events["saccades"] = [(round(s.t, 4), round(s.duration, 4), round(s.amplitude, 3), s.kind)
                                     for s in plan.saccades]
-    b = blink_signal(plan.blinks, times) if cfg.blink else np.zeros(len(times))
-    for side in ("Left", "Right"):
-        base = track.curve(f"eyeBlink{side}").astype(float)
-        lid = 1 - (1 - base) * (1 - LID_FOLLOW_DOWN * down) * (1 - b)
-        track.set_curve(f"eyeBlink{side}", lid)
-        wide = track.curve(f"eyeWide{side}").astype(float)
-        track.set_curve(f"eyeWide{side}", np.maximum(wide, LID_FOLLOW_UP * up) * (1 - b))
-        sq = track.curve(f"eyeSquint{side}").astype(float)
-        track.set_curve(f"eyeSquint{side}", sq + (1 - sq) * BLINK_SQUINT * b)
     if cfg.blink:
         track.events["blinks"] = [(round(x.t, 4), round(x.t + x.close + x.hold, 4), round(x.end, 4),
                                    round(x.amp, 3), x.kind) for x in plan.blinks]
@@ -826,14 +794,11 @@ _LIDS = [[ARKIT_INDEX[f"{k}{side}"] for side in ("Left", "Right")] for k in ("ey
 
 def render_window(curves: np.ndarray, head: np.ndarray | None, times: np.ndarray, config: EyesConfig,
                   blinks: list[Blink], saccades: list[Saccade]) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`apply_eyes` for a few frames of a LIVE window, without a track: ``curves`` (n, 52)
-    float32 is edited in place, the eyes (n, 2, 3) radians are returned (zeros with gaze off).
-
-    Why a second renderer: LIVE renders 1-2 frames per 20 ms chunk, and apply_eyes' per-call
-    bookkeeping (the config as a dict, the events and metadata lists, 14 separate curve writes)
-    was most of the eyes' LIVE cost. The same operations on the same values in the same order
-    (both eyes at once), so the numbers are apply_eyes' exactly (tests/test_live_batch.py,
-    tests/test_pipeline_live.py chunked == whole). ``np.minimum(np.maximum(lo, x), hi)`` is
+    """The eyes' numbers for ``times``, without a track: ``curves`` (n, 52) float32 is edited in
+    place, the eyes (n, 2, 3) radians are returned (zeros with gaze off). :func:`apply_eyes` (the
+    bake) adds the track's events and metadata around it; LIVE calls it alone on each 1-2 frame
+    window, where that bookkeeping (the config as a dict, the events and metadata lists) was
+    most of the eyes' LIVE cost. One renderer, so LIVE and bake cannot drift apart. ``np.minimum(np.maximum(lo, x), hi)`` is
     np.clip's result bit for bit (bound first keeps the sign of a zero as clip does) at half its
     per-call cost."""
     cfg = config
