@@ -118,7 +118,7 @@ def test_onnx_matches_torch_model():
     x = np.random.default_rng(0).normal(-6, 2, (1, 150, 64)).astype(np.float32)
     with torch.no_grad():
         ref = net(torch.tensor(x), *net.zero_state(1))[0].numpy()
-    sess = neural._session()
+    sess = neural.shared_session()
     st = {i.name: np.zeros(_shape(i, 1), np.float32) for i in sess.get_inputs() if i.name != "mel"}
     got = sess.run(["y"], {"mel": x, **st})[0]
     assert np.abs(got - ref).max() < 1e-4
@@ -132,7 +132,7 @@ def _shape(inp, batch: int) -> list[int]:
 def test_onnx_batch_dimension_is_dynamic_and_exact(real):
     """Several LIVE sessions can share one run() call (the batch dimension is dynamic); each row
     of a batch streams exactly as that stream alone, state included."""
-    sess = neural._session()
+    sess = neural.shared_session()
     m1, m2 = neural.MelStream(), neural.MelStream()
     a = np.concatenate([m1.feed(real[:16000]), m1.flush()])
     b = np.concatenate([m2.feed(0.3 * real[16000:32000]), m2.flush()])

@@ -152,9 +152,6 @@ def shared_session():
         return s
 
 
-_session = shared_session  # the old private name (tests use it)
-
-
 @functools.lru_cache(maxsize=1)
 def _thresholds() -> tuple[float, float]:
     """Contact thresholds from the card's calibration (tools/artic_train.py calibrate)."""
@@ -441,7 +438,6 @@ class NeuralLipsync:
             self._pending = mel
             self.run_model()
 
-    _flush_raw = flush_raw
 
     def _emit_raw(self, final: bool) -> np.ndarray:
         """(k, N_ART + 2) decoded network outputs at the output frames that became final."""
