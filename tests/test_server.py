@@ -276,6 +276,18 @@ def test_client_command_names_an_unreadable_audio_file(server, tmp_path, capsys)
     assert not (tmp_path / "x.json").exists()
 
 
+def test_client_command_refuses_a_truncated_wav_like_bake(server, speech_wav, tmp_path, capsys):
+    """A WAV cut off after its header opens in soundfile and used to stream its 0.06 s and exit
+    0, where `emoanim bake` refuses it: the client reads through the loader's checks now."""
+    from emoanim_server.cli import main
+
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(speech_wav.read_bytes()[:2000])
+    rc = main(["client", str(cut), "--url", server.url, "-o", str(tmp_path / "x.json"), "-q"])
+    assert rc == 3 and "cut.wav: audio is truncated" in capsys.readouterr().err
+    assert not (tmp_path / "x.json").exists()
+
+
 def test_serve_refuses_public_bind_without_token(capsys):
     from emoanim_server.cli import main
 

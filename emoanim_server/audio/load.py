@@ -97,8 +97,10 @@ def _check_not_truncated(f: sf.SoundFile, source: str) -> None:
                          f"{declared / bps / f.samplerate:.2f} s, the file holds {actual / bps / f.samplerate:.2f} s")
 
 
-def load_audio(path: str | os.PathLike) -> Audio:
-    """Read WAV/FLAC/OGG/MP3 (whatever libsndfile decodes), any rate/channels, to mono 16 kHz."""
+def open_audio(path: str | os.PathLike) -> sf.SoundFile:
+    """An open, checked audio file (exists, decodable, not truncated, rate, channels, not empty):
+    the one gate every reader of audio files goes through (the loader below, and the reference
+    client that streams a file at its own rate), so a broken file gets the same clear error."""
     source = os.fspath(path)
     if not os.path.exists(source):
         raise AudioError(f"{source}: no such file")
@@ -108,14 +110,24 @@ def load_audio(path: str | os.PathLike) -> Audio:
         f = sf.SoundFile(source)
     except (sf.LibsndfileError, RuntimeError, TypeError) as e:
         raise AudioError(f"{source}: not a readable audio file ({e})") from None
-    with f:
+    try:
         _check_not_truncated(f, source)
-        rate, channels, total = f.samplerate, f.channels, f.frames
-        _check_rate(rate, source)
-        if channels < 1 or channels > MAX_CHANNELS:
-            raise AudioError(f"{source}: {channels} channels; expected 1-{MAX_CHANNELS}")
-        if total == 0:
+        _check_rate(f.samplerate, source)
+        if f.channels < 1 or f.channels > MAX_CHANNELS:
+            raise AudioError(f"{source}: {f.channels} channels; expected 1-{MAX_CHANNELS}")
+        if f.frames == 0:
             raise AudioError(f"{source}: audio is empty (zero samples)")
+    except AudioError:
+        f.close()
+        raise
+    return f
+
+
+def load_audio(path: str | os.PathLike) -> Audio:
+    """Read WAV/FLAC/OGG/MP3 (whatever libsndfile decodes), any rate/channels, to mono 16 kHz."""
+    source = os.fspath(path)
+    with open_audio(source) as f:
+        rate, channels, total = f.samplerate, f.channels, f.frames
         resampler = None if rate == SAMPLE_RATE else soxr.ResampleStream(
             rate, SAMPLE_RATE, 1, dtype="float32", quality="HQ")
         out: list[np.ndarray] = []

@@ -62,17 +62,14 @@ class ClientResult:
 def read_audio_for_streaming(path: str, max_rate: int = 48000) -> tuple[np.ndarray, int]:
     """File -> (mono float32, rate). Native rate when the server accepts it (tests its
     resampler), else decoded to 16 kHz by the package's loader."""
-    import soundfile as sf
-
-    try:
-        info = sf.info(path)
-    except (sf.LibsndfileError, RuntimeError):
-        info = None  # not for soundfile: the package's loader decodes it or names what is wrong
-    if info is not None and 8000 <= info.samplerate <= max_rate:
-        x, sr = sf.read(path, dtype="float32", always_2d=True)
-        return np.ascontiguousarray(x.mean(axis=1)), int(sr)
     from ..audio import load_audio
+    from ..audio.load import _check_finite, open_audio
 
+    with open_audio(path) as f:  # the loader's checks: a broken file is refused the same way
+        if 8000 <= f.samplerate <= max_rate:
+            x = f.read(dtype="float32", always_2d=True)
+            _check_finite(x, str(path))
+            return np.ascontiguousarray(x.mean(axis=1)), int(f.samplerate)
     a = load_audio(path)
     return a.samples, a.sample_rate
 
