@@ -247,22 +247,56 @@ def main_sequence_s(amplitude_deg: float | np.ndarray) -> float | np.ndarray:
 
 
 class _Grow:
-    """Append-only array with amortised O(1) appends (drivers arrive in small chunks)."""
+    """Append-only array with amortised O(1) appends (drivers arrive in small chunks).
+
+    Indices are absolute (the k-th value ever appended): :meth:`since` / :meth:`at` read them.
+    A LIVE model calls :meth:`drop` for what it will never read again, so a session's memory is
+    flat in its length (issue 10: <= 15 MB per session for any length); the bake drops nothing
+    and reads the whole history with :attr:`view`."""
 
     def __init__(self, width: int | None = None, dtype=float) -> None:
         shape = (1024,) if width is None else (1024, width)
         self.a = np.zeros(shape, dtype)
-        self.n = 0
+        self.n = 0    # values appended so far (absolute end)
+        self.off = 0  # absolute index of a[0] (values before it were dropped)
+        self.first: np.ndarray | None = None  # the first value ever appended (filters start on it)
 
     def extend(self, x: np.ndarray) -> None:
         x = np.asarray(x, self.a.dtype)
-        while self.n + len(x) > len(self.a):
-            self.a = np.concatenate([self.a, np.zeros_like(self.a)])
-        self.a[self.n:self.n + len(x)] = x
+        if self.first is None and len(x):
+            self.first = x[0].copy()
+        m = self.n - self.off  # values held, in a[:m] (drop() moves what it keeps to the front)
+        if m + len(x) > len(self.a):
+            grown = np.zeros((max(2 * len(self.a), m + len(x)),) + self.a.shape[1:], self.a.dtype)
+            grown[:m] = self.a[:m]
+            self.a = grown
+        self.a[m:m + len(x)] = x
         self.n += len(x)
+
+    def drop(self, before: int) -> None:
+        """Forget the values with absolute index < ``before`` (their slots are reused)."""
+        before = min(int(before), self.n)
+        if before <= self.off:
+            return
+        m = self.n - before
+        self.a[:m] = self.a[before - self.off:self.n - self.off]
+        self.off = before
+
+    def since(self, k0: int, k1: int | None = None) -> np.ndarray:
+        """Values [k0, k1) by absolute index (k0 >= :attr:`off`)."""
+        if k0 < self.off:
+            raise IndexError(f"_Grow: value {k0} was dropped (kept from {self.off})")
+        return self.a[k0 - self.off:(self.n if k1 is None else k1) - self.off]
+
+    def at(self, k: int):
+        """The value at absolute index ``k``."""
+        return self.a[k - self.off]
 
     @property
     def view(self) -> np.ndarray:
+        """Every value appended (only while nothing was dropped: the bake's whole history)."""
+        if self.off:
+            raise IndexError("_Grow.view after drop(): use since()")
         return self.a[:self.n]
 
 
@@ -375,16 +409,18 @@ class EyesModel:
     def step(self, until_s: float) -> None:
         """Decide every tick with time < ``until_s`` (clamped to :attr:`ready_until`)."""
         k_end = min(int(math.ceil(until_s / TICK_S - 1e-9)), int(round(self.ready_until / TICK_S)))
-        speech = self._speech.view
-        n = len(speech)
-        mult = self._blink_mult.view
-        emo = self._emo.view
+        # absolute tick k is at [k - o] (LIVE drops the ticks already decided: see forget_decided)
+        o = self._speech.off
+        speech = self._speech.since(o)
+        n = self._speech.n
+        mult = self._blink_mult.since(o)
+        emo = self._emo.since(o)
         dt = TICK_S
         decay = math.exp(-dt / PAUSE_RATE_TAU_S)
         reg_decay = math.exp(-dt / RATE_REG_TAU_S)
         for k in range(self.k, k_end):
             t = k * dt
-            s = bool(speech[k])
+            s = bool(speech[k - o])
             onset = s and not self._prev_speech
             offset = self._prev_speech and not s
             gap_before = self._since_speech
@@ -396,7 +432,7 @@ class EyesModel:
                 if onset and gap_before * dt >= UTTERANCE_GAP_S:
                     trigger = "start"
             elif offset:
-                ahead = speech[k:min(n, k + self.L)]
+                ahead = speech[k - o:min(n, k + self.L) - o]
                 resume = np.flatnonzero(ahead)
                 pause_ticks = int(resume[0]) if resume.size else self.L
                 win = min(pause_ticks, int(PAUSE_BLINK_WINDOW_S / dt))
@@ -407,7 +443,7 @@ class EyesModel:
                 trigger = "start"
             self._prev_speech = s
             if self.cfg.gaze and (trigger is not None or self._pending is not None or t >= self._next_due):
-                self._gaze_tick(k, t, talking, trigger, emo[k])
+                self._gaze_tick(k, t, talking, trigger, emo[k - o])
                 self._next_due = max(self._busy_until, min(self._glance_end, self._next_face, self._next_micro))
             if self.cfg.blink:
                 self._pause_rate *= decay
@@ -422,7 +458,7 @@ class EyesModel:
                 rate = (BLINK_RATE_SPEAKING * SPEAKING_HAZARD_GAIN if talking else BLINK_RATE_SILENT * SILENT_HAZARD_GAIN)
                 # the hazard clock runs only outside the refractory period after a blink, so the
                 # intervals are the refractory time plus a log-normal (no pile-up at the minimum)
-                expected = rate / 60.0 * mult[k] * dt
+                expected = rate / 60.0 * mult[k - o] * dt
                 self._debt = self._debt * reg_decay + expected
                 if t >= self._blink_free_at:
                     reg = math.exp(max(-RATE_REG_LIMIT, min(RATE_REG_LIMIT, RATE_REG_GAIN * self._debt)))
@@ -436,6 +472,13 @@ class EyesModel:
                         self._clock = 0.0
                     self._budget = self._draw_budget()
         self.k = max(self.k, k_end)
+
+    def forget_decided(self) -> None:
+        """Drop the driver ticks no decision will read again (causal LIVE model: every tick
+        before :attr:`k`; with a look-ahead the ticks are read ahead of ``k`` but never behind
+        it, so the same rule holds), keeping a session's memory flat in its length."""
+        for g in (self._speech, self._blink_mult, self._emo):
+            g.drop(self.k)
 
     def _causal_pause(self, k: int, s: bool, offset: bool, onset: bool) -> str | None:
         """Pause handling without look-ahead: at the offset the pause is taken as a hesitation

@@ -98,6 +98,7 @@ class EyesHeadStream:
         if closed:
             self.eyes.close()
         self.eyes.step(self.eyes.n_fed * TICK_S)  # causal: every fed tick is decided now
+        self.eyes.forget_decided()
         if n:
             gaze = gaze_trace(self._recent(self.eyes.saccades, k0 * TICK_S, "_sacc_g"),
                               np.arange(k0, k0 + n) * TICK_S, self.cfg.gaze_target)
@@ -116,6 +117,19 @@ class EyesHeadStream:
             i += 1
         setattr(self, attr, i)
         return events[i:]
+
+    #: saccades no window reads any more are dropped in blocks of this many (memory flat in length)
+    _SACC_DROP = 256
+
+    def _forget_saccades(self) -> None:
+        """Drop the saccades behind both readers (the gaze the head follows, the render): the
+        eyes model never reads its past saccades. Blinks are kept: the causal per-line bound
+        counts them (a few hundred for an hour, unlike the ~3.5 saccades a second)."""
+        d = min(self._sacc0, self._sacc_g)
+        if d >= self._SACC_DROP:
+            del self.eyes.saccades[:d]
+            self._sacc0 -= d
+            self._sacc_g -= d
 
     def render(self, curves: np.ndarray, first_index: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
         """Frames [first_index, +len(curves)): curves with eyes applied, head (N,3) and eyes (N,2,3)
@@ -138,4 +152,5 @@ class EyesHeadStream:
         out = np.array(curves, np.float32)
         out, eyes = render_window(out, head, times, self.cfg, self._recent(self.eyes.blinks, t0, "_blink0"),
                                   self._recent(self.eyes.saccades, t0, "_sacc0"))
+        self._forget_saccades()
         return out, head, eyes
