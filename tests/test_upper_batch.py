@@ -114,3 +114,44 @@ def test_live_sessions_with_emotion_ticked_together_equal_alone(real):
             outs[k].append(f.curves)
     for k in range(len(xs)):
         np.testing.assert_array_equal(np.concatenate(outs[k]), alone[k])
+
+
+def test_skipping_quiet_ticks_changes_nothing(real, monkeypatch):
+    """YIN runs only on ticks loud enough for their pitch to be read (UpperFaceModel._span): the
+    curves equal those with every tick analysed, on speech at changing levels (a quiet phrase
+    just around the relative threshold, pauses, a noise floor) whole and in LIVE chunks."""
+    import emoanim_server.face.upper as up
+
+    rng = np.random.default_rng(3)
+    x = real[:16000 * 3].astype(np.float64)
+    x = np.concatenate([x, x[:16000]])
+    x[16000:40000] *= 10 ** (np.linspace(-24, -40, 24000) / 20)  # a fade through the relative threshold
+    x[24000:27000] = 0.0
+    x += rng.normal(0, 10 ** (-70 / 20), len(x))
+    x = x.astype(np.float32)
+    w, a = _emotions(int(np.ceil(len(x) / 160)) + 1, 5)
+
+    def run(chunks: bool) -> np.ndarray:
+        if not chunks:
+            return upper_face(x, seed=4, weights=w, arousal=a)[0]
+        m = UpperFaceModel(UpperConfig(follow_emotion=True), seed=4)
+        m.feed_emotion(w, a)
+        out = []
+        for i in range(0, len(x), 320):
+            m.feed_audio(x[i:i + 320])
+            out.append(m.step(1e9))
+        m.close()
+        out.append(m.step(1e9))
+        return np.concatenate(out)
+
+    counted = []
+    orig = up.yin
+    monkeypatch.setattr(up, "yin", lambda fr: (counted.append(len(fr)), orig(fr))[1])
+    skip = run(False), run(True)
+    n_skip = sum(counted)
+    monkeypatch.setattr(up, "SKIP_QUIET_PITCH", False)
+    counted.clear()
+    ref = run(False), run(True)
+    assert n_skip < 0.9 * sum(counted)  # it does skip
+    for s, r in zip(skip, ref):
+        np.testing.assert_array_equal(s, r)
