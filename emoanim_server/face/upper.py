@@ -258,6 +258,9 @@ class UpperFaceModel:
         self._band = _Grow()
         self._emo = _Grow(len(EMOTIONS))
         self._arousal = _Grow()
+        #: absolute tick of the first entry kept in _f0/_ap/_band and in _emo/_arousal (LIVE drops
+        #: what no later step reads: :meth:`_forget`)
+        self._feat0 = self._emo0 = 0
         self.closed = False
         # decision state
         self.k = 0
@@ -326,15 +329,46 @@ class UpperFaceModel:
             self.closed = True
 
     @property
+    def n_features(self) -> int:
+        """Ticks whose pitch and loudness are analysed (absolute count)."""
+        return self._feat0 + self._f0.n
+
+    @property
+    def n_emotion(self) -> int:
+        """Ticks of emotion fed (absolute count)."""
+        return self._emo0 + self._emo.n
+
+    #: entries dropped at once (a copy of what is kept each time: amortised, and ~6 KB a model)
+    _FORGET_CHUNK = 256
+
+    def _forget(self) -> None:
+        """LIVE (``keep_history`` False): drop the pitch/loudness ticks and emotion ticks no later
+        step reads (features before ``k - SMOOTH_TICKS``, emotion before ``k``), so a session's
+        memory stays flat with its length (issue 10: <= 15 MB per session at any length)."""
+        if self.keep_history:
+            return
+        for names, first, cut in ((("_f0", "_ap", "_band"), "_feat0", self.k - SMOOTH_TICKS),
+                                  (("_emo", "_arousal"), "_emo0", self.k)):
+            drop = min(cut - getattr(self, first), getattr(self, names[0]).n)
+            if drop < self._FORGET_CHUNK:
+                continue
+            for name in names:
+                old = getattr(self, name)
+                new = _Grow(*old.a.shape[1:])
+                new.extend(old.view[drop:])
+                setattr(self, name, new)
+            setattr(self, first, getattr(self, first) + drop)
+
+    @property
     def n_ticks_total(self) -> int:
         """Ticks of the fed audio (the last one at or after the end, as drivers.n_ticks_for)."""
         return max(1, int(math.ceil(self._n_samples / HOP - 1e-9)) + 1)
 
     @property
     def ready_until(self) -> float:
-        n = self._f0.n if self.closed else self._f0.n - SMOOTH_TICKS
+        n = self.n_features if self.closed else self.n_features - SMOOTH_TICKS
         if self.cfg.follow_emotion and not self.closed:
-            n = min(n, self._emo.n)
+            n = min(n, self.n_emotion)
         return max(0, n) * TICK_S
 
     def _features(self, final: bool) -> None:
@@ -346,7 +380,7 @@ class UpperFaceModel:
 
     def _feature_span(self, final: bool) -> tuple[int, int]:
         """Ticks [k0, k1) whose analysis windows are complete now (all of them when ``final``)."""
-        k0 = self._f0.n
+        k0 = self.n_features
         n_total = self.n_ticks_total
         if final:
             return k0, n_total
@@ -468,17 +502,18 @@ class UpperFaceModel:
         k1 = min(int(math.ceil(until_s / TICK_S - 1e-9)), int(round(self.ready_until / TICK_S)))
         if k1 <= k0:
             return None
-        f0, ap, band = self._f0.view, self._ap.view, self._band.view
-        n_feat = len(f0)
+        self._forget()
+        n_feat = self.n_features
         # pitch and voicing of the ticks this step reads (k0 - S .. k1 + S), not of the whole
         # history: the step's cost must not grow with the session's length
         o = max(0, k0 - SMOOTH_TICKS)
         o1 = min(n_feat, k1 + SMOOTH_TICKS + 1)
-        voiced_all = ap[o:o1] < _VOICING_AP
-        st_all = 12.0 * np.log2(np.maximum(f0[o:o1], 1.0) / 100.0)
+        a, b = o - self._feat0, o1 - self._feat0
+        voiced_all = self._ap.view[a:b] < _VOICING_AP
+        st_all = 12.0 * np.log2(np.maximum(self._f0.view[a:b], 1.0) / 100.0)
         # the per-tick work below on Python floats (the same values): a LIVE step has 1-4 ticks,
         # where numpy's per-call cost on 5-element windows was most of the loop's
-        vl, sl, bl = voiced_all.tolist(), st_all.tolist(), band[o:o1].tolist()
+        vl, sl, bl = voiced_all.tolist(), st_all.tolist(), self._band.view[a:b].tolist()
         keys = ("accent", "question", "fall", "frown", "chin", "smile", "flare", "pitch_up",
                 "pitch_down", "effort", "speech")
         cols: dict[str, list[float]] = {k: [] for k in keys}
@@ -697,9 +732,9 @@ def _render_rows(models: list, spans: list[tuple[int, int, dict[str, np.ndarray]
     t = np.concatenate([np.arange(k0, k1) for k0, k1, _ in spans]) * TICK_S
     ws, ars = [], []
     for m, (k0, k1, _) in zip(models, spans):
-        if m.cfg.follow_emotion and m._emo.n >= k1:
-            ws.append(m._emo.view[k0:k1])
-            ars.append(m._arousal.view[k0:k1])
+        if m.cfg.follow_emotion and m.n_emotion >= k1:
+            ws.append(m._emo.view[k0 - m._emo0:k1 - m._emo0])
+            ars.append(m._arousal.view[k0 - m._emo0:k1 - m._emo0])
         else:
             w1 = np.zeros((k1 - k0, len(EMOTIONS)))
             w1[:, 0] = 1.0
