@@ -37,7 +37,10 @@ class LiveTicker:
     batching under load is usually enough)."""
 
     def __init__(self, max_batch: int = 64, window_s: float = 0.0, name: str = "emoanim-live",
-                 on_wait=None) -> None:
+                 on_wait=None, tick=None) -> None:
+        #: advances a batch's graphs (None: live_batch.tick in this process; a
+        #: workers.LiveWorker: the graphs live in its process, server/workers.py)
+        self.tick = tick
         #: called with each batch's longest queue wait (s): admission control (pools.LiveLoad)
         self.on_wait = on_wait
         self.max_batch = max(1, int(max_batch))
@@ -106,7 +109,7 @@ class LiveTicker:
             if self.on_wait is not None:
                 self.on_wait(t0 - min(item[4] for item in batch))
             try:
-                results = Session.receive_batch([item[:3] for item in batch])
+                results = Session.receive_batch([item[:3] for item in batch], self.tick)
             except BaseException as e:  # noqa: BLE001 - never lose the thread; fail this batch
                 log.exception("LIVE ticker: batch failed")
                 for item in batch:
