@@ -329,7 +329,11 @@ class EmoAnimServer:
                     if self.config.message_tap is not None:
                         self.config.message_tap(session, m)
                     try:
-                        await _with_timeout(ws.send(m.SerializeToString()), L.send_timeout_s)
+                        data_out = m.SerializeToString()
+                        if _send_cannot_block(ws, len(data_out)):
+                            await ws.send(data_out)  # no timer to arm and cancel (every chunk's frames)
+                        else:
+                            await _with_timeout(ws.send(data_out), L.send_timeout_s)
                     except _Timeout:
                         log.warning("client %s is not reading: closing (SLOW_CLIENT)", client)
                         session.connection_lost()
@@ -441,6 +445,21 @@ def _is_ping(data) -> bool:
     """A ClientMessage whose one field is ``ping`` (field 5, length-delimited: tag 0x2a): answered
     on the loop at once, whatever else the server is doing (issue 14 item 4)."""
     return isinstance(data, bytes) and len(data) <= 64 and data[:1] == b"\x2a"
+
+
+def _send_cannot_block(ws: ServerConnection, n: int) -> bool:
+    """``ws.send`` of an ``n``-byte message completes without waiting: writing is not paused and
+    the message fits under the transport's high-water mark (websockets awaits a drain only when
+    the write pauses). Then ``send_timeout_s`` cannot be needed for it, and arming its timer per
+    message (every LIVE chunk's frames) is skipped; a client that stops reading fills the buffer
+    and its next sends are timed as before."""
+    t = ws.transport
+    if t is None or getattr(ws, "paused", True) or t.is_closing():
+        return False
+    try:
+        return t.get_write_buffer_size() + n + 16 <= t.get_write_buffer_limits()[1]
+    except (AttributeError, NotImplementedError):
+        return False
 
 
 async def _with_timeout(aw, seconds: float):
