@@ -399,39 +399,25 @@ class UpperFaceModel:
         return {k: x[:, i] for i, k in enumerate(self._drift_keys)}
 
     def _filt(self, name: str, tau: float | None, x: np.ndarray) -> np.ndarray:
-        """Two cascaded one-poles (critically damped), state carried across calls, from rest.
-
-        The arithmetic of ``dsp.lfilter`` / scipy's direct form II transposed (``y = z + b0 x;
-        z = x b1 - y a1``, b1 = 0 for a one-pole), one tick at a time over all columns, so the
-        numbers are exactly those of one lfilter call per stage and column. ``tau``: one value,
-        or None: each output column its region's (:data:`_COLUMN_COEFS`). Why not lfilter
-        per region: 16 calls per step were most of this stage's LIVE cost (a LIVE step has 1-4
-        ticks)."""
-        if tau is None:
-            b0, a1 = _COLUMN_COEFS
-        else:
-            b, a = _one_pole(tau / 2)
-            b0, a1 = float(b[0]), float(a[1])
-        z = self._zi.get(name)
-        z1, z2 = (np.zeros(x.shape[1:]), np.zeros(x.shape[1:])) if z is None else z
-        y = np.empty_like(x, dtype=np.float64)
-        for i in range(len(x)):
-            xv = x[i]
-            v = z1 + b0 * xv
-            z1 = xv * 0.0 - v * a1
-            w = z2 + b0 * v
-            z2 = v * 0.0 - w * a1
-            y[i] = w
-        self._zi[name] = (z1, z2)
-        return y
+        """Two cascaded one-poles (critically damped), state carried across calls, from rest
+        (:func:`_filt_rows` for this model alone)."""
+        return _filt_rows([self], name, tau, x, [len(x)])
 
     def step(self, until_s: float) -> np.ndarray:
         """Decide ticks with time < ``until_s`` (clamped to :attr:`ready_until`); returns the new
-        ticks as (k, len(UPPER_CURVES)) ARKit offsets."""
+        ticks as (k, len(UPPER_CURVES)) ARKit offsets (:func:`step_many` for many models)."""
+        out = step_many([self], [until_s])[0]
+        if isinstance(out, Exception):
+            raise out
+        return out
+
+    def _decide(self, until_s: float) -> tuple[int, int, dict[str, np.ndarray]] | None:
+        """The per-tick decisions of :meth:`step` (the sequential part: references, events,
+        envelopes) -> (k0, k1, raw channels) for :func:`_render_rows`, or None: no new tick."""
         k0 = self.k
         k1 = min(int(math.ceil(until_s / TICK_S - 1e-9)), int(round(self.ready_until / TICK_S)))
         if k1 <= k0:
-            return np.zeros((0, len(UPPER_CURVES)))
+            return None
         f0, ap, band = self._f0.view, self._ap.view, self._band.view
         n_feat = len(f0)
         # pitch and voicing of the ticks this step reads (k0 - S .. k1 + S), not of the whole
@@ -440,21 +426,28 @@ class UpperFaceModel:
         o1 = min(n_feat, k1 + SMOOTH_TICKS + 1)
         voiced_all = ap[o:o1] < _VOICING_AP
         st_all = 12.0 * np.log2(np.maximum(f0[o:o1], 1.0) / 100.0)
-        m = k1 - k0
-        raw = {k: np.zeros(m) for k in ("accent", "question", "fall", "frown", "chin", "smile",
-                                        "flare", "pitch_up", "pitch_down", "effort", "speech")}
+        # the per-tick work below on Python floats (the same values): a LIVE step has 1-4 ticks,
+        # where numpy's per-call cost on 5-element windows was most of the loop's
+        vl, sl, bl = voiced_all.tolist(), st_all.tolist(), band[o:o1].tolist()
+        keys = ("accent", "question", "fall", "frown", "chin", "smile", "flare", "pitch_up",
+                "pitch_down", "effort", "speech")
+        cols: dict[str, list[float]] = {k: [] for k in keys}
         dt = TICK_S
         dec = _DECAY
-        for i, k in enumerate(range(k0, k1)):
+        for k in range(k0, k1):
             t = k * dt
-            db = float(band[k])
+            db = bl[k - o]
             self._peak_db = max(db, self._peak_db - 0.02)
-            loud = db > max(self._peak_db - 30.0, -62.0)
-            voiced = bool(voiced_all[k - o]) and loud
+            thr = max(self._peak_db - 30.0, -62.0)
+            loud = db > thr
+            voiced = vl[k - o] and loud
             # smoothed pitch over voiced ticks in [k - S, k + S]
-            lo, hi = max(0, k - SMOOTH_TICKS), min(n_feat, k + SMOOTH_TICKS + 1)
-            vw = voiced_all[lo - o:hi - o] & (band[lo:hi] > max(self._peak_db - 30.0, -62.0))
-            ps = _median(st_all[lo - o:hi - o][vw].tolist()) if voiced and vw.any() else math.nan
+            ps = math.nan
+            if voiced:
+                lo, hi = max(0, k - SMOOTH_TICKS) - o, min(n_feat, k + SMOOTH_TICKS + 1) - o
+                win = [sl[j] for j in range(lo, hi) if vl[j] and bl[j] > thr]
+                if win:
+                    ps = _median(win)
             if not math.isnan(ps) and not math.isnan(self._base_st):
                 # octave errors of the pitch tracker fold back toward the running reference
                 # (causal counterpart of audio.prosody's utterance-median fold)
@@ -522,18 +515,15 @@ class UpperFaceModel:
             else:
                 e["flare"] *= dec["flare_out"]
             for key in ("accent", "question", "fall", "frown", "chin", "smile", "flare"):
-                raw[key][i] = e[key]
-            raw["pitch_up"][i] = min(max(z, 0.0), 2.5) if voiced else 0.0
-            raw["pitch_down"][i] = min(max(-z - 0.3, 0.0), 2.0) if voiced else 0.0
-            raw["effort"][i] = min(effort, 1.5) if voiced else 0.0
-            raw["speech"][i] = 1.0 if speaking else 0.0
+                cols[key].append(e[key])
+            cols["pitch_up"].append(min(max(z, 0.0), 2.5) if voiced else 0.0)
+            cols["pitch_down"].append(min(max(-z - 0.3, 0.0), 2.0) if voiced else 0.0)
+            cols["effort"].append(min(effort, 1.5) if voiced else 0.0)
+            cols["speech"].append(1.0 if speaking else 0.0)
             if self.keep_history:
                 self.pitch_z.append(z if voiced else math.nan)
-        out = self._render(k0, k1, raw)
-        if self.keep_history:
-            self.out.extend(out)
         self.k = k1
-        return out
+        return k0, k1, {k: np.array(v, np.float64) for k, v in cols.items()}
 
     def _on_phrase_end(self, t: float) -> None:
         """A pause of BOUNDARY_S has begun: read the final pitch movement, pick phrase-end motion."""
@@ -567,74 +557,208 @@ class UpperFaceModel:
     def _on_speech_resume(self, t: float) -> None:
         self._held = False
 
-    def _render(self, k0: int, k1: int, raw: dict[str, np.ndarray]) -> np.ndarray:
-        t = np.arange(k0, k1) * TICK_S
-        m = len(t)
-        if self.cfg.follow_emotion and self._emo.n >= k1:
-            w = self._emo.view[k0:k1]
-            ar = self._arousal.view[k0:k1]
+
+# ------------------------------------------------------------------ rendering (many models at once)
+#: EMO_GAIN as one (8, channels) matrix, and its channel names
+_GAIN_KEYS = tuple(EMO_GAIN) + ("to_lower",)
+_GAIN_MAT = np.stack([EMO_GAIN[k] for k in EMO_GAIN] + [EMO_RAISE_TO_LOWER], axis=1)
+
+
+def _emotion_gains(w: np.ndarray) -> dict[str, np.ndarray]:
+    """Per row of ``w`` (n, 8): each channel's emotion gain (EMO_GAIN weighted by ``w``). An
+    elementwise product and a sum over the 8 emotions, not ``w @ v``: a matrix product's rounding
+    depends on how many rows it gets, a row's sum here does not, so many models' rows rendered
+    together equal each model alone (:func:`step_many`)."""
+    x = (w[:, :, None] * _GAIN_MAT[None]).sum(axis=1)
+    return {k: x[:, i] for i, k in enumerate(_GAIN_KEYS)}
+
+
+def _filt_rows(models: list, name: str, tau: float | None, x: np.ndarray, counts: list[int],
+               commit: list | None = None) -> np.ndarray:
+    """Two cascaded one-poles (critically damped) per model, state carried across calls, from
+    rest: ``x`` holds the models' new ticks one model after the other (``counts`` rows each).
+
+    The arithmetic of ``dsp.lfilter`` / scipy's direct form II transposed (``y = z + b0 x;
+    z = x b1 - y a1``, b1 = 0 for a one-pole), one tick at a time over all columns and models, so
+    the numbers are exactly those of one lfilter call per model, stage and column. ``tau``: one
+    value, or None: each output column its region's (:data:`_COLUMN_COEFS`). Why not lfilter per
+    region: 16 calls per step were most of this stage's LIVE cost (a LIVE step has 1-4 ticks).
+    ``commit``: the new states are appended there as (model, name, state) instead of stored."""
+    if tau is None:
+        b0, a1 = _COLUMN_COEFS
+    else:
+        b, a = _one_pole(tau / 2)
+        b0, a1 = float(b[0]), float(a[1])
+    flat = x.ndim == 1
+    X = x[:, None] if flat else x
+    zero = np.zeros(X.shape[1:])
+    st = [m._zi.get(name) for m in models]
+    z1 = np.stack([zero if z is None else np.reshape(z[0], zero.shape) for z in st])
+    z2 = np.stack([zero if z is None else np.reshape(z[1], zero.shape) for z in st])
+    y = np.empty_like(X, dtype=np.float64)
+    cnt = np.asarray(counts)
+    off = np.concatenate([[0], np.cumsum(cnt)[:-1]]).astype(int)
+    if len(models) == 1 or (cnt == cnt[0]).all():
+        Xs = X.reshape((len(models), int(cnt[0])) + X.shape[1:])
+        Ys = y.reshape(Xs.shape)
+        for i in range(int(cnt[0])):
+            xv = Xs[:, i]
+            v = z1 + b0 * xv
+            z1 = xv * 0.0 - v * a1
+            w = z2 + b0 * v
+            z2 = v * 0.0 - w * a1
+            Ys[:, i] = w
+    else:  # different tick counts: at step i only the models with more than i ticks advance
+        for i in range(int(cnt.max())):
+            act = np.flatnonzero(cnt > i)
+            xv = X[off[act] + i]
+            v = z1[act] + b0 * xv
+            z1[act] = xv * 0.0 - v * a1
+            w = z2[act] + b0 * v
+            z2[act] = v * 0.0 - w * a1
+            y[off[act] + i] = w
+    for j, m in enumerate(models):
+        state = (z1[j].reshape(()) , z2[j].reshape(())) if flat else (z1[j], z2[j])
+        if commit is None:
+            m._zi[name] = state
         else:
-            w = np.zeros((m, len(EMOTIONS)))
-            w[:, 0] = 1.0
-            ar = np.zeros(m)
-        g = {k: w @ v for k, v in EMO_GAIN.items()}
-        act = np.exp(AROUSAL_GAIN * ar)
-        to_lower = w @ EMO_RAISE_TO_LOWER
-        d = self._drift(t)
-        sp = self._filt("speech", 0.4, raw["speech"])
-        # brows: accent pulses + question hold + pitch following + drift, emotion-modulated
-        up = (raw["accent"] + raw["question"] + PITCH_RAISE * raw["pitch_up"]) * act
-        raise_ = up * (1 - to_lower) * g["raise"] + DRIFT_AMP["brow"] * (0.6 + 0.4 * sp) * np.maximum(d["brow"] + 0.3, 0)
-        lower = ((raw["fall"] + PITCH_LOWER * raw["pitch_down"]) * g["lower"] + up * to_lower * 1.1) * act \
-            + TONIC["lower"] * g["lower"] + DRIFT_AMP["lower"] * np.maximum(d["lower"] + 0.2, 0)
-        lower01 = np.minimum(np.maximum(0.0, lower), 1.0)  # np.clip's numbers, without its per-call cost
-        inner_extra = g["inner"] * (1 + 0.5 * raise_)
-        wide = (1.1 * raise_ + TONIC["wide"] + DRIFT_AMP["wide"] * d["wide"]) * g["wide"] * (1 - 0.5 * lower01)
-        smile = (raw["smile"] + TONIC["smile"] + DRIFT_AMP["smile"] * sp * np.maximum(d["smile"] + 0.2, 0)) * g["smile"]
-        cheek = smile + 0.5 * EFFORT_SQUINT * raw["effort"]
-        squint = (TONIC["squint"] + EFFORT_SQUINT * raw["effort"] + DRIFT_AMP["squint"] * d["squint"]) * g["squint"] \
-            + 0.35 * cheek + 0.15 * lower01
-        frown = (raw["frown"] + DRIFT_AMP["frown"] * sp * np.maximum(d["frown"], 0)) * g["frown"]
-        chin = raw["chin"] * g["chin"]
-        sneer = raw["flare"] * g["sneer"] + lower01 * (0.1 + 0.12 * np.maximum(g["sneer"] - 1, 0))
-        lat = DRIFT_AMP["lateral"] * d["lateral"] * (0.5 + 0.5 * sp) * g["lateral"]
-        jaw_lat = DRIFT_AMP["jaw_lat"] * d["jaw_lat"] * sp
-        jaw_fwd = DRIFT_AMP["jaw_fwd"] * np.maximum(d["jaw_fwd"] + 0.3, 0) * sp
-        contempt = w[:, EMOTIONS.index("contempt")]
-        aL, aR, bL, bR = self._asym
-        side_smile = 1 + 0.15 * np.maximum(d["smileL"], 0) - 0.6 * contempt   # contempt: right-sided
-        side_brow = 1 + 0.1 * d["browL"]
-        out = np.zeros((m, len(UPPER_CURVES)))
-        c = _C
-        out[:, c["browInnerUp"]] = raise_ + inner_extra
-        out[:, c["browOuterUpLeft"]] = 0.75 * raise_ * aL * side_brow
-        out[:, c["browOuterUpRight"]] = 0.75 * raise_ * aR / side_brow
-        out[:, c["browDownLeft"]] = lower * aL
-        out[:, c["browDownRight"]] = lower * aR
-        out[:, c["eyeWideLeft"]] = wide
-        out[:, c["eyeWideRight"]] = wide
-        out[:, c["eyeSquintLeft"]] = squint * bL
-        out[:, c["eyeSquintRight"]] = squint * bR
-        out[:, c["cheekSquintLeft"]] = cheek * bL * side_smile
-        out[:, c["cheekSquintRight"]] = cheek * bR
-        out[:, c["noseSneerLeft"]] = sneer * aL
-        out[:, c["noseSneerRight"]] = sneer * aR
-        out[:, c["mouthSmileLeft"]] = smile * side_smile
-        out[:, c["mouthSmileRight"]] = smile
-        out[:, c["mouthFrownLeft"]] = frown * bL
-        out[:, c["mouthFrownRight"]] = frown * bR
-        out[:, c["mouthDimpleLeft"]] = 0.3 * smile * side_smile
-        out[:, c["mouthDimpleRight"]] = 0.3 * smile
-        out[:, c["mouthShrugLower"]] = chin
-        out[:, c["mouthShrugUpper"]] = 0.6 * chin
-        out[:, c["mouthLeft"]] = np.maximum(lat, 0)
-        out[:, c["mouthRight"]] = np.maximum(-lat, 0)
-        out[:, c["jawLeft"]] = np.maximum(jaw_lat, 0)
-        out[:, c["jawRight"]] = np.maximum(-jaw_lat, 0)
-        out[:, c["jawForward"]] = jaw_fwd
-        # physical smoothing per region (critically damped: _FILTER_GROUPS), then the user's scale
-        out = self._filt("regions", None, out)
-        return _soft_ceiling(np.maximum(out * self.cfg.scale, 0.0))
+            commit.append((m, name, state))
+    return y[:, 0] if flat else y
+
+
+def _render_rows(models: list, spans: list[tuple[int, int, dict[str, np.ndarray]]]) -> list[np.ndarray]:
+    """The offsets of each model's new ticks (``spans``: :meth:`UpperFaceModel._decide`'s
+    (k0, k1, raw) per model), every model's rows in one set of array operations. Each row's
+    numbers depend only on its own model (per-row parameters, elementwise arithmetic, per-model
+    filters), so they equal the model rendered alone. Filter states are stored at the end, once
+    every row is computed."""
+    counts = [k1 - k0 for k0, k1, _ in spans]
+    S = len(models)
+    sid = np.repeat(np.arange(S), counts)
+    t = np.concatenate([np.arange(k0, k1) for k0, k1, _ in spans]) * TICK_S
+    ws, ars = [], []
+    for m, (k0, k1, _) in zip(models, spans):
+        if m.cfg.follow_emotion and m._emo.n >= k1:
+            ws.append(m._emo.view[k0:k1])
+            ars.append(m._arousal.view[k0:k1])
+        else:
+            w1 = np.zeros((k1 - k0, len(EMOTIONS)))
+            w1[:, 0] = 1.0
+            ws.append(w1)
+            ars.append(np.zeros(k1 - k0))
+    w = ws[0] if S == 1 else np.concatenate(ws)
+    ar = ars[0] if S == 1 else np.concatenate(ars)
+    raw = {k: (spans[0][2][k] if S == 1 else np.concatenate([sp[2][k] for sp in spans])) for k in spans[0][2]}
+    g = _emotion_gains(w)
+    act = np.exp(AROUSAL_GAIN * ar)
+    to_lower = g["to_lower"]
+    # slow drift: three sinusoids per channel, each model's own (a pure function of time)
+    if S == 1:
+        da, df, dp, asym, scale = models[0]._da[None], models[0]._df[None], models[0]._dp[None], \
+            models[0]._asym[None], models[0].cfg.scale
+    else:
+        da, df, dp, asym = (np.stack([getattr(m, a) for m in models])[sid] for a in ("_da", "_df", "_dp", "_asym"))
+        scale = np.array([m.cfg.scale for m in models])[sid][:, None]
+    x = (da * np.sin(2 * np.pi * df * t[:, None, None] + dp)).sum(axis=1)
+    d = {k: x[:, i] for i, k in enumerate(models[0]._drift_keys)}
+    commit: list = []
+    sp = _filt_rows(models, "speech", 0.4, raw["speech"], counts, commit)
+    # brows: accent pulses + question hold + pitch following + drift, emotion-modulated
+    up = (raw["accent"] + raw["question"] + PITCH_RAISE * raw["pitch_up"]) * act
+    raise_ = up * (1 - to_lower) * g["raise"] + DRIFT_AMP["brow"] * (0.6 + 0.4 * sp) * np.maximum(d["brow"] + 0.3, 0)
+    lower = ((raw["fall"] + PITCH_LOWER * raw["pitch_down"]) * g["lower"] + up * to_lower * 1.1) * act \
+        + TONIC["lower"] * g["lower"] + DRIFT_AMP["lower"] * np.maximum(d["lower"] + 0.2, 0)
+    lower01 = np.minimum(np.maximum(0.0, lower), 1.0)  # np.clip's numbers, without its per-call cost
+    inner_extra = g["inner"] * (1 + 0.5 * raise_)
+    wide = (1.1 * raise_ + TONIC["wide"] + DRIFT_AMP["wide"] * d["wide"]) * g["wide"] * (1 - 0.5 * lower01)
+    smile = (raw["smile"] + TONIC["smile"] + DRIFT_AMP["smile"] * sp * np.maximum(d["smile"] + 0.2, 0)) * g["smile"]
+    cheek = smile + 0.5 * EFFORT_SQUINT * raw["effort"]
+    squint = (TONIC["squint"] + EFFORT_SQUINT * raw["effort"] + DRIFT_AMP["squint"] * d["squint"]) * g["squint"] \
+        + 0.35 * cheek + 0.15 * lower01
+    frown = (raw["frown"] + DRIFT_AMP["frown"] * sp * np.maximum(d["frown"], 0)) * g["frown"]
+    chin = raw["chin"] * g["chin"]
+    sneer = raw["flare"] * g["sneer"] + lower01 * (0.1 + 0.12 * np.maximum(g["sneer"] - 1, 0))
+    lat = DRIFT_AMP["lateral"] * d["lateral"] * (0.5 + 0.5 * sp) * g["lateral"]
+    jaw_lat = DRIFT_AMP["jaw_lat"] * d["jaw_lat"] * sp
+    jaw_fwd = DRIFT_AMP["jaw_fwd"] * np.maximum(d["jaw_fwd"] + 0.3, 0) * sp
+    contempt = w[:, EMOTIONS.index("contempt")]
+    aL, aR, bL, bR = asym[:, 0], asym[:, 1], asym[:, 2], asym[:, 3]
+    side_smile = 1 + 0.15 * np.maximum(d["smileL"], 0) - 0.6 * contempt   # contempt: right-sided
+    side_brow = 1 + 0.1 * d["browL"]
+    out = np.zeros((len(t), len(UPPER_CURVES)))
+    c = _C
+    out[:, c["browInnerUp"]] = raise_ + inner_extra
+    out[:, c["browOuterUpLeft"]] = 0.75 * raise_ * aL * side_brow
+    out[:, c["browOuterUpRight"]] = 0.75 * raise_ * aR / side_brow
+    out[:, c["browDownLeft"]] = lower * aL
+    out[:, c["browDownRight"]] = lower * aR
+    out[:, c["eyeWideLeft"]] = wide
+    out[:, c["eyeWideRight"]] = wide
+    out[:, c["eyeSquintLeft"]] = squint * bL
+    out[:, c["eyeSquintRight"]] = squint * bR
+    out[:, c["cheekSquintLeft"]] = cheek * bL * side_smile
+    out[:, c["cheekSquintRight"]] = cheek * bR
+    out[:, c["noseSneerLeft"]] = sneer * aL
+    out[:, c["noseSneerRight"]] = sneer * aR
+    out[:, c["mouthSmileLeft"]] = smile * side_smile
+    out[:, c["mouthSmileRight"]] = smile
+    out[:, c["mouthFrownLeft"]] = frown * bL
+    out[:, c["mouthFrownRight"]] = frown * bR
+    out[:, c["mouthDimpleLeft"]] = 0.3 * smile * side_smile
+    out[:, c["mouthDimpleRight"]] = 0.3 * smile
+    out[:, c["mouthShrugLower"]] = chin
+    out[:, c["mouthShrugUpper"]] = 0.6 * chin
+    out[:, c["mouthLeft"]] = np.maximum(lat, 0)
+    out[:, c["mouthRight"]] = np.maximum(-lat, 0)
+    out[:, c["jawLeft"]] = np.maximum(jaw_lat, 0)
+    out[:, c["jawRight"]] = np.maximum(-jaw_lat, 0)
+    out[:, c["jawForward"]] = jaw_fwd
+    # physical smoothing per region (critically damped: _FILTER_GROUPS), then the user's scale
+    out = _filt_rows(models, "regions", None, out, counts, commit)
+    out = _soft_ceiling(np.maximum(out * scale, 0.0))
+    for m, name, state in commit:
+        m._zi[name] = state
+    if S == 1:
+        return [out]
+    ends = np.cumsum(counts)
+    return [out[e - n:e] for e, n in zip(ends, counts)]
+
+
+def step_many(models: list, untils: list[float]) -> list:
+    """:meth:`UpperFaceModel.step` of many models (``untils``: each one's ``until_s``): the
+    per-tick decisions one model at a time, the rendering of every model's new ticks in one
+    call (:func:`_render_rows`; its per-call cost was most of a LIVE step's). Returns, per model,
+    its new ticks, or the exception its step raised (the others are unaffected)."""
+    res: list = [None] * len(models)
+    todo, spans = [], []
+    for i, (m, u) in enumerate(zip(models, untils)):
+        try:
+            sp = m._decide(u)
+        except Exception as e:  # noqa: BLE001 - isolated per model, reported by the caller
+            res[i] = e
+            continue
+        if sp is None:
+            res[i] = np.zeros((0, len(UPPER_CURVES)))
+        else:
+            todo.append(i)
+            spans.append(sp)
+    if todo:
+        ms = [models[i] for i in todo]
+        try:
+            outs = _render_rows(ms, spans)
+        except Exception:  # noqa: BLE001 - each alone: a failure stays with its own model
+            outs = []
+            for m, sp in zip(ms, spans):
+                try:
+                    outs.append(_render_rows([m], [sp])[0])
+                except Exception as e:  # noqa: BLE001
+                    outs.append(e)
+        for i, o in zip(todo, outs):
+            res[i] = o
+            m = models[i]
+            if not isinstance(o, Exception) and m.keep_history:
+                m.out.extend(o)
+    return res
 
 
 # ------------------------------------------------------------------------------ offline API
@@ -706,4 +830,4 @@ def apply_upper(track: AnimationTrack, samples: np.ndarray, extra: Mapping[str, 
     track.metadata["upper"] = meta
 
 
-__all__ = ["UpperFaceModel", "UpperConfig", "UPPER_CURVES", "LOOKAHEAD_S", "upper_face", "apply_upper"]
+__all__ = ["UpperFaceModel", "UpperConfig", "UPPER_CURVES", "LOOKAHEAD_S", "upper_face", "apply_upper", "step_many"]

@@ -1,0 +1,116 @@
+"""The upper face of many LIVE sessions advanced together (face/upper.py step_many, the batched
+pitch analysis, live_batch.tick): every model's ticks equal the model alone, bit for bit, with
+different seeds, emotions, chunkings and tick counts in one call."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from emoanim_server.audio import load_audio
+from emoanim_server.face.drivers import EMOTIONS, TICK_S
+from emoanim_server.face.upper import UpperConfig, UpperFaceModel, step_many, upper_face
+
+
+@pytest.fixture(scope="module")
+def real(real_wav):
+    return load_audio(real_wav).samples[:16000 * 4]
+
+
+def _emotions(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    w = rng.random((n, len(EMOTIONS))) ** 3  # mixed emotions: the gains' rounding is exercised
+    return w, rng.uniform(-1, 1, n)
+
+
+def test_step_many_equals_each_model_alone(real):
+    S = 5
+    xs = [real[k * 1300:] for k in range(S)]
+    refs, inputs = [], []
+    for k, x in enumerate(xs):
+        n = int(np.ceil(len(x) / 160)) + 1
+        w, a = _emotions(n, k) if k % 2 else (None, None)  # some sessions neutral, some not
+        refs.append(upper_face(x, seed=k, weights=w, arousal=a)[0])
+        inputs.append((w, a))
+    models = [UpperFaceModel(UpperConfig(follow_emotion=w is not None), seed=k) for k, (w, _) in enumerate(inputs)]
+    got: list[list[np.ndarray]] = [[] for _ in range(S)]
+    pos = [0] * S
+    rng = np.random.default_rng(7)
+    while any(p < len(x) for p, x in zip(pos, xs)):
+        for k, (m, x) in enumerate(zip(models, xs)):
+            c = int(rng.choice([160, 320, 480, 1000]))  # sessions get different tick counts per call
+            if pos[k] < len(x):
+                m.feed_audio(x[pos[k]:pos[k] + c])
+                w, a = inputs[k]
+                if w is not None:
+                    k0 = m._emo.n
+                    k1 = min(len(w), int(np.ceil(min(len(x), pos[k] + c) / 160)) + 1)
+                    if k1 > k0:
+                        m.feed_emotion(w[k0:k1], a[k0:k1])
+                pos[k] += c
+        outs = step_many(models, [1e9] * S)
+        assert not any(isinstance(o, Exception) for o in outs)
+        for k, o in enumerate(outs):
+            got[k].append(o)
+    for k, m in enumerate(models):
+        w, a = inputs[k]
+        if w is not None and m._emo.n < len(w):
+            m.feed_emotion(w[m._emo.n:], a[m._emo.n:])
+        m.close()
+    for k, o in enumerate(step_many(models, [1e9] * S)):
+        got[k].append(o)
+    for k in range(S):
+        np.testing.assert_array_equal(np.concatenate(got[k]), refs[k])
+
+
+def test_one_failing_model_leaves_the_others(real):
+    a, b = UpperFaceModel(seed=1), UpperFaceModel(seed=2)
+    ref = UpperFaceModel(seed=2)
+    for m in (a, b, ref):
+        m.feed_audio(real[:8000])
+    a._f0 = None  # broken state: its step raises
+    out = step_many([a, b], [1.0, 1.0])
+    assert isinstance(out[0], Exception)
+    np.testing.assert_array_equal(out[1], ref.step(1.0))
+    assert len(out[1]) == int(round(b.ready_until / TICK_S))
+
+
+def test_live_sessions_with_emotion_ticked_together_equal_alone(real):
+    """LIVE graphs with an emotion timeline (non-neutral gains) and the phone-free learned engine
+    when installed, else the phonetic engine: tick() == feed() one by one."""
+    from emoanim_server.emotion import from_category
+    from emoanim_server.emotion.stage import LiveTimeline
+    from emoanim_server.live_batch import tick
+    from emoanim_server.pipeline import LiveGraph
+    from emoanim_server.server.session import neural_available
+
+    engine = "neural" if neural_available() else "phonetic"
+    parts = {"face": True, "eyes": True, "head": True, "emotion": True}
+    xs = [real[k * 700:16000 * 2 - k * 900] for k in range(3)]
+
+    def graph(k: int) -> LiveGraph:
+        g = LiveGraph(60, k, parts, engine=engine)
+        tl = LiveTimeline()
+        tl.add(0.0, from_category("happy", 0.4 + 0.2 * k), 0.3)
+        tl.add(0.8, from_category(("angry", "sad", "surprised")[k], 0.7), 0.5)  # a mix in between
+        g.set_emotion(tl)
+        return g
+
+    alone = []
+    for k, x in enumerate(xs):
+        g = graph(k)
+        fr = [g.feed(x[i:i + 320]) for i in range(0, len(x), 320)] + [g.finish()]
+        alone.append(np.concatenate([f.curves for f in fr if f is not None]))
+    gs = [graph(k) for k in range(len(xs))]
+    outs: list[list] = [[] for _ in xs]
+    for i in range(0, max(map(len, xs)), 320):
+        live = [k for k, x in enumerate(xs) if i < len(x)]
+        for k, f in zip(live, tick([(gs[k], xs[k][i:i + 320]) for k in live])):
+            assert not isinstance(f, Exception), f
+            if f is not None:
+                outs[k].append(f.curves)
+    for k, g in enumerate(gs):
+        f = g.finish()
+        if f is not None:
+            outs[k].append(f.curves)
+    for k in range(len(xs)):
+        np.testing.assert_array_equal(np.concatenate(outs[k]), alone[k])
