@@ -129,9 +129,9 @@ def _emit(graphs: list, idx: list[int], results: list) -> None:
 def _upper_pitch(graphs: list) -> None:
     """The upper faces' pitch analysis (YIN) of every graph that needs it now in one call: a
     LIVE step analyses 1-4 ticks, so the per-call cost was most of the stage's pitch work. Rows
-    are computed independently (audio.prosody.yin_frames): each gets what it would alone. A
+    are computed independently (face.upper.yin): each gets what it would alone. A
     graph whose request fails is left to analyse its own audio when it emits."""
-    from .audio.prosody import yin_frames
+    from .face.upper import yin
 
     reqs: list[tuple[object, np.ndarray]] = []
     for g in graphs:
@@ -147,11 +147,11 @@ def _upper_pitch(graphs: list) -> None:
     if not reqs:
         return
     try:
-        f0, ap = yin_frames(np.concatenate([fr for _, fr in reqs]) if len(reqs) > 1 else reqs[0][1])
+        f0, ap = yin(np.concatenate([fr for _, fr in reqs]) if len(reqs) > 1 else reqs[0][1])
     except Exception:  # noqa: BLE001 - one by one: a failure stays with its own graph
         for g, fr in reqs:
             try:
-                g.upper.take_pitch(*yin_frames(fr))
+                g.upper.take_pitch(*yin(fr))
             except Exception:  # noqa: BLE001
                 pass
         return
