@@ -119,6 +119,7 @@ def stage_timer():
     wrap(live_batch, "_upper_pitch", "upper face: pitch (YIN, all sessions in one call)")
     wrap(UpperFaceModel, "append_audio", "upper face: audio in (band-pass)")
     wrap(UpperFaceModel, "step", "upper face: step")
+    wrap(live_batch, "_upper_steps", "upper face: step (all sessions, one render)")
     wrap(UpperFaceModel, "feed_emotion", "upper face: feed_emotion")
     wrap(EyesHeadStream, "feed", "eyes+head: feed")
     wrap(EyesHeadStream, "render", "eyes+head: render")

@@ -81,7 +81,11 @@ def tick(items: Sequence[tuple[object, np.ndarray]]) -> list:
         except Exception as e:  # noqa: BLE001
             results[i] = e
     _upper_pitch([items[i][0] for i in fronted])
+    for i, e in _upper_steps([items[i][0] for i in fronted]).items():
+        results[fronted[i]] = e
     for i in fronted:
+        if results[i] is not None:
+            continue
         try:
             results[i] = items[i][0].end_emit()
         except Exception as e:  # noqa: BLE001
@@ -92,9 +96,9 @@ def tick(items: Sequence[tuple[object, np.ndarray]]) -> list:
 def _upper_pitch(graphs: list) -> None:
     """The upper faces' pitch analysis (YIN) of every graph that needs it now in one call: a
     LIVE step analyses 1-4 ticks, so the per-call cost was most of the stage's pitch work. Rows
-    are computed independently (audio.prosody.yin_frames): each gets what it would alone. A
+    are computed independently (face.upper.yin): each gets what it would alone. A
     graph whose request fails is left to analyse its own audio when it emits."""
-    from .audio.prosody import yin_frames
+    from .face.upper import yin
 
     reqs: list[tuple[object, np.ndarray]] = []
     for g in graphs:
@@ -110,11 +114,11 @@ def _upper_pitch(graphs: list) -> None:
     if not reqs:
         return
     try:
-        f0, ap = yin_frames(np.concatenate([fr for _, fr in reqs]) if len(reqs) > 1 else reqs[0][1])
+        f0, ap = yin(np.concatenate([fr for _, fr in reqs]) if len(reqs) > 1 else reqs[0][1])
     except Exception:  # noqa: BLE001 - one by one: a failure stays with its own graph
         for g, fr in reqs:
             try:
-                g.upper.take_pitch(*yin_frames(fr))
+                g.upper.take_pitch(*yin(fr))
             except Exception:  # noqa: BLE001
                 pass
         return
@@ -122,3 +126,36 @@ def _upper_pitch(graphs: list) -> None:
     for g, fr in reqs:
         g.upper.take_pitch(f0[at:at + len(fr)], ap[at:at + len(fr)])
         at += len(fr)
+
+
+def _upper_steps(graphs: list) -> dict[int, Exception]:
+    """The upper faces' steps of every graph that needs one now, their rendering in one call
+    (``face.upper.step_many``: per-tick decisions per session, then every session's new ticks
+    through one set of array operations; rows are independent, so each gets what it would
+    alone). Returns {position in ``graphs``: exception} for graphs whose step failed (reported
+    as their result; the others go on)."""
+    from .face.upper import step_many
+
+    failed: dict[int, Exception] = {}
+    at, models, untils = [], [], []
+    for j, g in enumerate(graphs):
+        req = getattr(g, "upper_step_request", None)
+        if req is None:
+            continue
+        try:
+            until = req()
+        except Exception as e:  # noqa: BLE001 - isolated per session
+            failed[j] = e
+            continue
+        if until is not None:
+            at.append(j)
+            models.append(g.upper)
+            untils.append(until)
+    if not models:
+        return failed
+    for j, out in zip(at, step_many(models, untils)):
+        if isinstance(out, Exception):
+            failed[j] = out
+        else:
+            graphs[j].upper_take(out)
+    return failed

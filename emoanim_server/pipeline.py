@@ -622,8 +622,28 @@ class LiveGraph:
         lazily, as the eyes and head: only when a frame that may leave needs it (``need``) or at
         the end. It needs audio to ~56 ms past a frame, the learned lip-sync 75 ms, so about
         every other chunk has no new frame for it; the stage is chunking-independent."""
+        if self._feed_upper(closed, need):
+            self.upper_take(self.upper.step((self.upper.n_ticks_total + 1) * TICK_S))
+
+    def upper_step_request(self) -> float | None:
+        """Between :meth:`upper_pitch_request` and :meth:`end_emit`: when this chunk's frames will
+        drive the upper face, give it its waiting audio and emotion ticks and return the
+        ``until_s`` of its step (the caller steps many graphs' upper faces at once with
+        ``face.upper.step_many`` and hands each its ticks with :meth:`upper_take`); None: nothing
+        to do now. The same numbers as the step :meth:`end_emit` would make (live_batch.tick)."""
+        if self.upper is None or self._lip_done <= self.next_index or not self._feed_upper(False, self._lip_done):
+            return None
+        return (self.upper.n_ticks_total + 1) * TICK_S
+
+    def upper_take(self, ticks: np.ndarray) -> None:
+        """The upper face's new ticks (its step's result) appended to those not yet sent."""
+        if len(ticks):
+            self._upper = ticks if self._upper.size == 0 else np.concatenate([self._upper, ticks])
+
+    def _feed_upper(self, closed: bool, need: int | None) -> bool:
+        """:meth:`_drive_upper` up to the step: False when no step is needed now."""
         if need is not None and (self._upper_frames() >= need or not (self._up_audio or self._up_emo or self._up_fed)):
-            return
+            return False
         self._up_fed = False
         if not self._keyed:
             self._key_stages()
@@ -644,9 +664,7 @@ class LiveGraph:
                 v2, w2 = self.emotion_at((self._driven + np.arange(pad)) * TICK_S)
                 self.upper.feed_emotion(w2, v2[:, 1])
             self.upper.close()
-        ticks = self.upper.step((self.upper.n_ticks_total + 1) * TICK_S)
-        if len(ticks):
-            self._upper = ticks if self._upper.size == 0 else np.concatenate([self._upper, ticks])
+        return True
 
     def _eyes_head_frames(self) -> int:
         """Frames [0, n) the eyes + head stage can render now."""

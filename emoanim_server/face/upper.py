@@ -70,6 +70,9 @@ _TMIN, _TMAX = int(SAMPLE_RATE / _F0_MAX), int(math.ceil(SAMPLE_RATE / _F0_MIN))
 _W = _TMAX + 16                      # YIN integration window (audio.prosody.pitch_track)
 _WIN_END = _W + _TMAX + 1 - _W // 2  # samples a pitch frame reads after its own time
 _VOICING_AP = 0.3
+#: skip YIN on ticks too quiet for their pitch to be read (UpperFaceModel._span; False: every
+#: tick analysed, for tests that show it changes nothing)
+SKIP_QUIET_PITCH = True
 #: ticks of centred pitch smoothing (look-ahead of the decisions)
 SMOOTH_TICKS = 2
 _FEATURE_LOOKAHEAD_TICKS = int(math.ceil(_WIN_END / HOP))
@@ -250,9 +253,14 @@ class UpperFaceModel:
         self._pending_pad = True
         self._f0 = _Grow()
         self._ap = _Grow()
+        self._feat_peak: list[float] = []     # the loudness peak tracker at the last ticks analysed
+        self._span_cache: tuple | None = None  # _span's result until take_pitch uses it
         self._band = _Grow()
         self._emo = _Grow(len(EMOTIONS))
         self._arousal = _Grow()
+        #: absolute tick of the first entry kept in _f0/_ap/_band and in _emo/_arousal (LIVE drops
+        #: what no later step reads: :meth:`_forget`)
+        self._feat0 = self._emo0 = 0
         self.closed = False
         # decision state
         self.k = 0
@@ -321,29 +329,58 @@ class UpperFaceModel:
             self.closed = True
 
     @property
+    def n_features(self) -> int:
+        """Ticks whose pitch and loudness are analysed (absolute count)."""
+        return self._feat0 + self._f0.n
+
+    @property
+    def n_emotion(self) -> int:
+        """Ticks of emotion fed (absolute count)."""
+        return self._emo0 + self._emo.n
+
+    #: entries dropped at once (a copy of what is kept each time: amortised, and ~6 KB a model)
+    _FORGET_CHUNK = 256
+
+    def _forget(self) -> None:
+        """LIVE (``keep_history`` False): drop the pitch/loudness ticks and emotion ticks no later
+        step reads (features before ``k - SMOOTH_TICKS``, emotion before ``k``), so a session's
+        memory stays flat with its length (issue 10: <= 15 MB per session at any length)."""
+        if self.keep_history:
+            return
+        for names, first, cut in ((("_f0", "_ap", "_band"), "_feat0", self.k - SMOOTH_TICKS),
+                                  (("_emo", "_arousal"), "_emo0", self.k)):
+            drop = min(cut - getattr(self, first), getattr(self, names[0]).n)
+            if drop < self._FORGET_CHUNK:
+                continue
+            for name in names:
+                old = getattr(self, name)
+                new = _Grow(*old.a.shape[1:])
+                new.extend(old.view[drop:])
+                setattr(self, name, new)
+            setattr(self, first, getattr(self, first) + drop)
+
+    @property
     def n_ticks_total(self) -> int:
         """Ticks of the fed audio (the last one at or after the end, as drivers.n_ticks_for)."""
         return max(1, int(math.ceil(self._n_samples / HOP - 1e-9)) + 1)
 
     @property
     def ready_until(self) -> float:
-        n = self._f0.n if self.closed else self._f0.n - SMOOTH_TICKS
+        n = self.n_features if self.closed else self.n_features - SMOOTH_TICKS
         if self.cfg.follow_emotion and not self.closed:
-            n = min(n, self._emo.n)
+            n = min(n, self.n_emotion)
         return max(0, n) * TICK_S
 
     def _features(self, final: bool) -> None:
         """Pitch (YIN, as audio.prosody.pitch_track) and band loudness for every tick whose
         analysis window is complete (all of them when ``final``)."""
-        from ..audio.prosody import yin_frames
-
         fr = self.pitch_frames(final)
         if fr is not None:
-            self.take_pitch(*yin_frames(fr, SAMPLE_RATE), final=final)
+            self.take_pitch(*yin(fr), final=final)
 
     def _feature_span(self, final: bool) -> tuple[int, int]:
         """Ticks [k0, k1) whose analysis windows are complete now (all of them when ``final``)."""
-        k0 = self._f0.n
+        k0 = self.n_features
         n_total = self.n_ticks_total
         if final:
             return k0, n_total
@@ -352,41 +389,88 @@ class UpperFaceModel:
         # band bins must be complete too
         return k0, min(k1, max(0, (self._n_samples - HOP // 2) // HOP + 1))
 
+    def _span(self, final: bool) -> tuple[int, int, np.ndarray, list[float], np.ndarray]:
+        """The ticks [k0, k1) of :meth:`_feature_span`, their band loudness (dB), the loudness
+        peak tracker over them (:meth:`_decide`'s, the same recursion) and which of them need a
+        pitch: a tick's pitch and voicing are read only where it is loud against the threshold
+        of a tick whose smoothing window holds it, so a tick quieter than every such threshold
+        (silence, pauses; by a 0.01 dB margin) never needs YIN (it gets pitch_track's unvoiced
+        values). The same curves, at ~15-30 % fewer YIN frames on speech, all of them in silence."""
+        k0, k1 = self._feature_span(final)
+        c = self._span_cache
+        if c is not None and c[0] == (k0, k1, final, self._n_samples):
+            return c[1]
+        if k1 <= k0:
+            return k0, k1, np.zeros(0), [], np.zeros(0, bool)
+        sq = self._band_sq
+        need_b = (k1 - k0) * HOP
+        if len(sq) < need_b:
+            sq = np.concatenate([sq, np.zeros(need_b - len(sq))])
+        # band loudness: RMS of the hop-long bin centred on each tick
+        # (np.mean's own steps, a sum and one division, without its per-call cost)
+        db = 10 * np.log10(np.add.reduce(sq[:need_b].reshape(k1 - k0, HOP), axis=1) / HOP + 1e-14)
+        dbl = db.tolist()
+        prev = self._feat_peak
+        p = prev[-1] if prev else -80.0
+        peaks = []
+        for v in dbl:
+            p = max(v, p - 0.02)
+            peaks.append(p)
+        # the lowest peak over the window [i - S, i + S]: known before k1, bounded below after
+        # it (the tracker falls at most 0.02 dB a tick); inf before the first tick
+        S = SMOOTH_TICKS
+        ext = [math.inf] * (S - len(prev)) + prev + peaks + [p - 0.02 * (i + 1) for i in range(S)]
+        if not SKIP_QUIET_PITCH:
+            need = np.ones(len(dbl), bool)
+        elif len(dbl) < 64:
+            need = np.array([v > max(min(ext[i:i + 2 * S + 1]) - 30.0, -62.0) - 0.01
+                             for i, v in enumerate(dbl)], bool)
+        else:  # long spans (the bake): the same rule on arrays
+            wmin = np.lib.stride_tricks.sliding_window_view(np.array(ext), 2 * S + 1).min(axis=1)
+            need = db > np.maximum(wmin - 30.0, -62.0) - 0.01
+        self._span_cache = ((k0, k1, final, self._n_samples), (k0, k1, db, peaks, need))
+        return k0, k1, db, peaks, need
+
     def pitch_frames(self, final: bool = False) -> np.ndarray | None:
-        """The YIN frames ((k1 - k0, length), audio.prosody.yin_frames) of the ticks whose
-        analysis windows are complete, or None: exactly the frames ``pitch_track`` builds for them
-        (frame k reads the samples from k * HOP - w // 2, zeros past the end when ``final``)."""
+        """The YIN frames ((n, length), audio.prosody.yin_frames) of the ticks whose analysis
+        windows are complete and that need a pitch (:meth:`_span`; n may be 0), or None: no
+        complete tick. Exactly the frames ``pitch_track`` builds for them (frame k reads the
+        samples from k * HOP - w // 2, zeros past the end when ``final``)."""
         from ..audio.prosody import yin_geometry
 
-        k0, k1 = self._feature_span(final)
+        k0, k1, _, _, need = self._span(final)
         if k1 <= k0:
             return None
         _, _, w, length, _ = yin_geometry(SAMPLE_RATE)
+        rows = np.flatnonzero(need)
+        if not len(rows):
+            return np.zeros((0, length))
         # one frame of context in front so no kept frame sees the zero pad pitch_track puts
         # before its input (frame 0 of the whole input does, in every mode)
         ctx = 1 if k0 > 0 else 0
         y = self._buf[(k0 - ctx) * HOP - self._buf0:]
         if final:
             y = np.concatenate([y, np.zeros(2 * HOP)])
-        padded = np.pad(np.asarray(y, np.float64), (w // 2, length + HOP))
-        rows = ctx + np.arange(k1 - k0)
-        return padded[rows[:, None] * HOP + np.arange(length)[None, :]]
+        padded = np.concatenate([np.zeros(w // 2), y, np.zeros(length + HOP)])  # np.pad's, at a sixth of its cost
+        return padded[(ctx + rows)[:, None] * HOP + np.arange(length)[None, :]]
 
     def take_pitch(self, f0: np.ndarray, ap: np.ndarray, final: bool = False) -> None:
-        """The YIN result of :meth:`pitch_frames` (same ``final``): pitch and band loudness of
-        those ticks appended, audio no longer needed dropped."""
-        k0, k1 = self._feature_span(final)
-        # pitch_track's output arrays are float32
-        self._f0.extend(np.asarray(f0, np.float32))
-        self._ap.extend(np.asarray(ap, np.float32))
-        # band loudness: RMS of the hop-long bin centred on each tick
-        sq = self._band_sq
-        need_b = (k1 - k0) * HOP
-        if len(sq) < need_b:
-            sq = np.concatenate([sq, np.zeros(need_b - len(sq))])
-        e = sq[:need_b].reshape(k1 - k0, HOP).mean(axis=1)
-        self._band.extend(10 * np.log10(e + 1e-14))
-        self._band_sq = self._band_sq[need_b:]
+        """The YIN result of :meth:`pitch_frames` (same ``final``; one value per frame it gave):
+        pitch and band loudness of those ticks appended, audio no longer needed dropped."""
+        k0, k1, db, peaks, need = self._span(final)
+        if k1 <= k0:
+            return
+        # pitch_track's output arrays are float32 (unvoiced: f0 0, aperiodicity 1)
+        f = np.zeros(k1 - k0, np.float32)
+        a = np.ones(k1 - k0, np.float32)
+        f[need] = f0
+        a[need] = ap
+        self._f0.extend(f)
+        self._ap.extend(a)
+        self._band.extend(db)
+        self._band_sq = self._band_sq[(k1 - k0) * HOP:]
+        self._feat_peak = (self._feat_peak + peaks)[-SMOOTH_TICKS:]
+        self._span_cache = None
         # keep only the audio still needed for pitch context
         keep_from = max(0, (k1 - 1) * HOP)
         if keep_from > self._buf0:
@@ -399,62 +483,56 @@ class UpperFaceModel:
         return {k: x[:, i] for i, k in enumerate(self._drift_keys)}
 
     def _filt(self, name: str, tau: float | None, x: np.ndarray) -> np.ndarray:
-        """Two cascaded one-poles (critically damped), state carried across calls, from rest.
-
-        The arithmetic of ``dsp.lfilter`` / scipy's direct form II transposed (``y = z + b0 x;
-        z = x b1 - y a1``, b1 = 0 for a one-pole), one tick at a time over all columns, so the
-        numbers are exactly those of one lfilter call per stage and column. ``tau``: one value,
-        or None: each output column its region's (:data:`_COLUMN_COEFS`). Why not lfilter
-        per region: 16 calls per step were most of this stage's LIVE cost (a LIVE step has 1-4
-        ticks)."""
-        if tau is None:
-            b0, a1 = _COLUMN_COEFS
-        else:
-            b, a = _one_pole(tau / 2)
-            b0, a1 = float(b[0]), float(a[1])
-        z = self._zi.get(name)
-        z1, z2 = (np.zeros(x.shape[1:]), np.zeros(x.shape[1:])) if z is None else z
-        y = np.empty_like(x, dtype=np.float64)
-        for i in range(len(x)):
-            xv = x[i]
-            v = z1 + b0 * xv
-            z1 = xv * 0.0 - v * a1
-            w = z2 + b0 * v
-            z2 = v * 0.0 - w * a1
-            y[i] = w
-        self._zi[name] = (z1, z2)
-        return y
+        """Two cascaded one-poles (critically damped), state carried across calls, from rest
+        (:func:`_filt_rows` for this model alone)."""
+        return _filt_rows([self], name, tau, x, [len(x)])
 
     def step(self, until_s: float) -> np.ndarray:
         """Decide ticks with time < ``until_s`` (clamped to :attr:`ready_until`); returns the new
-        ticks as (k, len(UPPER_CURVES)) ARKit offsets."""
+        ticks as (k, len(UPPER_CURVES)) ARKit offsets (:func:`step_many` for many models)."""
+        out = step_many([self], [until_s])[0]
+        if isinstance(out, Exception):
+            raise out
+        return out
+
+    def _decide(self, until_s: float) -> tuple[int, int, dict[str, np.ndarray]] | None:
+        """The per-tick decisions of :meth:`step` (the sequential part: references, events,
+        envelopes) -> (k0, k1, raw channels) for :func:`_render_rows`, or None: no new tick."""
         k0 = self.k
         k1 = min(int(math.ceil(until_s / TICK_S - 1e-9)), int(round(self.ready_until / TICK_S)))
         if k1 <= k0:
-            return np.zeros((0, len(UPPER_CURVES)))
-        f0, ap, band = self._f0.view, self._ap.view, self._band.view
-        n_feat = len(f0)
+            return None
+        self._forget()
+        n_feat = self.n_features
         # pitch and voicing of the ticks this step reads (k0 - S .. k1 + S), not of the whole
         # history: the step's cost must not grow with the session's length
         o = max(0, k0 - SMOOTH_TICKS)
         o1 = min(n_feat, k1 + SMOOTH_TICKS + 1)
-        voiced_all = ap[o:o1] < _VOICING_AP
-        st_all = 12.0 * np.log2(np.maximum(f0[o:o1], 1.0) / 100.0)
-        m = k1 - k0
-        raw = {k: np.zeros(m) for k in ("accent", "question", "fall", "frown", "chin", "smile",
-                                        "flare", "pitch_up", "pitch_down", "effort", "speech")}
+        a, b = o - self._feat0, o1 - self._feat0
+        voiced_all = self._ap.view[a:b] < _VOICING_AP
+        st_all = 12.0 * np.log2(np.maximum(self._f0.view[a:b], 1.0) / 100.0)
+        # the per-tick work below on Python floats (the same values): a LIVE step has 1-4 ticks,
+        # where numpy's per-call cost on 5-element windows was most of the loop's
+        vl, sl, bl = voiced_all.tolist(), st_all.tolist(), self._band.view[a:b].tolist()
+        keys = ("accent", "question", "fall", "frown", "chin", "smile", "flare", "pitch_up",
+                "pitch_down", "effort", "speech")
+        cols: dict[str, list[float]] = {k: [] for k in keys}
         dt = TICK_S
         dec = _DECAY
-        for i, k in enumerate(range(k0, k1)):
+        for k in range(k0, k1):
             t = k * dt
-            db = float(band[k])
+            db = bl[k - o]
             self._peak_db = max(db, self._peak_db - 0.02)
-            loud = db > max(self._peak_db - 30.0, -62.0)
-            voiced = bool(voiced_all[k - o]) and loud
+            thr = max(self._peak_db - 30.0, -62.0)
+            loud = db > thr
+            voiced = vl[k - o] and loud
             # smoothed pitch over voiced ticks in [k - S, k + S]
-            lo, hi = max(0, k - SMOOTH_TICKS), min(n_feat, k + SMOOTH_TICKS + 1)
-            vw = voiced_all[lo - o:hi - o] & (band[lo:hi] > max(self._peak_db - 30.0, -62.0))
-            ps = _median(st_all[lo - o:hi - o][vw].tolist()) if voiced and vw.any() else math.nan
+            ps = math.nan
+            if voiced:
+                lo, hi = max(0, k - SMOOTH_TICKS) - o, min(n_feat, k + SMOOTH_TICKS + 1) - o
+                win = [sl[j] for j in range(lo, hi) if vl[j] and bl[j] > thr]
+                if win:
+                    ps = _median(win)
             if not math.isnan(ps) and not math.isnan(self._base_st):
                 # octave errors of the pitch tracker fold back toward the running reference
                 # (causal counterpart of audio.prosody's utterance-median fold)
@@ -522,18 +600,15 @@ class UpperFaceModel:
             else:
                 e["flare"] *= dec["flare_out"]
             for key in ("accent", "question", "fall", "frown", "chin", "smile", "flare"):
-                raw[key][i] = e[key]
-            raw["pitch_up"][i] = min(max(z, 0.0), 2.5) if voiced else 0.0
-            raw["pitch_down"][i] = min(max(-z - 0.3, 0.0), 2.0) if voiced else 0.0
-            raw["effort"][i] = min(effort, 1.5) if voiced else 0.0
-            raw["speech"][i] = 1.0 if speaking else 0.0
+                cols[key].append(e[key])
+            cols["pitch_up"].append(min(max(z, 0.0), 2.5) if voiced else 0.0)
+            cols["pitch_down"].append(min(max(-z - 0.3, 0.0), 2.0) if voiced else 0.0)
+            cols["effort"].append(min(effort, 1.5) if voiced else 0.0)
+            cols["speech"].append(1.0 if speaking else 0.0)
             if self.keep_history:
                 self.pitch_z.append(z if voiced else math.nan)
-        out = self._render(k0, k1, raw)
-        if self.keep_history:
-            self.out.extend(out)
         self.k = k1
-        return out
+        return k0, k1, {k: np.array(v, np.float64) for k, v in cols.items()}
 
     def _on_phrase_end(self, t: float) -> None:
         """A pause of BOUNDARY_S has begun: read the final pitch movement, pick phrase-end motion."""
@@ -567,74 +642,217 @@ class UpperFaceModel:
     def _on_speech_resume(self, t: float) -> None:
         self._held = False
 
-    def _render(self, k0: int, k1: int, raw: dict[str, np.ndarray]) -> np.ndarray:
-        t = np.arange(k0, k1) * TICK_S
-        m = len(t)
-        if self.cfg.follow_emotion and self._emo.n >= k1:
-            w = self._emo.view[k0:k1]
-            ar = self._arousal.view[k0:k1]
+
+def yin(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The upper face's pitch analysis of :meth:`UpperFaceModel.pitch_frames` (of one model or
+    of many models' frames at once: rows are independent): ``audio.prosody.yin_frames`` with
+    its short FFT (``YIN_NFFT_SHORT``; the same float32 pitch as pitch_track's on real speech)."""
+    from ..audio.prosody import YIN_NFFT_SHORT, yin_frames
+
+    return yin_frames(frames, SAMPLE_RATE, nfft=YIN_NFFT_SHORT)
+
+
+# ------------------------------------------------------------------ rendering (many models at once)
+#: EMO_GAIN as one (8, channels) matrix, and its channel names
+_GAIN_KEYS = tuple(EMO_GAIN) + ("to_lower",)
+_GAIN_MAT = np.stack([EMO_GAIN[k] for k in EMO_GAIN] + [EMO_RAISE_TO_LOWER], axis=1)
+
+
+def _emotion_gains(w: np.ndarray) -> dict[str, np.ndarray]:
+    """Per row of ``w`` (n, 8): each channel's emotion gain (EMO_GAIN weighted by ``w``). An
+    elementwise product and a sum over the 8 emotions, not ``w @ v``: a matrix product's rounding
+    depends on how many rows it gets, a row's sum here does not, so many models' rows rendered
+    together equal each model alone (:func:`step_many`)."""
+    x = (w[:, :, None] * _GAIN_MAT[None]).sum(axis=1)
+    return {k: x[:, i] for i, k in enumerate(_GAIN_KEYS)}
+
+
+def _filt_rows(models: list, name: str, tau: float | None, x: np.ndarray, counts: list[int],
+               commit: list | None = None) -> np.ndarray:
+    """Two cascaded one-poles (critically damped) per model, state carried across calls, from
+    rest: ``x`` holds the models' new ticks one model after the other (``counts`` rows each).
+
+    The arithmetic of ``dsp.lfilter`` / scipy's direct form II transposed (``y = z + b0 x;
+    z = x b1 - y a1``, b1 = 0 for a one-pole), one tick at a time over all columns and models, so
+    the numbers are exactly those of one lfilter call per model, stage and column. ``tau``: one
+    value, or None: each output column its region's (:data:`_COLUMN_COEFS`). Why not lfilter per
+    region: 16 calls per step were most of this stage's LIVE cost (a LIVE step has 1-4 ticks).
+    ``commit``: the new states are appended there as (model, name, state) instead of stored."""
+    if tau is None:
+        b0, a1 = _COLUMN_COEFS
+    else:
+        b, a = _one_pole(tau / 2)
+        b0, a1 = float(b[0]), float(a[1])
+    flat = x.ndim == 1
+    X = x[:, None] if flat else x
+    zero = np.zeros(X.shape[1:])
+    st = [m._zi.get(name) for m in models]
+    z1 = np.stack([zero if z is None else np.reshape(z[0], zero.shape) for z in st])
+    z2 = np.stack([zero if z is None else np.reshape(z[1], zero.shape) for z in st])
+    y = np.empty_like(X, dtype=np.float64)
+    cnt = np.asarray(counts)
+    off = np.concatenate([[0], np.cumsum(cnt)[:-1]]).astype(int)
+    if len(models) == 1 or (cnt == cnt[0]).all():
+        Xs = X.reshape((len(models), int(cnt[0])) + X.shape[1:])
+        Ys = y.reshape(Xs.shape)
+        for i in range(int(cnt[0])):
+            xv = Xs[:, i]
+            v = z1 + b0 * xv
+            z1 = xv * 0.0 - v * a1
+            w = z2 + b0 * v
+            z2 = v * 0.0 - w * a1
+            Ys[:, i] = w
+    else:  # different tick counts: at step i only the models with more than i ticks advance
+        for i in range(int(cnt.max())):
+            act = np.flatnonzero(cnt > i)
+            xv = X[off[act] + i]
+            v = z1[act] + b0 * xv
+            z1[act] = xv * 0.0 - v * a1
+            w = z2[act] + b0 * v
+            z2[act] = v * 0.0 - w * a1
+            y[off[act] + i] = w
+    for j, m in enumerate(models):
+        state = (z1[j].reshape(()) , z2[j].reshape(())) if flat else (z1[j], z2[j])
+        if commit is None:
+            m._zi[name] = state
         else:
-            w = np.zeros((m, len(EMOTIONS)))
-            w[:, 0] = 1.0
-            ar = np.zeros(m)
-        g = {k: w @ v for k, v in EMO_GAIN.items()}
-        act = np.exp(AROUSAL_GAIN * ar)
-        to_lower = w @ EMO_RAISE_TO_LOWER
-        d = self._drift(t)
-        sp = self._filt("speech", 0.4, raw["speech"])
-        # brows: accent pulses + question hold + pitch following + drift, emotion-modulated
-        up = (raw["accent"] + raw["question"] + PITCH_RAISE * raw["pitch_up"]) * act
-        raise_ = up * (1 - to_lower) * g["raise"] + DRIFT_AMP["brow"] * (0.6 + 0.4 * sp) * np.maximum(d["brow"] + 0.3, 0)
-        lower = ((raw["fall"] + PITCH_LOWER * raw["pitch_down"]) * g["lower"] + up * to_lower * 1.1) * act \
-            + TONIC["lower"] * g["lower"] + DRIFT_AMP["lower"] * np.maximum(d["lower"] + 0.2, 0)
-        lower01 = np.minimum(np.maximum(0.0, lower), 1.0)  # np.clip's numbers, without its per-call cost
-        inner_extra = g["inner"] * (1 + 0.5 * raise_)
-        wide = (1.1 * raise_ + TONIC["wide"] + DRIFT_AMP["wide"] * d["wide"]) * g["wide"] * (1 - 0.5 * lower01)
-        smile = (raw["smile"] + TONIC["smile"] + DRIFT_AMP["smile"] * sp * np.maximum(d["smile"] + 0.2, 0)) * g["smile"]
-        cheek = smile + 0.5 * EFFORT_SQUINT * raw["effort"]
-        squint = (TONIC["squint"] + EFFORT_SQUINT * raw["effort"] + DRIFT_AMP["squint"] * d["squint"]) * g["squint"] \
-            + 0.35 * cheek + 0.15 * lower01
-        frown = (raw["frown"] + DRIFT_AMP["frown"] * sp * np.maximum(d["frown"], 0)) * g["frown"]
-        chin = raw["chin"] * g["chin"]
-        sneer = raw["flare"] * g["sneer"] + lower01 * (0.1 + 0.12 * np.maximum(g["sneer"] - 1, 0))
-        lat = DRIFT_AMP["lateral"] * d["lateral"] * (0.5 + 0.5 * sp) * g["lateral"]
-        jaw_lat = DRIFT_AMP["jaw_lat"] * d["jaw_lat"] * sp
-        jaw_fwd = DRIFT_AMP["jaw_fwd"] * np.maximum(d["jaw_fwd"] + 0.3, 0) * sp
-        contempt = w[:, EMOTIONS.index("contempt")]
-        aL, aR, bL, bR = self._asym
-        side_smile = 1 + 0.15 * np.maximum(d["smileL"], 0) - 0.6 * contempt   # contempt: right-sided
-        side_brow = 1 + 0.1 * d["browL"]
-        out = np.zeros((m, len(UPPER_CURVES)))
-        c = _C
-        out[:, c["browInnerUp"]] = raise_ + inner_extra
-        out[:, c["browOuterUpLeft"]] = 0.75 * raise_ * aL * side_brow
-        out[:, c["browOuterUpRight"]] = 0.75 * raise_ * aR / side_brow
-        out[:, c["browDownLeft"]] = lower * aL
-        out[:, c["browDownRight"]] = lower * aR
-        out[:, c["eyeWideLeft"]] = wide
-        out[:, c["eyeWideRight"]] = wide
-        out[:, c["eyeSquintLeft"]] = squint * bL
-        out[:, c["eyeSquintRight"]] = squint * bR
-        out[:, c["cheekSquintLeft"]] = cheek * bL * side_smile
-        out[:, c["cheekSquintRight"]] = cheek * bR
-        out[:, c["noseSneerLeft"]] = sneer * aL
-        out[:, c["noseSneerRight"]] = sneer * aR
-        out[:, c["mouthSmileLeft"]] = smile * side_smile
-        out[:, c["mouthSmileRight"]] = smile
-        out[:, c["mouthFrownLeft"]] = frown * bL
-        out[:, c["mouthFrownRight"]] = frown * bR
-        out[:, c["mouthDimpleLeft"]] = 0.3 * smile * side_smile
-        out[:, c["mouthDimpleRight"]] = 0.3 * smile
-        out[:, c["mouthShrugLower"]] = chin
-        out[:, c["mouthShrugUpper"]] = 0.6 * chin
-        out[:, c["mouthLeft"]] = np.maximum(lat, 0)
-        out[:, c["mouthRight"]] = np.maximum(-lat, 0)
-        out[:, c["jawLeft"]] = np.maximum(jaw_lat, 0)
-        out[:, c["jawRight"]] = np.maximum(-jaw_lat, 0)
-        out[:, c["jawForward"]] = jaw_fwd
-        # physical smoothing per region (critically damped: _FILTER_GROUPS), then the user's scale
-        out = self._filt("regions", None, out)
-        return _soft_ceiling(np.maximum(out * self.cfg.scale, 0.0))
+            commit.append((m, name, state))
+    return y[:, 0] if flat else y
+
+
+def _render_rows(models: list, spans: list[tuple[int, int, dict[str, np.ndarray]]]) -> list[np.ndarray]:
+    """The offsets of each model's new ticks (``spans``: :meth:`UpperFaceModel._decide`'s
+    (k0, k1, raw) per model), every model's rows in one set of array operations. Each row's
+    numbers depend only on its own model (per-row parameters, elementwise arithmetic, per-model
+    filters), so they equal the model rendered alone. Filter states are stored at the end, once
+    every row is computed."""
+    counts = [k1 - k0 for k0, k1, _ in spans]
+    S = len(models)
+    sid = np.repeat(np.arange(S), counts)
+    t = np.concatenate([np.arange(k0, k1) for k0, k1, _ in spans]) * TICK_S
+    ws, ars = [], []
+    for m, (k0, k1, _) in zip(models, spans):
+        if m.cfg.follow_emotion and m.n_emotion >= k1:
+            ws.append(m._emo.view[k0 - m._emo0:k1 - m._emo0])
+            ars.append(m._arousal.view[k0 - m._emo0:k1 - m._emo0])
+        else:
+            w1 = np.zeros((k1 - k0, len(EMOTIONS)))
+            w1[:, 0] = 1.0
+            ws.append(w1)
+            ars.append(np.zeros(k1 - k0))
+    w = ws[0] if S == 1 else np.concatenate(ws)
+    ar = ars[0] if S == 1 else np.concatenate(ars)
+    raw = {k: (spans[0][2][k] if S == 1 else np.concatenate([sp[2][k] for sp in spans])) for k in spans[0][2]}
+    g = _emotion_gains(w)
+    act = np.exp(AROUSAL_GAIN * ar)
+    to_lower = g["to_lower"]
+    # slow drift: three sinusoids per channel, each model's own (a pure function of time)
+    if S == 1:
+        da, df, dp, asym, scale = models[0]._da[None], models[0]._df[None], models[0]._dp[None], \
+            models[0]._asym[None], models[0].cfg.scale
+    else:
+        da, df, dp, asym = (np.stack([getattr(m, a) for m in models])[sid] for a in ("_da", "_df", "_dp", "_asym"))
+        scale = np.array([m.cfg.scale for m in models])[sid][:, None]
+    x = (da * np.sin(2 * np.pi * df * t[:, None, None] + dp)).sum(axis=1)
+    d = {k: x[:, i] for i, k in enumerate(models[0]._drift_keys)}
+    commit: list = []
+    sp = _filt_rows(models, "speech", 0.4, raw["speech"], counts, commit)
+    # brows: accent pulses + question hold + pitch following + drift, emotion-modulated
+    up = (raw["accent"] + raw["question"] + PITCH_RAISE * raw["pitch_up"]) * act
+    raise_ = up * (1 - to_lower) * g["raise"] + DRIFT_AMP["brow"] * (0.6 + 0.4 * sp) * np.maximum(d["brow"] + 0.3, 0)
+    lower = ((raw["fall"] + PITCH_LOWER * raw["pitch_down"]) * g["lower"] + up * to_lower * 1.1) * act \
+        + TONIC["lower"] * g["lower"] + DRIFT_AMP["lower"] * np.maximum(d["lower"] + 0.2, 0)
+    lower01 = np.minimum(np.maximum(0.0, lower), 1.0)  # np.clip's numbers, without its per-call cost
+    inner_extra = g["inner"] * (1 + 0.5 * raise_)
+    wide = (1.1 * raise_ + TONIC["wide"] + DRIFT_AMP["wide"] * d["wide"]) * g["wide"] * (1 - 0.5 * lower01)
+    smile = (raw["smile"] + TONIC["smile"] + DRIFT_AMP["smile"] * sp * np.maximum(d["smile"] + 0.2, 0)) * g["smile"]
+    cheek = smile + 0.5 * EFFORT_SQUINT * raw["effort"]
+    squint = (TONIC["squint"] + EFFORT_SQUINT * raw["effort"] + DRIFT_AMP["squint"] * d["squint"]) * g["squint"] \
+        + 0.35 * cheek + 0.15 * lower01
+    frown = (raw["frown"] + DRIFT_AMP["frown"] * sp * np.maximum(d["frown"], 0)) * g["frown"]
+    chin = raw["chin"] * g["chin"]
+    sneer = raw["flare"] * g["sneer"] + lower01 * (0.1 + 0.12 * np.maximum(g["sneer"] - 1, 0))
+    lat = DRIFT_AMP["lateral"] * d["lateral"] * (0.5 + 0.5 * sp) * g["lateral"]
+    jaw_lat = DRIFT_AMP["jaw_lat"] * d["jaw_lat"] * sp
+    jaw_fwd = DRIFT_AMP["jaw_fwd"] * np.maximum(d["jaw_fwd"] + 0.3, 0) * sp
+    contempt = w[:, EMOTIONS.index("contempt")]
+    aL, aR, bL, bR = asym[:, 0], asym[:, 1], asym[:, 2], asym[:, 3]
+    side_smile = 1 + 0.15 * np.maximum(d["smileL"], 0) - 0.6 * contempt   # contempt: right-sided
+    side_brow = 1 + 0.1 * d["browL"]
+    out = np.zeros((len(t), len(UPPER_CURVES)))
+    c = _C
+    out[:, c["browInnerUp"]] = raise_ + inner_extra
+    out[:, c["browOuterUpLeft"]] = 0.75 * raise_ * aL * side_brow
+    out[:, c["browOuterUpRight"]] = 0.75 * raise_ * aR / side_brow
+    out[:, c["browDownLeft"]] = lower * aL
+    out[:, c["browDownRight"]] = lower * aR
+    out[:, c["eyeWideLeft"]] = wide
+    out[:, c["eyeWideRight"]] = wide
+    out[:, c["eyeSquintLeft"]] = squint * bL
+    out[:, c["eyeSquintRight"]] = squint * bR
+    out[:, c["cheekSquintLeft"]] = cheek * bL * side_smile
+    out[:, c["cheekSquintRight"]] = cheek * bR
+    out[:, c["noseSneerLeft"]] = sneer * aL
+    out[:, c["noseSneerRight"]] = sneer * aR
+    out[:, c["mouthSmileLeft"]] = smile * side_smile
+    out[:, c["mouthSmileRight"]] = smile
+    out[:, c["mouthFrownLeft"]] = frown * bL
+    out[:, c["mouthFrownRight"]] = frown * bR
+    out[:, c["mouthDimpleLeft"]] = 0.3 * smile * side_smile
+    out[:, c["mouthDimpleRight"]] = 0.3 * smile
+    out[:, c["mouthShrugLower"]] = chin
+    out[:, c["mouthShrugUpper"]] = 0.6 * chin
+    out[:, c["mouthLeft"]] = np.maximum(lat, 0)
+    out[:, c["mouthRight"]] = np.maximum(-lat, 0)
+    out[:, c["jawLeft"]] = np.maximum(jaw_lat, 0)
+    out[:, c["jawRight"]] = np.maximum(-jaw_lat, 0)
+    out[:, c["jawForward"]] = jaw_fwd
+    # physical smoothing per region (critically damped: _FILTER_GROUPS), then the user's scale
+    out = _filt_rows(models, "regions", None, out, counts, commit)
+    out = _soft_ceiling(np.maximum(out * scale, 0.0))
+    for m, name, state in commit:
+        m._zi[name] = state
+    if S == 1:
+        return [out]
+    ends = np.cumsum(counts)
+    return [out[e - n:e] for e, n in zip(ends, counts)]
+
+
+def step_many(models: list, untils: list[float]) -> list:
+    """:meth:`UpperFaceModel.step` of many models (``untils``: each one's ``until_s``): the
+    per-tick decisions one model at a time, the rendering of every model's new ticks in one
+    call (:func:`_render_rows`; its per-call cost was most of a LIVE step's). Returns, per model,
+    its new ticks, or the exception its step raised (the others are unaffected)."""
+    res: list = [None] * len(models)
+    todo, spans = [], []
+    for i, (m, u) in enumerate(zip(models, untils)):
+        try:
+            sp = m._decide(u)
+        except Exception as e:  # noqa: BLE001 - isolated per model, reported by the caller
+            res[i] = e
+            continue
+        if sp is None:
+            res[i] = np.zeros((0, len(UPPER_CURVES)))
+        else:
+            todo.append(i)
+            spans.append(sp)
+    if todo:
+        ms = [models[i] for i in todo]
+        try:
+            outs = _render_rows(ms, spans)
+        except Exception:  # noqa: BLE001 - each alone: a failure stays with its own model
+            outs = []
+            for m, sp in zip(ms, spans):
+                try:
+                    outs.append(_render_rows([m], [sp])[0])
+                except Exception as e:  # noqa: BLE001
+                    outs.append(e)
+        for i, o in zip(todo, outs):
+            res[i] = o
+            m = models[i]
+            if not isinstance(o, Exception) and m.keep_history:
+                m.out.extend(o)
+    return res
 
 
 # ------------------------------------------------------------------------------ offline API
@@ -706,4 +924,4 @@ def apply_upper(track: AnimationTrack, samples: np.ndarray, extra: Mapping[str, 
     track.metadata["upper"] = meta
 
 
-__all__ = ["UpperFaceModel", "UpperConfig", "UPPER_CURVES", "LOOKAHEAD_S", "upper_face", "apply_upper"]
+__all__ = ["UpperFaceModel", "UpperConfig", "UPPER_CURVES", "LOOKAHEAD_S", "upper_face", "apply_upper", "step_many"]

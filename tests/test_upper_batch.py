@@ -1,0 +1,184 @@
+"""The upper face of many LIVE sessions advanced together (face/upper.py step_many, the batched
+pitch analysis, live_batch.tick): every model's ticks equal the model alone, bit for bit, with
+different seeds, emotions, chunkings and tick counts in one call."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from emoanim_server.audio import load_audio
+from emoanim_server.face.drivers import EMOTIONS, TICK_S
+from emoanim_server.face.upper import UpperConfig, UpperFaceModel, step_many, upper_face
+
+
+@pytest.fixture(scope="module")
+def real(real_wav):
+    return load_audio(real_wav).samples[:16000 * 4]
+
+
+def _emotions(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    w = rng.random((n, len(EMOTIONS))) ** 3  # mixed emotions: the gains' rounding is exercised
+    return w, rng.uniform(-1, 1, n)
+
+
+def test_step_many_equals_each_model_alone(real):
+    S = 5
+    xs = [real[k * 1300:] for k in range(S)]
+    refs, inputs = [], []
+    for k, x in enumerate(xs):
+        n = int(np.ceil(len(x) / 160)) + 1
+        w, a = _emotions(n, k) if k % 2 else (None, None)  # some sessions neutral, some not
+        refs.append(upper_face(x, seed=k, weights=w, arousal=a)[0])
+        inputs.append((w, a))
+    models = [UpperFaceModel(UpperConfig(follow_emotion=w is not None), seed=k) for k, (w, _) in enumerate(inputs)]
+    got: list[list[np.ndarray]] = [[] for _ in range(S)]
+    pos = [0] * S
+    rng = np.random.default_rng(7)
+    while any(p < len(x) for p, x in zip(pos, xs)):
+        for k, (m, x) in enumerate(zip(models, xs)):
+            c = int(rng.choice([160, 320, 480, 1000]))  # sessions get different tick counts per call
+            if pos[k] < len(x):
+                m.feed_audio(x[pos[k]:pos[k] + c])
+                w, a = inputs[k]
+                if w is not None:
+                    k0 = m.n_emotion
+                    k1 = min(len(w), int(np.ceil(min(len(x), pos[k] + c) / 160)) + 1)
+                    if k1 > k0:
+                        m.feed_emotion(w[k0:k1], a[k0:k1])
+                pos[k] += c
+        outs = step_many(models, [1e9] * S)
+        assert not any(isinstance(o, Exception) for o in outs)
+        for k, o in enumerate(outs):
+            got[k].append(o)
+    for k, m in enumerate(models):
+        w, a = inputs[k]
+        if w is not None and m.n_emotion < len(w):
+            m.feed_emotion(w[m.n_emotion:], a[m.n_emotion:])
+        m.close()
+    for k, o in enumerate(step_many(models, [1e9] * S)):
+        got[k].append(o)
+    for k in range(S):
+        np.testing.assert_array_equal(np.concatenate(got[k]), refs[k])
+
+
+def test_one_failing_model_leaves_the_others(real):
+    a, b = UpperFaceModel(seed=1), UpperFaceModel(seed=2)
+    ref = UpperFaceModel(seed=2)
+    for m in (a, b, ref):
+        m.feed_audio(real[:8000])
+    a._f0 = None  # broken state: its step raises
+    out = step_many([a, b], [1.0, 1.0])
+    assert isinstance(out[0], Exception)
+    np.testing.assert_array_equal(out[1], ref.step(1.0))
+    assert len(out[1]) == int(round(b.ready_until / TICK_S))
+
+
+def test_live_sessions_with_emotion_ticked_together_equal_alone(real):
+    """LIVE graphs with an emotion timeline (non-neutral gains) and the phone-free learned engine
+    when installed, else the phonetic engine: tick() == feed() one by one."""
+    from emoanim_server.emotion import from_category
+    from emoanim_server.emotion.stage import LiveTimeline
+    from emoanim_server.live_batch import tick
+    from emoanim_server.pipeline import LiveGraph
+    from emoanim_server.server.session import neural_available
+
+    engine = "neural" if neural_available() else "phonetic"
+    parts = {"face": True, "eyes": True, "head": True, "emotion": True}
+    xs = [real[k * 700:16000 * 2 - k * 900] for k in range(3)]
+
+    def graph(k: int) -> LiveGraph:
+        g = LiveGraph(60, k, parts, engine=engine)
+        tl = LiveTimeline()
+        tl.add(0.0, from_category("happy", 0.4 + 0.2 * k), 0.3)
+        tl.add(0.8, from_category(("angry", "sad", "surprised")[k], 0.7), 0.5)  # a mix in between
+        g.set_emotion(tl)
+        return g
+
+    alone = []
+    for k, x in enumerate(xs):
+        g = graph(k)
+        fr = [g.feed(x[i:i + 320]) for i in range(0, len(x), 320)] + [g.finish()]
+        alone.append(np.concatenate([f.curves for f in fr if f is not None]))
+    gs = [graph(k) for k in range(len(xs))]
+    outs: list[list] = [[] for _ in xs]
+    for i in range(0, max(map(len, xs)), 320):
+        live = [k for k, x in enumerate(xs) if i < len(x)]
+        for k, f in zip(live, tick([(gs[k], xs[k][i:i + 320]) for k in live])):
+            assert not isinstance(f, Exception), f
+            if f is not None:
+                outs[k].append(f.curves)
+    for k, g in enumerate(gs):
+        f = g.finish()
+        if f is not None:
+            outs[k].append(f.curves)
+    for k in range(len(xs)):
+        np.testing.assert_array_equal(np.concatenate(outs[k]), alone[k])
+
+
+def test_skipping_quiet_ticks_changes_nothing(real, monkeypatch):
+    """YIN runs only on ticks loud enough for their pitch to be read (UpperFaceModel._span): the
+    curves equal those with every tick analysed, on speech at changing levels (a quiet phrase
+    just around the relative threshold, pauses, a noise floor) whole and in LIVE chunks."""
+    import emoanim_server.face.upper as up
+
+    rng = np.random.default_rng(3)
+    x = real[:16000 * 3].astype(np.float64)
+    x = np.concatenate([x, x[:16000]])
+    x[16000:40000] *= 10 ** (np.linspace(-24, -40, 24000) / 20)  # a fade through the relative threshold
+    x[24000:27000] = 0.0
+    x += rng.normal(0, 10 ** (-70 / 20), len(x))
+    x = x.astype(np.float32)
+    w, a = _emotions(int(np.ceil(len(x) / 160)) + 1, 5)
+
+    def run(chunks: bool) -> np.ndarray:
+        if not chunks:
+            return upper_face(x, seed=4, weights=w, arousal=a)[0]
+        m = UpperFaceModel(UpperConfig(follow_emotion=True), seed=4)
+        m.feed_emotion(w, a)
+        out = []
+        for i in range(0, len(x), 320):
+            m.feed_audio(x[i:i + 320])
+            out.append(m.step(1e9))
+        m.close()
+        out.append(m.step(1e9))
+        return np.concatenate(out)
+
+    counted = []
+    orig = up.yin
+    monkeypatch.setattr(up, "yin", lambda fr: (counted.append(len(fr)), orig(fr))[1])
+    skip = run(False), run(True)
+    n_skip = sum(counted)
+    monkeypatch.setattr(up, "SKIP_QUIET_PITCH", False)
+    counted.clear()
+    ref = run(False), run(True)
+    assert n_skip < 0.9 * sum(counted)  # it does skip
+    for s, r in zip(skip, ref):
+        np.testing.assert_array_equal(s, r)
+
+
+def test_live_model_memory_is_flat_and_curves_unchanged(real):
+    """keep_history False (LIVE): the pitch/loudness and emotion ticks no later step reads are
+    dropped, so the state is bounded at any length; the ticks equal a model that keeps them."""
+    x = np.tile(real, 6)[:16000 * 24]
+    n = int(np.ceil(len(x) / 160)) + 1
+    w, a = _emotions(n, 9)
+    live, keep = (UpperFaceModel(UpperConfig(follow_emotion=True), seed=6) for _ in range(2))
+    live.keep_history = False
+    outs: list[list[np.ndarray]] = [[], []]
+    sizes = []
+    for i in range(0, len(x), 960):
+        k0, k1 = i // 160, min(n, (i + 960) // 160 + 1)
+        for m, o in zip((live, keep), outs):
+            m.feed_audio(x[i:i + 960])
+            if m.n_emotion < k1:
+                m.feed_emotion(w[m.n_emotion:k1], a[m.n_emotion:k1])
+            o.append(m.step(1e9))
+        sizes.append(max(len(live._f0.a), len(live._emo.a), len(live._band.a)))
+    for m, o in zip((live, keep), outs):
+        m.feed_emotion(w[m.n_emotion:], a[m.n_emotion:])
+        m.close()
+        o.append(m.step(1e9))
+    np.testing.assert_array_equal(np.concatenate(outs[0]), np.concatenate(outs[1]))
+    assert live._feat0 > 0 and live._emo0 > 0
+    assert max(sizes) <= 1024 < len(keep._f0.a)  # flat: 24 s of ticks would be 2400
