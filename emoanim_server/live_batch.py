@@ -73,14 +73,47 @@ def tick(items: Sequence[tuple[object, np.ndarray]]) -> list:
     _upper_pitch([items[i][0] for i in fronted])
     for i, e in _upper_steps([items[i][0] for i in fronted]).items():
         results[fronted[i]] = e
-    for i in fronted:
+    ok = [i for i in fronted if results[i] is None]
+    _emit([items[i][0] for i in ok], ok, results)
+    return results
+
+
+def _emit(graphs: list, idx: list[int], results: list) -> None:
+    """Each graph's ``end_emit``, in its phases: the frames that may leave and their curves per
+    graph, then the eyes + head render of every graph in one call (``face.eyes_head.render_many``:
+    rows stacked, each stream's own numbers), then each graph's frames completed. A failure
+    stays with its graph (a failed shared render falls back to one render per graph)."""
+    from .face.eyes_head import render_many
+
+    outs: dict[int, object] = {}
+    for g, i in zip(graphs, idx):
+        try:
+            n = g.emit_count()
+            if n > 0:
+                outs[i] = (g, g.emit_curves(n))
+        except Exception as e:  # noqa: BLE001
+            results[i] = e
+    eh = [i for i, (g, _) in outs.items() if g.eyes_head is not None]
+    rendered: dict[int, tuple] = {}
+    if eh:
+        try:
+            for i, r in zip(eh, render_many([(outs[i][0].eyes_head, outs[i][1].curves, outs[i][1].first) for i in eh])):
+                rendered[i] = r
+        except Exception:  # noqa: BLE001 - one by one: a failure stays with its own graph
+            for i in eh:
+                if i in rendered:
+                    continue
+                try:
+                    rendered[i] = outs[i][0].eyes_head.render(outs[i][1].curves, outs[i][1].first)
+                except Exception as e:  # noqa: BLE001
+                    results[i] = e
+    for i, (g, out) in outs.items():
         if results[i] is not None:
             continue
         try:
-            results[i] = items[i][0].end_emit()
+            results[i] = g.emit_done(out, rendered.get(i))
         except Exception as e:  # noqa: BLE001
             results[i] = e
-    return results
 
 
 def _upper_pitch(graphs: list) -> None:

@@ -688,6 +688,29 @@ class LiveGraph:
 
     # ------------------------------------------------------------------------------ output
     def _emit(self, final: bool) -> LiveFrames | None:
+        n = self._emit_count(final)
+        if n <= 0:
+            return None
+        out = self._emit_curves(n)
+        rendered = self.eyes_head.render(out.curves, out.first) if self.eyes_head is not None else None
+        return self._emit_done(out, rendered)
+
+    # the phases of _emit, public for live_batch.tick, which runs each phase for all its graphs
+    # and the eyes + head render of all of them in one call (face/eyes_head.render_many)
+    def emit_count(self) -> int:
+        """Frames that may leave now (0: none), the lazy stages driven as far as they need."""
+        return self._emit_count(False)
+
+    def emit_curves(self, n: int) -> LiveFrames:
+        """The next ``n`` frames up to the eyes + head render (lips, emotion, upper face)."""
+        return self._emit_curves(n)
+
+    def emit_done(self, out: LiveFrames, rendered: tuple | None) -> LiveFrames:
+        """``out`` completed with the eyes + head render (``EyesHeadStream.render``'s result for
+        ``out.curves``, None without eyes/head) and the body; the frames leave."""
+        return self._emit_done(out, rendered)
+
+    def _emit_count(self, final: bool) -> int:
         n_final = self._lip_done
         if not final:
             if self.upper is not None:
@@ -701,10 +724,10 @@ class LiveGraph:
                     self._drive_eyes_head(need=n_final)
                 n_final = min(n_final, self._eyes_head_frames())
             if self.next_index > 0 and n_final - self.next_index < self.emit_frames:
-                return None
-        n = n_final - self.next_index
-        if n <= 0:
-            return None
+                return 0
+        return max(0, n_final - self.next_index)
+
+    def _emit_curves(self, n: int) -> LiveFrames:
         i0 = self.next_index
         curves = self._curves[:n]
         self._curves = self._curves[n:]
@@ -713,14 +736,16 @@ class LiveGraph:
             curves = self._mix_emotion(curves, times)
         if self.upper is not None and len(self._upper):
             curves = self._add_upper(curves, times)
-        out = LiveFrames(i0, curves)
-        if self.eyes_head is not None:
-            curves, head, eyes = self.eyes_head.render(curves, i0)
-            out.curves = curves
+        return LiveFrames(i0, curves)
+
+    def _emit_done(self, out: LiveFrames, rendered: tuple | None) -> LiveFrames:
+        n = len(out)
+        if rendered is not None:
+            out.curves, head, eyes = rendered
             out.head = head if self.parts.get("head") else None
             out.eyes = eyes if self.parts.get("eyes") else None
         if self.body is not None:
-            out.joints, out.root = self.body.frames(i0, i0 + n)
+            out.joints, out.root = self.body.frames(out.first, out.first + n)
         self.next_index += n
         return out
 
