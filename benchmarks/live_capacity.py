@@ -127,6 +127,7 @@ def stage_timer():
     wrap(StreamingSpeech, "feed", "speech activity")
     wrap(pipeline.LiveGraph, "_mix_emotion", "emotion mixer")
     wrap(pipeline.LiveGraph, "_add_upper", "upper face: add to frames")
+    wrap(live_batch, "_upper_add", "upper face: add to frames")
     wrap(pipeline.LiveGraph, "emotion_at", "emotion timeline")
 
     def restore():

@@ -90,9 +90,10 @@ def _emit(graphs: list, idx: list[int], results: list) -> None:
         try:
             n = g.emit_count()
             if n > 0:
-                outs[i] = (g, g.emit_curves(n))
+                outs[i] = (g, g.emit_curves(n, add_upper=False))
         except Exception as e:  # noqa: BLE001
             results[i] = e
+    _upper_add(outs, results)
     eh = [i for i, (g, _) in outs.items() if g.eyes_head is not None]
     rendered: dict[int, tuple] = {}
     if eh:
@@ -211,3 +212,37 @@ def _lips_end_raw(items, begun: list[int], failed: dict, results: list) -> tuple
             except Exception as e:  # noqa: BLE001
                 results[i] = e
         return raws, ok
+
+
+def _upper_add(outs: dict, results: list) -> None:
+    """The upper face added to every graph's new frames in one call (``face.upper.add_to_frames``:
+    rows stacked, each window's own numbers), between ``emit_curves(n, add_upper=False)`` and the
+    eyes + head render; a failure falls back to each graph alone and stays with its graph."""
+    from .face.upper import add_to_frames
+
+    todo = []
+    for i, (g, out) in outs.items():
+        try:
+            w = g.upper_window(out)
+        except Exception as e:  # noqa: BLE001
+            results[i] = e
+            continue
+        if w is not None:
+            todo.append((i, g, out, w))
+    if not todo:
+        return
+    try:
+        added = add_to_frames([w for _, _, _, w in todo])
+    except Exception:  # noqa: BLE001 - one by one
+        added = []
+        for _, _, _, w in todo:
+            try:
+                added.append(add_to_frames([w])[0])
+            except Exception as e:  # noqa: BLE001
+                added.append(e)
+    for (i, g, out, w), c in zip(todo, added):
+        if isinstance(c, Exception):
+            results[i] = c
+            continue
+        out.curves = c
+        g.upper_sent(w[1])
