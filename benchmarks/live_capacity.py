@@ -115,6 +115,7 @@ def stage_timer():
     wrap(NeuralLipsync, "run_model", "lips: model call(s)")
     wrap(live_batch, "to_curves", "lips: articulators -> ARKit")
     wrap(NeuralLipsync, "end_raw", "lips: frame interpolation")
+    wrap(live_batch, "end_raw_many", "lips: frame interpolation")
     wrap(UpperFaceModel, "feed_audio", "upper face: feed_audio (pitch)")
     wrap(live_batch, "_upper_pitch", "upper face: pitch (YIN, all sessions in one call)")
     wrap(UpperFaceModel, "append_audio", "upper face: audio in (band-pass)")
@@ -126,6 +127,7 @@ def stage_timer():
     wrap(StreamingSpeech, "feed", "speech activity")
     wrap(pipeline.LiveGraph, "_mix_emotion", "emotion mixer")
     wrap(pipeline.LiveGraph, "_add_upper", "upper face: add to frames")
+    wrap(live_batch, "_upper_add", "upper face: add to frames")
     wrap(pipeline.LiveGraph, "emotion_at", "emotion timeline")
 
     def restore():
