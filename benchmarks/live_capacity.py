@@ -85,7 +85,7 @@ def stage_timer():
     """Wraps the stages' entry points: CPU seconds per stage (thread time)."""
     from emoanim_server import live_batch, pipeline
     from emoanim_server.face.drivers import StreamingSpeech
-    from emoanim_server.face.eyes_head import EyesHeadStream
+    from emoanim_server.face import eyes_head
     from emoanim_server.face.lipsync.neural import NeuralLipsync
     from emoanim_server.face.upper import UpperFaceModel
 
@@ -122,8 +122,9 @@ def stage_timer():
     wrap(UpperFaceModel, "step", "upper face: step")
     wrap(live_batch, "_upper_steps", "upper face: step (all sessions, one render)")
     wrap(UpperFaceModel, "feed_emotion", "upper face: feed_emotion")
-    wrap(EyesHeadStream, "feed", "eyes+head: feed")
-    wrap(EyesHeadStream, "render", "eyes+head: render")
+    # (EyesHeadStream.feed / render are these of one stream)
+    wrap(eyes_head, "feed_many", "eyes+head: feed (all sessions, heads in one pass)")
+    wrap(eyes_head, "render_many", "eyes+head: render (all sessions, one call)")
     wrap(StreamingSpeech, "feed", "speech activity")
     wrap(pipeline.LiveGraph, "_mix_emotion", "emotion mixer")
     wrap(pipeline.LiveGraph, "_add_upper", "upper face: add to frames")
@@ -347,13 +348,15 @@ def write_md(res: dict, path: Path) -> None:
          "columns are the primary figures). Sessions: learned lip-sync model, face + eyes + head + emotion "
          "(neutral), 60 fps, 20 ms chunks of real English. Model: " + res["model"] + ".", "",
          "Budget (issue 10): 0.025 CPU-s per audio-s per session (40 sessions per core), whole-face latency "
-         "<= 100 ms, <= 15 MB per session.", "",
+         "<= 100 ms, <= 15 MB per session.", ""] + ([res["note"], ""] if res.get("note") else []) + [
          "## In-process: N sessions ticked together vs one by one (thread CPU time)", "",
          "| sessions | advanced | CPU-s / audio-s / session | sessions / core | tick compute p99 ms | "
          "whole-face latency p99 ms (lookahead + 2 batches) | core share used |",
          "| --- | --- | --- | --- | --- | --- | --- |"]
     for r in res["graph"]:
         prof = " (stage timers on)" if "stages_cpu_s_per_audio_s_per_session" in r else ""
+        if "loadavg_1m_before_after" in r:
+            prof += f" (re-run at load {r['loadavg_1m_before_after'][0]})"
         L.append(f"| {r['sessions']} | {'together' if r['together'] else 'one by one'}{prof} | "
                  f"{r['cpu_s_per_audio_s_per_session']} | {r['sessions_per_core']} | {r['tick_compute_ms_p99']} | "
                  f"{r['whole_face_latency_ms_p99']} | {r['core_share_used']} |")
@@ -407,9 +410,11 @@ def write_md(res: dict, path: Path) -> None:
             a, b = prof[0], prof[-1]
             L += [f"* The learned lip-sync's share (mel, model, interpolation, ARKit step) falls from {lips(a):.4f} to "
                   f"{lips(b):.4f} CPU-s per audio-s per session ({lips(a) / max(lips(b), 1e-9):.1f}x): one model call "
-                  "and one ARKit step per batch. What remains is per-session, per-call cost in the upper face, the "
-                  "eyes' render and the eyes + head feed (the rows above): those stages run per session; the graph "
-                  "already calls the upper face and eyes + head only on chunks where a frame needs them."]
+                  "and one ARKit step per batch. The upper face (pitch, step, offsets) and the eyes + head (feed: "
+                  "the eyes decide per session, every head steps in one pass; render: every session's new frames "
+                  "in one call) run as one call per batch too; what remains per session is the Python sequencing, "
+                  "the per-tick decisions (blinks, saccades, onsets) and the audio-rate arithmetic (mel, YIN, "
+                  "band-pass)."]
         L += [f"* Whole-face latency with one session: {one['whole_face_latency_ms_p99']} ms p99 (75 ms lookahead + "
               "compute). With N sessions on one core a 20 ms batch takes N x 20 ms x the per-session cost, and a "
               "chunk may wait behind one batch before its own: at the measured cost one core keeps the 100 ms bar "

@@ -6,7 +6,11 @@ cost a fixed overhead that dwarfs the arithmetic on two frames (benchmarks/resul
 has the profile). Ticked together, N sessions pay that overhead once: their pending mel frames
 go through the model as one batch (the streaming state tensors stacked along the model's batch
 axis), and their new articulator frames through :func:`~.face.lipsync.neural.to_curves` as one
-array. Every other stage stays per session (their per-call costs are listed in the benchmark).
+array. The other stages do the same with their own many-session calls: the upper face's pitch,
+step and offsets, and the eyes + head (``face.eyes_head.feed_many``: the eyes decide per session,
+all heads step in one pass of array operations; ``render_many``: every session's new frames
+rendered as rows of one window set). What stays per session is the sequencing in Python and the
+per-tick decisions (blinks, saccades, onsets); per-stage costs are listed in the benchmark.
 
 The numbers do not depend on the batching: a session's state and frames are exactly its own, and
 batched == one-by-one within float rounding (tests/test_live_batch.py). The server's ticker
@@ -14,7 +18,7 @@ batched == one-by-one within float rounding (tests/test_live_batch.py). The serv
 
 The model split is the lip-sync stage's own public API (``NeuralLipsync.begin`` / ``run_model``
 / ``end_raw`` and ``neural.run_batch``); likewise the upper face's pitch analysis (YIN) of all
-graphs runs as one call (``audio.prosody.yin_frames``, rows independent). This module only
+graphs runs as one call (rows independent). This module only
 sequences the stages' own APIs across graphs: a stage-level module (no sockets, no edges).
 """
 from __future__ import annotations
