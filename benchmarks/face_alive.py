@@ -18,7 +18,7 @@ recogniser phones -> lip-sync -> emotion -> upper face -> eyes/head) and measure
 The recogniser's phones are cached per clip (``--cache``) so the stage changes can be re-measured
 quickly; the stages after recognition run exactly as in ``pipeline.bake``.
 
-Usage: python benchmarks/face_alive.py [--limit N] [--emotions] [--plot]
+Usage: python benchmarks/face_alive.py [--limit N] [--emotions] [--plot] [--batch]
 """
 from __future__ import annotations
 
@@ -227,7 +227,8 @@ def blink_bounds_seeds(tracks: list, audios: list, seeds) -> dict:
     # fresh draw of every line's blinks), next to independent uniform times over the same range
     out["first_blink_pairs_20_lines"] = {"mean_over_seeds": round(float(np.mean([p["first_blink_pairs_within_100ms"] for p in ps])), 2),
                                          "uniform_chance_mean": round(float(np.mean([p["chance"] for p in ps])), 2),
-                                         "seeds_with_none": sum(p["first_blink_pairs_within_100ms"] == 0 for p in ps)}
+                                         "seeds_with_none": sum(p["first_blink_pairs_within_100ms"] == 0 for p in ps),
+                                         "seeds": len(ps)}
     out["first_blink_pairs_all_lines"] = {"lines": len(tracks),
                                           "mean_over_seeds": round(float(np.mean([p["all_lines_first_blink_pairs_within_100ms"] for p in ps])), 2),
                                           "uniform_chance_mean": round(float(np.mean([p["all_lines_chance"] for p in ps])), 2)}
@@ -246,7 +247,7 @@ def blink_continuous(tracks: list, audios: list, seeds, win: float = TAKE_S) -> 
     d = Drivers(np.concatenate([x.speech for x in ds]), np.concatenate([x.arousal for x in ds]),
                 np.concatenate([x.emotion for x in ds]))
     key = np.concatenate([au.samples[:4000] for au in audios])
-    cvs, rates, wr = {}, [], []
+    cvs, rates, wr, pooled = {}, [], [], []
     for seed in seeds:
         t = np.array([b.t for b in plan_eyes(d, EyesConfig(), line_seed(seed, key)).blinks])
         ib = []
@@ -255,9 +256,16 @@ def blink_continuous(tracks: list, audios: list, seeds, win: float = TAKE_S) -> 
             ib += list(np.diff(tt))
             wr.append(len(tt) / win * 60)
         ib = np.array(ib)
+        pooled += list(ib)
         cvs[str(seed)] = round(float(ib.std() / ib.mean()), 3)
         rates.append(len(t) / d.duration * 60)
-    return {"seconds": round(d.duration, 1), "ibi_cv_20s_windows": cvs,
+    edges = np.geomspace(0.1, 20.0, 24)
+    pooled = np.array(pooled)
+    return {"ibi_hist_edges_s": [round(float(e), 3) for e in edges],
+            "ibi_hist_counts": [int(c) for c in np.histogram(pooled, edges)[0]],
+            "ibi_share_under_1s": round(float(np.mean(pooled < 1.0)), 3),
+            "ibi_p10_p50_p90_s": [round(float(x), 2) for x in np.percentile(pooled, [10, 50, 90])],
+            "seconds": round(d.duration, 1), "ibi_cv_20s_windows": cvs,
             "ibi_cv_mean": round(float(np.mean(list(cvs.values()))), 3),
             "rate_per_min": round(float(np.mean(rates)), 1),
             "window_rate_p10_p50_p90": [round(float(x), 1) for x in np.percentile(wr, [10, 50, 90])]}
@@ -287,6 +295,34 @@ def blink_live(tracks: list, audios: list, seeds, chunk_ticks: int = 2) -> dict:
                           "rate_pooled": round(sum(map(len, bl)) / sum(tr.duration for tr in tracks) * 60, 1)}
     out["share_in_10_30_mean"] = round(float(np.mean([v["share_in_10_30"] for v in out.values()])), 3)
     return out
+
+
+def blink_batch(audios: list, tracks: list, seed: int, n: int = 20) -> dict:
+    """The same first lines baked as ONE manifest by ``emoanim batch`` (one seed, 1 worker):
+    their first blinks and the pairs within 100 ms, and whether each equals the line's single
+    bake (a line's blinks depend only on its own audio + seed, so a manifest changes nothing)."""
+    import tempfile
+
+    from emoanim_server.cli import main as cli_main
+
+    with tempfile.TemporaryDirectory() as tmp:
+        man = os.path.join(tmp, "lines.jsonl")
+        with open(man, "w") as f:
+            for i, au in enumerate(audios[:n]):
+                f.write(json.dumps({"id": f"line{i:02d}", "audio": os.path.abspath(str(au.source))}) + "\n")
+        out = os.path.join(tmp, "out")
+        rc = cli_main(["batch", man, "-o", out, "-j", "1", "-q", "--seed", str(seed), "--format", "json"])
+        firsts, same = [], []
+        for i, tr in enumerate(tracks[:n]):
+            with open(os.path.join(out, f"line{i:02d}.json")) as f:
+                ev = json.load(f)["events"].get("blinks", [])
+            firsts.append(ev[0][0] if ev else None)
+            same.append([round(e[0], 4) for e in ev] == [b[0] for b in tr.events.get("blinks", [])])
+    f = np.array([x for x in firsts if x is not None])
+    iu = np.triu_indices(len(f), 1)
+    return {"rc": rc, "lines": n, "first_blink_s": firsts,
+            "first_blink_pairs_within_100ms": int((np.abs(f[:, None] - f[None])[iu] < 0.1).sum()),
+            "pairs": len(iu[0]), "lines_equal_to_single_bake": int(sum(same))}
 
 
 def blink_stats(line_tracks: list, take_tracks: list, seed_check, all_tracks: list | None = None) -> dict:
@@ -338,11 +374,12 @@ def main() -> None:
     ap.add_argument("--cache", default=os.path.join(os.path.expanduser("~"), ".cache", "emoanim_face_alive"))
     ap.add_argument("--out", default=os.path.join(HERE, "results", "face_alive.json"))
     ap.add_argument("--plot", action="store_true", help="write docs/face_alive_*.png")
+    ap.add_argument("--batch", action="store_true", help="also bake the first 20 lines as one manifest (emoanim batch)")
     a = ap.parse_args()
     cached_recognise(a.cache)
     chk = _checker()
     items = list(csv.DictReader(open(os.path.join(DATA, "index.csv"))))[: a.limit or None]
-    t0 = time.time()
+    t0, c0, load0 = time.time(), time.process_time(), os.getloadavg()[0]
     tracks, refs, audios = [], [], []
     for it in items:
         audio = load_audio(os.path.join(DATA, it["wav_path"]))
@@ -350,7 +387,7 @@ def main() -> None:
         tracks.append(pipeline.bake(audio, pipeline.BakeOptions(seed=a.seed)))
         refs.append(chk.textgrid_phones(os.path.join(DATA, it["label_path"])))
     res: dict = {"corpus": f"ljspeech_mfa ({len(items)} clips, {sum(t.duration for t in tracks):.0f} s), neutral bake, seed {a.seed}",
-                 "machine": f"{platform.machine()} {os.cpu_count()} cpu (shared)", "date": time.strftime("%Y-%m-%d"),
+                 "machine": f"{platform.machine()} {os.cpu_count()} cpu (shared)", "date": time.strftime("%Y-%m-%d"), "seed": a.seed,
                  "spreads": spreads(tracks)}
     again = pipeline.bake(audios[0], pipeline.BakeOptions(seed=a.seed))
     same = again.events["blinks"] == tracks[0].events["blinks"]
@@ -369,9 +406,11 @@ def main() -> None:
     res["blinks"]["ibi_n"] = int(len(ibis))
     res["blinks"]["ibi_cv_20s_takes"] = round(float(ibis.std() / ibis.mean()), 3)
     res["blinks"]["ibi_cv_20s_takes_seeds_0_4"] = ibi_cv_seeds(tracks, audios, range(5))
-    res["blinks"]["bounds_seeds_0_19"] = blink_bounds_seeds(tracks, audios, range(20))
+    res["blinks"]["bounds_seeds_0_99"] = blink_bounds_seeds(tracks, audios, range(100))
     res["blinks"]["continuous_take"] = blink_continuous(tracks, audios, range(20))
     res["blinks"]["live_causal_20ms_chunks"] = blink_live(tracks, audios, range(5))
+    if a.batch:
+        res["blinks"]["batch_manifest_20_lines"] = blink_batch(audios, tracks, a.seed)
     cl, op = blink_kinematics(tracks, audios, a.seed)
     res["blinks"]["close_ms"], res["blinks"]["open_ms"] = round(cl, 1), round(op, 1)
     res["contacts"] = {"neutral": _score(chk, tracks, refs)}
@@ -384,6 +423,8 @@ def main() -> None:
         tr = [pipeline.bake(au, pipeline.BakeOptions(seed=a.seed, extra={"emotion": "auto"})) for au in audios]
         res["contacts"]["auto"] = _score(chk, tr, refs)
     res["seconds"] = round(time.time() - t0, 1)
+    res["cpu_s"] = round(time.process_time() - c0, 1)
+    res["loadavg_start_end"] = [round(load0, 2), round(os.getloadavg()[0], 2)]
     save(res, a.out)
     if a.plot:
         from face_alive_plots import plot_all

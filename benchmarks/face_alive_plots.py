@@ -3,7 +3,8 @@
 * docs/face_alive_curves.png: one neutral ~20 s take of real speech, every ARKit curve that moves
   (grouped), and our per-curve spread next to the iPhone ARKit figures of issue 12;
 * docs/face_alive_blinks.png: blink rasters of 20 different lines baked with one seed (speech
-  shaded, each blink a bar whose height is its depth).
+  shaded, each blink a bar whose height is its depth), and the inter-blink interval histogram of
+  one continuous take (runs and stares).
 """
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ def plot_all(tracks: list, res: dict, docs: str) -> None:
     plt.close(fig)
 
     lines = tracks[:20]
-    fig, ax = plt.subplots(figsize=(13, 7))
+    fig, (ax, axh) = plt.subplots(1, 2, figsize=(16, 7), gridspec_kw={"width_ratios": [3.2, 1.1], "wspace": 0.2})
     for i, tr in enumerate(lines):
         for a, b, ph in tr.events.get("phones", []):
             if ph != "sil":
@@ -75,12 +76,24 @@ def plot_all(tracks: list, res: dict, docs: str) -> None:
     ax.set_ylim(-0.8, 19.8)
     ax.set_xlabel("time (s) from the line start (grey: speech; red bar height: blink depth; | line end)")
     lo, hi = b.get("rate_per_min_all_lines_ge_4s_min_max", [None, None])
-    cont = b.get("continuous_take", {}).get("ibi_cv_mean")
-    ax.set_title(f"blinks of 20 different LJ Speech lines, one seed: first-blink pairs within 100 ms "
-                 f"{b['first_blink_pairs_within_100ms']}/{b['pairs']} (independent lines: ~"
-                 f"{b['first_blink_pairs_within_100ms_chance']}); pooled rate {b['rate_per_min_all_lines_pooled']}/min; "
-                 f"depth {b['peak_mean']:.2f}±{b['peak_sd']:.2f}\nevery line >= 4 s (all 36) at {lo}-{hi}/min; "
-                 f"interval CV {b['ibi_cv_20s_takes']} over takes of joined lines, {cont} over 20 s windows of "
-                 f"one continuous take (real ~1.5)", fontsize=9)
+    cont = b.get("continuous_take", {})
+    seeds = next((v for k, v in b.items() if k.startswith("bounds_seeds")), {})
+    fp = seeds.get("first_blink_pairs_20_lines", {})
+    ax.set_title(f"blinks of 20 different LJ Speech lines, seed {res.get('seed', 0)}: first-blink pairs within 100 ms "
+                 f"{b['first_blink_pairs_within_100ms']}/{b['pairs']} (mean over {fp.get('seeds', '?')} seeds "
+                 f"{fp.get('mean_over_seeds')}; independent uniform times {fp.get('uniform_chance_mean')})\n"
+                 f"pooled rate {b['rate_per_min_all_lines_pooled']}/min; depth {b['peak_mean']:.2f}±{b['peak_sd']:.2f}; "
+                 f"every line >= 4 s at {lo}-{hi}/min", fontsize=9)
+    edges = np.array(cont.get("ibi_hist_edges_s", [0.1, 20.0]))
+    counts = np.array(cont.get("ibi_hist_counts", [0]))
+    if len(counts) == len(edges) - 1 and counts.sum():
+        axh.bar(edges[:-1], counts / counts.sum(), np.diff(edges), align="edge", color="tab:red", alpha=0.7,
+                edgecolor="k", lw=0.4)
+        axh.set_xscale("log")
+    axh.set_xlabel("inter-blink interval (s), log scale")
+    axh.set_ylabel("share of intervals")
+    axh.set_title(f"one continuous {cont.get('seconds', '?')} s take, 20 s windows, {len(cont.get('ibi_cv_20s_windows', {}))} "
+                  f"seeds:\nruns (~0.3-0.6 s) between stares; {100 * cont.get('ibi_share_under_1s', 0):.0f} % under 1 s;\n"
+                  f"CV {cont.get('ibi_cv_mean')} (real ~1.5); joined separate lines {b['ibi_cv_20s_takes']}", fontsize=9)
     fig.savefig(os.path.join(docs, "face_alive_blinks.png"), dpi=90, bbox_inches="tight")
     plt.close(fig)

@@ -42,7 +42,7 @@ def test_step_many_equals_each_model_alone(real):
                 m.feed_audio(x[pos[k]:pos[k] + c])
                 w, a = inputs[k]
                 if w is not None:
-                    k0 = m._emo.n
+                    k0 = m.n_emotion
                     k1 = min(len(w), int(np.ceil(min(len(x), pos[k] + c) / 160)) + 1)
                     if k1 > k0:
                         m.feed_emotion(w[k0:k1], a[k0:k1])
@@ -53,8 +53,8 @@ def test_step_many_equals_each_model_alone(real):
             got[k].append(o)
     for k, m in enumerate(models):
         w, a = inputs[k]
-        if w is not None and m._emo.n < len(w):
-            m.feed_emotion(w[m._emo.n:], a[m._emo.n:])
+        if w is not None and m.n_emotion < len(w):
+            m.feed_emotion(w[m.n_emotion:], a[m.n_emotion:])
         m.close()
     for k, o in enumerate(step_many(models, [1e9] * S)):
         got[k].append(o)
@@ -114,3 +114,106 @@ def test_live_sessions_with_emotion_ticked_together_equal_alone(real):
             outs[k].append(f.curves)
     for k in range(len(xs)):
         np.testing.assert_array_equal(np.concatenate(outs[k]), alone[k])
+
+
+def test_skipping_quiet_ticks_changes_nothing(real, monkeypatch):
+    """YIN runs only on ticks loud enough for their pitch to be read (UpperFaceModel._span): the
+    curves equal those with every tick analysed, on speech at changing levels (a quiet phrase
+    just around the relative threshold, pauses, a noise floor) whole and in LIVE chunks."""
+    import emoanim_server.face.upper as up
+
+    rng = np.random.default_rng(3)
+    x = real[:16000 * 3].astype(np.float64)
+    x = np.concatenate([x, x[:16000]])
+    x[16000:40000] *= 10 ** (np.linspace(-24, -40, 24000) / 20)  # a fade through the relative threshold
+    x[24000:27000] = 0.0
+    x += rng.normal(0, 10 ** (-70 / 20), len(x))
+    x = x.astype(np.float32)
+    w, a = _emotions(int(np.ceil(len(x) / 160)) + 1, 5)
+
+    def run(chunks: bool) -> np.ndarray:
+        if not chunks:
+            return upper_face(x, seed=4, weights=w, arousal=a)[0]
+        m = UpperFaceModel(UpperConfig(follow_emotion=True), seed=4)
+        m.feed_emotion(w, a)
+        out = []
+        for i in range(0, len(x), 320):
+            m.feed_audio(x[i:i + 320])
+            out.append(m.step(1e9))
+        m.close()
+        out.append(m.step(1e9))
+        return np.concatenate(out)
+
+    counted = []
+    orig = up.yin
+    monkeypatch.setattr(up, "yin", lambda fr: (counted.append(len(fr)), orig(fr))[1])
+    skip = run(False), run(True)
+    n_skip = sum(counted)
+    monkeypatch.setattr(up, "SKIP_QUIET_PITCH", False)
+    counted.clear()
+    ref = run(False), run(True)
+    assert n_skip < 0.9 * sum(counted)  # it does skip
+    for s, r in zip(skip, ref):
+        np.testing.assert_array_equal(s, r)
+
+
+def test_live_model_memory_is_flat_and_curves_unchanged(real):
+    """keep_history False (LIVE): the pitch/loudness and emotion ticks no later step reads are
+    dropped, so the state is bounded at any length; the ticks equal a model that keeps them."""
+    x = np.tile(real, 6)[:16000 * 24]
+    n = int(np.ceil(len(x) / 160)) + 1
+    w, a = _emotions(n, 9)
+    live, keep = (UpperFaceModel(UpperConfig(follow_emotion=True), seed=6) for _ in range(2))
+    live.keep_history = False
+    outs: list[list[np.ndarray]] = [[], []]
+    sizes = []
+    for i in range(0, len(x), 960):
+        k0, k1 = i // 160, min(n, (i + 960) // 160 + 1)
+        for m, o in zip((live, keep), outs):
+            m.feed_audio(x[i:i + 960])
+            if m.n_emotion < k1:
+                m.feed_emotion(w[m.n_emotion:k1], a[m.n_emotion:k1])
+            o.append(m.step(1e9))
+        sizes.append(max(len(live._f0.a), len(live._emo.a), len(live._band.a)))
+    for m, o in zip((live, keep), outs):
+        m.feed_emotion(w[m.n_emotion:], a[m.n_emotion:])
+        m.close()
+        o.append(m.step(1e9))
+    np.testing.assert_array_equal(np.concatenate(outs[0]), np.concatenate(outs[1]))
+    assert live._feat0 > 0 and live._emo0 > 0
+    assert max(sizes) <= 1024 < len(keep._f0.a)  # flat: 24 s of ticks would be 2400
+
+
+def test_lips_end_raw_many_equals_each_stream_alone(real):
+    """neural.end_raw_many (LIVE: every session's decoding + interpolation in one call) == each
+    stream's own end_raw, with different chunk sizes (frame counts), frame rates and decodings."""
+    from emoanim_server.server.session import neural_available
+
+    if not neural_available():
+        pytest.skip("the learned lip-sync model is not installed")
+    from emoanim_server.face.lipsync.neural import DECODING, RAW, Decoding, NeuralLipsync, end_raw_many
+
+    x = real[:16000 * 3]
+    specs = [(60, DECODING, 320), (60, DECODING, 480), (30, DECODING, 320), (60, RAW, 320),
+             (50, Decoding(hold=2, dip_gain=1.0, round_smooth=0.5), 160), (60, DECODING, 1000)]
+    alone = [NeuralLipsync(f, d) for f, d, _ in specs]
+    many = [NeuralLipsync(f, d) for f, d, _ in specs]
+    pos = [0] * len(specs)
+    got: list[list[np.ndarray]] = [[] for _ in specs]
+    ref: list[list[np.ndarray]] = [[] for _ in specs]
+    while any(p < len(x) for p in pos):
+        for k, (_, _, ch) in enumerate(specs):
+            if pos[k] < len(x):
+                for s in (alone[k], many[k]):
+                    s.begin(x[pos[k]:pos[k] + ch])
+                    s.run_model()
+                ref[k].append(alone[k].end_raw())
+                pos[k] += ch
+        live = [k for k in range(len(specs)) if len(ref[k]) > len(got[k])]
+        for k, y in zip(live, end_raw_many([many[k] for k in live])):
+            got[k].append(y)
+    for k in range(len(specs)):
+        a, b = np.concatenate(got[k]), np.concatenate(ref[k])
+        assert len(a) > 60
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(many[k].flush_raw(), alone[k].flush_raw())

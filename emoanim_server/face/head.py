@@ -148,6 +148,9 @@ class HeadModel:
         self._prev_speech = False
         self._zi: dict[str, np.ndarray] = {}
         self.out = _Grow(3)
+        #: keep every driver tick and output (the bake reads ``out.view``); LIVE (causal) keeps
+        #: only what the next steps read, so a session's memory is flat in its length
+        self.keep_history = not causal
 
     def feed(self, speech: np.ndarray, arousal: np.ndarray | None = None, emotion: np.ndarray | None = None,
              emphasis: Sequence[tuple[float, float]] = (), gaze: np.ndarray | None = None) -> None:
@@ -207,7 +210,7 @@ class HeadModel:
         if k1 <= k0:
             return np.zeros((0, 3))
         t = np.arange(k0, k1) * TICK_S
-        s = self._speech.view[k0:k1]
+        s = self._speech.since(k0, k1)
         # conversational state with a causal hangover, and a detection of utterance onsets
         idx = np.where(s, np.arange(k0, k1), -10 ** 9)
         last = np.maximum.accumulate(np.concatenate([[self._last_speech], idx]))[1:]
@@ -223,8 +226,8 @@ class HeadModel:
         self._prev_speech = bool(s[-1])
         # two cascaded one-poles (critically damped): velocity stays continuous when a driver switches
         env = self._filt2("env", ENVELOPE_TAU_S, talk.astype(float), 0.0)
-        arousal = self._filt2("arousal", ENVELOPE_TAU_S, self._arousal.view[k0:k1], self._arousal.view[0])
-        emo = self._filt2("emo", POSTURE_TAU_S, self._emo.view[k0:k1], self._emo.view[0])
+        arousal = self._filt2("arousal", ENVELOPE_TAU_S, self._arousal.since(k0, k1), self._arousal.first)
+        emo = self._filt2("emo", POSTURE_TAU_S, self._emo.since(k0, k1), self._emo.first)
         motion = (1 + AROUSAL_GAIN * arousal) * (emo @ EMO_MOTION)
         # idle sway
         idle = (self.amp[None] * np.sin(2 * np.pi * self.freq[None] * t[:, None, None] + self.phase[None])).sum(axis=2)
@@ -234,7 +237,7 @@ class HeadModel:
         posture[:, 1] -= SPEAKING_LIFT_DEG * env
         # prosodic gestures
         gest = np.zeros((len(t), 3))
-        ar_full = self._arousal.view
+        ar = self._arousal
         first = bisect.bisect_left(self.gestures, t[0] - MAX_GESTURE_SPAN_S, key=lambda g: g.t)
         last = bisect.bisect_right(self.gestures, t[-1] + MAX_GESTURE_SPAN_S, key=lambda g: g.t)
         for g in self.gestures[first:last]:
@@ -242,23 +245,38 @@ class HeadModel:
             i0, i1 = np.searchsorted(t, [lo, hi])
             if i1 <= i0:
                 continue
-            ka = min(len(ar_full) - 1, max(0, int(round(g.t / TICK_S))))
-            gain = (1 + AROUSAL_GAIN * float(ar_full[ka]))
+            ka = min(ar.n - 1, max(0, int(round(g.t / TICK_S))))
+            gain = (1 + AROUSAL_GAIN * float(ar.at(ka)))
             gest[i0:i1] += _gesture_shape(g, t[i0:i1]) * gain
         gest *= (emo @ EMO_MOTION)[:, None]
         # gaze following (head takes part of large gaze shifts, with a lag)
         follow = np.zeros((len(t), 2))
         if self.cfg.follow_gaze:
-            rel = self._gaze.view[k0:k1] - self.gaze_target
+            rel = self._gaze.since(k0, k1) - self.gaze_target
             excess = np.sign(rel) * np.maximum(np.abs(rel) - GAZE_EYE_ONLY_DEG, 0) * np.array(GAZE_HEAD_SHARE)
             follow = self._filt2("gaze", GAZE_HEAD_TAU_S, excess, 0.0)
         out = idle + posture + gest
         out[:, :2] += follow
         out *= self.cfg.scale
         out = LIMIT_DEG * np.tanh(out / LIMIT_DEG)  # soft limits keep the motion smooth
-        self.out.extend(out)
         self.k = k1
+        if self.keep_history:
+            self.out.extend(out)
+        else:
+            self._forget(k1)
         return out
+
+    def _forget(self, k1: int) -> None:
+        """LIVE: drop what no later step reads. Speech, emotion and gaze are read from ``k`` on;
+        the arousal also at gestures up to MAX_GESTURE_SPAN_S back (their gain), so it keeps
+        that span; gestures that ended before it go too."""
+        for g in (self._speech, self._emo, self._gaze):
+            g.drop(k1)
+        span = int(math.ceil(2 * MAX_GESTURE_SPAN_S / TICK_S))
+        self._arousal.drop(k1 - span)
+        t_old = (k1 - span) * TICK_S
+        if self.gestures and self.gestures[0].t < t_old - MAX_GESTURE_SPAN_S:
+            self.gestures = [g for g in self.gestures if g.t >= t_old - MAX_GESTURE_SPAN_S]
 
 
 def _bump(x: np.ndarray) -> np.ndarray:

@@ -70,6 +70,9 @@ _TMIN, _TMAX = int(SAMPLE_RATE / _F0_MAX), int(math.ceil(SAMPLE_RATE / _F0_MIN))
 _W = _TMAX + 16                      # YIN integration window (audio.prosody.pitch_track)
 _WIN_END = _W + _TMAX + 1 - _W // 2  # samples a pitch frame reads after its own time
 _VOICING_AP = 0.3
+#: skip YIN on ticks too quiet for their pitch to be read (UpperFaceModel._span; False: every
+#: tick analysed, for tests that show it changes nothing)
+SKIP_QUIET_PITCH = True
 #: ticks of centred pitch smoothing (look-ahead of the decisions)
 SMOOTH_TICKS = 2
 _FEATURE_LOOKAHEAD_TICKS = int(math.ceil(_WIN_END / HOP))
@@ -250,9 +253,14 @@ class UpperFaceModel:
         self._pending_pad = True
         self._f0 = _Grow()
         self._ap = _Grow()
+        self._feat_peak: list[float] = []     # the loudness peak tracker at the last ticks analysed
+        self._span_cache: tuple | None = None  # _span's result until take_pitch uses it
         self._band = _Grow()
         self._emo = _Grow(len(EMOTIONS))
         self._arousal = _Grow()
+        #: absolute tick of the first entry kept in _f0/_ap/_band and in _emo/_arousal (LIVE drops
+        #: what no later step reads: :meth:`_forget`)
+        self._feat0 = self._emo0 = 0
         self.closed = False
         # decision state
         self.k = 0
@@ -321,29 +329,58 @@ class UpperFaceModel:
             self.closed = True
 
     @property
+    def n_features(self) -> int:
+        """Ticks whose pitch and loudness are analysed (absolute count)."""
+        return self._feat0 + self._f0.n
+
+    @property
+    def n_emotion(self) -> int:
+        """Ticks of emotion fed (absolute count)."""
+        return self._emo0 + self._emo.n
+
+    #: entries dropped at once (a copy of what is kept each time: amortised, and ~6 KB a model)
+    _FORGET_CHUNK = 256
+
+    def _forget(self) -> None:
+        """LIVE (``keep_history`` False): drop the pitch/loudness ticks and emotion ticks no later
+        step reads (features before ``k - SMOOTH_TICKS``, emotion before ``k``), so a session's
+        memory stays flat with its length (issue 10: <= 15 MB per session at any length)."""
+        if self.keep_history:
+            return
+        for names, first, cut in ((("_f0", "_ap", "_band"), "_feat0", self.k - SMOOTH_TICKS),
+                                  (("_emo", "_arousal"), "_emo0", self.k)):
+            drop = min(cut - getattr(self, first), getattr(self, names[0]).n)
+            if drop < self._FORGET_CHUNK:
+                continue
+            for name in names:
+                old = getattr(self, name)
+                new = _Grow(*old.a.shape[1:])
+                new.extend(old.view[drop:])
+                setattr(self, name, new)
+            setattr(self, first, getattr(self, first) + drop)
+
+    @property
     def n_ticks_total(self) -> int:
         """Ticks of the fed audio (the last one at or after the end, as drivers.n_ticks_for)."""
         return max(1, int(math.ceil(self._n_samples / HOP - 1e-9)) + 1)
 
     @property
     def ready_until(self) -> float:
-        n = self._f0.n if self.closed else self._f0.n - SMOOTH_TICKS
+        n = self.n_features if self.closed else self.n_features - SMOOTH_TICKS
         if self.cfg.follow_emotion and not self.closed:
-            n = min(n, self._emo.n)
+            n = min(n, self.n_emotion)
         return max(0, n) * TICK_S
 
     def _features(self, final: bool) -> None:
         """Pitch (YIN, as audio.prosody.pitch_track) and band loudness for every tick whose
         analysis window is complete (all of them when ``final``)."""
-        from ..audio.prosody import yin_frames
-
         fr = self.pitch_frames(final)
         if fr is not None:
-            self.take_pitch(*yin_frames(fr, SAMPLE_RATE), final=final)
+            self.take_pitch(*yin(fr), final=final)
 
     def _feature_span(self, final: bool) -> tuple[int, int]:
         """Ticks [k0, k1) whose analysis windows are complete now (all of them when ``final``)."""
-        k0 = self._f0.n
+        k0 = self.n_features
         n_total = self.n_ticks_total
         if final:
             return k0, n_total
@@ -352,41 +389,88 @@ class UpperFaceModel:
         # band bins must be complete too
         return k0, min(k1, max(0, (self._n_samples - HOP // 2) // HOP + 1))
 
+    def _span(self, final: bool) -> tuple[int, int, np.ndarray, list[float], np.ndarray]:
+        """The ticks [k0, k1) of :meth:`_feature_span`, their band loudness (dB), the loudness
+        peak tracker over them (:meth:`_decide`'s, the same recursion) and which of them need a
+        pitch: a tick's pitch and voicing are read only where it is loud against the threshold
+        of a tick whose smoothing window holds it, so a tick quieter than every such threshold
+        (silence, pauses; by a 0.01 dB margin) never needs YIN (it gets pitch_track's unvoiced
+        values). The same curves, at ~15-30 % fewer YIN frames on speech, all of them in silence."""
+        k0, k1 = self._feature_span(final)
+        c = self._span_cache
+        if c is not None and c[0] == (k0, k1, final, self._n_samples):
+            return c[1]
+        if k1 <= k0:
+            return k0, k1, np.zeros(0), [], np.zeros(0, bool)
+        sq = self._band_sq
+        need_b = (k1 - k0) * HOP
+        if len(sq) < need_b:
+            sq = np.concatenate([sq, np.zeros(need_b - len(sq))])
+        # band loudness: RMS of the hop-long bin centred on each tick
+        # (np.mean's own steps, a sum and one division, without its per-call cost)
+        db = 10 * np.log10(np.add.reduce(sq[:need_b].reshape(k1 - k0, HOP), axis=1) / HOP + 1e-14)
+        dbl = db.tolist()
+        prev = self._feat_peak
+        p = prev[-1] if prev else -80.0
+        peaks = []
+        for v in dbl:
+            p = max(v, p - 0.02)
+            peaks.append(p)
+        # the lowest peak over the window [i - S, i + S]: known before k1, bounded below after
+        # it (the tracker falls at most 0.02 dB a tick); inf before the first tick
+        S = SMOOTH_TICKS
+        ext = [math.inf] * (S - len(prev)) + prev + peaks + [p - 0.02 * (i + 1) for i in range(S)]
+        if not SKIP_QUIET_PITCH:
+            need = np.ones(len(dbl), bool)
+        elif len(dbl) < 64:
+            need = np.array([v > max(min(ext[i:i + 2 * S + 1]) - 30.0, -62.0) - 0.01
+                             for i, v in enumerate(dbl)], bool)
+        else:  # long spans (the bake): the same rule on arrays
+            wmin = np.lib.stride_tricks.sliding_window_view(np.array(ext), 2 * S + 1).min(axis=1)
+            need = db > np.maximum(wmin - 30.0, -62.0) - 0.01
+        self._span_cache = ((k0, k1, final, self._n_samples), (k0, k1, db, peaks, need))
+        return k0, k1, db, peaks, need
+
     def pitch_frames(self, final: bool = False) -> np.ndarray | None:
-        """The YIN frames ((k1 - k0, length), audio.prosody.yin_frames) of the ticks whose
-        analysis windows are complete, or None: exactly the frames ``pitch_track`` builds for them
-        (frame k reads the samples from k * HOP - w // 2, zeros past the end when ``final``)."""
+        """The YIN frames ((n, length), audio.prosody.yin_frames) of the ticks whose analysis
+        windows are complete and that need a pitch (:meth:`_span`; n may be 0), or None: no
+        complete tick. Exactly the frames ``pitch_track`` builds for them (frame k reads the
+        samples from k * HOP - w // 2, zeros past the end when ``final``)."""
         from ..audio.prosody import yin_geometry
 
-        k0, k1 = self._feature_span(final)
+        k0, k1, _, _, need = self._span(final)
         if k1 <= k0:
             return None
         _, _, w, length, _ = yin_geometry(SAMPLE_RATE)
+        rows = np.flatnonzero(need)
+        if not len(rows):
+            return np.zeros((0, length))
         # one frame of context in front so no kept frame sees the zero pad pitch_track puts
         # before its input (frame 0 of the whole input does, in every mode)
         ctx = 1 if k0 > 0 else 0
         y = self._buf[(k0 - ctx) * HOP - self._buf0:]
         if final:
             y = np.concatenate([y, np.zeros(2 * HOP)])
-        padded = np.pad(np.asarray(y, np.float64), (w // 2, length + HOP))
-        rows = ctx + np.arange(k1 - k0)
-        return padded[rows[:, None] * HOP + np.arange(length)[None, :]]
+        padded = np.concatenate([np.zeros(w // 2), y, np.zeros(length + HOP)])  # np.pad's, at a sixth of its cost
+        return padded[(ctx + rows)[:, None] * HOP + np.arange(length)[None, :]]
 
     def take_pitch(self, f0: np.ndarray, ap: np.ndarray, final: bool = False) -> None:
-        """The YIN result of :meth:`pitch_frames` (same ``final``): pitch and band loudness of
-        those ticks appended, audio no longer needed dropped."""
-        k0, k1 = self._feature_span(final)
-        # pitch_track's output arrays are float32
-        self._f0.extend(np.asarray(f0, np.float32))
-        self._ap.extend(np.asarray(ap, np.float32))
-        # band loudness: RMS of the hop-long bin centred on each tick
-        sq = self._band_sq
-        need_b = (k1 - k0) * HOP
-        if len(sq) < need_b:
-            sq = np.concatenate([sq, np.zeros(need_b - len(sq))])
-        e = sq[:need_b].reshape(k1 - k0, HOP).mean(axis=1)
-        self._band.extend(10 * np.log10(e + 1e-14))
-        self._band_sq = self._band_sq[need_b:]
+        """The YIN result of :meth:`pitch_frames` (same ``final``; one value per frame it gave):
+        pitch and band loudness of those ticks appended, audio no longer needed dropped."""
+        k0, k1, db, peaks, need = self._span(final)
+        if k1 <= k0:
+            return
+        # pitch_track's output arrays are float32 (unvoiced: f0 0, aperiodicity 1)
+        f = np.zeros(k1 - k0, np.float32)
+        a = np.ones(k1 - k0, np.float32)
+        f[need] = f0
+        a[need] = ap
+        self._f0.extend(f)
+        self._ap.extend(a)
+        self._band.extend(db)
+        self._band_sq = self._band_sq[(k1 - k0) * HOP:]
+        self._feat_peak = (self._feat_peak + peaks)[-SMOOTH_TICKS:]
+        self._span_cache = None
         # keep only the audio still needed for pitch context
         keep_from = max(0, (k1 - 1) * HOP)
         if keep_from > self._buf0:
@@ -418,17 +502,18 @@ class UpperFaceModel:
         k1 = min(int(math.ceil(until_s / TICK_S - 1e-9)), int(round(self.ready_until / TICK_S)))
         if k1 <= k0:
             return None
-        f0, ap, band = self._f0.view, self._ap.view, self._band.view
-        n_feat = len(f0)
+        self._forget()
+        n_feat = self.n_features
         # pitch and voicing of the ticks this step reads (k0 - S .. k1 + S), not of the whole
         # history: the step's cost must not grow with the session's length
         o = max(0, k0 - SMOOTH_TICKS)
         o1 = min(n_feat, k1 + SMOOTH_TICKS + 1)
-        voiced_all = ap[o:o1] < _VOICING_AP
-        st_all = 12.0 * np.log2(np.maximum(f0[o:o1], 1.0) / 100.0)
+        a, b = o - self._feat0, o1 - self._feat0
+        voiced_all = self._ap.view[a:b] < _VOICING_AP
+        st_all = 12.0 * np.log2(np.maximum(self._f0.view[a:b], 1.0) / 100.0)
         # the per-tick work below on Python floats (the same values): a LIVE step has 1-4 ticks,
         # where numpy's per-call cost on 5-element windows was most of the loop's
-        vl, sl, bl = voiced_all.tolist(), st_all.tolist(), band[o:o1].tolist()
+        vl, sl, bl = voiced_all.tolist(), st_all.tolist(), self._band.view[a:b].tolist()
         keys = ("accent", "question", "fall", "frown", "chin", "smile", "flare", "pitch_up",
                 "pitch_down", "effort", "speech")
         cols: dict[str, list[float]] = {k: [] for k in keys}
@@ -558,6 +643,15 @@ class UpperFaceModel:
         self._held = False
 
 
+def yin(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The upper face's pitch analysis of :meth:`UpperFaceModel.pitch_frames` (of one model or
+    of many models' frames at once: rows are independent): ``audio.prosody.yin_frames`` with
+    its short FFT (``YIN_NFFT_SHORT``; the same float32 pitch as pitch_track's on real speech)."""
+    from ..audio.prosody import YIN_NFFT_SHORT, yin_frames
+
+    return yin_frames(frames, SAMPLE_RATE, nfft=YIN_NFFT_SHORT)
+
+
 # ------------------------------------------------------------------ rendering (many models at once)
 #: EMO_GAIN as one (8, channels) matrix, and its channel names
 _GAIN_KEYS = tuple(EMO_GAIN) + ("to_lower",)
@@ -638,9 +732,9 @@ def _render_rows(models: list, spans: list[tuple[int, int, dict[str, np.ndarray]
     t = np.concatenate([np.arange(k0, k1) for k0, k1, _ in spans]) * TICK_S
     ws, ars = [], []
     for m, (k0, k1, _) in zip(models, spans):
-        if m.cfg.follow_emotion and m._emo.n >= k1:
-            ws.append(m._emo.view[k0:k1])
-            ars.append(m._arousal.view[k0:k1])
+        if m.cfg.follow_emotion and m.n_emotion >= k1:
+            ws.append(m._emo.view[k0 - m._emo0:k1 - m._emo0])
+            ars.append(m._arousal.view[k0 - m._emo0:k1 - m._emo0])
         else:
             w1 = np.zeros((k1 - k0, len(EMOTIONS)))
             w1[:, 0] = 1.0
@@ -788,6 +882,49 @@ def upper_face(samples: np.ndarray, seed: int = 0, config: UpperConfig | None = 
 
 #: spreading channels are halved where the lips round (mixer rule 6)
 _SPREAD = [i for i, n in enumerate(UPPER_CURVES) if n.startswith(("mouthSmile", "mouthDimple"))]
+#: the ARKit columns of UPPER_CURVES
+_ARKIT_UPPER = np.array([ARKIT_INDEX[n] for n in UPPER_CURVES])
+
+
+def add_to_frames(windows: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]]) -> list[np.ndarray]:
+    """LIVE counterpart of :func:`apply_upper` for many frame windows at once: per window
+    (curves (n, 52), frame times (n,), upper-face ticks (m, len(UPPER_CURVES)) from tick ``k0``
+    on), the ticks linearly interpolated at the frame times (np.interp's formula per column),
+    spreading channels halved where the lips round, added and clipped to 0..1. Every window's
+    rows computed in one set of array operations with each row's own numbers (so it equals the
+    window alone: the tick each frame falls after is found by comparison, not by arithmetic)."""
+    idx = _ARKIT_UPPER
+    pucker, funnel = ARKIT_INDEX["mouthPucker"], ARKIT_INDEX["mouthFunnel"]
+    ns = [len(t) for _, t, _, _ in windows]
+    ms = [len(f) for _, _, f, _ in windows]
+    x = np.concatenate([t for _, t, _, _ in windows])
+    xps = [(k0 + np.arange(m)) * TICK_S for (_, _, _, k0), m in zip(windows, ms)]
+    XP = np.full((len(windows), max(ms)), np.inf)
+    for w, xp in enumerate(xps):
+        XP[w, :len(xp)] = xp
+    wid = np.repeat(np.arange(len(windows)), ns)
+    m_r = np.repeat(np.array(ms), ns)
+    # np.searchsorted(xp, x, side="right") - 1 of each row's own window, clipped as np.interp
+    j = np.clip((XP[wid] <= x[:, None]).sum(axis=1) - 1, 0, np.maximum(m_r - 2, 0))
+    FP = np.concatenate([f for _, _, f, _ in windows])
+    base = np.repeat(np.cumsum(ms) - np.array(ms), ns)
+    g = base + j
+    g1 = base + np.minimum(j + 1, m_r - 1)
+    xj, xj1 = XP[wid, j], XP[wid, np.minimum(j + 1, m_r - 1)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = (FP[g1] - FP[g]) / (xj1 - xj)[:, None]
+        off = slope * (x - xj)[:, None] + FP[g]
+    first, last = base, base + m_r - 1
+    lo = (x <= XP[wid, 0]) | (m_r == 1)
+    hi = (x >= XP[wid, m_r - 1]) & (m_r > 1)
+    off[lo] = FP[first[lo]]
+    off[hi] = FP[last[hi]]
+    cur = np.concatenate([np.asarray(c, np.float32) for c, _, _, _ in windows])
+    rnd = np.minimum(np.maximum(0.0, np.maximum(cur[:, pucker], cur[:, funnel]) / 0.3), 1.0)
+    off[:, _SPREAD] *= (1 - 0.5 * rnd)[:, None]
+    cur[:, idx] = np.minimum(np.maximum(0.0, cur[:, idx] + off), 1.0)
+    ends = np.cumsum(ns)
+    return [cur[e - n:e] for e, n in zip(ends, ns)]
 
 
 def apply_upper(track: AnimationTrack, samples: np.ndarray, extra: Mapping[str, Any] | None,
@@ -830,4 +967,4 @@ def apply_upper(track: AnimationTrack, samples: np.ndarray, extra: Mapping[str, 
     track.metadata["upper"] = meta
 
 
-__all__ = ["UpperFaceModel", "UpperConfig", "UPPER_CURVES", "LOOKAHEAD_S", "upper_face", "apply_upper", "step_many"]
+__all__ = ["UpperFaceModel", "UpperConfig", "UPPER_CURVES", "LOOKAHEAD_S", "upper_face", "apply_upper", "step_many", "add_to_frames"]

@@ -90,7 +90,8 @@ class EmoAnimServer:
             thread_name_prefix="emoanim-session")
         from .pools import ClipPool, LiveLoad
 
-        self.registry.load = LiveLoad(self.limits.live_capacity, self.limits.max_live_lag_s)
+        self.registry.load = LiveLoad(self.limits.live_capacity * max(1, self.limits.live_workers),
+                                      self.limits.max_live_lag_s)
         self.clip = ClipPool(self.limits.clip_workers or os.cpu_count() or 1)
         #: LIVE audio of every session, advanced together off the event loop (server/ticker.py)
         self.ticker = None
@@ -99,6 +100,8 @@ class EmoAnimServer:
 
             self.ticker = LiveTicker(self.limits.live_batch_max, self.limits.live_batch_window_s,
                                      on_wait=self.registry.load.note_ticker_wait)
+        #: LIVE stage graphs in worker processes (server/workers.py), started by start()
+        self.live_workers = None
         self._lag_task: asyncio.Task | None = None
         self.ready = False
         self.stopping = False
@@ -113,6 +116,13 @@ class EmoAnimServer:
     # ------------------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
         L = self.limits
+        if L.live_workers:  # before listening: every LIVE session gets a worker
+            from .workers import LiveWorkers
+
+            self.live_workers = await asyncio.get_running_loop().run_in_executor(
+                self.executor, lambda: LiveWorkers(L.live_workers, L.live_worker_timeout_s, L.live_batch_max,
+                                                   L.live_batch_window_s, self.registry.load.note_ticker_wait,
+                                                   warm=self.config.warm_up))
         self._server = await serve(
             self._handle, self.config.host, self.config.port,
             origins=[None, *self.config.allow_origins],
@@ -158,6 +168,8 @@ class EmoAnimServer:
         self.executor.shutdown(wait=False, cancel_futures=True)
         if self.ticker is not None:
             self.ticker.stop()
+        if self.live_workers is not None:
+            self.live_workers.stop()
         if self._lag_task is not None:
             self._lag_task.cancel()
         self.clip.shutdown()
@@ -193,6 +205,7 @@ class EmoAnimServer:
                 "max_sessions": self.limits.max_sessions, "connections": len(self.connections),
                 **self.gate.stats(),
                 "parts_available": {"live": available_parts(0), "clip": available_parts(1)},
+                **(self.live_workers.stats() if self.live_workers is not None else {"live_workers": 0}),
                 "load": dict(self.registry.load.snapshot(), clip_running=self.clip.queue.running,
                              clip_queued=self.clip.queue.queued, clip_workers=self.clip.workers)}
         return (200 if status == "ok" else 503), body
@@ -236,6 +249,8 @@ class EmoAnimServer:
         # a connection that showed the token in the handshake is not asked for it again
         session = Session(L, self.registry, client, None if authed else self.config.token)
         session.clip_runner = lambda audio, options: self.clip.bake(client, audio, options)
+        if self.live_workers is not None:
+            session.live_graph_factory = self.live_workers.open
         self.connections[ws] = session
         if authed:
             self.gate.authenticated += 1
@@ -294,8 +309,11 @@ class EmoAnimServer:
                         # on the loop at once: a flood of small messages must not cost a thread
                         # hand-off each, in the queue the other sessions' audio waits in (the
                         # connection's loop share, below, bounds what a flood costs the others)
-                        if self.ticker is not None and _is_audio(data):
-                            out = await self.ticker.receive(session, data, now)
+                        # a graph in a worker process has its worker's ticker, and its EndOfAudio
+                        # (the last frames: a round trip to the worker) goes there too
+                        ticker = getattr(session.active.graph, "ticker", None) or self.ticker
+                        if ticker is not None and (_is_audio(data) or (ticker is not self.ticker and _is_end(data))):
+                            out = await ticker.receive(session, data, now)
                             away = time.perf_counter() - t_msg  # the ticker's time, not the loop's
                         else:
                             out = session.receive(data, now)
@@ -311,7 +329,11 @@ class EmoAnimServer:
                     if self.config.message_tap is not None:
                         self.config.message_tap(session, m)
                     try:
-                        await _with_timeout(ws.send(m.SerializeToString()), L.send_timeout_s)
+                        data_out = m.SerializeToString()
+                        if _send_cannot_block(ws, len(data_out)):
+                            await ws.send(data_out)  # no timer to arm and cancel (every chunk's frames)
+                        else:
+                            await _with_timeout(ws.send(data_out), L.send_timeout_s)
                     except _Timeout:
                         log.warning("client %s is not reading: closing (SLOW_CLIENT)", client)
                         session.connection_lost()
@@ -414,10 +436,30 @@ def _is_audio(data) -> bool:
     return isinstance(data, bytes) and data[:1] == b"\x12"
 
 
+def _is_end(data) -> bool:
+    """A ClientMessage holding ``end_of_audio`` (field 4, length-delimited: tag 0x22)."""
+    return isinstance(data, bytes) and data[:1] == b"\x22"
+
+
 def _is_ping(data) -> bool:
     """A ClientMessage whose one field is ``ping`` (field 5, length-delimited: tag 0x2a): answered
     on the loop at once, whatever else the server is doing (issue 14 item 4)."""
     return isinstance(data, bytes) and len(data) <= 64 and data[:1] == b"\x2a"
+
+
+def _send_cannot_block(ws: ServerConnection, n: int) -> bool:
+    """``ws.send`` of an ``n``-byte message completes without waiting: writing is not paused and
+    the message fits under the transport's high-water mark (websockets awaits a drain only when
+    the write pauses). Then ``send_timeout_s`` cannot be needed for it, and arming its timer per
+    message (every LIVE chunk's frames) is skipped; a client that stops reading fills the buffer
+    and its next sends are timed as before."""
+    t = ws.transport
+    if t is None or getattr(ws, "paused", True) or t.is_closing():
+        return False
+    try:
+        return t.get_write_buffer_size() + n + 16 <= t.get_write_buffer_limits()[1]
+    except (AttributeError, NotImplementedError):
+        return False
 
 
 async def _with_timeout(aw, seconds: float):

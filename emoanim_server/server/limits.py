@@ -82,6 +82,13 @@ class ServerLimits:
     #: (0: no waiting; under load batches fill by themselves while the previous one computes)
     live_batch_max: int = 64
     live_batch_window_s: float = 0.0
+    #: LIVE: processes the sessions' stage graphs run in (server/workers.py), each with its own
+    #: ticker; 0 = in the server process (its ticker thread: about one core in all, the stages
+    #: hold the GIL). N gives N cores to LIVE sessions (the server process keeps the sockets)
+    live_workers: int = 0
+    #: LIVE: a worker that does not answer a batch within this time is restarted (its sessions
+    #: end with INTERNAL; the others go on)
+    live_worker_timeout_s: float = 20.0
     #: LIVE sessions each need a phone-loop decoder (~0.3 s to create, see face/lipsync/streaming.py):
     #: this many are created at start-up, and up to max_idle_decoders finished sessions'
     #: decoders are kept for reuse, so a session start rarely pays for one
@@ -98,8 +105,9 @@ class ServerLimits:
     connection_loop_share: float = 0.15
     connection_loop_burst_s: float = 0.05
     #: LIVE admission (issue 14 item 5): a new LIVE session is refused with OVERLOADED when the
-    #: measured LIVE compute (seconds per second, on the event loop's core) plus a typical
-    #: session's would exceed this, or the event loop runs more than max_live_lag_s late
+    #: measured LIVE compute (seconds per second, on the event loop's core; with live_workers,
+    #: this much per worker) plus a typical session's would exceed this, or the event loop runs
+    #: more than max_live_lag_s late
     live_capacity: float = 0.8
     max_live_lag_s: float = 0.5
     #: processes running CLIP bakes, fed round-robin per client (0 = CPU cores)
@@ -169,6 +177,8 @@ def limit_help() -> dict[str, str]:
         "live_batch": "LIVE: advance all sessions together in one thread (one model call per batch)",
         "live_batch_max": "LIVE: most chunks advanced in one batch",
         "live_batch_window_s": "LIVE: wait this long for more chunks before a batch (s)",
+        "live_workers": "LIVE: worker processes running the sessions' stages (0 = in the server process)",
+        "live_worker_timeout_s": "LIVE: restart a worker that does not answer a batch in this time (s)",
         "warm_decoders": "LIVE decoders created at start-up",
         "max_idle_decoders": "finished sessions' LIVE decoders kept for reuse",
         "max_emotion_updates": "EmotionUpdates accepted per session",

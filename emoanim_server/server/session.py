@@ -278,6 +278,10 @@ class Session:
         #: runs a CLIP bake ``(audio, BakeOptions) -> AnimationTrack``; None: in this thread
         #: (the server hands it its CLIP process pool, see pools.ClipPool)
         self.clip_runner: Callable | None = None
+        #: makes a LIVE session's stage graph from LiveGraph's keyword arguments (the starting
+        #: emotion as ``emotion_state``); None: a pipeline.LiveGraph in this process (the server
+        #: hands it its LIVE worker processes, see server/workers.py)
+        self.live_graph_factory: Callable | None = None
 
     # ------------------------------------------------------------------------------ entry point
     def _receive_unlocked(self, data: bytes | str, now: float | None = None) -> list[pb.ServerMessage]:
@@ -401,7 +405,7 @@ class Session:
         parts = {k: bool(v and avail[k]) for k, v in asked.items()}
         language = check_language(m.language)
         engine = choose_lipsync(m.mode, m.lipsync)
-        emotions = None
+        emotions = state = None
         if m.HasField("emotion"):
             from ..emotion.stage import LiveTimeline
 
@@ -437,9 +441,13 @@ class Session:
             if m.mode == pb.MODE_LIVE:
                 from ..pipeline import LiveGraph
 
-                graph = LiveGraph(fps, m.seed, parts, engine=LIPSYNC_NAMES[engine], emotion=emotions,
-                                  phonetic_lookahead_s=L.lookahead_s, emit_interval_s=L.live_emit_interval_s,
-                                  process_interval_s=L.live_process_interval_s)
+                kw = dict(fps=fps, seed=m.seed, parts=parts, engine=LIPSYNC_NAMES[engine],
+                          phonetic_lookahead_s=L.lookahead_s, emit_interval_s=L.live_emit_interval_s,
+                          process_interval_s=L.live_process_interval_s)
+                if self.live_graph_factory is not None:
+                    graph = self.live_graph_factory(emotion_state=state, **kw)
+                else:
+                    graph = LiveGraph(emotion=emotions, **kw)
                 lookahead = graph.lookahead_s
         except BaseException:
             self.registry.release(self.client)
@@ -509,14 +517,17 @@ class Session:
             out.append(self._end("error"))
 
     @staticmethod
-    def receive_batch(items: list[tuple["Session", bytes, float]]) -> list[list[pb.ServerMessage]]:
+    def receive_batch(items: list[tuple["Session", bytes, float]], tick=None) -> list[list[pb.ServerMessage]]:
         """:meth:`receive` for messages of many connections at once (the LIVE ticker,
         server/ticker.py): their LIVE AudioChunks advance their stage graphs together
         (:func:`emoanim_server.live_batch.tick`: one learned-model call for all), anything else is
         handled one by one as :meth:`receive` would. At most one message per session. Each
         result is exactly what ``receive`` returns for that message; an error costs its own
-        session only. The batch's CPU time is shared among its audio chunks by their length."""
-        from ..live_batch import tick
+        session only. The batch's CPU time is shared among its audio chunks by their length.
+        ``tick``: what advances the graphs (default live_batch.tick; a workers.LiveWorker when
+        they live in a worker process: its ``last_cpu_s`` is added to the batch's CPU time)."""
+        if tick is None:
+            from ..live_batch import tick
 
         results: list[list[pb.ServerMessage] | None] = [None] * len(items)
         locked: list[Session] = []
@@ -552,7 +563,7 @@ class Session:
                     continue
                 live.append((i, sess, a, y, over, now))
             frames = tick([(a.graph, y) for _, _, a, y, _, _ in live]) if live else []
-            wall, cpu = time.monotonic() - t0, time.thread_time() - c0
+            wall, cpu = time.monotonic() - t0, time.thread_time() - c0 + getattr(tick, "last_cpu_s", 0.0)
             total = sum(len(y) for _, _, _, y, _, _ in live) or 1
             for (i, sess, a, y, over, now), f in zip(live, frames):
                 out: list[pb.ServerMessage] = []
@@ -642,6 +653,9 @@ class Session:
             if a.graph is not None:
                 a.graph.set_emotion(a.emotions)
         a.emotions.add(t, state, tr)
+        forward = getattr(a.graph, "emotion_added", None)  # a graph in a worker process gets the key too
+        if forward is not None:
+            forward(t, state, tr)
         a.emotion_updates += 1
 
     def _on_end_of_audio(self, m: pb.EndOfAudio, now: float, out: list) -> None:

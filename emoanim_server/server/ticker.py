@@ -37,7 +37,10 @@ class LiveTicker:
     batching under load is usually enough)."""
 
     def __init__(self, max_batch: int = 64, window_s: float = 0.0, name: str = "emoanim-live",
-                 on_wait=None) -> None:
+                 on_wait=None, tick=None) -> None:
+        #: advances a batch's graphs (None: live_batch.tick in this process; a
+        #: workers.LiveWorker: the graphs live in its process, server/workers.py)
+        self.tick = tick
         #: called with each batch's longest queue wait (s): admission control (pools.LiveLoad)
         self.on_wait = on_wait
         self.max_batch = max(1, int(max_batch))
@@ -58,12 +61,21 @@ class LiveTicker:
         with self._cv:
             if self._closed:
                 raise RuntimeError("LIVE ticker is stopped")
-            self._q.append((session, data, now, fut, time.monotonic()))
+            self._q.append((session, data, now, fut, time.monotonic(), None))
             self._cv.notify()
         return fut
 
     async def receive(self, session: Session, data: bytes, now: float) -> list:
-        return await asyncio.wrap_future(self.submit(session, data, now))
+        """On an event loop: the replies. The batch's replies reach each loop in ONE
+        ``call_soon_threadsafe`` (one wake-up of the loop per batch, not one per session)."""
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        with self._cv:
+            if self._closed:
+                raise RuntimeError("LIVE ticker is stopped")
+            self._q.append((session, data, now, fut, time.monotonic(), loop))
+            self._cv.notify()
+        return await fut
 
     def stats(self) -> dict:
         return {"batches": self.batches, "messages": self.messages, "largest_batch": self.largest,
@@ -106,17 +118,37 @@ class LiveTicker:
             if self.on_wait is not None:
                 self.on_wait(t0 - min(item[4] for item in batch))
             try:
-                results = Session.receive_batch([item[:3] for item in batch])
+                results = Session.receive_batch([item[:3] for item in batch], self.tick)
             except BaseException as e:  # noqa: BLE001 - never lose the thread; fail this batch
                 log.exception("LIVE ticker: batch failed")
-                for item in batch:
-                    if not item[3].done():
-                        item[3].set_exception(e)
+                _deliver(batch, [e] * len(batch), error=True)
                 continue
             self.busy_s += time.monotonic() - t0
             self.batches += 1
             self.messages += len(batch)
             self.largest = max(self.largest, len(batch))
-            for item, out in zip(batch, results):
-                if not item[3].done():
-                    item[3].set_result(out)
+            _deliver(batch, results)
+
+
+def _deliver(batch: list, results: list, error: bool = False) -> None:
+    """Each item's reply to its waiter: concurrent futures (``submit``) at once, asyncio futures
+    (``receive``) grouped per event loop, one thread-safe call per loop."""
+    per_loop: dict = {}
+    for item, out in zip(batch, results):
+        fut, loop = item[3], item[5]
+        if loop is None:
+            if not fut.done():
+                fut.set_exception(out) if error else fut.set_result(out)
+        else:
+            per_loop.setdefault(loop, []).append((fut, out))
+    for loop, pairs in per_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle, pairs, error)
+        except RuntimeError:  # that loop is closed: nobody waits any more
+            pass
+
+
+def _settle(pairs: list, error: bool) -> None:
+    for fut, out in pairs:
+        if not fut.done():  # a cancelled waiter (its connection is gone) is skipped
+            fut.set_exception(out) if error else fut.set_result(out)
