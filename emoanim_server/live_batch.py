@@ -74,8 +74,32 @@ def tick(items: Sequence[tuple[object, np.ndarray]]) -> list:
     for i, e in _upper_steps([items[i][0] for i in fronted]).items():
         results[fronted[i]] = e
     ok = [i for i in fronted if results[i] is None]
+    _eyes_head_feeds([items[i][0] for i in ok], ok, results)
+    ok = [i for i in ok if results[i] is None]
     _emit([items[i][0] for i in ok], ok, results)
     return results
+
+
+def _eyes_head_feeds(graphs: list, idx: list[int], results: list) -> None:
+    """The eyes + head feeds this tick's frames need, of every graph in one call
+    (``face.eyes_head.feed_many``: the eyes decide per stream, the heads step together); a
+    failure is its graph's result."""
+    from .face.eyes_head import feed_many
+
+    todo, feeds = [], []
+    for g, i in zip(graphs, idx):
+        try:
+            p = g.eyes_head_request()
+        except Exception as e:  # noqa: BLE001 - isolated per session
+            results[i] = e
+            continue
+        if p is not None:
+            todo.append(i)
+            feeds.append((g.eyes_head,) + tuple(p) + (False,))
+    if feeds:
+        for i, e in zip(todo, feed_many(feeds)):
+            if e is not None:
+                results[i] = e
 
 
 def _emit(graphs: list, idx: list[int], results: list) -> None:

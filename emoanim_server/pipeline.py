@@ -675,16 +675,21 @@ class LiveGraph:
         frame that may leave needs them (``need``: frames [0, need) are final elsewhere) or at
         the end. Their per-call cost is fixed, so one call per ~4 chunks instead of one per
         chunk; the stage is chunking-independent, so the frames are the same."""
+        p = self._eyes_head_take(closed, need)
+        if p is not None:
+            self.eyes_head.feed(*p, closed=closed)
+
+    def _eyes_head_take(self, closed: bool = False, need: int | None = None) -> tuple | None:
+        """The waiting eyes + head ticks, concatenated, when :meth:`_drive_eyes_head` would feed
+        them now (the stage keyed first); None otherwise."""
         if not self._eh_pending or (need is not None and self._eyes_head_frames() >= need):
-            return
+            return None
         if not self._keyed:
             self._key_stages()
         p, self._eh_pending = self._eh_pending, []
         if len(p) == 1:
-            speech, vad, w = p[0]
-        else:
-            speech, vad, w = (np.concatenate([q[j] for q in p]) for j in range(3))
-        self.eyes_head.feed(speech, vad, w, closed=closed)
+            return p[0]
+        return tuple(np.concatenate([q[j] for q in p]) for j in range(3))
 
     # ------------------------------------------------------------------------------ output
     def _emit(self, final: bool) -> LiveFrames | None:
@@ -727,15 +732,32 @@ class LiveGraph:
         ``out.curves``, None without eyes/head) and the body; the frames leave."""
         return self._emit_done(out, rendered)
 
+    def eyes_head_request(self) -> tuple | None:
+        """Before :meth:`emit_count`: when the frames that may leave now need more eyes + head
+        ticks, the driver ticks waiting for them as (speech, vad, weights) (the caller feeds many
+        graphs' streams at once with ``face.eyes_head.feed_many``); None: nothing to feed now.
+        The same feed :meth:`emit_count` would make (live_batch.tick)."""
+        if self.eyes_head is None:
+            return None
+        n_final = self._final_before_eyes_head()
+        if n_final <= self.next_index:
+            return None
+        return self._eyes_head_take(need=n_final)
+
+    def _final_before_eyes_head(self) -> int:
+        n_final = self._lip_done
+        if self.upper is not None:
+            if n_final > self.next_index:
+                self._drive_upper(need=n_final)
+            n_final = min(n_final, self._upper_frames())
+        if self.body is not None:
+            n_final = min(n_final, self.body.available)
+        return n_final
+
     def _emit_count(self, final: bool) -> int:
         n_final = self._lip_done
         if not final:
-            if self.upper is not None:
-                if n_final > self.next_index:
-                    self._drive_upper(need=n_final)
-                n_final = min(n_final, self._upper_frames())
-            if self.body is not None:
-                n_final = min(n_final, self.body.available)
+            n_final = self._final_before_eyes_head()
             if self.eyes_head is not None:
                 if n_final > self.next_index:
                     self._drive_eyes_head(need=n_final)

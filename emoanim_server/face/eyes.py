@@ -391,7 +391,12 @@ class EyesModel:
         """Append driver ticks (speech bool, arousal -1..1, emotion weights (n, 8))."""
         if self.closed:
             raise RuntimeError("EyesModel.feed after close()")
-        d = Drivers(speech, arousal, emotion)
+        self.feed_drivers(Drivers(speech, arousal, emotion))
+
+    def feed_drivers(self, d: Drivers) -> None:
+        """:meth:`feed` of checked drivers (LIVE gives the eyes and the head the same ones)."""
+        if self.closed:
+            raise RuntimeError("EyesModel.feed after close()")
         w = d.emotion / np.maximum(d.emotion.sum(axis=1, keepdims=True), 1e-9)
         mult = (w @ EMO_BLINK) * np.exp(AROUSAL_BLINK_GAIN * d.arousal) * self.cfg.blink_rate
         self._speech.extend(d.speech)

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..track import AnimationTrack
 from .drivers import TICK_S, Drivers, drivers_for_track, tick_times
-from .eyes import EyesConfig, EyesPlan, apply_eyes, line_seed, plan_eyes
+from .eyes import EyesConfig, EyesPlan, apply_eyes, gaze_trace, line_seed, plan_eyes
 from .head import HeadConfig, apply_head
 
 
@@ -86,15 +86,22 @@ class EyesHeadStream:
         return t
 
     def feed(self, speech: np.ndarray, vad: np.ndarray, weights: np.ndarray, closed: bool = False) -> None:
-        """Driver ticks (speech bool, (n, 3) VAD, (n, 8) emotion weights), in tick order."""
-        from .eyes import gaze_trace
+        """Driver ticks (speech bool, (n, 3) VAD, (n, 8) emotion weights), in tick order:
+        :func:`feed_many` of this stream alone."""
+        feed_many([(self, speech, vad, weights, closed)])
+
+    def _feed_front(self, speech: np.ndarray, vad: np.ndarray, weights: np.ndarray, closed: bool) -> bool:
+        """The eyes' decisions for the new ticks and the head's drivers (the gaze it follows);
+        True when the head has ticks to compute (:func:`feed_many` steps all heads at once)."""
+        from .drivers import Drivers
 
         if self.closed:
-            return
+            return False
         n = len(speech)
         k0 = self.eyes.k
+        d = Drivers(speech, vad[:, 1], weights) if n else None
         if n:
-            self.eyes.feed(speech, vad[:, 1], weights)
+            self.eyes.feed_drivers(d)
         if closed:
             self.eyes.close()
         self.eyes.step(self.eyes.n_fed * TICK_S)  # causal: every fed tick is decided now
@@ -102,14 +109,15 @@ class EyesHeadStream:
         if n:
             gaze = gaze_trace(self._recent(self.eyes.saccades, k0 * TICK_S, "_sacc_g"),
                               np.arange(k0, k0 + n) * TICK_S, self.cfg.gaze_target)
-            self.head.feed(speech, vad[:, 1], weights, (), gaze)
+            self.head.feed_drivers(d, gaze)
         if closed:
             self.head.close()
             self.closed = True
-        if self.head_on:
-            new = self.head.step(self.head._speech.n * TICK_S)
-            if len(new):
-                self._head_deg = np.concatenate([self._head_deg, new])
+        return self.head_on
+
+    def _take_head(self, new: np.ndarray) -> None:
+        if len(new):
+            self._head_deg = np.concatenate([self._head_deg, new])
 
     def _recent(self, events: list, t0: float, attr: str) -> list:
         i = getattr(self, attr)
@@ -135,6 +143,32 @@ class EyesHeadStream:
         """Frames [first_index, +len(curves)): curves with eyes applied, head (N,3) and eyes (N,2,3)
         radians: :func:`render_many` of this stream alone."""
         return render_many([(self, curves, first_index)])[0]
+
+
+def feed_many(items: list[tuple[EyesHeadStream, np.ndarray, np.ndarray, np.ndarray, bool]]) -> list:
+    """Feed many LIVE eyes + head streams their driver ticks at once: ``items`` are (stream,
+    speech, vad, weights, closed) as :meth:`EyesHeadStream.feed` takes them. The eyes decide per
+    stream (a causal per-tick process with its own random streams); the heads of all streams
+    step together (``head.step_many``: one pass of array operations and filters for every
+    session's new ticks). Returns, per item, None or the exception that stream raised."""
+    from .head import step_many
+
+    res: list = [None] * len(items)
+    heads = []
+    for i, (st, speech, vad, w, closed) in enumerate(items):
+        try:
+            if st._feed_front(speech, vad, w, closed):
+                heads.append(i)
+        except Exception as e:  # noqa: BLE001 - isolated per stream, reported by the caller
+            res[i] = e
+    if heads:
+        sts = [items[i][0] for i in heads]
+        for i, st, new in zip(heads, sts, step_many([st.head for st in sts], [st.head._speech.n * TICK_S for st in sts])):
+            if isinstance(new, Exception):
+                res[i] = new
+            else:
+                st._take_head(new)
+    return res
 
 
 def render_many(items: list[tuple[EyesHeadStream, np.ndarray, int]]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
