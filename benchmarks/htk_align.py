@@ -264,19 +264,37 @@ def _espeak_ipa(words: list[str], voice: str) -> list[str]:
     return (lines + [""] * len(words))[: len(words)]
 
 
-def pronounce(words: list[str], model: Model, voice: str) -> list[list[str]]:
-    """Model phone names per word: the SPPAS dictionary's first variant, else espeak-ng."""
+def _in_context(words: list[str], voice: str) -> list[str] | None:
+    """espeak-ng's IPA of each word as it reads the whole line (one-letter words are *said*
+    there: Polish "w tym" is "f tɨm", where "w" alone is spelled "vɨ"), or None when the
+    line's reading does not split into one token per word (numbers read as several words)."""
+    r = subprocess.run(["espeak-ng", "-q", "--ipa", "-v", voice], input=" ".join(words),
+                       capture_output=True, text=True, check=True)
+    toks = r.stdout.split()
+    return toks if len(toks) == len(words) else None
+
+
+def pronounce(words: list[str], model: Model, voice: str, use_dictionary: bool = True) -> list[list[str]]:
+    """Model phone names per word: the SPPAS dictionary's first variant (unless
+    ``use_dictionary`` is off: a dialect the dictionary does not describe), else espeak-ng; a
+    one-letter word as espeak-ng reads it in the line (alone it would be spelled)."""
     out: list[list[str] | None] = []
     missing = []
     for w in words:
-        v = model.dictionary.get(w.lower())
+        v = model.dictionary.get(w.lower()) if use_dictionary else None
         if v:
             out.append([model.sampa[p] for p in v[0] if p in model.sampa])
         else:
             out.append(None)
             missing.append(w)
-    ipa = iter(_espeak_ipa(missing, voice)) if missing else iter(())
-    return [o if o is not None else ipa_to_model(next(ipa), model) for o in out]
+    ipa = _espeak_ipa(missing, voice) if missing else []
+    if any(len(w) == 1 and w.isalpha() for w in missing):
+        ctx = _in_context(words, voice)
+        if ctx is not None:
+            spoken = iter([c for w, c, o in zip(words, ctx, out) if o is None])
+            ipa = [c if (len(w) == 1 and w.isalpha()) else i for w, i, c in zip(missing, ipa, spoken)]
+    it = iter(ipa)
+    return [o if o is not None else ipa_to_model(next(it), model) for o in out]
 
 
 def viterbi(feats: np.ndarray, seq: list[tuple[str, bool]], hmms: dict[str, HMM]) -> list[tuple[int, int, int]] | None:
@@ -371,10 +389,10 @@ def viterbi(feats: np.ndarray, seq: list[tuple[str, bool]], hmms: dict[str, HMM]
 
 
 def align(x: np.ndarray, words: list[str], model: Model, voice: str, t0: float = 0.0,
-          prons: list[list[str]] | None = None) -> list[tuple[float, float, str]] | None:
+          prons: list[list[str]] | None = None, use_dictionary: bool = True) -> list[tuple[float, float, str]] | None:
     """Audio (16 kHz) + its words -> [(start, end, SAMPA label)] with optional pauses between
     words and at the ends (labelled ``#``); None where no path exists."""
-    prons = prons if prons is not None else pronounce(words, model, voice)
+    prons = prons if prons is not None else pronounce(words, model, voice, use_dictionary)
     sil = "sil" if "sil" in model.hmms else next(k for k, v in model.sampa.items() if v == "#")
     seq: list[tuple[str, bool]] = [(sil, True)]
     for p in prons:

@@ -68,6 +68,7 @@ from _results import judge_signals  # noqa: E402
 
 from emoanim_server.audio import load_audio  # noqa: E402
 from emoanim_server.face.lipsync.ipa import ipa_to_phones  # noqa: E402
+from emoanim_server.face.lipsync.recognize import get_recognizer  # noqa: E402
 from emoanim_server.pipeline import BakeOptions, bake  # noqa: E402
 
 METRICS = ("closure", "closure_m", "open", "round", "fv")
@@ -157,6 +158,12 @@ FLEURS_DIR = "packages/cuttledoc/fixtures"
 #: FLEURS language -> (our tag, espeak-ng voice, SPPAS model); FLEURS es is es_419, pt is pt_br
 FLEURS_LANGS = {"de": ("de", "de", "deu"), "es": ("es-419", "es-419", "spa"), "pt": ("pt-BR", "pt-br", "por"),
                 "fr": ("fr", "fr", "fra")}
+#: languages whose reference must not take SPPAS's dictionary: SPPAS's Portuguese dictionary (and
+#: model) are European Portuguese; Brazilian speakers say "de" [dʒi], "Brasil" [bɾaziw], "c" [se]
+#: (the dictionary has [k]), so a fair pt-BR reference takes espeak-ng's pt-br pronunciations (the
+#: timing still comes from SPPAS's European-Portuguese acoustic model). Until 2026-12-01 session 5
+#: the pt-BR reference used the pt-PT dictionary (``--reference-dictionary`` reproduces that).
+NO_DICTIONARY = {"pt-BR"}
 #: SPPAS transcription markup that is not a word: pauses, noises, breaths, truncation marks
 _MARKUP = re.compile(r"\{[^}]*\}|__|[+*#@]|\bipu_\d+\b|[?!.,;:«»\"]")
 
@@ -179,7 +186,7 @@ def textgrid_intervals(text: str) -> dict[str, list[tuple[float, float, str]]]:
 
 
 def _htk_reference(x: np.ndarray, segments: list[tuple[float, float, str]], model_lang: str, voice: str,
-                   gitdir: str) -> list[tuple[float, float, str]] | None:
+                   gitdir: str, use_dictionary: bool = True) -> list[tuple[float, float, str]] | None:
     """Judge-labelled reference phones from benchmarks/htk_align.py (SPPAS's acoustic model for the
     language), one alignment per segment of text; None where a segment finds no path."""
     import htk_align
@@ -188,7 +195,8 @@ def _htk_reference(x: np.ndarray, segments: list[tuple[float, float, str]], mode
     ref: list[tuple[float, float, str]] = []
     for a, b, text in segments:
         a0 = max(0.0, a - 0.05)
-        got = htk_align.align(x[int(a0 * 16000): int((b + 0.05) * 16000)], text.split(), model, voice, t0=a0)
+        got = htk_align.align(x[int(a0 * 16000): int((b + 0.05) * 16000)], text.split(), model, voice, t0=a0,
+                              use_dictionary=use_dictionary)
         if got is None:
             return None
         ref += [(s, e, LANG_SAMPA.get(model_lang, {}).get(lab, lab)) for s, e, lab in got]
@@ -229,7 +237,7 @@ def sppas_ipu_items(gitdir: str, langs: list[str]) -> list[dict]:
     return out
 
 
-def fleurs_items(gitdir: str, langs: list[str]) -> list[dict]:
+def fleurs_items(gitdir: str, langs: list[str], dictionary_always: bool = False) -> list[dict]:
     """FLEURS sentences: the transcript is FLEURS's, the reference phones come from aligning it with
     SPPAS's model for the language (benchmarks/htk_align.py)."""
     names = _git(gitdir, "ls-tree", "-r", "--name-only", "-z", "HEAD", FLEURS_DIR).decode("utf-8").split("\0")
@@ -246,7 +254,8 @@ def fleurs_items(gitdir: str, langs: list[str]) -> list[dict]:
             data = _git(gitdir, "show", f"HEAD:{ogg}")
             (tmp / "a.ogg").write_bytes(data)
             x = load_audio(str(tmp / "a.ogg")).samples
-            ref = _htk_reference(x, [(0.0, len(x) / 16000, text)], model, voice, SPPAS_MODELS)
+            ref = _htk_reference(x, [(0.0, len(x) / 16000, text)], model, voice, SPPAS_MODELS,
+                                 use_dictionary=dictionary_always or tag not in NO_DICTIONARY)
             if ref is None:
                 print(f"no reference alignment for {ogg}", file=sys.stderr)
                 continue
@@ -255,10 +264,82 @@ def fleurs_items(gitdir: str, langs: list[str]) -> list[dict]:
     return out
 
 
+def outside_speech(phones, x: np.ndarray, pad_s: float = 0.15):
+    """The reference with phones that lie wholly before the recording's first stretch of speech or
+    after its last (more than ``pad_s`` away; energy VAD) relabelled ``sil``, and how many.
+
+    Why: where a recording stops before its sentence does (FLEURS ``fleurs-pt-000`` ends in 0.8 s
+    of silence before "... com a família da vítima"), the reference aligner still has to place
+    every word and crams them, 30 ms a phone, into the silence; no mouth can be judged against
+    speech that is not in the audio. Both modes are scored on the same reference. Speech: 10 ms
+    frames a quarter of the way from the recording's floor (10th percentile dB) to its level (95th),
+    in runs of at least 50 ms (a deliberately low bar: quiet FLEURS recordings peak near -52 dBFS)."""
+    from emoanim_server.audio import frame_db
+
+    db = frame_db(x, 0.01)
+    floor, loud = np.percentile(db, 10), np.percentile(db, 95)
+    on = np.convolve(db > floor + 0.25 * (loud - floor), np.ones(5), "same") >= 5
+    if not on.any():
+        return phones, 0
+    idx = np.flatnonzero(on)
+    lo, hi = (idx[0] - 2) * 0.01 - pad_s, (idx[-1] + 3) * 0.01 + pad_s
+    out, n = [], 0
+    for a, b, p in phones:
+        if p != "sil" and (b < lo or a > hi):
+            out.append((a, b, "sil"))
+            n += 1
+        else:
+            out.append((a, b, p))
+    return out, n
+
+
 def judge(curves: np.ndarray, fps: int, phones) -> dict[str, list[bool]]:
     t, gap, rnd, fv = judge_signals(curves, fps)
     grid = np.arange(0, phones[-1][1], 1 / GRID)
     return score(grid, *(np.interp(grid, t, x) for x in (gap, rnd, fv)), phones)
+
+
+def event_times(phones) -> dict[str, list[float]]:
+    """Mid-times of the judge's events per metric, in the order ``score()`` lists them (the same
+    conditions), so its per-event results can be paired across modes and with word scores."""
+    grid = np.arange(0, phones[-1][1], 1 / GRID)
+    out: dict[str, list[float]] = {k: [] for k in ("closure", "open", "round", "fv")}
+    for a, b, p in phones:
+        if not ((grid >= a - 0.02) & (grid <= b + 0.02)).any():
+            continue
+        mid = 0.5 * (a + b)
+        if p in ("p", "b", "m"):
+            out["closure"].append(mid)
+        if p in ("aa", "ae", "aw", "ay", "ao") and b - a >= 0.06:
+            out["open"].append(mid)
+        if p in ("uw", "ow", "w") and b - a >= 0.05:
+            out["round"].append(mid)
+        if p in ("f", "v"):
+            out["fv"].append(mid)
+    return out
+
+
+#: bins of the aligned word's score (per frame against the free phone loop) for the confidence table
+CONF_BINS = (-1e9, -80.0, -60.0, -40.0, -20.0, 1e9)
+
+
+def confidence_table(conf: dict[str, list[tuple[float | None, bool, bool]]]) -> dict:
+    """Per metric and bin of the word's alignment score: events, hit rate with the transcript and
+    audio-only, and how many events each gets that the other misses -- what a per-word fallback to
+    the audio-only engine below a score would gain (audio_only_better) and lose (transcript_better)."""
+    out = {}
+    for k, ev in conf.items():
+        rows = []
+        for lo, hi in zip(CONF_BINS[:-1], CONF_BINS[1:]):
+            b = [e for e in ev if e[0] is not None and lo <= e[0] < hi]
+            if b:
+                rows.append({"score_from": None if lo < -1e8 else lo, "score_to": None if hi > 1e8 else hi, "n": len(b),
+                             "transcript": round(float(np.mean([e[1] for e in b])), 3),
+                             "audio": round(float(np.mean([e[2] for e in b])), 3),
+                             "audio_only_better": sum((not e[1]) and e[2] for e in b),
+                             "transcript_better": sum(e[1] and not e[2] for e in b)})
+        out[k] = rows
+    return out
 
 
 def mode_options(mode: str, item: dict) -> BakeOptions:
@@ -307,6 +388,17 @@ def markdown(res: dict) -> str:
             for m, s in ms.items():
                 out.append(f"| {st} | {m} | {f(s['closure'])} ({s['closure_n']}) | {f(s['open'])} ({s['open_n']}) | "
                            f"{f(s['round'])} ({s['round_n']}) | {f(s['fv'])} ({s['fv_n']}) |")
+    if res.get("confidence"):
+        out += ["", "Per-word confidence (the aligned word's score per frame against the free phone loop): events "
+                "the audio-only engine gets and the transcript misses (audio better) vs the reverse; a fallback to "
+                "the audio-only engine for low-scoring words would win the first and lose the second:", "",
+                "| set | metric | word score | events | with transcript | audio only | audio better | transcript better |",
+                "|---|---|---|---|---|---|---|---|"]
+        for st, k, r in ((st, k, r) for st, tab in res["confidence"].items() for k, rows in tab.items() for r in rows):
+            lo = "" if r["score_from"] is None else f"{r['score_from']:.0f}"
+            hi = "" if r["score_to"] is None else f"{r['score_to']:.0f}"
+            out.append(f"| {st} | {k} | [{lo}, {hi}) | {r['n']} | {r['transcript']:.2f} | {r['audio']:.2f} | "
+                       f"{r['audio_only_better']} | {r['transcript_better']} |")
     if res.get("worse_than_audio"):
         out += ["", "With the transcript worse than without (language: metric): "
                 + ", ".join(res["worse_than_audio"])]
@@ -321,6 +413,8 @@ def main() -> None:
     ap.add_argument("--langs", default="", help="comma-separated (fra,cat or fr,ca); default all")
     ap.add_argument("--modes", default=",".join(MODES))
     ap.add_argument("--limit", type=int, default=0, help="lines per language")
+    ap.add_argument("--reference-dictionary", action="store_true",
+                    help="pt-BR reference with SPPAS's (European) dictionary, as before session 5")
     ap.add_argument("--out", default="")
     a = ap.parse_args()
     langs = [x for x in a.langs.split(",") if x]
@@ -330,7 +424,7 @@ def main() -> None:
     if "sppas-ipu" in sets and Path(a.sppas).exists():
         items += sppas_ipu_items(a.sppas, langs)
     if "fleurs" in sets and Path(a.fleurs).exists():
-        items += fleurs_items(a.fleurs, langs)
+        items += fleurs_items(a.fleurs, langs, a.reference_dictionary)
     if not items:
         sys.exit(f"no labelled real speech found (--sppas {a.sppas})")
     tmp = Path(tempfile.mkdtemp())
@@ -341,6 +435,7 @@ def main() -> None:
     audio_s = 0.0
     counts: dict[str, int] = {}
     by_set: dict[str, dict] = {}
+    conf: dict[str, dict[str, list]] = {}
     for it in items:
         key = f"{it['language']} {it['set']}"
         if a.limit and counts.get(key, 0) >= a.limit:
@@ -353,13 +448,21 @@ def main() -> None:
         rec = per.setdefault(key, {"language": it["language"], "set": it["set"], "lines": 0, "modes": {}, "_agg": {}, "_used": {},
                                               "items": []})
         rec["lines"] += 1
-        line = {"name": it["name"], "seconds": round(audio.duration, 2), "words": len(it["transcript"].split())}
+        ref, dropped = outside_speech(it["phones"], audio.samples)
+        it = {**it, "phones": ref}
+        line = {"name": it["name"], "seconds": round(audio.duration, 2), "words": len(it["transcript"].split()),
+                "reference_phones_outside_speech": dropped}
+        per_mode: dict[str, dict] = {}
+        word_scores: list = []
         for m in modes:
             t0, c0 = time.perf_counter(), time.process_time()
             track = bake(audio, mode_options(m, it))
             wall[m] += time.perf_counter() - t0
             cpu[m] += time.process_time() - c0
             s = judge(track.curves, track.fps, it["phones"])
+            per_mode[m] = s
+            if m == "transcript" and track.metadata.get("lipsync", {}).get("transcript_used"):
+                word_scores = list(get_recognizer().last_word_scores)
             agg = rec["_agg"].setdefault(m, {})
             bs = by_set.setdefault(it["set"], {}).setdefault(m, {})
             for k in METRICS:
@@ -372,6 +475,11 @@ def main() -> None:
             line[m] = {**{k: (round(float(np.mean(s[k])), 3) if s[k] else None) for k in METRICS},
                        "method": lip.get("method"), "transcript_used": lip.get("transcript_used"),
                        "alignment_score": lip.get("alignment_score"), "fallback": lip.get("fallback")}
+        if word_scores and "audio" in per_mode:
+            for k, ts in event_times(it["phones"]).items():
+                for t, ht, ha in zip(ts, per_mode["transcript"][k], per_mode["audio"][k]):
+                    cov = [sc for a0, a1, sc in word_scores if a0 <= t < a1]
+                    conf.setdefault(it["set"], {}).setdefault(k, []).append((cov[0] if cov else None, bool(ht), bool(ha)))
         rec["items"].append(line)
         print(it["language"], it["name"], {m: {k: line[m][k] for k in ("closure", "round", "fv")} for m in modes},
               flush=True)
@@ -409,6 +517,7 @@ def main() -> None:
         "overall": {m: summarise(total[m]) for m in modes},
         "overall_by_set": {st: {m: summarise(agg) for m, agg in by_set[st].items()} for st in by_set},
         "per_language": per, "worse_than_audio": worse,
+        "confidence": {st: confidence_table(c) for st, c in conf.items()},
     }
     print(json.dumps(res["overall"], indent=1))
     if a.out:

@@ -115,6 +115,7 @@ def stage_timer():
     wrap(NeuralLipsync, "run_model", "lips: model call(s)")
     wrap(live_batch, "to_curves", "lips: articulators -> ARKit")
     wrap(NeuralLipsync, "end_raw", "lips: frame interpolation")
+    wrap(live_batch, "end_raw_many", "lips: frame interpolation")
     wrap(UpperFaceModel, "feed_audio", "upper face: feed_audio (pitch)")
     wrap(live_batch, "_upper_pitch", "upper face: pitch (YIN, all sessions in one call)")
     wrap(UpperFaceModel, "append_audio", "upper face: audio in (band-pass)")
@@ -126,6 +127,7 @@ def stage_timer():
     wrap(StreamingSpeech, "feed", "speech activity")
     wrap(pipeline.LiveGraph, "_mix_emotion", "emotion mixer")
     wrap(pipeline.LiveGraph, "_add_upper", "upper face: add to frames")
+    wrap(live_batch, "_upper_add", "upper face: add to frames")
     wrap(pipeline.LiveGraph, "emotion_at", "emotion timeline")
 
     def restore():
@@ -216,6 +218,63 @@ def memory(x: np.ndarray, n: int, seconds: float = 4.0, n_heap: int = 4) -> dict
     return {"sessions": n, "after_audio_s": seconds, "python_heap_mb_per_session": round(heap / n_heap / 2 ** 20, 2),
             "heap_sessions": n_heap, "rss_mb_per_session": round((r1 - r0) / n, 2), "rss_before_mb": round(r0, 1),
             "rss_after_mb": round(r1, 1)}
+
+
+def state_bytes(obj, seen: set | None = None) -> int:
+    """Bytes a LIVE session holds of its own: a walk through instance dicts, slots, containers
+    and numpy arrays (their buffers), not into modules, classes, functions or native handles
+    (the model's onnxruntime session, imports and caches are shared by every session)."""
+    import types
+
+    seen = set() if seen is None else seen
+    stack, total = [obj], 0
+    skip = (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType, types.MethodType)
+    while stack:
+        o = stack.pop()
+        if id(o) in seen or isinstance(o, skip):
+            continue
+        seen.add(id(o))
+        if isinstance(o, np.ndarray):
+            total += o.nbytes + 112 if o.base is None else 112
+            if o.base is not None:
+                stack.append(o.base)
+            continue
+        total += sys.getsizeof(o)
+        if isinstance(o, dict):
+            stack.extend(o.keys())
+            stack.extend(o.values())
+        elif isinstance(o, (list, tuple, set, frozenset, collections.deque)):
+            stack.extend(o)
+        elif hasattr(o, "__dict__") or hasattr(type(o), "__slots__"):
+            if hasattr(o, "__dict__"):
+                stack.append(vars(o))
+            for k in getattr(type(o), "__slots__", ()):
+                if hasattr(o, k):
+                    stack.append(getattr(o, k))
+    return total
+
+
+def session_growth(x: np.ndarray, seconds: float, marks: tuple[float, ...]) -> dict:
+    """One LIVE session fed ``seconds`` of real speech (the clip repeated) in 20 ms chunks: its own
+    state's size (:func:`state_bytes`) at each mark. Flat = memory bounded for any length."""
+    from emoanim_server.live_batch import tick
+    from emoanim_server.pipeline import LiveGraph
+
+    g = LiveGraph(60, 7, FULL, engine="neural")
+    n, out = len(x), {}
+    c0 = time.thread_time()
+    for k in range(int(seconds * 50)):
+        o = (k * 320) % (n - 320)
+        r = tick([(g, x[o:o + 320])])[0]
+        if isinstance(r, Exception):
+            raise r
+        t = (k + 1) / 50
+        if t in marks:
+            out[f"{t:g}"] = round(state_bytes(g) / 2 ** 20, 3)
+            print(f"session state after {t:g} s: {out[f'{t:g}']} MB", flush=True)
+    a, b = sorted(marks)[-2:]
+    return {"audio_s": seconds, "state_mb_at_s": out, "cpu_s": round(time.thread_time() - c0, 1),
+            "growth_kb_per_audio_s_last": round((out[f"{b:g}"] - out[f"{a:g}"]) * 1024 / (b - a), 3)}
 
 
 def server_run(x: np.ndarray, sr: int, levels: list[int], seconds: float, models_dir: str | None) -> list[dict]:
@@ -310,6 +369,13 @@ def write_md(res: dict, path: Path) -> None:
           f"**{mem['python_heap_mb_per_session']} MB per session** (traced over {mem['heap_sessions']}), resident memory "
           f"**{mem['rss_mb_per_session']} MB per session** (RSS {mem['rss_before_mb']} -> {mem['rss_after_mb']} MB; "
           "the model, its onnxruntime session and the imports are shared, not per session)."]
+    if res.get("memory_length"):
+        ml = res["memory_length"]
+        L += ["", f"One session fed {ml['audio_s']:g} s of real speech (20 ms chunks): its own state "
+                  "(instance dicts, buffers, lists; shared model and imports excluded) after "
+                  + ", ".join(f"{k} s **{v} MB**" for k, v in ml["state_mb_at_s"].items())
+                  + f"; growth over the last span {ml['growth_kb_per_audio_s_last']} KB per audio-s "
+                  "(bounded: flat in the session's length)."]
     if res.get("server"):
         L += ["", "## Real-time WebSocket sessions (server subprocess, ticker on; wall clock)", "",
               "| sessions | completed | server CPU-s / session audio-s | server core share | latency p50 ms | "
@@ -359,6 +425,9 @@ def main() -> int:
     ap.add_argument("--batch-axis-copy", action="store_true",
                     help="if the shipped model has a fixed batch of 1, measure a copy with the axis renamed")
     ap.add_argument("--no-server", action="store_true")
+    ap.add_argument("--memory-length-only", type=float, metavar="SECONDS",
+                    help="only the one-session length run (state size at 30/60/300/900 s marks), merged "
+                         "into the existing results")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "live_capacity"))
     args = ap.parse_args()
     from bench_server import machine
@@ -376,6 +445,19 @@ def main() -> int:
         return 2
     x = load_audio(str(ROOT / "tests" / "data" / "real_en.wav")).samples
     x = np.tile(x, 8)
+    if args.memory_length_only:
+        out = Path(args.out)
+        res = json.loads(out.with_suffix(".json").read_text())
+        marks = tuple(m for m in (30.0, 60.0, 300.0, 900.0) if m <= args.memory_length_only)
+        res["memory_length"] = session_growth(x, args.memory_length_only, marks)
+        res["memory_length"].update({"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                                     "loadavg": os.getloadavg(), "git": subprocess.run(
+                                         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                         text=True).stdout.strip()})
+        out.with_suffix(".json").write_text(json.dumps(res, indent=1))
+        write_md(res, out.with_suffix(".md"))
+        print(res["memory_length"])
+        return 0
     res = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
            "machine": machine(), "model": model_note,
            "git": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
@@ -392,6 +474,8 @@ def main() -> int:
         res["graph"].append(r)
     res["memory"] = memory(x, 16 if args.quick else 40)
     print(res["memory"], flush=True)
+    long_s = 300.0 if args.quick else 900.0
+    res["memory_length"] = session_growth(x, long_s, (30.0, 60.0, 300.0) + ((900.0,) if long_s > 300 else ()))
     if not args.no_server:
         sr = 16000
         # levels this shared 2-core machine can show (more only measures other people's load)

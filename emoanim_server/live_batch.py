@@ -23,7 +23,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .face.lipsync.neural import NeuralLipsync, run_batch, to_curves
+from .face.lipsync.neural import NeuralLipsync, end_raw_many, run_batch, to_curves
 
 __all__ = ["tick"]
 
@@ -53,17 +53,7 @@ def tick(items: Sequence[tuple[object, np.ndarray]]) -> list:
             except Exception as e:  # noqa: BLE001
                 failed[id(s)] = e
     # the articulator -> ARKit step for all new frames at once (a per-frame function)
-    raws, owners = [], []
-    for i in begun:
-        lip = items[i][0].lip
-        if isinstance(lip, NeuralLipsync):
-            try:
-                if id(lip) in failed:
-                    raise failed[id(lip)]
-                raws.append(lip.end_raw())
-                owners.append(i)
-            except Exception as e:  # noqa: BLE001
-                results[i] = e
+    raws, owners = _lips_end_raw(items, begun, failed, results)
     lip_curves: dict[int, np.ndarray] = {}
     if raws:
         allc = to_curves(np.concatenate(raws))
@@ -83,14 +73,72 @@ def tick(items: Sequence[tuple[object, np.ndarray]]) -> list:
     _upper_pitch([items[i][0] for i in fronted])
     for i, e in _upper_steps([items[i][0] for i in fronted]).items():
         results[fronted[i]] = e
-    for i in fronted:
+    ok = [i for i in fronted if results[i] is None]
+    _eyes_head_feeds([items[i][0] for i in ok], ok, results)
+    ok = [i for i in ok if results[i] is None]
+    _emit([items[i][0] for i in ok], ok, results)
+    return results
+
+
+def _eyes_head_feeds(graphs: list, idx: list[int], results: list) -> None:
+    """The eyes + head feeds this tick's frames need, of every graph in one call
+    (``face.eyes_head.feed_many``: the eyes decide per stream, the heads step together); a
+    failure is its graph's result."""
+    from .face.eyes_head import feed_many
+
+    todo, feeds = [], []
+    for g, i in zip(graphs, idx):
+        try:
+            p = g.eyes_head_request()
+        except Exception as e:  # noqa: BLE001 - isolated per session
+            results[i] = e
+            continue
+        if p is not None:
+            todo.append(i)
+            feeds.append((g.eyes_head,) + tuple(p) + (False,))
+    if feeds:
+        for i, e in zip(todo, feed_many(feeds)):
+            if e is not None:
+                results[i] = e
+
+
+def _emit(graphs: list, idx: list[int], results: list) -> None:
+    """Each graph's ``end_emit``, in its phases: the frames that may leave and their curves per
+    graph, then the eyes + head render of every graph in one call (``face.eyes_head.render_many``:
+    rows stacked, each stream's own numbers), then each graph's frames completed. A failure
+    stays with its graph (a failed shared render falls back to one render per graph)."""
+    from .face.eyes_head import render_many
+
+    outs: dict[int, object] = {}
+    for g, i in zip(graphs, idx):
+        try:
+            n = g.emit_count()
+            if n > 0:
+                outs[i] = (g, g.emit_curves(n, add_upper=False))
+        except Exception as e:  # noqa: BLE001
+            results[i] = e
+    _upper_add(outs, results)
+    eh = [i for i, (g, _) in outs.items() if g.eyes_head is not None]
+    rendered: dict[int, tuple] = {}
+    if eh:
+        try:
+            for i, r in zip(eh, render_many([(outs[i][0].eyes_head, outs[i][1].curves, outs[i][1].first) for i in eh])):
+                rendered[i] = r
+        except Exception:  # noqa: BLE001 - one by one: a failure stays with its own graph
+            for i in eh:
+                if i in rendered:
+                    continue
+                try:
+                    rendered[i] = outs[i][0].eyes_head.render(outs[i][1].curves, outs[i][1].first)
+                except Exception as e:  # noqa: BLE001
+                    results[i] = e
+    for i, (g, out) in outs.items():
         if results[i] is not None:
             continue
         try:
-            results[i] = items[i][0].end_emit()
+            results[i] = g.emit_done(out, rendered.get(i))
         except Exception as e:  # noqa: BLE001
             results[i] = e
-    return results
 
 
 def _upper_pitch(graphs: list) -> None:
@@ -159,3 +207,66 @@ def _upper_steps(graphs: list) -> dict[int, Exception]:
         else:
             graphs[j].upper_take(out)
     return failed
+
+
+def _lips_end_raw(items, begun: list[int], failed: dict, results: list) -> tuple[list, list[int]]:
+    """The learned lip-sync's ``end_raw`` (decoding + interpolation to the output rate) of every
+    begun graph in one call (``neural.end_raw_many``: each stream gets exactly its own frames);
+    if that call fails, each stream alone, a failure staying with its own graph. Returns the raw
+    frames and the item indices they belong to; failures go into ``results``."""
+    owners, lips = [], []
+    for i in begun:
+        lip = items[i][0].lip
+        if isinstance(lip, NeuralLipsync):
+            if id(lip) in failed:
+                results[i] = failed[id(lip)]
+            else:
+                owners.append(i)
+                lips.append(lip)
+    if not lips:
+        return [], []
+    try:
+        return end_raw_many(lips), owners
+    except Exception:  # noqa: BLE001 - one by one: a failure stays with its own graph
+        raws, ok = [], []
+        for i, lip in zip(owners, lips):
+            try:
+                raws.append(lip.end_raw())
+                ok.append(i)
+            except Exception as e:  # noqa: BLE001
+                results[i] = e
+        return raws, ok
+
+
+def _upper_add(outs: dict, results: list) -> None:
+    """The upper face added to every graph's new frames in one call (``face.upper.add_to_frames``:
+    rows stacked, each window's own numbers), between ``emit_curves(n, add_upper=False)`` and the
+    eyes + head render; a failure falls back to each graph alone and stays with its graph."""
+    from .face.upper import add_to_frames
+
+    todo = []
+    for i, (g, out) in outs.items():
+        try:
+            w = g.upper_window(out)
+        except Exception as e:  # noqa: BLE001
+            results[i] = e
+            continue
+        if w is not None:
+            todo.append((i, g, out, w))
+    if not todo:
+        return
+    try:
+        added = add_to_frames([w for _, _, _, w in todo])
+    except Exception:  # noqa: BLE001 - one by one
+        added = []
+        for _, _, _, w in todo:
+            try:
+                added.append(add_to_frames([w])[0])
+            except Exception as e:  # noqa: BLE001
+                added.append(e)
+    for (i, g, out, w), c in zip(todo, added):
+        if isinstance(c, Exception):
+            results[i] = c
+            continue
+        out.curves = c
+        g.upper_sent(w[1])

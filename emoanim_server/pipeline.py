@@ -675,77 +675,127 @@ class LiveGraph:
         frame that may leave needs them (``need``: frames [0, need) are final elsewhere) or at
         the end. Their per-call cost is fixed, so one call per ~4 chunks instead of one per
         chunk; the stage is chunking-independent, so the frames are the same."""
+        p = self._eyes_head_take(closed, need)
+        if p is not None:
+            self.eyes_head.feed(*p, closed=closed)
+
+    def _eyes_head_take(self, closed: bool = False, need: int | None = None) -> tuple | None:
+        """The waiting eyes + head ticks, concatenated, when :meth:`_drive_eyes_head` would feed
+        them now (the stage keyed first); None otherwise."""
         if not self._eh_pending or (need is not None and self._eyes_head_frames() >= need):
-            return
+            return None
         if not self._keyed:
             self._key_stages()
         p, self._eh_pending = self._eh_pending, []
         if len(p) == 1:
-            speech, vad, w = p[0]
-        else:
-            speech, vad, w = (np.concatenate([q[j] for q in p]) for j in range(3))
-        self.eyes_head.feed(speech, vad, w, closed=closed)
+            return p[0]
+        return tuple(np.concatenate([q[j] for q in p]) for j in range(3))
 
     # ------------------------------------------------------------------------------ output
     def _emit(self, final: bool) -> LiveFrames | None:
+        n = self._emit_count(final)
+        if n <= 0:
+            return None
+        out = self._emit_curves(n)
+        rendered = self.eyes_head.render(out.curves, out.first) if self.eyes_head is not None else None
+        return self._emit_done(out, rendered)
+
+    # the phases of _emit, public for live_batch.tick, which runs each phase for all its graphs
+    # and the eyes + head render of all of them in one call (face/eyes_head.render_many)
+    def emit_count(self) -> int:
+        """Frames that may leave now (0: none), the lazy stages driven as far as they need."""
+        return self._emit_count(False)
+
+    def emit_curves(self, n: int, add_upper: bool = True) -> LiveFrames:
+        """The next ``n`` frames up to the eyes + head render (lips, emotion, upper face;
+        ``add_upper`` False: without the upper face, which the caller then adds for many graphs
+        at once: :meth:`upper_window` + ``face.upper.add_to_frames`` + :meth:`upper_sent`)."""
+        return self._emit_curves(n, add_upper)
+
+    def upper_window(self, out: LiveFrames) -> tuple | None:
+        """``face.upper.add_to_frames``'s window for ``out`` (from ``emit_curves(n, False)``):
+        (curves, frame times, upper-face ticks, first tick), or None: nothing to add."""
+        if self.upper is None or not len(self._upper):
+            return None
+        return out.curves, np.arange(out.first, out.first + len(out)) / self.fps, self._upper, self._upper_k0
+
+    def upper_sent(self, times: np.ndarray) -> None:
+        """The upper face has been added to the frames at ``times``: drop the ticks that no
+        later frame reads."""
+        keep = max(0, int(np.floor(times[-1] / TICK_S)) - 1 - self._upper_k0)  # ticks before the next frame
+        if keep:
+            self._upper = self._upper[keep:]
+            self._upper_k0 += keep
+
+    def emit_done(self, out: LiveFrames, rendered: tuple | None) -> LiveFrames:
+        """``out`` completed with the eyes + head render (``EyesHeadStream.render``'s result for
+        ``out.curves``, None without eyes/head) and the body; the frames leave."""
+        return self._emit_done(out, rendered)
+
+    def eyes_head_request(self) -> tuple | None:
+        """Before :meth:`emit_count`: when the frames that may leave now need more eyes + head
+        ticks, the driver ticks waiting for them as (speech, vad, weights) (the caller feeds many
+        graphs' streams at once with ``face.eyes_head.feed_many``); None: nothing to feed now.
+        The same feed :meth:`emit_count` would make (live_batch.tick)."""
+        if self.eyes_head is None:
+            return None
+        n_final = self._final_before_eyes_head()
+        if n_final <= self.next_index:
+            return None
+        return self._eyes_head_take(need=n_final)
+
+    def _final_before_eyes_head(self) -> int:
+        n_final = self._lip_done
+        if self.upper is not None:
+            if n_final > self.next_index:
+                self._drive_upper(need=n_final)
+            n_final = min(n_final, self._upper_frames())
+        if self.body is not None:
+            n_final = min(n_final, self.body.available)
+        return n_final
+
+    def _emit_count(self, final: bool) -> int:
         n_final = self._lip_done
         if not final:
-            if self.upper is not None:
-                if n_final > self.next_index:
-                    self._drive_upper(need=n_final)
-                n_final = min(n_final, self._upper_frames())
-            if self.body is not None:
-                n_final = min(n_final, self.body.available)
+            n_final = self._final_before_eyes_head()
             if self.eyes_head is not None:
                 if n_final > self.next_index:
                     self._drive_eyes_head(need=n_final)
                 n_final = min(n_final, self._eyes_head_frames())
             if self.next_index > 0 and n_final - self.next_index < self.emit_frames:
-                return None
-        n = n_final - self.next_index
-        if n <= 0:
-            return None
+                return 0
+        return max(0, n_final - self.next_index)
+
+    def _emit_curves(self, n: int, add_upper: bool = True) -> LiveFrames:
         i0 = self.next_index
         curves = self._curves[:n]
         self._curves = self._curves[n:]
         times = np.arange(i0, i0 + n) / self.fps
         if self.parts.get("emotion"):
             curves = self._mix_emotion(curves, times)
-        if self.upper is not None and len(self._upper):
+        if add_upper and self.upper is not None and len(self._upper):
             curves = self._add_upper(curves, times)
-        out = LiveFrames(i0, curves)
-        if self.eyes_head is not None:
-            curves, head, eyes = self.eyes_head.render(curves, i0)
-            out.curves = curves
+        return LiveFrames(i0, curves)
+
+    def _emit_done(self, out: LiveFrames, rendered: tuple | None) -> LiveFrames:
+        n = len(out)
+        if rendered is not None:
+            out.curves, head, eyes = rendered
             out.head = head if self.parts.get("head") else None
             out.eyes = eyes if self.parts.get("eyes") else None
         if self.body is not None:
-            out.joints, out.root = self.body.frames(i0, i0 + n)
+            out.joints, out.root = self.body.frames(out.first, out.first + n)
         self.next_index += n
         return out
 
     def _add_upper(self, curves: np.ndarray, times: np.ndarray) -> np.ndarray:
         """The upper face's offsets at the frame times, added as the bake does (face/upper.py
         apply_upper: spreading channels halved where the lips round), after the mixer and
-        before the eyes close the lids over it."""
-        global _UPPER_IDX
-        if _UPPER_IDX is None:  # (once: this runs for every LIVE window)
-            from .face.upper import _SPREAD, UPPER_CURVES
-            from .track import ARKIT_INDEX
+        before the eyes close the lids over it (``face.upper.add_to_frames`` of one window)."""
+        from .face.upper import add_to_frames
 
-            _UPPER_IDX = (np.array([ARKIT_INDEX[n] for n in UPPER_CURVES]), _SPREAD,
-                          ARKIT_INDEX["mouthPucker"], ARKIT_INDEX["mouthFunnel"])
-        idx, spread, pucker, funnel = _UPPER_IDX
-        tk = (self._upper_k0 + np.arange(len(self._upper))) * TICK_S
-        off = _interp_rows(times, tk, self._upper)
-        rnd = np.minimum(np.maximum(0.0, np.maximum(curves[:, pucker], curves[:, funnel]) / 0.3), 1.0)
-        off[:, spread] *= (1 - 0.5 * rnd)[:, None]
-        curves = np.array(curves, np.float32)
-        curves[:, idx] = np.minimum(np.maximum(0.0, curves[:, idx] + off), 1.0)
-        keep = max(0, int(np.floor(times[-1] / TICK_S)) - 1 - self._upper_k0)  # ticks before the next frame
-        if keep:
-            self._upper = self._upper[keep:]
-            self._upper_k0 += keep
+        curves = add_to_frames([(curves, times, self._upper, self._upper_k0)])[0]
+        self.upper_sent(times)
         return curves
 
     def _speaking_phones(self, t0: float, t1: float) -> list[tuple[float, float, str]]:
@@ -776,23 +826,6 @@ class LiveGraph:
         if phones is None:
             phones = self._speaking_phones(float(times[0]), float(times[-1]))
         return mix(lips, expr, times, phones, arousal=vad[:, 1]).astype(np.float32)
-
-
-#: LiveGraph._add_upper's column indices (filled on first use)
-_UPPER_IDX: tuple | None = None
-
-
-def _interp_rows(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
-    """``np.interp(x, xp, fp[:, j])`` for every column j at once (the same formula, so the same
-    numbers): one call instead of one per curve on every LIVE chunk."""
-    if len(xp) == 1:
-        return np.repeat(fp[:1], len(x), axis=0)
-    j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, len(xp) - 2)
-    slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])[:, None]
-    out = slope * (x - xp[j])[:, None] + fp[j]
-    out[x <= xp[0]] = fp[0]
-    out[x >= xp[-1]] = fp[-1]
-    return out
 
 
 def _neutral_is_zero() -> bool:

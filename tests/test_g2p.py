@@ -3,7 +3,7 @@ import pytest
 
 from emoanim_server.face.lipsync import get_recognizer
 from emoanim_server.face.lipsync.g2p import (G2PUnavailable, espeak_command, espeak_version,
-                                             ipa_to_arpabet, pronounce, split_words)
+                                             ipa_to_arpabet, ipa_words, pronounce, split_words)
 from emoanim_server.face.lipsync.ipa import phone_class
 from emoanim_server.face.lipsync.language import LANGUAGES, language
 from emoanim_server.face.lipsync.phones import PHONES
@@ -115,3 +115,29 @@ def test_ipa_diphthongs_stay_one_phone():
     assert ipa_to_arpabet("nˈaɪn") == ["n", "ay", "n"]
     assert ipa_to_arpabet("ʃtˈaʊ") == ["sh", "t", "aw"]
     assert ipa_to_arpabet("(en)bˈɜːd(de)") == ["b", "er", "d"]
+
+
+@needs_espeak
+@pytest.mark.parametrize("lang,text,word,said", [
+    ("de", "Das ist z.B. ein Test.", "z.B", "zum Beispiel"),
+    ("de", "Z.B. heute", "Z.B", "zum Beispiel"),         # sentence start
+    ("fr", "M. Dupont est là", "M", "Monsieur"),          # a one-letter word, not read in context
+    ("pt-BR", "no século 3 a.C. já", "a.C", "antes de Cristo"),
+    ("en", "a name, e.g. Zork", "e.g", "for example"),     # English: CMUdict lacks it, espeak spells it
+    ("ru", "и т.д.", "т.д", "так далее"),
+])
+def test_abbreviations_espeak_misreads_are_said_as_they_stand_for(lang, text, word, said):
+    """espeak-ng spells these ("z.B." -> "zet be"): the lips would say letters nobody says. The
+    word keeps its spelling for the subtitles; its phones are the expansion's."""
+    got = {w.text: w for w in pronounce(text, lang)}
+    expected = ipa_to_arpabet(ipa_words([said], language(lang).voice)[0])  # the phrase, as espeak-ng says it
+    assert got[word].phones == tuple(expected) and got[word].source == "espeak-ng"
+    spelled = ipa_to_arpabet(ipa_words([word], language(lang).voice)[0])
+    assert got[word].phones != tuple(spelled)
+
+
+@needs_espeak
+def test_an_abbreviation_key_needs_its_period_and_others_stay_espeak_ngs():
+    # "usw" without its period is not the abbreviation; Spanish "Dr." espeak-ng already reads "doctor"
+    assert pronounce("usw", "de")[0].phones != tuple(p for w in pronounce("und so weiter", "de") for p in w.phones)
+    assert pronounce("el Dr. López", "es")[1].phones == tuple(p for w in pronounce("doctor", "es") for p in w.phones)

@@ -182,3 +182,38 @@ def test_live_model_memory_is_flat_and_curves_unchanged(real):
     np.testing.assert_array_equal(np.concatenate(outs[0]), np.concatenate(outs[1]))
     assert live._feat0 > 0 and live._emo0 > 0
     assert max(sizes) <= 1024 < len(keep._f0.a)  # flat: 24 s of ticks would be 2400
+
+
+def test_lips_end_raw_many_equals_each_stream_alone(real):
+    """neural.end_raw_many (LIVE: every session's decoding + interpolation in one call) == each
+    stream's own end_raw, with different chunk sizes (frame counts), frame rates and decodings."""
+    from emoanim_server.server.session import neural_available
+
+    if not neural_available():
+        pytest.skip("the learned lip-sync model is not installed")
+    from emoanim_server.face.lipsync.neural import DECODING, RAW, Decoding, NeuralLipsync, end_raw_many
+
+    x = real[:16000 * 3]
+    specs = [(60, DECODING, 320), (60, DECODING, 480), (30, DECODING, 320), (60, RAW, 320),
+             (50, Decoding(hold=2, dip_gain=1.0, round_smooth=0.5), 160), (60, DECODING, 1000)]
+    alone = [NeuralLipsync(f, d) for f, d, _ in specs]
+    many = [NeuralLipsync(f, d) for f, d, _ in specs]
+    pos = [0] * len(specs)
+    got: list[list[np.ndarray]] = [[] for _ in specs]
+    ref: list[list[np.ndarray]] = [[] for _ in specs]
+    while any(p < len(x) for p in pos):
+        for k, (_, _, ch) in enumerate(specs):
+            if pos[k] < len(x):
+                for s in (alone[k], many[k]):
+                    s.begin(x[pos[k]:pos[k] + ch])
+                    s.run_model()
+                ref[k].append(alone[k].end_raw())
+                pos[k] += ch
+        live = [k for k in range(len(specs)) if len(ref[k]) > len(got[k])]
+        for k, y in zip(live, end_raw_many([many[k] for k in live])):
+            got[k].append(y)
+    for k in range(len(specs)):
+        a, b = np.concatenate(got[k]), np.concatenate(ref[k])
+        assert len(a) > 60
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(many[k].flush_raw(), alone[k].flush_raw())

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -266,22 +266,56 @@ def main_sequence_s(amplitude_deg: float | np.ndarray) -> float | np.ndarray:
 
 
 class _Grow:
-    """Append-only array with amortised O(1) appends (drivers arrive in small chunks)."""
+    """Append-only array with amortised O(1) appends (drivers arrive in small chunks).
+
+    Indices are absolute (the k-th value ever appended): :meth:`since` / :meth:`at` read them.
+    A LIVE model calls :meth:`drop` for what it will never read again, so a session's memory is
+    flat in its length (issue 10: <= 15 MB per session for any length); the bake drops nothing
+    and reads the whole history with :attr:`view`."""
 
     def __init__(self, width: int | None = None, dtype=float) -> None:
         shape = (1024,) if width is None else (1024, width)
         self.a = np.zeros(shape, dtype)
-        self.n = 0
+        self.n = 0    # values appended so far (absolute end)
+        self.off = 0  # absolute index of a[0] (values before it were dropped)
+        self.first: np.ndarray | None = None  # the first value ever appended (filters start on it)
 
     def extend(self, x: np.ndarray) -> None:
         x = np.asarray(x, self.a.dtype)
-        while self.n + len(x) > len(self.a):
-            self.a = np.concatenate([self.a, np.zeros_like(self.a)])
-        self.a[self.n:self.n + len(x)] = x
+        if self.first is None and len(x):
+            self.first = x[0].copy()
+        m = self.n - self.off  # values held, in a[:m] (drop() moves what it keeps to the front)
+        if m + len(x) > len(self.a):
+            grown = np.zeros((max(2 * len(self.a), m + len(x)),) + self.a.shape[1:], self.a.dtype)
+            grown[:m] = self.a[:m]
+            self.a = grown
+        self.a[m:m + len(x)] = x
         self.n += len(x)
+
+    def drop(self, before: int) -> None:
+        """Forget the values with absolute index < ``before`` (their slots are reused)."""
+        before = min(int(before), self.n)
+        if before <= self.off:
+            return
+        m = self.n - before
+        self.a[:m] = self.a[before - self.off:self.n - self.off]
+        self.off = before
+
+    def since(self, k0: int, k1: int | None = None) -> np.ndarray:
+        """Values [k0, k1) by absolute index (k0 >= :attr:`off`)."""
+        if k0 < self.off:
+            raise IndexError(f"_Grow: value {k0} was dropped (kept from {self.off})")
+        return self.a[k0 - self.off:(self.n if k1 is None else k1) - self.off]
+
+    def at(self, k: int):
+        """The value at absolute index ``k``."""
+        return self.a[k - self.off]
 
     @property
     def view(self) -> np.ndarray:
+        """Every value appended (only while nothing was dropped: the bake's whole history)."""
+        if self.off:
+            raise IndexError("_Grow.view after drop(): use since()")
         return self.a[:self.n]
 
 
@@ -371,7 +405,12 @@ class EyesModel:
         """Append driver ticks (speech bool, arousal -1..1, emotion weights (n, 8))."""
         if self.closed:
             raise RuntimeError("EyesModel.feed after close()")
-        d = Drivers(speech, arousal, emotion)
+        self.feed_drivers(Drivers(speech, arousal, emotion))
+
+    def feed_drivers(self, d: Drivers) -> None:
+        """:meth:`feed` of checked drivers (LIVE gives the eyes and the head the same ones)."""
+        if self.closed:
+            raise RuntimeError("EyesModel.feed after close()")
         w = d.emotion / np.maximum(d.emotion.sum(axis=1, keepdims=True), 1e-9)
         mult = (w @ EMO_BLINK) * np.exp(AROUSAL_BLINK_GAIN * d.arousal) * self.cfg.blink_rate
         self._speech.extend(d.speech)
@@ -396,16 +435,18 @@ class EyesModel:
     def step(self, until_s: float) -> None:
         """Decide every tick with time < ``until_s`` (clamped to :attr:`ready_until`)."""
         k_end = min(int(math.ceil(until_s / TICK_S - 1e-9)), int(round(self.ready_until / TICK_S)))
-        speech = self._speech.view
-        n = len(speech)
-        mult = self._blink_mult.view
-        emo = self._emo.view
+        # absolute tick k is at [k - o] (LIVE drops the ticks already decided: see forget_decided)
+        o = self._speech.off
+        speech = self._speech.since(o)
+        n = self._speech.n
+        mult = self._blink_mult.since(o)
+        emo = self._emo.since(o)
         dt = TICK_S
         decay = math.exp(-dt / PAUSE_RATE_TAU_S)
         reg_decay = math.exp(-dt / RATE_REG_TAU_S)
         for k in range(self.k, k_end):
             t = k * dt
-            s = bool(speech[k])
+            s = bool(speech[k - o])
             onset = s and not self._prev_speech
             offset = self._prev_speech and not s
             gap_before = self._since_speech
@@ -417,7 +458,7 @@ class EyesModel:
                 if onset and gap_before * dt >= UTTERANCE_GAP_S:
                     trigger = "start"
             elif offset:
-                ahead = speech[k:min(n, k + self.L)]
+                ahead = speech[k - o:min(n, k + self.L) - o]
                 resume = np.flatnonzero(ahead)
                 pause_ticks = int(resume[0]) if resume.size else self.L
                 win = min(pause_ticks, int(PAUSE_BLINK_WINDOW_S / dt))
@@ -428,7 +469,7 @@ class EyesModel:
                 trigger = "start"
             self._prev_speech = s
             if self.cfg.gaze and (trigger is not None or self._pending is not None or t >= self._next_due):
-                self._gaze_tick(k, t, talking, trigger, emo[k])
+                self._gaze_tick(k, t, talking, trigger, emo[k - o])
                 self._next_due = max(self._busy_until, min(self._glance_end, self._next_face, self._next_micro))
             if self.cfg.blink:
                 self._pause_rate *= decay
@@ -443,7 +484,7 @@ class EyesModel:
                 rate = (BLINK_RATE_SPEAKING * SPEAKING_HAZARD_GAIN if talking else BLINK_RATE_SILENT * SILENT_HAZARD_GAIN)
                 # the hazard clock runs only outside the refractory period after a blink, so the
                 # intervals are the refractory time plus a log-normal (no pile-up at the minimum)
-                expected = rate / 60.0 * mult[k] * dt
+                expected = rate / 60.0 * mult[k - o] * dt
                 self._debt = self._debt * reg_decay + expected
                 if t >= self._blink_free_at:
                     reg = math.exp(max(-RATE_REG_LIMIT, min(RATE_REG_LIMIT, RATE_REG_GAIN * self._debt)))
@@ -459,6 +500,13 @@ class EyesModel:
                         self._clock = 0.0
                     self._budget = self._draw_budget()
         self.k = max(self.k, k_end)
+
+    def forget_decided(self) -> None:
+        """Drop the driver ticks no decision will read again (causal LIVE model: every tick
+        before :attr:`k`; with a look-ahead the ticks are read ahead of ``k`` but never behind
+        it, so the same rule holds), keeping a session's memory flat in its length."""
+        for g in (self._speech, self._blink_mult, self._emo):
+            g.drop(self.k)
 
     def _causal_pause(self, k: int, s: bool, offset: bool, onset: bool) -> str | None:
         """Pause handling without look-ahead: at the offset the pause is taken as a hesitation
@@ -829,37 +877,131 @@ def render_window(curves: np.ndarray, head: np.ndarray | None, times: np.ndarray
                   blinks: list[Blink], saccades: list[Saccade]) -> tuple[np.ndarray, np.ndarray]:
     """The eyes' numbers for ``times``, without a track: ``curves`` (n, 52) float32 is edited in
     place, the eyes (n, 2, 3) radians are returned (zeros with gaze off). :func:`apply_eyes` (the
-    bake) adds the track's events and metadata around it; LIVE calls it alone on each 1-2 frame
-    window, where that bookkeeping (the config as a dict, the events and metadata lists) was
-    most of the eyes' LIVE cost. One renderer, so LIVE and bake cannot drift apart. ``np.minimum(np.maximum(lo, x), hi)`` is
-    np.clip's result bit for bit (bound first keeps the sign of a zero as clip does) at half its
-    per-call cost."""
-    cfg = config
+    bake) adds the track's events and metadata around it; LIVE renders every session's 1-2 frame
+    window of a tick in one :func:`render_windows` call. One renderer (this is that call with one
+    window), so LIVE and bake cannot drift apart."""
+    return render_windows(curves, head, times, [0, len(times)], [config], [blinks], [saccades])
+
+
+def render_windows(curves: np.ndarray, head: np.ndarray | None, times: np.ndarray, bounds: Sequence[int],
+                   configs: Sequence[EyesConfig], blinks: Sequence[Sequence[Blink]],
+                   saccades: Sequence[Sequence[Saccade]]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`render_window` for many windows stacked by rows: window ``w`` is rows
+    ``[bounds[w], bounds[w + 1])`` of ``curves`` (edited in place), ``head`` (radians, or None:
+    still) and ``times`` (ascending within a window), rendered with its own config and events.
+
+    Why: a LIVE tick renders 1-2 frames for each of many sessions, and each of the ~60 numpy calls
+    of a window had a fixed cost far above its arithmetic; stacked, the sessions share the calls.
+    Every number is elementwise (a row reads only its own window's events, found by a search per
+    window), so each window gets exactly what it gets alone. ``np.minimum(np.maximum(lo, x), hi)``
+    is np.clip's result bit for bit (bound first keeps the sign of a zero as clip does) at half
+    its per-call cost."""
     n = len(times)
+    bounds = np.asarray(bounds, np.intp)
+    lens = np.diff(bounds)
     head_deg = np.degrees(np.asarray(head, float)) if head is not None else np.zeros((n, 3))
+    gaze_on = np.array([c.gaze for c in configs], bool)
     down = up = np.zeros(n)
-    if cfg.gaze:
-        g = gaze_trace(saccades, times, cfg.gaze_target)
+    eyes_rad = np.zeros((n, 2, 3), np.float32)
+    if gaze_on.any():
+        g = _gaze_rows(times, bounds, configs, saccades, gaze_on)
         yaw = np.minimum(np.maximum(-EYE_YAW_MAX_DEG, g[:, 0] - head_deg[:, 0]), EYE_YAW_MAX_DEG)
         pitch = np.minimum(np.maximum(-EYE_UP_MAX_DEG, g[:, 1] - head_deg[:, 1]), EYE_DOWN_MAX_DEG)
-        verg = math.degrees(math.atan2(INTEROCULAR_M / 2, cfg.target_distance_m))
+        verg_w = [math.degrees(math.atan2(INTEROCULAR_M / 2, c.target_distance_m)) for c in configs]
+        verg = verg_w[0] if len(verg_w) == 1 else np.repeat(np.array(verg_w), lens)
         eyes = np.zeros((n, 2, 3))
         eyes[:, 0, 0] = np.minimum(np.maximum(-EYE_YAW_MAX_DEG, yaw - verg), EYE_YAW_MAX_DEG)
         eyes[:, 1, 0] = np.minimum(np.maximum(-EYE_YAW_MAX_DEG, yaw + verg), EYE_YAW_MAX_DEG)
         eyes[:, :, 1] = pitch[:, None]
-        eyes_rad = np.radians(eyes).astype(np.float32)
+        rad = np.radians(eyes).astype(np.float32)
         y = eyes[:, :, 0] / EYE_YAW_MAX_DEG
-        down = np.minimum(np.maximum(0.0, pitch / EYE_DOWN_MAX_DEG), 1.0)
-        up = np.minimum(np.maximum(0.0, -pitch / EYE_UP_MAX_DEG), 1.0)
+        dn = np.minimum(np.maximum(0.0, pitch / EYE_DOWN_MAX_DEG), 1.0)
+        upg = np.minimum(np.maximum(0.0, -pitch / EYE_UP_MAX_DEG), 1.0)
         pos, neg = np.minimum(np.maximum(0.0, y), 1.0), np.minimum(np.maximum(0.0, -y), 1.0)
         # yaw + is toward the character's left: outward for the left eye, inward for the right
-        curves[:, _LOOK["Left"]] = np.stack([pos[:, 0], neg[:, 0], down, up], axis=1)
-        curves[:, _LOOK["Right"]] = np.stack([neg[:, 1], pos[:, 1], down, up], axis=1)
-    else:
-        eyes_rad = np.zeros((n, 2, 3), np.float32)
-    b = (blink_signal(blinks, times) if cfg.blink else np.zeros(n))[:, None]
+        left = np.stack([pos[:, 0], neg[:, 0], dn, upg], axis=1)
+        right = np.stack([neg[:, 1], pos[:, 1], dn, upg], axis=1)
+        if gaze_on.all():
+            curves[:, _LOOK["Left"]] = left
+            curves[:, _LOOK["Right"]] = right
+            eyes_rad, down, up = rad, dn, upg
+        else:  # sessions with gaze off keep their look curves, still eyes and lids without gaze
+            on = np.repeat(gaze_on, lens)
+            rows = np.flatnonzero(on)
+            curves[np.ix_(rows, _LOOK["Left"])] = left[rows]
+            curves[np.ix_(rows, _LOOK["Right"])] = right[rows]
+            eyes_rad[rows] = rad[rows]
+            down, up = np.where(on, dn, 0.0), np.where(on, upg, 0.0)
+    b = _blink_rows(times, bounds, configs, blinks)[:, None]
     blink, wide, squint = (curves[:, idx].astype(float) for idx in _LIDS)
     curves[:, _LIDS[0]] = np.minimum(np.maximum(0.0, 1 - (1 - blink) * (1 - LID_FOLLOW_DOWN * down)[:, None] * (1 - b)), 1.0)
     curves[:, _LIDS[1]] = np.minimum(np.maximum(0.0, np.maximum(wide, (LID_FOLLOW_UP * up)[:, None]) * (1 - b)), 1.0)
     curves[:, _LIDS[2]] = np.minimum(np.maximum(0.0, squint + (1 - squint) * BLINK_SQUINT * b), 1.0)
     return curves, eyes_rad
+
+
+def _gaze_rows(times: np.ndarray, bounds: np.ndarray, configs: Sequence[EyesConfig],
+               saccades: Sequence[Sequence[Saccade]], gaze_on: np.ndarray) -> np.ndarray:
+    """:func:`gaze_trace` of every window at once: (n, 2) degrees; a row starts at its window's
+    gaze target and takes the saccade that started last at or before it in its own window."""
+    n = len(times)
+    lens = np.diff(bounds)
+    init = np.array([c.gaze_target for c in configs], float)
+    out = np.empty((n, 2))
+    out[:] = init[0] if len(init) == 1 else np.repeat(init, lens, axis=0)
+    flat = [s for w, sw in enumerate(saccades) if gaze_on[w] for s in sw]
+    if not flat:
+        return out
+    st = np.array([s.t for s in flat])
+    du = np.array([s.duration for s in flat])
+    a = np.array([s.start for s in flat])
+    b = np.array([s.target for s in flat])
+    if len(configs) == 1:
+        i = np.searchsorted(st, times, side="right") - 1
+    else:
+        i = np.full(n, -1, np.intp)
+        at = 0
+        for w, sw in enumerate(saccades):
+            if not gaze_on[w] or not sw:
+                continue
+            r0, r1 = bounds[w], bounds[w + 1]
+            loc = np.searchsorted(st[at:at + len(sw)], times[r0:r1], side="right") - 1
+            i[r0:r1] = np.where(loc >= 0, loc + at, -1)
+            at += len(sw)
+    has = i >= 0
+    j = i[has]
+    u = np.clip((times[has] - st[j]) / du[j], 0, 1)
+    out[has] = a[j] + (b[j] - a[j]) * _min_jerk(u)[:, None]
+    return out
+
+
+def _blink_rows(times: np.ndarray, bounds: np.ndarray, configs: Sequence[EyesConfig],
+                blinks: Sequence[Sequence[Blink]]) -> np.ndarray:
+    """:func:`blink_signal` of every window at once (zeros where a window's blinks are off): each
+    blink covers the rows of its window with ``b.t <= t < b.end``, overlaps take the maximum."""
+    n = len(times)
+    out = np.zeros(n)
+    rows, par = [], []
+    for w, bw in enumerate(blinks):
+        if not bw or not configs[w].blink:
+            continue
+        r0, r1 = bounds[w], bounds[w + 1]
+        tw = times[r0:r1]
+        p = np.array([(x.t, x.close, x.hold, x.open, x.amp, x.end) for x in bw])
+        lo = np.searchsorted(tw, p[:, 0])
+        hi = np.searchsorted(tw, p[:, 5])
+        cnt = np.maximum(hi - lo, 0)
+        if not cnt.any():
+            continue
+        k = np.repeat(np.arange(len(bw)), cnt)
+        rows.append(r0 + lo[k] + np.arange(len(k)) - np.repeat(np.cumsum(cnt) - cnt, cnt))
+        par.append(p[k])
+    if not rows:
+        return out
+    r = np.concatenate(rows) if len(rows) > 1 else rows[0]
+    bt, cl, ho, op, amp, _ = (np.concatenate(par) if len(par) > 1 else par[0]).T
+    x = times[r] - bt
+    v = np.where(x < cl, _ease_close(np.clip(x / cl, 0, 1)),
+                 np.where(x < cl + ho, 1.0, _ease_open(np.clip((x - cl - ho) / op, 0, 1))))
+    np.maximum.at(out, r, amp * v)
+    return np.clip(out, 0.0, 1.0)

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..track import AnimationTrack
 from .drivers import TICK_S, Drivers, drivers_for_track, tick_times
-from .eyes import EyesConfig, EyesPlan, apply_eyes, line_seed, plan_eyes
+from .eyes import EyesConfig, EyesPlan, apply_eyes, gaze_trace, line_seed, plan_eyes
 from .head import HeadConfig, apply_head
 
 
@@ -86,29 +86,38 @@ class EyesHeadStream:
         return t
 
     def feed(self, speech: np.ndarray, vad: np.ndarray, weights: np.ndarray, closed: bool = False) -> None:
-        """Driver ticks (speech bool, (n, 3) VAD, (n, 8) emotion weights), in tick order."""
-        from .eyes import gaze_trace
+        """Driver ticks (speech bool, (n, 3) VAD, (n, 8) emotion weights), in tick order:
+        :func:`feed_many` of this stream alone."""
+        feed_many([(self, speech, vad, weights, closed)])
+
+    def _feed_front(self, speech: np.ndarray, vad: np.ndarray, weights: np.ndarray, closed: bool) -> bool:
+        """The eyes' decisions for the new ticks and the head's drivers (the gaze it follows);
+        True when the head has ticks to compute (:func:`feed_many` steps all heads at once)."""
+        from .drivers import Drivers
 
         if self.closed:
-            return
+            return False
         n = len(speech)
         k0 = self.eyes.k
+        d = Drivers(speech, vad[:, 1], weights) if n else None
         if n:
-            self.eyes.feed(speech, vad[:, 1], weights)
+            self.eyes.feed_drivers(d)
         if closed:
             self.eyes.close()
         self.eyes.step(self.eyes.n_fed * TICK_S)  # causal: every fed tick is decided now
+        self.eyes.forget_decided()
         if n:
             gaze = gaze_trace(self._recent(self.eyes.saccades, k0 * TICK_S, "_sacc_g"),
                               np.arange(k0, k0 + n) * TICK_S, self.cfg.gaze_target)
-            self.head.feed(speech, vad[:, 1], weights, (), gaze)
+            self.head.feed_drivers(d, gaze)
         if closed:
             self.head.close()
             self.closed = True
-        if self.head_on:
-            new = self.head.step(self.head._speech.n * TICK_S)
-            if len(new):
-                self._head_deg = np.concatenate([self._head_deg, new])
+        return self.head_on
+
+    def _take_head(self, new: np.ndarray) -> None:
+        if len(new):
+            self._head_deg = np.concatenate([self._head_deg, new])
 
     def _recent(self, events: list, t0: float, attr: str) -> list:
         i = getattr(self, attr)
@@ -117,25 +126,123 @@ class EyesHeadStream:
         setattr(self, attr, i)
         return events[i:]
 
+    #: saccades no window reads any more are dropped in blocks of this many (memory flat in length)
+    _SACC_DROP = 256
+
+    def _forget_saccades(self) -> None:
+        """Drop the saccades behind both readers (the gaze the head follows, the render): the
+        eyes model never reads its past saccades. Blinks are kept: the causal per-line bound
+        counts them (a few hundred for an hour, unlike the ~3.5 saccades a second)."""
+        d = min(self._sacc0, self._sacc_g)
+        if d >= self._SACC_DROP:
+            del self.eyes.saccades[:d]
+            self._sacc0 -= d
+            self._sacc_g -= d
+
     def render(self, curves: np.ndarray, first_index: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
         """Frames [first_index, +len(curves)): curves with eyes applied, head (N,3) and eyes (N,2,3)
-        radians. The lean window renderer (``eyes.render_window``: apply_eyes' numbers without a
-        track, events or metadata): LIVE calls this for every 1-2 frames."""
-        from .eyes import render_window
+        radians: :func:`render_many` of this stream alone."""
+        return render_many([(self, curves, first_index)])[0]
 
-        n = len(curves)
-        times = (first_index + np.arange(n, dtype=np.float64)) / self.fps
-        t0 = float(times[0]) if n else 0.0
-        head = np.zeros((n, 3), np.float32)
-        if self.head_on and len(self._head_deg):
-            tt = (self._head_k0 + np.arange(len(self._head_deg))) * TICK_S
-            deg = np.stack([np.interp(times, tt, self._head_deg[:, j]) for j in range(3)], axis=1)
-            head = np.radians(deg).astype(np.float32)
-            keep = max(0, int(np.floor(t0 / TICK_S)) - 2 - self._head_k0)
+
+def feed_many(items: list[tuple[EyesHeadStream, np.ndarray, np.ndarray, np.ndarray, bool]]) -> list:
+    """Feed many LIVE eyes + head streams their driver ticks at once: ``items`` are (stream,
+    speech, vad, weights, closed) as :meth:`EyesHeadStream.feed` takes them. The eyes decide per
+    stream (a causal per-tick process with its own random streams); the heads of all streams
+    step together (``head.step_many``: one pass of array operations and filters for every
+    session's new ticks). Returns, per item, None or the exception that stream raised."""
+    from .head import step_many
+
+    res: list = [None] * len(items)
+    heads = []
+    for i, (st, speech, vad, w, closed) in enumerate(items):
+        try:
+            if st._feed_front(speech, vad, w, closed):
+                heads.append(i)
+        except Exception as e:  # noqa: BLE001 - isolated per stream, reported by the caller
+            res[i] = e
+    if heads:
+        sts = [items[i][0] for i in heads]
+        for i, st, new in zip(heads, sts, step_many([st.head for st in sts], [st.head._speech.n * TICK_S for st in sts])):
+            if isinstance(new, Exception):
+                res[i] = new
+            else:
+                st._take_head(new)
+    return res
+
+
+def render_many(items: list[tuple[EyesHeadStream, np.ndarray, int]]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Render the next window of many LIVE eyes + head streams at once: ``items`` are (stream,
+    curves (n, 52), first frame index); returns, per item, (curves with eyes applied, head (n, 3)
+    and eyes (n, 2, 3) radians), as each stream's :meth:`EyesHeadStream.render` does alone.
+
+    Why together: LIVE renders every 20 ms 1-2 frames per session, and a window's ~70 numpy calls
+    cost far more than their arithmetic; stacked by rows (``eyes.render_windows``), the sessions of
+    a tick share them. The head is ``np.interp`` of the stream's tick buffer (same formula, every
+    column and stream in one pass), the eyes read each stream's recent events only."""
+    from .eyes import render_windows
+
+    lens = [len(c) for _, c, _ in items]
+    bounds = np.concatenate([[0], np.cumsum(lens)]).astype(np.intp)
+    n = int(bounds[-1])
+    times = np.concatenate([f + np.arange(m, dtype=np.float64) for (_, _, f), m in zip(items, lens)]) if n else np.zeros(0)
+    fps = {st.fps for st, _, _ in items}
+    times = times / fps.pop() if len(fps) == 1 else times / np.repeat([st.fps for st, _, _ in items], lens)
+    head = np.zeros((n, 3), np.float32)
+    hs = [w for w, (st, _, _) in enumerate(items) if st.head_on and len(st._head_deg) and lens[w]]
+    if hs:
+        head_rows = np.concatenate([np.arange(bounds[w], bounds[w + 1]) for w in hs]) if len(hs) > 1 \
+            else np.arange(bounds[hs[0]], bounds[hs[0] + 1])
+        deg = _interp_ticks(times[head_rows], [items[w][0] for w in hs], [lens[w] for w in hs])
+        head[head_rows] = np.radians(deg).astype(np.float32)
+    blinks, saccades = [], []
+    for w, (st, _, _) in enumerate(items):
+        t0 = float(times[bounds[w]]) if lens[w] else 0.0
+        if st.head_on and len(st._head_deg):
+            keep = max(0, int(np.floor(t0 / TICK_S)) - 2 - st._head_k0)
             if keep:
-                self._head_deg = self._head_deg[keep:]
-                self._head_k0 += keep
-        out = np.array(curves, np.float32)
-        out, eyes = render_window(out, head, times, self.cfg, self._recent(self.eyes.blinks, t0, "_blink0"),
-                                  self._recent(self.eyes.saccades, t0, "_sacc0"))
-        return out, head, eyes
+                st._head_deg = st._head_deg[keep:]
+                st._head_k0 += keep
+        blinks.append(st._recent(st.eyes.blinks, t0, "_blink0"))
+        saccades.append(st._recent(st.eyes.saccades, t0, "_sacc0"))
+    curves = np.concatenate([c for _, c, _ in items]).astype(np.float32, copy=False) if len(items) > 1 \
+        else np.array(items[0][1], np.float32)
+    curves, eyes = render_windows(curves, head, times, bounds, [st.cfg for st, _, _ in items], blinks, saccades)
+    out = []
+    for w, (st, _, _) in enumerate(items):
+        st._forget_saccades()
+        r0, r1 = bounds[w], bounds[w + 1]
+        out.append((curves[r0:r1], head[r0:r1], eyes[r0:r1]))
+    return out
+
+
+def _interp_ticks(times: np.ndarray, streams: list[EyesHeadStream], lens: list[int]) -> np.ndarray:
+    """``np.interp(t, tick times, _head_deg[:, j])`` for every column j of every stream, the rows
+    of stream s being the next ``lens[s]`` of ``times``: numpy's formula (slope from the two
+    neighbouring ticks, ends held), so the same numbers. The neighbour is found from the tick
+    grid (k = floor(t / TICK_S)) and corrected against the actual tick times, which is exact."""
+    k0 = np.array([st._head_k0 for st in streams])
+    m = np.array([len(st._head_deg) for st in streams])
+    off = np.concatenate([[0], np.cumsum(m)[:-1]])
+    fp = np.concatenate([st._head_deg for st in streams] + [np.zeros((1, 3))])
+    kk = np.concatenate([st._head_k0 + np.arange(len(st._head_deg)) for st in streams] + [np.zeros(1, np.int64)])
+    xp = kk * TICK_S
+    rep = lambda v: np.repeat(v, lens)  # noqa: E731 - per stream -> per row
+    r_k0, r_m, r_off = rep(k0), rep(m), rep(off)
+    loc = np.floor(times / TICK_S).astype(np.int64) - r_k0  # tick index inside the stream's buffer
+    loc = np.minimum(np.maximum(loc, 0), np.maximum(r_m - 2, 0))
+    j = r_off + loc
+    for _ in range(2):  # at most one step off either way: exact against the tick times
+        back = (loc > 0) & (xp[j] > times)
+        loc, j = loc - back, j - back
+        fwd = (loc < r_m - 2) & (xp[j + 1] <= times)
+        loc, j = loc + fwd, j + fwd
+    with np.errstate(divide="ignore", invalid="ignore"):  # one-tick buffers: overwritten below
+        slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])[:, None]
+        out = slope * (times - xp[j])[:, None] + fp[j]
+    first, last = r_off, r_off + r_m - 1
+    lo = times <= xp[first]
+    hi = (times >= xp[last]) | (r_m == 1)
+    out[lo] = fp[first[lo]]
+    out[hi] = fp[last[hi]]
+    return out

@@ -148,13 +148,21 @@ class HeadModel:
         self._prev_speech = False
         self._zi: dict[str, np.ndarray] = {}
         self.out = _Grow(3)
+        #: keep every driver tick and output (the bake reads ``out.view``); LIVE (causal) keeps
+        #: only what the next steps read, so a session's memory is flat in its length
+        self.keep_history = not causal
 
     def feed(self, speech: np.ndarray, arousal: np.ndarray | None = None, emotion: np.ndarray | None = None,
              emphasis: Sequence[tuple[float, float]] = (), gaze: np.ndarray | None = None) -> None:
         """Append driver ticks; ``emphasis`` events in time order; ``gaze`` (n, 2) world degrees."""
         if self.closed:
             raise RuntimeError("HeadModel.feed after close()")
-        d = Drivers(speech, arousal, emotion, list(emphasis))
+        self.feed_drivers(Drivers(speech, arousal, emotion, list(emphasis)), gaze)
+
+    def feed_drivers(self, d: Drivers, gaze: np.ndarray | None = None) -> None:
+        """:meth:`feed` of checked drivers (emphasis events included)."""
+        if self.closed:
+            raise RuntimeError("HeadModel.feed after close()")
         if self.causal and d.emphasis:
             raise ValueError("a causal HeadModel takes no emphasis events (a nod starts before its syllable)")
         self._speech.extend(d.speech)
@@ -202,12 +210,20 @@ class HeadModel:
 
     def step(self, until_s: float) -> np.ndarray:
         """Compute ticks with time < ``until_s`` (clamped to :attr:`ready_until`); returns them (deg)."""
+        out = step_many([self], [until_s])[0]
+        if isinstance(out, Exception):
+            raise out
+        return out
+
+    def _decide(self, until_s: float) -> tuple[int, int, np.ndarray, np.ndarray] | None:
+        """The per-model part of a step: the ticks to compute, the conversational state (causal
+        hangover) and the utterance onsets (their gestures drawn in order); None: nothing to do."""
         k0 = self.k
         k1 = min(int(math.ceil(until_s / TICK_S - 1e-9)), int(round(self.ready_until / TICK_S)))
         if k1 <= k0:
-            return np.zeros((0, 3))
+            return None
         t = np.arange(k0, k1) * TICK_S
-        s = self._speech.view[k0:k1]
+        s = self._speech.since(k0, k1)
         # conversational state with a causal hangover, and a detection of utterance onsets
         idx = np.where(s, np.arange(k0, k1), -10 ** 9)
         last = np.maximum.accumulate(np.concatenate([[self._last_speech], idx]))[1:]
@@ -221,44 +237,195 @@ class HeadModel:
         self.gestures.sort(key=lambda g: g.t)
         self._last_speech = int(last[-1])
         self._prev_speech = bool(s[-1])
-        # two cascaded one-poles (critically damped): velocity stays continuous when a driver switches
-        env = self._filt2("env", ENVELOPE_TAU_S, talk.astype(float), 0.0)
-        arousal = self._filt2("arousal", ENVELOPE_TAU_S, self._arousal.view[k0:k1], self._arousal.view[0])
-        emo = self._filt2("emo", POSTURE_TAU_S, self._emo.view[k0:k1], self._emo.view[0])
-        motion = (1 + AROUSAL_GAIN * arousal) * (emo @ EMO_MOTION)
-        # idle sway
-        idle = (self.amp[None] * np.sin(2 * np.pi * self.freq[None] * t[:, None, None] + self.phase[None])).sum(axis=2)
-        idle *= ((1 + (SPEAKING_GAIN - 1) * env) * motion)[:, None]
-        # posture: emotion plus a slight lift while talking
-        posture = emo @ EMO_POSTURE_DEG
-        posture[:, 1] -= SPEAKING_LIFT_DEG * env
-        # prosodic gestures
-        gest = np.zeros((len(t), 3))
-        ar_full = self._arousal.view
-        first = bisect.bisect_left(self.gestures, t[0] - MAX_GESTURE_SPAN_S, key=lambda g: g.t)
-        last = bisect.bisect_right(self.gestures, t[-1] + MAX_GESTURE_SPAN_S, key=lambda g: g.t)
-        for g in self.gestures[first:last]:
+        return k0, k1, t, talk
+
+    def _forget(self, k1: int) -> None:
+        """LIVE: drop what no later step reads. Speech, emotion and gaze are read from ``k`` on;
+        the arousal also at gestures up to MAX_GESTURE_SPAN_S back (their gain), so it keeps
+        that span; gestures that ended before it go too."""
+        for g in (self._speech, self._emo, self._gaze):
+            g.drop(k1)
+        span = int(math.ceil(2 * MAX_GESTURE_SPAN_S / TICK_S))
+        self._arousal.drop(k1 - span)
+        t_old = (k1 - span) * TICK_S
+        if self.gestures and self.gestures[0].t < t_old - MAX_GESTURE_SPAN_S:
+            self.gestures = [g for g in self.gestures if g.t >= t_old - MAX_GESTURE_SPAN_S]
+
+
+#: a step of at most this many ticks filters every model's channels together, one tick at a
+#: time across all of them (LIVE: a few ticks, many sessions); longer ones (the bake) go through
+#: dsp.lfilter's per-channel loop. Both are the same arithmetic in the same order (bit-identical).
+_ACROSS_MAX_TICKS = 64
+
+
+def step_many(models: Sequence[HeadModel], untils: Sequence[float]) -> list:
+    """:meth:`HeadModel.step` of many models (``untils``: each one's ``until_s``): the per-tick
+    decisions one model at a time, then the numbers of every model's new ticks in one pass
+    (:func:`_render_rows`; in LIVE its ~40 numpy calls and 8 filter calls per session were most
+    of the head's cost). Returns, per model, its new ticks (deg) or the exception its step raised.
+    Rows are independent and the filters keep each model's own state, so each model gets exactly
+    what it gets alone (emotion products are each model's own matrix product, as alone)."""
+    res: list = [None] * len(models)
+    todo, spans = [], []
+    for i, (m, u) in enumerate(zip(models, untils)):
+        try:
+            sp = m._decide(u)
+        except Exception as e:  # noqa: BLE001 - isolated per model, reported by the caller
+            res[i] = e
+            continue
+        if sp is None:
+            res[i] = np.zeros((0, 3))
+        else:
+            todo.append(i)
+            spans.append(sp)
+    if not todo:
+        return res
+    ms = [models[i] for i in todo]
+    try:
+        outs = _render_rows(ms, spans)
+    except Exception:  # noqa: BLE001 - each alone: a failure stays with its own model
+        outs = []
+        for m, sp in zip(ms, spans):
+            try:
+                outs.append(_render_rows([m], [sp])[0])
+            except Exception as e:  # noqa: BLE001
+                outs.append(e)
+    for i, m, sp, o in zip(todo, ms, spans, outs):
+        res[i] = o
+        if isinstance(o, Exception):
+            continue
+        m.k = sp[1]
+        if m.keep_history:
+            m.out.extend(o)
+        else:
+            m._forget(sp[1])
+    return res
+
+
+def _filt_rows(models: Sequence[HeadModel], name: str, tau: float, xs: list[np.ndarray], inits: list,
+               commit: list) -> list[np.ndarray]:
+    """``HeadModel._filt`` (one one-pole pass, its state carried under ``name``) of every model's
+    ``xs[i]``; the new states go to ``commit`` (applied once every number is computed)."""
+    b, a = _one_pole(tau)
+    b0, b1, a1 = float(b[0]), 0.0, float(a[1])  # dsp.lfilter's first-order coefficients
+    zis = []
+    for m, x, init in zip(models, xs, inits):
+        zi = m._zi.get(name)
+        if zi is None:
+            # start the filter settled at its initial value so nothing swings in at t = 0
+            first = np.broadcast_to(np.asarray(init, float), x.shape[1:])
+            zi = lfilter_zi(b, a).reshape((1,) + (1,) * (x.ndim - 1)) * first[None]
+        zis.append(zi)
+    n = len(xs[0])
+    if len(models) == 1 or n > _ACROSS_MAX_TICKS or any(len(x) != n for x in xs):
+        ys = []
+        for m, x, zi in zip(models, xs, zis):
+            y, zf = lfilter(b, a, x, axis=0, zi=zi)
+            ys.append(y)
+            commit.append((m, name, zf))
+        return ys
+    widths = [int(np.prod(x.shape[1:], dtype=int)) for x in xs]
+    X = np.concatenate([x.reshape(n, -1) for x in xs], axis=1)
+    z = np.concatenate([zi.reshape(-1) for zi in zis])
+    Y = np.empty_like(X)
+    for k in range(n):  # y = z + b0 x; z = x b1 - y a1 (scipy's order, as dsp.lfilter)
+        xk = X[k]
+        yk = z + b0 * xk
+        z = xk * b1 - yk * a1
+        Y[k] = yk
+    ys, at = [], 0
+    for m, x, w in zip(models, xs, widths):
+        ys.append(Y[:, at:at + w].reshape(x.shape))
+        commit.append((m, name, z[at:at + w].reshape((1,) + x.shape[1:])))
+        at += w
+    return ys
+
+
+def _filt2_rows(models, name, tau, xs, inits, commit) -> list[np.ndarray]:
+    """Two cascaded one-poles (``HeadModel._filt2``) for every model."""
+    return _filt_rows(models, name + ".2", tau / 2, _filt_rows(models, name + ".1", tau / 2, xs, inits, commit),
+                      inits, commit)
+
+
+def _render_rows(models: Sequence[HeadModel], spans: list) -> list[np.ndarray]:
+    """The numbers of a step for every model's span ((k0, k1, t, talk) from ``_decide``), rows
+    stacked; returns each model's (k1 - k0, 3) degrees. Filter states are written back only when
+    every number is computed, so a failure leaves the models as they were."""
+    commit: list = []
+    ns = [sp[1] - sp[0] for sp in spans]
+    one = len(models) == 1
+    cat = (lambda xs: xs[0]) if one else np.concatenate  # noqa: E731
+    t = cat([sp[2] for sp in spans])
+    env = cat(_filt2_rows(models, "env", ENVELOPE_TAU_S, [sp[3].astype(float) for sp in spans],
+                          [0.0] * len(models), commit))
+    arousal = cat(_filt2_rows(models, "arousal", ENVELOPE_TAU_S,
+                              [m._arousal.since(sp[0], sp[1]) for m, sp in zip(models, spans)],
+                              [m._arousal.first for m in models], commit))
+    emos = _filt2_rows(models, "emo", POSTURE_TAU_S, [m._emo.since(sp[0], sp[1]) for m, sp in zip(models, spans)],
+                       [m._emo.first for m in models], commit)
+    # each model's own matrix products, laid out as dsp.lfilter returns them (a product's
+    # rounding may depend on its operand's rows and layout): the same numbers as alone
+    emos = [e if e.flags.f_contiguous else np.asfortranarray(e) for e in emos]
+    em = cat([e @ EMO_MOTION for e in emos])
+    motion = (1 + AROUSAL_GAIN * arousal) * em
+    rep = (lambda v: v[None]) if one else (lambda v: np.repeat(v, ns, axis=0))  # noqa: E731
+    # idle sway
+    amp = rep(np.stack([m.amp for m in models])[0] if one else np.stack([m.amp for m in models]))
+    freq = rep(np.stack([m.freq for m in models])[0] if one else np.stack([m.freq for m in models]))
+    phase = rep(np.stack([m.phase for m in models])[0] if one else np.stack([m.phase for m in models]))
+    idle = (amp * np.sin(2 * np.pi * freq * t[:, None, None] + phase)).sum(axis=2)
+    idle *= ((1 + (SPEAKING_GAIN - 1) * env) * motion)[:, None]
+    # posture: emotion plus a slight lift while talking
+    posture = cat([e @ EMO_POSTURE_DEG for e in emos])
+    posture[:, 1] -= SPEAKING_LIFT_DEG * env
+    # prosodic gestures
+    gest = np.zeros((len(t), 3))
+    r0 = 0
+    for m, sp, n in zip(models, spans, ns):
+        tm = sp[2]
+        g_rows = gest[r0:r0 + n]
+        r0 += n
+        if not m.gestures:
+            continue
+        ar = m._arousal
+        first = bisect.bisect_left(m.gestures, tm[0] - MAX_GESTURE_SPAN_S, key=lambda g: g.t)
+        last = bisect.bisect_right(m.gestures, tm[-1] + MAX_GESTURE_SPAN_S, key=lambda g: g.t)
+        for g in m.gestures[first:last]:
             lo, hi = _gesture_support(g)
-            i0, i1 = np.searchsorted(t, [lo, hi])
+            i0, i1 = np.searchsorted(tm, [lo, hi])
             if i1 <= i0:
                 continue
-            ka = min(len(ar_full) - 1, max(0, int(round(g.t / TICK_S))))
-            gain = (1 + AROUSAL_GAIN * float(ar_full[ka]))
-            gest[i0:i1] += _gesture_shape(g, t[i0:i1]) * gain
-        gest *= (emo @ EMO_MOTION)[:, None]
-        # gaze following (head takes part of large gaze shifts, with a lag)
-        follow = np.zeros((len(t), 2))
-        if self.cfg.follow_gaze:
-            rel = self._gaze.view[k0:k1] - self.gaze_target
-            excess = np.sign(rel) * np.maximum(np.abs(rel) - GAZE_EYE_ONLY_DEG, 0) * np.array(GAZE_HEAD_SHARE)
-            follow = self._filt2("gaze", GAZE_HEAD_TAU_S, excess, 0.0)
-        out = idle + posture + gest
-        out[:, :2] += follow
-        out *= self.cfg.scale
-        out = LIMIT_DEG * np.tanh(out / LIMIT_DEG)  # soft limits keep the motion smooth
-        self.out.extend(out)
-        self.k = k1
-        return out
+            ka = min(ar.n - 1, max(0, int(round(g.t / TICK_S))))
+            gain = (1 + AROUSAL_GAIN * float(ar.at(ka)))
+            g_rows[i0:i1] += _gesture_shape(g, tm[i0:i1]) * gain
+    gest *= em[:, None]
+    # gaze following (head takes part of large gaze shifts, with a lag)
+    follow = np.zeros((len(t), 2))
+    fm = [i for i, m in enumerate(models) if m.cfg.follow_gaze]
+    if fm:
+        xs = []
+        for i in fm:
+            m, sp = models[i], spans[i]
+            rel = m._gaze.since(sp[0], sp[1]) - m.gaze_target
+            xs.append(np.sign(rel) * np.maximum(np.abs(rel) - GAZE_EYE_ONLY_DEG, 0) * np.array(GAZE_HEAD_SHARE))
+        ys = _filt2_rows([models[i] for i in fm], "gaze", GAZE_HEAD_TAU_S, xs, [0.0] * len(fm), commit)
+        if len(fm) == len(models):
+            follow = cat(ys)
+        else:
+            starts = np.concatenate([[0], np.cumsum(ns)])
+            for i, y in zip(fm, ys):
+                follow[starts[i]:starts[i + 1]] = y
+    out = idle + posture + gest
+    out[:, :2] += follow
+    scales = [m.cfg.scale for m in models]
+    out *= scales[0] if len(set(scales)) == 1 else np.repeat(scales, ns)[:, None]
+    out = LIMIT_DEG * np.tanh(out / LIMIT_DEG)  # soft limits keep the motion smooth
+    for m, name, zf in commit:
+        m._zi[name] = zf
+    if one:
+        return [out]
+    starts = np.concatenate([[0], np.cumsum(ns)])
+    return [out[starts[i]:starts[i + 1]] for i in range(len(models))]
 
 
 def _bump(x: np.ndarray) -> np.ndarray:

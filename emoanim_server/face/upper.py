@@ -882,6 +882,49 @@ def upper_face(samples: np.ndarray, seed: int = 0, config: UpperConfig | None = 
 
 #: spreading channels are halved where the lips round (mixer rule 6)
 _SPREAD = [i for i, n in enumerate(UPPER_CURVES) if n.startswith(("mouthSmile", "mouthDimple"))]
+#: the ARKit columns of UPPER_CURVES
+_ARKIT_UPPER = np.array([ARKIT_INDEX[n] for n in UPPER_CURVES])
+
+
+def add_to_frames(windows: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]]) -> list[np.ndarray]:
+    """LIVE counterpart of :func:`apply_upper` for many frame windows at once: per window
+    (curves (n, 52), frame times (n,), upper-face ticks (m, len(UPPER_CURVES)) from tick ``k0``
+    on), the ticks linearly interpolated at the frame times (np.interp's formula per column),
+    spreading channels halved where the lips round, added and clipped to 0..1. Every window's
+    rows computed in one set of array operations with each row's own numbers (so it equals the
+    window alone: the tick each frame falls after is found by comparison, not by arithmetic)."""
+    idx = _ARKIT_UPPER
+    pucker, funnel = ARKIT_INDEX["mouthPucker"], ARKIT_INDEX["mouthFunnel"]
+    ns = [len(t) for _, t, _, _ in windows]
+    ms = [len(f) for _, _, f, _ in windows]
+    x = np.concatenate([t for _, t, _, _ in windows])
+    xps = [(k0 + np.arange(m)) * TICK_S for (_, _, _, k0), m in zip(windows, ms)]
+    XP = np.full((len(windows), max(ms)), np.inf)
+    for w, xp in enumerate(xps):
+        XP[w, :len(xp)] = xp
+    wid = np.repeat(np.arange(len(windows)), ns)
+    m_r = np.repeat(np.array(ms), ns)
+    # np.searchsorted(xp, x, side="right") - 1 of each row's own window, clipped as np.interp
+    j = np.clip((XP[wid] <= x[:, None]).sum(axis=1) - 1, 0, np.maximum(m_r - 2, 0))
+    FP = np.concatenate([f for _, _, f, _ in windows])
+    base = np.repeat(np.cumsum(ms) - np.array(ms), ns)
+    g = base + j
+    g1 = base + np.minimum(j + 1, m_r - 1)
+    xj, xj1 = XP[wid, j], XP[wid, np.minimum(j + 1, m_r - 1)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = (FP[g1] - FP[g]) / (xj1 - xj)[:, None]
+        off = slope * (x - xj)[:, None] + FP[g]
+    first, last = base, base + m_r - 1
+    lo = (x <= XP[wid, 0]) | (m_r == 1)
+    hi = (x >= XP[wid, m_r - 1]) & (m_r > 1)
+    off[lo] = FP[first[lo]]
+    off[hi] = FP[last[hi]]
+    cur = np.concatenate([np.asarray(c, np.float32) for c, _, _, _ in windows])
+    rnd = np.minimum(np.maximum(0.0, np.maximum(cur[:, pucker], cur[:, funnel]) / 0.3), 1.0)
+    off[:, _SPREAD] *= (1 - 0.5 * rnd)[:, None]
+    cur[:, idx] = np.minimum(np.maximum(0.0, cur[:, idx] + off), 1.0)
+    ends = np.cumsum(ns)
+    return [cur[e - n:e] for e, n in zip(ends, ns)]
 
 
 def apply_upper(track: AnimationTrack, samples: np.ndarray, extra: Mapping[str, Any] | None,
@@ -924,4 +967,4 @@ def apply_upper(track: AnimationTrack, samples: np.ndarray, extra: Mapping[str, 
     track.metadata["upper"] = meta
 
 
-__all__ = ["UpperFaceModel", "UpperConfig", "UPPER_CURVES", "LOOKAHEAD_S", "upper_face", "apply_upper", "step_many"]
+__all__ = ["UpperFaceModel", "UpperConfig", "UPPER_CURVES", "LOOKAHEAD_S", "upper_face", "apply_upper", "step_many", "add_to_frames"]

@@ -239,6 +239,44 @@ def split_words(text: str, lang: Language) -> list[str]:
 
 Lexicon = Callable[[str], "tuple[str, ...] | None"]
 
+#: Written abbreviations espeak-ng misreads, per language, as they are said. espeak-ng expands
+#: numbers, symbols and many abbreviations itself ("Dr." in Spanish is "doctor", "np." in Polish
+#: "na przykład"), but spells or mangles these common ones (checked with espeak-ng 1.51: German
+#: "z.B." comes out "zet be", "usw." as "usf", French "M." as "em", Spanish "a.C." as "a ce",
+#: Italian "ecc." as "ekk"), and the lips then say letters the speaker never did. The word keeps
+#: its spelling (subtitles); only what espeak-ng is given changes. Keys are as written, with their
+#: periods; a key also matches with its first letter capitalised (sentence start).
+ABBREVIATIONS: dict[str, dict[str, str]] = {
+    "en": {"e.g.": "for example", "i.e.": "that is", "vs.": "versus"},
+    "de": {"z.B.": "zum Beispiel", "usw.": "und so weiter", "bzw.": "beziehungsweise", "d.h.": "das heißt",
+           "Dr.": "Doktor", "Nr.": "Nummer", "ca.": "circa", "evtl.": "eventuell", "u.a.": "unter anderem"},
+    "fr": {"M.": "Monsieur", "p.ex.": "par exemple"},
+    "es": {"etc.": "etcétera", "p.ej.": "por ejemplo", "a.C.": "antes de Cristo", "d.C.": "después de Cristo"},
+    "pt": {"Sr.": "senhor", "Sra.": "senhora", "a.C.": "antes de Cristo", "d.C.": "depois de Cristo",
+           "p.ex.": "por exemplo"},
+    "it": {"ecc.": "eccetera", "Sig.": "signor", "Dott.": "dottor", "a.C.": "avanti Cristo", "d.C.": "dopo Cristo"},
+    "nl": {"bijv.": "bijvoorbeeld", "d.w.z.": "dat wil zeggen"},
+    "ru": {"т.е.": "то есть", "т.д.": "так далее", "т.п.": "тому подобное"},
+    "pl": {"tj.": "to jest"},
+    "cs": {"např.": "například", "atd.": "a tak dále"},
+    "sv": {"t.ex.": "till exempel", "osv.": "och så vidare"},
+    "nb": {"f.eks.": "for eksempel"},
+    "fi": {"esim.": "esimerkiksi", "jne.": "ja niin edelleen"},
+    "tr": {"vb.": "ve benzeri"},
+}
+
+
+def abbreviations_in(text: str, tag: str) -> dict[str, str]:
+    """{word as split_words gives it: what it stands for} for the abbreviations of
+    :data:`ABBREVIATIONS` written in ``text`` (language ``tag``)."""
+    table = ABBREVIATIONS.get(tag.split("-")[0], {})
+    out: dict[str, str] = {}
+    for key, said in table.items():
+        for k in {key, key[:1].upper() + key[1:]}:
+            if re.search(rf"(?<![^\W_]){re.escape(k)}(?![^\W_])", text):
+                out[k.rstrip(".")] = said
+    return out
+
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _JA_TOKENIZER = None
 _JA_LOCK = threading.Lock()
@@ -291,6 +329,11 @@ def pronounce_span(span: Span, lexicon: Lexicon | None = None) -> list[Word]:
     # short capitalised words written with a period are abbreviations ("Dr.", "St.", "Mr."):
     # the G2P expands them (CMUdict's "dr" is "drive")
     abbrev = {m.group(1) for m in re.finditer(r"\b([A-Z][a-z]{0,3})\.", span.text)}
+    # ...and the ones espeak-ng misreads are said as they stand for (ABBREVIATIONS)
+    spelled = abbreviations_in(span.text, lang.tag)
+    abbrev |= set(spelled)
+    for w, said in spelled.items():
+        say.setdefault(w, said)
     prons: list[tuple[str, ...] | None] = []
     need: list[str] = []
     for w in words:

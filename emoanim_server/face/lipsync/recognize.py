@@ -198,6 +198,7 @@ class Recognizer:
         self._lock = threading.Lock()
         self._last_align_score = 0
         self._last_words: list[tuple[int, int, int]] = []
+        self.last_word_scores: list[tuple[float, float, float]] = []
         self.fast = fast
         self.version = "pocketsphinx-en-us" + ("-fast" if fast else "")
 
@@ -348,6 +349,7 @@ class Recognizer:
     def _align_transcript(self, x: np.ndarray, words: list[Word], report: dict) -> list[Phone] | None:
         """Forced alignment of the pronounced words, or None (and ``report['fallback']``) when the
         aligner fails or the transcript does not match the audio."""
+        self.last_word_scores = []
         entries = [(self._dict_word(w), w) for w in words]
         report["words_unpronounced"] = [w.text for e, w in entries if not e][:50]
         if any(w.language == "ja" and HAN.search(w.text) for e, w in entries if not e):
@@ -371,6 +373,11 @@ class Recognizer:
         word_median = float(np.median(per_word)) if per_word else llr
         report["alignment_score"] = round(llr, 2)
         report["alignment_word_median"] = round(word_median, 1)
+        # per word: (start s, end s, score per frame against the free phone loop), for
+        # benchmarks/lipsync_real_languages.py's confidence analysis (it decides nothing: the
+        # audio-only engine is not better where a word's score is low, see docs/languages.md)
+        self.last_word_scores = [(st * _FRAME_S + BOUNDARY_OFFSET_S, (st + du) * _FRAME_S + BOUNDARY_OFFSET_S, s)
+                                 for (st, du, _), s in zip(self._last_words, per_word)]
         if llr >= MISMATCH_SCORE_SOFT:
             return got
         if "words_left_out" in report:
