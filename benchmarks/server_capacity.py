@@ -160,6 +160,42 @@ def level(srv: Server, x: np.ndarray, sr: int, n: int) -> dict:
     return out
 
 
+def graphs_section(x: np.ndarray, levels: list[int], secs: float = 4.0) -> list[dict]:
+    """N graphs advanced back to back (no pacing, no sockets): in this process
+    (``live_batch.tick``) and in one worker process (``LiveWorker.tick``: one request per batch).
+    CPU time only, so it is the least disturbed by other jobs: the hop's own cost."""
+    from emoanim_server.live_batch import tick
+    from emoanim_server.pipeline import LiveGraph
+    from emoanim_server.server.workers import LiveWorker
+
+    y = x[: int(secs * 16000)]
+    w = LiveWorker(0, 120.0)
+    out = []
+    try:
+        for n in levels:
+            gs = [LiveGraph(60, i, FULL, engine="neural") for i in range(n)]
+            c0 = time.thread_time()
+            for i in range(0, len(y), 320):
+                tick([(g, y[i:i + 320]) for g in gs])
+            local = (time.thread_time() - c0) / (n * secs)
+            rg = [w.open_graph(dict(fps=60, seed=i, parts=FULL, engine="neural")) for i in range(n)]
+            c0, w0 = time.thread_time(), w.cpu_s
+            for i in range(0, len(y), 320):
+                w.tick([(g, y[i:i + 320]) for g in rg])
+            main = (time.thread_time() - c0) / (n * secs)
+            wk = (w.cpu_s - w0) / (n * secs)
+            for g in rg:
+                g.close()
+            r = {"graphs": n, "in_process_cpu_s_per_audio_s": round(local, 4),
+                 "worker_server_side_cpu_s_per_audio_s": round(main, 4), "worker_cpu_s_per_audio_s": round(wk, 4),
+                 "loadavg_1m": round(os.getloadavg()[0], 2)}
+            print(r, flush=True)
+            out.append(r)
+    finally:
+        w.stop()
+    return out
+
+
 def write_md(res: dict, path: Path) -> None:
     m = res["machine"]
     L = [f"# Server capacity ({res['date']}, git {res['git']})", "",
@@ -175,9 +211,11 @@ def write_md(res: dict, path: Path) -> None:
          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for w, rows in res["runs"].items():
         for r in rows:
+            full = r["completed"] == r["sessions"]  # else the audio the server handled is unknown
+            cpu = (f"{r['server_cpu_s_per_session_audio_s']} ({r['server_process_cpu_s_per_session_audio_s']} + "
+                   f"{r['worker_processes_cpu_s_per_session_audio_s']})") if full else "- (sessions failed)"
             L.append(f"| {w} | {r['sessions']} | {r['completed']} / {r['in_real_time']} | "
-                     f"{r['server_cpu_s_per_session_audio_s']} ({r['server_process_cpu_s_per_session_audio_s']} + "
-                     f"{r['worker_processes_cpu_s_per_session_audio_s']}) | {r['sessions_per_core']} | "
+                     f"{cpu} | {r['sessions_per_core'] if full else '-'} | "
                      f"{r['server_core_share']} | {r.get('latency_p50_ms', '-')} / {r.get('latency_p99_ms', '-')} | "
                      f"{r.get('whole_face_p50_ms', '-')} / {r.get('whole_face_p99_ms', '-')} | {r['rss_mb_per_session']} | "
                      f"{r['client_core_share']} | {r['loadavg_1m_before']} / {r['loadavg_1m_after']} |")
@@ -185,6 +223,13 @@ def write_md(res: dict, path: Path) -> None:
           "arrival minus the send time of the audio chunk that made it final (the socket, the queue and compute); "
           "whole-face = that + the session's lookahead. Sessions per core = 1 / (server CPU-s per session audio-s), "
           "server process and workers together. RSS = (peak - idle) of the server and its workers over the sessions.", ""]
+    if res.get("graphs"):
+        L += ["## The hop's own cost: N graphs back to back (CPU time, no pacing, no sockets)", "",
+              "| graphs | in process: CPU-s per audio-s per graph | in a worker: worker + server side |",
+              "| --- | --- | --- |"]
+        L += [f"| {r['graphs']} | {r['in_process_cpu_s_per_audio_s']} | {r['worker_cpu_s_per_audio_s']} + "
+              f"{r['worker_server_side_cpu_s_per_audio_s']} |" for r in res["graphs"]]
+        L += [""]
     if res.get("reading"):
         L += ["## Reading", ""] + [f"* {t}" for t in res["reading"]] + [""]
     L += ["Regenerate: `nice -n 10 python benchmarks/server_capacity.py` (`--quick`: fewer levels)."]
@@ -197,6 +242,8 @@ def main() -> int:
     ap.add_argument("--levels", default="1,4,8,12,16", help="concurrent sessions per setting")
     ap.add_argument("--seconds", type=float, default=15.0, help="audio per session")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--graphs", default="1,8,16", help="back-to-back graph section levels ('' = skip)")
+    ap.add_argument("--reading", default="", help="a text file of reading bullets ('* ...') for the .md")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "server_capacity"))
     args = ap.parse_args()
     from bench_server import machine
@@ -213,7 +260,11 @@ def main() -> int:
                                  text=True).stdout.strip(), "runs": {}}
     from bench_server import one
 
-    for w in [int(v) for v in args.workers.split(",")]:
+    if args.graphs:
+        res["graphs"] = graphs_section(x, [int(v) for v in args.graphs.split(",")])
+    if args.reading:
+        res["reading"] = Path(args.reading).read_text().strip().split("\n* ")
+    for w in [int(v) for v in args.workers.split(",") if v != ""]:
         srv = Server(w)
         try:
             asyncio.run(one(srv.url, x[:16000], 16000, parts=FULL, chunk_ms=20))  # warm: first-session costs

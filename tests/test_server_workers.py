@@ -120,3 +120,23 @@ def test_a_dying_worker_costs_only_its_sessions(workers_server, speech):
     after = [stream(workers_server, x[: sr], sr, parts=FULL, seed=i) for i in range(2)]
     assert all(r.ended.reason == "completed" and not r.errors for r in after)
     assert after[0].started.lipsync in (pb.LIPSYNC_NEURAL, pb.LIPSYNC_PHONETIC)
+
+
+def test_a_stuck_worker_is_restarted_and_errors_cross_the_pipe_as_text():
+    from emoanim_server.server.workers import LiveWorker, WorkerError
+
+    w = LiveWorker(0, timeout_s=1.0, warm=False)
+    try:
+        (res,) = w.call([("raise", 0, "bad graph")])  # an error that cannot be unpickled
+        err = res.error()
+        assert isinstance(err, WorkerError) and "_Unpicklable: bad graph (1)" in str(err)
+        assert w.restarts == 0 and w.proc.is_alive()  # an error is not a dead worker
+        pid = w.proc.pid
+        with pytest.raises(WorkerError, match="did not answer"):
+            w.call([("sleep", 0, 30.0)])
+        assert w.restarts == 1 and w.proc.pid != pid and w.proc.is_alive()
+        (res,) = w.call([("close", 0)])  # the new one answers
+        assert res is None
+    finally:
+        w.stop()
+    assert not w.proc.is_alive()

@@ -70,9 +70,25 @@ def evaluate(items, xs, music, curves_fn, dither: bool = False) -> dict:
     return out
 
 
+def dev2_items() -> list[dict]:
+    """The dev set once FLEURS' dev half is training data (model v1.2): the held-out dev lines of
+    VCTK and Kathleen plus the lines of the VCTK speakers tools/artic_train.py keeps for
+    validation (every REAL2_VAL_EVERY-th speaker of tools/artic_real.py; never trained on, never
+    reported). English only."""
+    import artic_heldout as H
+    import artic_real as R
+    from artic_train import REAL2_VAL_EVERY
+
+    held = [it for it in H.read() if it["half"] == "dev" and it["transcript_used"] and it["set"] in ("vctk", "kathleen")]
+    real = [it for it in R.read() if it["set"] == "vctk"]
+    spk = sorted({it["uid"].split("_")[0] for it in real})
+    val = set(spk[::REAL2_VAL_EVERY])
+    return held + [{**it, "uid": "real2_" + it["uid"]} for it in real if it["uid"].split("_")[0] in val]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--half", default="dev")
+    ap.add_argument("--half", default="dev", help="dev | test | dev2 (dev2_items: since v1.2)")
     ap.add_argument("--sets", default="fleurs,vctk,kathleen")
     ap.add_argument("--grid", default="", help="JSON {field: [values]} of neural.Decoding to search")
     ap.add_argument("--base", choices=["raw", "shipped"], default="shipped",
@@ -85,7 +101,10 @@ def main() -> None:
 
     from emoanim_server.face.lipsync import neural
 
-    items = [it for it in H.read() if it["half"] == a.half and it["transcript_used"] and it["set"] in a.sets]
+    if a.half == "dev2":
+        items = dev2_items()
+    else:
+        items = [it for it in H.read() if it["half"] == a.half and it["transcript_used"] and it["set"] in a.sets]
     xs = [audio(it) for it in items]
     music = music_clips()
     print(len(items), "items,", round(sum(len(x) for x in xs) / 16000), "s", flush=True)

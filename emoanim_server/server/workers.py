@@ -39,14 +39,22 @@ class WorkerError(RuntimeError):
     exception raised in the worker that could not be sent back as itself."""
 
 
+class _Unpicklable(Exception):
+    """Tests: an exception that pickles but does not load (two required constructor arguments,
+    one message in ``args``): such an error must still reach its session as text."""
+
+    def __init__(self, what: str, extra: int) -> None:
+        super().__init__(f"{what} ({extra})")
+
+
 class _Failed:
     """An operation's exception, as sent back over the pipe."""
 
     def __init__(self, e: BaseException) -> None:
-        try:
-            pickle.dumps(e)
+        try:  # must also load on the server's side: a failed load there would read as a dead worker
+            pickle.loads(pickle.dumps(e))
             self.exc: BaseException | None = e
-        except Exception:  # noqa: BLE001 - unpicklable: its type and message only
+        except Exception:  # noqa: BLE001 - not round-trippable: its type and message only
             self.exc = None
         self.text = f"{type(e).__name__}: {e}"
 
@@ -129,6 +137,10 @@ def _serve(req: list, graphs: dict, timelines: dict) -> tuple[list, float]:
                     g.close()
             elif kind == "crash":  # tests: a worker dying in native code
                 os._exit(3)
+            elif kind == "sleep":  # tests: a worker stuck in a long call
+                time.sleep(op[2])
+            elif kind == "raise":  # tests: an exception that cannot cross the pipe as itself
+                raise _Unpicklable(op[2], 1)
             else:
                 raise WorkerError(f"unknown LIVE worker operation {kind!r}")
         except Exception as e:  # noqa: BLE001 - this graph's error, sent back to its session
