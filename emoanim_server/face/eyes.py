@@ -41,15 +41,14 @@ BLINK_RATE_SILENT = 15.0
 #: of real talking captures (CV ~1.5 over 20 s takes) comes mostly from the mixture of flurries
 #: and stares (P_FLURRY); a wider stare law does not raise it further, because stares longer
 #: than a 20 s take cannot show in one and the rate regulation below shortens the longest
-#: (sigma 1.4 gave 1.32 on one continuous take of read speech, 1.0 with flurries 0.75 gives 1.49;
+#: (sigma 1.4 gave 1.32 on one continuous take of read speech, 1.0 with the runs below 1.46;
 #: benchmarks/face_alive.py, seeds 0-19)
 BLINK_IBI_SIGMA = 1.0
 #: blinks cluster at pause onsets (Nakano & Kitazawa 2010): hazard boost in a window after a pause
 #: starts, and a matching damping inside running speech computed from the recent rate of pauses
 #: (running mean over PAUSE_RATE_TAU_S), so blinks move into pauses without changing the rate.
-#: The boost starts a run; its followers come wherever the run takes them, so the boost is
-#: larger than a single-blink model would need (4.5 with the session-4 flurries; 7 keeps the
-#: share of speaking blinks in the first 0.5 s of pauses at ~1.8x the time share)
+#: The boost starts a run (its followers come at the run's own pace), so it is larger than a
+#: single-blink model would need (4.5 with session 4's flurries)
 PAUSE_BLINK_WINDOW_S = 0.5
 PAUSE_BLINK_BOOST = 7.0
 PAUSE_RATE_TAU_S = 10.0
@@ -68,16 +67,29 @@ BLINK_HOLD_S = (0.005, 0.03)      # uniform range, lid at its peak
 BLINK_OPEN_S = (0.155, 0.03)
 BLINK_REFRACTORY_S = 0.15        # after a blink ends, no new spontaneous blink
 P_DOUBLE_BLINK = 0.12
-#: blink flurries: people talking blink in clusters (runs of two to four blinks ~0.35-0.45 s
+#: blink runs: people talking blink in clusters (runs of two to four closures ~0.35-0.45 s
 #: apart, often at a phrase end) between long stares, which is what makes the interval spread of
-#: real captures (CV ~1.5) larger than any single log-normal with a refractory time gives. After
-#: a blink, with this probability the next hazard budget is a short one (in mean-interval units:
-#: at most ~0.08 s of hazard time after the refractory period at the speaking rate), so a run
-#: has 1 / (1 - P_FLURRY) = 4 blinks on average (geometric: a quarter of the runs are single
-#: blinks, 44 % one or two); the long budgets are scaled so the mean rate is unchanged
-P_FLURRY = 0.75
-FLURRY_BUDGET = (0.0, 0.02)
-_LONG_MEAN = (1.0 - P_FLURRY * 0.5 * sum(FLURRY_BUDGET)) / (1.0 - P_FLURRY)
+#: real captures (CV ~1.5 over 20 s takes) larger than any single log-normal with a refractory
+#: time gives. After a blink, with this probability the next closure of the run follows at a
+#: short delay in real time (FLURRY_DELAY_S after the refractory time), while the run has fewer
+#: than MAX_RUN closures; otherwise a long log-normal budget (a stare) is drawn, its mean the
+#: run's expected length so the rate is unchanged. The cap: a run of five or more closures
+#: reads as a twitch (session 5's uncapped runs had 14 % of them and CV 1.49; capped at 4, 2 %
+#: (a run meeting a gaze-evoked blink) and CV 1.46; capped at 3, CV 1.31)
+P_FLURRY = 0.9
+FLURRY_DELAY_S = (0.0, 0.1)     # after the refractory time: runs ~0.35-0.45 s apart
+#: at most this many closures (double blinks included) in one run
+MAX_RUN = 4
+RUN_GAP_S = 0.75               # a closure starting this long after the last one ended starts a new run
+
+
+def _long_mean(p_flurry: float, max_run: int) -> float:
+    """Mean of the long budgets that keeps the mean rate: each run takes one long budget and
+    brings E[N] closures, N geometric in ``p_flurry`` and capped at ``max_run``."""
+    return float(sum(p_flurry ** k for k in range(max(1, max_run))))
+
+
+_LONG_MEAN = _long_mean(P_FLURRY, MAX_RUN)
 #: rate regulation (the tear film has to be renewed at a steady rate, whatever the spread of
 #: the intervals): the hazard is multiplied by exp(gain * blinks owed), owed = expected - made
 #: over a leaky window. After a flurry the next stare is longer, after a long stare a blink comes
@@ -362,6 +374,8 @@ class EyesModel:
         self._budget = _LONG_MEAN * float(math.exp(self.rng_blink.normal(0.5 * s * s, s)))
         self._clock = float(self.rng_blink.uniform(0.0, self._budget))
         self._blink_free_at = 0.0
+        self._run = 0                   # closures in the current run (MAX_RUN)
+        self._flurry_at: float | None = None  # the next closure of a run is due at this time
         self._boost_until = -1
         # running share of time in post-pause windows; starts at a typical talking value so the
         # first pause of a line is not an uncompensated extra blink (short lines blinked 2x)
@@ -477,7 +491,9 @@ class EyesModel:
                     if not self.L and self._lagging(t):
                         reg *= LIVE_LAG_BOOST
                     self._clock += expected * boost * reg
-                if self._clock >= self._budget and t >= self._blink_free_at:
+                due = self._clock >= self._budget if self._flurry_at is None else t >= self._flurry_at
+                if due and t >= self._blink_free_at:
+                    self._flurry_at = None
                     if self._allowed(t):
                         self._emit_blink(t, self.rng_blink, "spontaneous")
                     else:  # over the line's bound: this blink is skipped, the renewal goes on
@@ -516,10 +532,16 @@ class EyesModel:
 
     # blinks ---------------------------------------------------------------------------
     def _draw_budget(self) -> float:
-        """Hazard budget to the next blink, mean 1: a short flurry budget or a long log-normal."""
+        """Hazard budget to the next blink: a long log-normal one (a stare; its mean is the
+        run's expected length, so the rate stays the state's), or, with P_FLURRY while the run
+        is shorter than MAX_RUN, the next closure of the run at a fixed short delay in real
+        time (``_flurry_at``; the hazard clock does not decide it, so damping inside speech
+        and the rate regulation cannot stretch a run into isolated blinks)."""
         s = BLINK_IBI_SIGMA
-        if self.rng_blink.random() < P_FLURRY:
-            return float(self.rng_blink.uniform(*FLURRY_BUDGET))
+        if self.rng_blink.random() < P_FLURRY and self._run < MAX_RUN:
+            self._flurry_at = self._blink_free_at + float(self.rng_blink.uniform(*FLURRY_DELAY_S))
+            return math.inf
+        self._flurry_at = None
         return _LONG_MEAN * float(math.exp(self.rng_blink.normal(-0.5 * s * s, s)))
 
     def _lagging(self, t: float) -> bool:
@@ -540,10 +562,14 @@ class EyesModel:
 
     def _emit_blink(self, t: float, rng: np.random.Generator, kind: str) -> None:
         b = self._draw_blink(t, rng, kind)
+        if not self.blinks or t - self.blinks[-1].end > RUN_GAP_S:
+            self._run = 0  # a new run
         self.blinks.append(b)
         self._debt -= 1.0
+        self._run += 1
         end = b.end
-        if rng.random() < P_DOUBLE_BLINK and self._allowed(t):
+        if rng.random() < P_DOUBLE_BLINK and self._allowed(t) and self._run < MAX_RUN:
+            self._run += 1
             # the second closure starts while the lid is still reopening
             t2 = b.t + b.close + b.hold + b.open * rng.uniform(0.4, 0.7)
             b2 = self._draw_blink(t2, rng, "double")
