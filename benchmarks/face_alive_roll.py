@@ -91,7 +91,7 @@ def _curves(c: dict, mouth: str) -> np.ndarray:
     _, wb, _ = NE.calibrated(c["y"])
     n = min(len(art), len(wb))
     out = art.copy()
-    out[:n] = AN.apply_contacts(art[:n], wb[:n], AN.learned_tucks(art[:n], c["y"][:n, NE.N_ART + 1], FPS))
+    out[:n] = AN.apply_contacts(art[:n], wb[:n], AN.learned_tucks(art[:n], NE.fused_tuck_p(c["y"][:n, NE.N_ART + 1], FPS), FPS))
     return AN.to_arkit(out)
 
 

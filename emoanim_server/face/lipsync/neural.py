@@ -641,8 +641,36 @@ def fused_curves(art: np.ndarray, samples: np.ndarray, fps: int) -> np.ndarray:
     _, wb, _ = calibrated(y)
     n = min(len(art), len(wb))
     out = art.copy()
-    out[:n] = apply_contacts(art[:n], wb[:n], learned_tucks(art[:n], y[:n, N_ART + 1], fps))
+    out[:n] = apply_contacts(art[:n], wb[:n], learned_tucks(art[:n], fused_tuck_p(y[:n, N_ART + 1], fps), fps))
     return to_arkit(out)
+
+
+#: the fused bake's learned tucks with model v1.2: only runs whose peak p(tuck) reaches
+#: FUSED_TUCK_PEAK, each cut to FUSED_TUCK_HALF_S either side of its peak. Why: v1.2 detects
+#: more tucks and holds p(tuck) high over whole syllables on some voices; with animate's gates
+#: alone the default bake's mouthRollLower spread rose 1.97x -> 2.53x the real captures'
+#: (issue 12's bar <= 2x; f/v 0.91 -> 0.94). Chosen on LJ with benchmarks/face_alive_roll.py
+#: (the bar's own corpus, as animate's gates were): peak 0.97 / 0.98 / 0.985 / 0.99 -> roll
+#: 2.12 / 2.04 / 2.00 / 1.89x, f/v 0.910 / 0.902 / 0.895 / 0.887, closure 0.9615 throughout
+FUSED_TUCK_PEAK = 0.985
+FUSED_TUCK_HALF_S = 0.04
+
+
+def fused_tuck_p(p: np.ndarray, fps: float) -> np.ndarray:
+    """The learned f/v probability the fused bake passes to :func:`.animate.learned_tucks`:
+    ``p`` kept only within :data:`FUSED_TUCK_HALF_S` of the peak of each run at or above
+    animate.LEARNED_TUCK_RUN_P whose peak reaches :data:`FUSED_TUCK_PEAK` (0 elsewhere)."""
+    from .animate import LEARNED_TUCK_RUN_P
+
+    half = max(1, int(round(FUSED_TUCK_HALF_S * fps)))
+    out = np.zeros_like(p)
+    on = np.r_[0, (p >= LEARNED_TUCK_RUN_P).astype(np.int8), 0]
+    for s, e in zip(np.flatnonzero(np.diff(on) == 1), np.flatnonzero(np.diff(on) == -1)):
+        m = s + int(np.argmax(p[s:e]))
+        if p[m] >= FUSED_TUCK_PEAK:
+            a, b = max(s, m - half), min(e, m + half + 1)
+            out[a:b] = p[a:b]
+    return out
 
 
 def model_info() -> dict:
