@@ -349,3 +349,43 @@ class StreamingSpeech:
         self._x = x[n * self.HOP:]
         self.k += n
         return out
+
+
+def decide_then_render(models: Sequence[Any], untils: Sequence[float], render_rows: Any,
+                       width: int) -> tuple[list, list[int], list, list]:
+    """The LIVE batching pattern the head and the upper face share: each model's per-tick
+    decisions alone (``model._decide(until)`` -> a span or None), then the numbers of every
+    decided model's new ticks in one ``render_rows(models, spans)`` call; if that call fails,
+    each model alone, so a failure stays with its own model (one session never stops the others).
+
+    Returns ``(res, todo, spans, outs)``: ``res[i]`` is already the exception of a model whose
+    decision failed or an empty ``(0, width)`` array for one with nothing new; ``todo`` are the
+    indices that rendered, with their ``spans`` and ``outs`` (the new rows or the exception),
+    for the caller's own bookkeeping (committing its tick counter, history)."""
+    res: list = [None] * len(models)
+    todo: list[int] = []
+    spans: list = []
+    for i, (m, u) in enumerate(zip(models, untils)):
+        try:
+            sp = m._decide(u)
+        except Exception as e:  # noqa: BLE001 - isolated per model, reported by the caller
+            res[i] = e
+            continue
+        if sp is None:
+            res[i] = np.zeros((0, width))
+        else:
+            todo.append(i)
+            spans.append(sp)
+    if not todo:
+        return res, todo, spans, []
+    ms = [models[i] for i in todo]
+    try:
+        outs = list(render_rows(ms, spans))
+    except Exception:  # noqa: BLE001 - each alone: a failure stays with its own model
+        outs = []
+        for m, sp in zip(ms, spans):
+            try:
+                outs.append(render_rows([m], [sp])[0])
+            except Exception as e:  # noqa: BLE001
+                outs.append(e)
+    return res, todo, spans, outs

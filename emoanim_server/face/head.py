@@ -29,7 +29,7 @@ import numpy as np
 from ..dsp import lfilter, lfilter_zi  # numpy, bit-identical to scipy.signal's (issue 14: start-up)
 from ..errors import InputError
 from ..track import AnimationTrack
-from .drivers import EMOTIONS, TICK_S, Drivers
+from .drivers import EMOTIONS, TICK_S, Drivers, decide_then_render
 from .eyes import _Grow, _stage_rngs
 
 HEAD_STAGE_ID = 0x4EAD
@@ -265,32 +265,9 @@ def step_many(models: Sequence[HeadModel], untils: Sequence[float]) -> list:
     of the head's cost). Returns, per model, its new ticks (deg) or the exception its step raised.
     Rows are independent and the filters keep each model's own state, so each model gets exactly
     what it gets alone (emotion products are each model's own matrix product, as alone)."""
-    res: list = [None] * len(models)
-    todo, spans = [], []
-    for i, (m, u) in enumerate(zip(models, untils)):
-        try:
-            sp = m._decide(u)
-        except Exception as e:  # noqa: BLE001 - isolated per model, reported by the caller
-            res[i] = e
-            continue
-        if sp is None:
-            res[i] = np.zeros((0, 3))
-        else:
-            todo.append(i)
-            spans.append(sp)
-    if not todo:
-        return res
-    ms = [models[i] for i in todo]
-    try:
-        outs = _render_rows(ms, spans)
-    except Exception:  # noqa: BLE001 - each alone: a failure stays with its own model
-        outs = []
-        for m, sp in zip(ms, spans):
-            try:
-                outs.append(_render_rows([m], [sp])[0])
-            except Exception as e:  # noqa: BLE001
-                outs.append(e)
-    for i, m, sp, o in zip(todo, ms, spans, outs):
+    res, todo, spans, outs = decide_then_render(models, untils, _render_rows, 3)
+    for i, sp, o in zip(todo, spans, outs):
+        m = models[i]
         res[i] = o
         if isinstance(o, Exception):
             continue

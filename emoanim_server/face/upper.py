@@ -48,7 +48,7 @@ import numpy as np
 from ..dsp import Bandpass  # numpy, not scipy.signal (issue 14: start-up)
 from ..errors import InputError
 from ..track import ARKIT_INDEX, AnimationTrack
-from .drivers import EMOTIONS, TICK_S
+from .drivers import EMOTIONS, TICK_S, decide_then_render
 from .eyes import _Grow, _stage_rngs
 
 SAMPLE_RATE = 16000
@@ -823,35 +823,12 @@ def step_many(models: list, untils: list[float]) -> list:
     per-tick decisions one model at a time, the rendering of every model's new ticks in one
     call (:func:`_render_rows`; its per-call cost was most of a LIVE step's). Returns, per model,
     its new ticks, or the exception its step raised (the others are unaffected)."""
-    res: list = [None] * len(models)
-    todo, spans = [], []
-    for i, (m, u) in enumerate(zip(models, untils)):
-        try:
-            sp = m._decide(u)
-        except Exception as e:  # noqa: BLE001 - isolated per model, reported by the caller
-            res[i] = e
-            continue
-        if sp is None:
-            res[i] = np.zeros((0, len(UPPER_CURVES)))
-        else:
-            todo.append(i)
-            spans.append(sp)
-    if todo:
-        ms = [models[i] for i in todo]
-        try:
-            outs = _render_rows(ms, spans)
-        except Exception:  # noqa: BLE001 - each alone: a failure stays with its own model
-            outs = []
-            for m, sp in zip(ms, spans):
-                try:
-                    outs.append(_render_rows([m], [sp])[0])
-                except Exception as e:  # noqa: BLE001
-                    outs.append(e)
-        for i, o in zip(todo, outs):
-            res[i] = o
-            m = models[i]
-            if not isinstance(o, Exception) and m.keep_history:
-                m.out.extend(o)
+    res, todo, spans, outs = decide_then_render(models, untils, _render_rows, len(UPPER_CURVES))
+    for i, o in zip(todo, outs):
+        res[i] = o
+        m = models[i]
+        if not isinstance(o, Exception) and m.keep_history:
+            m.out.extend(o)
     return res
 
 
