@@ -27,6 +27,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .batching import batched
 from .face.lipsync.neural import NeuralLipsync, end_raw_many, run_batch, to_curves
 
 __all__ = ["tick"]
@@ -124,18 +125,11 @@ def _emit(graphs: list, idx: list[int], results: list) -> None:
     _upper_add(outs, results)
     eh = [i for i, (g, _) in outs.items() if g.eyes_head is not None]
     rendered: dict[int, tuple] = {}
-    if eh:
-        try:
-            for i, r in zip(eh, render_many([(outs[i][0].eyes_head, outs[i][1].curves, outs[i][1].first) for i in eh])):
-                rendered[i] = r
-        except Exception:  # noqa: BLE001 - one by one: a failure stays with its own graph
-            for i in eh:
-                if i in rendered:
-                    continue
-                try:
-                    rendered[i] = outs[i][0].eyes_head.render(outs[i][1].curves, outs[i][1].first)
-                except Exception as e:  # noqa: BLE001
-                    results[i] = e
+    for i, r in zip(eh, batched(render_many, [(outs[i][0].eyes_head, outs[i][1].curves, outs[i][1].first) for i in eh])):
+        if isinstance(r, Exception):
+            results[i] = r
+        else:
+            rendered[i] = r
     for i, (g, out) in outs.items():
         if results[i] is not None:
             continue
@@ -227,19 +221,14 @@ def _lips_end_raw(items, begun: list[int], failed: dict, results: list) -> tuple
             else:
                 owners.append(i)
                 lips.append(lip)
-    if not lips:
-        return [], []
-    try:
-        return end_raw_many(lips), owners
-    except Exception:  # noqa: BLE001 - one by one: a failure stays with its own graph
-        raws, ok = [], []
-        for i, lip in zip(owners, lips):
-            try:
-                raws.append(lip.end_raw())
-                ok.append(i)
-            except Exception as e:  # noqa: BLE001
-                results[i] = e
-        return raws, ok
+    raws, ok = [], []
+    for i, r in zip(owners, batched(end_raw_many, lips)):
+        if isinstance(r, Exception):
+            results[i] = r
+        else:
+            raws.append(r)
+            ok.append(i)
+    return raws, ok
 
 
 def _upper_add(outs: dict, results: list) -> None:
@@ -257,17 +246,7 @@ def _upper_add(outs: dict, results: list) -> None:
             continue
         if w is not None:
             todo.append((i, g, out, w))
-    if not todo:
-        return
-    try:
-        added = add_to_frames([w for _, _, _, w in todo])
-    except Exception:  # noqa: BLE001 - one by one
-        added = []
-        for _, _, _, w in todo:
-            try:
-                added.append(add_to_frames([w])[0])
-            except Exception as e:  # noqa: BLE001
-                added.append(e)
+    added = batched(add_to_frames, [w for _, _, _, w in todo])
     for (i, g, out, w), c in zip(todo, added):
         if isinstance(c, Exception):
             results[i] = c

@@ -18,6 +18,8 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from ..batching import batched
+
 TICK_S = 0.01
 #: the eight emotion categories of the design (DESIGN.md "Emotion"), in this order
 EMOTIONS: tuple[str, ...] = ("neutral", "happy", "sad", "angry", "fearful", "disgusted",
@@ -376,16 +378,6 @@ def decide_then_render(models: Sequence[Any], untils: Sequence[float], render_ro
         else:
             todo.append(i)
             spans.append(sp)
-    if not todo:
-        return res, todo, spans, []
     ms = [models[i] for i in todo]
-    try:
-        outs = list(render_rows(ms, spans))
-    except Exception:  # noqa: BLE001 - each alone: a failure stays with its own model
-        outs = []
-        for m, sp in zip(ms, spans):
-            try:
-                outs.append(render_rows([m], [sp])[0])
-            except Exception as e:  # noqa: BLE001
-                outs.append(e)
+    outs = batched(lambda xs: render_rows([m for m, _ in xs], [sp for _, sp in xs]), list(zip(ms, spans)))
     return res, todo, spans, outs
