@@ -693,25 +693,16 @@ class LiveGraph:
 
     # ------------------------------------------------------------------------------ output
     def _emit(self, final: bool) -> LiveFrames | None:
-        n = self._emit_count(final)
+        n = self.emit_count(final)
         if n <= 0:
             return None
-        out = self._emit_curves(n)
+        out = self.emit_curves(n)
         rendered = self.eyes_head.render(out.curves, out.first) if self.eyes_head is not None else None
-        return self._emit_done(out, rendered)
+        return self.emit_done(out, rendered)
 
-    # the phases of _emit, public for live_batch.tick, which runs each phase for all its graphs
-    # and the eyes + head render of all of them in one call (face/eyes_head.render_many)
-    def emit_count(self) -> int:
-        """Frames that may leave now (0: none), the lazy stages driven as far as they need."""
-        return self._emit_count(False)
-
-    def emit_curves(self, n: int, add_upper: bool = True) -> LiveFrames:
-        """The next ``n`` frames up to the eyes + head render (lips, emotion, upper face;
-        ``add_upper`` False: without the upper face, which the caller then adds for many graphs
-        at once: :meth:`upper_window` + ``face.upper.add_to_frames`` + :meth:`upper_sent`)."""
-        return self._emit_curves(n, add_upper)
-
+    # the phases of _emit (emit_count, emit_curves, eyes + head render, emit_done) are public for
+    # live_batch.tick, which runs each phase for all its graphs and the eyes + head render of all
+    # of them in one call (face/eyes_head.render_many)
     def upper_window(self, out: LiveFrames) -> tuple | None:
         """``face.upper.add_to_frames``'s window for ``out`` (from ``emit_curves(n, False)``):
         (curves, frame times, upper-face ticks, first tick), or None: nothing to add."""
@@ -726,11 +717,6 @@ class LiveGraph:
         if keep:
             self._upper = self._upper[keep:]
             self._upper_k0 += keep
-
-    def emit_done(self, out: LiveFrames, rendered: tuple | None) -> LiveFrames:
-        """``out`` completed with the eyes + head render (``EyesHeadStream.render``'s result for
-        ``out.curves``, None without eyes/head) and the body; the frames leave."""
-        return self._emit_done(out, rendered)
 
     def eyes_head_request(self) -> tuple | None:
         """Before :meth:`emit_count`: when the frames that may leave now need more eyes + head
@@ -754,7 +740,9 @@ class LiveGraph:
             n_final = min(n_final, self.body.available)
         return n_final
 
-    def _emit_count(self, final: bool) -> int:
+    def emit_count(self, final: bool = False) -> int:
+        """Frames that may leave now (0: none), the lazy stages driven as far as they need
+        (``final``: the input has ended, every remaining frame)."""
         n_final = self._lip_done
         if not final:
             n_final = self._final_before_eyes_head()
@@ -766,7 +754,10 @@ class LiveGraph:
                 return 0
         return max(0, n_final - self.next_index)
 
-    def _emit_curves(self, n: int, add_upper: bool = True) -> LiveFrames:
+    def emit_curves(self, n: int, add_upper: bool = True) -> LiveFrames:
+        """The next ``n`` frames up to the eyes + head render (lips, emotion, upper face;
+        ``add_upper`` False: without the upper face, which the caller then adds for many graphs
+        at once: :meth:`upper_window` + ``face.upper.add_to_frames`` + :meth:`upper_sent`)."""
         i0 = self.next_index
         curves = self._curves[:n]
         self._curves = self._curves[n:]
@@ -777,7 +768,9 @@ class LiveGraph:
             curves = self._add_upper(curves, times)
         return LiveFrames(i0, curves)
 
-    def _emit_done(self, out: LiveFrames, rendered: tuple | None) -> LiveFrames:
+    def emit_done(self, out: LiveFrames, rendered: tuple | None) -> LiveFrames:
+        """``out`` completed with the eyes + head render (``EyesHeadStream.render``'s result for
+        ``out.curves``, None without eyes/head) and the body; the frames leave."""
         n = len(out)
         if rendered is not None:
             out.curves, head, eyes = rendered
