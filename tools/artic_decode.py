@@ -88,8 +88,9 @@ def dev2_items() -> list[dict]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--half", default="dev", help="dev | test | dev2 (dev2_items: since v1.2)")
+    ap.add_argument("--half", default="dev", help="dev | test | dev2 (dev2_items: since v1.2) | ipu (SPPAS-IPU, session 6)")
     ap.add_argument("--sets", default="fleurs,vctk,kathleen")
+    ap.add_argument("--langs", default="", help="with --half ipu: only these languages (de,es,pt,pl)")
     ap.add_argument("--grid", default="", help="JSON {field: [values]} of neural.Decoding to search")
     ap.add_argument("--base", choices=["raw", "shipped"], default="shipped",
                     help="the Decoding the grid's fields replace (raw: the card's plain ramp)")
@@ -103,9 +104,14 @@ def main() -> None:
 
     if a.half == "dev2":
         items = dev2_items()
+    elif a.half == "ipu":  # SPPAS-IPU de/es/pt/pl (HTK references; tools/artic_diagnose.py caches them)
+        import artic_diagnose as DG
+
+        items = [{"uid": uid, "language": lang, "phones": ph, "x": x} for lang, uid, x, ph in DG.ipu_items()
+                 if not a.langs or lang in a.langs.split(",")]
     else:
         items = [it for it in H.read() if it["half"] == a.half and it["transcript_used"] and it["set"] in a.sets]
-    xs = [audio(it) for it in items]
+    xs = [it.pop("x") if "x" in it else audio(it) for it in items]
     music = music_clips()
     print(len(items), "items,", round(sum(len(x) for x in xs) / 16000), "s", flush=True)
     grid = json.loads(a.grid) if a.grid else {}
