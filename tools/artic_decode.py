@@ -53,17 +53,29 @@ def evaluate(items, xs, music, curves_fn, dither: bool = False) -> dict:
     (``dither``: also the max curve change under 1-LSB PCM16 dither, the issue's robustness bar)."""
     import lipsync_neural as B
 
+    import face_alive as FA
+
+    from emoanim_server.track import ARKIT_INDEX
+
     agg: dict = {}
     rng = np.random.default_rng(0)
     worst = 0.0
+    rolls, take, dur = [], [], 0.0
     for it, x in zip(items, xs):
         y = curves_fn(x)
         B.score_curves(y, 60, it["phones"], agg)
         B.false_rates(y, 60, it["phones"], agg)
+        take.append(y[:, ARKIT_INDEX["mouthRollLower"]])
+        dur += len(x) / 16000
+        if dur >= FA.TAKE_S:  # issue 12's roll spread: sd over 20 s takes vs the captures'
+            rolls.append(float(np.concatenate(take).std()))
+            take, dur = [], 0.0
         if dither:
             d = x + rng.choice([-1.0, 1.0], len(x)).astype(np.float32) / 32768.0
             worst = max(worst, float(np.abs(curves_fn(d) - y).max()))
     out = B.summarise(agg)
+    if rolls:
+        out["roll_ratio"] = round(float(np.mean(rolls)) / FA.REAL_SD["mouthRollLower"], 2)
     if dither:
         out["dither_max"] = round(worst, 4)
     out["music_max_mouth"] = round(max(float(curves_fn(m)[:, B.MOUTH].max()) for m in music), 3) if music else None
