@@ -136,6 +136,7 @@ def _lipsync_whole(c: _Line) -> None:
     lip_report["requested"] = options.lipsync
     track.events["phones"] = [(p.start, p.end, p.phone) for p in phones]
     track.events["words"] = _words(phones)
+    lip_report["word_timings"] = _word_timings(lip_report, track.events["words"])
     c.lip_report, c.phones = lip_report, phones
 
 
@@ -203,6 +204,7 @@ def _bake_line(audio: Audio, options: BakeOptions, progress: Progress | None) ->
 
 
 def _words(phones: list[Phone]) -> list[tuple[float, float, str]]:
+    """Word timings (start s, end s, word as written) from the aligned phones, to 0.1 ms."""
     out: list[tuple[float, float, str]] = []
     for p in phones:
         if not p.word:
@@ -211,7 +213,18 @@ def _words(phones: list[Phone]) -> list[tuple[float, float, str]]:
             out[-1] = (out[-1][0], p.end, p.word)
         else:
             out.append((p.start, p.end, p.word))
-    return out
+    return [(round(a, 4), round(b, 4), w) for a, b, w in out]
+
+
+def _word_timings(lip_report: dict, words: list) -> str:
+    """Where ``events['words']`` came from, for the metadata: a user who finds no words there
+    learns why (docs/languages.md)."""
+    if lip_report.get("transcript_used"):
+        return "transcript"
+    if words:
+        return "recognised (en-US words)"
+    return ("none: without a usable transcript only English words are recognised; "
+            "give the line's transcript for word and phone timings")
 
 
 # ---------------------------------------------------------------------------------- LIVE graph

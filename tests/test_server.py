@@ -256,14 +256,20 @@ def test_token_idle_timeout_and_graceful_shutdown(speech):
     assert got[-1].ended.reason == "shutdown"
 
 
-def test_client_command_writes_a_track(server, speech_wav, tmp_path):
+def test_client_command_writes_a_track(server, speech_wav, tmp_path, capsys):
     from emoanim_server.cli import main
 
     out = tmp_path / "live.json"
-    rc = main(["client", str(speech_wav), "--url", server.url, "-o", str(out), "-q"])
+    rc = main(["client", str(speech_wav), "--url", server.url, "-o", str(out), "-q", "--language", "de"])
     assert rc == 0
     data = json.loads(out.read_text())
     assert data  # written through export.write_track
+    # the engine the server chose is recorded, as in a bake's JSON (a LIVE session: never "auto")
+    assert data["metadata"]["lipsync"] in ("neural", "phonetic") and data["metadata"]["language"] == "de"
+    err = capsys.readouterr().err
+    # sent as fast as possible, a "frame latency" would measure the server's queue, not latency
+    assert "faster than real time" in err and "frame latency median" not in err
+    assert f"lip-sync {data['metadata']['lipsync']} (de)" in err
 
 
 def test_client_command_names_an_unreadable_audio_file(server, tmp_path, capsys):

@@ -53,17 +53,29 @@ def evaluate(items, xs, music, curves_fn, dither: bool = False) -> dict:
     (``dither``: also the max curve change under 1-LSB PCM16 dither, the issue's robustness bar)."""
     import lipsync_neural as B
 
+    import face_alive as FA
+
+    from emoanim_server.track import ARKIT_INDEX
+
     agg: dict = {}
     rng = np.random.default_rng(0)
     worst = 0.0
+    rolls, take, dur = [], [], 0.0
     for it, x in zip(items, xs):
         y = curves_fn(x)
         B.score_curves(y, 60, it["phones"], agg)
         B.false_rates(y, 60, it["phones"], agg)
+        take.append(y[:, ARKIT_INDEX["mouthRollLower"]])
+        dur += len(x) / 16000
+        if dur >= FA.TAKE_S:  # issue 12's roll spread: sd over 20 s takes vs the captures'
+            rolls.append(float(np.concatenate(take).std()))
+            take, dur = [], 0.0
         if dither:
             d = x + rng.choice([-1.0, 1.0], len(x)).astype(np.float32) / 32768.0
             worst = max(worst, float(np.abs(curves_fn(d) - y).max()))
     out = B.summarise(agg)
+    if rolls:
+        out["roll_ratio"] = round(float(np.mean(rolls)) / FA.REAL_SD["mouthRollLower"], 2)
     if dither:
         out["dither_max"] = round(worst, 4)
     out["music_max_mouth"] = round(max(float(curves_fn(m)[:, B.MOUTH].max()) for m in music), 3) if music else None
@@ -88,8 +100,9 @@ def dev2_items() -> list[dict]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--half", default="dev", help="dev | test | dev2 (dev2_items: since v1.2)")
+    ap.add_argument("--half", default="dev", help="dev | test | dev2 (dev2_items: since v1.2) | ipu (SPPAS-IPU, session 6)")
     ap.add_argument("--sets", default="fleurs,vctk,kathleen")
+    ap.add_argument("--langs", default="", help="with --half ipu: only these languages (de,es,pt,pl)")
     ap.add_argument("--grid", default="", help="JSON {field: [values]} of neural.Decoding to search")
     ap.add_argument("--base", choices=["raw", "shipped"], default="shipped",
                     help="the Decoding the grid's fields replace (raw: the card's plain ramp)")
@@ -103,9 +116,14 @@ def main() -> None:
 
     if a.half == "dev2":
         items = dev2_items()
+    elif a.half == "ipu":  # SPPAS-IPU de/es/pt/pl (HTK references; tools/artic_diagnose.py caches them)
+        import artic_diagnose as DG
+
+        items = [{"uid": uid, "language": lang, "phones": ph, "x": x} for lang, uid, x, ph in DG.ipu_items()
+                 if not a.langs or lang in a.langs.split(",")]
     else:
         items = [it for it in H.read() if it["half"] == a.half and it["transcript_used"] and it["set"] in a.sets]
-    xs = [audio(it) for it in items]
+    xs = [it.pop("x") if "x" in it else audio(it) for it in items]
     music = music_clips()
     print(len(items), "items,", round(sum(len(x) for x in xs) / 16000), "s", flush=True)
     grid = json.loads(a.grid) if a.grid else {}

@@ -153,10 +153,10 @@ def _group(src: str) -> str:
     return ":".join(parts[:2]) if parts[0] == "real2" else parts[0]
 
 
-def _sample_p(src) -> np.ndarray:
+def _sample_p(src, shares: dict | None = None) -> np.ndarray:
     g = np.array([_group(x) for x in src])
     p = np.zeros(len(g))
-    for k, share in GROUP_SHARE.items():
+    for k, share in (shares or GROUP_SHARE).items():
         m = g == k
         if m.any():
             p[m] = share / m.sum()
@@ -210,7 +210,9 @@ def train(args) -> None:
     vf, vy, vlens, _ = _load("val")
     vev = _events("val")
     starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
-    p_item = _sample_p(src)
+    shares = {**GROUP_SHARE, **json.loads(args.share)} if args.share else GROUP_SHARE
+    print("window shares", shares, flush=True)
+    p_item = _sample_p(src, shares)
     net = ArticNet(args.channels, args.hidden, 3, args.delay)
     net.mean[:] = torch.tensor(f.mean(0))
     net.std[:] = torch.tensor(f.std(0) + 1e-3)
@@ -578,6 +580,8 @@ def main() -> None:
     ap.add_argument("--false-round-weight", type=float, default=1.0,
                     help="penalty on rounding where the teacher has none")
     ap.add_argument("--real2-copies", type=int, default=10, help="augmented copies of each tools/artic_real.py line")
+    ap.add_argument("--share", default="", help='JSON {group: share} replacing GROUP_SHARE entries '
+                    '(e.g. \'{"real2:fleurs": 0.24}\'; v1.3: more real non-English windows)')
     ap.add_argument("--keep-norm", action="store_true", help="with --init: keep the checkpoint's feature normalisation")
     ap.add_argument("--feat-noise", type=float, default=0.05, help="log-mel noise (nats) on half the windows")
     ap.add_argument("--ckpt-every", type=float, default=10, help="minutes between kept checkpoints")

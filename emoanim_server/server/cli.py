@@ -138,6 +138,8 @@ def _client_args(p: argparse.ArgumentParser) -> None:
 def run_client_cmd(args: argparse.Namespace) -> int:
     import asyncio
 
+    import numpy as np
+
     from websockets.exceptions import WebSocketException
 
     from ..errors import EmoAnimError
@@ -172,9 +174,18 @@ def run_client_cmd(args: argparse.Namespace) -> int:
     if res.ended is not None:
         e = res.ended
         lat = res.latencies()
+        # Frame latency means something only when audio arrives as a microphone's would: sent as
+        # fast as possible, chunks queue at the server and the figure measures the queue.
+        if not args.realtime:
+            timing = ", audio sent faster than real time (--realtime for frame latency)"
+        elif len(lat):
+            timing = f", frame latency median {1e3 * float(np.median(lat)):.0f} ms, p99 {1e3 * float(np.percentile(lat, 99)):.0f} ms"
+        else:
+            timing = ""
+        engine = pb.LipsyncEngine.Name(res.started.lipsync).removeprefix("LIPSYNC_").lower()
         print(f"session {e.session_id}: {e.reason}, {e.frames_sent} frames, {e.audio_seconds:.2f} s audio, "
-              f"{e.emotion_updates} emotion updates, server compute {e.processing_seconds:.2f} s"
-              + (f", frame latency median {1e3 * float(sorted(lat)[len(lat) // 2]):.0f} ms" if len(lat) else ""),
+              f"lip-sync {engine}{' (' + res.started.language + ')' if res.started.language else ''}, "
+              f"{e.emotion_updates} emotion updates, server compute {e.processing_seconds:.2f} s" + timing,
               file=sys.stderr)
     if args.output and res.frames:
         from ..export import write_track

@@ -42,7 +42,10 @@ class ClientResult:
         tr = AnimationTrack(fps=self.started.fps, curves=a["curves"], head=a.get("head"), eyes=a.get("eyes"),
                             joint_rotations=a.get("joint_rotations"), root_positions=a.get("root_positions"))
         tr.metadata.update({"source": "emoanim client", "session_id": self.started.session_id,
-                            "server_version": self.started.server_version})
+                            "server_version": self.started.server_version,
+                            # what the server chose, as a bake's JSON records it (SessionStarted says)
+                            "lipsync": pb.LipsyncEngine.Name(self.started.lipsync).removeprefix("LIPSYNC_").lower(),
+                            "language": self.started.language})
         return tr
 
     def latencies(self, lookahead_s: float | None = None) -> np.ndarray:
