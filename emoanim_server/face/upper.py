@@ -295,10 +295,12 @@ class UpperFaceModel:
         self.append_audio(samples)
         self._features(final=False)
 
-    def append_audio(self, samples: np.ndarray) -> None:
+    def append_audio(self, samples: np.ndarray, band: np.ndarray | None = None) -> None:
         """:meth:`feed_audio` without the pitch analysis: then :meth:`pitch_frames` gives the YIN
         frames the new ticks need, and :meth:`take_pitch` their result (so that many sessions
-        share one YIN call: live_batch.tick); the same numbers as feed_audio."""
+        share one YIN call: live_batch.tick); the same numbers as feed_audio. ``band``: these
+        (finite) samples through ``self._bandpass``, computed by the caller for many sessions
+        at once (``dsp.bandpass_many``); None: filtered here."""
         if self.closed:
             raise RuntimeError("UpperFaceModel.feed_audio after close()")
         x = _finite(np.asarray(samples, np.float64).reshape(-1))
@@ -306,7 +308,7 @@ class UpperFaceModel:
             return
         self._buf = np.concatenate([self._buf, x])
         self._n_samples += len(x)
-        y = self._bandpass(x)
+        y = self._bandpass(x) if band is None else band
         if self._pending_pad:
             y = np.concatenate([np.zeros(HOP // 2), y])
             self._pending_pad = False
