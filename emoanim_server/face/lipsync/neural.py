@@ -124,7 +124,7 @@ class MelStream:
         return self._take(self.ready)
 
     def _windows(self, k: int) -> np.ndarray:
-        return self._buf[np.arange(k)[:, None] * HOP + np.arange(WIN)[None, :]]
+        return self._buf.take(_win_index(k))
 
     def _took(self, out: np.ndarray, db: np.ndarray) -> None:
         """Frames ``out`` (with energies ``db``) computed from the next ``len(out)`` windows."""
@@ -150,6 +150,12 @@ class MelStream:
         if len(self._buf) < need:
             self._buf = np.concatenate([self._buf, np.zeros(need - len(self._buf), np.float32)])
         return self._take(k)
+
+
+@functools.lru_cache(maxsize=16)
+def _win_index(k: int) -> np.ndarray:
+    """Sample indices of ``k`` consecutive analysis windows (k, WIN) from a buffer's start."""
+    return np.arange(k)[:, None] * HOP + np.arange(WIN)[None, :]
 
 
 def _frame_db(mel: np.ndarray) -> np.ndarray:
@@ -660,9 +666,11 @@ def run_batch(streams: "Sequence[NeuralLipsync]", max_batch: int = 64) -> int:
     fr = [s for s in streams if s._mel.ready]
     for s, mel in zip(fr, mel_many([s._mel for s in fr])):  # the mel front end: one call for all
         s._fronted(mel)
-    todo = [s for s in streams if s.pending]
+    todo = []
     for s in streams:
-        if not s.pending:
+        if s._pending is not None and len(s._pending):
+            todo.append(s)
+        else:
             s._pending = None
     if not todo:
         return 0
@@ -681,7 +689,9 @@ def run_batch(streams: "Sequence[NeuralLipsync]", max_batch: int = 64) -> int:
     out_axes = {n: (0 if n == "y" else axes.get(n[:-4], 0)) for n in names}
     groups: dict[int, list[NeuralLipsync]] = {}
     for s in todo:
-        groups.setdefault(s.pending, []).append(s)
+        groups.setdefault(len(s._pending), []).append(s)
+    # each stream's rows of an output as views (basic slices: the same values as np.take)
+    cut = {n: (slice(None),) * out_axes[n] for n in names}
     calls = 0
     for group in groups.values():
         for a in range(0, len(group), max_batch):
@@ -690,12 +700,13 @@ def run_batch(streams: "Sequence[NeuralLipsync]", max_batch: int = 64) -> int:
             if len(part) == 1:
                 part[0].run_model()
                 continue
-            fs = [s.model_feeds() for s in part]
-            feeds = {name: np.concatenate([f[name] for f in fs], axis=ax) for name, ax in axes.items()}
+            # the feeds model_feeds() gives, stacked along the batch axes (pending mel frames
+            # are float32 already: the same bytes as model_feeds' copies)
+            feeds = {name: (np.stack([s._pending for s in part], axis=ax) if name == "mel" else
+                            np.concatenate([s._state[name] for s in part], axis=ax)) for name, ax in axes.items()}
             outs = sess.run(None, feeds)
-            # each stream's rows as views (basic slices: the same values as np.take, no copies)
             for b, s in enumerate(part):
-                s.accept({n: v[(slice(None),) * out_axes[n] + (slice(b, b + 1),)] for n, v in zip(names, outs)})
+                s.accept({n: v[cut[n] + (slice(b, b + 1),)] for n, v in zip(names, outs)})
     return calls
 
 
