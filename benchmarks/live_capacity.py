@@ -120,6 +120,10 @@ def stage_timer():
         undo.append((owner, name, f))
 
     wrap(NeuralLipsync, "begin", "lips: mel front end")
+    # (upper: begin only buffers; the mel is computed in the model call's first step, all streams at once)
+    from emoanim_server.face.lipsync import neural as _neural
+    wrap(_neural, "mel_many", "lips: mel front end")
+    wrap(_neural.MelStream, "take", "lips: mel front end")
     wrap(live_batch, "run_batch", "lips: model call(s)")
     wrap(NeuralLipsync, "run_model", "lips: model call(s)")
     wrap(live_batch, "to_curves", "lips: articulators -> ARKit")

@@ -69,6 +69,8 @@ _F0_MIN, _F0_MAX = 60.0, 500.0
 _TMIN, _TMAX = int(SAMPLE_RATE / _F0_MAX), int(math.ceil(SAMPLE_RATE / _F0_MIN))
 _W = _TMAX + 16                      # YIN integration window (audio.prosody.pitch_track)
 _WIN_END = _W + _TMAX + 1 - _W // 2  # samples a pitch frame reads after its own time
+_YIN_LEN = _W + _TMAX + 1            # samples of one YIN frame (audio.prosody.yin_geometry's length)
+_YIN_ARANGE = np.arange(_YIN_LEN)
 _VOICING_AP = 0.3
 #: skip YIN on ticks too quiet for their pitch to be read (UpperFaceModel._span; False: every
 #: tick analysed, for tests that show it changes nothing)
@@ -438,23 +440,26 @@ class UpperFaceModel:
         windows are complete and that need a pitch (:meth:`_span`; n may be 0), or None: no
         complete tick. Exactly the frames ``pitch_track`` builds for them (frame k reads the
         samples from k * HOP - w // 2, zeros past the end when ``final``)."""
-        from ..audio.prosody import yin_geometry
-
         k0, k1, _, _, need = self._span(final)
         if k1 <= k0:
             return None
-        _, _, w, length, _ = yin_geometry(SAMPLE_RATE)
-        rows = np.flatnonzero(need)
+        w, length = _W, _YIN_LEN
+        rows = need.nonzero()[0]
         if not len(rows):
             return np.zeros((0, length))
         # one frame of context in front so no kept frame sees the zero pad pitch_track puts
         # before its input (frame 0 of the whole input does, in every mode)
         ctx = 1 if k0 > 0 else 0
         y = self._buf[(k0 - ctx) * HOP - self._buf0:]
-        if final:
-            y = np.concatenate([y, np.zeros(2 * HOP)])
-        padded = np.concatenate([np.zeros(w // 2), y, np.zeros(length + HOP)])  # np.pad's, at a sixth of its cost
-        return padded[(ctx + rows)[:, None] * HOP + np.arange(length)[None, :]]
+        # frame of tick k0 + r starts at y[start + r * HOP]; LIVE (not final, past the first tick)
+        # every frame lies inside y: read it there, without building a zero-padded copy
+        start = ctx * HOP - w // 2
+        if final or start < 0 or start + int(rows[-1]) * HOP + length > len(y):
+            if final:
+                y = np.concatenate([y, np.zeros(2 * HOP)])
+            y = np.concatenate([np.zeros(w // 2), y, np.zeros(length + HOP)])  # np.pad's, at a sixth of its cost
+            start = ctx * HOP
+        return y.take((start + rows * HOP)[:, None] + _YIN_ARANGE)
 
     def take_pitch(self, f0: np.ndarray, ap: np.ndarray, final: bool = False) -> None:
         """The YIN result of :meth:`pitch_frames` (same ``final``; one value per frame it gave):
