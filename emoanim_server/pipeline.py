@@ -8,6 +8,7 @@ this module only passes arrays along.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Callable
 
@@ -395,6 +396,7 @@ class LiveGraph:
             self.upper.keep_history = False  # the graph takes each step's ticks (bounded memory)
             self._upper = np.zeros((0, 0))  # ticks computed, not yet behind every frame sent
             self._upper_k0 = 0
+            self._up_frames_key, self._up_frames = (0, 0), 0  # _upper_frames for (k0, ticks)
             # audio and emotion ticks the upper face has not been given yet (it runs lazily)
             self._up_audio: list[np.ndarray] = []
             self._up_emo: list[tuple[np.ndarray, np.ndarray]] = []
@@ -680,11 +682,17 @@ class LiveGraph:
                 self._drive_upper(closed=True)
 
     def _upper_frames(self) -> int:
-        """Frames [0, n) the upper face's ticks computed so far cover."""
-        if not len(self._upper):
-            return 0
-        t_up = (self._upper_k0 + len(self._upper) - 1) * TICK_S
-        return int(np.floor(t_up * self.fps + 1e-9)) + 1
+        """Frames [0, n) the upper face's ticks computed so far cover (asked several times a
+        chunk: computed when the ticks change)."""
+        key = (self._upper_k0, len(self._upper))
+        if key != self._up_frames_key:
+            if not key[1]:
+                n = 0
+            else:
+                t_up = (key[0] + key[1] - 1) * TICK_S
+                n = math.floor(t_up * self.fps + 1e-9) + 1  # (np.floor's value, on a float)
+            self._up_frames_key, self._up_frames = key, n
+        return self._up_frames
 
     def _drive_upper(self, closed: bool = False, need: int | None = None) -> None:
         """Give the upper face its waiting audio and emotion ticks and take its new ticks. Run
@@ -737,7 +745,7 @@ class LiveGraph:
 
     def _eyes_head_frames(self) -> int:
         """Frames [0, n) the eyes + head stage can render now."""
-        return int(np.floor(self.eyes_head.ready_until * self.fps + 1e-9)) + 1
+        return math.floor(self.eyes_head.ready_until * self.fps + 1e-9) + 1  # (np.floor's value)
 
     def _drive_eyes_head(self, closed: bool = False, need: int | None = None) -> None:
         """Give the eyes + head stage its waiting ticks, in one call. Run lazily: only when a
@@ -830,12 +838,11 @@ class LiveGraph:
         i0 = self.next_index
         curves = self._curves[:n]
         self._curves = self._curves[n:]
-        times = np.arange(i0, i0 + n) / self.fps
-        if self.parts.get("emotion"):
-            curves = self._mix_emotion(curves, times)
+        if self.parts.get("emotion") and not self._at_rest:  # (at rest the mixer is a no-op)
+            curves = self._mix_emotion(curves, np.arange(i0, i0 + n) / self.fps)
         if add_upper and self.upper is not None and len(self._upper):
-            curves = self._add_upper(curves, times)
-        return LiveFrames(i0, curves)
+            curves = self._add_upper(curves, np.arange(i0, i0 + n) / self.fps)
+        return LiveFrames(i0, np.asarray(curves, np.float32))
 
     def emit_done(self, out: LiveFrames, rendered: tuple | None) -> LiveFrames:
         """``out`` completed with the eyes + head render (``EyesHeadStream.render``'s result for

@@ -44,14 +44,16 @@ class Drivers:
     def __post_init__(self) -> None:
         self.speech = np.asarray(self.speech, bool).reshape(-1)
         n = len(self.speech)
+        # np.clip(np.nan_to_num(x), lo, hi) bit for bit, at a fraction of the per-call cost (LIVE
+        # builds Drivers for every session's new ticks): _finite, then minimum(maximum(lo, x), hi)
         self.arousal = (np.zeros(n) if self.arousal is None
-                        else np.clip(np.nan_to_num(np.asarray(self.arousal, float).reshape(-1)), -1, 1))
+                        else np.minimum(np.maximum(-1, _finite(np.asarray(self.arousal, float).reshape(-1))), 1))
         if len(self.arousal) != n:
             raise ValueError(f"arousal has {len(self.arousal)} ticks, speech has {n}")
         if self.emotion is None:
             self.emotion = np.zeros((n, len(EMOTIONS)))
             self.emotion[:, 0] = 1.0
-        self.emotion = np.clip(np.nan_to_num(np.asarray(self.emotion, float)), 0, 1).reshape(n, len(EMOTIONS))
+        self.emotion = np.minimum(np.maximum(0, _finite(np.asarray(self.emotion, float))), 1).reshape(n, len(EMOTIONS))
         self.emphasis = sorted((float(t), float(np.clip(s, 0, 1))) for t, s in self.emphasis
                                if np.isfinite(t) and np.isfinite(s))
 
@@ -65,6 +67,11 @@ class Drivers:
 
     def weight(self, name: str) -> np.ndarray:
         return self.emotion[:, EMOTIONS.index(name)]
+
+
+def _finite(x: np.ndarray) -> np.ndarray:
+    """``np.nan_to_num(x)``, without its cost when every value is finite already."""
+    return x if np.isfinite(x).all() else np.nan_to_num(x)
 
 
 def n_ticks_for(duration_s: float) -> int:
