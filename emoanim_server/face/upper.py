@@ -502,9 +502,10 @@ class UpperFaceModel:
             raise out
         return out
 
-    def _decide(self, until_s: float) -> tuple[int, int, dict[str, np.ndarray]] | None:
+    def _decide(self, until_s: float) -> tuple[int, int, np.ndarray] | None:
         """The per-tick decisions of :meth:`step` (the sequential part: references, events,
-        envelopes) -> (k0, k1, raw channels) for :func:`_render_rows`, or None: no new tick."""
+        envelopes) -> (k0, k1, raw channels (len(_RAW_KEYS), k1 - k0)) for :func:`_render_rows`,
+        or None: no new tick."""
         k0 = self.k
         k1 = min(int(math.ceil(until_s / TICK_S - 1e-9)), int(round(self.ready_until / TICK_S)))
         if k1 <= k0:
@@ -521,9 +522,7 @@ class UpperFaceModel:
         # the per-tick work below on Python floats (the same values): a LIVE step has 1-4 ticks,
         # where numpy's per-call cost on 5-element windows was most of the loop's
         vl, sl, bl = voiced_all.tolist(), st_all.tolist(), self._band.view[a:b].tolist()
-        keys = ("accent", "question", "fall", "frown", "chin", "smile", "flare", "pitch_up",
-                "pitch_down", "effort", "speech")
-        cols: dict[str, list[float]] = {k: [] for k in keys}
+        cols: dict[str, list[float]] = {k: [] for k in _RAW_KEYS}
         dt = TICK_S
         dec = _DECAY
         for k in range(k0, k1):
@@ -615,7 +614,8 @@ class UpperFaceModel:
             if self.keep_history:
                 self.pitch_z.append(z if voiced else math.nan)
         self.k = k1
-        return k0, k1, {k: np.array(v, np.float64) for k, v in cols.items()}
+        # one (channels, ticks) array (rows in _RAW_KEYS order): one conversion per step, not 11
+        return k0, k1, np.array([cols[k] for k in _RAW_KEYS], np.float64)
 
     def _on_phrase_end(self, t: float) -> None:
         """A pause of BOUNDARY_S has begun: read the final pitch movement, pick phrase-end motion."""
@@ -727,7 +727,12 @@ def _filt_rows(models: list, name: str, tau: float | None, x: np.ndarray, counts
     return y[:, 0] if flat else y
 
 
-def _render_rows(models: list, spans: list[tuple[int, int, dict[str, np.ndarray]]]) -> list[np.ndarray]:
+#: the raw channels of a step (:meth:`UpperFaceModel._decide`'s rows)
+_RAW_KEYS = ("accent", "question", "fall", "frown", "chin", "smile", "flare", "pitch_up",
+             "pitch_down", "effort", "speech")
+
+
+def _render_rows(models: list, spans: list[tuple[int, int, np.ndarray]]) -> list[np.ndarray]:
     """The offsets of each model's new ticks (``spans``: :meth:`UpperFaceModel._decide`'s
     (k0, k1, raw) per model), every model's rows in one set of array operations. Each row's
     numbers depend only on its own model (per-row parameters, elementwise arithmetic, per-model
@@ -749,7 +754,8 @@ def _render_rows(models: list, spans: list[tuple[int, int, dict[str, np.ndarray]
             ars.append(np.zeros(k1 - k0))
     w = ws[0] if S == 1 else np.concatenate(ws)
     ar = ars[0] if S == 1 else np.concatenate(ars)
-    raw = {k: (spans[0][2][k] if S == 1 else np.concatenate([sp[2][k] for sp in spans])) for k in spans[0][2]}
+    R = spans[0][2] if S == 1 else np.concatenate([sp[2] for sp in spans], axis=1)
+    raw = {k: R[i] for i, k in enumerate(_RAW_KEYS)}
     g = _emotion_gains(w)
     act = np.exp(AROUSAL_GAIN * ar)
     to_lower = g["to_lower"]
