@@ -368,6 +368,11 @@ def speech_feed_many(streams: Sequence[StreamingSpeech], samples: Sequence[np.nd
     e = ((rows[0] if S == 1 else np.concatenate(rows)).astype(np.float64).reshape(total, hop) ** 2).mean(axis=1)
     db = 10 * np.log10(e + 1e-12)
     start_n, pause_n = int(round(MIN_SPEECH_S / TICK_S)), int(round(MIN_PAUSE_S / TICK_S))
+    if S < _ACROSS_MIN_STREAMS:
+        for j, o in zip(live, _speech_rule_alone(sts, n_l, db, start_n, pause_n)):
+            outs[j] = o
+        _commit_rest(streams, bufs, ns)
+        return outs
     # per stream a row: its last <= SMOOTH loudness values right-aligned, then its new ticks
     recent = [st._recent for st in sts]
     uniform = min(n_l) == m
@@ -420,6 +425,41 @@ def speech_feed_many(streams: Sequence[StreamingSpeech], samples: Sequence[np.nd
         st._recent, st._peak_db, st._speaking, st._run = rec, pk, sp, ru
         outs[j] = act[r, :ns[j]]
     _commit_rest(streams, bufs, ns)
+    return outs
+
+
+#: fewer streams than this advance the rule one stream at a time, in Python floats (a lone
+#: LIVE session: the array version's fixed per-call cost is above the two ticks' work)
+_ACROSS_MIN_STREAMS = 3
+
+
+def _speech_rule_alone(sts: list, n_l: list[int], db: np.ndarray, start_n: int, pause_n: int) -> list[np.ndarray]:
+    """The per-tick rule of :func:`speech_feed_many` for each stream alone (the same operations
+    on the same doubles); returns each stream's ticks. The state is written back per stream
+    (nothing after the loop can fail)."""
+    at, outs, states = 0, [], []
+    for st, n in zip(sts, n_l):
+        out = np.zeros(n, bool)
+        recent, peak, speaking, run = list(st._recent), st._peak_db, st._speaking, st._run
+        for i, d in enumerate(db[at:at + n].tolist()):
+            recent.append(d)
+            if len(recent) > StreamingSpeech.SMOOTH:
+                del recent[0]
+            v = sum(recent) / len(recent)
+            peak = max(v, peak - 0.02)
+            loud = v > max(peak - 30.0, -55.0)
+            if loud != speaking:
+                run += 1
+                if run >= (pause_n if speaking else start_n):
+                    speaking, run = loud, 0
+            else:
+                run = 0
+            out[i] = speaking
+        at += n
+        outs.append(out)
+        states.append((recent, peak, speaking, run))
+    for st, (recent, peak, speaking, run) in zip(sts, states):
+        st._recent, st._peak_db, st._speaking, st._run = recent, peak, speaking, run
     return outs
 
 
