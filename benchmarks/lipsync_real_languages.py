@@ -70,7 +70,6 @@ from _results import judge_signals  # noqa: E402
 
 from emoanim_server.audio import load_audio  # noqa: E402
 from emoanim_server.face.lipsync.ipa import ipa_to_phones  # noqa: E402
-from emoanim_server.face.lipsync.recognize import get_recognizer  # noqa: E402
 from emoanim_server.pipeline import BakeOptions, bake  # noqa: E402
 
 METRICS = ("closure", "closure_m", "open", "round", "fv")
@@ -470,7 +469,7 @@ def main() -> None:
             s = judge(track.curves, track.fps, it["phones"])
             per_mode[m] = s
             if m == "transcript" and track.metadata.get("lipsync", {}).get("transcript_used"):
-                word_scores = list(get_recognizer().last_word_scores)
+                word_scores = list(track.metadata["lipsync"].get("word_scores") or [])
             agg = rec["_agg"].setdefault(m, {})
             bs = by_set.setdefault(it["set"], {}).setdefault(m, {})
             for k in METRICS:

@@ -82,8 +82,12 @@ def batch_axis_model_dir() -> tuple[str | None, str]:
 
 
 def stage_timer():
-    """Wraps the stages' entry points: CPU seconds per stage (thread time)."""
-    from emoanim_server import live_batch, pipeline
+    """Wraps the stages' entry points: CPU seconds per stage (thread time), exclusive: a stage
+    called inside another's timed call (the band-pass inside the upper face's audio intake, the
+    timeline inside the mixer) counts for itself only, so the rows add up to the whole tick and
+    what no row covers is the tick's own bookkeeping (:func:`run_graphs` reports it)."""
+    from emoanim_server import dsp, live_batch, pipeline
+    from emoanim_server.face import drivers
     from emoanim_server.face.drivers import StreamingSpeech
     from emoanim_server.face import eyes_head
     from emoanim_server.face.lipsync.neural import NeuralLipsync
@@ -93,6 +97,7 @@ def stage_timer():
     undo = []
 
     active: set = set()
+    inner: list[float] = []  # per open timed call: CPU time of the timed calls inside it
 
     def wrap(owner, name, label):
         f = getattr(owner, name)
@@ -101,16 +106,24 @@ def stage_timer():
             if label in active:  # nested (a batched call falling back to single ones): count once
                 return f(*a, **k)
             active.add(label)
+            inner.append(0.0)
             c = time.thread_time()
             try:
                 return f(*a, **k)
             finally:
-                acc[label] += time.thread_time() - c
+                el = time.thread_time() - c
+                acc[label] += el - inner.pop()
+                if inner:
+                    inner[-1] += el
                 active.discard(label)
         setattr(owner, name, w)
         undo.append((owner, name, f))
 
     wrap(NeuralLipsync, "begin", "lips: mel front end")
+    # (upper: begin only buffers; the mel is computed in the model call's first step, all streams at once)
+    from emoanim_server.face.lipsync import neural as _neural
+    wrap(_neural, "mel_many", "lips: mel front end")
+    wrap(_neural.MelStream, "take", "lips: mel front end")
     wrap(live_batch, "run_batch", "lips: model call(s)")
     wrap(NeuralLipsync, "run_model", "lips: model call(s)")
     wrap(live_batch, "to_curves", "lips: articulators -> ARKit")
@@ -118,7 +131,8 @@ def stage_timer():
     wrap(live_batch, "end_raw_many", "lips: frame interpolation")
     wrap(UpperFaceModel, "feed_audio", "upper face: feed_audio (pitch)")
     wrap(live_batch, "_upper_pitch", "upper face: pitch (YIN, all sessions in one call)")
-    wrap(UpperFaceModel, "append_audio", "upper face: audio in (band-pass)")
+    wrap(UpperFaceModel, "append_audio", "upper face: audio in")
+    wrap(dsp.Bandpass, "__call__", "band-pass (one session)")
     wrap(UpperFaceModel, "step", "upper face: step")
     wrap(live_batch, "_upper_steps", "upper face: step (all sessions, one render)")
     wrap(UpperFaceModel, "feed_emotion", "upper face: feed_emotion")
@@ -126,6 +140,8 @@ def stage_timer():
     wrap(eyes_head, "feed_many", "eyes+head: feed (all sessions, heads in one pass)")
     wrap(eyes_head, "render_many", "eyes+head: render (all sessions, one call)")
     wrap(StreamingSpeech, "feed", "speech activity")
+    wrap(drivers, "speech_feed_many", "speech activity (all sessions, one call)")
+    wrap(dsp, "bandpass_many", "band-pass (all sessions, one call)")
     wrap(pipeline.LiveGraph, "_mix_emotion", "emotion mixer")
     wrap(pipeline.LiveGraph, "_add_upper", "upper face: add to frames")
     wrap(live_batch, "_upper_add", "upper face: add to frames")
@@ -179,6 +195,7 @@ def run_graphs(x: np.ndarray, n: int, together: bool, seconds: float, profile: b
            "whole_face_latency_ms_p99": round(1e3 * la + 2 * float(np.percentile(per_tick_ms, 99)), 1),
            "core_share_used": round(cpu / seconds, 3)}
     if acc is not None:
+        acc["rest: tick bookkeeping (graph phases, sequencing)"] = cpu - sum(acc.values())
         out["stages_cpu_s_per_audio_s_per_session"] = {k: round(v / (n * seconds), 5)
                                                        for k, v in sorted(acc.items(), key=lambda kv: -kv[1])}
     return out

@@ -48,10 +48,10 @@ def measure(rec: R.Recognizer, x: np.ndarray, text: str, lang: str) -> dict:
     usable = [(rec._dict_word(w), w) for w in words]
     usable = [(e, w) for e, w in usable if e]
     pcm = R._pcm16(x)
-    got = rec.align_words(pcm, [e for e, _ in usable], wide=True)
-    if not got:
+    al = rec.align(pcm, [e for e, _ in usable], wide=True)
+    if not (al and al.phones):
         return {"aligned": False}
-    score, per = rec._last_align_score, list(rec._last_words)
+    got, score, per = al.phones, al.score, al.words
     loop = rec._phone_loop_scores(pcm)
     frames = max(len(loop), 1)
     llr = (score - float(loop.sum())) / frames

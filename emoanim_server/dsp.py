@@ -37,7 +37,7 @@ import math
 
 import numpy as np
 
-__all__ = ["lfilter", "lfilter_zi", "Bandpass", "butter_bandpass_zpk", "medfilt", "find_peaks",
+__all__ = ["lfilter", "lfilter_zi", "Bandpass", "bandpass_many", "butter_bandpass_zpk", "medfilt", "find_peaks",
            "gaussian_filter1d"]
 
 
@@ -191,11 +191,7 @@ class Bandpass:
         """Filter whole blocks ``Xb`` (nb, L) starting in state ``S``; returns their output, the
         state after the last block and the state before it."""
         L, m, nb = self.L, self._m, len(Xb)
-        X = np.ascontiguousarray(Xb.T)                # (L, nb): sample j of every block in a row
-        # in-block response: p^j C_j with C = cumsum_j(x_j p^-j) (complex, in real arithmetic:
-        # rows 0..m-1 real parts, m..2m-1 imaginary parts)
-        C = X * self._P                               # (2m, L, nb)
-        _cumsum_rows(C)
+        X, C = self._in_blocks(Xb)
         # chain the block start states: S_{k+1} = p^L S_k + p^(L-1) C_k[L-1] (sequential, per pole)
         Sv = np.empty((2 * m, 1, nb))
         S, S_last = list(S), [0j] * m
@@ -207,13 +203,96 @@ class Bandpass:
                 S_last[i] = s
                 s = pL * s + pL1 * complex(er, ei)
             Sv[i, 0], Sv[m + i, 0], S[i] = sr_i, si_i, s
-        # y = d x + sum over poles of 2 Re(r p^j C_j) + 2 Re(r p^(j+1) S), added in a fixed order
+        return self._out_blocks(X, C, Sv), S, S_last
+
+    def _in_blocks(self, Xb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The blocks' input (L, nb) and in-block responses ``C`` (2m, L, nb): p^j C_j with
+        C = cumsum_j(x_j p^-j) (complex, in real arithmetic: rows 0..m-1 real parts, m..2m-1
+        imaginary parts). Elementwise per block, so blocks of many filters may share a call."""
+        X = np.ascontiguousarray(Xb.T)                # (L, nb): sample j of every block in a row
+        C = X * self._P                               # (2m, L, nb)
+        _cumsum_rows(C)
+        return X, C
+
+    def _out_blocks(self, X: np.ndarray, C: np.ndarray, Sv: np.ndarray) -> np.ndarray:
+        """y = d x + sum over poles of 2 Re(r p^j C_j) + 2 Re(r p^(j+1) S), added in a fixed
+        order (elementwise per block); ``Sv`` (2m, 1, nb): each block's start state."""
         np.multiply(C, self._Q, out=C)
         C += Sv * self._U
         y = self.d * X
-        for k in range(2 * m):
+        for k in range(2 * self._m):
             y += C[k]
-        return y.T.reshape(-1), S, S_last
+        return y.T.reshape(-1)
+
+
+def bandpass_many(filters: list[Bandpass], xs: list[np.ndarray]) -> list[np.ndarray]:
+    """``[f(x) for f, x in zip(filters, xs)]`` for filters of one design (LIVE: every session's
+    upper-face band-pass of a tick in one call): the blocks of all of them go through one set of
+    array operations (elementwise per block), and the block start states are chained for every
+    filter at once, one block position at a time, in real arithmetic that is Python's complex
+    product and sum term for term (``a*b = (ar br - ai bi) + i (ar bi + ai br)``). So each filter
+    gets exactly what it gets alone (tests/test_dsp.py), and its state is written back only once
+    every number is computed. Filters of another design, or with more input than one slab, are
+    filtered alone."""
+    out: list = [None] * len(filters)
+    if not filters:
+        return out
+    f0 = filters[0]
+    L, m = f0.L, f0._m
+    todo, bufs, ns, nbs = [], [], [], []
+    for j, (f, x) in enumerate(zip(filters, xs)):
+        x = np.asarray(x, np.float64).reshape(-1)
+        if f._P is not f0._P or -(-(len(f._pend) + len(x)) // L) > Bandpass._SLAB or not len(x):
+            out[j] = (f, x)  # alone, below
+            continue
+        todo.append((j, f, len(x)))
+        bufs.append(np.concatenate([f._pend, x]) if len(f._pend) else x)
+        ns.append(len(bufs[-1]))
+        nbs.append(-(-ns[-1] // L))
+    if todo:
+        F, B = len(todo), max(nbs)
+        # every filter's blocks, zero blocks after the shorter ones (outputs and states past a
+        # filter's own blocks are not used): one (F * B, L) array, block b of filter f at f B + b
+        allb = np.zeros((F, B * L))
+        for r, buf in enumerate(bufs):
+            allb[r, :len(buf)] = buf
+        X, C = f0._in_blocks(allb.reshape(F * B, L))
+        Er, Ei = C[:m, L - 1].reshape(m, F, B), C[m:, L - 1].reshape(m, F, B)
+        pLr, pLi = np.array([[c.real] for c in f0._pL]), np.array([[c.imag] for c in f0._pL])
+        p1r, p1i = np.array([[c.real] for c in f0._pL1]), np.array([[c.imag] for c in f0._pL1])
+        # the state before each block, (B + 1, m, F) real and imaginary parts
+        Sr, Si = np.empty((B + 1, m, F)), np.empty((B + 1, m, F))
+        Sr[0] = np.array([[c.real for c in f._S] for _, f, _ in todo]).T
+        Si[0] = np.array([[c.imag for c in f._S] for _, f, _ in todo]).T
+        for b in range(B):
+            cr, ci, er, ei = Sr[b], Si[b], Er[:, :, b], Ei[:, :, b]
+            # s = pL * s + pL1 * complex(er, ei), as Python computes it
+            Sr[b + 1] = (pLr * cr - pLi * ci) + (p1r * er - p1i * ei)
+            Si[b + 1] = (pLr * ci + pLi * cr) + (p1r * ei + p1i * er)
+        Sv = np.concatenate([Sr[:B].transpose(1, 2, 0).reshape(m, F * B),
+                             Si[:B].transpose(1, 2, 0).reshape(m, F * B)])[:, None, :]
+        y = f0._out_blocks(X, C, Sv).reshape(F, B * L)
+        nb_a, rows = np.array(nbs), np.arange(F)
+        end, last = np.empty((F, m), complex), np.empty((F, m), complex)
+        end.real, end.imag = Sr[nb_a, :, rows], Si[nb_a, :, rows]  # after each filter's last block
+        last.real, last.imag = Sr[nb_a - 1, :, rows], Si[nb_a - 1, :, rows]  # before it
+        end, last = end.tolist(), last.tolist()
+        for r, (j, f, nx) in enumerate(todo):
+            n, nb = ns[r], nbs[r]
+            out[j] = y[r, n - nx:n]
+            if n % L == 0:
+                f._S, f._pend = end[r], _NO_SAMPLES
+            else:
+                f._S, f._pend = last[r], bufs[r][(nb - 1) * L:].copy()
+    for j, o in enumerate(out):
+        if isinstance(o, tuple):
+            f, x = o
+            out[j] = f(x)
+    return out
+
+
+_NO_SAMPLES = np.zeros(0, np.float64)
+_NO_SAMPLES.flags.writeable = False
 
 
 def _cumsum_rows(a: np.ndarray) -> None:

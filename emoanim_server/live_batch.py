@@ -66,15 +66,8 @@ def tick(items: Sequence[tuple[object, np.ndarray]]) -> list:
         for i, r in zip(owners, raws):
             lip_curves[i] = allc[at:at + len(r)]
             at += len(r)
-    fronted: list[int] = []
-    for i in begun:
-        if results[i] is not None:
-            continue
-        try:
-            items[i][0].end_front(lip_curves.get(i))
-            fronted.append(i)
-        except Exception as e:  # noqa: BLE001
-            results[i] = e
+    fronted = _end_front(items, begun, lip_curves, results)
+    _upper_bands([items[i][0] for i in fronted])
     _upper_pitch([items[i][0] for i in fronted])
     for i, e in _upper_steps([items[i][0] for i in fronted]).items():
         results[fronted[i]] = e
@@ -83,6 +76,37 @@ def tick(items: Sequence[tuple[object, np.ndarray]]) -> list:
     ok = [i for i in ok if results[i] is None]
     _emit([items[i][0] for i in ok], ok, results)
     return results
+
+
+def _end_front(items, begun: list[int], lip_curves: dict, results: list) -> list[int]:
+    """Each graph's ``end_front``: its lip-sync frames taken in (``end_lips``), the speech
+    activity of every graph's new audio in one call (``face.drivers.speech_feed_many``: each
+    stream's own state, the same ticks as alone), the stages driven (``end_speech``). Returns
+    the items that got through; a failure is its graph's result."""
+    from .face.drivers import speech_feed_many
+
+    lipped, xs = [], []
+    for i in begun:
+        if results[i] is not None:
+            continue
+        try:
+            xs.append(items[i][0].end_lips(lip_curves.get(i)))
+            lipped.append(i)
+        except Exception as e:  # noqa: BLE001
+            results[i] = e
+    ticks = batched(lambda its: speech_feed_many([items[i][0].speech for i, _ in its], [x for _, x in its]),
+                    list(zip(lipped, xs)))
+    fronted: list[int] = []
+    for i, t in zip(lipped, ticks):
+        if isinstance(t, Exception):
+            results[i] = t
+            continue
+        try:
+            items[i][0].end_speech(t)
+            fronted.append(i)
+        except Exception as e:  # noqa: BLE001
+            results[i] = e
+    return fronted
 
 
 def _eyes_head_feeds(graphs: list, idx: list[int], results: list) -> None:
@@ -105,6 +129,37 @@ def _eyes_head_feeds(graphs: list, idx: list[int], results: list) -> None:
         for i, e in zip(todo, feed_many(feeds)):
             if e is not None:
                 results[i] = e
+
+
+def _upper_bands(graphs: list) -> None:
+    """The upper faces' audio-rate band-pass of every graph about to give its upper face audio
+    (``LiveGraph.upper_audio_request``), in one call (``dsp.bandpass_many``: each filter's own
+    state, the same samples as alone); each graph then takes its audio in with its band
+    (``upper_audio_in``) and :func:`_upper_pitch` asks for its pitch frames as before. A failure
+    leaves the graph to filter its own audio (the same numbers, then or at its step)."""
+    from .dsp import bandpass_many
+
+    reqs = []
+    for g in graphs:
+        try:
+            x = g.upper_audio_request()
+        except Exception:  # noqa: BLE001 - the pitch / emit step meets (and reports) the same problem
+            continue
+        if x is not None:
+            reqs.append((g, x))
+    if not reqs:
+        return
+    # non-finite samples are zeroed by the upper face first: those graphs filter their own
+    fin = [np.isfinite(x).all() and len(x) > 0 for _, x in reqs]
+    bands = batched(lambda its: bandpass_many([g.upper._bandpass for g, _ in its], [x for _, x in its]),
+                    [r for r, f in zip(reqs, fin) if f])
+    it = iter(bands)
+    for (g, x), f in zip(reqs, fin):
+        b = next(it) if f else None
+        try:
+            g.upper_audio_in(x, None if isinstance(b, Exception) else b)
+        except Exception:  # noqa: BLE001 - reported by the graph's later steps
+            pass
 
 
 def _emit(graphs: list, idx: list[int], results: list) -> None:

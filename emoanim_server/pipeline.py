@@ -8,6 +8,7 @@ this module only passes arrays along.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Callable
 
@@ -136,6 +137,7 @@ def _lipsync_whole(c: _Line) -> None:
     lip_report["requested"] = options.lipsync
     track.events["phones"] = [(p.start, p.end, p.phone) for p in phones]
     track.events["words"] = _words(phones)
+    lip_report["word_timings"] = _word_timings(lip_report, track.events["words"])
     c.lip_report, c.phones = lip_report, phones
 
 
@@ -203,6 +205,7 @@ def _bake_line(audio: Audio, options: BakeOptions, progress: Progress | None) ->
 
 
 def _words(phones: list[Phone]) -> list[tuple[float, float, str]]:
+    """Word timings (start s, end s, word as written) from the aligned phones, to 0.1 ms."""
     out: list[tuple[float, float, str]] = []
     for p in phones:
         if not p.word:
@@ -211,7 +214,18 @@ def _words(phones: list[Phone]) -> list[tuple[float, float, str]]:
             out[-1] = (out[-1][0], p.end, p.word)
         else:
             out.append((p.start, p.end, p.word))
-    return out
+    return [(round(a, 4), round(b, 4), w) for a, b, w in out]
+
+
+def _word_timings(lip_report: dict, words: list) -> str:
+    """Where ``events['words']`` came from, for the metadata: a user who finds no words there
+    learns why (docs/languages.md)."""
+    if lip_report.get("transcript_used"):
+        return "transcript"
+    if words:
+        return "recognised (en-US words)"
+    return ("none: without a usable transcript only English words are recognised; "
+            "give the line's transcript for word and phone timings")
 
 
 # ---------------------------------------------------------------------------------- LIVE graph
@@ -351,9 +365,11 @@ class LiveGraph:
         self.emotion = emotion
         self._controls = None
         self._fixed = None
+        self._at_rest: bool | None = None  # the mixer's result is the lips at every frame (once known)
         self.speech = StreamingSpeech()
         self._speech_hist = np.zeros(0, bool)  # recent tick activity (mixer speaking zones)
         self._ticks: list[np.ndarray] = []  # speech ticks not yet given to eyes/head
+        self._new_lips = 0  # lip-sync frames the last chunk made (end_lips -> end_speech)
         self._driven = 0  # ticks given to eyes/head
         self._eh_pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # ticks eyes/head wait for
         self._x: np.ndarray | None = None  # audio between begin() and end()
@@ -380,10 +396,12 @@ class LiveGraph:
             self.upper.keep_history = False  # the graph takes each step's ticks (bounded memory)
             self._upper = np.zeros((0, 0))  # ticks computed, not yet behind every frame sent
             self._upper_k0 = 0
+            self._up_frames_key, self._up_frames = (0, 0), 0  # _upper_frames for (k0, ticks)
             # audio and emotion ticks the upper face has not been given yet (it runs lazily)
             self._up_audio: list[np.ndarray] = []
             self._up_emo: list[tuple[np.ndarray, np.ndarray]] = []
             self._up_fed = False  # audio given by upper_pitch_request, its step still to come
+            self._up_given = False  # audio given by upper_audio_in, its pitch frames not yet asked
         self.body = None
         if parts.get("body"):
             self.body = BodyStream(fps, self.seed, self.emotion_at)
@@ -426,6 +444,7 @@ class LiveGraph:
     def set_emotion(self, timeline) -> None:
         self.emotion = timeline
         self._controls = None
+        self._at_rest = None
 
     def emotion_at(self, times: np.ndarray):
         from .emotion.stage import EmotionControls, controls_from, controls_state
@@ -435,11 +454,31 @@ class LiveGraph:
             self._controls = EmotionControls(self.emotion, source="timeline") if timed else controls_from(None)
             # no timeline: neutral at every time, one row repeated (two calls per chunk otherwise)
             self._fixed = None if timed else controls_state(self._controls, np.zeros(1))
+            self._fixed_rows = {}
         if self._fixed is not None:
-            vad, w = self._fixed
+            # the same rows for every window of a length (LIVE asks for 1-2 frames and 2 ticks
+            # per chunk): built once, read-only (every reader copies or only reads them)
             n = len(times)
-            return np.repeat(vad, n, axis=0), np.repeat(w, n, axis=0)
+            rows = self._fixed_rows.get(n)
+            if rows is None:
+                vad, w = self._fixed
+                rows = np.repeat(vad, n, axis=0), np.repeat(w, n, axis=0)
+                for a in rows:
+                    a.flags.writeable = False
+                if len(self._fixed_rows) < 16:
+                    self._fixed_rows[n] = rows
+            return rows
         return controls_state(self._controls, times)
+
+    def _emotion_at_rest(self) -> bool:
+        """No timeline and the fixed emotion is neutral and calm: the mixer would return the lips
+        unchanged (see :meth:`_mix_emotion`), at every frame."""
+        if self._controls is None:
+            self.emotion_at(np.zeros(1))
+        if self._fixed is None:
+            return False
+        vad, w = self._fixed
+        return _NEUTRAL_IS_ZERO and not w[:, 1:].any() and not vad[:, 1].any()
 
     # ------------------------------------------------------------------------------ input
     def feed(self, samples: np.ndarray) -> LiveFrames | None:
@@ -486,7 +525,19 @@ class LiveGraph:
         upper face, give it its waiting audio now and return the YIN frames its new ticks need
         (the caller runs ``audio.prosody.yin_frames`` on many graphs' frames at once and hands
         each its rows with ``self.upper.take_pitch``); None: nothing to analyse. The same
-        numbers as the upper face's own feed_audio (live_batch.tick)."""
+        numbers as the upper face's own feed_audio (live_batch.tick). The audio may have been
+        given already by :meth:`upper_audio_in` (its band-pass run for many graphs at once)."""
+        if not self._up_given:
+            x = self.upper_audio_request()
+            if x is None:
+                return None
+            self.upper_audio_in(x)
+        self._up_given = False
+        return self.upper.pitch_frames()
+
+    def upper_audio_request(self) -> np.ndarray | None:
+        """The waiting audio :meth:`upper_pitch_request` would give the upper face now (taken
+        from the queue: the caller hands it back with :meth:`upper_audio_in`), or None."""
         if (self.upper is None or not self._up_audio or self._lip_done <= self.next_index
                 or self._upper_frames() >= self._lip_done):
             return None
@@ -494,12 +545,25 @@ class LiveGraph:
             self._key_stages()
         x = self._up_audio[0] if len(self._up_audio) == 1 else np.concatenate(self._up_audio)
         self._up_audio = []
-        self.upper.append_audio(x)
+        return x
+
+    def upper_audio_in(self, x: np.ndarray, band: np.ndarray | None = None) -> None:
+        """``x`` (from :meth:`upper_audio_request`) given to the upper face; ``band``: its
+        band-pass output when the caller filtered many graphs' audio at once."""
+        self.upper.append_audio(x, band=band)
         self._up_fed = True
-        return self.upper.pitch_frames()
+        self._up_given = True
 
     def end_front(self, lip_curves: np.ndarray | None = None) -> None:
-        """:meth:`end` up to the frames: the lip-sync frames taken in, the audio handed on."""
+        """:meth:`end` up to the frames: the lip-sync frames taken in, the audio handed on
+        (:meth:`end_lips`, the speech activity of its ticks, :meth:`end_speech`)."""
+        x = self.end_lips(lip_curves)
+        self.end_speech(self.speech.feed(x))
+
+    def end_lips(self, lip_curves: np.ndarray | None = None) -> np.ndarray:
+        """First part of :meth:`end_front`: the lip-sync frames taken in; returns the audio whose
+        speech activity (``self.speech``) :meth:`end_speech` takes next (live_batch.tick runs
+        every graph's in one call: ``face.drivers.speech_feed_many``)."""
         x, self._x = self._x, None
         if lip_curves is not None:
             new = lip_curves
@@ -509,18 +573,25 @@ class LiveGraph:
         else:
             new = self.lip.feed(x)
         self._add_lips(new)
+        self._new_lips = len(new)
         if len(self._key_buf) < LIVE_KEY_SAMPLES:
             self._key_buf = np.concatenate([self._key_buf, x[:LIVE_KEY_SAMPLES - len(self._key_buf)]])
         if self.upper is not None and len(x):
             self._up_audio.append(x)
-        self._ticks.append(self.speech.feed(x))
-        # the stages advance when frames can leave: every chunk with an engine that emits per
-        # chunk, with each batch for the phone loop (its per-call overhead, not the ticks, costs)
-        if self.emit_frames <= 1 or len(new):
-            self._drive(np.concatenate(self._ticks))
-            self._ticks = []
         if self.body is not None:
             self.body.feed(x)
+        return x
+
+    def end_speech(self, ticks: np.ndarray) -> None:
+        """Last part of :meth:`end_front`: the speech activity of the chunk's ticks in, the
+        stages driven."""
+        self._ticks.append(ticks)
+        # the stages advance when frames can leave: every chunk with an engine that emits per
+        # chunk, with each batch for the phone loop (its per-call overhead, not the ticks, costs)
+        if self.emit_frames <= 1 or self._new_lips:
+            self._drive(self._ticks[0] if len(self._ticks) == 1 else np.concatenate(self._ticks))
+            self._ticks = []
+        if self.body is not None:
             self.body.advance(False)
 
     def _key_stages(self) -> None:
@@ -611,11 +682,17 @@ class LiveGraph:
                 self._drive_upper(closed=True)
 
     def _upper_frames(self) -> int:
-        """Frames [0, n) the upper face's ticks computed so far cover."""
-        if not len(self._upper):
-            return 0
-        t_up = (self._upper_k0 + len(self._upper) - 1) * TICK_S
-        return int(np.floor(t_up * self.fps + 1e-9)) + 1
+        """Frames [0, n) the upper face's ticks computed so far cover (asked several times a
+        chunk: computed when the ticks change)."""
+        key = (self._upper_k0, len(self._upper))
+        if key != self._up_frames_key:
+            if not key[1]:
+                n = 0
+            else:
+                t_up = (key[0] + key[1] - 1) * TICK_S
+                n = math.floor(t_up * self.fps + 1e-9) + 1  # (np.floor's value, on a float)
+            self._up_frames_key, self._up_frames = key, n
+        return self._up_frames
 
     def _drive_upper(self, closed: bool = False, need: int | None = None) -> None:
         """Give the upper face its waiting audio and emotion ticks and take its new ticks. Run
@@ -644,7 +721,7 @@ class LiveGraph:
         """:meth:`_drive_upper` up to the step: False when no step is needed now."""
         if need is not None and (self._upper_frames() >= need or not (self._up_audio or self._up_emo or self._up_fed)):
             return False
-        self._up_fed = False
+        self._up_fed = self._up_given = False
         if not self._keyed:
             self._key_stages()
         if self._up_audio:
@@ -668,7 +745,7 @@ class LiveGraph:
 
     def _eyes_head_frames(self) -> int:
         """Frames [0, n) the eyes + head stage can render now."""
-        return int(np.floor(self.eyes_head.ready_until * self.fps + 1e-9)) + 1
+        return math.floor(self.eyes_head.ready_until * self.fps + 1e-9) + 1  # (np.floor's value)
 
     def _drive_eyes_head(self, closed: bool = False, need: int | None = None) -> None:
         """Give the eyes + head stage its waiting ticks, in one call. Run lazily: only when a
@@ -761,12 +838,11 @@ class LiveGraph:
         i0 = self.next_index
         curves = self._curves[:n]
         self._curves = self._curves[n:]
-        times = np.arange(i0, i0 + n) / self.fps
-        if self.parts.get("emotion"):
-            curves = self._mix_emotion(curves, times)
+        if self.parts.get("emotion") and not self._at_rest:  # (at rest the mixer is a no-op)
+            curves = self._mix_emotion(curves, np.arange(i0, i0 + n) / self.fps)
         if add_upper and self.upper is not None and len(self._upper):
-            curves = self._add_upper(curves, times)
-        return LiveFrames(i0, curves)
+            curves = self._add_upper(curves, np.arange(i0, i0 + n) / self.fps)
+        return LiveFrames(i0, np.asarray(curves, np.float32))
 
     def emit_done(self, out: LiveFrames, rendered: tuple | None) -> LiveFrames:
         """``out`` completed with the eyes + head render (``EyesHeadStream.render``'s result for
@@ -809,6 +885,10 @@ class LiveGraph:
         from .face.expression import expression_offsets
         from .face.mixer import mix
 
+        if self._at_rest is None:
+            self._at_rest = self._emotion_at_rest()
+        if self._at_rest:  # no timeline, neutral and calm: the check below at every frame, once
+            return np.asarray(lips, np.float32)
         vad, w = self.emotion_at(times)
         if _NEUTRAL_IS_ZERO and not w[:, 1:].any() and not vad[:, 1].any():
             # neutral and calm: no expression and no arousal gain, so the mixer returns the lips

@@ -56,12 +56,12 @@ def _run(together: bool, seconds: float = 20.0, step: int = 4) -> list[list[np.n
 
 def test_streams_together_equal_each_alone(monkeypatch):
     calls = []
-    orig = head_mod._filt_rows
+    orig = head_mod._filt2_bank
 
-    def spy(models, *a, **k):
-        calls.append(len(models))
-        return orig(models, *a, **k)
-    monkeypatch.setattr(head_mod, "_filt_rows", spy)
+    def spy(groups, *a, **k):
+        calls.append(len(groups[0][0]))
+        return orig(groups, *a, **k)
+    monkeypatch.setattr(head_mod, "_filt2_bank", spy)
     together = _run(True)
     assert max(calls) >= 4  # the heads really were filtered together (one head is off)
     alone = _run(False)

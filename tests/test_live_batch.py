@@ -182,3 +182,68 @@ def test_concurrent_websocket_live_sessions_through_the_ticker(speech, neural):
         got = r.arrays()["curves"]
         want = _alone(k, sent)
         assert got.shape == want.shape and np.abs(got - want).max() <= 1e-6
+
+
+def test_speech_activity_of_many_streams_equals_each_alone(speech):
+    """face.drivers.speech_feed_many (LIVE ticks every session's speech activity in one call)
+    gives every stream the ticks and the state it gets alone: staggered streams, chunks that
+    split ticks, streams that skip a tick, silence, a NaN burst, the final flush."""
+    from emoanim_server.face.drivers import StreamingSpeech, speech_feed_many
+
+    rng = np.random.default_rng(4)
+    xs = [speech[k * 700:] * (0.3 + 0.4 * k) for k in range(4)]
+    xs += [np.zeros(len(speech), np.float32), (rng.standard_normal(len(speech)) * 1e-3).astype(np.float32)]
+    xs[2] = xs[2].copy()
+    xs[2][8000:8050] = np.nan
+    alone = [StreamingSpeech() for _ in xs]
+    many = [StreamingSpeech() for _ in xs]
+    got: list[list] = [[] for _ in xs]
+    want: list[list] = [[] for _ in xs]
+    pos = [0] * len(xs)
+    for step in range(150):
+        idx = [k for k in range(len(xs)) if (step + k) % 7]
+        parts = []
+        for k in idx:
+            n = (320, 317, 1, 999, 160)[(step + k) % 5]
+            parts.append(xs[k][pos[k]:pos[k] + n])
+            pos[k] += n
+        for k, p in zip(idx, parts):
+            want[k].append(alone[k].feed(p))
+        for k, t in zip(idx, speech_feed_many([many[k] for k in idx], parts)):
+            got[k].append(t)
+    for k in range(len(xs)):
+        want[k].append(alone[k].feed(np.zeros(37, np.float32), final=True))
+    for k, t in enumerate(speech_feed_many(many, [np.zeros(37, np.float32)] * len(xs), final=True)):
+        got[k].append(t)
+    for k, (a, b) in enumerate(zip(alone, many)):
+        assert np.array_equal(np.concatenate(got[k]), np.concatenate(want[k]))
+        assert (a._recent, a._peak_db, a._speaking, a._run, a.k) == (b._recent, b._peak_db, b._speaking, b._run, b.k)
+    assert sum(int(np.concatenate(w).sum()) for w in want) > 100  # speech was found
+
+
+def test_band_pass_of_many_filters_equals_each_alone(speech):
+    """dsp.bandpass_many (every session's upper-face band-pass of a LIVE tick in one call) gives
+    each filter exactly its own output and state, whatever each one's chunking."""
+    from emoanim_server.dsp import Bandpass, bandpass_many
+
+    rng = np.random.default_rng(2)
+    xs = [speech[k * 900:].astype(np.float64) * (0.5 + 0.3 * k) for k in range(5)] + [rng.standard_normal(len(speech))]
+    alone = [Bandpass(250.0, 2500.0, 16000) for _ in xs]
+    many = [Bandpass(250.0, 2500.0, 16000) for _ in xs]
+    got: list[list] = [[] for _ in xs]
+    want: list[list] = [[] for _ in xs]
+    pos = [0] * len(xs)
+    for step in range(120):
+        idx = [k for k in range(len(xs)) if (step + k) % 5]
+        parts = []
+        for k in idx:
+            n = (320, 317, 1, 128, 640, 129)[(step + 2 * k) % 6]
+            parts.append(xs[k][pos[k]:pos[k] + n])
+            pos[k] += n
+        for k, p in zip(idx, parts):
+            want[k].append(alone[k](p))
+        for k, y in zip(idx, bandpass_many([many[k] for k in idx], parts)):
+            got[k].append(y)
+    for k, (a, b) in enumerate(zip(alone, many)):
+        assert np.array_equal(np.concatenate(got[k]), np.concatenate(want[k]))
+        assert a._S == b._S and np.array_equal(a._pend, b._pend)

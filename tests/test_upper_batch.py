@@ -217,3 +217,63 @@ def test_lips_end_raw_many_equals_each_stream_alone(real):
         assert len(a) > 60
         np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(many[k].flush_raw(), alone[k].flush_raw())
+
+
+def test_mel_front_end_of_many_streams_equals_each_alone(real):
+    """neural.mel_many (LIVE: every session's new mel windows in one mel_frames call) == each
+    MelStream's own frames and energies, bit for bit, with different chunk sizes, gains and
+    frame counts per call (the projection is row-independent: no matrix product)."""
+    from emoanim_server.face.lipsync.neural import MelStream, mel_frames, mel_many
+
+    rng = np.random.default_rng(5)
+    win = rng.standard_normal((97, 400)).astype(np.float32)
+    whole = mel_frames(win)
+    for a, k in ((0, 1), (3, 2), (10, 17), (40, 57)):
+        np.testing.assert_array_equal(mel_frames(win[a:a + k]), whole[a:a + k])
+    chunks = [160, 320, 333, 1000]
+    many = [MelStream() for _ in chunks]
+    alone = [MelStream() for _ in chunks]
+    got: list[list[np.ndarray]] = [[] for _ in chunks]
+    ref: list[list[np.ndarray]] = [[] for _ in chunks]
+    for i in range(24):
+        for k, ch in enumerate(chunks):
+            x = (0.3 + 0.4 * k) * real[i * ch:(i + 1) * ch]
+            many[k].push(x)
+            ref[k].append(alone[k].feed(x))
+        for k, m in enumerate(mel_many(many)):
+            got[k].append(m)
+    for k in range(len(chunks)):
+        np.testing.assert_array_equal(np.concatenate(got[k]), np.concatenate(ref[k]))
+        np.testing.assert_array_equal(many[k].db, alone[k].db)
+        np.testing.assert_array_equal(many[k].flush(), alone[k].flush())
+
+
+def test_run_batch_with_the_deferred_mel_equals_feed(real):
+    """NeuralLipsync.begin defers the mel front end to the model call: run_batch computes every
+    stream's mel in one call and then runs the model; each stream's curves == its own feed()
+    exactly, a stream that runs alone (run_model) included."""
+    from emoanim_server.server.session import neural_available
+
+    if not neural_available():
+        pytest.skip("the learned lip-sync model is not installed")
+    from emoanim_server.face.lipsync.neural import NeuralLipsync, run_batch
+
+    x = real[:16000 * 2]
+    chunks = [320, 320, 320, 480]
+    streams = [NeuralLipsync(60) for _ in chunks]
+    refs = [NeuralLipsync(60) for _ in chunks]
+    got: list[list] = [[] for _ in chunks]
+    want: list[list] = [[] for _ in chunks]
+    for i in range(0, len(x) // 480):
+        for k, ch in enumerate(chunks):
+            piece = (0.5 + 0.2 * k) * x[k * 300 + i * ch:k * 300 + (i + 1) * ch]
+            streams[k].begin(piece)
+            want[k].append(refs[k].feed(piece))
+        run_batch(streams[:3])
+        streams[3].run_model()
+        for k, s in enumerate(streams):
+            got[k].append(s.end())
+    for k, (s, r) in enumerate(zip(streams, refs)):
+        got[k].append(s.flush())
+        want[k].append(r.flush())
+        np.testing.assert_array_equal(np.concatenate(got[k]), np.concatenate(want[k]))

@@ -444,9 +444,15 @@ class EyesModel:
         dt = TICK_S
         decay = math.exp(-dt / PAUSE_RATE_TAU_S)
         reg_decay = math.exp(-dt / RATE_REG_TAU_S)
-        for k in range(self.k, k_end):
+        # the ticks' drivers as Python values (a numpy scalar per tick costs more than the tick's
+        # arithmetic; the same IEEE doubles, so the same numbers)
+        k0 = self.k
+        s_l = speech[k0 - o:k_end - o].tolist()
+        m_l = mult[k0 - o:k_end - o].tolist()
+        gaze_on, blink_on = self.cfg.gaze, self.cfg.blink
+        for k in range(k0, k_end):
             t = k * dt
-            s = bool(speech[k - o])
+            s = s_l[k - k0]
             onset = s and not self._prev_speech
             offset = self._prev_speech and not s
             gap_before = self._since_speech
@@ -468,10 +474,10 @@ class EyesModel:
             elif onset and gap_before * dt >= UTTERANCE_GAP_S:
                 trigger = "start"
             self._prev_speech = s
-            if self.cfg.gaze and (trigger is not None or self._pending is not None or t >= self._next_due):
+            if gaze_on and (trigger is not None or self._pending is not None or t >= self._next_due):
                 self._gaze_tick(k, t, talking, trigger, emo[k - o])
                 self._next_due = max(self._busy_until, min(self._glance_end, self._next_face, self._next_micro))
-            if self.cfg.blink:
+            if blink_on:
                 self._pause_rate *= decay
                 if k < self._boost_until:
                     boost = PAUSE_BLINK_BOOST
@@ -484,7 +490,7 @@ class EyesModel:
                 rate = (BLINK_RATE_SPEAKING * SPEAKING_HAZARD_GAIN if talking else BLINK_RATE_SILENT * SILENT_HAZARD_GAIN)
                 # the hazard clock runs only outside the refractory period after a blink, so the
                 # intervals are the refractory time plus a log-normal (no pile-up at the minimum)
-                expected = rate / 60.0 * mult[k - o] * dt
+                expected = rate / 60.0 * m_l[k - k0] * dt
                 self._debt = self._debt * reg_decay + expected
                 if t >= self._blink_free_at:
                     reg = math.exp(max(-RATE_REG_LIMIT, min(RATE_REG_LIMIT, RATE_REG_GAIN * self._debt)))

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..track import AnimationTrack
 from .drivers import TICK_S, Drivers, drivers_for_track, tick_times
-from .eyes import EyesConfig, EyesPlan, apply_eyes, gaze_trace, line_seed, plan_eyes
+from .eyes import EyesConfig, EyesPlan, _gaze_rows, apply_eyes, line_seed, plan_eyes
 from .head import HeadConfig, apply_head
 
 
@@ -90,13 +90,13 @@ class EyesHeadStream:
         :func:`feed_many` of this stream alone."""
         feed_many([(self, speech, vad, weights, closed)])
 
-    def _feed_front(self, speech: np.ndarray, vad: np.ndarray, weights: np.ndarray, closed: bool) -> bool:
-        """The eyes' decisions for the new ticks and the head's drivers (the gaze it follows);
-        True when the head has ticks to compute (:func:`feed_many` steps all heads at once)."""
+    def _feed_eyes(self, speech: np.ndarray, vad: np.ndarray, weights: np.ndarray, closed: bool):
+        """The eyes' decisions for the new ticks; returns (drivers or None, first new tick) for
+        the head's part (:meth:`_feed_head`), or None when the stream is closed already."""
         from .drivers import Drivers
 
         if self.closed:
-            return False
+            return None
         n = len(speech)
         k0 = self.eyes.k
         d = Drivers(speech, vad[:, 1], weights) if n else None
@@ -106,9 +106,12 @@ class EyesHeadStream:
             self.eyes.close()
         self.eyes.step(self.eyes.n_fed * TICK_S)  # causal: every fed tick is decided now
         self.eyes.forget_decided()
-        if n:
-            gaze = gaze_trace(self._recent(self.eyes.saccades, k0 * TICK_S, "_sacc_g"),
-                              np.arange(k0, k0 + n) * TICK_S, self.cfg.gaze_target)
+        return d, k0
+
+    def _feed_head(self, d, gaze: np.ndarray | None, closed: bool) -> bool:
+        """The head's drivers (``gaze``: the gaze it follows at the new ticks); True when the
+        head has ticks to compute (:func:`feed_many` steps all heads at once)."""
+        if d is not None:
             self.head.feed_drivers(d, gaze)
         if closed:
             self.head.close()
@@ -154,12 +157,49 @@ def feed_many(items: list[tuple[EyesHeadStream, np.ndarray, np.ndarray, np.ndarr
     from .head import step_many
 
     res: list = [None] * len(items)
-    heads = []
+    fed = []
     for i, (st, speech, vad, w, closed) in enumerate(items):
         try:
-            if st._feed_front(speech, vad, w, closed):
-                heads.append(i)
+            r = st._feed_eyes(speech, vad, w, closed)
         except Exception as e:  # noqa: BLE001 - isolated per stream, reported by the caller
+            res[i] = e
+            continue
+        if r is not None:
+            fed.append((i, r[0], r[1]))
+    # the gaze every head follows at its new ticks, of every stream in one call (``_gaze_rows``:
+    # each window reads its own saccades, the same numbers as gaze_trace per stream)
+    win = [(i, d, k0) for i, d, k0 in fed if d is not None]
+    gazes: dict[int, np.ndarray] = {}
+    if win:
+        sts = [items[i][0] for i, _, _ in win]
+        lens = [d.n_ticks for _, d, _ in win]
+        times = [np.arange(k0, k0 + m) * TICK_S for (_, _, k0), m in zip(win, lens)]
+        recent = [st._recent(st.eyes.saccades, k0 * TICK_S, "_sacc_g") for st, (_, _, k0) in zip(sts, win)]
+        bounds = np.concatenate([[0], np.cumsum(lens)])
+
+        def rows(ws):
+            b = np.concatenate([[0], np.cumsum([lens[j] for j in ws])])
+            return _gaze_rows(np.concatenate([times[j] for j in ws]), b, [sts[j].cfg for j in ws],
+                              [recent[j] for j in ws], np.ones(len(ws), bool))
+        try:
+            g = rows(list(range(len(win))))
+            for j, (i, _, _) in enumerate(win):
+                gazes[i] = g[bounds[j]:bounds[j + 1]]
+        except Exception:  # noqa: BLE001 - each alone: a failure stays with its own stream
+            for j, (i, _, _) in enumerate(win):
+                try:
+                    gazes[i] = rows([j])
+                except Exception as e:  # noqa: BLE001
+                    res[i] = e
+    heads = []
+    for i, d, _ in fed:
+        if res[i] is not None:
+            continue
+        st, closed = items[i][0], items[i][4]
+        try:
+            if st._feed_head(d, gazes.get(i), closed):
+                heads.append(i)
+        except Exception as e:  # noqa: BLE001
             res[i] = e
     if heads:
         sts = [items[i][0] for i in heads]

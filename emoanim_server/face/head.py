@@ -324,6 +324,56 @@ def _filt2_rows(models, name, tau, xs, inits, commit) -> list[np.ndarray]:
                       inits, commit)
 
 
+def _filt2_bank(groups: list[tuple], commit: list) -> list[list[np.ndarray]]:
+    """:func:`_filt2_rows` of several filters at once: ``groups`` are (models, name, tau, xs,
+    inits). When every input has the same few ticks (LIVE), all channels of all filters and
+    models run as the columns of one pass per stage, tick by tick (each column its own
+    coefficients: the same products and sums as alone, so bit-identical); otherwise each filter
+    through :func:`_filt2_rows`."""
+    n = len(groups[0][3][0])
+    if n > _ACROSS_MAX_TICKS or any(len(x) != n for g in groups for x in g[3]):
+        return [_filt2_rows(*g, commit) for g in groups]
+    widths = [int(np.prod(np.shape(g[3][0])[1:], dtype=int)) for g in groups]
+    counts = [len(g[0]) * w for g, w in zip(groups, widths)]
+    # columns: group by group, model by model, a model's channels together
+    X = np.concatenate([np.stack(xs, axis=1) if np.ndim(xs[0]) == 1 else np.concatenate(xs, axis=1)
+                        for _, _, _, xs, _ in groups], axis=1).astype(float, copy=False)
+    outs: list[list[np.ndarray]] = [[] for _ in groups]
+    for stage in (".1", ".2"):
+        zs, b0s, a1s = [], [], []
+        for models, name, tau, xs, inits in groups:
+            b, a = _one_pole(tau / 2)
+            b0s.append(float(b[0]))
+            a1s.append(float(a[1]))
+            zis = [m._zi.get(name + stage) for m in models]
+            for i, zi in enumerate(zis):
+                if zi is None:
+                    # start the filter settled at its initial value so nothing swings in at t = 0
+                    shape = np.shape(xs[i])[1:]
+                    first = np.broadcast_to(np.asarray(inits[i], float), shape)
+                    zis[i] = lfilter_zi(b, a).reshape((1,) + (1,) * len(shape)) * first[None]
+            zs.append(np.concatenate(zis, axis=-1).reshape(-1))
+        z = np.concatenate(zs)
+        b0, a1 = np.repeat(b0s, counts), np.repeat(a1s, counts)
+        Y = np.empty_like(X)
+        for k in range(n):  # y = z + b0 x; z = x b1 - y a1 with b1 = 0 (scipy's order, as dsp.lfilter)
+            xk = X[k]
+            yk = z + b0 * xk
+            z = xk * 0.0 - yk * a1
+            Y[k] = yk
+        at = 0
+        for gi, ((models, name, _, _, _), w) in enumerate(zip(groups, widths)):
+            one = np.ndim(groups[gi][3][0]) == 1
+            for i, m in enumerate(models):
+                c = at + i * w
+                commit.append((m, name + stage, z[c:c + w].reshape((1,) + (() if one else (w,)))))
+                if stage == ".2":
+                    outs[gi].append(Y[:, c] if one else Y[:, c:c + w])
+            at += len(models) * w
+        X = Y  # the second stage filters the first one's output
+    return outs
+
+
 def _render_rows(models: Sequence[HeadModel], spans: list) -> list[np.ndarray]:
     """The numbers of a step for every model's span ((k0, k1, t, talk) from ``_decide``), rows
     stacked; returns each model's (k1 - k0, 3) degrees. Filter states are written back only when
@@ -333,13 +383,23 @@ def _render_rows(models: Sequence[HeadModel], spans: list) -> list[np.ndarray]:
     one = len(models) == 1
     cat = (lambda xs: xs[0]) if one else np.concatenate  # noqa: E731
     t = cat([sp[2] for sp in spans])
-    env = cat(_filt2_rows(models, "env", ENVELOPE_TAU_S, [sp[3].astype(float) for sp in spans],
-                          [0.0] * len(models), commit))
-    arousal = cat(_filt2_rows(models, "arousal", ENVELOPE_TAU_S,
-                              [m._arousal.since(sp[0], sp[1]) for m, sp in zip(models, spans)],
-                              [m._arousal.first for m in models], commit))
-    emos = _filt2_rows(models, "emo", POSTURE_TAU_S, [m._emo.since(sp[0], sp[1]) for m, sp in zip(models, spans)],
-                       [m._emo.first for m in models], commit)
+    # every smoother's input is known up front (the gaze the head follows included): all of them
+    # filtered together (_filt2_bank)
+    fm = [i for i, m in enumerate(models) if m.cfg.follow_gaze]
+    groups = [(models, "env", ENVELOPE_TAU_S, [sp[3].astype(float) for sp in spans], [0.0] * len(models)),
+              (models, "arousal", ENVELOPE_TAU_S, [m._arousal.since(sp[0], sp[1]) for m, sp in zip(models, spans)],
+               [m._arousal.first for m in models]),
+              (models, "emo", POSTURE_TAU_S, [m._emo.since(sp[0], sp[1]) for m, sp in zip(models, spans)],
+               [m._emo.first for m in models])]
+    if fm:
+        xs = []
+        for i in fm:
+            m, sp = models[i], spans[i]
+            rel = m._gaze.since(sp[0], sp[1]) - m.gaze_target
+            xs.append(np.sign(rel) * np.maximum(np.abs(rel) - GAZE_EYE_ONLY_DEG, 0) * np.array(GAZE_HEAD_SHARE))
+        groups.append(([models[i] for i in fm], "gaze", GAZE_HEAD_TAU_S, xs, [0.0] * len(fm)))
+    filtered = _filt2_bank(groups, commit)
+    env, arousal, emos = cat(filtered[0]), cat(filtered[1]), filtered[2]
     # each model's own matrix products, laid out as dsp.lfilter returns them (a product's
     # rounding may depend on its operand's rows and layout): the same numbers as alone
     emos = [e if e.flags.f_contiguous else np.asfortranarray(e) for e in emos]
@@ -378,14 +438,8 @@ def _render_rows(models: Sequence[HeadModel], spans: list) -> list[np.ndarray]:
     gest *= em[:, None]
     # gaze following (head takes part of large gaze shifts, with a lag)
     follow = np.zeros((len(t), 2))
-    fm = [i for i, m in enumerate(models) if m.cfg.follow_gaze]
     if fm:
-        xs = []
-        for i in fm:
-            m, sp = models[i], spans[i]
-            rel = m._gaze.since(sp[0], sp[1]) - m.gaze_target
-            xs.append(np.sign(rel) * np.maximum(np.abs(rel) - GAZE_EYE_ONLY_DEG, 0) * np.array(GAZE_HEAD_SHARE))
-        ys = _filt2_rows([models[i] for i in fm], "gaze", GAZE_HEAD_TAU_S, xs, [0.0] * len(fm), commit)
+        ys = filtered[3]
         if len(fm) == len(models):
             follow = cat(ys)
         else:

@@ -69,6 +69,8 @@ _F0_MIN, _F0_MAX = 60.0, 500.0
 _TMIN, _TMAX = int(SAMPLE_RATE / _F0_MAX), int(math.ceil(SAMPLE_RATE / _F0_MIN))
 _W = _TMAX + 16                      # YIN integration window (audio.prosody.pitch_track)
 _WIN_END = _W + _TMAX + 1 - _W // 2  # samples a pitch frame reads after its own time
+_YIN_LEN = _W + _TMAX + 1            # samples of one YIN frame (audio.prosody.yin_geometry's length)
+_YIN_ARANGE = np.arange(_YIN_LEN)
 _VOICING_AP = 0.3
 #: skip YIN on ticks too quiet for their pitch to be read (UpperFaceModel._span; False: every
 #: tick analysed, for tests that show it changes nothing)
@@ -295,10 +297,12 @@ class UpperFaceModel:
         self.append_audio(samples)
         self._features(final=False)
 
-    def append_audio(self, samples: np.ndarray) -> None:
+    def append_audio(self, samples: np.ndarray, band: np.ndarray | None = None) -> None:
         """:meth:`feed_audio` without the pitch analysis: then :meth:`pitch_frames` gives the YIN
         frames the new ticks need, and :meth:`take_pitch` their result (so that many sessions
-        share one YIN call: live_batch.tick); the same numbers as feed_audio."""
+        share one YIN call: live_batch.tick); the same numbers as feed_audio. ``band``: these
+        (finite) samples through ``self._bandpass``, computed by the caller for many sessions
+        at once (``dsp.bandpass_many``); None: filtered here."""
         if self.closed:
             raise RuntimeError("UpperFaceModel.feed_audio after close()")
         x = _finite(np.asarray(samples, np.float64).reshape(-1))
@@ -306,7 +310,7 @@ class UpperFaceModel:
             return
         self._buf = np.concatenate([self._buf, x])
         self._n_samples += len(x)
-        y = self._bandpass(x)
+        y = self._bandpass(x) if band is None else band
         if self._pending_pad:
             y = np.concatenate([np.zeros(HOP // 2), y])
             self._pending_pad = False
@@ -436,23 +440,26 @@ class UpperFaceModel:
         windows are complete and that need a pitch (:meth:`_span`; n may be 0), or None: no
         complete tick. Exactly the frames ``pitch_track`` builds for them (frame k reads the
         samples from k * HOP - w // 2, zeros past the end when ``final``)."""
-        from ..audio.prosody import yin_geometry
-
         k0, k1, _, _, need = self._span(final)
         if k1 <= k0:
             return None
-        _, _, w, length, _ = yin_geometry(SAMPLE_RATE)
-        rows = np.flatnonzero(need)
+        w, length = _W, _YIN_LEN
+        rows = need.nonzero()[0]
         if not len(rows):
             return np.zeros((0, length))
         # one frame of context in front so no kept frame sees the zero pad pitch_track puts
         # before its input (frame 0 of the whole input does, in every mode)
         ctx = 1 if k0 > 0 else 0
         y = self._buf[(k0 - ctx) * HOP - self._buf0:]
-        if final:
-            y = np.concatenate([y, np.zeros(2 * HOP)])
-        padded = np.concatenate([np.zeros(w // 2), y, np.zeros(length + HOP)])  # np.pad's, at a sixth of its cost
-        return padded[(ctx + rows)[:, None] * HOP + np.arange(length)[None, :]]
+        # frame of tick k0 + r starts at y[start + r * HOP]; LIVE (not final, past the first tick)
+        # every frame lies inside y: read it there, without building a zero-padded copy
+        start = ctx * HOP - w // 2
+        if final or start < 0 or start + int(rows[-1]) * HOP + length > len(y):
+            if final:
+                y = np.concatenate([y, np.zeros(2 * HOP)])
+            y = np.concatenate([np.zeros(w // 2), y, np.zeros(length + HOP)])  # np.pad's, at a sixth of its cost
+            start = ctx * HOP
+        return y.take((start + rows * HOP)[:, None] + _YIN_ARANGE)
 
     def take_pitch(self, f0: np.ndarray, ap: np.ndarray, final: bool = False) -> None:
         """The YIN result of :meth:`pitch_frames` (same ``final``; one value per frame it gave):
@@ -495,9 +502,10 @@ class UpperFaceModel:
             raise out
         return out
 
-    def _decide(self, until_s: float) -> tuple[int, int, dict[str, np.ndarray]] | None:
+    def _decide(self, until_s: float) -> tuple[int, int, np.ndarray] | None:
         """The per-tick decisions of :meth:`step` (the sequential part: references, events,
-        envelopes) -> (k0, k1, raw channels) for :func:`_render_rows`, or None: no new tick."""
+        envelopes) -> (k0, k1, raw channels (len(_RAW_KEYS), k1 - k0)) for :func:`_render_rows`,
+        or None: no new tick."""
         k0 = self.k
         k1 = min(int(math.ceil(until_s / TICK_S - 1e-9)), int(round(self.ready_until / TICK_S)))
         if k1 <= k0:
@@ -514,9 +522,7 @@ class UpperFaceModel:
         # the per-tick work below on Python floats (the same values): a LIVE step has 1-4 ticks,
         # where numpy's per-call cost on 5-element windows was most of the loop's
         vl, sl, bl = voiced_all.tolist(), st_all.tolist(), self._band.view[a:b].tolist()
-        keys = ("accent", "question", "fall", "frown", "chin", "smile", "flare", "pitch_up",
-                "pitch_down", "effort", "speech")
-        cols: dict[str, list[float]] = {k: [] for k in keys}
+        cols: dict[str, list[float]] = {k: [] for k in _RAW_KEYS}
         dt = TICK_S
         dec = _DECAY
         for k in range(k0, k1):
@@ -608,7 +614,8 @@ class UpperFaceModel:
             if self.keep_history:
                 self.pitch_z.append(z if voiced else math.nan)
         self.k = k1
-        return k0, k1, {k: np.array(v, np.float64) for k, v in cols.items()}
+        # one (channels, ticks) array (rows in _RAW_KEYS order): one conversion per step, not 11
+        return k0, k1, np.array([cols[k] for k in _RAW_KEYS], np.float64)
 
     def _on_phrase_end(self, t: float) -> None:
         """A pause of BOUNDARY_S has begun: read the final pitch movement, pick phrase-end motion."""
@@ -720,7 +727,12 @@ def _filt_rows(models: list, name: str, tau: float | None, x: np.ndarray, counts
     return y[:, 0] if flat else y
 
 
-def _render_rows(models: list, spans: list[tuple[int, int, dict[str, np.ndarray]]]) -> list[np.ndarray]:
+#: the raw channels of a step (:meth:`UpperFaceModel._decide`'s rows)
+_RAW_KEYS = ("accent", "question", "fall", "frown", "chin", "smile", "flare", "pitch_up",
+             "pitch_down", "effort", "speech")
+
+
+def _render_rows(models: list, spans: list[tuple[int, int, np.ndarray]]) -> list[np.ndarray]:
     """The offsets of each model's new ticks (``spans``: :meth:`UpperFaceModel._decide`'s
     (k0, k1, raw) per model), every model's rows in one set of array operations. Each row's
     numbers depend only on its own model (per-row parameters, elementwise arithmetic, per-model
@@ -742,7 +754,8 @@ def _render_rows(models: list, spans: list[tuple[int, int, dict[str, np.ndarray]
             ars.append(np.zeros(k1 - k0))
     w = ws[0] if S == 1 else np.concatenate(ws)
     ar = ars[0] if S == 1 else np.concatenate(ars)
-    raw = {k: (spans[0][2][k] if S == 1 else np.concatenate([sp[2][k] for sp in spans])) for k in spans[0][2]}
+    R = spans[0][2] if S == 1 else np.concatenate([sp[2] for sp in spans], axis=1)
+    raw = {k: R[i] for i, k in enumerate(_RAW_KEYS)}
     g = _emotion_gains(w)
     act = np.exp(AROUSAL_GAIN * ar)
     to_lower = g["to_lower"]

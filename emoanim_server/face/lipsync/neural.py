@@ -52,12 +52,33 @@ _FUNNEL, _PUCKER = ARTICULATORS.index("funnel"), ARTICULATORS.index("pucker")
 _HANN = np.hanning(WIN).astype(np.float32)
 
 
+@functools.lru_cache(maxsize=1)
+def _mel_sparse() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The mel filterbank (audio.features._mel_filterbank) as its nonzero weights: (FFT bins,
+    weights (nnz, 1), start of each filter's run); every filter is one contiguous run of bins."""
+    fb = _mel_filterbank(N_MELS, N_FFT, 60.0, 7600.0)
+    nz = [np.flatnonzero(row) for row in fb]
+    if any(len(z) == 0 or np.any(np.diff(z) != 1) for z in nz):  # reduceat needs non-empty runs
+        raise RuntimeError("mel filterbank: a filter is empty or not one run of bins")
+    bins = np.concatenate(nz)
+    wts = np.concatenate([fb[i, z] for i, z in enumerate(nz)]).astype(np.float32)[:, None]
+    starts = np.cumsum([0] + [len(z) for z in nz[:-1]])
+    return bins, wts, starts
+
+
 def mel_frames(frames: np.ndarray) -> np.ndarray:
-    """(k, WIN) raw windows -> (k, N_MELS) log-mel, the same numbers as
-    :func:`emoanim_server.audio.features.log_mel` (plus :data:`MEL_FLOOR`)."""
+    """(k, WIN) raw windows -> (k, N_MELS) log-mel: :func:`emoanim_server.audio.features.log_mel`
+    (plus :data:`MEL_FLOOR`) to float32 rounding.
+
+    Every row is computed on its own, so many streams' windows can share one call (LIVE: every
+    session of a tick, :func:`mel_many`) and each gets exactly what it would alone: the filterbank
+    projection is a sum over each filter's own bins in a fixed order (``np.add.reduceat`` of the
+    bins' weighted power), not ``spec @ fb.T``, whose float32 rounding depends on how many rows
+    the matrix product gets (both are within ~2.5e-7 relative of the exact sum)."""
     w = frames.astype(np.float32) * _HANN
     spec = np.abs(np.fft.rfft(w, n=N_FFT, axis=1)) ** 2
-    mel = spec @ _mel_filterbank(N_MELS, N_FFT, 60.0, 7600.0).T
+    bins, wts, starts = _mel_sparse()
+    mel = np.add.reduceat(spec.T[bins] * wts, starts, axis=0).T
     return np.log(mel + 1e-6 + MEL_FLOOR).astype(np.float32)
 
 
@@ -83,19 +104,40 @@ class MelStream:
         return out
 
     def feed(self, x: np.ndarray) -> np.ndarray:
+        """Append samples; the log-mel frames that became complete (:meth:`push` + :meth:`take`)."""
+        self.push(x)
+        return self.take()
+
+    def push(self, x: np.ndarray) -> None:
+        """Append samples without computing their frames (:meth:`take`, or :func:`mel_many` for
+        many streams in one call)."""
         self.n_samples += len(x)
         self._buf = np.concatenate([self._buf, x.astype(np.float32)])
-        k = (len(self._buf) - WIN) // HOP + 1 if len(self._buf) >= WIN else 0
-        return self._take(k)
+
+    @property
+    def ready(self) -> int:
+        """Complete frames not yet computed."""
+        return (len(self._buf) - WIN) // HOP + 1 if len(self._buf) >= WIN else 0
+
+    def take(self) -> np.ndarray:
+        """The log-mel frames of :attr:`ready` (k, N_MELS)."""
+        return self._take(self.ready)
+
+    def _windows(self, k: int) -> np.ndarray:
+        return self._buf.take(_win_index(k))
+
+    def _took(self, out: np.ndarray, db: np.ndarray) -> None:
+        """Frames ``out`` (with energies ``db``) computed from the next ``len(out)`` windows."""
+        k = len(out)
+        self.db = db if not len(self.db) else np.concatenate([self.db, db])
+        self._buf = self._buf[k * HOP:]
+        self.next += k
 
     def _take(self, k: int) -> np.ndarray:
         if k <= 0:
             return np.zeros((0, N_MELS), np.float32)
-        idx = np.arange(k)[:, None] * HOP + np.arange(WIN)[None, :]
-        out = mel_frames(self._buf[idx])
-        self.db = np.concatenate([self.db, (10.0 / np.log(10.0)) * np.log(np.exp(out).sum(axis=1))])
-        self._buf = self._buf[k * HOP:]
-        self.next += k
+        out = mel_frames(self._windows(k))
+        self._took(out, _frame_db(out))
         return out
 
     def flush(self) -> np.ndarray:
@@ -108,6 +150,45 @@ class MelStream:
         if len(self._buf) < need:
             self._buf = np.concatenate([self._buf, np.zeros(need - len(self._buf), np.float32)])
         return self._take(k)
+
+
+@functools.lru_cache(maxsize=16)
+def _win_index(k: int) -> np.ndarray:
+    """Sample indices of ``k`` consecutive analysis windows (k, WIN) from a buffer's start."""
+    return np.arange(k)[:, None] * HOP + np.arange(WIN)[None, :]
+
+
+def _frame_db(mel: np.ndarray) -> np.ndarray:
+    """Frame energies (dB of the summed mel power) of log-mel frames (k, N_MELS), each row on its
+    own: the mel powers summed by a fixed pairwise tree of elementwise adds, because
+    ``sum(axis=1)``'s order (so its float32 rounding) changes with the number of rows."""
+    e = np.exp(mel)
+    while e.shape[1] > 1:
+        h = e.shape[1] // 2
+        e = np.concatenate([e[:, :h] + e[:, h:2 * h], e[:, 2 * h:]], axis=1) if e.shape[1] % 2 else e[:, :h] + e[:, h:]
+    return (10.0 / np.log(10.0)) * np.log(e[:, 0])
+
+
+def mel_many(streams: "Sequence[MelStream]") -> list[np.ndarray]:
+    """:meth:`MelStream.take` of many streams in one :func:`mel_frames` call (rows are
+    independent: each stream gets exactly its own frames and energies). Why: a LIVE session
+    brings two frames per 20 ms, where the front end's per-call cost was most of its work."""
+    ks = [s.ready for s in streams]
+    if sum(ks) == 0:
+        return [np.zeros((0, N_MELS), np.float32) for _ in streams]
+    wins = [s._windows(k) for s, k in zip(streams, ks) if k > 0]
+    allm = mel_frames(wins[0] if len(wins) == 1 else np.concatenate(wins))
+    alldb = _frame_db(allm)
+    out, at = [], 0
+    for s, k in zip(streams, ks):
+        if k <= 0:
+            out.append(np.zeros((0, N_MELS), np.float32))
+            continue
+        m = allm[at:at + k]
+        s._took(m, alldb[at:at + k])
+        out.append(m)
+        at += k
+    return out
 
 
 @functools.lru_cache(maxsize=1)
@@ -390,7 +471,7 @@ class NeuralLipsync:
         self._next = 0  # next output frame
         self._done = False
         self._pad = mel_frames(np.zeros((1, WIN), np.float32))
-        self._pad_db = (10.0 / np.log(10.0)) * np.log(np.exp(self._pad).sum())
+        self._pad_db = _frame_db(self._pad)[0]
 
     # ------------------------------------------------------------------ the three steps
     @property
@@ -401,21 +482,28 @@ class NeuralLipsync:
     @property
     def pending(self) -> int:
         """Mel frames waiting for the model (0 after :meth:`run_model` / :func:`run_batch`)."""
-        return 0 if self._pending is None else len(self._pending)
+        return (0 if self._pending is None else len(self._pending)) + self._mel.ready
 
     def begin(self, samples: np.ndarray) -> None:
-        """Append audio and run the mel front end; the model call is left pending."""
+        """Append audio; its mel frames and the model call are left pending (computed by
+        :meth:`run_model`, or for many streams in one call each by :func:`run_batch`)."""
         if self._done:
             raise RuntimeError("NeuralLipsync: feed() after flush(); start a new stream")
         x = np.asarray(samples, np.float32).reshape(-1)
         if x.size and not np.all(np.isfinite(x)):
             raise ValueError("samples: expected finite float32 audio, got NaN/inf")
-        mel = self._mel.feed(x)
-        self._pending = mel if self._pending is None else np.concatenate([self._pending, mel])
+        self._mel.push(x)
+
+    def _fronted(self, mel: np.ndarray) -> None:
+        """The mel frames of the audio pushed so far (:meth:`MelStream.take`) join the pending ones."""
+        if len(mel):
+            self._pending = mel if self._pending is None or not len(self._pending) else np.concatenate([self._pending, mel])
 
     def model_feeds(self) -> dict[str, np.ndarray]:
         """This stream's next model call: ``mel`` (1, T, 64) pending frames + its state tensors
         (batch axis 1 each); :func:`run_batch` stacks these along the model's batch axis."""
+        if self._mel.ready:
+            self._fronted(self._mel.take())
         mel = self._pending if self._pending is not None else np.zeros((0, N_MELS), np.float32)
         return {"mel": mel[None].astype(np.float32), **self._state}
 
@@ -575,9 +663,14 @@ def run_batch(streams: "Sequence[NeuralLipsync]", max_batch: int = 64) -> int:
     their state tensors stacked along the batch axis; each row is exactly that stream alone
     (tests/test_neural.py). Streams must share one session (:func:`shared_session`, the
     default). Returns the number of onnxruntime calls made."""
-    todo = [s for s in streams if s.pending]
+    fr = [s for s in streams if s._mel.ready]
+    for s, mel in zip(fr, mel_many([s._mel for s in fr])):  # the mel front end: one call for all
+        s._fronted(mel)
+    todo = []
     for s in streams:
-        if not s.pending:
+        if s._pending is not None and len(s._pending):
+            todo.append(s)
+        else:
             s._pending = None
     if not todo:
         return 0
@@ -596,7 +689,9 @@ def run_batch(streams: "Sequence[NeuralLipsync]", max_batch: int = 64) -> int:
     out_axes = {n: (0 if n == "y" else axes.get(n[:-4], 0)) for n in names}
     groups: dict[int, list[NeuralLipsync]] = {}
     for s in todo:
-        groups.setdefault(s.pending, []).append(s)
+        groups.setdefault(len(s._pending), []).append(s)
+    # each stream's rows of an output as views (basic slices: the same values as np.take)
+    cut = {n: (slice(None),) * out_axes[n] for n in names}
     calls = 0
     for group in groups.values():
         for a in range(0, len(group), max_batch):
@@ -605,11 +700,13 @@ def run_batch(streams: "Sequence[NeuralLipsync]", max_batch: int = 64) -> int:
             if len(part) == 1:
                 part[0].run_model()
                 continue
-            fs = [s.model_feeds() for s in part]
-            feeds = {name: np.concatenate([f[name] for f in fs], axis=ax) for name, ax in axes.items()}
+            # the feeds model_feeds() gives, stacked along the batch axes (pending mel frames
+            # are float32 already: the same bytes as model_feeds' copies)
+            feeds = {name: (np.stack([s._pending for s in part], axis=ax) if name == "mel" else
+                            np.concatenate([s._state[name] for s in part], axis=ax)) for name, ax in axes.items()}
             outs = sess.run(None, feeds)
             for b, s in enumerate(part):
-                s.accept({n: np.take(v, [b], axis=out_axes[n]) for n, v in zip(names, outs)})
+                s.accept({n: v[cut[n] + (slice(b, b + 1),)] for n, v in zip(names, outs)})
     return calls
 
 

@@ -72,6 +72,18 @@ def _model_dir() -> str:
 
 
 @dataclass
+class Alignment:
+    """One forced alignment: its phones and what its score is made of (returned, not kept on the
+    recogniser, so concurrent or nested alignments never read each other's numbers)."""
+
+    phones: list[Phone]
+    #: total acoustic score of the path (PocketSphinx log units; silences included)
+    score: int
+    #: (start frame, frames, acoustic score) of each aligned word, in time order
+    words: list[tuple[int, int, int]]
+
+
+@dataclass
 class SpeechRegion:
     start: float
     end: float
@@ -133,15 +145,31 @@ TARGET_SPEECH_RMS = 0.06
 #: digital zeros (synthetic speech, gated recordings) give -inf log energies that made the
 #: aligner fail every German espeak-ng line; seeded, so the same input decodes the same way
 _DITHER = 6e-5
+#: a recording with DIGITAL silence (10 ms frames below ~1 LSB of PCM16: TTS output such as
+#: espeak-ng's, a noise gate, edited voice-over) gets this noise floor instead, relative to the
+#: normalised speech level (-36 dB below TARGET_SPEECH_RMS). Why: the en-US acoustic model never
+#: met a 60 dB gap between speech and "silence"; with only the 2-LSB dither the aligner's beam
+#: lost the exact transcript of 20 of 97 raw espeak-ng CLI lines in 48 languages (German "Guten
+#: Morgen, wir fahren heute mit dem Boot nach Bremen." among them) and the word-dropping retry then
+#: spent 10-13 s before rejecting the right words; with this floor 96 of 97 align at once. Real
+#: recordings (LJ Speech, SPPAS, FLEURS: quietest frames 1.5e-4 .. 9e-4 raw) have no digital
+#: silence and are decoded exactly as before.
+_SILENCE_FLOOR = 1e-3
+_DIGITAL_SILENCE_RMS = 3e-5
+_DIGITAL_SILENCE_FRAMES = 3
 
 
 def _pcm16(x: np.ndarray) -> bytes:
-    """Level-normalised, dithered PCM16 for the decoders (see TARGET_SPEECH_RMS, _DITHER)."""
+    """Level-normalised, dithered PCM16 for the decoders (see TARGET_SPEECH_RMS, _DITHER,
+    _SILENCE_FLOOR)."""
     if len(x):
-        level = float(np.percentile(frame_rms(x, _FRAME_S), 95))
+        rms = frame_rms(x, _FRAME_S)
+        level = float(np.percentile(rms, 95))
         if level > 1e-4:
             x = x * min(TARGET_SPEECH_RMS / level, 30.0)
-        x = x + np.random.default_rng(len(x)).normal(0.0, _DITHER, len(x)).astype(np.float32)
+        silent = int((rms < _DIGITAL_SILENCE_RMS).sum()) >= _DIGITAL_SILENCE_FRAMES
+        noise = _SILENCE_FLOOR if silent and level > 1e-4 else _DITHER
+        x = x + np.random.default_rng(len(x)).normal(0.0, noise, len(x)).astype(np.float32)
     return to_pcm16(x)
 
 
@@ -196,9 +224,6 @@ class Recognizer:
                                           wbeam=1e-70, **common)
         self._wide_dec = None
         self._lock = threading.Lock()
-        self._last_align_score = 0
-        self._last_words: list[tuple[int, int, int]] = []
-        self.last_word_scores: list[tuple[float, float, float]] = []
         self.fast = fast
         self.version = "pocketsphinx-en-us" + ("-fast" if fast else "")
 
@@ -256,22 +281,32 @@ class Recognizer:
         transcript) instead of its dictionary entry; one per word, in order. ``wide``: retry
         with the wide-beam aligner when the default one gives up.
         """
-        got = self._align_with(self._align, pcm, words, labels)
+        got = self.align(pcm, words, labels, wide)
+        return got.phones if got else None
+
+    def align(self, pcm: bytes, words: list[str], labels: list[str] | None = None,
+              wide: bool = False, stats: dict | None = None) -> Alignment | None:
+        """:meth:`align_words` with the path's scores; ``stats['alignments']`` (when given) counts
+        the decoder runs, so a caller can report what a line cost."""
+        got = self._align_with(self._align, pcm, words, labels, stats)
         if got is None and wide:
             if self._wide_dec is None:
                 self._wide_dec = self._make_wide()
             for w in words:  # G2P entries exist only in the first aligner's dictionary
                 if not self._wide_dec.lookup_word(w) and self._align.lookup_word(w):
                     self._wide_dec.add_word(w, self._align.lookup_word(w), True)
-            got = self._align_with(self._wide_dec, pcm, words, labels)
+            got = self._align_with(self._wide_dec, pcm, words, labels, stats)
         return got
 
-    def _align_with(self, dec, pcm: bytes, words: list[str], labels: list[str] | None) -> list[Phone] | None:
+    def _align_with(self, dec, pcm: bytes, words: list[str], labels: list[str] | None,
+                    stats: dict | None = None) -> Alignment | None:
         keep = [i for i, w in enumerate(words) if dec.lookup_word(w)]
         if not keep:
             return None
         names = [labels[i] for i in keep] if labels is not None else None
         words = [words[i] for i in keep]
+        if stats is not None:
+            stats["alignments"] = stats.get("alignments", 0) + 1
         try:
             dec.set_align_text(" ".join(words))
             self._decode(dec, pcm)
@@ -279,12 +314,12 @@ class Recognizer:
             self._decode(dec, pcm)
             out = []
             k = 0
-            self._last_align_score = 0
-            self._last_words = []
+            total = 0
+            spans: list[tuple[int, int, int]] = []
             for w in dec.get_alignment():
-                self._last_align_score += w.score
+                total += w.score
                 if not w.name.startswith(("<", "[", "+")) and w.duration > 0:
-                    self._last_words.append((w.start, w.duration, w.score))
+                    spans.append((w.start, w.duration, w.score))
                 word = re.sub(r"\(\d+\)$", "", w.name)  # "our(3)": 3rd pronunciation of "our"
                 if word.startswith(("<", "[", "+")):
                     word = ""
@@ -295,7 +330,7 @@ class Recognizer:
                     out.append(Phone(p.start * _FRAME_S + BOUNDARY_OFFSET_S,
                                      (p.start + p.duration) * _FRAME_S + BOUNDARY_OFFSET_S,
                                      normalise(p.name), word))
-            return out
+            return Alignment(out, total, spans)
         except RuntimeError:
             return None
 
@@ -349,7 +384,6 @@ class Recognizer:
     def _align_transcript(self, x: np.ndarray, words: list[Word], report: dict) -> list[Phone] | None:
         """Forced alignment of the pronounced words, or None (and ``report['fallback']``) when the
         aligner fails or the transcript does not match the audio."""
-        self.last_word_scores = []
         entries = [(self._dict_word(w), w) for w in words]
         report["words_unpronounced"] = [w.text for e, w in entries if not e][:50]
         if any(w.language == "ja" and HAN.search(w.text) for e, w in entries if not e):
@@ -359,25 +393,27 @@ class Recognizer:
             report["fallback"] = "no word of the transcript could be pronounced"
             return None
         pcm = _pcm16(x)
-        got = self.align_words(pcm, [e for e, _ in usable], [w.text for _, w in usable], wide=True)
-        if not got and 2 <= len(usable) <= MAX_LEAVE_ONE_OUT_WORDS:
-            got, usable = self._leave_one_out(pcm, usable, report)
-        if not got:
+        al = self.align(pcm, [e for e, _ in usable], [w.text for _, w in usable], wide=True, stats=report)
+        if not (al and al.phones) and 2 <= len(usable) <= MAX_LEAVE_ONE_OUT_WORDS:
+            al, usable = self._leave_one_out(pcm, usable, report)
+        if not (al and al.phones):
             report["fallback"] = "the transcript does not match the audio (no alignment path)"
             return None
-        score = self._last_align_score
+        got, score = al.phones, al.score
         loop = self._phone_loop_scores(pcm)
         frames = max(len(loop), 1)
         llr = (score - float(loop.sum())) / frames
-        per_word = [(sc - float(loop[st:st + du].sum())) / du for st, du, sc in self._last_words]
+        per_word = [(sc - float(loop[st:st + du].sum())) / du for st, du, sc in al.words]
         word_median = float(np.median(per_word)) if per_word else llr
         report["alignment_score"] = round(llr, 2)
         report["alignment_word_median"] = round(word_median, 1)
-        # per word: (start s, end s, score per frame against the free phone loop), for
-        # benchmarks/lipsync_real_languages.py's confidence analysis (it decides nothing: the
-        # audio-only engine is not better where a word's score is low, see docs/languages.md)
-        self.last_word_scores = [(st * _FRAME_S + BOUNDARY_OFFSET_S, (st + du) * _FRAME_S + BOUNDARY_OFFSET_S, s)
-                                 for (st, du, _), s in zip(self._last_words, per_word)]
+        # per word: [start s, end s, score per frame against the free phone loop] in the track's
+        # metadata (benchmarks/lipsync_real_languages.py's confidence analysis reads it there; it
+        # decides nothing: the audio-only engine is not better where a word's score is low, see
+        # docs/languages.md)
+        report["word_scores"] = [[round(st * _FRAME_S + BOUNDARY_OFFSET_S, 4),
+                                  round((st + du) * _FRAME_S + BOUNDARY_OFFSET_S, 4), round(s, 1)]
+                                 for (st, du, _), s in zip(al.words, per_word)]
         if llr >= MISMATCH_SCORE_SOFT:
             return got
         if "words_left_out" in report:
@@ -397,7 +433,7 @@ class Recognizer:
         # about as well as the transcript where its words are wrong (margins -9..+4 per frame),
         # and far worse -- most often not at all -- where they are right (+9..+37, or no path):
         # benchmarks/results/transcript_mismatch.json
-        margins = [(score - d) / frames for d in self._decoy_scores(pcm, [e for e, _ in usable])]
+        margins = [(score - d) / frames for d in self._decoy_scores(pcm, [e for e, _ in usable], report)]
         report["decoy_margin"] = round(min(margins), 2) if margins else None
         if margins and min(margins) < DECOY_MARGIN:
             report["fallback"] = (f"the transcript does not match the audio (alignment score {llr:.1f} "
@@ -430,16 +466,15 @@ class Recognizer:
         best = None
         for i in range(len(usable)):
             cand = usable[:i] + usable[i + 1:]
-            g = self.align_words(pcm, [e for e, _ in cand], [w.text for _, w in cand], wide=True)
-            if g and (best is None or self._last_align_score > best[0]):
-                best = (self._last_align_score, list(self._last_words), g, i)
+            g = self.align(pcm, [e for e, _ in cand], [w.text for _, w in cand], wide=True, stats=report)
+            if g and g.phones and (best is None or g.score > best[0].score):
+                best = (g, i)
         if best is None:
             return None, usable
-        self._last_align_score, self._last_words = best[0], best[1]
-        report["words_left_out"] = [usable[best[3]][1].text]
-        return best[2], usable[:best[3]] + usable[best[3] + 1:]
+        report["words_left_out"] = [usable[best[1]][1].text]
+        return best[0], usable[:best[1]] + usable[best[1] + 1:]
 
-    def _decoy_scores(self, pcm: bytes, entries: list[str]) -> list[float]:
+    def _decoy_scores(self, pcm: bytes, entries: list[str], stats: dict | None = None) -> list[float]:
         """Acoustic scores of the decoys that align: the transcript's phones in reverse order
         (each word backwards, words backwards: same phones, wrong order) and, with two words or
         more, its words rotated by half the line. A decoy the wide beams find no path for is
@@ -460,8 +495,9 @@ class Recognizer:
             decoys.append(entries[k:] + entries[:k])
         out = []
         for d in decoys:
-            if self.align_words(pcm, d, wide=True) is not None:
-                out.append(float(self._last_align_score))
+            got = self.align(pcm, d, wide=True, stats=stats)
+            if got is not None:
+                out.append(float(got.score))
         return out
 
     # -- whole input ---------------------------------------------------------------------------
