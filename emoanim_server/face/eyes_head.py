@@ -7,6 +7,7 @@ separate, streamable model (face/eyes.py, face/head.py); this only wires them fo
 """
 from __future__ import annotations
 
+import bisect
 from typing import Any, Mapping
 
 import numpy as np
@@ -243,8 +244,19 @@ def render_many(items: list[tuple[EyesHeadStream, np.ndarray, int]]) -> list[tup
             if keep:
                 st._head_deg = st._head_deg[keep:]
                 st._head_k0 += keep
-        blinks.append(st._recent(st.eyes.blinks, t0, "_blink0"))
-        saccades.append(st._recent(st.eyes.saccades, t0, "_sacc0"))
+        rb = st._recent(st.eyes.blinks, t0, "_blink0")
+        rs = st._recent(st.eyes.saccades, t0, "_sacc0")
+        if not lens[w]:
+            blinks.append([])
+            saccades.append([])
+            continue
+        # only the events that can show in this window's 1-2 frames: blinks overlapping it, and
+        # the saccades a row takes (the last one started at or before it): the same numbers
+        t1 = float(times[bounds[w + 1] - 1])
+        blinks.append([b for b in rb if b.t <= t1 and b.end > t0])
+        i1 = bisect.bisect_right(rs, t1, key=_event_t)
+        i0 = max(0, bisect.bisect_right(rs, t0, lo=0, hi=i1, key=_event_t) - 1)
+        saccades.append(rs[i0:i1])
     curves = np.concatenate([c for _, c, _ in items]).astype(np.float32, copy=False) if len(items) > 1 \
         else np.array(items[0][1], np.float32)
     curves, eyes = render_windows(curves, head, times, bounds, [st.cfg for st, _, _ in items], blinks, saccades)
@@ -254,6 +266,10 @@ def render_many(items: list[tuple[EyesHeadStream, np.ndarray, int]]) -> list[tup
         r0, r1 = bounds[w], bounds[w + 1]
         out.append((curves[r0:r1], head[r0:r1], eyes[r0:r1]))
     return out
+
+
+def _event_t(e) -> float:
+    return e.t
 
 
 def _interp_ticks(times: np.ndarray, streams: list[EyesHeadStream], lens: list[int]) -> np.ndarray:
