@@ -151,9 +151,10 @@ _DITHER = 6e-5
 #: met a 60 dB gap between speech and "silence"; with only the 2-LSB dither the aligner's beam
 #: lost the exact transcript of 20 of 97 raw espeak-ng CLI lines in 48 languages (German "Guten
 #: Morgen, wir fahren heute mit dem Boot nach Bremen." among them) and the word-dropping retry then
-#: spent 10-13 s before rejecting the right words; with this floor 96 of 97 align at once. Real
-#: recordings (LJ Speech, SPPAS, FLEURS: quietest frames 1.5e-4 .. 9e-4 raw) have no digital
-#: silence and are decoded exactly as before.
+#: spent 10-13 s before rejecting the right words; with this floor 96 of 97 align at once.
+#: Recordings with a recorded noise floor (LJ Speech, SPPAS: quietest frames 1.5e-4 .. 9e-4 raw)
+#: are decoded exactly as before; FLEURS lines with edited digital-zero pauses (10 of the 20
+#: test-half lines) get the floor: es-419 closure +1 event, French open and f/v -1 each.
 _SILENCE_FLOOR = 1e-3
 _DIGITAL_SILENCE_RMS = 3e-5
 _DIGITAL_SILENCE_FRAMES = 3
