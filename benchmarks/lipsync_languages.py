@@ -10,7 +10,10 @@ stop closures moved into their stop) and the line is baked
 * ``skip`` / ``add``: with one word left out of / one extra word added to the transcript (the
   speaker skipped / added words): robustness, scored on the same reference;
 * ``wrong``: with the other sentence of the same language as transcript: must be detected
-  (``transcript_used`` false) and fall back to the audio-only animation.
+  (``transcript_used`` false) and fall back to the audio-only animation;
+* ``raw``: with the transcript, on the audio exactly as espeak-ng writes it (its pauses and the
+  padding digital zeros; the other modes add a -70 dBFS noise floor): what a user gets who bakes
+  ``espeak-ng -w`` output (session 6's user report: such a German line was rejected).
 
 Scores use the shared judge's own ``score()`` (../shared/tools/lipsync_check.py: closure on
 p/b/m, jaw open on open vowels, rounding, f/v) on the track written as Live Link CSV and read
@@ -54,13 +57,15 @@ JUDGE_LABEL = {"bilabial": "p", "labiodental": "f", "rounded": "uw", "open": "aa
 METRICS = ("closure", "open", "round", "fv")
 
 
-def speech(text: str, voice: str, seed: int) -> tuple[np.ndarray, list[tuple[float, float, str]]]:
+def speech(text: str, voice: str, seed: int,
+           noise: bool = True) -> tuple[np.ndarray, list[tuple[float, float, str]]]:
     x, sr, ref = espeak_speech.synth(text, voice)
     y = resample_poly(x, 160, sr // 100).astype(np.float32)
     lead = 0.3
     pad = np.zeros(int(lead * 16000), np.float32)
     y = np.concatenate([pad, y, pad])
-    y += np.random.default_rng(seed).normal(0, 3e-4, len(y)).astype(np.float32)
+    if noise:
+        y += np.random.default_rng(seed).normal(0, 3e-4, len(y)).astype(np.float32)
     return y, [(a + lead, b + lead, p) for a, b, p in ref]
 
 
@@ -81,7 +86,7 @@ def variants(text: str, other: str, lang: str) -> dict[str, str]:
     mid = len(words) // 2
     extra = split_words(other, language(lang))[0]
     return {"transcript": text, "skip": j.join(words[:mid] + words[mid + 1:]),
-            "add": j.join(words[:mid] + [extra] + words[mid:]), "wrong": other}
+            "add": j.join(words[:mid] + [extra] + words[mid:]), "wrong": other, "raw": text}
 
 
 def merge(paths: list[str]) -> dict:
@@ -122,12 +127,16 @@ def markdown(res: dict) -> str:
            "",
            "Judge definitions (../shared/tools/lipsync_check.py) on reference phones classed by ipa.py. "
            "transcript = with the line's transcript and --language; audio = no transcript; skip/add = one word "
-           "left out of / added to the transcript; wrong = the other sentence as transcript (must fall back).", "",
-           "| mode | closure | open | round | f/v | transcript used | RTF |", "|---|---|---|---|---|---|---|"]
+           "left out of / added to the transcript; wrong = the other sentence as transcript (must fall back); "
+           "raw = with the transcript on espeak-ng's audio as written (digital-zero pauses, no added noise).", "",
+           "| mode | closure | open | round | f/v | transcript used | RTF | alignments per line (median, max) "
+           "| lines with a word left out |", "|---|---|---|---|---|---|---|---|---|"]
     for m, o in res["overall"].items():
+        al = o.get("alignments_median_max")
         out.append(f"| {m} | {f(o['closure'])} ({o['closure_n']}) | {f(o['open'])} ({o['open_n']}) | "
                    f"{f(o['round'])} ({o['round_n']}) | {f(o['fv'])} ({o['fv_n']}) | {o.get('transcript_used', '–')} | "
-                   f"{'–' if o.get('rtf') is None else o['rtf']} |")
+                   f"{'–' if o.get('rtf') is None else o['rtf']} | {'–' if not al else f'{al[0]}, {al[1]}'} | "
+                   f"{o.get('lines_with_a_word_left_out', '–')} |")
     out += ["", "Per language, with transcript (audio only in brackets): closure / open / round / f/v", "",
             "| language | family | closure | open | round | f/v |", "|---|---|---|---|---|---|"]
     for tag, r in res["per_language"].items():
@@ -140,7 +149,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--merge", nargs="+", default=None, help="merge result JSONs (with --out) instead of running")
     ap.add_argument("--langs", default="", help="comma-separated tags (default: all)")
-    ap.add_argument("--modes", default="transcript,audio,skip,add,wrong")
+    ap.add_argument("--modes", default="transcript,audio,skip,add,wrong,raw")
     ap.add_argument("--out", default="")
     a = ap.parse_args()
     if a.merge:
@@ -164,7 +173,8 @@ def main() -> None:
         sents = LINES[lang.tag]
         for si, text in enumerate(sents):
             other = sents[1 - si]
-            y, ref = speech(text, lang.voice, si)
+            y_raw, ref = speech(text, lang.voice, si, noise=False)
+            y = y_raw + np.random.default_rng(si).normal(0, 3e-4, len(y_raw)).astype(np.float32)  # = speech(..., noise=True)
             audio_s += len(y) / 16000
             vs = variants(text, other, lang.tag)
             if si == 1:
@@ -174,18 +184,22 @@ def main() -> None:
                     continue
                 tr = None if m == "audio" else vs[m]
                 t0, c0 = time.perf_counter(), time.process_time()
-                track = bake(Audio(y), BakeOptions(transcript=tr, language=lang.tag if tr else None))
+                track = bake(Audio(y_raw if m == "raw" else y), BakeOptions(transcript=tr, language=lang.tag if tr else None))
                 wall[m] += time.perf_counter() - t0
                 cpu[m] += time.process_time() - c0
                 lip = track.metadata["lipsync"]
                 s = judge(track, ref, tmp)
-                r = rec["modes"].setdefault(m, {k: [] for k in METRICS} | {"used": [], "score": []})
+                r = rec["modes"].setdefault(m, {k: [] for k in METRICS} | {"used": [], "score": [], "alignments": [],
+                                                                          "left_out": 0})
                 for k in METRICS:
                     r[k] += s[k]
                     total[m][k] += s[k]
                 r["used"].append(bool(lip.get("transcript_used", False)))
                 if "alignment_score" in lip:
                     r["score"].append(lip["alignment_score"])
+                if "alignments" in lip:
+                    r["alignments"].append(lip["alignments"])
+                r["left_out"] += bool(lip.get("words_left_out"))
         # summarise this language
         summ = {}
         for m, r in rec["modes"].items():
@@ -195,6 +209,8 @@ def main() -> None:
                 summ[m]["transcript_used"] = sum(r["used"])
                 summ[m]["lines"] = len(r["used"])
                 summ[m]["alignment_score"] = r["score"]
+                summ[m]["alignments"] = r["alignments"]
+                summ[m]["lines_with_a_word_left_out"] = r["left_out"]
         rec["modes"] = summ
         per_lang[lang.tag] = rec
         t = summ.get("transcript", {})
@@ -213,11 +229,15 @@ def main() -> None:
     for m in modes:
         o = {k: (round(float(np.mean(v)), 3) if v else None) for k, v in total[m].items()}
         o.update({k + "_n": len(v) for k, v in total[m].items()})
-        o["rtf"] = round(wall[m] / max(audio_s, 1e-9), 3) if m in ("transcript", "audio") else None
+        o["rtf"] = round(wall[m] / max(audio_s, 1e-9), 3) if m in ("transcript", "audio", "raw") else None
         if m != "audio":
             used = [per_lang[x]["modes"][m]["transcript_used"] for x in per_lang if m in per_lang[x]["modes"]]
             lines = [per_lang[x]["modes"][m]["lines"] for x in per_lang if m in per_lang[x]["modes"]]
             o["transcript_used"] = f"{sum(used)}/{sum(lines)}"
+            al = [n for x in per_lang if m in per_lang[x]["modes"] for n in per_lang[x]["modes"][m]["alignments"]]
+            o["alignments_median_max"] = [int(np.median(al)), max(al)] if al else None
+            o["lines_with_a_word_left_out"] = sum(per_lang[x]["modes"][m]["lines_with_a_word_left_out"]
+                                                  for x in per_lang if m in per_lang[x]["modes"])
         res["overall"][m] = o
     if "transcript" in modes and "audio" in modes:
         worse = [x for x, r in per_lang.items()

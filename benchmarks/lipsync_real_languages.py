@@ -238,10 +238,12 @@ def sppas_ipu_items(gitdir: str, langs: list[str]) -> list[dict]:
     return out
 
 
-def fleurs_items(gitdir: str, langs: list[str], dictionary_always: bool = False) -> list[dict]:
+def fleurs_items(gitdir: str, langs: list[str], dictionary_always: bool = False, half: str = "test") -> list[dict]:
     """FLEURS sentences of the test half (odd-numbered: the even ones train the learned model): the
     transcript is FLEURS's, the reference phones come from aligning it with SPPAS's model for the
-    language (benchmarks/htk_align.py)."""
+    language (benchmarks/htk_align.py). ``half="dev"``: the even-numbered lines instead, for
+    looking into the transcript path's misses without reading the test half (the learned model
+    trained on these, so audio-only and fused figures there read high)."""
     names = _git(gitdir, "ls-tree", "-r", "--name-only", "-z", "HEAD", FLEURS_DIR).decode("utf-8").split("\0")
     out = []
     tmp = Path(tempfile.mkdtemp())
@@ -252,7 +254,7 @@ def fleurs_items(gitdir: str, langs: list[str], dictionary_always: bool = False)
             # only the test half (odd-numbered lines): since model v1.2 the even-numbered lines
             # are the learned model's training data (tools/artic_heldout.py's dev half, taken up by
             # tools/artic_real.py), and never train on what you report on
-            if int(re.search(r"-(\d+)\.ogg$", ogg).group(1)) % 2 == 0:
+            if int(re.search(r"-(\d+)\.ogg$", ogg).group(1)) % 2 == (0 if half == "test" else 1):
                 continue
             txt = ogg[: -len(".ogg")] + ".txt"
             if txt not in names:
@@ -266,7 +268,7 @@ def fleurs_items(gitdir: str, langs: list[str], dictionary_always: bool = False)
             if ref is None:
                 print(f"no reference alignment for {ogg}", file=sys.stderr)
                 continue
-            out.append({"language": tag, "set": "fleurs", "name": ogg.split("/")[-1][: -len(".ogg")],
+            out.append({"language": tag, "set": "fleurs" if half == "test" else "fleurs-dev", "name": ogg.split("/")[-1][: -len(".ogg")],
                         "wav": data, "suffix": ".ogg", "transcript": text, "phones": ref})
     return out
 
@@ -306,23 +308,72 @@ def judge(curves: np.ndarray, fps: int, phones) -> dict[str, list[bool]]:
     return score(grid, *(np.interp(grid, t, x) for x in (gap, rnd, fv)), phones)
 
 
-def event_times(phones) -> dict[str, list[float]]:
-    """Mid-times of the judge's events per metric, in the order ``score()`` lists them (the same
-    conditions), so its per-event results can be paired across modes and with word scores."""
+def event_spans(phones) -> dict[str, list[tuple[float, float, str]]]:
+    """The judge's events per metric as (start, end, phone), in the order ``score()`` lists them
+    (the same conditions), so its per-event results can be paired across modes, with word scores
+    and with our own alignment."""
     grid = np.arange(0, phones[-1][1], 1 / GRID)
-    out: dict[str, list[float]] = {k: [] for k in ("closure", "open", "round", "fv")}
+    out: dict[str, list[tuple[float, float, str]]] = {k: [] for k in ("closure", "open", "round", "fv")}
     for a, b, p in phones:
         if not ((grid >= a - 0.02) & (grid <= b + 0.02)).any():
             continue
-        mid = 0.5 * (a + b)
         if p in ("p", "b", "m"):
-            out["closure"].append(mid)
+            out["closure"].append((a, b, p))
         if p in ("aa", "ae", "aw", "ay", "ao") and b - a >= 0.06:
-            out["open"].append(mid)
+            out["open"].append((a, b, p))
         if p in ("uw", "ow", "w") and b - a >= 0.05:
-            out["round"].append(mid)
+            out["round"].append((a, b, p))
         if p in ("f", "v"):
-            out["fv"].append(mid)
+            out["fv"].append((a, b, p))
+    return out
+
+
+def event_times(phones) -> dict[str, list[float]]:
+    """Mid-times of :func:`event_spans`."""
+    return {k: [0.5 * (a + b) for a, b, _ in v] for k, v in event_spans(phones).items()}
+
+
+#: which of OUR aligned phones serve each judged metric (ipa.py's classes)
+OUR_CLASS = {"closure": "bilabial", "round": "rounded", "fv": "labiodental", "open": "open"}
+#: how far our nearest phone of the event's class lies from a missed reference event (s)
+MISS_BINS = ((0.0, "ours overlaps (+-20 ms)"), (0.1, "ours < 0.1 s away"), (1.0, "ours 0.1-1 s away"),
+             (1e9, "none within 1 s"))
+
+
+def miss_details(ref_spans, hits, track, metric: str) -> list[dict]:
+    """Every event of ``metric`` the track missed, with where OUR alignment put the nearest phone
+    of that class (distance from the reference segment +-20 ms, the judge's window), our phone
+    and word at the reference's mid-time: a miss with our phone overlapping is a mouth that did
+    not get there; one 0.1-1 s away is a timing disagreement between the reference and us; none
+    within 1 s is a phone our pronunciation lacks."""
+    from emoanim_server.face.lipsync.ipa import phone_class
+
+    ours = [(a, b) for a, b, p in track.events.get("phones", []) if phone_class(p) == OUR_CLASS[metric]]
+    words = track.events.get("words", [])
+    out = []
+    for (a, b, p), hit in zip(ref_spans, hits):
+        if hit:
+            continue
+        lo, hi, mid = a - 0.02, b + 0.02, 0.5 * (a + b)
+        d = min((0.0 if (s < hi and e > lo) else min(abs(s - hi), abs(lo - e)) for s, e in ours), default=None)
+        at = [q for s, e, q in track.events.get("phones", []) if s <= mid < e]
+        w = [q for s, e, q in words if s <= mid < e]
+        out.append({"t": round(mid, 3), "ref": p, "distance_s": None if d is None else round(d, 3),
+                    "ours_at": at[0] if at else None, "word_at": w[0] if w else None})
+    return out
+
+
+def miss_table(misses: dict) -> dict:
+    """Per set/language and metric: missed events binned by MISS_BINS."""
+    out = {}
+    for key, per_metric in misses.items():
+        for k, ms in per_metric.items():
+            row = {lab: 0 for _, lab in MISS_BINS}
+            for m in ms:
+                d = 1e9 if m["distance_s"] is None or m["distance_s"] > 1.0 else m["distance_s"]
+                lab = next(lab for lim, lab in MISS_BINS if d <= lim)
+                row[lab] += 1
+            out.setdefault(key, {})[k] = row
     return out
 
 
@@ -406,6 +457,15 @@ def markdown(res: dict) -> str:
             hi = "" if r["score_to"] is None else f"{r['score_to']:.0f}"
             out.append(f"| {st} | {k} | [{lo}, {hi}) | {r['n']} | {r['transcript']:.2f} | {r['audio']:.2f} | "
                        f"{r['audio_only_better']} | {r['transcript_better']} |")
+    for m, tab in res.get("misses", {}).items():
+        out += ["", f"Missed events in mode {m}, by where OUR alignment put the nearest phone of the event's class "
+                "(reference segment +-20 ms; per event in the JSON's items):", "",
+                "| language set | metric | " + " | ".join(lab for _, lab in MISS_BINS) + " |",
+                "|---|---|" + "---|" * len(MISS_BINS)]
+        for key, per_metric in tab.items():
+            for k, row in per_metric.items():
+                if sum(row.values()):
+                    out.append(f"| {key} | {k} | " + " | ".join(str(row[lab]) for _, lab in MISS_BINS) + " |")
     if res.get("worse_than_audio"):
         out += ["", "With the transcript worse than without (language: metric): "
                 + ", ".join(res["worse_than_audio"])]
@@ -417,6 +477,9 @@ def main() -> None:
     ap.add_argument("--sppas", default=DEFAULT_SPPAS, help="git dir of a SPPAS snapshot")
     ap.add_argument("--fleurs", default=DEFAULT_FLEURS, help="git dir of the cuttledoc snapshot (FLEURS fixtures)")
     ap.add_argument("--sets", default="sppas,sppas-ipu,fleurs", help="sppas (phone labels), sppas-ipu, fleurs")
+    ap.add_argument("--fleurs-half", default="test", choices=("test", "dev"),
+                    help="FLEURS lines scored: test (odd-numbered, default) or dev (even: the learned model's "
+                         "training lines; for looking into the alignment's misses, not for reporting)")
     ap.add_argument("--langs", default="", help="comma-separated (fra,cat or fr,ca); default all")
     ap.add_argument("--modes", default=",".join(MODES))
     ap.add_argument("--limit", type=int, default=0, help="lines per language")
@@ -431,7 +494,7 @@ def main() -> None:
     if "sppas-ipu" in sets and Path(a.sppas).exists():
         items += sppas_ipu_items(a.sppas, langs)
     if "fleurs" in sets and Path(a.fleurs).exists():
-        items += fleurs_items(a.fleurs, langs, a.reference_dictionary)
+        items += fleurs_items(a.fleurs, langs, a.reference_dictionary, a.fleurs_half)
     if not items:
         sys.exit(f"no labelled real speech found (--sppas {a.sppas})")
     tmp = Path(tempfile.mkdtemp())
@@ -443,6 +506,7 @@ def main() -> None:
     counts: dict[str, int] = {}
     by_set: dict[str, dict] = {}
     conf: dict[str, dict[str, list]] = {}
+    misses: dict[str, dict] = {}
     for it in items:
         key = f"{it['language']} {it['set']}"
         if a.limit and counts.get(key, 0) >= a.limit:
@@ -468,6 +532,12 @@ def main() -> None:
             cpu[m] += time.process_time() - c0
             s = judge(track.curves, track.fps, it["phones"])
             per_mode[m] = s
+            if m.startswith("transcript"):
+                spans = event_spans(it["phones"])
+                for k in ("closure", "round", "fv"):
+                    md = miss_details(spans[k], s[k], track, k)
+                    line.setdefault("misses", {}).setdefault(m, {})[k] = md
+                    misses.setdefault(m, {}).setdefault(f"{it['language']} {it['set']}", {}).setdefault(k, []).extend(md)
             if m == "transcript" and track.metadata.get("lipsync", {}).get("transcript_used"):
                 word_scores = list(track.metadata["lipsync"].get("word_scores") or [])
             agg = rec["_agg"].setdefault(m, {})
@@ -525,6 +595,7 @@ def main() -> None:
         "overall_by_set": {st: {m: summarise(agg) for m, agg in by_set[st].items()} for st in by_set},
         "per_language": per, "worse_than_audio": worse,
         "confidence": {st: confidence_table(c) for st, c in conf.items()},
+        "misses": {m: miss_table(v) for m, v in misses.items()},
     }
     print(json.dumps(res["overall"], indent=1))
     if a.out:

@@ -48,7 +48,8 @@ def measure(rec: R.Recognizer, x: np.ndarray, text: str, lang: str) -> dict:
     usable = [(rec._dict_word(w), w) for w in words]
     usable = [(e, w) for e, w in usable if e]
     pcm = R._pcm16(x)
-    al = rec.align(pcm, [e for e, _ in usable], wide=True)
+    both = any(w.language.split("-")[0] != "en" for _, w in usable)  # as Recognizer._align_transcript
+    al = rec.align(pcm, [e for e, _ in usable], wide=True, both=both)
     if not (al and al.phones):
         return {"aligned": False}
     got, score, per = al.phones, al.score, al.words
@@ -56,7 +57,7 @@ def measure(rec: R.Recognizer, x: np.ndarray, text: str, lang: str) -> dict:
     frames = max(len(loop), 1)
     llr = (score - float(loop.sum())) / frames
     pw = [(sc - float(loop[st:st + du].sum())) / du for st, du, sc in per]
-    margins = [(score - d) / frames for d in rec._decoy_scores(pcm, [e for e, _ in usable])]
+    margins = [(score - d) / frames for d in rec._decoy_scores(pcm, [e for e, _ in usable], None, both)]
     w = R._contact_agreement(x, got)
     agree, chance = (w[0], w[1]) if w is not None else (None, None)
     used = llr >= R.MISMATCH_SCORE_SOFT or (

@@ -67,6 +67,9 @@ def test_english_oov_words_and_numbers_get_pronunciations():
 
 def test_without_espeak_english_keeps_cmudict_and_other_languages_say_what_to_install(monkeypatch):
     monkeypatch.setenv("EMOANIM_ESPEAK_NG", "/nonexistent/espeak-ng")
+    from emoanim_server.face.lipsync import g2p
+
+    monkeypatch.setattr(g2p, "_CACHE", {})  # words an earlier test pronounced must not answer
     assert espeak_command() is None and espeak_version() is None
     words = pronounce("hello Zorblaxity", "en", get_recognizer()._lexicon)
     assert words[0].source == "cmudict" and words[1].source == "none" and not words[1].phones

@@ -106,8 +106,7 @@ def ipu_items() -> list[tuple[str, str, np.ndarray, list]]:
         rows = json.loads(cache.read_text())
     else:
         rows = []
-        for it in RL.sppas_ipu_items(RL.DEFAULT_SPPAS if hasattr(RL, "DEFAULT_SPPAS") else
-                                     "/work/.mirror/mirfan899+sppas/repo", []):
+        for it in RL.sppas_ipu_items(RL.DEFAULT_SPPAS, []):
             with tempfile.NamedTemporaryFile(suffix=".wav") as f:
                 f.write(it["wav"])
                 f.flush()
@@ -124,7 +123,6 @@ def ipu_items() -> list[tuple[str, str, np.ndarray, list]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sets", default="dev,ipu")
-    ap.add_argument("--language-hint", action="store_true", help="pass each line's language to the engine")
     ap.add_argument("--out", default=str(ROOT / "build" / "artic" / "diagnose.json"))
     a = ap.parse_args()
     from emoanim_server.face.lipsync import neural

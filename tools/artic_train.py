@@ -50,6 +50,7 @@ def build(args) -> None:
     import artic_data as D
 
     rng = np.random.default_rng(args.seed)
+    D.DARK_P = args.dark_p
     words = D.word_lists(Path(args.espeak_src))
     BUILD.mkdir(parents=True, exist_ok=True)
     parts: dict[str, list] = {"train": [], "val": []}
@@ -439,7 +440,11 @@ CARD = {
                    "(0.52). On the validation voices closure misses rose again late in the run (0.039 at step "
                    "2000, the checkpoint kept, -> 0.068 at 6782): as in v1.1, more real voices, not more steps, "
                    "are what helps. Loudness-driven jaw gain is learned causally (the phonetic path normalises "
-                   "over the whole file).",
+                   "over the whole file). Session 6 (tools/artic_diagnose.py): dark, muffled recordings (10-30 dB "
+                   "less above 1 kHz, e.g. the SPPAS-IPU samples) read as lips closed / rounded (false closures and "
+                   "roundings mid-vowel on 30-60 % of their vowels); a retrain with a dark-channel augmentation "
+                   "reduced that but lost LJ LIVE closure/f-v hits and was not shipped "
+                   "(benchmarks/results/lipsync_neural_v13_candidate.json).",
     "validation": "build/artic/val.npz since v1.2 (espeak-ng held-out voices and languages, Kathleen's 12 held-out "
                   "lines, the 18 lines of 9 VCTK speakers kept out of training), score = L1 + 0.05 x (event misses + "
                   "false rounding + false closure): v1.1 0.0738 (misses closure 0.087 / tuck 0.097 / round 0.295, "
@@ -580,6 +585,8 @@ def main() -> None:
     ap.add_argument("--false-round-weight", type=float, default=1.0,
                     help="penalty on rounding where the teacher has none")
     ap.add_argument("--real2-copies", type=int, default=10, help="augmented copies of each tools/artic_real.py line")
+    ap.add_argument("--dark-p", type=float, default=0.0,
+                    help="share of augmented clips through artic_data.dark (muffled channel); 0 = v1.2's data")
     ap.add_argument("--share", default="", help='JSON {group: share} replacing GROUP_SHARE entries '
                     '(e.g. \'{"real2:fleurs": 0.24}\'; v1.3: more real non-English windows)')
     ap.add_argument("--keep-norm", action="store_true", help="with --init: keep the checkpoint's feature normalisation")

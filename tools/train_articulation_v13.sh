@@ -19,11 +19,16 @@
 # (= best.pt of that run, step 2000, models/articulation.onnx sha 3c5c69b5). Writes build/artic/cand_v13 (a candidate:
 # EMOANIM_MODELS=build/artic/cand_v13 python benchmarks/lipsync_neural.py ...); copy to models/
 # only if it measures better on held-out speech without breaking LJ LIVE / dither / fused / cost.
+#
+# Result (session 6, 2026-12-01, seed 0, 7426 steps in 45 min): NOT shipped. Validation kept step
+# 200 (~v1.2); the checkpoint chosen on dev2 + SPPAS-IPU (ck_04352, exported with
+# `artic_train.py export --ckpt ck_04352.pt`) broke LJ LIVE closure 0.902 -> 0.821 and f/v
+# 0.752 -> 0.609 and the dither bar (0.055); benchmarks/results/lipsync_neural_v13_candidate.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MIN=${1:-45}
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
-python tools/artic_train.py data --real2-copies 10
+python tools/artic_train.py data --real2-copies 10 --dark-p 0.14
 python tools/artic_train.py train --init v12.pt --keep-norm --minutes "$MIN" --lr 5e-4 \
     --event-weight 0.5 --round-weight 1.5 --false-round-weight 2 --ckpt-every 8 \
     --share '{"real": 0.16, "real2:vctk": 0.20, "real2:fleurs": 0.24, "espeak": 0.28, "rest": 0.12}'
