@@ -48,15 +48,8 @@ def tick(items: Sequence[tuple[object, np.ndarray]]) -> list:
         except Exception as e:  # noqa: BLE001 - isolated per session, reported by the caller
             results[i] = e
     lips = [items[i][0].lip for i in begun if isinstance(items[i][0].lip, NeuralLipsync)]
-    failed: dict[int, Exception] = {}
-    try:
-        run_batch(lips)
-    except Exception:  # noqa: BLE001 - a failed batched call: each stream alone, errors its own
-        for s in lips:
-            try:
-                s.run_model()
-            except Exception as e:  # noqa: BLE001
-                failed[id(s)] = e
+    ran = batched(lambda ss: (run_batch(ss), [None] * len(ss))[1], lips)
+    failed: dict[int, Exception] = {id(s): e for s, e in zip(lips, ran) if isinstance(e, Exception)}
     # the articulator -> ARKit step for all new frames at once (a per-frame function)
     raws, owners = _lips_end_raw(items, begun, failed, results)
     lip_curves: dict[int, np.ndarray] = {}
@@ -199,8 +192,6 @@ def _upper_pitch(graphs: list) -> None:
     LIVE step analyses 1-4 ticks, so the per-call cost was most of the stage's pitch work. Rows
     are computed independently (face.upper.yin): each gets what it would alone. A
     graph whose request fails is left to analyse its own audio when it emits."""
-    from .face.upper import yin
-
     reqs: list[tuple[object, np.ndarray]] = []
     for g in graphs:
         req = getattr(g, "upper_pitch_request", None)
@@ -212,21 +203,21 @@ def _upper_pitch(graphs: list) -> None:
             continue
         if fr is not None:
             reqs.append((g, fr))
-    if not reqs:
-        return
-    try:
-        f0, ap = yin(np.concatenate([fr for _, fr in reqs]) if len(reqs) > 1 else reqs[0][1])
-    except Exception:  # noqa: BLE001 - one by one: a failure stays with its own graph
-        for g, fr in reqs:
-            try:
-                g.upper.take_pitch(*yin(fr))
-            except Exception:  # noqa: BLE001
-                pass
-        return
-    at = 0
-    for g, fr in reqs:
-        g.upper.take_pitch(f0[at:at + len(fr)], ap[at:at + len(fr)])
+    for (g, _), r in zip(reqs, batched(_yin_rows, [fr for _, fr in reqs])):
+        if not isinstance(r, Exception):  # a failed graph analyses its own audio when it emits
+            g.upper.take_pitch(*r)
+
+
+def _yin_rows(frames: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(f0, aperiodicity) of each graph's YIN frames, all in one ``face.upper.yin`` call."""
+    from .face.upper import yin
+
+    f0, ap = yin(np.concatenate(frames) if len(frames) > 1 else frames[0])
+    at, out = 0, []
+    for fr in frames:
+        out.append((f0[at:at + len(fr)], ap[at:at + len(fr)]))
         at += len(fr)
+    return out
 
 
 def _upper_steps(graphs: list) -> dict[int, Exception]:

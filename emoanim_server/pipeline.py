@@ -477,8 +477,7 @@ class LiveGraph:
             self.emotion_at(np.zeros(1))
         if self._fixed is None:
             return False
-        vad, w = self._fixed
-        return _NEUTRAL_IS_ZERO and not w[:, 1:].any() and not vad[:, 1].any()
+        return _neutral_calm(*self._fixed)
 
     # ------------------------------------------------------------------------------ input
     def feed(self, samples: np.ndarray) -> LiveFrames | None:
@@ -890,7 +889,7 @@ class LiveGraph:
         if self._at_rest:  # no timeline, neutral and calm: the check below at every frame, once
             return np.asarray(lips, np.float32)
         vad, w = self.emotion_at(times)
-        if _NEUTRAL_IS_ZERO and not w[:, 1:].any() and not vad[:, 1].any():
+        if _neutral_calm(vad, w):
             # neutral and calm: no expression and no arousal gain, so the mixer returns the lips
             # unchanged (tests/test_live_batch.py checks it against mix): skip its per-call cost
             return np.asarray(lips, np.float32)
@@ -909,6 +908,12 @@ def _neutral_is_zero() -> bool:
 
 #: the neutral prototype moves nothing (face/expression.py PROTOTYPES["neutral"] == {})
 _NEUTRAL_IS_ZERO = _neutral_is_zero()
+
+
+def _neutral_calm(vad: np.ndarray, w: np.ndarray) -> bool:
+    """Emotion rows that move nothing: all weight on neutral (whose prototype is empty) and no
+    arousal, so the mixer would return the lips unchanged."""
+    return _NEUTRAL_IS_ZERO and not w[:, 1:].any() and not vad[:, 1].any()
 
 
 # ---------------------------------------------------------------------------------- LIVE body
