@@ -965,6 +965,30 @@ def _gaze_rows(times: np.ndarray, bounds: np.ndarray, configs: Sequence[EyesConf
     if len(configs) == 1:
         i = np.searchsorted(st, times, side="right") - 1
     else:
+        i = _last_started(st, times, bounds, lens, saccades, gaze_on)
+    has = i >= 0
+    j = i[has]
+    u = np.clip((times[has] - st[j]) / du[j], 0, 1)
+    out[has] = a[j] + (b[j] - a[j]) * _min_jerk(u)[:, None]
+    return out
+
+
+#: above this many (row, saccade) comparisons :func:`_last_started` searches window by window
+_DENSE_MAX = 1 << 16
+
+
+def _last_started(st: np.ndarray, times: np.ndarray, bounds: np.ndarray, lens: np.ndarray,
+                  saccades: Sequence[Sequence[Saccade]], gaze_on: np.ndarray) -> np.ndarray:
+    """For every row, the index into ``st`` (the start times of the gaze-on windows' saccades,
+    window after window, each window's ascending) of the last saccade of its own window that
+    started at or before the row's time; -1: none (or gaze off). ``np.searchsorted(st_w, t,
+    "right") - 1`` per window, i.e. the count of the window's starts <= t, less one: here counted
+    for all rows at once against their window's (few: LIVE windows hold 1-3) saccades, padded to
+    the largest window's count. Comparisons only, so the same indices."""
+    n, W = len(times), len(saccades)
+    cnt = np.fromiter((len(sw) if gaze_on[w] else 0 for w, sw in enumerate(saccades)), np.intp, W)
+    K = int(cnt.max()) if W else 0
+    if n * K > _DENSE_MAX:
         i = np.full(n, -1, np.intp)
         at = 0
         for w, sw in enumerate(saccades):
@@ -974,11 +998,14 @@ def _gaze_rows(times: np.ndarray, bounds: np.ndarray, configs: Sequence[EyesConf
             loc = np.searchsorted(st[at:at + len(sw)], times[r0:r1], side="right") - 1
             i[r0:r1] = np.where(loc >= 0, loc + at, -1)
             at += len(sw)
-    has = i >= 0
-    j = i[has]
-    u = np.clip((times[has] - st[j]) / du[j], 0, 1)
-    out[has] = a[j] + (b[j] - a[j]) * _min_jerk(u)[:, None]
-    return out
+        return i
+    at = np.cumsum(cnt) - cnt  # each window's first saccade in st
+    base, k_r = np.repeat(at, lens), np.repeat(cnt, lens)
+    col = np.arange(K)
+    valid = col < k_r[:, None]
+    idx = np.where(valid, base[:, None] + col, 0)
+    c = (valid & (st[idx] <= times[:, None])).sum(axis=1)
+    return np.where(c > 0, base + c - 1, -1)
 
 
 def _blink_rows(times: np.ndarray, bounds: np.ndarray, configs: Sequence[EyesConfig],
