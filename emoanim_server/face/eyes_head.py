@@ -73,6 +73,7 @@ class EyesHeadStream:
         self._head_k0 = 0  # tick index of _head_deg[0]
         self._blink0 = self._sacc0 = self._sacc_g = 0  # first event that can still show
         self.closed = False
+        self._ready_frames: int | None = None  # ready_frames, until the stream is fed again
 
     def rekeyed(self, seed: int) -> "EyesHeadStream":
         """The same stream, not yet fed, with another seed (LIVE keys it by the first audio)."""
@@ -88,6 +89,15 @@ class EyesHeadStream:
             t = min(t, (self._head_k0 + len(self._head_deg) - 1) * TICK_S)
         return t
 
+    @property
+    def ready_frames(self) -> int:
+        """Frames [0, n) at this stream's fps that can be rendered: ``floor(ready_until * fps +
+        1e-9) + 1``, kept until the stream is fed (a LIVE graph asks several times a tick)."""
+        f = self._ready_frames
+        if f is None:
+            f = self._ready_frames = math.floor(self.ready_until * self.fps + 1e-9) + 1
+        return f
+
     def feed(self, speech: np.ndarray, vad: np.ndarray, weights: np.ndarray, closed: bool = False) -> None:
         """Driver ticks (speech bool, (n, 3) VAD, (n, 8) emotion weights), in tick order:
         :func:`feed_many` of this stream alone."""
@@ -100,6 +110,7 @@ class EyesHeadStream:
 
         if self.closed:
             return None
+        self._ready_frames = None
         n = len(speech)
         k0 = self.eyes.k
         d = Drivers(speech, vad[:, 1], weights) if n else None
@@ -124,6 +135,7 @@ class EyesHeadStream:
     def _take_head(self, new: np.ndarray) -> None:
         if len(new):
             self._head_deg = np.concatenate([self._head_deg, new])
+            self._ready_frames = None
 
     def _recent(self, events: list, t0: float, attr: str) -> list:
         i = getattr(self, attr)
@@ -257,6 +269,8 @@ def render_many(items: list[tuple[EyesHeadStream, np.ndarray, int]]) -> list[tup
         if st.head_on and len(st._head_deg):
             keep = max(0, math.floor(t0 / TICK_S) - 2 - st._head_k0)
             if keep:
+                if keep >= len(st._head_deg):  # (past the last tick: the head's end moves)
+                    st._ready_frames = None
                 st._head_deg = st._head_deg[keep:]
                 st._head_k0 += keep
         # the first blink / saccade that can still show (EyesHeadStream._recent, inlined)
