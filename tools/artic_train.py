@@ -458,6 +458,88 @@ CARD = {
 }
 
 
+# ------------------------------------------------------------------ from ONNX
+def onnx_checkpoint(path: Path) -> dict:
+    """A training checkpoint rebuilt from a shipped ONNX export (its initializers), so a model can
+    be fine-tuned when its .pt is gone (build/ does not survive a fresh machine; models/ does).
+    The feature normalisation (``mean``/``std``) comes from the same file, so ``--keep-norm``
+    keeps exactly what the shipped weights were trained with. torch's GRU stores its gates as
+    (reset, update, new), the ONNX GRU as (update, reset, hidden): rows are reordered back; the
+    export uses linear_before_reset=1, which is torch's GRU."""
+    import onnx
+    import torch
+    from onnx import numpy_helper
+
+    from artic_model import ArticNet
+
+    m = onnx.load(str(path))
+    init = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
+    gru = next(n for n in m.graph.node if n.op_type == "GRU")
+    attrs = {a.name: onnx.helper.get_attribute_value(a) for a in gru.attribute}
+    if attrs.get("linear_before_reset") != 1:
+        raise ValueError(f"{path}: GRU without linear_before_reset=1 is not torch's GRU")
+    W, R, Bb = (init[n][0] for n in gru.input[1:4])
+    H = int(attrs["hidden_size"])
+
+    def rz(a):  # ONNX (z, r, h) -> torch (r, z, n) along the first axis
+        return np.concatenate([a[H:2 * H], a[:H], a[2 * H:]])
+
+    mm = next(n for n in m.graph.node if n.op_type == "MatMul" and n.input[1] in init)
+    c1w = init["c1.weight"]
+    net = ArticNet(channels=c1w.shape[0], hidden=H, kernel=c1w.shape[2],
+                   delay=_onnx_delay(path))
+    st = {"mean": init["mean"], "std": init["std"], "c1.weight": c1w, "c1.bias": init["c1.bias"],
+          "c2.weight": init["c2.weight"], "c2.bias": init["c2.bias"],
+          "gru.weight_ih_l0": rz(W), "gru.weight_hh_l0": rz(R),
+          "gru.bias_ih_l0": rz(Bb[:3 * H]), "gru.bias_hh_l0": rz(Bb[3 * H:]),
+          "out.weight": init[mm.input[1]].T, "out.bias": init["out.bias"]}
+    net.load_state_dict({k: torch.tensor(np.ascontiguousarray(v)) for k, v in st.items()}, strict=True)
+    card = path.with_suffix(".json")
+    meta = json.loads(card.read_text()) if card.is_file() else {}
+    return {"cfg": net.cfg, "state": net.state_dict(), "step": meta.get("train_step", 0),
+            "val": meta.get("val_l1"), "from_onnx": str(path), "sha256": meta.get("sha256")}
+
+
+def _onnx_delay(path: Path) -> int:
+    card = path.with_suffix(".json")
+    return int(json.loads(card.read_text())["delay_frames"]) if card.is_file() else 5
+
+
+def from_onnx(args) -> None:
+    """Write build/artic/<--out-ckpt> from --onnx and check parity on real speech: the torch
+    forward over a whole LJ line must equal onnxruntime on the same log-mel (max |diff| ~1e-5)."""
+    import onnxruntime as ort
+    import torch
+
+    from artic_data import features
+    from artic_model import ArticNet
+    from emoanim_server.audio import load_audio
+
+    src = Path(args.onnx)
+    ck = onnx_checkpoint(src)
+    net = ArticNet(**ck["cfg"])
+    net.load_state_dict(ck["state"])
+    net.eval()
+    shared = next(p for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if p.is_dir())
+    wavs = sorted((shared / "data" / "speech" / "ljspeech_mfa").rglob("*.wav"))[:3]
+    sess = ort.InferenceSession(str(src), providers=["CPUExecutionProvider"])
+    diff = 0.0
+    for w in wavs:
+        x = features(load_audio(str(w)).samples.astype(np.float32))[None]
+        st = net.zero_state(1)
+        with torch.no_grad():
+            ref = net(torch.tensor(x), *st)[0].numpy()
+        got = sess.run(["y"], {"mel": x, "c1": st[0].numpy(), "c2": st[1].numpy(), "h": st[2].numpy()})[0]
+        diff = max(diff, float(np.abs(got - ref).max()))
+    print(f"{src} -> torch: parity on {len(wavs)} real LJ lines, max |diff| = {diff:.2e}")
+    if diff > 1e-4:
+        raise SystemExit(f"parity failed ({diff:.2e}): the rebuilt torch model is not {src}")
+    ck["onnx_parity_max_abs_diff"] = diff
+    BUILD.mkdir(parents=True, exist_ok=True)
+    torch.save(ck, BUILD / args.out_ckpt)
+    print("wrote", BUILD / args.out_ckpt, "step", ck["step"], "sha", ck["sha256"])
+
+
 # ------------------------------------------------------------------ export
 def export(args) -> None:
     import torch
@@ -566,7 +648,7 @@ def card_metrics(args) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("cmd", choices=["data", "train", "export", "calibrate", "card", "all"])
+    ap.add_argument("cmd", choices=["data", "train", "export", "calibrate", "card", "all", "from-onnx"])
     ap.add_argument("--espeak-src", default="/work/.mirror/espeak-ng+espeak-ng/repo")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--per-lang", type=int, default=60)
@@ -595,6 +677,9 @@ def main() -> None:
     ap.add_argument("--ckpt", default="best.pt")
     ap.add_argument("--out-dir", default=str(ROOT / "models"),
                     help="export/calibrate into this folder (a candidate: EMOANIM_MODELS=DIR benchmarks/...)")
+    ap.add_argument("--onnx", default=str(ROOT / "models" / "articulation.onnx"),
+                    help="from-onnx: the shipped model to rebuild a checkpoint from")
+    ap.add_argument("--out-ckpt", default="v12.pt", help="from-onnx: checkpoint name in build/artic")
     ap.add_argument("--init", default="", help="checkpoint in build/artic to continue training from")
     a = ap.parse_args()
     if a.cmd in ("data", "all"):
@@ -605,6 +690,8 @@ def main() -> None:
         export(a)
     if a.cmd in ("calibrate", "all"):
         calibrate(a)
+    if a.cmd == "from-onnx":
+        from_onnx(a)
     if a.cmd == "card":
         card_metrics(a)
 
