@@ -180,6 +180,17 @@ _DECAY = {k: math.exp(-TICK_S / tau) for k, tau in (("accent", ACCENT_TAU_S), ("
                                                   ("flare_in", FLARE_RISE_TAU_S), ("flare_out", FLARE_RELEASE_TAU_S))}
 
 
+def _emotion_rows(weights: np.ndarray, arousal: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`UpperFaceModel.feed_emotion`'s rows: weights clipped to 0..1 and normalised per
+    row, arousal clipped to -1..1."""
+    w = np.minimum(np.maximum(0.0, _finite(np.asarray(weights, float))), 1.0).reshape(-1, len(EMOTIONS))
+    a = (np.zeros(len(w)) if arousal is None
+         else np.minimum(np.maximum(-1.0, _finite(np.asarray(arousal, float))), 1.0).reshape(-1))
+    if len(a) != len(w):
+        raise ValueError(f"arousal has {len(a)} ticks, weights have {len(w)}")
+    return w / np.maximum(w.sum(axis=1, keepdims=True), 1e-9), a
+
+
 def _finite(x: np.ndarray) -> np.ndarray:
     """``np.nan_to_num(x)`` (NaN -> 0, +-inf -> the largest floats), without its cost when every
     value is finite already (nearly always: it runs on every LIVE chunk). ``np.minimum(np.maximum(lo,
@@ -264,6 +275,7 @@ class UpperFaceModel:
         self._band = _Grow()
         self._emo = _Grow(len(EMOTIONS))
         self._arousal = _Grow()
+        self._emo_repeated: tuple | None = None  # feed_emotion_repeated's rows: (row key, {n: rows})
         #: absolute tick of the first entry kept in _f0/_ap/_band and in _emo/_arousal (LIVE drops
         #: what no later step reads: :meth:`_forget`)
         self._feat0 = self._emo0 = 0
@@ -322,13 +334,27 @@ class UpperFaceModel:
 
     def feed_emotion(self, weights: np.ndarray, arousal: np.ndarray | None = None) -> None:
         """Append per-tick emotion weights (n, 8; drivers.EMOTIONS order) and arousal (n,)."""
-        w = np.minimum(np.maximum(0.0, _finite(np.asarray(weights, float))), 1.0).reshape(-1, len(EMOTIONS))
-        a = (np.zeros(len(w)) if arousal is None
-             else np.minimum(np.maximum(-1.0, _finite(np.asarray(arousal, float))), 1.0).reshape(-1))
-        if len(a) != len(w):
-            raise ValueError(f"arousal has {len(a)} ticks, weights have {len(w)}")
-        self._emo.extend(w / np.maximum(w.sum(axis=1, keepdims=True), 1e-9))
+        w, a = _emotion_rows(weights, arousal)
+        self._emo.extend(w)
         self._arousal.extend(a)
+
+    def feed_emotion_repeated(self, weights: np.ndarray, arousal: np.ndarray, n: int) -> None:
+        """:meth:`feed_emotion` of one row (``weights`` (1, 8), ``arousal`` (1,)) repeated for
+        ``n`` ticks. Why: a LIVE session without an emotion timeline feeds the same row every
+        step; its clipped, normalised ``n`` rows are computed once per ``n`` (by feed_emotion's
+        own code on the repeated rows, so the same numbers) and reused."""
+        key = (np.asarray(weights, float).tobytes(), np.asarray(arousal, float).tobytes())
+        memo = self._emo_repeated
+        if memo is None or memo[0] != key:
+            memo = self._emo_repeated = (key, {})
+        rows = memo[1].get(n)
+        if rows is None:
+            rows = _emotion_rows(np.repeat(np.asarray(weights, float).reshape(1, -1), n, axis=0),
+                                 np.repeat(np.asarray(arousal, float).reshape(-1), n))
+            if len(memo[1]) < 16:
+                memo[1][n] = rows
+        self._emo.extend(rows[0])
+        self._arousal.extend(rows[1])
 
     def close(self) -> None:
         """No more audio: the last ticks are computed with silence after the end."""
