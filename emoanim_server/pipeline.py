@@ -400,7 +400,7 @@ class LiveGraph:
             self._up_frames_key, self._up_frames = (0, 0), 0  # _upper_frames for (k0, ticks)
             # audio and emotion ticks the upper face has not been given yet (it runs lazily)
             self._up_audio: list[np.ndarray] = []
-            self._up_emo: list[tuple[np.ndarray, np.ndarray]] = []
+            self._up_emo: list[tuple] = []  # (weights, arousal) or (None, fixed rows, ticks)
             self._up_fed = False  # audio given by upper_pitch_request, its step still to come
             self._up_given = False  # audio given by upper_audio_in, its pitch frames not yet asked
         self.body = None
@@ -679,7 +679,8 @@ class LiveGraph:
                 self._drive_eyes_head(closed=True)
         if self.upper is not None:
             if n:
-                self._up_emo.append((w, vad[:, 1]))
+                # no timeline: the same (neutral) row every tick, kept as (None, that row, n)
+                self._up_emo.append((w, vad[:, 1]) if self._fixed is None else (None, self._fixed, n))
             if closed:
                 self._drive_upper(closed=True)
 
@@ -731,12 +732,15 @@ class LiveGraph:
             self._up_audio = []
             self.upper.feed_audio(x)
         if self._up_emo:
-            if len(self._up_emo) == 1:
-                w, a = self._up_emo[0]
-            else:
-                w, a = (np.concatenate([q[j] for q in self._up_emo]) for j in range(2))
-            self._up_emo = []
-            self.upper.feed_emotion(w, a)
+            q, self._up_emo = self._up_emo, []
+            if all(e[0] is None and e[1] is q[0][1] for e in q):  # one fixed row: fed repeated
+                vad0, w0 = q[0][1]
+                self.upper.feed_emotion_repeated(w0, vad0[:, 1], sum(e[2] for e in q))
+            else:  # the rows emotion_at gave (a fixed entry: its row repeated, as emotion_at does)
+                q = [(np.repeat(e[1][1], e[2], axis=0), np.repeat(e[1][0][:, 1], e[2])) if e[0] is None else e
+                     for e in q]
+                w, a = q[0] if len(q) == 1 else (np.concatenate([e[j] for e in q]) for j in range(2))
+                self.upper.feed_emotion(w, a)
         if closed:
             pad = self.upper.n_ticks_total - self._driven
             if pad > 0:  # the last tick(s) at or after the end of the audio
