@@ -144,6 +144,7 @@ class HeadModel:
         self._emo = _Grow(len(EMOTIONS))
         self._gaze = _Grow(2)
         self.gestures: list[HeadGesture] = []
+        self._sorted_n = 0  # gestures when they were last sorted
         self._last_emph = -math.inf
         self.closed = False
         self.k = 0
@@ -172,7 +173,7 @@ class HeadModel:
             raise ValueError("a causal HeadModel takes no emphasis events (a nod starts before its syllable)")
         self._speech.extend(d.speech)
         self._arousal.extend(d.arousal)
-        self._emo.extend(d.emotion / np.maximum(d.emotion.sum(axis=1, keepdims=True), 1e-9))
+        self._emo.extend(d.normalised_emotion())
         g = np.broadcast_to(self.gaze_target, (d.n_ticks, 2)) if gaze is None else np.asarray(gaze, float).reshape(-1, 2)
         if len(g) != d.n_ticks:
             raise ValueError(f"gaze has {len(g)} ticks, speech has {d.n_ticks}")
@@ -216,18 +217,38 @@ class HeadModel:
             return None
         t = np.arange(k0, k1) * TICK_S
         s = self._speech.since(k0, k1)
-        # conversational state with a causal hangover, and a detection of utterance onsets
-        idx = np.where(s, np.arange(k0, k1), -10 ** 9)
-        last = np.maximum.accumulate(np.concatenate([[self._last_speech], idx]))[1:]
-        prev_last = np.concatenate([[self._last_speech], last[:-1]])
-        talk = (np.arange(k0, k1) - last) * TICK_S <= 0.5
-        prev = np.concatenate([[self._prev_speech], s[:-1]])
-        onsets = np.flatnonzero(s & ~prev & ((np.arange(k0, k1) - prev_last) * TICK_S >= UTTERANCE_GAP_S))
+        if k1 - k0 <= _ACROSS_MAX_TICKS:
+            # a LIVE step's few ticks in Python (the same integer tests and float products as
+            # the array form below, which a numpy call per line costs many times over)
+            last = prev_last = self._last_speech
+            prev = self._prev_speech
+            talk_l, onsets = [], []
+            for i, si in enumerate(s.tolist()):
+                k = k0 + i
+                prev_last = last
+                if si:
+                    last = k
+                talk_l.append((k - last) * TICK_S <= 0.5)
+                if si and not prev and (k - prev_last) * TICK_S >= UTTERANCE_GAP_S:
+                    onsets.append(i)
+                prev = si
+            talk = np.array(talk_l, bool)
+        else:
+            # conversational state with a causal hangover, and a detection of utterance onsets
+            idx = np.where(s, np.arange(k0, k1), -10 ** 9)
+            last_a = np.maximum.accumulate(np.concatenate([[self._last_speech], idx]))[1:]
+            prev_last_a = np.concatenate([[self._last_speech], last_a[:-1]])
+            talk = (np.arange(k0, k1) - last_a) * TICK_S <= 0.5
+            prev_a = np.concatenate([[self._prev_speech], s[:-1]])
+            onsets = np.flatnonzero(s & ~prev_a & ((np.arange(k0, k1) - prev_last_a) * TICK_S >= UTTERANCE_GAP_S))
+            last = int(last_a[-1])
         for i in onsets:
             amp = ONSET_LIFT_DEG * float(self.rng_onset.uniform(0.6, 1.3))
             self.gestures.append(HeadGesture(round(float(t[i]) + ONSET_S / 2, 4), "onset", -amp))
-        self.gestures.sort(key=lambda g: g.t)
-        self._last_speech = int(last[-1])
+        if len(onsets) or len(self.gestures) != self._sorted_n:  # (sorting a sorted list changes nothing)
+            self.gestures.sort(key=_gesture_t)
+            self._sorted_n = len(self.gestures)
+        self._last_speech = int(last)
         self._prev_speech = bool(s[-1])
         return k0, k1, t, talk
 
@@ -242,6 +263,7 @@ class HeadModel:
         t_old = (k1 - span) * TICK_S
         if self.gestures and self.gestures[0].t < t_old - MAX_GESTURE_SPAN_S:
             self.gestures = [g for g in self.gestures if g.t >= t_old - MAX_GESTURE_SPAN_S]
+            self._sorted_n = len(self.gestures)  # (a sorted list filtered stays sorted)
 
 
 #: a step of at most this many ticks filters every model's channels together, one tick at a
