@@ -180,6 +180,17 @@ _DECAY = {k: math.exp(-TICK_S / tau) for k, tau in (("accent", ACCENT_TAU_S), ("
                                                   ("flare_in", FLARE_RISE_TAU_S), ("flare_out", FLARE_RELEASE_TAU_S))}
 
 
+def _emotion_rows(weights: np.ndarray, arousal: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`UpperFaceModel.feed_emotion`'s rows: weights clipped to 0..1 and normalised per
+    row, arousal clipped to -1..1."""
+    w = np.minimum(np.maximum(0.0, _finite(np.asarray(weights, float))), 1.0).reshape(-1, len(EMOTIONS))
+    a = (np.zeros(len(w)) if arousal is None
+         else np.minimum(np.maximum(-1.0, _finite(np.asarray(arousal, float))), 1.0).reshape(-1))
+    if len(a) != len(w):
+        raise ValueError(f"arousal has {len(a)} ticks, weights have {len(w)}")
+    return w / np.maximum(w.sum(axis=1, keepdims=True), 1e-9), a
+
+
 def _finite(x: np.ndarray) -> np.ndarray:
     """``np.nan_to_num(x)`` (NaN -> 0, +-inf -> the largest floats), without its cost when every
     value is finite already (nearly always: it runs on every LIVE chunk). ``np.minimum(np.maximum(lo,
@@ -245,6 +256,10 @@ class UpperFaceModel:
         self._dp = r_drift.uniform(0, 2 * math.pi, (3, nk))
         self._da = np.array([0.6, 0.3, 0.2])[:, None] * r_drift.uniform(0.7, 1.0, (3, nk)) / 1.1
         self._asym = 1.0 + r_drift.uniform(-0.12, 0.12, 4)  # fixed L/R asymmetry of this face
+        # the drift's per-row parameters packed for _render_rows (one stack per call for all
+        # models, not four): amplitudes, angular frequencies ((2 pi) * f: the product the
+        # render's ``2 * np.pi * df`` makes, the same doubles) and phases, (9, nk)
+        self._drift_rows = np.concatenate([self._da, (2 * np.pi) * self._df, self._dp])
         # audio front end
         self._buf = np.zeros(0, np.float64)   # samples from _buf0 on
         self._buf0 = 0
@@ -260,6 +275,7 @@ class UpperFaceModel:
         self._band = _Grow()
         self._emo = _Grow(len(EMOTIONS))
         self._arousal = _Grow()
+        self._emo_repeated: tuple | None = None  # feed_emotion_repeated's rows: (row key, {n: rows})
         #: absolute tick of the first entry kept in _f0/_ap/_band and in _emo/_arousal (LIVE drops
         #: what no later step reads: :meth:`_forget`)
         self._feat0 = self._emo0 = 0
@@ -282,7 +298,7 @@ class UpperFaceModel:
         self._targets = {"question": 0.0, "fall": 0.0, "frown": 0.0, "chin": 0.0, "smile": 0.0,
                          "flare": 0.0}
         self._held = False                    # phrase-end targets held through the pause
-        self._zi: dict[str, tuple] = {}  # filter states (stage 1, stage 2)
+        self._zi: dict[str, np.ndarray] = {}  # filter states: (2, columns), stage 1 and stage 2
         self.out = _Grow(len(UPPER_CURVES))
         #: keep every tick's offsets (``out``) and ``pitch_z`` (the bake reads them); a LIVE
         #: session sets False: it takes each step's ticks as returned, and ~300 bytes a tick
@@ -318,13 +334,27 @@ class UpperFaceModel:
 
     def feed_emotion(self, weights: np.ndarray, arousal: np.ndarray | None = None) -> None:
         """Append per-tick emotion weights (n, 8; drivers.EMOTIONS order) and arousal (n,)."""
-        w = np.minimum(np.maximum(0.0, _finite(np.asarray(weights, float))), 1.0).reshape(-1, len(EMOTIONS))
-        a = (np.zeros(len(w)) if arousal is None
-             else np.minimum(np.maximum(-1.0, _finite(np.asarray(arousal, float))), 1.0).reshape(-1))
-        if len(a) != len(w):
-            raise ValueError(f"arousal has {len(a)} ticks, weights have {len(w)}")
-        self._emo.extend(w / np.maximum(w.sum(axis=1, keepdims=True), 1e-9))
+        w, a = _emotion_rows(weights, arousal)
+        self._emo.extend(w)
         self._arousal.extend(a)
+
+    def feed_emotion_repeated(self, weights: np.ndarray, arousal: np.ndarray, n: int) -> None:
+        """:meth:`feed_emotion` of one row (``weights`` (1, 8), ``arousal`` (1,)) repeated for
+        ``n`` ticks. Why: a LIVE session without an emotion timeline feeds the same row every
+        step; its clipped, normalised ``n`` rows are computed once per ``n`` (by feed_emotion's
+        own code on the repeated rows, so the same numbers) and reused."""
+        key = (np.asarray(weights, float).tobytes(), np.asarray(arousal, float).tobytes())
+        memo = self._emo_repeated
+        if memo is None or memo[0] != key:
+            memo = self._emo_repeated = (key, {})
+        rows = memo[1].get(n)
+        if rows is None:
+            rows = _emotion_rows(np.repeat(np.asarray(weights, float).reshape(1, -1), n, axis=0),
+                                 np.repeat(np.asarray(arousal, float).reshape(-1), n))
+            if len(memo[1]) < 16:
+                memo[1][n] = rows
+        self._emo.extend(rows[0])
+        self._arousal.extend(rows[1])
 
     def close(self) -> None:
         """No more audio: the last ticks are computed with silence after the end."""
@@ -522,100 +552,127 @@ class UpperFaceModel:
         # the per-tick work below on Python floats (the same values): a LIVE step has 1-4 ticks,
         # where numpy's per-call cost on 5-element windows was most of the loop's
         vl, sl, bl = voiced_all.tolist(), st_all.tolist(), self._band.view[a:b].tolist()
-        cols: dict[str, list[float]] = {k: [] for k in _RAW_KEYS}
+        # the state this loop updates per tick as local names (written back after it): the
+        # same operations in the same order as on the attributes, at a fraction of the lookups
+        rows: list[tuple] = []
         dt = TICK_S
-        dec = _DECAY
+        S = SMOOTH_TICKS
+        nan, isnan = math.nan, math.isnan
+        d_acc, d_rel = _DECAY["accent"], _DECAY["release"]
+        d_fin, d_fout = _DECAY["flare_in"], _DECAY["flare_out"]
+        g_hold = (1 - d_rel) * 3.0  # the pause's quick onset: (1 - release) * 3.0 * (target - env)
+        g_flare = 1 - d_fin
+        g_loud = dt / LOUD_REF_TAU_S
+        peak, pause, in_speech = self._peak_db, self._pause_ticks, self._in_speech
+        base_st, dev_st, loud_ref, last_accent = self._base_st, self._dev_st, self._loud_ref, self._last_accent
+        h, srt = self._ref_hist, self._ref_sorted
+        ps_hist, st_hist = self._ps_hist, self._st_hist
+        env = self._env
+        e_acc, e_q, e_fall, e_frown, e_chin, e_smile, e_flare = (
+            env["accent"], env["question"], env["fall"], env["frown"], env["chin"], env["smile"], env["flare"])
+        tg, held = self._targets, self._held
+        keep_z = self.pitch_z if self.keep_history else None
         for k in range(k0, k1):
             t = k * dt
             db = bl[k - o]
-            self._peak_db = max(db, self._peak_db - 0.02)
-            thr = max(self._peak_db - 30.0, -62.0)
+            peak = max(db, peak - 0.02)
+            thr = max(peak - 30.0, -62.0)
             loud = db > thr
             voiced = vl[k - o] and loud
             # smoothed pitch over voiced ticks in [k - S, k + S]
-            ps = math.nan
+            ps = nan
             if voiced:
-                lo, hi = max(0, k - SMOOTH_TICKS) - o, min(n_feat, k + SMOOTH_TICKS + 1) - o
+                lo, hi = max(0, k - S) - o, min(n_feat, k + S + 1) - o
                 win = [sl[j] for j in range(lo, hi) if vl[j] and bl[j] > thr]
                 if win:
                     ps = _median(win)
-            if not math.isnan(ps) and not math.isnan(self._base_st):
+            if not isnan(ps) and not isnan(base_st):
                 # octave errors of the pitch tracker fold back toward the running reference
                 # (causal counterpart of audio.prosody's utterance-median fold)
-                if ps - self._base_st > 9.0:
+                if ps - base_st > 9.0:
                     ps -= 12.0
-                elif ps - self._base_st < -9.0:
+                elif ps - base_st < -9.0:
                     ps += 12.0
             # speech activity with a causal hangover: a pause exists once it lasts BOUNDARY_S
             if loud:
-                resumed = self._pause_ticks * dt >= BOUNDARY_S
-                self._pause_ticks = 0
+                resumed = pause * dt >= BOUNDARY_S
+                pause = 0
                 if resumed:
                     self._on_speech_resume(t)
-                self._in_speech = True
+                    held = self._held
+                in_speech = True
             else:
-                self._pause_ticks += 1
-                if self._in_speech and self._pause_ticks * dt >= BOUNDARY_S:
-                    self._in_speech = False
+                pause += 1
+                if in_speech and pause * dt >= BOUNDARY_S:
+                    in_speech = False
                     self._on_phrase_end(t)
-            speaking = self._in_speech
+                    tg, held = self._targets, self._held
+                    ps_hist, st_hist = self._ps_hist, self._st_hist
+            speaking = in_speech
             # running references of the speaker's pitch and loudness
             z = 0.0
-            if not math.isnan(ps):
-                h = self._ref_hist
+            if not isnan(ps):
                 h.append(ps)
-                bisect.insort(self._ref_sorted, ps)
+                bisect.insort(srt, ps)
                 if len(h) > PITCH_REF_TICKS:
                     old = h.popleft()
-                    del self._ref_sorted[bisect.bisect_left(self._ref_sorted, old)]
+                    del srt[bisect.bisect_left(srt, old)]
                 if len(h) >= PITCH_REF_MIN:
-                    srt = self._ref_sorted
                     lo20, med, hi80 = _pct(srt, 20), _pct(srt, 50), _pct(srt, 80)
-                    self._base_st, self._dev_st = float(med), float(max((hi80 - lo20) / 1.7, 1.0))
-                    z = (ps - self._base_st) / self._dev_st
-                self._ps_hist.append(z)
-                self._st_hist.append(ps)
-                if len(self._ps_hist) > 40:
-                    del self._ps_hist[0], self._st_hist[0]
+                    base_st, dev_st = float(med), float(max((hi80 - lo20) / 1.7, 1.0))
+                    z = (ps - base_st) / dev_st
+                ps_hist.append(z)
+                st_hist.append(ps)
+                if len(ps_hist) > 40:
+                    del ps_hist[0], st_hist[0]
                 # pitch accent: high against the running reference and still rising
-                rising = len(self._st_hist) > 6 and ps - self._st_hist[-7] > ACCENT_RISE_ST
-                if len(h) >= PITCH_REF_MIN and z > ACCENT_Z and rising and t - self._last_accent >= ACCENT_MIN_GAP_S:
-                    self._last_accent = t
+                rising = len(st_hist) > 6 and ps - st_hist[-7] > ACCENT_RISE_ST
+                if len(h) >= PITCH_REF_MIN and z > ACCENT_Z and rising and t - last_accent >= ACCENT_MIN_GAP_S:
+                    last_accent = t
                     strength = float(np.clip((z - ACCENT_Z) / 1.5 + 0.4, 0.3, 1.0))
                     if self.rng_accent.random() < ACCENT_P[0] + ACCENT_P[1] * strength:
                         amp = (ACCENT_AMP[0] + ACCENT_AMP[1] * strength) * float(self.rng_accent.uniform(0.8, 1.2))
-                        self._env["accent"] = max(self._env["accent"], amp)
+                        e_acc = max(e_acc, amp)
                         self.events.append((round(t, 3), "accent", round(amp, 3)))
             effort = 0.0
             if loud:
-                if math.isnan(self._loud_ref):
-                    self._loud_ref = db
-                effort = max(0.0, (db - self._loud_ref) / 6.0)
-                self._loud_ref += dt / LOUD_REF_TAU_S * (db - self._loud_ref)
+                if isnan(loud_ref):
+                    loud_ref = db
+                effort = max(0.0, (db - loud_ref) / 6.0)
+                loud_ref += g_loud * (db - loud_ref)
             # envelopes
-            e = self._env
-            e["accent"] *= dec["accent"]
-            for key in ("question", "fall", "frown", "chin", "smile"):
-                tgt = self._targets[key]
-                if self._held:
-                    e[key] += (1 - dec["release"]) * 3.0 * (tgt - e[key])   # quick onset in the pause
-                else:
-                    e[key] *= dec["release"]
-            if not speaking and self._pause_ticks * dt >= BREATH_S:
-                e["flare"] += (1 - dec["flare_in"]) * (self._targets["flare"] - e["flare"])
+            e_acc *= d_acc
+            if held:  # phrase-end targets: quick onset in the pause
+                e_q += g_hold * (tg["question"] - e_q)
+                e_fall += g_hold * (tg["fall"] - e_fall)
+                e_frown += g_hold * (tg["frown"] - e_frown)
+                e_chin += g_hold * (tg["chin"] - e_chin)
+                e_smile += g_hold * (tg["smile"] - e_smile)
             else:
-                e["flare"] *= dec["flare_out"]
-            for key in ("accent", "question", "fall", "frown", "chin", "smile", "flare"):
-                cols[key].append(e[key])
-            cols["pitch_up"].append(min(max(z, 0.0), 2.5) if voiced else 0.0)
-            cols["pitch_down"].append(min(max(-z - 0.3, 0.0), 2.0) if voiced else 0.0)
-            cols["effort"].append(min(effort, 1.5) if voiced else 0.0)
-            cols["speech"].append(1.0 if speaking else 0.0)
-            if self.keep_history:
-                self.pitch_z.append(z if voiced else math.nan)
+                e_q *= d_rel
+                e_fall *= d_rel
+                e_frown *= d_rel
+                e_chin *= d_rel
+                e_smile *= d_rel
+            if not speaking and pause * dt >= BREATH_S:
+                e_flare += g_flare * (tg["flare"] - e_flare)
+            else:
+                e_flare *= d_fout
+            if voiced:
+                rows.append((e_acc, e_q, e_fall, e_frown, e_chin, e_smile, e_flare, min(max(z, 0.0), 2.5),
+                             min(max(-z - 0.3, 0.0), 2.0), min(effort, 1.5), 1.0 if speaking else 0.0))
+            else:
+                rows.append((e_acc, e_q, e_fall, e_frown, e_chin, e_smile, e_flare, 0.0, 0.0, 0.0,
+                             1.0 if speaking else 0.0))
+            if keep_z is not None:
+                keep_z.append(z if voiced else nan)
+        self._peak_db, self._pause_ticks, self._in_speech = peak, pause, in_speech
+        self._base_st, self._dev_st, self._loud_ref, self._last_accent = base_st, dev_st, loud_ref, last_accent
+        env["accent"], env["question"], env["fall"], env["frown"] = e_acc, e_q, e_fall, e_frown
+        env["chin"], env["smile"], env["flare"] = e_chin, e_smile, e_flare
         self.k = k1
-        # one (channels, ticks) array (rows in _RAW_KEYS order): one conversion per step, not 11
-        return k0, k1, np.array([cols[k] for k in _RAW_KEYS], np.float64)
+        # one (channels, ticks) array (rows in _RAW_KEYS order), contiguous per channel
+        return k0, k1, np.array(rows, np.float64).T.copy()
 
     def _on_phrase_end(self, t: float) -> None:
         """A pause of BOUNDARY_S has begun: read the final pitch movement, pick phrase-end motion."""
@@ -692,15 +749,18 @@ def _filt_rows(models: list, name: str, tau: float | None, x: np.ndarray, counts
         b0, a1 = float(b[0]), float(a[1])
     flat = x.ndim == 1
     X = x[:, None] if flat else x
-    zero = np.zeros(X.shape[1:])
+    S = len(models)
+    # each model's state as one (2, columns) array (stage 1, stage 2): one stack for all models
     st = [m._zi.get(name) for m in models]
-    z1 = np.stack([zero if z is None else np.reshape(z[0], zero.shape) for z in st])
-    z2 = np.stack([zero if z is None else np.reshape(z[1], zero.shape) for z in st])
-    y = np.empty_like(X, dtype=np.float64)
+    if any(z is None for z in st):
+        zero = np.zeros((2,) + X.shape[1:])
+        st = [zero if z is None else z for z in st]
+    Z = np.stack(st)
+    z1, z2 = Z[:, 0], Z[:, 1]
     cnt = np.asarray(counts)
-    off = np.concatenate([[0], np.cumsum(cnt)[:-1]]).astype(int)
-    if len(models) == 1 or (cnt == cnt[0]).all():
-        Xs = X.reshape((len(models), int(cnt[0])) + X.shape[1:])
+    if S == 1 or (cnt == cnt[0]).all():
+        y = np.empty_like(X, dtype=np.float64)
+        Xs = X.reshape((S, int(cnt[0])) + X.shape[1:])
         Ys = y.reshape(Xs.shape)
         for i in range(int(cnt[0])):
             xv = Xs[:, i]
@@ -709,21 +769,38 @@ def _filt_rows(models: list, name: str, tau: float | None, x: np.ndarray, counts
             w = z2 + b0 * v
             z2 = v * 0.0 - w * a1
             Ys[:, i] = w
-    else:  # different tick counts: at step i only the models with more than i ticks advance
-        for i in range(int(cnt.max())):
-            act = np.flatnonzero(cnt > i)
-            xv = X[off[act] + i]
-            v = z1[act] + b0 * xv
-            z1[act] = xv * 0.0 - v * a1
-            w = z2[act] + b0 * v
-            z2[act] = v * 0.0 - w * a1
-            y[off[act] + i] = w
+        Zn = np.stack([z1, z2], axis=1)
+    else:
+        # different tick counts: the models in order of falling count, each one's ticks padded
+        # into (models, most ticks, columns), so that at step i the models still advancing are
+        # a leading slice (the same per-row arithmetic as each model alone)
+        order = np.argsort(-cnt, kind="stable")
+        rank = np.empty(S, int)
+        rank[order] = np.arange(S)
+        off = np.cumsum(cnt) - cnt
+        row_m = np.repeat(rank, cnt)                       # each input row's model, by rank
+        row_i = np.arange(len(X)) - np.repeat(off, cnt)    # and its tick within the model
+        n_max = int(cnt.max())
+        Xp = np.zeros((S, n_max) + X.shape[1:])
+        Xp[row_m, row_i] = X
+        Yp = np.empty_like(Xp)
+        z1, z2 = z1[order], z2[order]
+        active = np.searchsorted(-cnt[order], -np.arange(n_max), side="left")  # models with > i ticks
+        for i in range(n_max):
+            na = int(active[i])
+            xv = Xp[:na, i]
+            v = z1[:na] + b0 * xv
+            z1[:na] = xv * 0.0 - v * a1
+            w = z2[:na] + b0 * v
+            z2[:na] = v * 0.0 - w * a1
+            Yp[:na, i] = w
+        y = Yp[row_m, row_i]
+        Zn = np.stack([z1, z2], axis=1)[rank]
     for j, m in enumerate(models):
-        state = (z1[j].reshape(()) , z2[j].reshape(())) if flat else (z1[j], z2[j])
         if commit is None:
-            m._zi[name] = state
+            m._zi[name] = Zn[j]
         else:
-            commit.append((m, name, state))
+            commit.append((m, name, Zn[j]))
     return y[:, 0] if flat else y
 
 
@@ -761,12 +838,13 @@ def _render_rows(models: list, spans: list[tuple[int, int, np.ndarray]]) -> list
     to_lower = g["to_lower"]
     # slow drift: three sinusoids per channel, each model's own (a pure function of time)
     if S == 1:
-        da, df, dp, asym, scale = models[0]._da[None], models[0]._df[None], models[0]._dp[None], \
-            models[0]._asym[None], models[0].cfg.scale
+        P, asym, scale = models[0]._drift_rows[None], models[0]._asym[None], models[0].cfg.scale
     else:
-        da, df, dp, asym = (np.stack([getattr(m, a) for m in models])[sid] for a in ("_da", "_df", "_dp", "_asym"))
+        P = np.stack([m._drift_rows for m in models])[sid]
+        asym = np.stack([m._asym for m in models])[sid]
         scale = np.array([m.cfg.scale for m in models])[sid][:, None]
-    x = (da * np.sin(2 * np.pi * df * t[:, None, None] + dp)).sum(axis=1)
+    da, w2pi, dp = P[:, 0:3], P[:, 3:6], P[:, 6:9]
+    x = (da * np.sin(w2pi * t[:, None, None] + dp)).sum(axis=1)
     d = {k: x[:, i] for i, k in enumerate(models[0]._drift_keys)}
     commit: list = []
     sp = _filt_rows(models, "speech", 0.4, raw["speech"], counts, commit)
@@ -887,15 +965,18 @@ def add_to_frames(windows: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]])
     pucker, funnel = ARKIT_INDEX["mouthPucker"], ARKIT_INDEX["mouthFunnel"]
     ns = [len(t) for _, t, _, _ in windows]
     ms = [len(f) for _, _, f, _ in windows]
-    x = np.concatenate([t for _, t, _, _ in windows])
-    xps = [(k0 + np.arange(m)) * TICK_S for (_, _, _, k0), m in zip(windows, ms)]
-    XP = np.full((len(windows), max(ms)), np.inf)
-    for w, xp in enumerate(xps):
-        XP[w, :len(xp)] = xp
+    x = np.concatenate([t for _, t, _, _ in windows]) if len(windows) > 1 else windows[0][1]
+    # each window's tick times (k0 + j) * TICK_S in a row, inf past its last tick (the same
+    # integer-then-float products as one np.arange per window, in one array operation)
+    m_w = np.array(ms)
+    jj = np.arange(max(ms))
+    XP = (np.array([k0 for _, _, _, k0 in windows])[:, None] + jj[None, :]) * TICK_S
+    XP[jj[None, :] >= m_w[:, None]] = np.inf
     wid = np.repeat(np.arange(len(windows)), ns)
-    m_r = np.repeat(np.array(ms), ns)
+    m_r = np.repeat(m_w, ns)
     # np.searchsorted(xp, x, side="right") - 1 of each row's own window, clipped as np.interp
-    j = np.clip((XP[wid] <= x[:, None]).sum(axis=1) - 1, 0, np.maximum(m_r - 2, 0))
+    # (integers: np.clip's values without its per-call cost)
+    j = np.minimum(np.maximum((XP[wid] <= x[:, None]).sum(axis=1) - 1, 0), np.maximum(m_r - 2, 0))
     FP = np.concatenate([f for _, _, f, _ in windows])
     base = np.repeat(np.cumsum(ms) - np.array(ms), ns)
     g = base + j

@@ -22,6 +22,7 @@ No torch at run time: onnxruntime, one thread per session.
 from __future__ import annotations
 
 import functools
+import math
 import threading
 from dataclasses import dataclass
 from typing import Sequence
@@ -386,9 +387,15 @@ def _decode_many(decs: "Sequence[_Decoder]", ys: "Sequence[np.ndarray]", dbs: "S
         return out
     ks = np.array([len(ys[i]) for i in live])
     S, kmax = len(live), int(ks.max())
-    Y = np.zeros((S, kmax, N_ART + 2), np.float32)
-    for s, i in enumerate(live):
-        Y[s, :ks[s]] = ys[i]
+    # every stream with the same number of new frames (a steady LIVE feed): stacked, no padding,
+    # and the recursions need no mask (np.where(True, new, old) is new)
+    uniform = int(ks.min()) == kmax
+    if uniform:
+        Y = np.stack([ys[i] for i in live]).astype(np.float32, copy=False)
+    else:
+        Y = np.zeros((S, kmax, N_ART + 2), np.float32)
+        for s, i in enumerate(live):
+            Y[s, :ks[s]] = ys[i]
     valid = np.arange(kmax)[None, :] < ks[:, None]  # (S, kmax)
     states: list[tuple] = []
     if d.round_smooth > 0:
@@ -396,32 +403,47 @@ def _decode_many(decs: "Sequence[_Decoder]", ys: "Sequence[np.ndarray]", dbs: "S
         v = np.stack([Y[s, 0, cols] if decs[i]._round is None else decs[i]._round for s, i in enumerate(live)])
         R = np.empty((S, kmax, 2), np.float32)
         for j in range(kmax):  # a recursion: two floats per 10 ms per stream
-            v = np.where(valid[:, j:j + 1], a * v + (1.0 - a) * Y[:, j, cols], v)
+            if uniform:
+                v = a * v + (1.0 - a) * Y[:, j, cols]
+            else:
+                v = np.where(valid[:, j:j + 1], a * v + (1.0 - a) * Y[:, j, cols], v)
             R[:, j] = v
         Y[:, :, cols] = np.minimum(R * d.round_gain, 1.0)
-        states.append(("_round", [v[s].copy() for s in range(S)]))
+        states.append(("_round", list(v)))  # (rows of a fresh array, read only later)
     if gains.max() > 0:
-        E = np.zeros((S, kmax))
-        for s, i in enumerate(live):
-            E[s, :ks[s]] = dbs[i]
+        if uniform:
+            E = np.stack([dbs[i] for i in live]).astype(np.float64)
+        else:
+            E = np.zeros((S, kmax))
+            for s, i in enumerate(live):
+                E[s, :ks[s]] = dbs[i]
         lev = np.array([decs[i]._level for i in live], np.float64)
         rel = np.empty((S, kmax), np.float32)
         dec = d.level_decay_db
         for j in range(kmax):  # a recursion: one float per 10 ms per stream
-            lev = np.where(valid[:, j], np.maximum(E[:, j], lev - dec), lev)
+            if uniform:
+                lev = np.maximum(E[:, j], lev - dec)
+            else:
+                lev = np.where(valid[:, j], np.maximum(E[:, j], lev - dec), lev)
             rel[:, j] = E[:, j] - lev
-        states.append(("_level", [float(x) for x in lev]))
-        dip = np.clip(-rel, 0.0, d.dip_range_db) / d.dip_range_db
+        states.append(("_level", lev.tolist()))
+        # np.clip's numbers (minimum of maximum), without its per-call cost
+        dip = np.minimum(np.maximum(-rel, 0.0), d.dip_range_db) / d.dip_range_db
         Y[:, :, N_ART:] *= 1.0 + dip[:, :, None] * gains[None, None, :]
     hmax = max(holds)
     if hmax > 0:
-        P = np.zeros((S, hmax + kmax, 2), np.float32)
-        hist = []
-        for s, i in enumerate(live):
-            h0 = decs[i]._hist
-            P[s, hmax - len(h0):hmax] = h0
-            P[s, hmax:hmax + ks[s]] = Y[s, :ks[s], N_ART:]
-            hist.append(P[s, hmax + ks[s] - min(hmax, len(h0) + ks[s]):hmax + ks[s]].copy())
+        h0s = [decs[i]._hist for i in live]
+        if uniform and all(len(h0) == hmax for h0 in h0s):
+            # every stream past its first frames: its last hmax contacts, then the new frames
+            P = np.concatenate([np.stack(h0s).astype(np.float32, copy=False), Y[:, :, N_ART:]], axis=1)
+            hist = list(P[:, kmax:kmax + hmax].copy())
+        else:
+            P = np.zeros((S, hmax + kmax, 2), np.float32)
+            hist = []
+            for s, h0 in enumerate(h0s):
+                P[s, hmax - len(h0):hmax] = h0
+                P[s, hmax:hmax + ks[s]] = Y[s, :ks[s], N_ART:]
+                hist.append(P[s, hmax + ks[s] - min(hmax, len(h0) + ks[s]):hmax + ks[s]].copy())
         states.append(("_hist", hist))
         for j, h in enumerate(holds):
             if h > 0:  # running max over the frame and the h before it
@@ -429,8 +451,12 @@ def _decode_many(decs: "Sequence[_Decoder]", ys: "Sequence[np.ndarray]", dbs: "S
     for name, vals in states:
         for i, v in zip(live, vals):
             setattr(decs[i], name, v)
-    for s, i in enumerate(live):
-        out[i] = Y[s, :ks[s]].copy()
+    if uniform:
+        for s, i in enumerate(live):
+            out[i] = Y[s]  # (rows of a fresh array: the caller copies them into its history)
+    else:
+        for s, i in enumerate(live):
+            out[i] = Y[s, :ks[s]].copy()
     return out
 
 
@@ -600,7 +626,7 @@ def _emit_raw_many(streams: "Sequence[NeuralLipsync]", final: bool) -> list[np.n
         if final:
             last = n_frames_for(st._mel.n_samples / SAMPLE_RATE, st.fps) - 1
         else:
-            last = int(np.ceil((n_art - 1) * st.fps / RATE - 1e-9)) - 1 if n_art >= 2 else -1
+            last = math.ceil((n_art - 1) * st.fps / RATE - 1e-9) - 1 if n_art >= 2 else -1  # (np.ceil's value)
         spans.append((st._next, max(last + 1, st._next)))
         arts.append(st._art)
     counts = np.array([b - a for a, b in spans])
@@ -634,7 +660,7 @@ def _emit_raw_many(streams: "Sequence[NeuralLipsync]", final: bool) -> list[np.n
         else:
             out.append(np.zeros((0, N_ART + 2), np.float32))
         # keep only what later frames can still need
-        keep = min(len(st._art), max(0, int(np.floor(st._next * RATE / st.fps)) - st._k0))
+        keep = min(len(st._art), max(0, math.floor(st._next * RATE / st.fps) - st._k0))  # (np.floor's value)
         st._art = st._art[keep:]
         st._k0 += keep
     return out
