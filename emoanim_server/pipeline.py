@@ -365,6 +365,7 @@ class LiveGraph:
         self.emotion = emotion
         self._controls = None
         self._fixed = None
+        self._fixed_rows: dict = {}
         self._at_rest: bool | None = None  # the mixer's result is the lips at every frame (once known)
         self.speech = StreamingSpeech()
         self._speech_hist = np.zeros(0, bool)  # recent tick activity (mixer speaking zones)
@@ -399,7 +400,7 @@ class LiveGraph:
             self._up_frames_key, self._up_frames = (0, 0), 0  # _upper_frames for (k0, ticks)
             # audio and emotion ticks the upper face has not been given yet (it runs lazily)
             self._up_audio: list[np.ndarray] = []
-            self._up_emo: list[tuple[np.ndarray, np.ndarray]] = []
+            self._up_emo: list[tuple] = []  # (weights, arousal) or (None, fixed rows, ticks)
             self._up_fed = False  # audio given by upper_pitch_request, its step still to come
             self._up_given = False  # audio given by upper_audio_in, its pitch frames not yet asked
         self.body = None
@@ -416,6 +417,7 @@ class LiveGraph:
         self.process_samples = int(round(process_interval_s * 16000))
         self._inbox: list[np.ndarray] = []
         self._inbox_n = 0
+        self._pre_final: tuple | None = None  # (_final_key, n_final) of eyes_head_request
 
     # ------------------------------------------------------------------------------ properties
     @property
@@ -490,6 +492,7 @@ class LiveGraph:
         (:func:`emoanim_server.live_batch.tick`). False: nothing to do yet (audio buffered)."""
         if self.finished:
             return False
+        self._pre_final = None
         x = np.asarray(samples, np.float32).reshape(-1)
         self.received += len(x)
         if self._whole is not None:  # widest lookahead: every stage waits for the whole line
@@ -653,8 +656,6 @@ class LiveGraph:
             self._lip_done += len(curves)
 
     def _drive(self, speech: np.ndarray, closed: bool = False) -> None:
-        from .face.drivers import TICK_S
-
         n = len(speech)
         if n:
             keep = int(2.0 / TICK_S)
@@ -667,7 +668,9 @@ class LiveGraph:
         self._driven += n
         if self.eyes_head is None and self.upper is None:
             return
-        vad, w = self.emotion_at(np.arange(k0, k0 + n) * TICK_S)
+        # (a session without a timeline reads its fixed rows: emotion_at's, without the times)
+        rows = self._fixed_rows.get(n) if self._controls is not None and self._fixed is not None else None
+        vad, w = rows if rows is not None else self.emotion_at(np.arange(k0, k0 + n) * TICK_S)
         if self.eyes_head is not None and (n or closed):
             # eyes and head need audio only to the tick (no lookahead), the lip-sync engine
             # 75 ms past it: their ticks wait here until a frame needs them (see _drive_eyes_head)
@@ -676,7 +679,8 @@ class LiveGraph:
                 self._drive_eyes_head(closed=True)
         if self.upper is not None:
             if n:
-                self._up_emo.append((w, vad[:, 1]))
+                # no timeline: the same (neutral) row every tick, kept as (None, that row, n)
+                self._up_emo.append((w, vad[:, 1]) if self._fixed is None else (None, self._fixed, n))
             if closed:
                 self._drive_upper(closed=True)
 
@@ -728,12 +732,15 @@ class LiveGraph:
             self._up_audio = []
             self.upper.feed_audio(x)
         if self._up_emo:
-            if len(self._up_emo) == 1:
-                w, a = self._up_emo[0]
-            else:
-                w, a = (np.concatenate([q[j] for q in self._up_emo]) for j in range(2))
-            self._up_emo = []
-            self.upper.feed_emotion(w, a)
+            q, self._up_emo = self._up_emo, []
+            if all(e[0] is None and e[1] is q[0][1] for e in q):  # one fixed row: fed repeated
+                vad0, w0 = q[0][1]
+                self.upper.feed_emotion_repeated(w0, vad0[:, 1], sum(e[2] for e in q))
+            else:  # the rows emotion_at gave (a fixed entry: its row repeated, as emotion_at does)
+                q = [(np.repeat(e[1][1], e[2], axis=0), np.repeat(e[1][0][:, 1], e[2])) if e[0] is None else e
+                     for e in q]
+                w, a = q[0] if len(q) == 1 else (np.concatenate([e[j] for e in q]) for j in range(2))
+                self.upper.feed_emotion(w, a)
         if closed:
             pad = self.upper.n_ticks_total - self._driven
             if pad > 0:  # the last tick(s) at or after the end of the audio
@@ -743,8 +750,9 @@ class LiveGraph:
         return True
 
     def _eyes_head_frames(self) -> int:
-        """Frames [0, n) the eyes + head stage can render now."""
-        return math.floor(self.eyes_head.ready_until * self.fps + 1e-9) + 1  # (np.floor's value)
+        """Frames [0, n) the eyes + head stage can render now (``EyesHeadStream.ready_frames``:
+        kept by the stream, it changes only when the stream is fed)."""
+        return self.eyes_head.ready_frames
 
     def _drive_eyes_head(self, closed: bool = False, need: int | None = None) -> None:
         """Give the eyes + head stage its waiting ticks, in one call. Run lazily: only when a
@@ -789,7 +797,8 @@ class LiveGraph:
     def upper_sent(self, times: np.ndarray) -> None:
         """The upper face has been added to the frames at ``times``: drop the ticks that no
         later frame reads."""
-        keep = max(0, int(np.floor(times[-1] / TICK_S)) - 1 - self._upper_k0)  # ticks before the next frame
+        # ticks before the next frame (math.floor: np.floor's value, without a numpy scalar op)
+        keep = max(0, math.floor(times[-1] / TICK_S) - 1 - self._upper_k0)
         if keep:
             self._upper = self._upper[keep:]
             self._upper_k0 += keep
@@ -802,9 +811,18 @@ class LiveGraph:
         if self.eyes_head is None:
             return None
         n_final = self._final_before_eyes_head()
+        # emit_count, next in live_batch.tick, reads it again while nothing it depends on has
+        # moved (the eyes + head feed in between does not touch the lips, upper face or body)
+        self._pre_final = (self._final_key(), n_final)
         if n_final <= self.next_index:
             return None
         return self._eyes_head_take(need=n_final)
+
+    def _final_key(self) -> tuple:
+        """What :meth:`_final_before_eyes_head` reads and drives: the audio pieces taken in (each
+        ``begin`` and ``finish`` counts), the lips done, the frames sent, the upper face's ticks."""
+        up = (self._upper_k0, len(self._upper)) if self.upper is not None else None
+        return (self.received, self.finished, self._lip_done, self.next_index, self._driven, up)
 
     def _final_before_eyes_head(self) -> int:
         n_final = self._lip_done
@@ -821,7 +839,8 @@ class LiveGraph:
         (``final``: the input has ended, every remaining frame)."""
         n_final = self._lip_done
         if not final:
-            n_final = self._final_before_eyes_head()
+            pre, self._pre_final = self._pre_final, None
+            n_final = pre[1] if pre is not None and pre[0] == self._final_key() else self._final_before_eyes_head()
             if self.eyes_head is not None:
                 if n_final > self.next_index:
                     self._drive_eyes_head(need=n_final)

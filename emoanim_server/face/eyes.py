@@ -450,61 +450,92 @@ class EyesModel:
         s_l = speech[k0 - o:k_end - o].tolist()
         m_l = mult[k0 - o:k_end - o].tolist()
         gaze_on, blink_on = self.cfg.gaze, self.cfg.blink
-        for k in range(k0, k_end):
-            t = k * dt
-            s = s_l[k - k0]
-            onset = s and not self._prev_speech
-            offset = self._prev_speech and not s
-            gap_before = self._since_speech
-            self._since_speech = 0 if s else self._since_speech + 1
-            talking = self._since_speech * dt <= TALK_HANGOVER_S
-            trigger = None
-            if self.L == 0:  # causal (LIVE): a pause is classified as it lasts, not ahead of time
-                trigger = self._causal_pause(k, s, offset, onset)
-                if onset and gap_before * dt >= UTTERANCE_GAP_S:
+        L, Lb = self.L, self.Lb
+        # the per-tick state as locals (an attribute read and write per use cost more than the
+        # tick's arithmetic); written back around every method that reads or writes it, and at
+        # the end. The same operations in the same order on the same doubles.
+        prev_speech, since_speech = self._prev_speech, self._since_speech
+        pause_rate, boost_until, next_due = self._pause_rate, self._boost_until, self._next_due
+        debt, clock, budget = self._debt, self._clock, self._budget
+        blink_free_at, flurry_at = self._blink_free_at, self._flurry_at
+        # the hazard's two rates (the same products as written out per tick)
+        rate_talk = BLINK_RATE_SPEAKING * SPEAKING_HAZARD_GAIN
+        rate_quiet = BLINK_RATE_SILENT * SILENT_HAZARD_GAIN
+        lag_lo, blink_rate = LINE_RATE_BOUNDS[0], self.cfg.blink_rate
+        blinks = self.blinks
+        try:
+            for k in range(k0, k_end):
+                t = k * dt
+                s = s_l[k - k0]
+                onset = s and not prev_speech
+                offset = prev_speech and not s
+                gap_before = since_speech
+                since_speech = 0 if s else since_speech + 1
+                talking = since_speech * dt <= TALK_HANGOVER_S
+                trigger = None
+                if L == 0:  # causal (LIVE): a pause is classified as it lasts, not ahead of time
+                    if offset or onset or (not s and self._pause_k is not None and k - self._pause_k == Lb):
+                        self._pause_rate, self._boost_until = pause_rate, boost_until
+                        trigger = self._causal_pause(k, s, offset, onset)
+                        pause_rate, boost_until = self._pause_rate, self._boost_until
+                    if onset and gap_before * dt >= UTTERANCE_GAP_S:
+                        trigger = "start"
+                elif offset:
+                    ahead = speech[k - o:min(n, k + L) - o]
+                    resume = np.flatnonzero(ahead)
+                    pause_ticks = int(resume[0]) if resume.size else L
+                    win = min(pause_ticks, int(PAUSE_BLINK_WINDOW_S / dt))
+                    boost_until = k + win
+                    pause_rate += win * dt / PAUSE_RATE_TAU_S
+                    trigger = "boundary" if pause_ticks >= Lb else "hesitation"
+                elif onset and gap_before * dt >= UTTERANCE_GAP_S:
                     trigger = "start"
-            elif offset:
-                ahead = speech[k - o:min(n, k + self.L) - o]
-                resume = np.flatnonzero(ahead)
-                pause_ticks = int(resume[0]) if resume.size else self.L
-                win = min(pause_ticks, int(PAUSE_BLINK_WINDOW_S / dt))
-                self._boost_until = k + win
-                self._pause_rate += win * dt / PAUSE_RATE_TAU_S
-                trigger = "boundary" if pause_ticks >= self.Lb else "hesitation"
-            elif onset and gap_before * dt >= UTTERANCE_GAP_S:
-                trigger = "start"
-            self._prev_speech = s
-            if gaze_on and (trigger is not None or self._pending is not None or t >= self._next_due):
-                self._gaze_tick(k, t, talking, trigger, emo[k - o])
-                self._next_due = max(self._busy_until, min(self._glance_end, self._next_face, self._next_micro))
-            if blink_on:
-                self._pause_rate *= decay
-                if k < self._boost_until:
-                    boost = PAUSE_BLINK_BOOST
-                elif s:
-                    # share of recent time in boosted windows -> damping that keeps the mean
-                    w = min(self._pause_rate, 0.5)
-                    boost = max(MIN_SPEECH_BLINK_DAMP, (1 - PAUSE_BLINK_BOOST * w) / (1 - w))
-                else:
-                    boost = 1.0
-                rate = (BLINK_RATE_SPEAKING * SPEAKING_HAZARD_GAIN if talking else BLINK_RATE_SILENT * SILENT_HAZARD_GAIN)
-                # the hazard clock runs only outside the refractory period after a blink, so the
-                # intervals are the refractory time plus a log-normal (no pile-up at the minimum)
-                expected = rate / 60.0 * m_l[k - k0] * dt
-                self._debt = self._debt * reg_decay + expected
-                if t >= self._blink_free_at:
-                    reg = math.exp(max(-RATE_REG_LIMIT, min(RATE_REG_LIMIT, RATE_REG_GAIN * self._debt)))
-                    if not self.L and self._lagging(t):
-                        reg *= LIVE_LAG_BOOST
-                    self._clock += expected * boost * reg
-                due = self._clock >= self._budget if self._flurry_at is None else t >= self._flurry_at
-                if due and t >= self._blink_free_at:
-                    self._flurry_at = None
-                    if self._allowed(t):
-                        self._emit_blink(t, self.rng_blink, "spontaneous")
-                    else:  # over the line's bound: this blink is skipped, the renewal goes on
-                        self._clock = 0.0
-                    self._budget = self._draw_budget()
+                prev_speech = s
+                if gaze_on and (trigger is not None or self._pending is not None or t >= next_due):
+                    # (a large shift may evoke a blink: the blink state goes through the model)
+                    self._debt, self._clock, self._blink_free_at = debt, clock, blink_free_at
+                    self._gaze_tick(k, t, talking, trigger, emo[k - o])
+                    debt, clock, blink_free_at = self._debt, self._clock, self._blink_free_at
+                    next_due = max(self._busy_until, min(self._glance_end, self._next_face, self._next_micro))
+                if blink_on:
+                    pause_rate *= decay
+                    if k < boost_until:
+                        boost = PAUSE_BLINK_BOOST
+                    elif s:
+                        # share of recent time in boosted windows -> damping that keeps the mean
+                        w = min(pause_rate, 0.5)
+                        boost = max(MIN_SPEECH_BLINK_DAMP, (1 - PAUSE_BLINK_BOOST * w) / (1 - w))
+                    else:
+                        boost = 1.0
+                    rate = rate_talk if talking else rate_quiet
+                    # the hazard clock runs only outside the refractory period after a blink, so the
+                    # intervals are the refractory time plus a log-normal (no pile-up at the minimum)
+                    expected = rate / 60.0 * m_l[k - k0] * dt
+                    debt = debt * reg_decay + expected
+                    if t >= blink_free_at:
+                        reg = math.exp(max(-RATE_REG_LIMIT, min(RATE_REG_LIMIT, RATE_REG_GAIN * debt)))
+                        if not L:  # (_lagging, inlined)
+                            end = t + LIVE_LAG_MARGIN_S
+                            if end >= LINE_MIN_S and \
+                                    len(blinks) < math.ceil(end * lag_lo / 60.0 * blink_rate - 1e-9):
+                                reg *= LIVE_LAG_BOOST
+                        clock += expected * boost * reg
+                    due = clock >= budget if flurry_at is None else t >= flurry_at
+                    if due and t >= blink_free_at:
+                        self._debt, self._clock, self._blink_free_at = debt, clock, blink_free_at
+                        self._flurry_at = None
+                        if self._allowed(t):
+                            self._emit_blink(t, self.rng_blink, "spontaneous")
+                        else:  # over the line's bound: this blink is skipped, the renewal goes on
+                            self._clock = 0.0
+                        self._budget = self._draw_budget()
+                        debt, clock, blink_free_at = self._debt, self._clock, self._blink_free_at
+                        budget, flurry_at = self._budget, self._flurry_at
+        finally:
+            self._prev_speech, self._since_speech = prev_speech, since_speech
+            self._pause_rate, self._boost_until, self._next_due = pause_rate, boost_until, next_due
+            self._debt, self._clock, self._budget = debt, clock, budget
+            self._blink_free_at, self._flurry_at = blink_free_at, flurry_at
         self.k = max(self.k, k_end)
 
     def forget_decided(self) -> None:
@@ -965,6 +996,30 @@ def _gaze_rows(times: np.ndarray, bounds: np.ndarray, configs: Sequence[EyesConf
     if len(configs) == 1:
         i = np.searchsorted(st, times, side="right") - 1
     else:
+        i = _last_started(st, times, bounds, lens, saccades, gaze_on)
+    has = i >= 0
+    j = i[has]
+    u = np.clip((times[has] - st[j]) / du[j], 0, 1)
+    out[has] = a[j] + (b[j] - a[j]) * _min_jerk(u)[:, None]
+    return out
+
+
+#: above this many (row, saccade) comparisons :func:`_last_started` searches window by window
+_DENSE_MAX = 1 << 16
+
+
+def _last_started(st: np.ndarray, times: np.ndarray, bounds: np.ndarray, lens: np.ndarray,
+                  saccades: Sequence[Sequence[Saccade]], gaze_on: np.ndarray) -> np.ndarray:
+    """For every row, the index into ``st`` (the start times of the gaze-on windows' saccades,
+    window after window, each window's ascending) of the last saccade of its own window that
+    started at or before the row's time; -1: none (or gaze off). ``np.searchsorted(st_w, t,
+    "right") - 1`` per window, i.e. the count of the window's starts <= t, less one: here counted
+    for all rows at once against their window's (few: LIVE windows hold 1-3) saccades, padded to
+    the largest window's count. Comparisons only, so the same indices."""
+    n, W = len(times), len(saccades)
+    cnt = np.fromiter((len(sw) if gaze_on[w] else 0 for w, sw in enumerate(saccades)), np.intp, W)
+    K = int(cnt.max()) if W else 0
+    if n * K > _DENSE_MAX:
         i = np.full(n, -1, np.intp)
         at = 0
         for w, sw in enumerate(saccades):
@@ -974,11 +1029,14 @@ def _gaze_rows(times: np.ndarray, bounds: np.ndarray, configs: Sequence[EyesConf
             loc = np.searchsorted(st[at:at + len(sw)], times[r0:r1], side="right") - 1
             i[r0:r1] = np.where(loc >= 0, loc + at, -1)
             at += len(sw)
-    has = i >= 0
-    j = i[has]
-    u = np.clip((times[has] - st[j]) / du[j], 0, 1)
-    out[has] = a[j] + (b[j] - a[j]) * _min_jerk(u)[:, None]
-    return out
+        return i
+    at = np.cumsum(cnt) - cnt  # each window's first saccade in st
+    base, k_r = np.repeat(at, lens), np.repeat(cnt, lens)
+    col = np.arange(K)
+    valid = col < k_r[:, None]
+    idx = np.where(valid, base[:, None] + col, 0)
+    c = (valid & (st[idx] <= times[:, None])).sum(axis=1)
+    return np.where(c > 0, base + c - 1, -1)
 
 
 def _blink_rows(times: np.ndarray, bounds: np.ndarray, configs: Sequence[EyesConfig],

@@ -8,6 +8,8 @@ separate, streamable model (face/eyes.py, face/head.py); this only wires them fo
 from __future__ import annotations
 
 import bisect
+import math
+import operator
 from typing import Any, Mapping
 
 import numpy as np
@@ -71,6 +73,7 @@ class EyesHeadStream:
         self._head_k0 = 0  # tick index of _head_deg[0]
         self._blink0 = self._sacc0 = self._sacc_g = 0  # first event that can still show
         self.closed = False
+        self._ready_frames: int | None = None  # ready_frames, until the stream is fed again
 
     def rekeyed(self, seed: int) -> "EyesHeadStream":
         """The same stream, not yet fed, with another seed (LIVE keys it by the first audio)."""
@@ -86,6 +89,15 @@ class EyesHeadStream:
             t = min(t, (self._head_k0 + len(self._head_deg) - 1) * TICK_S)
         return t
 
+    @property
+    def ready_frames(self) -> int:
+        """Frames [0, n) at this stream's fps that can be rendered: ``floor(ready_until * fps +
+        1e-9) + 1``, kept until the stream is fed (a LIVE graph asks several times a tick)."""
+        f = self._ready_frames
+        if f is None:
+            f = self._ready_frames = math.floor(self.ready_until * self.fps + 1e-9) + 1
+        return f
+
     def feed(self, speech: np.ndarray, vad: np.ndarray, weights: np.ndarray, closed: bool = False) -> None:
         """Driver ticks (speech bool, (n, 3) VAD, (n, 8) emotion weights), in tick order:
         :func:`feed_many` of this stream alone."""
@@ -98,6 +110,7 @@ class EyesHeadStream:
 
         if self.closed:
             return None
+        self._ready_frames = None
         n = len(speech)
         k0 = self.eyes.k
         d = Drivers(speech, vad[:, 1], weights) if n else None
@@ -122,6 +135,7 @@ class EyesHeadStream:
     def _take_head(self, new: np.ndarray) -> None:
         if len(new):
             self._head_deg = np.concatenate([self._head_deg, new])
+            self._ready_frames = None
 
     def _recent(self, events: list, t0: float, attr: str) -> list:
         i = getattr(self, attr)
@@ -223,53 +237,80 @@ def render_many(items: list[tuple[EyesHeadStream, np.ndarray, int]]) -> list[tup
     column and stream in one pass), the eyes read each stream's recent events only."""
     from .eyes import render_windows
 
+    W = len(items)
     lens = [len(c) for _, c, _ in items]
-    bounds = np.concatenate([[0], np.cumsum(lens)]).astype(np.intp)
-    n = int(bounds[-1])
-    times = np.concatenate([f + np.arange(m, dtype=np.float64) for (_, _, f), m in zip(items, lens)]) if n else np.zeros(0)
+    bounds = np.zeros(W + 1, np.intp)
+    np.cumsum(lens, out=bounds[1:])
+    b_l = bounds.tolist()  # (Python ints slice and index faster than numpy ones)
+    n = b_l[-1]
+    # frame indices first + 0..len-1 of every window, in one pass (integers, exact as floats)
+    firsts = np.fromiter((f for _, _, f in items), np.int64, W)
+    times = (np.repeat(firsts - bounds[:-1], lens) + np.arange(n)).astype(np.float64)
     fps = {st.fps for st, _, _ in items}
     times = times / fps.pop() if len(fps) == 1 else times / np.repeat([st.fps for st, _, _ in items], lens)
+    t_l = times.tolist()
     head = np.zeros((n, 3), np.float32)
     hs = [w for w, (st, _, _) in enumerate(items) if st.head_on and len(st._head_deg) and lens[w]]
     if hs:
-        head_rows = np.concatenate([np.arange(bounds[w], bounds[w + 1]) for w in hs]) if len(hs) > 1 \
-            else np.arange(bounds[hs[0]], bounds[hs[0] + 1])
-        deg = _interp_ticks(times[head_rows], [items[w][0] for w in hs], [lens[w] for w in hs])
+        if len(hs) == W:
+            head_rows = slice(None)
+            h_times = times
+        else:
+            mask = np.zeros(W, bool)
+            mask[hs] = True
+            head_rows = np.flatnonzero(np.repeat(mask, lens))
+            h_times = times[head_rows]
+        deg = _interp_ticks(h_times, [items[w][0] for w in hs], [lens[w] for w in hs])
         head[head_rows] = np.radians(deg).astype(np.float32)
     blinks, saccades = [], []
+    span = EyesHeadStream._EVENT_SPAN_S
     for w, (st, _, _) in enumerate(items):
-        t0 = float(times[bounds[w]]) if lens[w] else 0.0
+        t0 = t_l[b_l[w]] if lens[w] else 0.0
         if st.head_on and len(st._head_deg):
-            keep = max(0, int(np.floor(t0 / TICK_S)) - 2 - st._head_k0)
+            keep = max(0, math.floor(t0 / TICK_S) - 2 - st._head_k0)
             if keep:
+                if keep >= len(st._head_deg):  # (past the last tick: the head's end moves)
+                    st._ready_frames = None
                 st._head_deg = st._head_deg[keep:]
                 st._head_k0 += keep
-        rb = st._recent(st.eyes.blinks, t0, "_blink0")
-        rs = st._recent(st.eyes.saccades, t0, "_sacc0")
+        # the first blink / saccade that can still show (EyesHeadStream._recent, inlined)
+        lim = t0 - span
+        eb, i = st.eyes.blinks, st._blink0
+        last = len(eb) - 1
+        while i < last and eb[i + 1].t <= lim:
+            i += 1
+        st._blink0 = i
+        es, j = st.eyes.saccades, st._sacc0
+        last = len(es) - 1
+        while j < last and es[j + 1].t <= lim:
+            j += 1
+        st._sacc0 = j
         if not lens[w]:
             blinks.append([])
             saccades.append([])
             continue
         # only the events that can show in this window's 1-2 frames: blinks overlapping it, and
         # the saccades a row takes (the last one started at or before it): the same numbers
-        t1 = float(times[bounds[w + 1] - 1])
-        blinks.append([b for b in rb if b.t <= t1 and b.end > t0])
-        i1 = bisect.bisect_right(rs, t1, key=_event_t)
-        i0 = max(0, bisect.bisect_right(rs, t0, lo=0, hi=i1, key=_event_t) - 1)
-        saccades.append(rs[i0:i1])
-    curves = np.concatenate([c for _, c, _ in items]).astype(np.float32, copy=False) if len(items) > 1 \
+        t1 = t_l[b_l[w + 1] - 1]
+        blinks.append([b for b in eb[i:] if b.t <= t1 and b.end > t0])
+        i1 = bisect.bisect_right(es, t1, lo=j, key=_event_t)
+        i0 = max(j, bisect.bisect_right(es, t0, lo=j, hi=i1, key=_event_t) - 1)
+        saccades.append(es[i0:i1])
+    curves = np.concatenate([c for _, c, _ in items]).astype(np.float32, copy=False) if W > 1 \
         else np.array(items[0][1], np.float32)
     curves, eyes = render_windows(curves, head, times, bounds, [st.cfg for st, _, _ in items], blinks, saccades)
     out = []
+    drop = EyesHeadStream._SACC_DROP
     for w, (st, _, _) in enumerate(items):
-        st._forget_saccades()
-        r0, r1 = bounds[w], bounds[w + 1]
+        if st._sacc0 >= drop and st._sacc_g >= drop:
+            st._forget_saccades()
+        r0, r1 = b_l[w], b_l[w + 1]
         out.append((curves[r0:r1], head[r0:r1], eyes[r0:r1]))
     return out
 
 
-def _event_t(e) -> float:
-    return e.t
+#: a saccade's (or blink's) start time: the key of the searches (C-level attribute read)
+_event_t = operator.attrgetter("t")
 
 
 def _interp_ticks(times: np.ndarray, streams: list[EyesHeadStream], lens: list[int]) -> np.ndarray:
@@ -277,11 +318,15 @@ def _interp_ticks(times: np.ndarray, streams: list[EyesHeadStream], lens: list[i
     of stream s being the next ``lens[s]`` of ``times``: numpy's formula (slope from the two
     neighbouring ticks, ends held), so the same numbers. The neighbour is found from the tick
     grid (k = floor(t / TICK_S)) and corrected against the actual tick times, which is exact."""
-    k0 = np.array([st._head_k0 for st in streams])
-    m = np.array([len(st._head_deg) for st in streams])
-    off = np.concatenate([[0], np.cumsum(m)[:-1]])
+    k0 = np.fromiter((st._head_k0 for st in streams), np.int64, len(streams))
+    m = np.fromiter((len(st._head_deg) for st in streams), np.int64, len(streams))
+    off = np.zeros(len(streams), np.int64)
+    np.cumsum(m[:-1], out=off[1:])
+    total = int(off[-1] + m[-1])
     fp = np.concatenate([st._head_deg for st in streams] + [np.zeros((1, 3))])
-    kk = np.concatenate([st._head_k0 + np.arange(len(st._head_deg)) for st in streams] + [np.zeros(1, np.int64)])
+    # each stream's tick indices k0 .. k0 + m - 1, in one pass (then a 0 for the padding row)
+    kk = np.zeros(total + 1, np.int64)
+    kk[:total] = np.repeat(k0 - off, m) + np.arange(total)
     xp = kk * TICK_S
     rep = lambda v: np.repeat(v, lens)  # noqa: E731 - per stream -> per row
     r_k0, r_m, r_off = rep(k0), rep(m), rep(off)

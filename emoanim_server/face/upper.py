@@ -180,6 +180,17 @@ _DECAY = {k: math.exp(-TICK_S / tau) for k, tau in (("accent", ACCENT_TAU_S), ("
                                                   ("flare_in", FLARE_RISE_TAU_S), ("flare_out", FLARE_RELEASE_TAU_S))}
 
 
+def _emotion_rows(weights: np.ndarray, arousal: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`UpperFaceModel.feed_emotion`'s rows: weights clipped to 0..1 and normalised per
+    row, arousal clipped to -1..1."""
+    w = np.minimum(np.maximum(0.0, _finite(np.asarray(weights, float))), 1.0).reshape(-1, len(EMOTIONS))
+    a = (np.zeros(len(w)) if arousal is None
+         else np.minimum(np.maximum(-1.0, _finite(np.asarray(arousal, float))), 1.0).reshape(-1))
+    if len(a) != len(w):
+        raise ValueError(f"arousal has {len(a)} ticks, weights have {len(w)}")
+    return w / np.maximum(w.sum(axis=1, keepdims=True), 1e-9), a
+
+
 def _finite(x: np.ndarray) -> np.ndarray:
     """``np.nan_to_num(x)`` (NaN -> 0, +-inf -> the largest floats), without its cost when every
     value is finite already (nearly always: it runs on every LIVE chunk). ``np.minimum(np.maximum(lo,
@@ -264,6 +275,7 @@ class UpperFaceModel:
         self._band = _Grow()
         self._emo = _Grow(len(EMOTIONS))
         self._arousal = _Grow()
+        self._emo_repeated: tuple | None = None  # feed_emotion_repeated's rows: (row key, {n: rows})
         #: absolute tick of the first entry kept in _f0/_ap/_band and in _emo/_arousal (LIVE drops
         #: what no later step reads: :meth:`_forget`)
         self._feat0 = self._emo0 = 0
@@ -322,13 +334,27 @@ class UpperFaceModel:
 
     def feed_emotion(self, weights: np.ndarray, arousal: np.ndarray | None = None) -> None:
         """Append per-tick emotion weights (n, 8; drivers.EMOTIONS order) and arousal (n,)."""
-        w = np.minimum(np.maximum(0.0, _finite(np.asarray(weights, float))), 1.0).reshape(-1, len(EMOTIONS))
-        a = (np.zeros(len(w)) if arousal is None
-             else np.minimum(np.maximum(-1.0, _finite(np.asarray(arousal, float))), 1.0).reshape(-1))
-        if len(a) != len(w):
-            raise ValueError(f"arousal has {len(a)} ticks, weights have {len(w)}")
-        self._emo.extend(w / np.maximum(w.sum(axis=1, keepdims=True), 1e-9))
+        w, a = _emotion_rows(weights, arousal)
+        self._emo.extend(w)
         self._arousal.extend(a)
+
+    def feed_emotion_repeated(self, weights: np.ndarray, arousal: np.ndarray, n: int) -> None:
+        """:meth:`feed_emotion` of one row (``weights`` (1, 8), ``arousal`` (1,)) repeated for
+        ``n`` ticks. Why: a LIVE session without an emotion timeline feeds the same row every
+        step; its clipped, normalised ``n`` rows are computed once per ``n`` (by feed_emotion's
+        own code on the repeated rows, so the same numbers) and reused."""
+        key = (np.asarray(weights, float).tobytes(), np.asarray(arousal, float).tobytes())
+        memo = self._emo_repeated
+        if memo is None or memo[0] != key:
+            memo = self._emo_repeated = (key, {})
+        rows = memo[1].get(n)
+        if rows is None:
+            rows = _emotion_rows(np.repeat(np.asarray(weights, float).reshape(1, -1), n, axis=0),
+                                 np.repeat(np.asarray(arousal, float).reshape(-1), n))
+            if len(memo[1]) < 16:
+                memo[1][n] = rows
+        self._emo.extend(rows[0])
+        self._arousal.extend(rows[1])
 
     def close(self) -> None:
         """No more audio: the last ticks are computed with silence after the end."""
@@ -939,15 +965,18 @@ def add_to_frames(windows: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]])
     pucker, funnel = ARKIT_INDEX["mouthPucker"], ARKIT_INDEX["mouthFunnel"]
     ns = [len(t) for _, t, _, _ in windows]
     ms = [len(f) for _, _, f, _ in windows]
-    x = np.concatenate([t for _, t, _, _ in windows])
-    xps = [(k0 + np.arange(m)) * TICK_S for (_, _, _, k0), m in zip(windows, ms)]
-    XP = np.full((len(windows), max(ms)), np.inf)
-    for w, xp in enumerate(xps):
-        XP[w, :len(xp)] = xp
+    x = np.concatenate([t for _, t, _, _ in windows]) if len(windows) > 1 else windows[0][1]
+    # each window's tick times (k0 + j) * TICK_S in a row, inf past its last tick (the same
+    # integer-then-float products as one np.arange per window, in one array operation)
+    m_w = np.array(ms)
+    jj = np.arange(max(ms))
+    XP = (np.array([k0 for _, _, _, k0 in windows])[:, None] + jj[None, :]) * TICK_S
+    XP[jj[None, :] >= m_w[:, None]] = np.inf
     wid = np.repeat(np.arange(len(windows)), ns)
-    m_r = np.repeat(np.array(ms), ns)
+    m_r = np.repeat(m_w, ns)
     # np.searchsorted(xp, x, side="right") - 1 of each row's own window, clipped as np.interp
-    j = np.clip((XP[wid] <= x[:, None]).sum(axis=1) - 1, 0, np.maximum(m_r - 2, 0))
+    # (integers: np.clip's values without its per-call cost)
+    j = np.minimum(np.maximum((XP[wid] <= x[:, None]).sum(axis=1) - 1, 0), np.maximum(m_r - 2, 0))
     FP = np.concatenate([f for _, _, f, _ in windows])
     base = np.repeat(np.cumsum(ms) - np.array(ms), ns)
     g = base + j
