@@ -27,6 +27,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -77,7 +78,8 @@ def write_md(res: dict, out: Path, sessions: int, seconds: float) -> None:
     plain, prof = res["plain"], res["profiled"]
     p, st = res["pitch"], prof["stages_cpu_s_per_audio_s_per_session"]
     L = [f"# LIVE cost of the upper face, pitch and lips interpolation ({res['date']}, git {res['git']})", "",
-         f"Machine: {res['machine']['cpu']}, {res['machine']['cores']} cores, Python {res['machine']['python']}; "
+         f"Machine: {res['machine']['cpu']} ({res['machine'].get('cpu_id', '?')}), {res['machine']['cores']} cores, "
+         f"Python {res['machine']['python']}; "
          f"load average {res['load_before'][0]:.2f} before, {res['load_after'][0]:.2f} after (shared machine: "
          "CPU time is the figure; compare within a run).", "",
          f"## {sessions} sessions ticked together, {seconds:g} s each (live_batch.tick, stage timers on)", "",
@@ -147,10 +149,75 @@ def worker(tree: str, sessions: int, seconds: float) -> int:
     return 0
 
 
+def cpu_id() -> str:
+    """The CPU beyond its marketing name ("AMD EPYC" covers several generations at ~3x apart in
+    this benchmark): family / model / stepping and whether AVX-512 is there, from /proc/cpuinfo."""
+    try:
+        txt = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "?"
+    def field(name: str) -> str:
+        for line in txt.splitlines():
+            if line.split(":")[0].strip() == name:
+                return line.split(":", 1)[1].strip()
+        return "?"
+    avx = "avx512f" in field("flags").split()
+    return f"family {field('cpu family')} model {field('model')} stepping {field('stepping')}, " \
+           f"{'AVX-512' if avx else 'no AVX-512'}"
+
+
+def inproc_ab(base: str, sessions: int, seconds: float, reps: int) -> dict:
+    """The whole tick of ``base``'s package against this tree's, in ONE process, alternating run
+    by run (base, now, now, base, ...): on a shared machine the load drifts within minutes, and
+    separate processes minutes apart measured the same tree 25 % apart. The base package is
+    imported under another name (a symlink ``emoanim_base`` in a temporary directory; it imports
+    itself relatively) and both are driven by the same loop (this harness's run_graphs does the
+    same for this tree). CPU time (thread) per audio-s per session; min and median of the runs."""
+    import importlib
+    import tempfile
+
+    from emoanim_server.audio import load_audio
+
+    tmp = tempfile.mkdtemp(prefix="upper_ab_")
+    os.symlink(str(Path(base).resolve() / "emoanim_server"), os.path.join(tmp, "emoanim_base"))
+    sys.path.insert(0, tmp)
+    full = {"face": True, "eyes": True, "head": True, "emotion": True}
+    x = np.tile(load_audio(str(ROOT / "tests" / "data" / "real_en.wav")).samples, 8)
+
+    def run(pkg: str, n: int, secs: float) -> float:
+        graph = importlib.import_module(pkg + ".pipeline").LiveGraph
+        tick = importlib.import_module(pkg + ".live_batch").tick
+        offs = [int(16000 * 0.37 * k) % max(1, len(x) - int(secs * 16000)) for k in range(n)]
+        xs = [x[o:o + int(secs * 16000)] for o in offs]
+        gs = [graph(60, k, full, engine="neural") for k in range(n)]
+        c = time.thread_time()
+        for i in range(0, len(xs[0]), 320):
+            bad = [r for r in tick([(g, xx[i:i + 320]) for g, xx in zip(gs, xs)]) if isinstance(r, Exception)]
+            if bad:
+                raise bad[0]
+        for g in gs:
+            g.finish()
+        return (time.thread_time() - c) / (n * secs)
+
+    runs: dict[str, list[float]] = {"base": [], "now": []}
+    for p in ("emoanim_base", "emoanim_server"):
+        run(p, 2, 1.0)  # warm: imports, the model session, first-call costs
+    la = os.getloadavg()
+    for k in range(reps):
+        order = (("base", "emoanim_base"), ("now", "emoanim_server"))
+        for name, pkg in (order if k % 2 == 0 else order[::-1]):
+            runs[name].append(round(run(pkg, sessions, seconds), 5))
+    b, n = np.array(runs["base"]), np.array(runs["now"])
+    return {"sessions": sessions, "seconds": seconds, "reps": reps, "load_before": la, "load_after": os.getloadavg(),
+            "runs": runs, "base_min": float(b.min()), "now_min": float(n.min()),
+            "base_median": float(np.median(b)), "now_median": float(np.median(n)),
+            "ratio_min": round(float(b.min() / n.min()), 3), "ratio_median": round(float(np.median(b) / np.median(n)), 3)}
+
+
 def write_ab(res: dict, out: Path) -> None:
     """The A/B section (--base) appended to the .md."""
     ab = res["ab"]
-    L = ["", f"## Same run, interleaved: session-6 start ({ab['base_git']}) vs now ({res['git']})", "",
+    L = ["", f"## Same run, interleaved: base ({ab['base_git']}) vs now ({res['git']})", "",
          f"{res['plain']['sessions']} sessions ticked together, {res['plain']['audio_s_per_session']:g} s each; "
          "order base, now, base, now; loads " + ", ".join(f"{r['load'][0]:.1f}" for r in ab["runs"]) + ".", "",
          "| | base | now | base / now |", "| --- | --- | --- | --- |"]
@@ -171,6 +238,15 @@ def write_ab(res: dict, out: Path) -> None:
           "docstring: the base's pitch row includes the band-pass, now it is its own row, so the 'pitch' line "
           "adds now's pitch + audio-in + band-pass rows). The whole tick includes every engineer's session-6 "
           "work (live: band-pass, speech activity, eyes + head), not only these stages."]
+    ip = res.get("ab_inproc")
+    if ip:
+        L += ["", f"### The same A/B in one process, alternating ({ip['reps']} runs each, {ip['sessions']} sessions, "
+              f"{ip['seconds']:g} s; load {ip['load_before'][0]:.1f} -> {ip['load_after'][0]:.1f})", "",
+              "| whole tick, CPU-s per audio-s per session | base | now | base / now |", "| --- | --- | --- | --- |",
+              f"| min of the runs | {ip['base_min']:.5f} | {ip['now_min']:.5f} | {ip['ratio_min']:.3f} |",
+              f"| median of the runs | {ip['base_median']:.5f} | {ip['now_median']:.5f} | {ip['ratio_median']:.3f} |",
+              "", f"Runs: base {ip['runs']['base']}, now {ip['runs']['now']}. Load from other work only ever adds "
+              "CPU time, so the minimum is the steadier figure on a shared machine."]
     with open(out.with_suffix(".md"), "a") as f:
         f.write("\n".join(L) + "\n")
 
@@ -207,6 +283,8 @@ def main() -> int:
     ap.add_argument("--md-only", action="store_true", help="rewrite the .md from the .json")
     ap.add_argument("--base", default="", help="a source tree to measure interleaved with this one (A/B)")
     ap.add_argument("--base-git", default="", help="the base tree's commit, for the report")
+    ap.add_argument("--inproc-reps", type=int, default=8,
+                    help="with --base: also this many alternating runs of each tree in one process (0: none)")
     args = ap.parse_args()
     if args.md_only:
         out = Path(args.out)
@@ -222,7 +300,7 @@ def main() -> int:
     from emoanim_server.audio import load_audio
 
     res = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-           "machine": machine(), "git": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+           "machine": dict(machine(), cpu_id=cpu_id()), "git": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                                                       capture_output=True, text=True).stdout.strip()}
     res["pitch"] = pitch_equivalence()
     print(res["pitch"], flush=True)
@@ -239,6 +317,9 @@ def main() -> int:
             runs.append(measure(tree, args.sessions, args.seconds))
             print(tree, runs[-1]["plain"]["cpu_s_per_audio_s_per_session"], flush=True)
         res["ab"] = {"base_git": args.base_git or args.base, "runs": runs}
+        if args.inproc_reps:
+            res["ab_inproc"] = inproc_ab(args.base, args.sessions, args.seconds, args.inproc_reps)
+            print(res["ab_inproc"], flush=True)
     out = Path(args.out)
     out.with_suffix(".json").write_text(json.dumps(res, indent=1))
     write_md(res, out, args.sessions, args.seconds)

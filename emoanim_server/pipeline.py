@@ -797,7 +797,8 @@ class LiveGraph:
     def upper_sent(self, times: np.ndarray) -> None:
         """The upper face has been added to the frames at ``times``: drop the ticks that no
         later frame reads."""
-        keep = max(0, int(np.floor(times[-1] / TICK_S)) - 1 - self._upper_k0)  # ticks before the next frame
+        # ticks before the next frame (math.floor: np.floor's value, without a numpy scalar op)
+        keep = max(0, math.floor(times[-1] / TICK_S) - 1 - self._upper_k0)
         if keep:
             self._upper = self._upper[keep:]
             self._upper_k0 += keep

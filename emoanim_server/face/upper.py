@@ -965,15 +965,18 @@ def add_to_frames(windows: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]])
     pucker, funnel = ARKIT_INDEX["mouthPucker"], ARKIT_INDEX["mouthFunnel"]
     ns = [len(t) for _, t, _, _ in windows]
     ms = [len(f) for _, _, f, _ in windows]
-    x = np.concatenate([t for _, t, _, _ in windows])
-    xps = [(k0 + np.arange(m)) * TICK_S for (_, _, _, k0), m in zip(windows, ms)]
-    XP = np.full((len(windows), max(ms)), np.inf)
-    for w, xp in enumerate(xps):
-        XP[w, :len(xp)] = xp
+    x = np.concatenate([t for _, t, _, _ in windows]) if len(windows) > 1 else windows[0][1]
+    # each window's tick times (k0 + j) * TICK_S in a row, inf past its last tick (the same
+    # integer-then-float products as one np.arange per window, in one array operation)
+    m_w = np.array(ms)
+    jj = np.arange(max(ms))
+    XP = (np.array([k0 for _, _, _, k0 in windows])[:, None] + jj[None, :]) * TICK_S
+    XP[jj[None, :] >= m_w[:, None]] = np.inf
     wid = np.repeat(np.arange(len(windows)), ns)
-    m_r = np.repeat(np.array(ms), ns)
+    m_r = np.repeat(m_w, ns)
     # np.searchsorted(xp, x, side="right") - 1 of each row's own window, clipped as np.interp
-    j = np.clip((XP[wid] <= x[:, None]).sum(axis=1) - 1, 0, np.maximum(m_r - 2, 0))
+    # (integers: np.clip's values without its per-call cost)
+    j = np.minimum(np.maximum((XP[wid] <= x[:, None]).sum(axis=1) - 1, 0), np.maximum(m_r - 2, 0))
     FP = np.concatenate([f for _, _, f, _ in windows])
     base = np.repeat(np.cumsum(ms) - np.array(ms), ns)
     g = base + j
