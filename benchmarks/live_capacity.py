@@ -242,6 +242,9 @@ def stage_timer():
     wrap(drivers, "speech_feed_many", "speech activity (all sessions, one call)")
     wrap(dsp, "bandpass_many", "band-pass (all sessions, one call)")
     wrap(pipeline.LiveGraph, "_mix_emotion", "emotion mixer")
+    wrap(pipeline.LiveGraph, "mix_request", "emotion mixer")
+    from emoanim_server.face import mixer as _mixer
+    wrap(_mixer, "mix_many", "emotion mixer")
     wrap(pipeline.LiveGraph, "_add_upper", "upper face: add to frames")
     wrap(live_batch, "_upper_add", "upper face: add to frames")
     wrap(pipeline.LiveGraph, "emotion_at", "emotion timeline")
@@ -252,7 +255,22 @@ def stage_timer():
     return acc, restore
 
 
-def run_graphs(x: np.ndarray, n: int, together: bool, seconds: float, profile: bool = False) -> dict:
+def emotion_timeline(k: int, seconds: float):
+    """A session's real emotion keys (what a game sends): a category every 1.5 s, blended in
+    over 0.4 s, intensities and order varying per session (the mixer and the emotion rows of
+    the eyes, head and upper face then change every frame; nothing of it is cached)."""
+    from emoanim_server.emotion import from_category
+    from emoanim_server.emotion.stage import LiveTimeline
+
+    cats = ("happy", "sad", "angry", "surprised", "fearful", "neutral")
+    tl = LiveTimeline()
+    for j, t in enumerate(np.arange(0.0, seconds, 1.5)):
+        tl.add(float(t), from_category(cats[(k + j) % len(cats)], 0.4 + 0.1 * ((k + j) % 5)), 0.4)
+    return tl
+
+
+def run_graphs(x: np.ndarray, n: int, together: bool, seconds: float, profile: bool = False,
+               emotion_keys: bool = False) -> dict:
     from emoanim_server.live_batch import tick
     from emoanim_server.pipeline import LiveGraph
 
@@ -260,6 +278,9 @@ def run_graphs(x: np.ndarray, n: int, together: bool, seconds: float, profile: b
     offs = [int(16000 * 0.37 * k) % max(1, len(x) - int(seconds * 16000)) for k in range(n)]
     xs = [x[o:o + int(seconds * 16000)] for o in offs]
     graphs = [LiveGraph(60, k, FULL, engine="neural") for k in range(n)]
+    if emotion_keys:
+        for k, g in enumerate(graphs):
+            g.set_emotion(emotion_timeline(k, seconds))
     acc = restore = None
     if profile:
         acc, restore = stage_timer()
@@ -284,7 +305,7 @@ def run_graphs(x: np.ndarray, n: int, together: bool, seconds: float, profile: b
     per_tick_ms = 1e3 * np.asarray(per_tick)
     rate = cpu / (n * seconds)
     la = graphs[0].lookahead_s
-    out = {"sessions": n, "together": together, "audio_s_per_session": seconds,
+    out = {"sessions": n, "together": together, "audio_s_per_session": seconds, "emotion_keys": emotion_keys,
            "cpu_s_per_audio_s_per_session": round(rate, 4),
            "sessions_per_core": round(1.0 / rate, 1),
            "tick_compute_ms_p50": round(float(np.median(per_tick_ms)), 2),
@@ -474,6 +495,8 @@ def write_md(res: dict, path: Path) -> None:
          "| --- | --- | --- | --- | --- | --- | --- |"]
     for r in res["graph"]:
         prof = " (stage timers on)" if "stages_cpu_s_per_audio_s_per_session" in r else ""
+        if r.get("emotion_keys"):
+            prof += ", emotion keys (a timeline each)"
         if "loadavg_1m_before_after" in r:
             prof += f" (re-run at load {r['loadavg_1m_before_after'][0]})"
         L.append(f"| {r['sessions']} | {'together' if r['together'] else 'one by one'}{prof} | "
@@ -482,7 +505,8 @@ def write_md(res: dict, path: Path) -> None:
     for r in res["graph"]:
         if "stages_cpu_s_per_audio_s_per_session" in r:
             L += ["", f"### Where the time goes: {r['sessions']} session(s), "
-                      f"{'together' if r['together'] else 'one by one'} (CPU-s per audio-s per session)", "",
+                      f"{'together' if r['together'] else 'one by one'}"
+                      f"{', emotion keys' if r.get('emotion_keys') else ''} (CPU-s per audio-s per session)", "",
                   "| stage | CPU-s / audio-s |", "| --- | --- |"]
             L += [f"| {k} | {v} |" for k, v in r["stages_cpu_s_per_audio_s_per_session"].items()]
     mem = res["memory"]
@@ -519,7 +543,15 @@ def write_md(res: dict, path: Path) -> None:
     many = max((r for r in plain if r["together"]), key=lambda r: r["sessions"], default=None)
     if one and many:
         lips = lambda r: sum(v for k, v in r.get("stages_cpu_s_per_audio_s_per_session", {}).items() if k.startswith("lips"))  # noqa: E731
-        prof = [r for r in res["graph"] if "stages_cpu_s_per_audio_s_per_session" in r]
+        prof = [r for r in res["graph"] if "stages_cpu_s_per_audio_s_per_session" in r and not r.get("emotion_keys")]
+        emo = next((r for r in res["graph"] if r.get("emotion_keys")), None)
+        same = next((r for r in reversed(prof) if emo and r["sessions"] == emo["sessions"] and r["together"]), None)
+        if emo and same:
+            L += [f"* With real emotion keys (a timeline per session, a new category every 1.5 s; not batched: the "
+                  f"mixer and the emotion rows run per session), {emo['sessions']} sessions together cost "
+                  f"{emo['cpu_s_per_audio_s_per_session']} CPU-s per audio-s each against "
+                  f"{same['cpu_s_per_audio_s_per_session']} neutral (both with stage timers on): "
+                  f"{emo['sessions_per_core']} sessions per core."]
         L += ["", "## Reading", "",
               f"* Ticked together, {many['sessions']} sessions cost {many['cpu_s_per_audio_s_per_session']} CPU-s per "
               f"audio-s each against {one['cpu_s_per_audio_s_per_session']} alone "
@@ -615,6 +647,10 @@ def main() -> int:
         r = run_graphs(x, n, together, secs, profile=prof)
         print(r, flush=True)
         res["graph"].append(r)
+    # sessions with real emotion keys (a timeline each: not batched, measured once)
+    r = run_graphs(x, 16 if args.quick else 40, True, secs, profile=True, emotion_keys=True)
+    print(r, flush=True)
+    res["graph"].append(r)
     res["memory"] = memory(x, 16 if args.quick else 40)
     print(res["memory"], flush=True)
     long_s = 300.0 if args.quick else 900.0
