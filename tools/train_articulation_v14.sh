@@ -19,6 +19,14 @@
 # Needs what tools/train_articulation.sh needs. Writes build/artic/cand_v14 from best.pt; the
 # checkpoint actually proposed is chosen on dev2 + SPPAS-IPU (tools/artic_ckpt_choose.py), never
 # the FLEURS test half or LJ; copy to models/ only if it passes the gate fixed before measuring.
+# Result (session 7, 2026-12-02, seed 0, 11821 steps in 40 min): NOT shipped. The rule of
+# tools/artic_ckpt_choose.py chose ck_00935 (4 min in; every later checkpoint lost dev2 closure,
+# rounding and f/v). Measured once (benchmarks/results/lipsync_neural_v14_candidate.json), v1.2 ->
+# candidate: LJ LIVE closure 0.902 -> 0.949, rounding 1.0 -> 0.957, f/v 0.752 -> 0.789; held-out
+# test half closure 0.871 -> 0.923, rounding 0.76 -> 0.807, f/v 0.771 -> 0.892 (es closure 0.717 ->
+# 0.774); default bake closure 0.962; size and cost unchanged -- but the 1-LSB dither bar fails
+# (0.029 -> 0.056; seeds 1/2: 0.053 / 0.092 vs 0.026 / 0.038: one frame of mouthPucker near a
+# line's start), music 0.52 -> 0.61, false closures LJ 0.174 -> 0.234.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MIN=${1:-40}
