@@ -12,6 +12,7 @@ a timeline dict (the JSON schema of docs/emotion.md) or None (neutral).
 from __future__ import annotations
 
 import bisect
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,8 @@ import numpy as np
 
 from ..errors import InputError
 from .space import CATEGORIES, N_CATEGORIES, NEUTRAL, EmotionState, vad_to_weights
-from .timeline import DEFAULT_TRANSITION_S, EmotionTimeline, Keyframe, parse_emotion, timeline_from_json
+from .timeline import (DEFAULT_TRANSITION_S, MAX_TRANSITION_S, MIN_TRANSITION_S, EmotionTimeline, Keyframe,
+                       parse_emotion, timeline_from_json)
 
 if TYPE_CHECKING:  # typing only: the pipeline imports this module, not the other way round
     from ..audio import Audio
@@ -251,7 +253,15 @@ class LiveTimeline:
         # keys 1.. whose window ends before t0 are complete: the latest of them is the base
         lo = max(1, bisect.bisect_right(self._ends, t0, lo=1))
         hi = bisect.bisect_right(self._starts, t1, lo=lo)
-        return EmotionTimeline([self._keys[lo - 1], *self._keys[lo:hi]]).sample(t)
+        k = self._keys[lo - 1]
+        if hi == lo and math.isfinite(k.time) and k.time >= 0 and \
+                MIN_TRANSITION_S <= k.transition <= MAX_TRANSITION_S:
+            # no transition touches the times: the base key holds, i.e. what the one-key
+            # EmotionTimeline samples (its rows repeated) without building and checking one per
+            # call (LIVE asks twice a tick per session); a key it would reject goes through it
+            v0, w0 = k.state.as_array()
+            return np.repeat(v0[None], len(t), axis=0), np.repeat(w0[None], len(t), axis=0)
+        return EmotionTimeline([k, *self._keys[lo:hi]]).sample(t)
 
     def timeline(self) -> EmotionTimeline:
         """All keys as an EmotionTimeline (CLIP mode hands this to the offline pipeline)."""
