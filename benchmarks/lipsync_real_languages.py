@@ -340,26 +340,70 @@ MISS_BINS = ((0.0, "ours overlaps (+-20 ms)"), (0.1, "ours < 0.1 s away"), (1.0,
              (1e9, "none within 1 s"))
 
 
-def miss_details(ref_spans, hits, track, metric: str) -> list[dict]:
+#: which learned-model contact probability witnesses each metric (neural_outputs' columns after the
+#: articulators): p(lips meet) for closures, p(tuck) for f/v
+MODEL_CONTACT = {"closure": 0, "fv": 1}
+
+
+def miss_details(ref_spans, hits, track, metric: str, model_y: np.ndarray | None = None) -> list[dict]:
     """Every event of ``metric`` the track missed, with where OUR alignment put the nearest phone
     of that class (distance from the reference segment +-20 ms, the judge's window), our phone
     and word at the reference's mid-time: a miss with our phone overlapping is a mouth that did
     not get there; one 0.1-1 s away is a timing disagreement between the reference and us; none
-    within 1 s is a phone our pronunciation lacks."""
+    within 1 s is a phone our pronunciation lacks.
+
+    ``model_y`` (the learned model's raw outputs at 100 Hz, audio only): for closures and f/v, the
+    model's peak contact probability inside the reference's segment and inside our nearest phone
+    (each +-20 ms), a third witness of who placed the contact where the audio has it (on the
+    FLEURS test half the model never trained on those lines)."""
     from emoanim_server.face.lipsync.ipa import phone_class
+    from emoanim_server.face.lipsync.neural import N_ART
 
     ours = [(a, b) for a, b, p in track.events.get("phones", []) if phone_class(p) == OUR_CLASS[metric]]
     words = track.events.get("words", [])
+    col = MODEL_CONTACT.get(metric)
+
+    def peak(a: float, b: float) -> float | None:
+        if model_y is None or col is None:
+            return None
+        v = model_y[max(0, int(np.floor((a - 0.02) * 100))): int(np.ceil((b + 0.02) * 100)) + 1, N_ART + col]
+        return round(float(v.max()), 2) if v.size else None
+
     out = []
     for (a, b, p), hit in zip(ref_spans, hits):
         if hit:
             continue
         lo, hi, mid = a - 0.02, b + 0.02, 0.5 * (a + b)
         d = min((0.0 if (s < hi and e > lo) else min(abs(s - hi), abs(lo - e)) for s, e in ours), default=None)
+        near = min(ours, key=lambda q: abs(0.5 * (q[0] + q[1]) - mid), default=None)
         at = [q for s, e, q in track.events.get("phones", []) if s <= mid < e]
         w = [q for s, e, q in words if s <= mid < e]
         out.append({"t": round(mid, 3), "ref": p, "distance_s": None if d is None else round(d, 3),
-                    "ours_at": at[0] if at else None, "word_at": w[0] if w else None})
+                    "ours_at": at[0] if at else None, "word_at": w[0] if w else None,
+                    "model_p_ref": peak(a, b), "model_p_ours": None if near is None else peak(*near)})
+    return out
+
+
+#: the contact probability a witness must reach: the learned engine's lips threshold
+#: (neural.DECODING.bilabial_threshold), used for tucks too (stricter than their 0.45)
+WITNESS_P = 0.65
+
+
+def witness_table(misses: dict) -> dict:
+    """Per set/language, for missed closures and f/v: how many the learned model (audio only) closes
+    or tucks at the reference's segment, at our nearest phone, at both or at neither (p >= WITNESS_P)."""
+    out = {}
+    for key, per_metric in misses.items():
+        for k, ms in per_metric.items():
+            ms = [m for m in ms if m.get("model_p_ref") is not None]
+            if not ms:
+                continue
+            r = [m["model_p_ref"] >= WITNESS_P for m in ms]
+            o = [(m["model_p_ours"] or 0.0) >= WITNESS_P for m in ms]
+            out.setdefault(key, {})[k] = {"misses": len(ms), "model_at_reference_only": sum(a and not b for a, b in zip(r, o)),
+                                          "model_at_ours_only": sum(b and not a for a, b in zip(r, o)),
+                                          "both": sum(a and b for a, b in zip(r, o)),
+                                          "neither": sum(not a and not b for a, b in zip(r, o))}
     return out
 
 
@@ -466,6 +510,15 @@ def markdown(res: dict) -> str:
             for k, row in per_metric.items():
                 if sum(row.values()):
                     out.append(f"| {key} | {k} | " + " | ".join(str(row[lab]) for _, lab in MISS_BINS) + " |")
+    for m, tab in res.get("misses_witness", {}).items():
+        out += ["", f"Missed closures and f/v in mode {m}: where the learned model (audio only; it never trained on the "
+                f"FLEURS test half) has the contact, p >= {WITNESS_P} within the reference's segment or our nearest phone "
+                "(+-20 ms):", "", "| language set | metric | misses | model at reference only | model at ours only | both | neither |",
+                "|---|---|---|---|---|---|---|"]
+        for key, per_metric in tab.items():
+            for k, r in per_metric.items():
+                out.append(f"| {key} | {k} | {r['misses']} | {r['model_at_reference_only']} | {r['model_at_ours_only']} | "
+                           f"{r['both']} | {r['neither']} |")
     if res.get("worse_than_audio"):
         out += ["", "With the transcript worse than without (language: metric): "
                 + ", ".join(res["worse_than_audio"])]
@@ -525,6 +578,11 @@ def main() -> None:
                 "reference_phones_outside_speech": dropped}
         per_mode: dict[str, dict] = {}
         word_scores: list = []
+        model_y = None
+        if any(m.startswith("transcript") for m in modes):
+            from emoanim_server.face.lipsync.neural import neural_available, neural_outputs
+
+            model_y = neural_outputs(audio.samples, 100) if neural_available() else None  # the misses' witness
         for m in modes:
             t0, c0 = time.perf_counter(), time.process_time()
             track = bake(audio, mode_options(m, it))
@@ -535,7 +593,7 @@ def main() -> None:
             if m.startswith("transcript"):
                 spans = event_spans(it["phones"])
                 for k in ("closure", "round", "fv"):
-                    md = miss_details(spans[k], s[k], track, k)
+                    md = miss_details(spans[k], s[k], track, k, model_y)
                     line.setdefault("misses", {}).setdefault(m, {})[k] = md
                     misses.setdefault(m, {}).setdefault(f"{it['language']} {it['set']}", {}).setdefault(k, []).extend(md)
             if m == "transcript" and track.metadata.get("lipsync", {}).get("transcript_used"):
@@ -596,6 +654,7 @@ def main() -> None:
         "per_language": per, "worse_than_audio": worse,
         "confidence": {st: confidence_table(c) for st, c in conf.items()},
         "misses": {m: miss_table(v) for m, v in misses.items()},
+        "misses_witness": {m: witness_table(v) for m, v in misses.items()},
     }
     print(json.dumps(res["overall"], indent=1))
     if a.out:

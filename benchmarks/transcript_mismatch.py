@@ -49,7 +49,7 @@ def measure(rec: R.Recognizer, x: np.ndarray, text: str, lang: str) -> dict:
     usable = [(e, w) for e, w in usable if e]
     pcm = R._pcm16(x)
     both = any(w.language.split("-")[0] != "en" for _, w in usable)  # as Recognizer._align_transcript
-    al = rec.align(pcm, [e for e, _ in usable], wide=True, both=both)
+    al = rec.align(pcm, [e for e, _ in usable], wide=True, both=both, widest=True)
     if not (al and al.phones):
         return {"aligned": False}
     got, score, per = al.phones, al.score, al.words
@@ -57,13 +57,16 @@ def measure(rec: R.Recognizer, x: np.ndarray, text: str, lang: str) -> dict:
     frames = max(len(loop), 1)
     llr = (score - float(loop.sum())) / frames
     pw = [(sc - float(loop[st:st + du].sum())) / du for st, du, sc in per]
-    margins = [(score - d) / frames for d in rec._decoy_scores(pcm, [e for e, _ in usable], None, both)]
+    margins = [(score - d) / frames
+               for d in rec._decoy_scores(pcm, [e for e, _ in usable], None, both, al.beam == "widest")]
     w = R._contact_agreement(x, got)
     agree, chance = (w[0], w[1]) if w is not None else (None, None)
+    last = al.beam == "widest"  # a last-resort path: the stricter bars of Recognizer._align_transcript
     used = llr >= R.MISMATCH_SCORE_SOFT or (
-        llr >= R.MISMATCH_SCORE_FLOOR and (min(margins) >= R.DECOY_MARGIN if margins
-                                           else (agree is None or agree >= R.CONTACT_AGREEMENT)))
-    return {"aligned": True, "llr": round(llr, 2), "word_median": round(float(np.median(pw)) if pw else llr, 1),
+        llr >= (R.WIDEST_SCORE_FLOOR if last else R.MISMATCH_SCORE_FLOOR)
+        and (min(margins) >= R.DECOY_MARGIN if margins else (agree is None or agree >= R.CONTACT_AGREEMENT))
+        and not (last and agree is not None and agree - chance < R.WIDEST_CONTACT_LEAD))
+    return {"aligned": True, "beam": al.beam, "llr": round(llr, 2), "word_median": round(float(np.median(pw)) if pw else llr, 1),
             "decoy_margin": round(min(margins), 2) if margins else None,
             "contact_agreement": None if agree is None else round(agree, 2),
             "contact_chance": None if chance is None else round(chance, 2), "used": used}
@@ -141,7 +144,9 @@ def main() -> None:
     res = {"benchmark": "transcript_mismatch", "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
            "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpu",
            "thresholds": {"MISMATCH_SCORE_SOFT": R.MISMATCH_SCORE_SOFT, "MISMATCH_SCORE_FLOOR": R.MISMATCH_SCORE_FLOOR,
-                          "DECOY_MARGIN": R.DECOY_MARGIN, "CONTACT_AGREEMENT": R.CONTACT_AGREEMENT},
+                          "DECOY_MARGIN": R.DECOY_MARGIN, "CONTACT_AGREEMENT": R.CONTACT_AGREEMENT,
+                          "WIDEST_BEAM": R.WIDEST_BEAM, "WIDEST_SCORE_FLOOR": R.WIDEST_SCORE_FLOOR,
+                          "WIDEST_CONTACT_LEAD": R.WIDEST_CONTACT_LEAD},
            "summary": summary, "rows": rows}
     print(json.dumps(summary, indent=1))
     if a.out:

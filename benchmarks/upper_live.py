@@ -74,6 +74,54 @@ def pitch_equivalence() -> dict:
             "share_skipped": round(1 - needed / max(ticks, 1), 3)}
 
 
+def model_cost(reps: int = 3) -> dict:
+    """The learned model's onnxruntime ``run()`` for ONE stream (issue 10: <= 0.005 CPU-s per
+    audio-s): fed as a LIVE session is (20 ms chunks, one run() per chunk) and whole (the bake:
+    one run() for the line plus the flush's), on real English (tests/data/real_en.wav twice).
+    Thread CPU time inside run() only (the session's run wrapped), best of ``reps``; the whole
+    lip-sync stage of the stream (mel, run, decoding, ARKit) for scale."""
+    from emoanim_server.audio import load_audio
+    from emoanim_server.face.lipsync import neural
+
+    x = np.tile(load_audio(str(ROOT / "tests" / "data" / "real_en.wav")).samples, 2)
+    secs = len(x) / 16000
+    sess = neural.shared_session()
+    acc = [0.0, 0]
+
+    class Timed:  # the shared session with its run() timed
+        def run(self, *a, **k):
+            c = time.thread_time()
+            try:
+                return sess.run(*a, **k)
+            finally:
+                acc[0] += time.thread_time() - c
+                acc[1] += 1
+
+        def __getattr__(self, name):
+            return getattr(sess, name)
+
+    warm = neural.NeuralLipsync(60)
+    warm.feed(x[:16000])
+    warm.flush()
+    out = {"audio_s": round(secs, 2)}
+    for label, hop in (("live_20ms", 320), ("bake_whole", len(x))):
+        best = None
+        for _ in range(reps):
+            acc[:] = [0.0, 0]
+            st = neural.NeuralLipsync(60)
+            st._sess = Timed()
+            c = time.thread_time()
+            for i in range(0, len(x), hop):
+                st.feed(x[i:i + hop])
+            st.flush()
+            row = {"run_cpu_s_per_audio_s": round(acc[0] / secs, 5), "run_calls": acc[1],
+                   "whole_lipsync_cpu_s_per_audio_s": round((time.thread_time() - c) / secs, 5)}
+            if best is None or row["run_cpu_s_per_audio_s"] < best["run_cpu_s_per_audio_s"]:
+                best = row
+        out[label] = best
+    return out
+
+
 def write_md(res: dict, out: Path, sessions: int, seconds: float) -> None:
     plain, prof = res["plain"], res["profiled"]
     p, st = res["pitch"], prof["stages_cpu_s_per_audio_s_per_session"]
@@ -92,7 +140,16 @@ def write_md(res: dict, out: Path, sessions: int, seconds: float) -> None:
           "session 6); other engineers' stages (eyes + head, band-pass, speech activity, mixer, timeline) are "
           "listed too. The mel front end is computed inside the model call's first step (neural.mel_many) and "
           "counted in its own row.", "",
-          "## Pitch shortcuts (identical curves)", "",
+          "## The learned model's cost for one stream (issue 10: <= 0.005 CPU-s per audio-s)", ""]
+    mc = res.get("model_cost_one_stream")
+    if mc:
+        lv, bk = mc["live_20ms"], mc["bake_whole"]
+        L += [f"One stream, {mc['audio_s']:g} s of real English, onnxruntime run() thread time only (best of 3): "
+              f"fed in 20 ms chunks as a LIVE session ({lv['run_calls']} run() calls) "
+              f"**{lv['run_cpu_s_per_audio_s']}** CPU-s per audio-s; whole, as a bake ({bk['run_calls']} calls) "
+              f"**{bk['run_cpu_s_per_audio_s']}**. The stream's whole learned lip-sync (mel, run, decoding, ARKit): "
+              f"{lv['whole_lipsync_cpu_s_per_audio_s']} LIVE, {bk['whole_lipsync_cpu_s_per_audio_s']} whole.", ""]
+    L += ["## Pitch shortcuts (identical curves)", "",
           f"* {p['frames']} YIN frames of real speech ({p['files']} files): 576-point FFT vs 1024: f0 within "
           f"{p['max_rel_f0_diff']:.1e} relative, aperiodicity within {p['max_ap_diff']:.1e}; float32 values "
           f"differing: f0 {p['float32_f0_values_differing']}, aperiodicity {p['float32_ap_values_differing']} (the "
@@ -100,6 +157,21 @@ def write_md(res: dict, out: Path, sessions: int, seconds: float) -> None:
           f"* Quiet ticks (too quiet for their pitch to be read, UpperFaceModel._span) skipped: "
           f"{100 * p['share_skipped']:.1f} % of {p['bake_ticks']} ticks of these files (all of them in silence); "
           "curves identical with and without the skip (tests/test_upper_batch.py).", "",
+          "## Session 7 (this VM: a faster CPU than session 6's, see Machine above): what changed", "",
+          "Every change is exact: LIVE frames (curves, head, eyes) of 7 configurations (learned and phonetic "
+          "lips, face only, eyes + head only, an emotion timeline from the start and one set mid-stream, a "
+          "process interval) x 3 chunkings, alone and ticked together, and upper-face, default and "
+          "--lipsync neural bakes are byte-identical to the session's start (ac5234c). The A/B tables below "
+          "measure them.",
+          "* The upper face's render (_render_rows, _filt_rows): each model's filter state one (2, columns) "
+          "array, one stack for all models; unequal tick counts as a leading slice of models ordered by count "
+          "instead of fancy-indexed rows; the drift's parameters packed once per model.",
+          "* The upper face's decisions (_decide): the per-tick state as local names, one tuple per tick.",
+          "* A session without an emotion timeline feeds the upper face its fixed row repeated "
+          "(feed_emotion_repeated: feed_emotion's rows computed once per tick count).",
+          "* add_to_frames: every window's tick times in one array operation.",
+          "* The lips' decoding (_decode_many): streams with equal frame counts stacked without padding or masks.",
+          "",
           "## Session 6: what changed, and a lever measured but not shipped", "",
           "* Mel front end batched (neural.mel_many, one mel_frames call for every stream of a tick) with a "
           "row-independent filterbank projection (np.add.reduceat over each filter's bins; the frame energy a fixed "
@@ -214,6 +286,73 @@ def inproc_ab(base: str, sessions: int, seconds: float, reps: int) -> dict:
             "ratio_min": round(float(b.min() / n.min()), 3), "ratio_median": round(float(np.median(b) / np.median(n)), 3)}
 
 
+def component_ab(base: str, reps: int = 5, sessions: int = 40) -> dict:
+    """This engineer's stage functions of ``base``'s package against this tree's, in one process
+    and alternating (as :func:`inproc_ab`), each fed the same real audio: the upper face's
+    per-tick decisions (``UpperFaceModel._decide``) and the one render of all models
+    (``_render_rows``), ``sessions`` models stepped every 20 ms; the lips' decoding +
+    interpolation of all streams (``neural.end_raw_many``) and the model call with the mel front
+    end (``run_batch``), ``sessions`` streams. Thread CPU time per audio-s per session, min of
+    ``reps``. Both packages must have these functions (session 6 on)."""
+    import importlib
+    import tempfile
+
+    from emoanim_server.audio import load_audio
+
+    tmp = tempfile.mkdtemp(prefix="upper_ab_")
+    os.symlink(str(Path(base).resolve() / "emoanim_server"), os.path.join(tmp, "emoanim_base"))
+    sys.path.insert(0, tmp)
+    x = np.tile(load_audio(str(ROOT / "tests" / "data" / "real_en.wav")).samples, 2)
+    secs = len(x) / 16000
+
+    def upper(pkg: str) -> dict:
+        U = importlib.import_module(pkg + ".face.upper")
+        ms = [U.UpperFaceModel(U.UpperConfig(follow_emotion=False), 5 + j) for j in range(sessions)]
+        for m in ms:
+            m.keep_history = False
+        xd = x.astype(np.float64)
+        td = tr = 0.0
+        for i in range(0, len(xd) - 320, 320):
+            for j, m in enumerate(ms):
+                m.feed_audio(xd[(i + 700 * j) % (len(xd) - 320):][:320])
+            c = time.thread_time()
+            sps = [m._decide((m.n_ticks_total + 1) * U.TICK_S) for m in ms]
+            td += time.thread_time() - c
+            todo = [(m, sp) for m, sp in zip(ms, sps) if sp is not None]
+            if todo:
+                c = time.thread_time()
+                U._render_rows([m for m, _ in todo], [sp for _, sp in todo])
+                tr += time.thread_time() - c
+        return {"upper face: _decide": td, "upper face: _render_rows": tr}
+
+    def lips(pkg: str) -> dict:
+        M = importlib.import_module(pkg + ".face.lipsync.neural")
+        ss = [M.NeuralLipsync(60) for _ in range(sessions)]
+        t = {"lips: run_batch (mel + model)": 0.0, "lips: end_raw_many (decode + interpolation)": 0.0}
+        for i in range(0, len(x) - 320 * sessions, 320):
+            for j, st in enumerate(ss):
+                st.begin(x[i + 320 * j:i + 320 * j + 320])
+            c = time.thread_time()
+            M.run_batch(ss)
+            t["lips: run_batch (mel + model)"] += time.thread_time() - c
+            c = time.thread_time()
+            M.end_raw_many(ss)
+            t["lips: end_raw_many (decode + interpolation)"] += time.thread_time() - c
+        return t
+
+    runs: dict[str, list[dict]] = {"base": [], "now": []}
+    la = os.getloadavg()
+    for k in range(reps):
+        order = (("base", "emoanim_base"), ("now", "emoanim_server"))
+        for name, pkg in (order if k % 2 == 0 else order[::-1]):
+            r = upper(pkg)
+            r.update(lips(pkg))
+            runs[name].append({kk: v / (secs * sessions) for kk, v in r.items()})
+    rows = {kk: {"base": round(min(r[kk] for r in runs["base"]), 6), "now": round(min(r[kk] for r in runs["now"]), 6)}
+            for kk in runs["base"][0]}
+    return {"sessions": sessions, "reps": reps, "load_before": la, "load_after": os.getloadavg(), "rows": rows}
+
+
 def write_ab(res: dict, out: Path) -> None:
     """The A/B section (--base) appended to the .md."""
     ab = res["ab"]
@@ -234,10 +373,10 @@ def write_ab(res: dict, out: Path) -> None:
     for label, kb, kn in ROWS_AB:
         vb, vn = mean_row(rows_b, kb), mean_row(rows_n, kn)
         L.append(f"| {label} | {vb:.4f} | {vn:.4f} | {vb / max(vn, 1e-9):.2f} |")
-    L += ["", "Stage rows: mean of the two profiled runs of each tree, each tree's own harness (see the "
-          "docstring: the base's pitch row includes the band-pass, now it is its own row, so the 'pitch' line "
-          "adds now's pitch + audio-in + band-pass rows). The whole tick includes every engineer's session-6 "
-          "work (live: band-pass, speech activity, eyes + head), not only these stages."]
+    L += ["", "Stage rows: mean of the two profiled runs of each tree, each tree's own harness; a line sums the "
+          "same rows for both trees (ROWS_AB). The whole tick includes every engineer's work since the base "
+          "(live's eyes + head this session), not only these stages. Separate processes minutes apart: on a "
+          "loaded machine the in-process alternating runs below are the steadier comparison."]
     ip = res.get("ab_inproc")
     if ip:
         L += ["", f"### The same A/B in one process, alternating ({ip['reps']} runs each, {ip['sessions']} sessions, "
@@ -247,24 +386,36 @@ def write_ab(res: dict, out: Path) -> None:
               f"| median of the runs | {ip['base_median']:.5f} | {ip['now_median']:.5f} | {ip['ratio_median']:.3f} |",
               "", f"Runs: base {ip['runs']['base']}, now {ip['runs']['now']}. Load from other work only ever adds "
               "CPU time, so the minimum is the steadier figure on a shared machine."]
+    ca = res.get("ab_components")
+    if ca:
+        L += ["", f"### This engineer's stage functions, base vs now, one process, alternating ({ca['reps']} runs each, "
+              f"{ca['sessions']} models / streams; load {ca['load_before'][0]:.1f} -> {ca['load_after'][0]:.1f})", "",
+              "| function (CPU-s per audio-s per session, min of the runs) | base | now | base / now |",
+              "| --- | --- | --- | --- |"]
+        for k, v in ca["rows"].items():
+            L.append(f"| {k} | {v['base']:.6f} | {v['now']:.6f} | {v['base'] / max(v['now'], 1e-12):.2f} |")
     with open(out.with_suffix(".md"), "a") as f:
         f.write("\n".join(L) + "\n")
 
 
-#: (label, base harness rows, now harness rows) compared in the A/B table
+#: (label, base harness rows, now harness rows) compared in the A/B table. The same rows for both
+#: trees: a row a tree's harness does not have counts 0 (session 6's start timed the band-pass
+#: inside the pitch row and feed_emotion inside the step, so the sums compare like with like)
+_PITCH_ROWS = ["upper face: pitch (YIN, all sessions in one call)", "upper face: audio in",
+               "band-pass (all sessions, one call)", "band-pass (one session)"]
+_STEP_ROWS = ["upper face: step (all sessions, one render)", "upper face: step", "upper face: feed_emotion"]
 ROWS_AB = [
-    ("upper face: pitch (incl. its audio intake and band-pass)", ["upper face: pitch (YIN, all sessions in one call)"],
-     ["upper face: pitch (YIN, all sessions in one call)", "upper face: audio in", "band-pass (all sessions, one call)",
-      "band-pass (one session)"]),
+    ("upper face: pitch (incl. its audio intake and band-pass)", _PITCH_ROWS, _PITCH_ROWS),
     ("lips: mel front end", ["lips: mel front end"], ["lips: mel front end"]),
     ("lips: model call(s)", ["lips: model call(s)"], ["lips: model call(s)"]),
     ("lips: mel + model together", ["lips: mel front end", "lips: model call(s)"],
      ["lips: mel front end", "lips: model call(s)"]),
-    ("upper face: step (incl. feed_emotion)", ["upper face: step (all sessions, one render)", "upper face: step"],
-     ["upper face: step (all sessions, one render)", "upper face: step", "upper face: feed_emotion"]),
+    ("upper face: step (incl. feed_emotion)", _STEP_ROWS, _STEP_ROWS),
     ("lips: frame interpolation", ["lips: frame interpolation"], ["lips: frame interpolation"]),
     ("upper face: add to frames", ["upper face: add to frames"], ["upper face: add to frames"]),
     ("lips: articulators -> ARKit", ["lips: articulators -> ARKit"], ["lips: articulators -> ARKit"]),
+    ("rest: tick bookkeeping (graph phases, sequencing)", ["rest: tick bookkeeping (graph phases, sequencing)"],
+     ["rest: tick bookkeeping (graph phases, sequencing)"]),
 ]
 
 
@@ -281,11 +432,21 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=6.0)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "upper_live"))
     ap.add_argument("--md-only", action="store_true", help="rewrite the .md from the .json")
+    ap.add_argument("--components-only", action="store_true",
+                    help="with --base: only the stage-function A/B (component_ab), merged into the existing .json")
     ap.add_argument("--base", default="", help="a source tree to measure interleaved with this one (A/B)")
     ap.add_argument("--base-git", default="", help="the base tree's commit, for the report")
     ap.add_argument("--inproc-reps", type=int, default=8,
                     help="with --base: also this many alternating runs of each tree in one process (0: none)")
     args = ap.parse_args()
+    if args.components_only:
+        out = Path(args.out)
+        res = json.loads(out.with_suffix(".json").read_text())
+        res["ab_components"] = component_ab(args.base)
+        res["ab_components"]["git"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                                                     capture_output=True, text=True).stdout.strip()
+        out.with_suffix(".json").write_text(json.dumps(res, indent=1))
+        args.md_only = True
     if args.md_only:
         out = Path(args.out)
         res = json.loads(out.with_suffix(".json").read_text())
@@ -304,6 +465,8 @@ def main() -> int:
                                                       capture_output=True, text=True).stdout.strip()}
     res["pitch"] = pitch_equivalence()
     print(res["pitch"], flush=True)
+    res["model_cost_one_stream"] = model_cost()
+    print(res["model_cost_one_stream"], flush=True)
     x = np.tile(load_audio(str(ROOT / "tests" / "data" / "real_en.wav")).samples, 8)
     run_graphs(x, 2, True, 1.0)  # warm
     res["load_before"] = os.getloadavg()

@@ -223,3 +223,33 @@ def test_a_silent_line_never_loads_the_aligner():
     rep: dict = {}
     rec.phones(y, text, language="de", report=rep)
     assert rep["transcript_used"] and rec._align_dec is not None
+
+
+def test_the_widest_beams_are_searched_only_where_the_default_and_wide_ones_find_no_path():
+    """Fast spontaneous speech can have its right words pruned out of both beams (SPPAS French
+    YM_track_0182: 42 words in 7.5 s fell back to audio-only); the third aligner finds them. Here
+    the first two aligners get beams too narrow for the line (real decoders, narrowed), so only the
+    widest can align it; a line the default beams align never builds the widest decoder."""
+    from pocketsphinx import Decoder
+
+    from emoanim_server.face.lipsync import recognize as R
+
+    y, text, ref = speech("de")
+    rec = R.Recognizer()
+    rep: dict = {}
+    rec.phones(y, text, language="de", report=rep)
+    assert rep["transcript_used"] and rec._widest_dec is None
+    m = R._model_dir()
+    narrow = dict(dict=f"{m}/cmudict-en-us.dict", lm=None, bestpath=False, hmm=f"{m}/en-us", loglevel="FATAL",
+                  beam=1e-3, pbeam=1e-3, wbeam=1e-3)
+    rec = R.Recognizer()
+    rec._make_align = rec._make_wide = lambda: Decoder(**narrow)
+    pcm = R._pcm16(y)
+    entries = [rec._dict_word(w) for w in rec.pronounce(text, "de")]
+    assert rec.align(pcm, entries, wide=True, both=True) is None  # the narrowed beams give up
+    got = rec.align(pcm, entries, wide=True, both=True, widest=True)
+    assert got is not None and got.beam == "widest"
+    rep = {}
+    phones = rec.phones(y, text, language="de", report=rep)
+    assert rep["transcript_used"] is True and "words_left_out" not in rep, rep
+    assert [w for w in dict.fromkeys(p.word for p in phones if p.word)] == [w.strip(".,") for w in text.split()]

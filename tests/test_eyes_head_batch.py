@@ -58,9 +58,9 @@ def test_streams_together_equal_each_alone(monkeypatch):
     calls = []
     orig = head_mod._filt2_bank
 
-    def spy(groups, *a, **k):
-        calls.append(len(groups[0][0]))
-        return orig(groups, *a, **k)
+    def spy(models, *a, **k):
+        calls.append(len(models))
+        return orig(models, *a, **k)
     monkeypatch.setattr(head_mod, "_filt2_bank", spy)
     together = _run(True)
     assert max(calls) >= 4  # the heads really were filtered together (one head is off)
@@ -72,3 +72,53 @@ def test_streams_together_equal_each_alone(monkeypatch):
     assert not np.array_equal(together[0][1], together[1][1])
     assert not together[3][1].any()  # head off: still
     assert not together[1][2].any()  # gaze off: eyes still
+
+
+def test_streams_fed_unequal_tick_counts_together_equal_each_alone(monkeypatch):
+    """Sessions fed different numbers of ticks in one call (clients with other chunk sizes, lazy
+    feeds that fall on other ticks): every head's smoothers still run in one pass (a stream past
+    its last tick keeps its state) and each stream gets exactly what it gets alone."""
+    calls = []
+    orig = head_mod._filt2_bank
+
+    def spy(models, ns, *a, **k):
+        calls.append(len(set(ns)))
+        return orig(models, ns, *a, **k)
+    monkeypatch.setattr(head_mod, "_filt2_bank", spy)
+    steps = [3, 4, 5, 7, 2]  # ticks per feed, per stream
+
+    def run(together: bool) -> list[list[np.ndarray]]:
+        sts = _streams()
+        drivers = [_drivers(1500, seed=k) for k in range(len(sts))]
+        outs: list[list] = [[] for _ in sts]
+        pos, done = [0] * len(sts), [0] * len(sts)
+        while any(p < len(d[0]) for p, d in zip(pos, drivers)):
+            feeds = []
+            for j, (st, (sp, v, w)) in enumerate(zip(sts, drivers)):
+                if pos[j] < len(sp):
+                    a, b = pos[j], pos[j] + steps[j]
+                    feeds.append((st, sp[a:b], v[a:b], w[a:b], b >= len(sp)))
+                    pos[j] = b
+            if together:
+                assert feed_many(feeds) == [None] * len(feeds)
+            else:
+                for f in feeds:
+                    f[0].feed(*f[1:4], closed=f[4])
+            items = []
+            for j, st in enumerate(sts):
+                if st.ready_frames > done[j]:
+                    curves = np.full((st.ready_frames - done[j], 52), 0.2, np.float32)
+                    items.append((j, (st, curves, done[j])))
+                    done[j] = st.ready_frames
+            rendered = (render_many([it for _, it in items]) if together
+                        else [it[0].render(it[1], it[2]) for _, it in items])
+            for (j, _), r in zip(items, rendered):
+                outs[j].append(r)
+        return [[np.concatenate([r[i] for r in o]) for i in range(3)] for o in outs]
+
+    together = run(True)
+    assert max(calls) >= 3  # unequal tick counts really were filtered in one pass
+    alone = run(False)
+    for t, a in zip(together, alone):
+        for x, y in zip(t, a):
+            assert x.shape == y.shape and np.array_equal(x, y)

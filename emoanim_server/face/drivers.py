@@ -56,6 +56,14 @@ class Drivers:
         self.emotion = np.minimum(np.maximum(0, _finite(np.asarray(self.emotion, float))), 1).reshape(n, len(EMOTIONS))
         self.emphasis = sorted((float(t), float(np.clip(s, 0, 1))) for t, s in self.emphasis
                                if np.isfinite(t) and np.isfinite(s))
+        self._norm: np.ndarray | None = None
+
+    def normalised_emotion(self) -> np.ndarray:
+        """The emotion weights over their row sums (at least 1e-9), computed once: the eyes and
+        the head of a LIVE session read the same drivers."""
+        if self._norm is None:
+            self._norm = self.emotion / np.maximum(self.emotion.sum(axis=1, keepdims=True), 1e-9)
+        return self._norm
 
     @property
     def n_ticks(self) -> int:

@@ -411,7 +411,7 @@ class EyesModel:
         """:meth:`feed` of checked drivers (LIVE gives the eyes and the head the same ones)."""
         if self.closed:
             raise RuntimeError("EyesModel.feed after close()")
-        w = d.emotion / np.maximum(d.emotion.sum(axis=1, keepdims=True), 1e-9)
+        w = d.normalised_emotion()
         mult = (w @ EMO_BLINK) * np.exp(AROUSAL_BLINK_GAIN * d.arousal) * self.cfg.blink_rate
         self._speech.extend(d.speech)
         self._blink_mult.extend(mult)

@@ -188,14 +188,19 @@ def feed_many(items: list[tuple[EyesHeadStream, np.ndarray, np.ndarray, np.ndarr
     if win:
         sts = [items[i][0] for i, _, _ in win]
         lens = [d.n_ticks for _, d, _ in win]
-        times = [np.arange(k0, k0 + m) * TICK_S for (_, _, k0), m in zip(win, lens)]
+        bounds = np.zeros(len(win) + 1, np.intp)
+        np.cumsum(lens, out=bounds[1:])
+        k0s = np.fromiter((k0 for _, _, k0 in win), np.int64, len(win))
+        # every stream's new tick times in one pass (np.arange(k0, k0 + m) * TICK_S each)
+        times = (np.repeat(k0s - bounds[:-1], lens) + np.arange(bounds[-1])) * TICK_S
         recent = [st._recent(st.eyes.saccades, k0 * TICK_S, "_sacc_g") for st, (_, _, k0) in zip(sts, win)]
-        bounds = np.concatenate([[0], np.cumsum(lens)])
 
         def rows(ws):
-            b = np.concatenate([[0], np.cumsum([lens[j] for j in ws])])
-            return _gaze_rows(np.concatenate([times[j] for j in ws]), b, [sts[j].cfg for j in ws],
-                              [recent[j] for j in ws], np.ones(len(ws), bool))
+            if len(ws) == len(win):
+                return _gaze_rows(times, bounds, [st.cfg for st in sts], recent, np.ones(len(ws), bool))
+            j = ws[0]  # (one stream alone)
+            return _gaze_rows(times[bounds[j]:bounds[j + 1]], np.array([0, lens[j]]), [sts[j].cfg], [recent[j]],
+                              np.ones(1, bool))
         try:
             g = rows(list(range(len(win))))
             for j, (i, _, _) in enumerate(win):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import operator
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping, Sequence
 
@@ -135,18 +136,23 @@ class HeadModel:
         amp = self.freq ** -0.7 * rng_idle.uniform(0.5, 1.0, (3, IDLE_COMPONENTS))
         # normalise to the target RMS (a sinusoid of amplitude A has RMS A / sqrt 2)
         self.amp = amp * (IDLE_RMS_DEG / np.sqrt(0.5 * (amp ** 2).sum(axis=1)))[:, None]
+        #: (amplitude, frequency, phase) of the idle sway, one array (a LIVE step stacks every model's)
+        self._idle = np.stack([self.amp, self.freq, self.phase])
         self.gaze_target = np.asarray(gaze_target, float)
         self._speech = _Grow(dtype=bool)
         self._arousal = _Grow()
         self._emo = _Grow(len(EMOTIONS))
         self._gaze = _Grow(2)
         self.gestures: list[HeadGesture] = []
+        self._sorted_n = 0  # gestures when they were last sorted
         self._last_emph = -math.inf
         self.closed = False
         self.k = 0
         self._last_speech = -10 ** 9
         self._prev_speech = False
-        self._zi: dict[str, np.ndarray] = {}
+        #: the smoothers' states, one array: stage (".1", ".2") x channel (_Z_COLS); None until
+        #: the first step starts every smoother settled at its initial value
+        self._z: np.ndarray | None = None
         self.out = _Grow(3)
         #: keep every driver tick and output (the bake reads ``out.view``); LIVE (causal) keeps
         #: only what the next steps read, so a session's memory is flat in its length
@@ -167,7 +173,7 @@ class HeadModel:
             raise ValueError("a causal HeadModel takes no emphasis events (a nod starts before its syllable)")
         self._speech.extend(d.speech)
         self._arousal.extend(d.arousal)
-        self._emo.extend(d.emotion / np.maximum(d.emotion.sum(axis=1, keepdims=True), 1e-9))
+        self._emo.extend(d.normalised_emotion())
         g = np.broadcast_to(self.gaze_target, (d.n_ticks, 2)) if gaze is None else np.asarray(gaze, float).reshape(-1, 2)
         if len(g) != d.n_ticks:
             raise ValueError(f"gaze has {len(g)} ticks, speech has {d.n_ticks}")
@@ -195,19 +201,6 @@ class HeadModel:
         n = self._speech.n if self.closed else self._speech.n - lead
         return max(0, n) * TICK_S
 
-    def _filt(self, name: str, tau: float, x: np.ndarray, init: np.ndarray | float) -> np.ndarray:
-        b, a = _one_pole(tau)
-        x = np.asarray(x, float)
-        if name not in self._zi:
-            # start the filter settled at its initial value so nothing swings in at t = 0
-            first = np.broadcast_to(np.asarray(init, float), x.shape[1:])
-            self._zi[name] = lfilter_zi(b, a).reshape((1,) + (1,) * (x.ndim - 1)) * first[None]
-        y, self._zi[name] = lfilter(b, a, x, axis=0, zi=self._zi[name])
-        return y
-
-    def _filt2(self, name: str, tau: float, x: np.ndarray, init: np.ndarray | float) -> np.ndarray:
-        return self._filt(name + ".2", tau / 2, self._filt(name + ".1", tau / 2, x, init), init)
-
     def step(self, until_s: float) -> np.ndarray:
         """Compute ticks with time < ``until_s`` (clamped to :attr:`ready_until`); returns them (deg)."""
         out = step_many([self], [until_s])[0]
@@ -224,18 +217,38 @@ class HeadModel:
             return None
         t = np.arange(k0, k1) * TICK_S
         s = self._speech.since(k0, k1)
-        # conversational state with a causal hangover, and a detection of utterance onsets
-        idx = np.where(s, np.arange(k0, k1), -10 ** 9)
-        last = np.maximum.accumulate(np.concatenate([[self._last_speech], idx]))[1:]
-        prev_last = np.concatenate([[self._last_speech], last[:-1]])
-        talk = (np.arange(k0, k1) - last) * TICK_S <= 0.5
-        prev = np.concatenate([[self._prev_speech], s[:-1]])
-        onsets = np.flatnonzero(s & ~prev & ((np.arange(k0, k1) - prev_last) * TICK_S >= UTTERANCE_GAP_S))
+        if k1 - k0 <= _ACROSS_MAX_TICKS:
+            # a LIVE step's few ticks in Python (the same integer tests and float products as
+            # the array form below, which a numpy call per line costs many times over)
+            last = prev_last = self._last_speech
+            prev = self._prev_speech
+            talk_l, onsets = [], []
+            for i, si in enumerate(s.tolist()):
+                k = k0 + i
+                prev_last = last
+                if si:
+                    last = k
+                talk_l.append((k - last) * TICK_S <= 0.5)
+                if si and not prev and (k - prev_last) * TICK_S >= UTTERANCE_GAP_S:
+                    onsets.append(i)
+                prev = si
+            talk = np.array(talk_l, bool)
+        else:
+            # conversational state with a causal hangover, and a detection of utterance onsets
+            idx = np.where(s, np.arange(k0, k1), -10 ** 9)
+            last_a = np.maximum.accumulate(np.concatenate([[self._last_speech], idx]))[1:]
+            prev_last_a = np.concatenate([[self._last_speech], last_a[:-1]])
+            talk = (np.arange(k0, k1) - last_a) * TICK_S <= 0.5
+            prev_a = np.concatenate([[self._prev_speech], s[:-1]])
+            onsets = np.flatnonzero(s & ~prev_a & ((np.arange(k0, k1) - prev_last_a) * TICK_S >= UTTERANCE_GAP_S))
+            last = int(last_a[-1])
         for i in onsets:
             amp = ONSET_LIFT_DEG * float(self.rng_onset.uniform(0.6, 1.3))
             self.gestures.append(HeadGesture(round(float(t[i]) + ONSET_S / 2, 4), "onset", -amp))
-        self.gestures.sort(key=lambda g: g.t)
-        self._last_speech = int(last[-1])
+        if len(onsets) or len(self.gestures) != self._sorted_n:  # (sorting a sorted list changes nothing)
+            self.gestures.sort(key=_gesture_t)
+            self._sorted_n = len(self.gestures)
+        self._last_speech = int(last)
         self._prev_speech = bool(s[-1])
         return k0, k1, t, talk
 
@@ -250,6 +263,7 @@ class HeadModel:
         t_old = (k1 - span) * TICK_S
         if self.gestures and self.gestures[0].t < t_old - MAX_GESTURE_SPAN_S:
             self.gestures = [g for g in self.gestures if g.t >= t_old - MAX_GESTURE_SPAN_S]
+            self._sorted_n = len(self.gestures)  # (a sorted list filtered stays sorted)
 
 
 #: a step of at most this many ticks filters every model's channels together, one tick at a
@@ -279,99 +293,135 @@ def step_many(models: Sequence[HeadModel], untils: Sequence[float]) -> list:
     return res
 
 
+#: the smoothers of a head model and their channels in its state array (HeadModel._z): the
+#: speaking envelope, the arousal, the 8 emotion weights (posture), the gaze excess it follows
+_Z_COLS = {"env": slice(0, 1), "arousal": slice(1, 2), "emo": slice(2, 10), "gaze": slice(10, 12)}
+_Z_WIDTH = 12
+_Z_STAGE = {".1": 0, ".2": 1}
+
+
+def _state(m: HeadModel, name: str, shape: tuple) -> np.ndarray | None:
+    """Smoother ``name`` ("env.1", ...)'s state in lfilter's shape, or None (not started)."""
+    if m._z is None:
+        return None
+    base, stage = name[:-2], name[-2:]
+    return m._z[_Z_STAGE[stage], _Z_COLS[base]].reshape((1,) + shape)
+
+
+def _commit(commit: list) -> None:
+    """Write the new smoother states: (model, name, state) of one smoother, or (model, None, the
+    model's whole state array)."""
+    for m, name, zf in commit:
+        if name is None:
+            m._z = zf
+            continue
+        if m._z is None:
+            m._z = np.zeros((2, _Z_WIDTH))
+        m._z[_Z_STAGE[name[-2:]], _Z_COLS[name[:-2]]] = np.reshape(zf, -1)
+
+
 def _filt_rows(models: Sequence[HeadModel], name: str, tau: float, xs: list[np.ndarray], inits: list,
                commit: list) -> list[np.ndarray]:
-    """``HeadModel._filt`` (one one-pole pass, its state carried under ``name``) of every model's
-    ``xs[i]``; the new states go to ``commit`` (applied once every number is computed)."""
+    """One one-pole pass (its state carried under ``name``) of every model's ``xs[i]``, each
+    through dsp.lfilter (the bake's long steps); the new states go to ``commit`` (applied once
+    every number is computed)."""
     b, a = _one_pole(tau)
-    b0, b1, a1 = float(b[0]), 0.0, float(a[1])  # dsp.lfilter's first-order coefficients
-    zis = []
+    ys = []
     for m, x, init in zip(models, xs, inits):
-        zi = m._zi.get(name)
+        zi = _state(m, name, x.shape[1:])
         if zi is None:
             # start the filter settled at its initial value so nothing swings in at t = 0
             first = np.broadcast_to(np.asarray(init, float), x.shape[1:])
             zi = lfilter_zi(b, a).reshape((1,) + (1,) * (x.ndim - 1)) * first[None]
-        zis.append(zi)
-    n = len(xs[0])
-    if len(models) == 1 or n > _ACROSS_MAX_TICKS or any(len(x) != n for x in xs):
-        ys = []
-        for m, x, zi in zip(models, xs, zis):
-            y, zf = lfilter(b, a, x, axis=0, zi=zi)
-            ys.append(y)
-            commit.append((m, name, zf))
-        return ys
-    widths = [int(np.prod(x.shape[1:], dtype=int)) for x in xs]
-    X = np.concatenate([x.reshape(n, -1) for x in xs], axis=1)
-    z = np.concatenate([zi.reshape(-1) for zi in zis])
-    Y = np.empty_like(X)
-    for k in range(n):  # y = z + b0 x; z = x b1 - y a1 (scipy's order, as dsp.lfilter)
-        xk = X[k]
-        yk = z + b0 * xk
-        z = xk * b1 - yk * a1
-        Y[k] = yk
-    ys, at = [], 0
-    for m, x, w in zip(models, xs, widths):
-        ys.append(Y[:, at:at + w].reshape(x.shape))
-        commit.append((m, name, z[at:at + w].reshape((1,) + x.shape[1:])))
-        at += w
+        y, zf = lfilter(b, a, x, axis=0, zi=zi)
+        ys.append(y)
+        commit.append((m, name, zf))
     return ys
 
 
 def _filt2_rows(models, name, tau, xs, inits, commit) -> list[np.ndarray]:
-    """Two cascaded one-poles (``HeadModel._filt2``) for every model."""
+    """Two cascaded one-poles for every model (the smoother ``name``: stages ".1", ".2")."""
     return _filt_rows(models, name + ".2", tau / 2, _filt_rows(models, name + ".1", tau / 2, xs, inits, commit),
                       inits, commit)
 
 
-def _filt2_bank(groups: list[tuple], commit: list) -> list[list[np.ndarray]]:
-    """:func:`_filt2_rows` of several filters at once: ``groups`` are (models, name, tau, xs,
-    inits). When every input has the same few ticks (LIVE), all channels of all filters and
-    models run as the columns of one pass per stage, tick by tick (each column its own
-    coefficients: the same products and sums as alone, so bit-identical); otherwise each filter
-    through :func:`_filt2_rows`."""
-    n = len(groups[0][3][0])
-    if n > _ACROSS_MAX_TICKS or any(len(x) != n for g in groups for x in g[3]):
-        return [_filt2_rows(*g, commit) for g in groups]
-    widths = [int(np.prod(np.shape(g[3][0])[1:], dtype=int)) for g in groups]
-    counts = [len(g[0]) * w for g, w in zip(groups, widths)]
-    # columns: group by group, model by model, a model's channels together
-    X = np.concatenate([np.stack(xs, axis=1) if np.ndim(xs[0]) == 1 else np.concatenate(xs, axis=1)
-                        for _, _, _, xs, _ in groups], axis=1).astype(float, copy=False)
-    outs: list[list[np.ndarray]] = [[] for _ in groups]
-    for stage in (".1", ".2"):
-        zs, b0s, a1s = [], [], []
-        for models, name, tau, xs, inits in groups:
+def _column_constants(S: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(b0, a1, lfilter_zi) of each column of S models' state arrays (the two stages share them:
+    both are one-poles of tau / 2): dsp.lfilter's first-order coefficients per smoother."""
+    c = _COLS_CACHE.get(S)
+    if c is None:
+        b0, a1, zi = np.empty(_Z_WIDTH), np.empty(_Z_WIDTH), np.empty(_Z_WIDTH)
+        for name, tau in (("env", ENVELOPE_TAU_S), ("arousal", ENVELOPE_TAU_S), ("emo", POSTURE_TAU_S),
+                          ("gaze", GAZE_HEAD_TAU_S)):
             b, a = _one_pole(tau / 2)
-            b0s.append(float(b[0]))
-            a1s.append(float(a[1]))
-            zis = [m._zi.get(name + stage) for m in models]
-            for i, zi in enumerate(zis):
-                if zi is None:
-                    # start the filter settled at its initial value so nothing swings in at t = 0
-                    shape = np.shape(xs[i])[1:]
-                    first = np.broadcast_to(np.asarray(inits[i], float), shape)
-                    zis[i] = lfilter_zi(b, a).reshape((1,) + (1,) * len(shape)) * first[None]
-            zs.append(np.concatenate(zis, axis=-1).reshape(-1))
-        z = np.concatenate(zs)
-        b0, a1 = np.repeat(b0s, counts), np.repeat(a1s, counts)
+            sl = _Z_COLS[name]
+            b0[sl], a1[sl], zi[sl] = float(b[0]), float(a[1]), lfilter_zi(b, a)[0]
+        c = (np.tile(b0, S), np.tile(a1, S), zi)
+        if len(_COLS_CACHE) < 64:
+            _COLS_CACHE[S] = c
+    return c
+
+
+_COLS_CACHE: dict[int, tuple] = {}
+
+
+def _filt2_bank(models: Sequence[HeadModel], ns: list[int], env: list, arousal: list, emo: list,
+                gaze: dict[int, np.ndarray], commit: list) -> np.ndarray | None:
+    """Every smoother of every model (two cascaded one-poles each: the envelope, the arousal,
+    the emotion posture and, for models that follow the gaze, the gaze excess) as the columns of
+    one pass per stage, tick by tick: ``X[k, model, channel]``, each column its own coefficients
+    and state (the model's state array, HeadModel._z), so the same products and sums as
+    dsp.lfilter alone (bit-identical). Models with fewer ticks than the longest keep their state
+    after their last tick. Returns the stage-2 output (n_max, S, 12) and puts each model's new
+    state array into ``commit``; None when a step is too long for the pass (the bake: each
+    smoother through :func:`_filt2_rows`)."""
+    S, n = len(models), max(ns)
+    if n > _ACROSS_MAX_TICKS:
+        return None
+    uniform = min(ns) == n
+    X = np.zeros((n, S, _Z_WIDTH))
+    if uniform:
+        X[:, :, 0] = np.stack(env, axis=1)
+        X[:, :, 1] = np.stack(arousal, axis=1)
+        X[:, :, 2:10] = np.stack(emo, axis=1)
+    else:
+        for i, k in enumerate(ns):
+            X[:k, i, 0], X[:k, i, 1], X[:k, i, 2:10] = env[i], arousal[i], emo[i]
+    for i, g in gaze.items():
+        X[:ns[i], i, 10:12] = g
+    b0, a1, zi0 = _column_constants(S)
+    fresh = [i for i, m in enumerate(models) if m._z is None]
+    if fresh:
+        Z = np.empty((S, 2, _Z_WIDTH))
+        for i, m in enumerate(models):
+            if m._z is not None:
+                Z[i] = m._z
+            else:
+                # start every smoother settled at its initial value (zeros for the envelope and
+                # the gaze, the first arousal / emotion row): lfilter_zi * first, both stages
+                first = np.zeros(_Z_WIDTH)
+                first[1], first[2:10] = m._arousal.first, m._emo.first
+                Z[i] = zi0 * first
+    else:
+        Z = np.stack([m._z for m in models])
+    X = X.reshape(n, S * _Z_WIDTH)
+    live = None if uniform else [np.repeat(np.asarray(ns) > k, _Z_WIDTH) for k in range(n)]
+    zs = []
+    for stage in range(2):
+        z = Z[:, stage].reshape(-1)
         Y = np.empty_like(X)
         for k in range(n):  # y = z + b0 x; z = x b1 - y a1 with b1 = 0 (scipy's order, as dsp.lfilter)
             xk = X[k]
             yk = z + b0 * xk
-            z = xk * 0.0 - yk * a1
+            zk = xk * 0.0 - yk * a1
+            z = zk if live is None else np.where(live[k], zk, z)
             Y[k] = yk
-        at = 0
-        for gi, ((models, name, _, _, _), w) in enumerate(zip(groups, widths)):
-            one = np.ndim(groups[gi][3][0]) == 1
-            for i, m in enumerate(models):
-                c = at + i * w
-                commit.append((m, name + stage, z[c:c + w].reshape((1,) + (() if one else (w,)))))
-                if stage == ".2":
-                    outs[gi].append(Y[:, c] if one else Y[:, c:c + w])
-            at += len(models) * w
+        zs.append(z.reshape(S, _Z_WIDTH))
         X = Y  # the second stage filters the first one's output
-    return outs
+    Znew = np.stack(zs, axis=1)
+    for i, m in enumerate(models):
+        commit.append((m, None, Znew[i]))
+    return Y.reshape(n, S, _Z_WIDTH)
 
 
 def _render_rows(models: Sequence[HeadModel], spans: list) -> list[np.ndarray]:
@@ -380,36 +430,54 @@ def _render_rows(models: Sequence[HeadModel], spans: list) -> list[np.ndarray]:
     every number is computed, so a failure leaves the models as they were."""
     commit: list = []
     ns = [sp[1] - sp[0] for sp in spans]
-    one = len(models) == 1
+    S = len(models)
+    one = S == 1
     cat = (lambda xs: xs[0]) if one else np.concatenate  # noqa: E731
     t = cat([sp[2] for sp in spans])
     # every smoother's input is known up front (the gaze the head follows included): all of them
     # filtered together (_filt2_bank)
     fm = [i for i, m in enumerate(models) if m.cfg.follow_gaze]
-    groups = [(models, "env", ENVELOPE_TAU_S, [sp[3].astype(float) for sp in spans], [0.0] * len(models)),
-              (models, "arousal", ENVELOPE_TAU_S, [m._arousal.since(sp[0], sp[1]) for m, sp in zip(models, spans)],
-               [m._arousal.first for m in models]),
-              (models, "emo", POSTURE_TAU_S, [m._emo.since(sp[0], sp[1]) for m, sp in zip(models, spans)],
-               [m._emo.first for m in models])]
+    env_in = [sp[3].astype(float) for sp in spans]
+    ar_in = [m._arousal.since(sp[0], sp[1]) for m, sp in zip(models, spans)]
+    emo_in = [m._emo.since(sp[0], sp[1]) for m, sp in zip(models, spans)]
+    gaze_in: dict[int, np.ndarray] = {}
     if fm:
-        xs = []
+        # the gaze excess the head takes, of every following model's rows in one pass (elementwise)
+        rel = cat([models[i]._gaze.since(spans[i][0], spans[i][1]) for i in fm]) - \
+            (models[fm[0]].gaze_target if one else np.repeat(np.stack([models[i].gaze_target for i in fm]),
+                                                              [ns[i] for i in fm], axis=0))
+        exc = np.sign(rel) * np.maximum(np.abs(rel) - GAZE_EYE_ONLY_DEG, 0) * np.array(GAZE_HEAD_SHARE)
+        at = 0
         for i in fm:
-            m, sp = models[i], spans[i]
-            rel = m._gaze.since(sp[0], sp[1]) - m.gaze_target
-            xs.append(np.sign(rel) * np.maximum(np.abs(rel) - GAZE_EYE_ONLY_DEG, 0) * np.array(GAZE_HEAD_SHARE))
-        groups.append(([models[i] for i in fm], "gaze", GAZE_HEAD_TAU_S, xs, [0.0] * len(fm)))
-    filtered = _filt2_bank(groups, commit)
-    env, arousal, emos = cat(filtered[0]), cat(filtered[1]), filtered[2]
+            gaze_in[i] = exc[at:at + ns[i]]
+            at += ns[i]
+    Y = _filt2_bank(models, ns, env_in, ar_in, emo_in, gaze_in, commit)
+    if Y is None:  # a long step (the bake): each smoother through dsp.lfilter
+        env_l = _filt2_rows(models, "env", ENVELOPE_TAU_S, env_in, [0.0] * S, commit)
+        ar_l = _filt2_rows(models, "arousal", ENVELOPE_TAU_S, ar_in, [m._arousal.first for m in models], commit)
+        emos = _filt2_rows(models, "emo", POSTURE_TAU_S, emo_in, [m._emo.first for m in models], commit)
+        follow_l = _filt2_rows([models[i] for i in fm], "gaze", GAZE_HEAD_TAU_S, [gaze_in[i] for i in fm],
+                               [0.0] * len(fm), commit) if fm else []
+        env, arousal = cat(env_l), cat(ar_l)
+    elif min(ns) == max(ns):  # rows model after model: each model's column, transposed
+        n = ns[0]
+        env = Y[:, :, 0].T.reshape(-1)
+        arousal = Y[:, :, 1].T.reshape(-1)
+        emos = [Y[:, i, 2:10] for i in range(S)]
+        follow_l = [Y[:, i, 10:12] for i in fm]
+    else:
+        env = cat([Y[:k, i, 0] for i, k in enumerate(ns)])
+        arousal = cat([Y[:k, i, 1] for i, k in enumerate(ns)])
+        emos = [Y[:k, i, 2:10] for i, k in enumerate(ns)]
+        follow_l = [Y[:ns[i], i, 10:12] for i in fm]
     # each model's own matrix products, laid out as dsp.lfilter returns them (a product's
     # rounding may depend on its operand's rows and layout): the same numbers as alone
     emos = [e if e.flags.f_contiguous else np.asfortranarray(e) for e in emos]
     em = cat([e @ EMO_MOTION for e in emos])
     motion = (1 + AROUSAL_GAIN * arousal) * em
-    rep = (lambda v: v[None]) if one else (lambda v: np.repeat(v, ns, axis=0))  # noqa: E731
-    # idle sway
-    amp = rep(np.stack([m.amp for m in models])[0] if one else np.stack([m.amp for m in models]))
-    freq = rep(np.stack([m.freq for m in models])[0] if one else np.stack([m.freq for m in models]))
-    phase = rep(np.stack([m.phase for m in models])[0] if one else np.stack([m.phase for m in models]))
+    # idle sway: each model's (amplitude, frequency, phase) rows repeated over its ticks
+    idle_p = models[0]._idle[None] if one else np.repeat(np.stack([m._idle for m in models]), ns, axis=0)
+    amp, freq, phase = idle_p[:, 0], idle_p[:, 1], idle_p[:, 2]
     idle = (amp * np.sin(2 * np.pi * freq * t[:, None, None] + phase)).sum(axis=2)
     idle *= ((1 + (SPEAKING_GAIN - 1) * env) * motion)[:, None]
     # posture: emotion plus a slight lift while talking
@@ -425,8 +493,8 @@ def _render_rows(models: Sequence[HeadModel], spans: list) -> list[np.ndarray]:
         if not m.gestures:
             continue
         ar = m._arousal
-        first = bisect.bisect_left(m.gestures, tm[0] - MAX_GESTURE_SPAN_S, key=lambda g: g.t)
-        last = bisect.bisect_right(m.gestures, tm[-1] + MAX_GESTURE_SPAN_S, key=lambda g: g.t)
+        first = bisect.bisect_left(m.gestures, tm[0] - MAX_GESTURE_SPAN_S, key=_gesture_t)
+        last = bisect.bisect_right(m.gestures, tm[-1] + MAX_GESTURE_SPAN_S, key=_gesture_t)
         for g in m.gestures[first:last]:
             lo, hi = _gesture_support(g)
             i0, i1 = np.searchsorted(tm, [lo, hi])
@@ -439,24 +507,26 @@ def _render_rows(models: Sequence[HeadModel], spans: list) -> list[np.ndarray]:
     # gaze following (head takes part of large gaze shifts, with a lag)
     follow = np.zeros((len(t), 2))
     if fm:
-        ys = filtered[3]
-        if len(fm) == len(models):
-            follow = cat(ys)
+        if len(fm) == S:
+            follow = cat(follow_l)
         else:
             starts = np.concatenate([[0], np.cumsum(ns)])
-            for i, y in zip(fm, ys):
+            for i, y in zip(fm, follow_l):
                 follow[starts[i]:starts[i + 1]] = y
     out = idle + posture + gest
     out[:, :2] += follow
     scales = [m.cfg.scale for m in models]
     out *= scales[0] if len(set(scales)) == 1 else np.repeat(scales, ns)[:, None]
     out = LIMIT_DEG * np.tanh(out / LIMIT_DEG)  # soft limits keep the motion smooth
-    for m, name, zf in commit:
-        m._zi[name] = zf
+    _commit(commit)
     if one:
         return [out]
     starts = np.concatenate([[0], np.cumsum(ns)])
-    return [out[starts[i]:starts[i + 1]] for i in range(len(models))]
+    return [out[starts[i]:starts[i + 1]] for i in range(S)]
+
+
+#: a gesture's time: the key of the searches (C-level attribute read)
+_gesture_t = operator.attrgetter("t")
 
 
 def _bump(x: np.ndarray) -> np.ndarray:

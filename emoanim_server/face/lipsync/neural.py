@@ -489,6 +489,8 @@ class NeuralLipsync:
         self._state = {i.name: np.zeros([d if isinstance(d, int) else 1 for d in i.shape], np.float32)
                        for i in self._sess.get_inputs() if i.name != "mel"}
         self._names = [o.name for o in self._sess.get_outputs()]
+        #: (output, state input) of the model's state outputs (``h_out`` -> ``h``), for accept()
+        self._state_outs = [(n, n[:-4]) for n in self._names if n.endswith("_out")]
         self._mel = MelStream()
         self._pending: np.ndarray | None = None  # mel frames waiting for the model
         self._seen = 0  # network output frames so far (the first `delay` are warm-up)
@@ -537,9 +539,8 @@ class NeuralLipsync:
         """Take this stream's model outputs (all outputs by name, batch of 1): the new state,
         warm-up frames skipped, articulator frames appended; the pending frames are consumed."""
         self._pending = None
-        for n, v in outs.items():
-            if n.endswith("_out"):
-                self._state[n[:-4]] = v
+        for n, sn in self._state_outs:
+            self._state[sn] = outs[n]
         y = outs["y"][0]
         skip = max(0, self._delay - self._seen)
         self._seen += len(y)
@@ -646,8 +647,8 @@ def _emit_raw_many(streams: "Sequence[NeuralLipsync]", final: bool) -> list[np.n
         n = np.repeat(lens, c)
         off = np.repeat(np.cumsum(lens) - lens, c)  # where each stream's frames start in A
         A = used[0] if len(used) == 1 else np.concatenate(used)
-        lo = off + np.clip(k - k0, 0, n - 1)
-        hi = off + np.clip(k + 1 - k0, 0, n - 1)
+        lo = off + np.minimum(np.maximum(k - k0, 0), n - 1)  # (integers: np.clip's values)
+        hi = off + np.minimum(np.maximum(k + 1 - k0, 0), n - 1)
         y = (1 - w) * A[lo] + w * A[hi]
         # contacts: the stronger neighbour, so a short closure is not halved between frames
         y[:, N_ART:] = np.maximum(A[lo, N_ART:], A[hi, N_ART:])
