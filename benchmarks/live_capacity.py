@@ -81,6 +81,105 @@ def batch_axis_model_dir() -> tuple[str | None, str]:
     return str(d), "shipped weights, batch axis renamed to 'B' (export predates the dynamic-batch export)"
 
 
+def cpu_details() -> dict:
+    """The processor as lscpu names it (family / model tell Zen generations apart, which the
+    bare "AMD EPYC" model name of a KVM guest does not) and whether it has AVX-512."""
+    out: dict = {}
+    try:
+        txt = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return out
+    for line in txt.splitlines():
+        k, _, v = line.partition(":")
+        k, v = k.strip(), v.strip()
+        if k in ("Model name", "Vendor ID", "CPU family", "Model", "Stepping", "Hypervisor vendor", "L2 cache",
+                 "L3 cache"):
+            out[k] = v
+        elif k == "Flags":
+            out["avx512f"] = "avx512f" in v.split()
+    return out
+
+
+#: session 6's figures (2026-12-01, benchmarks/results/live_capacity.md at c5cde90 and the lead's
+#: closing note): a 2-core "AMD EPYC" KVM guest with a slower CPU than session 7's (lscpu
+#: family 26 = Zen 5 there). Kept as the slower-machine reference; compare a tree's cost with
+#: another's only within one run (--base).
+SESSION6_REFERENCE = (
+    "Reference, the slower session-6 machine (2-core AMD EPYC KVM guest, 2026-12-01; not comparable "
+    "with the rows above, which come from this run's machine): 40 sessions together 0.0421 CPU-s per "
+    "audio-s per session = 23.7 per core at load 1.0-1.8 (git c5cde90), 0.0361 = 27.7 per core quiet (lead, "
+    "c0f3a60); 1 session alone 0.2224; whole-face latency p99 90.5 ms; one session's state 0.79 MB at 900 s, flat.")
+
+
+def ab_inprocess(base: str, n: int, seconds: float, reps: int) -> dict:
+    """Interleaved A/B in ONE process: the package of the source tree ``base`` imported under
+    another name (a temporary folder holding ``emoanim_base`` -> base/emoanim_server; the
+    package imports itself relatively) against this tree's, ``n`` sessions ticked together,
+    runs alternating (base, this, this, base, ...) so the machine's load falls on both alike.
+    Thread CPU per audio-s per session of the whole tick and of the eyes + head feed / render
+    calls (``face.eyes_head.feed_many`` / ``render_many``, which both trees have)."""
+    import importlib
+
+    link_dir = Path(tempfile.mkdtemp(prefix="emoanim-ab-"))
+    (link_dir / "emoanim_base").symlink_to(Path(base).resolve() / "emoanim_server")
+    sys.path.insert(0, str(link_dir))
+    pk = {}
+    for name in ("emoanim_base", "emoanim_server"):
+        mods = {k: importlib.import_module(f"{name}.{k}") for k in ("pipeline", "live_batch", "face.eyes_head", "audio")}
+        acc: collections.Counter = collections.Counter()
+        for fn, label in (("feed_many", "eyes+head: feed"), ("render_many", "eyes+head: render")):
+            f = getattr(mods["face.eyes_head"], fn)
+
+            def w(*a, _f=f, _label=label, _acc=acc, **k):
+                c = time.thread_time()
+                try:
+                    return _f(*a, **k)
+                finally:
+                    _acc[_label] += time.thread_time() - c
+            setattr(mods["face.eyes_head"], fn, w)
+        pk[name] = (mods, acc)
+    x = np.tile(pk["emoanim_server"][0]["audio"].load_audio(str(ROOT / "tests" / "data" / "real_en.wav")).samples, 8)
+
+    def run(name: str, k: int, sec: float) -> dict:
+        mods, acc = pk[name]
+        offs = [int(16000 * 0.37 * j) % max(1, len(x) - int(sec * 16000)) for j in range(k)]
+        xs = [x[o:o + int(sec * 16000)] for o in offs]
+        gs = [mods["pipeline"].LiveGraph(60, j, FULL, engine="neural") for j in range(k)]
+        acc.clear()
+        c = time.thread_time()
+        for i in range(0, len(xs[0]), 320):
+            res = mods["live_batch"].tick([(g, xx[i:i + 320]) for g, xx in zip(gs, xs)])
+            bad = [r for r in res if isinstance(r, Exception)]
+            if bad:
+                raise bad[0]
+        for g in gs:
+            g.finish()
+        cpu = time.thread_time() - c
+        d = {"tick": cpu / (k * sec)}
+        d.update({lab: v / (k * sec) for lab, v in acc.items()})
+        return d
+
+    for name in pk:
+        run(name, 2, 1.0)  # warm
+    runs: dict[str, list] = {name: [] for name in pk}
+    loads = []
+    for r in range(reps):
+        order = ("emoanim_base", "emoanim_server") if r % 2 == 0 else ("emoanim_server", "emoanim_base")
+        for name in order:
+            loads.append(round(os.getloadavg()[0], 2))
+            runs[name].append(run(name, n, seconds))
+        print("A/B", r, {k: round(v[-1]["tick"], 5) for k, v in runs.items()}, flush=True)
+    base_git = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=base, capture_output=True,
+                              text=True).stdout.strip()
+
+    def mean(name, key):
+        return round(float(np.mean([d.get(key, 0.0) for d in runs[name]])), 5)
+    keys = ["tick", "eyes+head: feed", "eyes+head: render"]
+    return {"base": base, "base_git": base_git, "sessions": n, "audio_s_per_session": seconds, "reps": reps,
+            "loadavg_1m_at_runs": loads, "runs": runs,
+            "mean": {"base": {k: mean("emoanim_base", k) for k in keys}, "now": {k: mean("emoanim_server", k) for k in keys}}}
+
+
 def stage_timer():
     """Wraps the stages' entry points: CPU seconds per stage (thread time), exclusive: a stage
     called inside another's timed call (the band-pass inside the upper face's audio intake, the
@@ -143,6 +242,9 @@ def stage_timer():
     wrap(drivers, "speech_feed_many", "speech activity (all sessions, one call)")
     wrap(dsp, "bandpass_many", "band-pass (all sessions, one call)")
     wrap(pipeline.LiveGraph, "_mix_emotion", "emotion mixer")
+    wrap(pipeline.LiveGraph, "mix_request", "emotion mixer")
+    from emoanim_server.face import mixer as _mixer
+    wrap(_mixer, "mix_many", "emotion mixer")
     wrap(pipeline.LiveGraph, "_add_upper", "upper face: add to frames")
     wrap(live_batch, "_upper_add", "upper face: add to frames")
     wrap(pipeline.LiveGraph, "emotion_at", "emotion timeline")
@@ -153,7 +255,22 @@ def stage_timer():
     return acc, restore
 
 
-def run_graphs(x: np.ndarray, n: int, together: bool, seconds: float, profile: bool = False) -> dict:
+def emotion_timeline(k: int, seconds: float):
+    """A session's real emotion keys (what a game sends): a category every 1.5 s, blended in
+    over 0.4 s, intensities and order varying per session (the mixer and the emotion rows of
+    the eyes, head and upper face then change every frame; nothing of it is cached)."""
+    from emoanim_server.emotion import from_category
+    from emoanim_server.emotion.stage import LiveTimeline
+
+    cats = ("happy", "sad", "angry", "surprised", "fearful", "neutral")
+    tl = LiveTimeline()
+    for j, t in enumerate(np.arange(0.0, seconds, 1.5)):
+        tl.add(float(t), from_category(cats[(k + j) % len(cats)], 0.4 + 0.1 * ((k + j) % 5)), 0.4)
+    return tl
+
+
+def run_graphs(x: np.ndarray, n: int, together: bool, seconds: float, profile: bool = False,
+               emotion_keys: bool = False) -> dict:
     from emoanim_server.live_batch import tick
     from emoanim_server.pipeline import LiveGraph
 
@@ -161,6 +278,9 @@ def run_graphs(x: np.ndarray, n: int, together: bool, seconds: float, profile: b
     offs = [int(16000 * 0.37 * k) % max(1, len(x) - int(seconds * 16000)) for k in range(n)]
     xs = [x[o:o + int(seconds * 16000)] for o in offs]
     graphs = [LiveGraph(60, k, FULL, engine="neural") for k in range(n)]
+    if emotion_keys:
+        for k, g in enumerate(graphs):
+            g.set_emotion(emotion_timeline(k, seconds))
     acc = restore = None
     if profile:
         acc, restore = stage_timer()
@@ -185,7 +305,7 @@ def run_graphs(x: np.ndarray, n: int, together: bool, seconds: float, profile: b
     per_tick_ms = 1e3 * np.asarray(per_tick)
     rate = cpu / (n * seconds)
     la = graphs[0].lookahead_s
-    out = {"sessions": n, "together": together, "audio_s_per_session": seconds,
+    out = {"sessions": n, "together": together, "audio_s_per_session": seconds, "emotion_keys": emotion_keys,
            "cpu_s_per_audio_s_per_session": round(rate, 4),
            "sessions_per_core": round(1.0 / rate, 1),
            "tick_compute_ms_p50": round(float(np.median(per_tick_ms)), 2),
@@ -360,7 +480,10 @@ def server_run(x: np.ndarray, sr: int, levels: list[int], seconds: float, models
 def write_md(res: dict, path: Path) -> None:
     m = res["machine"]
     L = [f"# LIVE capacity ({res['date']}, git {res['git']})", "",
-         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}, Python {m['python']}; load average "
+         f"Machine: {m['cpu']}" + (f" (lscpu: family {m['lscpu'].get('CPU family')}, model {m['lscpu'].get('Model')}, "
+                                 f"AVX-512 {'yes' if m['lscpu'].get('avx512f') else 'no'}, "
+                                 f"{m['lscpu'].get('Hypervisor vendor', 'no')} guest)" if m.get("lscpu") else "")
+         + f", {m['cores']} cores, {m['memory']}, Python {m['python']}; load average "
          f"{m['loadavg'][0]:.2f} at start, {res['loadavg_end'][0]:.2f} at end (shared machine: the CPU-time "
          "columns are the primary figures). Sessions: learned lip-sync model, face + eyes + head + emotion "
          "(neutral), 60 fps, 20 ms chunks of real English. Model: " + res["model"] + ".", "",
@@ -372,6 +495,8 @@ def write_md(res: dict, path: Path) -> None:
          "| --- | --- | --- | --- | --- | --- | --- |"]
     for r in res["graph"]:
         prof = " (stage timers on)" if "stages_cpu_s_per_audio_s_per_session" in r else ""
+        if r.get("emotion_keys"):
+            prof += ", emotion keys (a timeline each)"
         if "loadavg_1m_before_after" in r:
             prof += f" (re-run at load {r['loadavg_1m_before_after'][0]})"
         L.append(f"| {r['sessions']} | {'together' if r['together'] else 'one by one'}{prof} | "
@@ -380,7 +505,8 @@ def write_md(res: dict, path: Path) -> None:
     for r in res["graph"]:
         if "stages_cpu_s_per_audio_s_per_session" in r:
             L += ["", f"### Where the time goes: {r['sessions']} session(s), "
-                      f"{'together' if r['together'] else 'one by one'} (CPU-s per audio-s per session)", "",
+                      f"{'together' if r['together'] else 'one by one'}"
+                      f"{', emotion keys' if r.get('emotion_keys') else ''} (CPU-s per audio-s per session)", "",
                   "| stage | CPU-s / audio-s |", "| --- | --- |"]
             L += [f"| {k} | {v} |" for k, v in r["stages_cpu_s_per_audio_s_per_session"].items()]
     mem = res["memory"]
@@ -417,7 +543,15 @@ def write_md(res: dict, path: Path) -> None:
     many = max((r for r in plain if r["together"]), key=lambda r: r["sessions"], default=None)
     if one and many:
         lips = lambda r: sum(v for k, v in r.get("stages_cpu_s_per_audio_s_per_session", {}).items() if k.startswith("lips"))  # noqa: E731
-        prof = [r for r in res["graph"] if "stages_cpu_s_per_audio_s_per_session" in r]
+        prof = [r for r in res["graph"] if "stages_cpu_s_per_audio_s_per_session" in r and not r.get("emotion_keys")]
+        emo = next((r for r in res["graph"] if r.get("emotion_keys")), None)
+        same = next((r for r in reversed(prof) if emo and r["sessions"] == emo["sessions"] and r["together"]), None)
+        if emo and same:
+            L += [f"* With real emotion keys (a timeline per session, a new category every 1.5 s; not batched: the "
+                  f"mixer and the emotion rows run per session), {emo['sessions']} sessions together cost "
+                  f"{emo['cpu_s_per_audio_s_per_session']} CPU-s per audio-s each against "
+                  f"{same['cpu_s_per_audio_s_per_session']} neutral (both with stage timers on): "
+                  f"{emo['sessions_per_core']} sessions per core."]
         L += ["", "## Reading", "",
               f"* Ticked together, {many['sessions']} sessions cost {many['cpu_s_per_audio_s_per_session']} CPU-s per "
               f"audio-s each against {one['cpu_s_per_audio_s_per_session']} alone "
@@ -437,7 +571,23 @@ def write_md(res: dict, path: Path) -> None:
               "chunk may wait behind one batch before its own: at the measured cost one core keeps the 100 ms bar "
               f"up to about {25.0 / (40.0 * many['cpu_s_per_audio_s_per_session']):.1f} sessions "
               "((100 - 75) / (2 x 20 ms x cost))."]
-    L += ["", "Regenerate: `nice -n 10 python benchmarks/live_capacity.py [--batch-axis-copy]`."]
+    if res.get("ab"):
+        ab = res["ab"]
+        mb, mn = ab["mean"]["base"], ab["mean"]["now"]
+        L += ["", f"## Before / after, interleaved in one process: {ab['base_git']} vs this tree ({res['git']})", "",
+              f"{ab['sessions']} sessions ticked together, {ab['audio_s_per_session']:g} s each, {ab['reps']} runs of "
+              "each tree alternating (the base tree's package imported under another name); load average at the "
+              "runs " + ", ".join(f"{v:g}" for v in ab["loadavg_1m_at_runs"]) + ". CPU-s per audio-s per session "
+              "(means; the whole tick includes every engineer's work since the base).", "",
+              "| | base | now | base / now |", "| --- | --- | --- | --- |"]
+        for k in ("tick", "eyes+head: feed", "eyes+head: render"):
+            L.append(f"| {'whole tick' if k == 'tick' else k} | {mb[k]} | {mn[k]} | {mb[k] / max(mn[k], 1e-9):.2f} |")
+        L.append("")
+        L.append("Runs (tick): base " + ", ".join(f"{d['tick']:.4f}" for d in ab["runs"]["emoanim_base"]) + "; now "
+                 + ", ".join(f"{d['tick']:.4f}" for d in ab["runs"]["emoanim_server"]) + ".")
+    L += ["", SESSION6_REFERENCE]
+    L += ["", "Regenerate: `nice -n 10 python benchmarks/live_capacity.py --no-server [--base DIR] "
+              "[--batch-axis-copy]`."]
     path.write_text("\n".join(L) + "\n")
 
 
@@ -451,6 +601,9 @@ def main() -> int:
                     help="only the one-session length run (state size at 30/60/300/900 s marks), merged "
                          "into the existing results")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "live_capacity"))
+    ap.add_argument("--base", default="", help="a source tree (e.g. a worktree at the session's start) measured "
+                    "against this one, interleaved in one process")
+    ap.add_argument("--ab-reps", type=int, default=4)
     args = ap.parse_args()
     from bench_server import machine
 
@@ -481,7 +634,7 @@ def main() -> int:
         print(res["memory_length"])
         return 0
     res = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-           "machine": machine(), "model": model_note,
+           "machine": dict(machine(), lscpu=cpu_details()), "model": model_note,
            "git": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                                  text=True).stdout.strip(), "graph": []}
     secs = 4.0 if args.quick else 8.0
@@ -494,10 +647,16 @@ def main() -> int:
         r = run_graphs(x, n, together, secs, profile=prof)
         print(r, flush=True)
         res["graph"].append(r)
+    # sessions with real emotion keys (a timeline each: not batched, measured once)
+    r = run_graphs(x, 16 if args.quick else 40, True, secs, profile=True, emotion_keys=True)
+    print(r, flush=True)
+    res["graph"].append(r)
     res["memory"] = memory(x, 16 if args.quick else 40)
     print(res["memory"], flush=True)
     long_s = 300.0 if args.quick else 900.0
     res["memory_length"] = session_growth(x, long_s, (30.0, 60.0, 300.0) + ((900.0,) if long_s > 300 else ()))
+    if args.base:
+        res["ab"] = ab_inprocess(args.base, 16 if args.quick else 40, secs, args.ab_reps)
     if not args.no_server:
         sr = 16000
         # levels this shared 2-core machine can show (more only measures other people's load)

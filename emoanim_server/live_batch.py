@@ -161,13 +161,32 @@ def _emit(graphs: list, idx: list[int], results: list) -> None:
     rows stacked, each stream's own numbers), then each graph's frames completed. A failure
     stays with its graph (a failed shared render falls back to one render per graph)."""
     from .face.eyes_head import render_many
+    from .face.mixer import mix_many
 
     outs: dict[int, object] = {}
+    counts: dict[int, tuple] = {}
+    reqs: dict[int, tuple] = {}
     for g, i in zip(graphs, idx):
         try:
             n = g.emit_count()
             if n > 0:
-                outs[i] = (g, g.emit_curves(n, add_upper=False))
+                counts[i] = (g, n)
+                r = g.mix_request(n)
+                if r is not None:
+                    reqs[i] = r
+        except Exception as e:  # noqa: BLE001
+            results[i] = e
+            counts.pop(i, None)
+    # the emotion mixer of every graph with emotion keys in one call (face.mixer.mix_many: each
+    # window's own zones, per-row rules, so each graph's own numbers)
+    mixed = dict(zip(reqs, batched(mix_many, list(reqs.values()))))
+    for i, (g, n) in counts.items():
+        m = mixed.get(i)
+        if isinstance(m, Exception):
+            results[i] = m
+            continue
+        try:
+            outs[i] = (g, g.emit_curves(n, add_upper=False, mixed=(m,)))
         except Exception as e:  # noqa: BLE001
             results[i] = e
     _upper_add(outs, results)

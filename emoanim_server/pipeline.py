@@ -840,23 +840,30 @@ class LiveGraph:
         n_final = self._lip_done
         if not final:
             pre, self._pre_final = self._pre_final, None
-            n_final = pre[1] if pre is not None and pre[0] == self._final_key() else self._final_before_eyes_head()
+            hit = pre is not None and pre[0] == self._final_key()
+            n_final = pre[1] if hit else self._final_before_eyes_head()
             if self.eyes_head is not None:
-                if n_final > self.next_index:
+                # (after eyes_head_request the stage has been given what these frames need)
+                if n_final > self.next_index and not hit:
                     self._drive_eyes_head(need=n_final)
                 n_final = min(n_final, self._eyes_head_frames())
             if self.next_index > 0 and n_final - self.next_index < self.emit_frames:
                 return 0
         return max(0, n_final - self.next_index)
 
-    def emit_curves(self, n: int, add_upper: bool = True) -> LiveFrames:
+    def emit_curves(self, n: int, add_upper: bool = True, mixed=None) -> LiveFrames:
         """The next ``n`` frames up to the eyes + head render (lips, emotion, upper face;
         ``add_upper`` False: without the upper face, which the caller then adds for many graphs
-        at once: :meth:`upper_window` + ``face.upper.add_to_frames`` + :meth:`upper_sent`)."""
+        at once: :meth:`upper_window` + ``face.upper.add_to_frames`` + :meth:`upper_sent`).
+        ``mixed``: the caller has mixed them (``(curves,)``, from :meth:`mix_request`'s inputs;
+        ``(None,)``: nothing to mix)."""
         i0 = self.next_index
         curves = self._curves[:n]
         self._curves = self._curves[n:]
-        if self.parts.get("emotion") and not self._at_rest:  # (at rest the mixer is a no-op)
+        if mixed is not None:
+            if mixed[0] is not None:
+                curves = mixed[0]
+        elif self.parts.get("emotion") and not self._at_rest:  # (at rest the mixer is a no-op)
             curves = self._mix_emotion(curves, np.arange(i0, i0 + n) / self.fps)
         if add_upper and self.upper is not None and len(self._upper):
             curves = self._add_upper(curves, np.arange(i0, i0 + n) / self.fps)
@@ -900,23 +907,39 @@ class LiveGraph:
                 if (k0 + e) * TICK_S > t0 - 0.5 and (k0 + s) * TICK_S < t1 + 0.5]
 
     def _mix_emotion(self, lips: np.ndarray, times: np.ndarray) -> np.ndarray:
-        from .face.expression import expression_offsets
         from .face.mixer import mix
+
+        r = self._mix_inputs(lips, times)
+        return np.asarray(lips, np.float32) if r is None else mix(*r).astype(np.float32)
+
+    def _mix_inputs(self, lips: np.ndarray, times: np.ndarray) -> tuple | None:
+        """The mixer's inputs for frames ``lips`` at ``times`` (``face.mixer.mix``'s arguments),
+        or None when it would return the lips unchanged."""
+        from .face.expression import expression_offsets
 
         if self._at_rest is None:
             self._at_rest = self._emotion_at_rest()
         if self._at_rest:  # no timeline, neutral and calm: the check below at every frame, once
-            return np.asarray(lips, np.float32)
+            return None
         vad, w = self.emotion_at(times)
         if _neutral_calm(vad, w):
             # neutral and calm: no expression and no arousal gain, so the mixer returns the lips
             # unchanged (tests/test_live_batch.py checks it against mix): skip its per-call cost
-            return np.asarray(lips, np.float32)
+            return None
         expr = expression_offsets(w, vad, times, seed=self.seed)
         phones = getattr(self.lip, "phones", None)
         if phones is None:
             phones = self._speaking_phones(float(times[0]), float(times[-1]))
-        return mix(lips, expr, times, phones, arousal=vad[:, 1]).astype(np.float32)
+        return lips, expr, times, phones, vad[:, 1]
+
+    def mix_request(self, n: int) -> tuple | None:
+        """Before ``emit_curves(n, mixed=...)``: the mixer's inputs for the next ``n`` frames
+        (live_batch.tick mixes every graph's in one ``face.mixer.mix_many`` call), or None when
+        the mixer would leave them as they are."""
+        if not self.parts.get("emotion") or self._at_rest:
+            return None
+        i0 = self.next_index
+        return self._mix_inputs(self._curves[:n], np.arange(i0, i0 + n) / self.fps)
 
 
 def _neutral_is_zero() -> bool:

@@ -155,3 +155,27 @@ def test_contact_weight_covers_the_phone_and_ramps_smoothly():
     assert np.all(w[(t >= 0.4) & (t <= 0.5)] == 1.0)
     assert w[t < 0.3].max() == 0.0 and w[t > 0.6].max() == 0.0
     assert np.abs(np.diff(w)).max() < 0.5
+
+
+def test_mix_many_equals_each_window_alone():
+    """LIVE mixes every session's 1-2 frames of a tick in one call (face.mixer.mix_many): each
+    window gets exactly mix() of it alone, with its own phones, times and arousal (or none)."""
+    from emoanim_server.face.mixer import mix_many
+
+    rng = np.random.default_rng(4)
+    items = []
+    for k in range(7):
+        n = int(rng.integers(1, 5))
+        t0 = float(rng.uniform(0, 3))
+        times = t0 + np.arange(n) / 60
+        lips = rng.random((n, N_ARKIT)).astype(np.float32) * 0.6
+        expr = rng.random((n, N_ARKIT)).astype(np.float32) * 0.4
+        phones = [(t0 - 0.1, t0 + 0.01, "m"), (t0 + 0.01, t0 + 0.03, "f"), (t0 + 0.03, t0 + 0.2, "aa")] if k % 3 else []
+        arousal = None if k % 4 == 1 else rng.uniform(-1, 1, n)
+        items.append((lips, expr, times, phones, arousal))
+    together = mix_many(items)
+    for it, got in zip(items, together):
+        want = mix(*it)
+        assert got.dtype == np.float32 and got.tobytes() == want.tobytes()
+    # the windows differ (the comparison is not of identical inputs)
+    assert len({g.tobytes() for g in together}) == len(items)
