@@ -168,8 +168,9 @@ def write_md(res: dict, out: Path, sessions: int, seconds: float) -> None:
           "Every change is exact: LIVE frames (curves, head, eyes) of 7 configurations (learned and phonetic "
           "lips, face only, eyes + head only, an emotion timeline from the start and one set mid-stream, a "
           "process interval) x 3 chunkings, alone and ticked together, and upper-face, default and "
-          "--lipsync neural bakes are byte-identical to the session's start (ac5234c). The A/B tables below "
-          "measure them.",
+          "--lipsync neural bakes are byte-identical to the session's start (ac5234c; checked with "
+          "`benchmarks/upper_identity.py`, which a 1e-4 change of one upper-face threshold fails). The A/B "
+          "tables below measure them.",
           "* The upper face's render (_render_rows, _filt_rows): each model's filter state one (2, columns) "
           "array, one stack for all models; unequal tick counts as a leading slice of models ordered by count "
           "instead of fancy-indexed rows; the drift's parameters packed once per model.",
