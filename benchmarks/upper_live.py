@@ -149,6 +149,13 @@ def write_md(res: dict, out: Path, sessions: int, seconds: float) -> None:
               f"**{lv['run_cpu_s_per_audio_s']}** CPU-s per audio-s; whole, as a bake ({bk['run_calls']} calls) "
               f"**{bk['run_cpu_s_per_audio_s']}**. The stream's whole learned lip-sync (mel, run, decoding, ARKit): "
               f"{lv['whole_lipsync_cpu_s_per_audio_s']} LIVE, {bk['whole_lipsync_cpu_s_per_audio_s']} whole.", ""]
+    rr = res.get("model_cost_one_stream_rerun")
+    if rr:
+        L += [f"Measured again {rr['date']} (load {rr['load_before'][0]:.1f} -> {rr['load_after'][0]:.1f}): 20 ms chunks "
+              f"**{rr['live_20ms']['run_cpu_s_per_audio_s']}**, whole **{rr['bake_whole']['run_cpu_s_per_audio_s']}** "
+              "CPU-s per audio-s. A LIVE stream's run() is ~50 us of fixed cost per 20 ms call, which contention "
+              "(other processes evicting the weights between calls) inflates up to ~3x; the bake's three long "
+              "calls hardly move. The same measurement at load 2.2 (00:53, an ad-hoc run of this loop) gave 0.0036.", ""]
     L += ["## Pitch shortcuts (identical curves)", "",
           f"* {p['frames']} YIN frames of real speech ({p['files']} files): 576-point FFT vs 1024: f0 within "
           f"{p['max_rel_f0_diff']:.1e} relative, aperiodicity within {p['max_ap_diff']:.1e}; float32 values "
@@ -161,8 +168,9 @@ def write_md(res: dict, out: Path, sessions: int, seconds: float) -> None:
           "Every change is exact: LIVE frames (curves, head, eyes) of 7 configurations (learned and phonetic "
           "lips, face only, eyes + head only, an emotion timeline from the start and one set mid-stream, a "
           "process interval) x 3 chunkings, alone and ticked together, and upper-face, default and "
-          "--lipsync neural bakes are byte-identical to the session's start (ac5234c). The A/B tables below "
-          "measure them.",
+          "--lipsync neural bakes are byte-identical to the session's start (ac5234c; checked with "
+          "`benchmarks/upper_identity.py`, which a 1e-4 change of one upper-face threshold fails). The A/B "
+          "tables below measure them.",
           "* The upper face's render (_render_rows, _filt_rows): each model's filter state one (2, columns) "
           "array, one stack for all models; unequal tick counts as a leading slice of models ordered by count "
           "instead of fancy-indexed rows; the drift's parameters packed once per model.",
@@ -445,6 +453,11 @@ def main() -> int:
         res["ab_components"] = component_ab(args.base)
         res["ab_components"]["git"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                                                      capture_output=True, text=True).stdout.strip()
+        # the one-stream model cost again (small calls are the most load-sensitive figure here)
+        la = os.getloadavg()
+        res["model_cost_one_stream_rerun"] = dict(model_cost(), load_before=la, load_after=os.getloadavg(),
+                                                  date=datetime.datetime.now(datetime.timezone.utc).isoformat(
+                                                      timespec="seconds"))
         out.with_suffix(".json").write_text(json.dumps(res, indent=1))
         args.md_only = True
     if args.md_only:

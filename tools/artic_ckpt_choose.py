@@ -54,10 +54,10 @@ def candidate(ck: str) -> Path:
     return d
 
 
-def measure(models: Path) -> dict:
+def measure(models: Path, dither_draws: int = 1) -> dict:
     """dev2 (with dither) and SPPAS-IPU rows of tools/artic_decode.py for the model in ``models``."""
     out = {}
-    for half, extra in (("dev2", ["--dither"]), ("ipu", [])):
+    for half, extra in (("dev2", ["--dither", "--dither-draws", str(dither_draws)]), ("ipu", [])):
         txt = _run(["tools/artic_decode.py", "--half", half, *extra], env={"EMOANIM_MODELS": str(models)})
         out[half] = json.loads([ln for ln in txt.splitlines() if ln.startswith("{")][-1])
     return out
@@ -78,19 +78,22 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ckpts", default="", help="comma-separated checkpoints in build/artic (default: every ck_*.pt; ',' = only v1.2)")
     ap.add_argument("--out", default=str(BUILD / "choose.json"))
+    ap.add_argument("--dither-draws", type=int, default=1,
+                    help="dither draws per dev2 line (session 7 used 1; 5 would have caught v1.4's tail: "
+                         "results/lipsync_neural_v14_candidate.json dev2_dither_5_draws). Keep one value per --out file")
     a = ap.parse_args()
     out = Path(a.out)
     res = json.loads(out.read_text()) if out.is_file() else {"rule": __doc__.split("Rule")[1].split("Each")[0].strip(), "rows": {}}
     res["rule"] = __doc__.split("Rule")[1].split("Each")[0].strip()
     rows = res["rows"]
     if "v1.2 (models/)" not in rows:
-        rows["v1.2 (models/)"] = measure(ROOT / "models")
+        rows["v1.2 (models/)"] = measure(ROOT / "models", a.dither_draws)
         out.write_text(json.dumps(res, indent=1) + "\n")
     cks = [c for c in a.ckpts.split(",") if c] if a.ckpts else sorted(p.name for p in BUILD.glob("ck_*.pt"))
     for ck in cks:
         if ck in rows:
             continue
-        rows[ck] = measure(candidate(ck))
+        rows[ck] = measure(candidate(ck), a.dither_draws)
         out.write_text(json.dumps(res, indent=1) + "\n")
         print(ck, json.dumps(rows[ck]), flush=True)
     base = rows["v1.2 (models/)"]

@@ -228,6 +228,11 @@ def _rir(rng) -> np.ndarray:
 #: share of augmented clips through :func:`dark` (0: v1.2's data; the session-6 candidate run used
 #: 0.14 via ``artic_train.py data --dark-p 0.14``)
 DARK_P = 0.0
+#: a dark clip is always PCM16-quantised + dithered (session 7, ``--dark-pcm``): v1.4's dark clips
+#: were float half the time, their low-passed high bands far below any real recording's 1-LSB
+#: floor, and v1.4 became 1-LSB-dither sensitive (0.029 -> 0.056 on LJ) -- the hypothesis is
+#: that it learned to read those bands' exact level; False = v1.4's data
+DARK_PCM = False
 
 
 def dark(rng: np.random.Generator, y: np.ndarray) -> np.ndarray:
@@ -243,6 +248,7 @@ def dark(rng: np.random.Generator, y: np.ndarray) -> np.ndarray:
 
 def augment(rng: np.random.Generator, x: np.ndarray, others: list[np.ndarray]) -> np.ndarray:
     y = x.astype(np.float32).copy()
+    was_dark = False
     if rng.random() < 0.45:
         y = fftconvolve(y, _rir(rng))[: len(y)].astype(np.float32)
     if rng.random() < 0.6:
@@ -266,6 +272,7 @@ def augment(rng: np.random.Generator, x: np.ndarray, others: list[np.ndarray]) -
         y = sosfilt(butter(2, rng.uniform(100, 400), "highpass", fs=SR, output="sos"), y)
     elif r < 0.38 + DARK_P:
         y = dark(rng, y)
+        was_dark = True
     if rng.random() < 0.1:  # mu-law 8 bit (telephony codec)
         mu = 255.0
         z = np.clip(y / (np.abs(y).max() + 1e-9), -1, 1)
@@ -276,7 +283,7 @@ def augment(rng: np.random.Generator, x: np.ndarray, others: list[np.ndarray]) -
     if rng.random() < 0.08:
         g = rng.uniform(1.5, 6.0) / peak  # clipped
     y = np.clip(y * g, -1.0, 1.0)
-    if rng.random() < 0.5:  # PCM16 quantisation + dither
+    if rng.random() < 0.5 or (DARK_PCM and was_dark):  # PCM16 quantisation + dither
         y = np.round(y * 32767 + rng.uniform(-1, 1, len(y))) / 32767
     return y.astype(np.float32)
 

@@ -51,6 +51,7 @@ def build(args) -> None:
 
     rng = np.random.default_rng(args.seed)
     D.DARK_P = args.dark_p
+    D.DARK_PCM = args.dark_pcm
     words = D.word_lists(Path(args.espeak_src))
     BUILD.mkdir(parents=True, exist_ok=True)
     parts: dict[str, list] = {"train": [], "val": []}
@@ -669,6 +670,8 @@ def main() -> None:
     ap.add_argument("--real2-copies", type=int, default=10, help="augmented copies of each tools/artic_real.py line")
     ap.add_argument("--dark-p", type=float, default=0.0,
                     help="share of augmented clips through artic_data.dark (muffled channel); 0 = v1.2's data")
+    ap.add_argument("--dark-pcm", action="store_true",
+                    help="dark clips always PCM16-quantised + dithered (artic_data.DARK_PCM; v1.5 candidate)")
     ap.add_argument("--share", default="", help='JSON {group: share} replacing GROUP_SHARE entries '
                     '(e.g. \'{"real2:fleurs": 0.24}\'; v1.3: more real non-English windows)')
     ap.add_argument("--keep-norm", action="store_true", help="with --init: keep the checkpoint's feature normalisation")

@@ -27,6 +27,14 @@
 # 0.774); default bake closure 0.962; size and cost unchanged -- but the 1-LSB dither bar fails
 # (0.029 -> 0.056; seeds 1/2: 0.053 / 0.092 vs 0.026 / 0.038: one frame of mouthPucker near a
 # line's start), music 0.52 -> 0.61, false closures LJ 0.174 -> 0.234.
+#
+# Follow-ups (same data, same choice rule; rows in the results file):
+#  1. train --init v12.pt --keep-norm --minutes 14 --lr 2e-4 --false-round-weight 3 --ckpt-every 2:
+#     no checkpoint eligible on dev2 (f/v or rounding down, dev2 dither up to 0.19) -> not measured.
+#  2. data ... --dark-pcm (dark clips always PCM16 + dithered), train ... --minutes 10 --ckpt-every 1.5
+#     no checkpoint eligible either (dev2 rounding 0.786 on 6 of 7, f/v 0.75-0.83 late) -> not measured.
+#  A dev-only dither check that would have caught v1.4: 5 dither draws on dev2 give max 0.201 for
+#  ck_00935 vs 0.066 for v1.2 (one draw: 0.038 vs 0.055), so the next rule should use several draws.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MIN=${1:-40}
