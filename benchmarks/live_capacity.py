@@ -544,14 +544,6 @@ def write_md(res: dict, path: Path) -> None:
     if one and many:
         lips = lambda r: sum(v for k, v in r.get("stages_cpu_s_per_audio_s_per_session", {}).items() if k.startswith("lips"))  # noqa: E731
         prof = [r for r in res["graph"] if "stages_cpu_s_per_audio_s_per_session" in r and not r.get("emotion_keys")]
-        emo = next((r for r in res["graph"] if r.get("emotion_keys")), None)
-        same = next((r for r in reversed(prof) if emo and r["sessions"] == emo["sessions"] and r["together"]), None)
-        if emo and same:
-            L += [f"* With real emotion keys (a timeline per session, a new category every 1.5 s; not batched: the "
-                  f"mixer and the emotion rows run per session), {emo['sessions']} sessions together cost "
-                  f"{emo['cpu_s_per_audio_s_per_session']} CPU-s per audio-s each against "
-                  f"{same['cpu_s_per_audio_s_per_session']} neutral (both with stage timers on): "
-                  f"{emo['sessions_per_core']} sessions per core."]
         L += ["", "## Reading", "",
               f"* Ticked together, {many['sessions']} sessions cost {many['cpu_s_per_audio_s_per_session']} CPU-s per "
               f"audio-s each against {one['cpu_s_per_audio_s_per_session']} alone "
@@ -566,6 +558,14 @@ def write_md(res: dict, path: Path) -> None:
                   "in one call) run as one call per batch too; what remains per session is the Python sequencing, "
                   "the per-tick decisions (blinks, saccades, onsets) and the audio-rate arithmetic (mel, YIN, "
                   "band-pass)."]
+        emo = next((r for r in res["graph"] if r.get("emotion_keys")), None)
+        same = next((r for r in reversed(prof) if emo and r["sessions"] == emo["sessions"] and r["together"]), None)
+        if emo and same:
+            L += [f"* With real emotion keys (a timeline per session, a new category every 1.5 s; the mixer runs for "
+                  f"all sessions in one call, the timeline sampling and expression offsets per session), {emo['sessions']} sessions together cost "
+                  f"{emo['cpu_s_per_audio_s_per_session']} CPU-s per audio-s each against "
+                  f"{same['cpu_s_per_audio_s_per_session']} neutral (both with stage timers on): "
+                  f"{emo['sessions_per_core']} sessions per core."]
         L += [f"* Whole-face latency with one session: {one['whole_face_latency_ms_p99']} ms p99 (75 ms lookahead + "
               "compute). With N sessions on one core a 20 ms batch takes N x 20 ms x the per-session cost, and a "
               "chunk may wait behind one batch before its own: at the measured cost one core keeps the 100 ms bar "
