@@ -111,21 +111,25 @@ SESSION6_REFERENCE = (
     "c0f3a60); 1 session alone 0.2224; whole-face latency p99 90.5 ms; one session's state 0.79 MB at 900 s, flat.")
 
 
-def ab_inprocess(base: str, n: int, seconds: float, reps: int) -> dict:
+def ab_inprocess(base: str, n: int, seconds: float, reps: int, emotion_keys: bool = False) -> dict:
     """Interleaved A/B in ONE process: the package of the source tree ``base`` imported under
     another name (a temporary folder holding ``emoanim_base`` -> base/emoanim_server; the
     package imports itself relatively) against this tree's, ``n`` sessions ticked together,
     runs alternating (base, this, this, base, ...) so the machine's load falls on both alike.
     Thread CPU per audio-s per session of the whole tick and of the eyes + head feed / render
-    calls (``face.eyes_head.feed_many`` / ``render_many``, which both trees have)."""
+    calls (``face.eyes_head.feed_many`` / ``render_many``, which both trees have).
+    ``emotion_keys``: every session with a timeline (:func:`emotion_timeline`, built with each
+    tree's own emotion modules)."""
     import importlib
 
     link_dir = Path(tempfile.mkdtemp(prefix="emoanim-ab-"))
     (link_dir / "emoanim_base").symlink_to(Path(base).resolve() / "emoanim_server")
-    sys.path.insert(0, str(link_dir))
+    if str(link_dir) not in sys.path:
+        sys.path.insert(0, str(link_dir))
     pk = {}
     for name in ("emoanim_base", "emoanim_server"):
-        mods = {k: importlib.import_module(f"{name}.{k}") for k in ("pipeline", "live_batch", "face.eyes_head", "audio")}
+        mods = {k: importlib.import_module(f"{name}.{k}") for k in ("pipeline", "live_batch", "face.eyes_head", "audio",
+                                                                    "emotion", "emotion.stage")}
         acc: collections.Counter = collections.Counter()
         for fn, label in (("feed_many", "eyes+head: feed"), ("render_many", "eyes+head: render")):
             f = getattr(mods["face.eyes_head"], fn)
@@ -145,6 +149,13 @@ def ab_inprocess(base: str, n: int, seconds: float, reps: int) -> dict:
         offs = [int(16000 * 0.37 * j) % max(1, len(x) - int(sec * 16000)) for j in range(k)]
         xs = [x[o:o + int(sec * 16000)] for o in offs]
         gs = [mods["pipeline"].LiveGraph(60, j, FULL, engine="neural") for j in range(k)]
+        if emotion_keys:
+            cats = ("happy", "sad", "angry", "surprised", "fearful", "neutral")
+            for j, g in enumerate(gs):  # (emotion_timeline's keys, from this tree's modules)
+                tl = mods["emotion.stage"].LiveTimeline()
+                for q, t0 in enumerate(np.arange(0.0, sec, 1.5)):
+                    tl.add(float(t0), mods["emotion"].from_category(cats[(j + q) % 6], 0.4 + 0.1 * ((j + q) % 5)), 0.4)
+                g.set_emotion(tl)
         acc.clear()
         c = time.thread_time()
         for i in range(0, len(xs[0]), 320):
@@ -176,6 +187,7 @@ def ab_inprocess(base: str, n: int, seconds: float, reps: int) -> dict:
         return round(float(np.mean([d.get(key, 0.0) for d in runs[name]])), 5)
     keys = ["tick", "eyes+head: feed", "eyes+head: render"]
     return {"base": base, "base_git": base_git, "sessions": n, "audio_s_per_session": seconds, "reps": reps,
+            "emotion_keys": emotion_keys,
             "loadavg_1m_at_runs": loads, "runs": runs,
             "mean": {"base": {k: mean("emoanim_base", k) for k in keys}, "now": {k: mean("emoanim_server", k) for k in keys}}}
 
@@ -571,10 +583,11 @@ def write_md(res: dict, path: Path) -> None:
               "chunk may wait behind one batch before its own: at the measured cost one core keeps the 100 ms bar "
               f"up to about {25.0 / (40.0 * many['cpu_s_per_audio_s_per_session']):.1f} sessions "
               "((100 - 75) / (2 x 20 ms x cost))."]
-    if res.get("ab"):
-        ab = res["ab"]
+    for ab in [res[k] for k in ("ab", "ab_emotion") if res.get(k)]:
         mb, mn = ab["mean"]["base"], ab["mean"]["now"]
-        L += ["", f"## Before / after, interleaved in one process: {ab['base_git']} vs this tree ({res['git']})", "",
+        what = "sessions with real emotion keys (a timeline each)" if ab.get("emotion_keys") else "neutral sessions"
+        L += ["", f"## Before / after, interleaved in one process, {what}: {ab['base_git']} vs this tree "
+                  f"({res['git']})", "",
               f"{ab['sessions']} sessions ticked together, {ab['audio_s_per_session']:g} s each, {ab['reps']} runs of "
               "each tree alternating (the base tree's package imported under another name); load average at the "
               "runs " + ", ".join(f"{v:g}" for v in ab["loadavg_1m_at_runs"]) + ". CPU-s per audio-s per session "
@@ -657,6 +670,8 @@ def main() -> int:
     res["memory_length"] = session_growth(x, long_s, (30.0, 60.0, 300.0) + ((900.0,) if long_s > 300 else ()))
     if args.base:
         res["ab"] = ab_inprocess(args.base, 16 if args.quick else 40, secs, args.ab_reps)
+        res["ab_emotion"] = ab_inprocess(args.base, 16 if args.quick else 40, secs, max(2, args.ab_reps // 2),
+                                         emotion_keys=True)
     if not args.no_server:
         sr = 16000
         # levels this shared 2-core machine can show (more only measures other people's load)
