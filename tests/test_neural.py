@@ -106,21 +106,12 @@ def test_onnx_matches_torch_model():
     if not ckpt.is_file():
         pytest.skip(f"training checkpoint {ckpt} not built (tools/artic_train.py)")
     sys.path.insert(0, str(root / "tools"))
-    from artic_model import ArticNet
-
     ck = torch.load(ckpt, weights_only=False)
     card = neural._model()[1]
     if card.get("train_step") != ck["step"]:
         pytest.skip("checkpoint is not the one the shipped model was exported from")
-    net = ArticNet(**ck["cfg"])
-    net.load_state_dict(ck["state"])
-    net.eval()
     x = np.random.default_rng(0).normal(-6, 2, (1, 150, 64)).astype(np.float32)
-    with torch.no_grad():
-        ref = net(torch.tensor(x), *net.zero_state(1))[0].numpy()
-    sess = neural.shared_session()
-    st = {i.name: np.zeros(_shape(i, 1), np.float32) for i in sess.get_inputs() if i.name != "mel"}
-    got = sess.run(["y"], {"mel": x, **st})[0]
+    ref, got = _torch_and_onnx(ck, x)
     assert np.abs(got - ref).max() < 1e-4
 
 
@@ -128,26 +119,17 @@ def test_torch_model_rebuilt_from_the_shipped_onnx_matches_it(real):
     """tools/artic_train.py from-onnx (fine-tuning when build/ is gone) must rebuild exactly the
     shipped network: the GRU's gate rows are reordered between the two formats, and a wrong
     order or normalisation would still train, silently from a different model."""
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     pytest.importorskip("onnx")
     root = Path(__file__).resolve().parent.parent
     sys.path.insert(0, str(root / "tools"))
     from artic_data import features
-    from artic_model import ArticNet
     from artic_train import onnx_checkpoint
 
     path, card = neural._model()
     ck = onnx_checkpoint(Path(path))
     assert ck["step"] == card["train_step"]
-    net = ArticNet(**ck["cfg"])
-    net.load_state_dict(ck["state"])
-    net.eval()
-    x = features(real[: 16000 * 3])[None]
-    with torch.no_grad():
-        ref = net(torch.tensor(x), *net.zero_state(1))[0].numpy()
-    sess = neural.shared_session()
-    st = {i.name: np.zeros(_shape(i, 1), np.float32) for i in sess.get_inputs() if i.name != "mel"}
-    got = sess.run(["y"], {"mel": x, **st})[0]
+    ref, got = _torch_and_onnx(ck, features(real[: 16000 * 3])[None])
     assert np.abs(got - ref).max() < 1e-4
     assert np.abs(ref).max() > 0.5  # a real forward, not zeros on both sides
 
@@ -155,6 +137,23 @@ def test_torch_model_rebuilt_from_the_shipped_onnx_matches_it(real):
 def _shape(inp, batch: int) -> list[int]:
     """An ONNX input's shape with the symbolic (batch) dimension set to ``batch``."""
     return [d if isinstance(d, int) else batch for d in inp.shape]
+
+
+def _torch_and_onnx(ck: dict, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The torch network of checkpoint ``ck`` and the shipped ONNX model, both from zero state,
+    on the same features ``x`` (1, frames, 64): (torch output, onnxruntime output)."""
+    import torch
+
+    from artic_model import ArticNet
+
+    net = ArticNet(**ck["cfg"])
+    net.load_state_dict(ck["state"])
+    net.eval()
+    with torch.no_grad():
+        ref = net(torch.tensor(x), *net.zero_state(1))[0].numpy()
+    sess = neural.shared_session()
+    st = {i.name: np.zeros(_shape(i, 1), np.float32) for i in sess.get_inputs() if i.name != "mel"}
+    return ref, sess.run(["y"], {"mel": x, **st})[0]
 
 
 def test_onnx_batch_dimension_is_dynamic_and_exact(real):
