@@ -272,6 +272,28 @@ def test_client_command_writes_a_track(server, speech_wav, tmp_path, capsys):
     assert f"lip-sync {data['metadata']['lipsync']} (de)" in err
 
 
+def test_client_command_realtime_prints_latency_with_the_lookahead(server, speech_wav, tmp_path, capsys):
+    """At a microphone's pace the summary gives the processing latency after the lookahead and
+    the audio-to-frame latency a viewer sees (lookahead + processing): "4 ms" alone misled."""
+    import re
+
+    import soundfile as sf
+
+    from emoanim_server.cli import main
+
+    x, sr = sf.read(str(speech_wav), dtype="float32")
+    short = tmp_path / "short.wav"
+    sf.write(str(short), x[: int(1.2 * sr)], sr)  # real-time pace: keep the wall time short
+    assert main(["client", str(short), "--url", server.url, "--realtime", "-q"]) == 0
+    err = capsys.readouterr().err
+    m = re.search(r"frame latency median (\d+) ms, p99 (\d+) ms after the (\d+) ms lookahead "
+                  r"\(audio to frame: median (\d+) ms, p99 (\d+) ms\)", err)
+    assert m, err
+    med, p99, la, a_med, a_p99 = map(int, m.groups())
+    assert la > 0 and med <= p99
+    assert abs(a_med - (la + med)) <= 1 and abs(a_p99 - (la + p99)) <= 1
+
+
 def test_client_command_names_an_unreadable_audio_file(server, tmp_path, capsys):
     from emoanim_server.cli import main
 
