@@ -48,7 +48,7 @@ def tick(items: Sequence[tuple[object, np.ndarray]]) -> list:
         except Exception as e:  # noqa: BLE001 - isolated per session, reported by the caller
             results[i] = e
     lips = [items[i][0].lip for i in begun if isinstance(items[i][0].lip, NeuralLipsync)]
-    ran = batched(lambda ss: (run_batch(ss), [None] * len(ss))[1], lips)
+    ran = batched(_run_models, lips)
     failed: dict[int, Exception] = {id(s): e for s, e in zip(lips, ran) if isinstance(e, Exception)}
     # the articulator -> ARKit step for all new frames at once (a per-frame function)
     raws, owners = _lips_end_raw(items, begun, failed, results)
@@ -225,6 +225,13 @@ def _upper_pitch(graphs: list) -> None:
     for (g, _), r in zip(reqs, batched(_yin_rows, [fr for _, fr in reqs])):
         if not isinstance(r, Exception):  # a failed graph analyses its own audio when it emits
             g.upper.take_pitch(*r)
+
+
+def _run_models(streams: list) -> list[None]:
+    """The learned lips' model for every stream in one ``neural.run_batch`` call (each stream
+    keeps its outputs; nothing to hand back, so one None per stream for ``batched``)."""
+    run_batch(streams)
+    return [None] * len(streams)
 
 
 def _yin_rows(frames: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -668,9 +668,7 @@ class LiveGraph:
         self._driven += n
         if self.eyes_head is None and self.upper is None:
             return
-        # (a session without a timeline reads its fixed rows: emotion_at's, without the times)
-        rows = self._fixed_rows.get(n) if self._controls is not None and self._fixed is not None else None
-        vad, w = rows if rows is not None else self.emotion_at(np.arange(k0, k0 + n) * TICK_S)
+        vad, w = self.emotion_at(np.arange(k0, k0 + n) * TICK_S)
         if self.eyes_head is not None and (n or closed):
             # eyes and head need audio only to the tick (no lookahead), the lip-sync engine
             # 75 ms past it: their ticks wait here until a frame needs them (see _drive_eyes_head)

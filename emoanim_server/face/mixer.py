@@ -99,7 +99,7 @@ def mix(lips: np.ndarray, expression: np.ndarray, times: np.ndarray,
 
 def _zones(lips: np.ndarray, ex: np.ndarray, times: np.ndarray, phones, arousal) -> tuple:
     """One window's inputs of the rules, checked: its rows (lips, expression as float64), the
-    contact / speaking weights of its phones at its times, and its arousal (ones: no gain)."""
+    contact / speaking weights of its phones at its times, and its arousal (zeros: no gain)."""
     lips = np.asarray(lips, np.float64)
     ex = np.asarray(ex, np.float64)
     n = lips.shape[0]
@@ -110,7 +110,7 @@ def _zones(lips: np.ndarray, ex: np.ndarray, times: np.ndarray, phones, arousal)
     wb = contact_weight(phones, BILABIALS, t)
     wf = contact_weight(phones, LABIODENTALS, t, ramp_s=0.04)
     speaking = speaking_weight(phones, t) if phones else np.zeros(n)
-    ar = None if arousal is None else np.asarray(arousal, np.float64).reshape(n)
+    ar = np.zeros(n) if arousal is None else np.asarray(arousal, np.float64).reshape(n)
     return lips, ex, wb, wf, speaking, ar
 
 
@@ -122,58 +122,50 @@ def mix_many(items: Sequence[tuple]) -> list[np.ndarray]:
     with emotion keys mix 1-2 frames each per tick, and the rules' ~40 array calls were the
     mixer's cost."""
     zs = [_zones(*it) for it in items]
-    if len(zs) == 1:
-        lips, ex, wb, wf, speaking, ar = zs[0]
-        g_in = ar
-    else:
-        lips, ex, wb, wf, speaking = (np.concatenate([z[j] for z in zs]) for j in range(5))
-        # a window without arousal has no gain: its rows get exactly 1 (as alone, below)
-        g_in = None if all(z[5] is None for z in zs) else [z[5] for z in zs]
-    n = lips.shape[0]
+    lips, ex, wb, wf, speaking, arousal = zs[0] if len(zs) == 1 else (
+        np.concatenate([z[j] for z in zs]) for j in range(6))
     wr = np.clip(lips[:, ROUNDERS].max(axis=1) / _ROUND_FULL, 0.0, 1.0)
 
+    # where speech itself has the lips (nearly) together, emotion must not part them: covers
+    # closures the phones do not label (coarticulation, recogniser misses)
     x = np.clip((NEAR_CLOSED_GAP[1] - lip_gap(lips)) / (NEAR_CLOSED_GAP[1] - NEAR_CLOSED_GAP[0]), 0.0, 1.0)
+    # (saturates halfway up the speech ramp: the lips of a word-initial "m" meet before the
+    # voicing starts, while the ramp from the pause is still rising)
     near_closed = np.minimum(1.0, 2.0 * speaking) * x * x * (3.0 - 2.0 * x)
 
     out = lips.copy()
-    g = np.ones(n)
-    if g_in is not None:
-        if isinstance(g_in, list):
-            has = np.concatenate([np.full(len(z[0]), z[5] is not None) for z in zs])
-            a = np.concatenate([np.zeros(len(z[0])) if z[5] is None else z[5] for z in zs])
-        else:
-            has, a = None, g_in
-        gg = np.clip(1.0 + ARTICULATION_GAIN * a, 0.85, 1.15)
-        gg = 1.0 + (gg - 1.0) * (1.0 - near_closed)
-        g = gg if has is None else np.where(has, gg, g)
+    # rule 2: articulation gain from arousal (jawOpen and mouthClose together); no arousal is
+    # arousal 0, a gain of exactly 1
+    g = np.clip(1.0 + ARTICULATION_GAIN * arousal, 0.85, 1.15)
+    g = 1.0 + (g - 1.0) * (1.0 - near_closed)
     jaw, close = _I["jawOpen"], _I["mouthClose"]
     out[:, jaw] = lips[:, jaw] * g
     out[:, close] = lips[:, close] * g
     out[:, LIP_OPENERS] = lips[:, LIP_OPENERS] * g[:, None]
+    # rule 3 + 4: expression's share of the lip gap
     gap_share = (1.0 - (1.0 - SPEECH_GAP_SHARE) * speaking) * (1.0 - wb) * (1.0 - near_closed)
     e = ex.copy()
     e[:, GAP_OPENERS] *= gap_share[:, None]
     e[:, _I["mouthClose"]] = 0.0  # lip contact is articulation's alone
+    # rule 5: the lower lip stays tucked on f/v
     e[:, [_I["mouthLowerDownLeft"], _I["mouthLowerDownRight"]]] *= (1.0 - wf)[:, None]
+    # rule 6: rounding narrows spreading corners
     e[:, SPREADERS] *= (1.0 - 0.5 * wr)[:, None]
+    # rules 1 + 7: add
     out = out + e
+    # rule 4 (hard): inside closures the gap is lip-sync's own, whatever happened above
     core = wb >= 1.0 - 1e-9
     out[core, jaw] = lips[core, jaw] * g[core]
     out[core, close] = lips[core, close] * g[core]
     out[np.ix_(core, LIP_OPENERS)] = lips[np.ix_(core, LIP_OPENERS)] * g[core, None]
+    # rules 5 + 6 (hard): articulatory floors
     ri = _I["mouthRollLower"]
     out[:, ri] = np.maximum(out[:, ri], lips[:, ri])
     out[:, ROUNDERS] = np.maximum(out[:, ROUNDERS], lips[:, ROUNDERS])
     out = np.clip(out, 0.0, 1.0)
     out[:, _I["mouthClose"]] = np.minimum(out[:, _I["mouthClose"]], out[:, _I["jawOpen"]])
     out = out.astype(np.float32)
-    if len(zs) == 1:
-        return [out]
-    res, at = [], 0
-    for z in zs:
-        res.append(out[at:at + len(z[0])])
-        at += len(z[0])
-    return res
+    return [out] if len(zs) == 1 else np.split(out, np.cumsum([len(z[0]) for z in zs])[:-1])
 
 
 __all__ = ["mix", "mix_many", "lip_gap", "contact_weight", "speaking_weight", "ARTICULATION_GAIN",
