@@ -117,6 +117,22 @@ def test_live_timeline_equals_batch_rebuild():
         assert np.allclose(v1, v2, atol=1e-9) and np.allclose(w1, w2, atol=1e-9)
 
 
+def test_live_timeline_refuses_a_key_a_timeline_would_reject_when_it_is_added():
+    """Sampling trusts every key (no timeline is rebuilt and re-checked per call), so a bad key
+    must be refused as it is added, with the timeline's own message, and leave it unchanged."""
+    from emoanim_server.errors import InputError
+
+    tl = LiveTimeline()
+    tl.add(1.0, from_category("happy", 1.0), 0.5)
+    before = tl.sample(np.arange(0.0, 3.0, 0.25))
+    for t, tr in ((2.0, 0.0), (2.0, 1e9), (float("nan"), 0.5), (-1.0, 0.5)):
+        with pytest.raises(InputError, match="LIVE emotion key"):
+            tl.add(t, from_category("sad", 1.0), tr)
+    assert len(tl) == 2  # neutral from 0, then happy
+    after = tl.sample(np.arange(0.0, 3.0, 0.25))
+    assert all(np.array_equal(a, b) for a, b in zip(before, after))
+
+
 def test_emotion_update_time_bounded_by_session_length():
     s = new_session(max_session_seconds=30.0)
     s.receive(start())

@@ -12,7 +12,6 @@ a timeline dict (the JSON schema of docs/emotion.md) or None (neutral).
 from __future__ import annotations
 
 import bisect
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,8 +19,8 @@ import numpy as np
 
 from ..errors import InputError
 from .space import CATEGORIES, N_CATEGORIES, NEUTRAL, EmotionState, vad_to_weights
-from .timeline import (DEFAULT_TRANSITION_S, MAX_TRANSITION_S, MIN_TRANSITION_S, EmotionTimeline, Keyframe,
-                       parse_emotion, timeline_from_json)
+from .timeline import (DEFAULT_TRANSITION_S, EmotionTimeline, Keyframe, parse_emotion, sample_keyframes,
+                       timeline_from_json)
 
 if TYPE_CHECKING:  # typing only: the pipeline imports this module, not the other way round
     from ..audio import Audio
@@ -217,7 +216,10 @@ class LiveTimeline:
         return len(self._keys)
 
     def add(self, t: float, state: EmotionState, transition: float) -> float:
-        """Insert a keyframe requested at ``t``; returns the time it was placed at."""
+        """Insert a keyframe requested at ``t``; returns the time it was placed at. A key
+        :class:`EmotionTimeline` would reject (time, transition) is refused here, once, so that
+        sampling can trust every key."""
+        EmotionTimeline([Keyframe(t, state, transition)], "LIVE emotion key")
         if not self._keys:  # the first keyframe holds from 0: start from neutral explicitly
             self._insert(0, 0.0, NEUTRAL, DEFAULT_TRANSITION_S)
         i = bisect.bisect_right(self._req, t)
@@ -248,20 +250,12 @@ class LiveTimeline:
         if not self._keys:
             return EmotionTimeline.constant(NEUTRAL).sample(t)
         if len(t) == 0:
-            return EmotionTimeline([self._keys[0]]).sample(t)
+            return sample_keyframes(self._keys[:1], t)
         t0, t1 = float(t.min()), float(t.max())
         # keys 1.. whose window ends before t0 are complete: the latest of them is the base
         lo = max(1, bisect.bisect_right(self._ends, t0, lo=1))
         hi = bisect.bisect_right(self._starts, t1, lo=lo)
-        k = self._keys[lo - 1]
-        if hi == lo and math.isfinite(k.time) and k.time >= 0 and \
-                MIN_TRANSITION_S <= k.transition <= MAX_TRANSITION_S:
-            # no transition touches the times: the base key holds, i.e. what the one-key
-            # EmotionTimeline samples (its rows repeated) without building and checking one per
-            # call (LIVE asks twice a tick per session); a key it would reject goes through it
-            v0, w0 = k.state.as_array()
-            return np.repeat(v0[None], len(t), axis=0), np.repeat(w0[None], len(t), axis=0)
-        return EmotionTimeline([k, *self._keys[lo:hi]]).sample(t)
+        return sample_keyframes(self._keys[lo - 1:hi], t)
 
     def timeline(self) -> EmotionTimeline:
         """All keys as an EmotionTimeline (CLIP mode hands this to the offline pipeline)."""

@@ -133,23 +133,30 @@ class EmotionTimeline:
 
     def sample(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(N,) seconds -> (N, 3) VAD and (N, 8) weights, smoothstep between keyframes."""
-        t = np.asarray(times, np.float64).reshape(-1)
-        v0, w0 = self.keyframes[0].state.as_array()
-        vad = np.repeat(v0[None], len(t), axis=0)
-        w = np.repeat(w0[None], len(t), axis=0)
-        for k in self.keyframes[1:]:
-            vk, wk = k.state.as_array()
-            x = np.clip((t - (k.time - k.transition / 2)) / k.transition, 0.0, 1.0)
-            s = (x * x * (3.0 - 2.0 * x))[:, None]
-            vad = vad * (1 - s) + vk[None] * s
-            w = w * (1 - s) + wk[None] * s
-        return vad, w
+        return sample_keyframes(self.keyframes, times)
 
     def to_dict(self) -> dict:
         if self.is_constant:
             return self.keyframes[0].state.to_dict()
         return {"keyframes": [{"time": k.time, "transition_s": k.transition, **k.state.to_dict()}
                               for k in self.keyframes]}
+
+
+def sample_keyframes(keyframes: Sequence[Keyframe], times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`EmotionTimeline.sample` of keyframes already known valid (checked where they were
+    made: LIVE's timeline checks each key as it is added and samples a few of them twice a tick
+    per session, so it does not build and re-check a timeline per call)."""
+    t = np.asarray(times, np.float64).reshape(-1)
+    v0, w0 = keyframes[0].state.as_array()
+    vad = np.repeat(v0[None], len(t), axis=0)
+    w = np.repeat(w0[None], len(t), axis=0)
+    for k in keyframes[1:]:
+        vk, wk = k.state.as_array()
+        x = np.clip((t - (k.time - k.transition / 2)) / k.transition, 0.0, 1.0)
+        s = (x * x * (3.0 - 2.0 * x))[:, None]
+        vad = vad * (1 - s) + vk[None] * s
+        w = w * (1 - s) + wk[None] * s
+    return vad, w
 
 
 def timeline_from_json(data: Any, what: str = "emotion timeline") -> EmotionTimeline:
