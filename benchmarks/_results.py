@@ -27,3 +27,34 @@ def judge_signals(curves, fps: int):
            + 0.25 * (c("mouthUpperUpLeft") + c("mouthUpperUpRight")))
     rnd = np.maximum(c("mouthPucker"), c("mouthFunnel"))
     return np.arange(len(curves)) / fps, gap, rnd, c("mouthRollLower")
+
+
+_BASE: dict[str, str] = {}
+
+
+def base_package(base: str) -> str:
+    """The import name (``emoanim_base``) of the package in source tree ``base``, importable in
+    this process beside this tree's ``emoanim_server`` (a symlink in a temporary folder put on
+    sys.path; the package imports itself relatively). Why: A/Bs of two trees on a shared machine
+    must run in one process, alternating, or load drift between processes swamps the change."""
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    src = str(Path(base).resolve() / "emoanim_server")
+    if _BASE and src not in _BASE:
+        raise ValueError(f"emoanim_base is already {next(iter(_BASE))}, not {src} (one base tree a process)")
+    if src not in _BASE:
+        tmp = tempfile.mkdtemp(prefix="emoanim-ab-")
+        os.symlink(src, os.path.join(tmp, "emoanim_base"))
+        sys.path.insert(0, tmp)
+        _BASE[src] = "emoanim_base"
+    return _BASE[src]
+
+
+def abba(reps: int, base: str = "base", now: str = "now"):
+    """(rep, name) in the order base, now, now, base, base, now, ...: each tree runs first as
+    often as second, so a drift in load within the measurement falls on both alike."""
+    for k in range(reps):
+        for name in ((base, now) if k % 2 == 0 else (now, base)):
+            yield k, name

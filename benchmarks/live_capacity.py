@@ -41,6 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from _results import abba, base_package  # noqa: E402
+
 FULL = {"face": True, "eyes": True, "head": True, "emotion": True}
 
 
@@ -122,12 +124,8 @@ def ab_inprocess(base: str, n: int, seconds: float, reps: int, emotion_keys: boo
     tree's own emotion modules)."""
     import importlib
 
-    link_dir = Path(tempfile.mkdtemp(prefix="emoanim-ab-"))
-    (link_dir / "emoanim_base").symlink_to(Path(base).resolve() / "emoanim_server")
-    if str(link_dir) not in sys.path:
-        sys.path.insert(0, str(link_dir))
     pk = {}
-    for name in ("emoanim_base", "emoanim_server"):
+    for name in (base_package(base), "emoanim_server"):
         mods = {k: importlib.import_module(f"{name}.{k}") for k in ("pipeline", "live_batch", "face.eyes_head", "audio",
                                                                     "emotion", "emotion.stage")}
         acc: collections.Counter = collections.Counter()
@@ -174,12 +172,11 @@ def ab_inprocess(base: str, n: int, seconds: float, reps: int, emotion_keys: boo
         run(name, 2, 1.0)  # warm
     runs: dict[str, list] = {name: [] for name in pk}
     loads = []
-    for r in range(reps):
-        order = ("emoanim_base", "emoanim_server") if r % 2 == 0 else ("emoanim_server", "emoanim_base")
-        for name in order:
-            loads.append(round(os.getloadavg()[0], 2))
-            runs[name].append(run(name, n, seconds))
-        print("A/B", r, {k: round(v[-1]["tick"], 5) for k, v in runs.items()}, flush=True)
+    for r, name in abba(reps, "emoanim_base", "emoanim_server"):
+        loads.append(round(os.getloadavg()[0], 2))
+        runs[name].append(run(name, n, seconds))
+        if name == ("emoanim_server" if r % 2 == 0 else "emoanim_base"):
+            print("A/B", r, {k: round(v[-1]["tick"], 5) for k, v in runs.items()}, flush=True)
     base_git = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=base, capture_output=True,
                               text=True).stdout.strip()
 

@@ -36,6 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from _results import abba, base_package  # noqa: E402
+
 def pitch_equivalence() -> dict:
     from emoanim_server.audio import load_audio
     from emoanim_server.audio.prosody import YIN_NFFT_SHORT, yin_frames, yin_geometry
@@ -254,13 +256,10 @@ def inproc_ab(base: str, sessions: int, seconds: float, reps: int) -> dict:
     itself relatively) and both are driven by the same loop (this harness's run_graphs does the
     same for this tree). CPU time (thread) per audio-s per session; min and median of the runs."""
     import importlib
-    import tempfile
 
     from emoanim_server.audio import load_audio
 
-    tmp = tempfile.mkdtemp(prefix="upper_ab_")
-    os.symlink(str(Path(base).resolve() / "emoanim_server"), os.path.join(tmp, "emoanim_base"))
-    sys.path.insert(0, tmp)
+    pkgs = {"base": base_package(base), "now": "emoanim_server"}
     full = {"face": True, "eyes": True, "head": True, "emotion": True}
     x = np.tile(load_audio(str(ROOT / "tests" / "data" / "real_en.wav")).samples, 8)
 
@@ -280,13 +279,11 @@ def inproc_ab(base: str, sessions: int, seconds: float, reps: int) -> dict:
         return (time.thread_time() - c) / (n * secs)
 
     runs: dict[str, list[float]] = {"base": [], "now": []}
-    for p in ("emoanim_base", "emoanim_server"):
+    for p in pkgs.values():
         run(p, 2, 1.0)  # warm: imports, the model session, first-call costs
     la = os.getloadavg()
-    for k in range(reps):
-        order = (("base", "emoanim_base"), ("now", "emoanim_server"))
-        for name, pkg in (order if k % 2 == 0 else order[::-1]):
-            runs[name].append(round(run(pkg, sessions, seconds), 5))
+    for _, name in abba(reps):
+        runs[name].append(round(run(pkgs[name], sessions, seconds), 5))
     b, n = np.array(runs["base"]), np.array(runs["now"])
     return {"sessions": sessions, "seconds": seconds, "reps": reps, "load_before": la, "load_after": os.getloadavg(),
             "runs": runs, "base_min": float(b.min()), "now_min": float(n.min()),
@@ -303,13 +300,10 @@ def component_ab(base: str, reps: int = 5, sessions: int = 40) -> dict:
     end (``run_batch``), ``sessions`` streams. Thread CPU time per audio-s per session, min of
     ``reps``. Both packages must have these functions (session 6 on)."""
     import importlib
-    import tempfile
 
     from emoanim_server.audio import load_audio
 
-    tmp = tempfile.mkdtemp(prefix="upper_ab_")
-    os.symlink(str(Path(base).resolve() / "emoanim_server"), os.path.join(tmp, "emoanim_base"))
-    sys.path.insert(0, tmp)
+    pkgs = {"base": base_package(base), "now": "emoanim_server"}
     x = np.tile(load_audio(str(ROOT / "tests" / "data" / "real_en.wav")).samples, 2)
     secs = len(x) / 16000
 
@@ -350,12 +344,10 @@ def component_ab(base: str, reps: int = 5, sessions: int = 40) -> dict:
 
     runs: dict[str, list[dict]] = {"base": [], "now": []}
     la = os.getloadavg()
-    for k in range(reps):
-        order = (("base", "emoanim_base"), ("now", "emoanim_server"))
-        for name, pkg in (order if k % 2 == 0 else order[::-1]):
-            r = upper(pkg)
-            r.update(lips(pkg))
-            runs[name].append({kk: v / (secs * sessions) for kk, v in r.items()})
+    for _, name in abba(reps):
+        r = upper(pkgs[name])
+        r.update(lips(pkgs[name]))
+        runs[name].append({kk: v / (secs * sessions) for kk, v in r.items()})
     rows = {kk: {"base": round(min(r[kk] for r in runs["base"]), 6), "now": round(min(r[kk] for r in runs["now"]), 6)}
             for kk in runs["base"][0]}
     return {"sessions": sessions, "reps": reps, "load_before": la, "load_after": os.getloadavg(), "rows": rows}
