@@ -160,13 +160,18 @@ REAL2_VAL_EVERY = 12  # every 12th VCTK training speaker validates instead
 
 def _group(src: str) -> str:
     parts = str(src).split(":")
+    if parts[0] == "rest" and len(parts) > 1 and parts[1] == "music2":
+        return "rest:music2"  # its own share (--share '{"rest:music2": x}'); by default part of "rest"
     return ":".join(parts[:2]) if parts[0] == "real2" else parts[0]
 
 
 def _sample_p(src, shares: dict | None = None) -> np.ndarray:
+    shares = shares or GROUP_SHARE
     g = np.array([_group(x) for x in src])
+    if "rest:music2" not in shares:  # session 8's music clips count as rest unless given a share
+        g[g == "rest:music2"] = "rest"
     p = np.zeros(len(g))
-    for k, share in (shares or GROUP_SHARE).items():
+    for k, share in shares.items():
         m = g == k
         if m.any():
             p[m] = share / m.sum()
@@ -230,6 +235,12 @@ def train(args) -> None:
     shares = {**GROUP_SHARE, **json.loads(args.share)} if args.share else GROUP_SHARE
     print("window shares", shares, flush=True)
     p_item = _sample_p(src, shares)
+    if args.drop_src:  # an ablation on the same data file: these items are never sampled
+        drop = np.array([any(str(x).startswith(d) for d in args.drop_src.split(",")) for x in src])
+        p_item[drop] = 0
+        p_item /= p_item.sum()
+        print("dropped", int(drop.sum()), "items:", args.drop_src, flush=True)
+    tag = args.tag
     net = ArticNet(args.channels, args.hidden, 3, args.delay)
     net.mean[:] = torch.tensor(f.mean(0))
     net.std[:] = torch.tensor(f.std(0) + 1e-3)
@@ -324,19 +335,19 @@ def train(args) -> None:
                   f"| val {v:.4f}",
                   flush=True)
             ck = {"cfg": net.cfg, "state": net.state_dict(), "step": step, "val": v}
-            torch.save(ck, BUILD / "model.pt")
+            torch.save(ck, BUILD / f"{tag}model.pt")
             if time.time() - t0 >= next_ck:  # periodic checkpoints, evaluated after the run
-                torch.save(ck, BUILD / f"ck_{step:05d}.pt")
+                torch.save(ck, BUILD / f"{tag}ck_{step:05d}.pt")
                 next_ck += args.ckpt_every * 60
             if best is None or v < best:
                 best = v
-                torch.save(ck, BUILD / "best.pt")
+                torch.save(ck, BUILD / f"{tag}best.pt")
     v = evaluate_loss(net, vf, vy, vlens, L, vev)
     ck = {"cfg": net.cfg, "state": net.state_dict(), "step": step, "val": v}
-    torch.save(ck, BUILD / "model.pt")
-    torch.save(ck, BUILD / f"ck_{step:05d}.pt")
+    torch.save(ck, BUILD / f"{tag}model.pt")
+    torch.save(ck, BUILD / f"{tag}ck_{step:05d}.pt")
     if best is None or v < best:
-        torch.save(ck, BUILD / "best.pt")
+        torch.save(ck, BUILD / f"{tag}best.pt")
     print(f"trained {step} steps in {time.time() - t0:.0f} s, final val {v:.4f}, best {best}")
 
 
@@ -718,6 +729,8 @@ def main() -> None:
     ap.add_argument("--cons-weight", type=float, default=0.0,
                     help="train: dither-consistency loss weight (needs data --twin)")
     ap.add_argument("--cons-rows", type=int, default=16, help="train: batch rows that also run their dithered twin")
+    ap.add_argument("--tag", default="", help="train: prefix of the checkpoint files (a second run beside the first)")
+    ap.add_argument("--drop-src", default="", help="train: comma-separated source prefixes never sampled (ablation)")
     ap.add_argument("--keep-norm", action="store_true", help="with --init: keep the checkpoint's feature normalisation")
     ap.add_argument("--feat-noise", type=float, default=0.05, help="log-mel noise (nats) on half the windows")
     ap.add_argument("--ckpt-every", type=float, default=10, help="minutes between kept checkpoints")
