@@ -21,6 +21,11 @@
 #                      (contacts x2.5 for the decoding's 0.4 ramp, rounding x1.2 for its gain).
 # The checkpoint proposed is chosen by tools/artic_ckpt_choose.py --dither-draws 5 (rule s8,
 # fixed before measuring) on dev2 + SPPAS-IPU only, never the FLEURS test half or LJ.
+# Result (session 8, 2026-12-02, seed 0): NOT shipped. Run A (this script, 40 min, 7626 steps) and
+# run B (the same, --drop-src rest:music2, 36 min) side by side: the s8 rule accepted no checkpoint
+# (every one lost dev2 f/v 0.875 -> <= 0.833; A lost rounding 0.857 -> 0.64-0.71). The consistency
+# loss held dev2 dither at 0.020-0.038 (v1.2 0.041, v1.4 0.201) and the music clips halved the dev
+# music mouth (0.51 -> ~0.26). Rows: benchmarks/results/lipsync_neural_v15_candidate.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MIN=${1:-40}
