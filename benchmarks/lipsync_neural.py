@@ -121,6 +121,8 @@ def section_lj(a) -> dict:
     live, whole, raw = {}, {}, {}
     dither = []
     rng = np.random.default_rng(0)
+    more_rngs = {int(sd): np.random.default_rng(int(sd)) for sd in a.dither_seeds.split(",") if sd and int(sd) != 0}
+    more: dict = {sd: [] for sd in more_rngs}
     for it in items:
         x = load_audio(str(data / it["wav_path"])).samples.astype(np.float32)
         phones = textgrid_phones(str(data / it["label_path"]))
@@ -140,6 +142,9 @@ def section_lj(a) -> dict:
         false_rates(y_raw, 60, phones, raw)
         d = x + rng.choice([-1.0, 1.0], len(x)).astype(np.float32) / 32768.0
         dither.append(float(np.abs(neural.neural_curves(d, 60) - y).max()))
+        for sd, r in more_rngs.items():  # the same bar with other dither draws (session 7: one seed missed a tail)
+            d = x + r.choice([-1.0, 1.0], len(x)).astype(np.float32) / 32768.0
+            more[sd].append(float(np.abs(neural.neural_curves(d, 60) - y).max()))
     rest = {}
     n = 4 * 16000
     t = np.arange(n) / 16000
@@ -155,7 +160,9 @@ def section_lj(a) -> dict:
     return {"utterances": len(items), "live_20ms_chunks_60fps": summarise(live),
             "whole_input_60fps": summarise(whole), "whole_input_60fps_v1.1_decoding": summarise(raw),
             "decoding": dataclasses.asdict(neural.DECODING), "dither_1lsb_max_curve_diff": round(max(dither), 4),
-            "rest_max_mouth_curve": rest}
+            "rest_max_mouth_curve": rest,
+            **({"dither_1lsb_max_by_seed": {"0": round(max(dither), 4), **{str(k): round(max(v), 4) for k, v in more.items()}}}
+               if more else {})}
 
 
 def section_espeak(a) -> dict:
@@ -358,12 +365,24 @@ def section_cost(a) -> dict:
     return res
 
 
+def _cpu() -> str:
+    """The CPU as lscpu names it (model name, family, model): figures are only comparable on one."""
+    try:
+        info = dict(ln.split(":", 1) for ln in open("/proc/cpuinfo").read().split("\n\n")[0].splitlines() if ":" in ln)
+        info = {k.strip(): v.strip() for k, v in info.items()}
+        return f"{info.get('model name', '?')} family {info.get('cpu family', '?')} model {info.get('model', '?')}"
+    except OSError:
+        return platform.processor() or "cpu unknown"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sections", default="lj,espeak,cost")
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--plot", default="", help="PNG of the first LJ line's curves vs its phones")
     ap.add_argument("--per-voice", type=int, default=2)
+    ap.add_argument("--dither-seeds", default="0", help="lj: the 1-LSB dither bar with these rng seeds (0 = the "
+                    "figure dither_1lsb_max_curve_diff; more: dither_1lsb_max_by_seed), e.g. 0,1,2")
     ap.add_argument("--espeak-src", default="/work/.mirror/espeak-ng+espeak-ng/repo")
     ap.add_argument("--sppas", default="/work/.mirror/mirfan899+sppas/repo")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "lipsync_neural.json"))
@@ -372,7 +391,7 @@ def main() -> None:
     import json
 
     res = json.loads(out_p.read_text()) if out_p.is_file() else {}
-    res.update({"machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpu, loaded shared host",
+    res.update({"machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpu, loaded shared host, {_cpu()}",
                 "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                 "model": neural.model_info(), "loadavg_at_start": [round(v, 1) for v in os.getloadavg()]})
     fns = {"fused": section_fused, "lj": section_lj, "heldout": section_heldout, "espeak": section_espeak, "sppas": section_sppas, "cost": section_cost}

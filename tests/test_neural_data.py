@@ -43,3 +43,36 @@ def test_fleurs_training_lines_are_the_dev_half_only():
     assert dev and test
     assert not {it["uid"] for it in dev} & {it["uid"] for it in test}
     assert all(int(it["uid"].split("-")[-1]) % 2 == 0 for it in dev)
+
+
+def test_dithered_twin_differs_by_at_most_one_lsb_and_a_quarter_db():
+    """The dither-consistency pairs (artic_data.twin, session 8) are what the 1-LSB bar feeds the
+    model: the same audio within 1/32768 (plus at most +-0.25 dB of gain), never a new signal."""
+    import numpy as np
+
+    import artic_data as D
+
+    rng = np.random.default_rng(3)
+    x = (0.3 * np.sin(np.arange(16000) * 0.05)).astype(np.float32)
+    for _ in range(40):
+        y = D.twin(rng, x)
+        assert y.shape == x.shape and y.dtype == np.float32
+        g = float(np.dot(y, x) / np.dot(x, x))  # the gain part
+        assert abs(20 * np.log10(g)) <= 0.26
+        assert np.abs(y - g * x).max() <= 1.05 / 32768  # 1 LSB (+ the gain estimate's float error)
+        assert np.abs(y - x).max() > 0  # a twin is never the clip itself
+
+
+def test_procedural_music_is_unit_peak_varied_and_labelled_rest():
+    import numpy as np
+
+    import artic_data as D
+
+    rng = np.random.default_rng(5)
+    clips = [D.music_clip(rng, 2.0) for _ in range(12)]
+    for c in clips:
+        assert len(c.x) == 32000 and np.isfinite(c.x).all() and 0 < np.abs(c.x).max() <= 1.0
+        assert [p.phone for p in c.phones] == ["sil"] and c.source == "rest:music2"
+    raw = [D.music2(np.random.default_rng(s), 16000) for s in range(6)]
+    assert all(abs(np.abs(r).max() - 1.0) < 1e-5 for r in raw)
+    assert len({round(float(np.std(r)), 3) for r in raw}) == len(raw)  # not one sound repeated

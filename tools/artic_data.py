@@ -188,6 +188,86 @@ def _music(rng: np.random.Generator, n: int) -> np.ndarray:
     return (y / (np.abs(y).max() + 1e-9)).astype(np.float32)
 
 
+def _pluck(rng: np.random.Generator, f0: float, n: int) -> np.ndarray:
+    """A plucked string (Karplus-Strong: a noise burst through a damped delay loop)."""
+    p = max(2, int(SR / f0))
+    buf = rng.uniform(-1, 1, p)
+    out = np.empty(n)
+    damp = rng.uniform(0.985, 0.999)
+    for i in range(0, n, p):  # one period at a time (vectorised per period)
+        k = min(p, n - i)
+        out[i:i + k] = buf[:k]
+        buf = damp * 0.5 * (buf + np.roll(buf, -1))
+    return out
+
+
+def music2(rng: np.random.Generator, n: int) -> np.ndarray:
+    """More procedural music (session 8), unit peak, no voice in it: plucked strings, bowed /
+    organ tones (saw or square waves with vibrato, slow attack), gated chords at 1-6 Hz, drum
+    loops (kick = a falling sine, snare / hat = filtered noise) -- alone or mixed. Why: v1.2
+    opens the mouth to 0.52 on a pulsing chord and v1.4 to 0.61; :func:`_music` has only sine
+    partials with random amplitudes. Never a sung vowel: that is speech-like and the mouth may
+    move for it."""
+    t = np.arange(n) / SR
+    y = np.zeros(n)
+    parts = rng.choice(["pluck", "bow", "gated", "drums"], int(rng.integers(1, 4)), replace=False)
+    for part in parts:
+        if part == "pluck":
+            pos = 0
+            while pos < n:
+                ln = min(int(rng.uniform(0.12, 0.7) * SR), n - pos)
+                y[pos:pos + ln] += _pluck(rng, 82 * 2 ** (rng.integers(0, 30) / 12), ln)
+                pos += ln
+        elif part == "bow":
+            pos = 0
+            while pos < n:
+                ln = min(int(rng.uniform(0.4, 2.0) * SR), n - pos)
+                tt = np.arange(ln) / SR
+                f0 = 65 * 2 ** (rng.integers(0, 36) / 12)
+                ph = 2 * np.pi * f0 * (tt + 0.003 * np.sin(2 * np.pi * rng.uniform(4, 7) * tt) / (2 * np.pi))
+                w = (((ph / (2 * np.pi)) % 1.0) * 2 - 1) if rng.random() < 0.6 else np.sign(np.sin(ph))
+                att = np.minimum(1.0, tt / rng.uniform(0.02, 0.3))
+                y[pos:pos + ln] += w * att * np.exp(-tt * rng.uniform(0, 1.5))
+                pos += ln
+        elif part == "gated":
+            # a continuous root (not on the semitone grid): lipsync_neural.py's test chord
+            # (A 220 Hz major, 2 Hz gate) is this family's kind of sound but never one of its draws
+            root = 55 * 2 ** (rng.uniform(0, 30) / 12)
+            ch = sum(np.sin(2 * np.pi * root * 2 ** (k / 12) * h * t + rng.uniform(0, 6)) / h
+                     for k in rng.choice([0, 3, 4, 7, 9, 10, 12, 16], int(rng.integers(2, 5)), replace=False)
+                     for h in range(1, int(rng.integers(2, 6))))
+            rate = rng.uniform(1, 6)
+            gate = np.sin(2 * np.pi * rate * t + rng.uniform(0, 6)) > rng.uniform(-0.6, 0.6)
+            if rng.random() < 0.5:  # soft gate edges
+                gate = sosfilt(butter(1, rng.uniform(8, 40), fs=SR, output="sos"), gate.astype(float))
+            y += ch * gate
+        else:
+            bpm = rng.uniform(70, 160)
+            beat = int(SR * 60 / bpm / 2)
+            for i, pos in enumerate(range(0, n, beat)):
+                k = min(int(0.25 * SR), n - pos)
+                tt = np.arange(k) / SR
+                if i % 4 == 0 or rng.random() < 0.2:  # kick
+                    y[pos:pos + k] += 1.5 * np.sin(2 * np.pi * (50 + 100 * np.exp(-tt * 30)) * tt) * np.exp(-tt * 12)
+                if i % 4 == 2:  # snare
+                    y[pos:pos + k] += rng.standard_normal(k) * np.exp(-tt * 25)
+                kk = min(int(0.05 * SR), n - pos)  # hat
+                hat = sosfilt(butter(2, 6000, "highpass", fs=SR, output="sos"), rng.standard_normal(kk))
+                y[pos:pos + kk] += 0.3 * hat * np.exp(-np.arange(kk) / SR * 80)
+    if rng.random() < 0.3:  # a room
+        y = fftconvolve(y, _rir(rng))[:n]
+    return (y / (np.abs(y).max() + 1e-9)).astype(np.float32)
+
+
+def music_clip(rng: np.random.Generator, dur: float = 3.0) -> Clip:
+    """A rest clip of :func:`music2` at -45..-3 dB peak (PCM16 + 1-LSB dither half the time)."""
+    n = int(dur * SR)
+    y = (music2(rng, n) * 10 ** (rng.uniform(-45, -3) / 20)).astype(np.float32)
+    if rng.random() < 0.5:
+        y = (np.round(y * 32767 + rng.uniform(-1, 1, n)) / 32767).astype(np.float32)
+    return Clip(y, [Phone(0.0, dur, "sil")], "rest:music2")
+
+
 def rest_clip(rng: np.random.Generator, dur: float = 3.0) -> Clip:
     n = int(dur * SR)
     t = np.arange(n) / SR
@@ -341,10 +421,40 @@ def targets(clip: Clip, n: int) -> np.ndarray:
     return np.concatenate([art, wb[:, None], wf[:, None]], axis=1).astype(np.float32)
 
 
-def example(rng, clip: Clip, others, aug: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+#: session 8: also store the features of a dithered twin of every clip (``artic_train.py data
+#: --twin``), for the dither-consistency loss (``train --cons-weight``). Its own generator, so
+#: turning it on leaves every other draw of the data (and so v1.4's data) as it was.
+TWIN = False
+TWIN_RNG = np.random.default_rng(8)
+
+
+def twin(rng: np.random.Generator, y: np.ndarray) -> np.ndarray:
+    """The same audio after a change no viewer should see in the mouth: 1 LSB (1/32768) of
+    dither added in the audio domain, as the 1-LSB bar does it (a random sign per sample, 60 %),
+    or uniform in +-1 LSB (25 %), or uniform dither plus a gain of +-0.25 dB (15 %). The
+    features are then computed by the runtime's front-end (:func:`features`), so what the
+    network sees is exactly what a dithered input gives it -- the sub-LSB bands of dark or quiet
+    clips included, where v1.4 read one window's exact floor as rounding."""
+    r = rng.random()
+    if r < 0.6:
+        d = rng.choice(np.array([-1.0, 1.0], np.float32), len(y)) / 32768.0
+        return (y + d).astype(np.float32)
+    d = rng.uniform(-1, 1, len(y)).astype(np.float32) / 32768.0
+    g = 10 ** (rng.uniform(-0.25, 0.25) / 20) if r >= 0.85 else 1.0
+    return (y * g + d).astype(np.float32)
+
+
+def example(rng, clip: Clip, others, aug: bool) -> tuple:
+    """(features, targets, events) of one clip, augmented or not; with :data:`TWIN` a fourth
+    item, the features of :func:`twin` of the same (augmented) audio."""
     y = augment(rng, clip.x, others) if aug else clip.x
     f = features(y)
-    return f.astype(np.float16), targets(clip, len(f)), events(clip, len(f))
+    out = (f.astype(np.float16), targets(clip, len(f)), events(clip, len(f)))
+    if TWIN:
+        f2 = features(twin(TWIN_RNG, y))
+        assert len(f2) == len(f)
+        out += (f2.astype(np.float16),)
+    return out
 
 
 assert HOP == 160 and WIN == 400

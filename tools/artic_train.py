@@ -52,6 +52,7 @@ def build(args) -> None:
     rng = np.random.default_rng(args.seed)
     D.DARK_P = args.dark_p
     D.DARK_PCM = args.dark_pcm
+    D.TWIN = args.twin
     words = D.word_lists(Path(args.espeak_src))
     BUILD.mkdir(parents=True, exist_ok=True)
     parts: dict[str, list] = {"train": [], "val": []}
@@ -59,8 +60,8 @@ def build(args) -> None:
 
     def add(split, clip, aug, others):
         clip = _pad(rng, clip)
-        f, y, ev = D.example(rng, clip, others, aug)
-        parts[split].append((f, y, ev, clip.source + (":aug" if aug else "")))
+        f, y, ev, *tw = D.example(rng, clip, others, aug)
+        parts[split].append((f, y, ev, clip.source + (":aug" if aug else ""), *tw))
 
     # real English with transcripts (teacher: forced alignment), several augmented copies each
     real = []
@@ -124,12 +125,19 @@ def build(args) -> None:
         add("train", D.rest_clip(rng, rng.uniform(1.0, 4.0)), False, others)
     for _ in range(8):
         add("val", D.rest_clip(rng, 3.0), False, others)
+    # session 8: more procedural music (artic_data.music2), its own generator so the clips above
+    # stay as they were; half of them augmented like speech (reverb, noise, band limits, gain)
+    mrng = np.random.default_rng(args.seed + 88)
+    for _ in range(args.music2):
+        c = D.music_clip(mrng, mrng.uniform(1.5, 4.0))
+        add("train", c, mrng.random() < 0.5, [])  # no babble: speech under a rest target would teach "ignore speech"
     for split, items in parts.items():
         f = np.concatenate([i[0] for i in items])
         y = np.concatenate([i[1] for i in items])
         ev = np.concatenate([i[2] for i in items])
         lens = np.array([len(i[0]) for i in items])
-        np.savez(BUILD / f"{split}.npz", f=f, y=y, ev=ev, lens=lens, src=np.array([i[3] for i in items]))
+        extra = {"f2": np.concatenate([i[4] for i in items])} if args.twin else {}
+        np.savez(BUILD / f"{split}.npz", f=f, y=y, ev=ev, lens=lens, src=np.array([i[3] for i in items]), **extra)
         print(split, f.shape, f"{len(f) / 360000:.2f} h", flush=True)
     print(f"data built in {time.time() - t0:.0f} s")
 
@@ -152,13 +160,18 @@ REAL2_VAL_EVERY = 12  # every 12th VCTK training speaker validates instead
 
 def _group(src: str) -> str:
     parts = str(src).split(":")
+    if parts[0] == "rest" and len(parts) > 1 and parts[1] == "music2":
+        return "rest:music2"  # its own share (--share '{"rest:music2": x}'); by default part of "rest"
     return ":".join(parts[:2]) if parts[0] == "real2" else parts[0]
 
 
 def _sample_p(src, shares: dict | None = None) -> np.ndarray:
+    shares = shares or GROUP_SHARE
     g = np.array([_group(x) for x in src])
+    if "rest:music2" not in shares:  # session 8's music clips count as rest unless given a share
+        g[g == "rest:music2"] = "rest"
     p = np.zeros(len(g))
-    for k, share in (shares or GROUP_SHARE).items():
+    for k, share in shares.items():
         m = g == k
         if m.any():
             p[m] = share / m.sum()
@@ -209,12 +222,25 @@ def train(args) -> None:
     rng = np.random.default_rng(args.seed)
     f, y, lens, src = _load("train")
     ev = _events("train")
+    f2 = np.load(BUILD / "train.npz")["f2"].astype(np.float32) if args.cons_weight > 0 else None
+    # the consistency loss's channel weights: a contact probability reaches the curves through a
+    # ramp 0.4 wide (neural.DECODING, x2.5), the rounding through round_gain 1.2
+    from emoanim_server.face.lipsync.visemes import A as _A
+    w_cons = torch.ones(N_ART + 2)
+    w_cons[N_ART:] = 2.5
+    w_cons[[_A["pucker"], _A["funnel"]]] = 1.2
     vf, vy, vlens, _ = _load("val")
     vev = _events("val")
     starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
     shares = {**GROUP_SHARE, **json.loads(args.share)} if args.share else GROUP_SHARE
     print("window shares", shares, flush=True)
     p_item = _sample_p(src, shares)
+    if args.drop_src:  # an ablation on the same data file: these items are never sampled
+        drop = np.array([any(str(x).startswith(d) for d in args.drop_src.split(",")) for x in src])
+        p_item[drop] = 0
+        p_item /= p_item.sum()
+        print("dropped", int(drop.sum()), "items:", args.drop_src, flush=True)
+    tag = args.tag
     net = ArticNet(args.channels, args.hidden, 3, args.delay)
     net.mean[:] = torch.tensor(f.mean(0))
     net.std[:] = torch.tensor(f.std(0) + 1e-3)
@@ -240,6 +266,8 @@ def train(args) -> None:
             g["lr"] = args.lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * frac)))
         idx = rng.choice(len(lens), size=B, p=p_item)
         xb = np.zeros((B, W, f.shape[1]), np.float32)
+        C = min(args.cons_rows, B) if f2 is not None else 0
+        xc = np.zeros((C, W, f.shape[1]), np.float32)
         yb = np.zeros((B, W, y.shape[1]), np.float32)
         eb = np.zeros((B, W, ev.shape[1]), np.int64)
         mb = np.zeros((B, W), np.float32)
@@ -250,14 +278,24 @@ def train(args) -> None:
             xb[j, :k] = f[starts[i] + s: starts[i] + s + k]
             pad_row = f[starts[i]:starts[i] + n].min(0)
             xb[j, k:] = pad_row  # pad like the clip's own floor
+            if j < C:  # the same window of the clip's dithered twin
+                xc[j, :k] = f2[starts[i] + s: starts[i] + s + k]
+                xc[j, k:] = pad_row
             yb[j, :k] = y[starts[i] + s: starts[i] + s + k]
             eb[j, :k] = ev[starts[i] + s: starts[i] + s + k]
             mb[j, :k] = 1
         if args.feat_noise > 0:  # small feature perturbations (dither, codecs) must not move the mouth
             keep = rng.random(B) < 0.5
-            xb[keep] += rng.normal(0, args.feat_noise, xb[keep].shape).astype(np.float32)
+            noise = rng.normal(0, args.feat_noise, xb[keep].shape).astype(np.float32)
+            xb[keep] += noise
+            if C:  # a twin gets its original's noise: the pair differs by the dither only
+                xc[keep[:C]] += noise[:int(keep[:C].sum())]
         xt, yt, mt = torch.tensor(xb), torch.tensor(yb), torch.tensor(mb)
-        z, *_ = net.logits(xt, *net.zero_state(B))
+        if C:
+            z_all, *_ = net.logits(torch.cat([xt, torch.tensor(xc)]), *net.zero_state(B + C))
+            z, zc = z_all[:B], z_all[B:]
+        else:
+            z, *_ = net.logits(xt, *net.zero_state(B))
         z, yt, mt = z[:, L:], yt[:, :W - L], mt[:, :W - L, None]
         et = torch.tensor(eb[:, :W - L])
         # the first 20 frames of a window start from a zero state: weight them down
@@ -274,6 +312,16 @@ def train(args) -> None:
         e_b, e_f, e_r, e_rfp = event_losses(z, yt, et, valid)
         loss = (l_art + args.con_weight * l_con + args.event_weight * (e_b + e_f)
                 + args.round_weight * e_r + args.false_round_weight * e_rfp)
+        l_cons = torch.zeros(())
+        if C:
+            # dither consistency (session 8): the clean and the 1-LSB-dithered window must give
+            # the same mouth. The bar is a MAX curve difference, so besides the mean difference
+            # each row's largest (weighted) difference is penalised: v1.4's failure was one
+            # frame of pucker moving 0.3-0.8 in a whole line.
+            dz = (torch.sigmoid(z[:C]) - torch.sigmoid(zc[:, L:])).abs() * w_cons
+            vm = valid[:C, :, None].float()
+            l_cons = (dz * vm).sum() / (vm.sum() * (N_ART + 2) + 1e-6) * 10 + (dz * vm).amax(dim=(1, 2)).mean()
+            loss = loss + args.cons_weight * l_cons
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
@@ -283,22 +331,23 @@ def train(args) -> None:
             v = evaluate_loss(net, vf, vy, vlens, L, vev)
             print(f"step {step} {time.time() - t0:.0f}s loss {loss.item():.4f} art {l_art.item():.4f} "
                   f"con {l_con.item():.4f} ev {e_b.item():.3f}/{e_f.item():.3f}/{e_r.item():.3f}/{e_rfp.item():.3f} "
+                  f"cons {l_cons.item():.4f} "
                   f"| val {v:.4f}",
                   flush=True)
             ck = {"cfg": net.cfg, "state": net.state_dict(), "step": step, "val": v}
-            torch.save(ck, BUILD / "model.pt")
+            torch.save(ck, BUILD / f"{tag}model.pt")
             if time.time() - t0 >= next_ck:  # periodic checkpoints, evaluated after the run
-                torch.save(ck, BUILD / f"ck_{step:05d}.pt")
+                torch.save(ck, BUILD / f"{tag}ck_{step:05d}.pt")
                 next_ck += args.ckpt_every * 60
             if best is None or v < best:
                 best = v
-                torch.save(ck, BUILD / "best.pt")
+                torch.save(ck, BUILD / f"{tag}best.pt")
     v = evaluate_loss(net, vf, vy, vlens, L, vev)
     ck = {"cfg": net.cfg, "state": net.state_dict(), "step": step, "val": v}
-    torch.save(ck, BUILD / "model.pt")
-    torch.save(ck, BUILD / f"ck_{step:05d}.pt")
+    torch.save(ck, BUILD / f"{tag}model.pt")
+    torch.save(ck, BUILD / f"{tag}ck_{step:05d}.pt")
     if best is None or v < best:
-        torch.save(ck, BUILD / "best.pt")
+        torch.save(ck, BUILD / f"{tag}best.pt")
     print(f"trained {step} steps in {time.time() - t0:.0f} s, final val {v:.4f}, best {best}")
 
 
@@ -674,6 +723,14 @@ def main() -> None:
                     help="dark clips always PCM16-quantised + dithered (artic_data.DARK_PCM; v1.5 candidate)")
     ap.add_argument("--share", default="", help='JSON {group: share} replacing GROUP_SHARE entries '
                     '(e.g. \'{"real2:fleurs": 0.24}\'; v1.3: more real non-English windows)')
+    ap.add_argument("--twin", action="store_true",
+                    help="data: also store each clip's 1-LSB-dithered twin's features (artic_data.twin)")
+    ap.add_argument("--music2", type=int, default=0, help="data: extra procedural music rest clips (artic_data.music2)")
+    ap.add_argument("--cons-weight", type=float, default=0.0,
+                    help="train: dither-consistency loss weight (needs data --twin)")
+    ap.add_argument("--cons-rows", type=int, default=16, help="train: batch rows that also run their dithered twin")
+    ap.add_argument("--tag", default="", help="train: prefix of the checkpoint files (a second run beside the first)")
+    ap.add_argument("--drop-src", default="", help="train: comma-separated source prefixes never sampled (ablation)")
     ap.add_argument("--keep-norm", action="store_true", help="with --init: keep the checkpoint's feature normalisation")
     ap.add_argument("--feat-noise", type=float, default=0.05, help="log-mel noise (nats) on half the windows")
     ap.add_argument("--ckpt-every", type=float, default=10, help="minutes between kept checkpoints")
