@@ -167,6 +167,21 @@ FLEURS_LANGS = {"de": ("de", "de", "deu"), "es": ("es-419", "es-419", "spa"), "p
 NO_DICTIONARY = {"pt-BR"}
 #: SPPAS transcription markup that is not a word: pauses, noises, breaths, truncation marks
 _MARKUP = re.compile(r"\{[^}]*\}|__|[+*#@]|\bipu_\d+\b|[?!.,;:«»\"]")
+#: a written abbreviation with inner periods ("a.c.", "z.B.", "p.ej."): kept whole in a FLEURS
+#: line's reference words, so the reference may say it as the words it stands for (htk_align)
+_ABBREV = re.compile(r"(?<!\S)(?:[^\W\d_]{1,4}\.){2,}(?!\S)")
+
+
+def reference_text(text: str) -> str:
+    """A FLEURS line's words for the reference aligner: markup and punctuation removed as for
+    SPPAS's text, but written abbreviations kept as written ("a.c.", not the letters "a c")."""
+    keep = {f"\ue000{i}\ue001": m for i, m in enumerate(_ABBREV.findall(text))}
+    for k, m in keep.items():
+        text = text.replace(m, f" {k} ", 1)
+    text = " ".join(_MARKUP.sub(" ", text).split())
+    for k, m in keep.items():
+        text = text.replace(k, m)
+    return " ".join(text.split())
 
 
 def textgrid_intervals(text: str) -> dict[str, list[tuple[float, float, str]]]:
@@ -187,7 +202,7 @@ def textgrid_intervals(text: str) -> dict[str, list[tuple[float, float, str]]]:
 
 
 def _htk_reference(x: np.ndarray, segments: list[tuple[float, float, str]], model_lang: str, voice: str,
-                   gitdir: str, use_dictionary: bool = True) -> list[tuple[float, float, str]] | None:
+                   gitdir: str, use_dictionary: bool = True, variants: bool = True) -> list[tuple[float, float, str]] | None:
     """Judge-labelled reference phones from benchmarks/htk_align.py (SPPAS's acoustic model for the
     language), one alignment per segment of text; None where a segment finds no path."""
     import htk_align
@@ -197,14 +212,14 @@ def _htk_reference(x: np.ndarray, segments: list[tuple[float, float, str]], mode
     for a, b, text in segments:
         a0 = max(0.0, a - 0.05)
         got = htk_align.align(x[int(a0 * 16000): int((b + 0.05) * 16000)], text.split(), model, voice, t0=a0,
-                              use_dictionary=use_dictionary)
+                              use_dictionary=use_dictionary, variants=variants)
         if got is None:
             return None
         ref += [(s, e, LANG_SAMPA.get(model_lang, {}).get(lab, lab)) for s, e, lab in got]
     return sampa_phones(ref)
 
 
-def sppas_ipu_items(gitdir: str, langs: list[str]) -> list[dict]:
+def sppas_ipu_items(gitdir: str, langs: list[str], variants: bool = True) -> list[dict]:
     """SPPAS samples with IPU text: the transcript is the IPUs' text, the reference phones come from
     aligning each IPU with SPPAS's model for the language (benchmarks/htk_align.py)."""
     names = _git(gitdir, "ls-tree", "-r", "--name-only", "-z", "HEAD").decode("utf-8").split("\0")
@@ -229,7 +244,7 @@ def sppas_ipu_items(gitdir: str, langs: list[str]) -> list[dict]:
             data = _git(gitdir, "show", f"HEAD:{wav}")
             (tmp / "a.wav").write_bytes(data)
             x = load_audio(str(tmp / "a.wav")).samples
-            ref = _htk_reference(x, best, model, voice, gitdir)
+            ref = _htk_reference(x, best, model, voice, gitdir, variants=variants)
             if ref is None:
                 print(f"no reference alignment for {wav}", file=sys.stderr)
                 continue
@@ -238,7 +253,8 @@ def sppas_ipu_items(gitdir: str, langs: list[str]) -> list[dict]:
     return out
 
 
-def fleurs_items(gitdir: str, langs: list[str], dictionary_always: bool = False, half: str = "test") -> list[dict]:
+def fleurs_items(gitdir: str, langs: list[str], dictionary_always: bool = False, half: str = "test",
+                 variants: bool = True) -> list[dict]:
     """FLEURS sentences of the test half (odd-numbered: the even ones train the learned model): the
     transcript is FLEURS's, the reference phones come from aligning it with SPPAS's model for the
     language (benchmarks/htk_align.py). ``half="dev"``: the even-numbered lines instead, for
@@ -259,12 +275,17 @@ def fleurs_items(gitdir: str, langs: list[str], dictionary_always: bool = False,
             txt = ogg[: -len(".ogg")] + ".txt"
             if txt not in names:
                 continue
-            text = " ".join(_MARKUP.sub(" ", _git(gitdir, "show", f"HEAD:{txt}").decode("utf-8")).split())
+            raw = _git(gitdir, "show", f"HEAD:{txt}").decode("utf-8")
+            # EmoAnim gets the line as written (a user's script keeps its punctuation: "a.c."
+            # must reach the G2P as an abbreviation, not as the letters "a c", which it was
+            # until session 9); the reference its words (reference_text)
+            text = " ".join(raw.split())
             data = _git(gitdir, "show", f"HEAD:{ogg}")
             (tmp / "a.ogg").write_bytes(data)
             x = load_audio(str(tmp / "a.ogg")).samples
-            ref = _htk_reference(x, [(0.0, len(x) / 16000, text)], model, voice, SPPAS_MODELS,
-                                 use_dictionary=dictionary_always or tag not in NO_DICTIONARY)
+            ref = _htk_reference(x, [(0.0, len(x) / 16000, reference_text(raw) if variants
+                                                        else " ".join(_MARKUP.sub(" ", raw).split()))], model, voice, SPPAS_MODELS,
+                                 use_dictionary=dictionary_always or tag not in NO_DICTIONARY, variants=variants)
             if ref is None:
                 print(f"no reference alignment for {ogg}", file=sys.stderr)
                 continue
@@ -538,6 +559,9 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0, help="lines per language")
     ap.add_argument("--reference-dictionary", action="store_true",
                     help="pt-BR reference with SPPAS's (European) dictionary, as before session 5")
+    ap.add_argument("--first-variant", action="store_true",
+                    help="references with each word's first SPPAS-dictionary variant and written abbreviations "
+                         "spelled, as before session 9 (htk_align.pronounce_variants)")
     ap.add_argument("--out", default="")
     a = ap.parse_args()
     langs = [x for x in a.langs.split(",") if x]
@@ -545,9 +569,9 @@ def main() -> None:
     sets = a.sets.split(",")
     items = sppas_items(a.sppas, langs) if "sppas" in sets and Path(a.sppas).exists() else []
     if "sppas-ipu" in sets and Path(a.sppas).exists():
-        items += sppas_ipu_items(a.sppas, langs)
+        items += sppas_ipu_items(a.sppas, langs, not a.first_variant)
     if "fleurs" in sets and Path(a.fleurs).exists():
-        items += fleurs_items(a.fleurs, langs, a.reference_dictionary, a.fleurs_half)
+        items += fleurs_items(a.fleurs, langs, a.reference_dictionary, a.fleurs_half, not a.first_variant)
     if not items:
         sys.exit(f"no labelled real speech found (--sppas {a.sppas})")
     tmp = Path(tempfile.mkdtemp())
