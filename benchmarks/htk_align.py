@@ -427,6 +427,22 @@ def viterbi_graph(feats: np.ndarray, names: list[str], preds: list[list[int]], s
     return out
 
 
+def segment(text: str, model: Model, longest: int = 8) -> list[str]:
+    """Unspaced text (Chinese) -> the dictionary's words, longest match first, left to right; a
+    character the dictionary lacks (a digit) is a word of its own; spaces split too."""
+    out: list[str] = []
+    text = "".join(" " if unicodedata.category(c).startswith("P") else c for c in text)
+    for chunk in text.split():
+        i = 0
+        while i < len(chunk):
+            for n in range(min(longest, len(chunk) - i), 0, -1):
+                if n == 1 or chunk[i:i + n].lower() in model.dictionary:
+                    out.append(chunk[i:i + n])
+                    i += n
+                    break
+    return out
+
+
 def _abbreviation(word: str, voice: str) -> str | None:
     """What a written abbreviation stands for in ``voice``'s language (EmoAnim's g2p.ABBREVIATIONS,
     matched ignoring case), or None."""

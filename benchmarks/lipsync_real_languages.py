@@ -12,7 +12,8 @@ path must hold up on. Real non-English speech with phone-level labels is scarce;
   The transcript given to EmoAnim is SPPAS's token tier (what the speaker said, disfluencies
   such as "chort- sortir" included).
 * ``sppas-ipu`` (held out): SPPAS samples with utterance-level (IPU) text only -- German,
-  Spanish, European Portuguese, Polish; the transcript is the IPUs' text without SPPAS's markup.
+  Spanish, European Portuguese, Polish and (since session 9) Mandarin, 3 read passages in
+  characters; the transcript is the IPUs' text without SPPAS's markup.
 * ``fleurs`` (held out): Google FLEURS read sentences (CC-BY-4.0), 10 each in German,
   Latin-American Spanish, Brazilian Portuguese and French, as kept by
   github.com/sebastian-software/cuttledoc (packages/cuttledoc/fixtures, commit e0c58788). Only
@@ -94,7 +95,16 @@ SAMPA = {"E": "ɛ", "O": "ɔ", "2": "ø", "9": "œ", "@": "ə", "S": "ʃ", "Z": 
          "e~": "ẽ", "u~": "ũ"}
 #: where a model's SAMPA letter means something else than standard X-SAMPA: European Portuguese and
 #: Polish ``y`` is the unrounded ɨ ("que" k y, "czy" tS y), not the rounded front vowel
-LANG_SAMPA = {"por": {"y": "ɨ"}, "pol": {"y": "ɨ"}}
+LANG_SAMPA = {"por": {"y": "ɨ"}, "pol": {"y": "ɨ"},
+              # SPPAS's Mandarin model's own labels (resources/models/models-cmn, dictionary cmn.dict):
+              # S is the mid vowel of "sheng" s` S N, not ʃ; i` / i_d the apical vowels of "shi" / "si";
+              # _h aspiration; tss / ss / ts_hs the alveolo-palatals of "ji" / "xi" / "qi"
+              "cmn": {"S": "ə", "i`": "ɨ", "i_d": "ɨ", "@`": "ɚ", "p_h": "p", "t_h": "t", "k_h": "k",
+                      "ts_h": "ts", "ts_h`": "ʈʂ", "ts`": "ʈʂ", "s`": "ʂ", "z`": "ʐ", "tss": "tɕ",
+                      "ts_hs": "tɕ", "ss": "ɕ", "x": "x", "N": "ŋ"}}
+#: models whose language is written without spaces: the reference splits a segment's text into the
+#: dictionary's words by longest match (benchmarks/htk_align.segment), as SPPAS's tokenizer does
+UNSPACED = {"cmn"}
 #: SPPAS's silence / noise / filler labels; "noise" and "laugh" are event labels in the phone tier
 #: (until 2026-12-01 15:10 they were read as the IPA letters n-o-i-s-e / l-a-u-g-h, which put six
 #: rounded vowels into the reference where the speaker laughed or made a noise)
@@ -151,7 +161,11 @@ def sppas_items(gitdir: str, langs: list[str]) -> list[dict]:
 
 #: SPPAS samples with utterance-level (IPU) text only: folder -> (our tag, espeak-ng voice, SPPAS model)
 SPPAS_IPU_LANGS = {"deu": ("de", "de", "deu"), "spa": ("es", "es", "spa"), "por": ("pt", "pt", "por"),
-                   "pol": ("pl", "pl", "pol")}  # ita: the snapshot lacks its hmmdefs
+                   "pol": ("pl", "pl", "pol"),
+                   # session 9: Mandarin (3 read passages in characters; p8 is in pinyin only)
+                   "cmn": ("zh", "cmn-latn-pinyin", "cmn")}
+# not here: ita (the snapshot lacks its hmmdefs), jpn (a 16-mixture MFCC_E model this reference
+# aligner does not read), kor (its dictionary has 127 romanised words), yue (no IPU text)
 #: Google FLEURS sentences (CC-BY-4.0) kept as test fixtures by github.com/sebastian-software/cuttledoc
 #: (packages/cuttledoc/fixtures, commit e0c58788): 10 read sentences per language, Opus 24 kbps
 DEFAULT_FLEURS = "/work/.mirror/sebastian-software+cuttledoc/repo"
@@ -211,7 +225,8 @@ def _htk_reference(x: np.ndarray, segments: list[tuple[float, float, str]], mode
     ref: list[tuple[float, float, str]] = []
     for a, b, text in segments:
         a0 = max(0.0, a - 0.05)
-        got = htk_align.align(x[int(a0 * 16000): int((b + 0.05) * 16000)], text.split(), model, voice, t0=a0,
+        words = htk_align.segment(text, model) if model_lang in UNSPACED else text.split()
+        got = htk_align.align(x[int(a0 * 16000): int((b + 0.05) * 16000)], words, model, voice, t0=a0,
                               use_dictionary=use_dictionary, variants=variants)
         if got is None:
             return None
@@ -235,12 +250,14 @@ def sppas_ipu_items(gitdir: str, langs: list[str], variants: bool = True) -> lis
             tiers = textgrid_intervals(_git(gitdir, "show", f"HEAD:{tg}").decode("utf-8-sig"))
             best = []
             for iv in tiers.values():
-                segs = [(a, b, " ".join(_MARKUP.sub(" ", t).split())) for a, b, t in iv]
+                segs = [(a, b, " ".join(_MARKUP.sub(" ", t.replace("\ufeff", "")).split())) for a, b, t in iv]
                 segs = [x for x in segs if x[2]]
                 if sum(len(x[2]) for x in segs) > sum(len(x[2]) for x in best):
                     best = segs
             if not best or all(w.isupper() for x in best for w in x[2].split()):  # logatomes (ita S1A1)
                 continue
+            if model == "cmn" and not any("\u4e00" <= c <= "\u9fff" for x in best for c in x[2]):
+                continue  # Mandarin p8: pinyin only; a transcript is written in characters
             data = _git(gitdir, "show", f"HEAD:{wav}")
             (tmp / "a.wav").write_bytes(data)
             x = load_audio(str(tmp / "a.wav")).samples
@@ -546,6 +563,16 @@ def markdown(res: dict) -> str:
     return "\n".join(out) + "\n"
 
 
+def _cpu() -> str:
+    """The CPU as lscpu names it (model name, family, model): timings are only comparable on one."""
+    try:
+        first = open("/proc/cpuinfo").read().split("\n\n")[0].splitlines()
+        info = {k.strip(): v.strip() for k, v in (ln.split(":", 1) for ln in first if ":" in ln)}
+        return f"{info.get('model name', '?')} family {info.get('cpu family', '?')} model {info.get('model', '?')}"
+    except OSError:
+        return platform.processor() or "cpu unknown"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sppas", default=DEFAULT_SPPAS, help="git dir of a SPPAS snapshot")
@@ -655,7 +682,7 @@ def main() -> None:
                     worse.append(f"{tag}: {k} {t:.2f} < {b:.2f}")
     res = {
         "benchmark": "lipsync_real_languages", "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpu, Python {platform.python_version()}",
+        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpu ({_cpu()}), Python {platform.python_version()}",
         "loadavg": " ".join(f"{x:.1f}" for x in os.getloadavg()),
         "command": "python benchmarks/lipsync_real_languages.py " + " ".join(sys.argv[1:]),
         "sources": {"sppas": {"what": "SPPAS sample recordings + SPPAS automatic phone alignments (palign)",
@@ -663,7 +690,7 @@ def main() -> None:
                               "licence": "GPL-3.0 (samples/COPYRIGHT.txt); evaluation only, not shipped"},
                     "sppas-ipu": {"what": "SPPAS sample recordings with utterance (IPU) text; reference phones "
                                           "from benchmarks/htk_align.py with SPPAS's model for the language",
-                                  "where": "github.com/mirfan899/sppas @ c0e5932c, samples/samples-{deu,spa,por,pol}",
+                                  "where": "github.com/mirfan899/sppas @ c0e5932c, samples/samples-{deu,spa,por,pol,cmn}",
                                   "licence": "recordings GPL-3.0; models resources/models/*/COPYRIGHT.txt "
                                              "(GPL-3 / CC-BY-NC-SA-4.0); evaluation only, not shipped"},
                     "fleurs": {"what": "Google FLEURS read sentences with their transcripts (10 per language); "

@@ -76,3 +76,8 @@ def test_a_one_letter_word_is_said_not_spelled_where_the_line_does_not_split_int
     alone = htk_align.pronounce(["é"], model, "pt-br")[0]
     assert len(alone) > 2  # spelled
     assert htk_align.pronounce(["3", "a.c.", "a"] + words, model, "pt-br")[-2] == ["E"]
+
+
+def test_unspaced_text_is_split_into_the_dictionarys_longest_words():
+    model = Model("cmn", HMMS, {}, {}, {"北京": [["p"]], "北": [["p"]], "京": [["t"]], "交通": [["t"]], "交": [["t"]]})
+    assert htk_align.segment("北京交通台，8月", model) == ["北京", "交通", "台", "8", "月"]
