@@ -487,6 +487,28 @@ def section_cost(a) -> dict:
         stream(x, 60, 320)
     res["engine_live_20ms_cpu_s_per_audio_s"] = round((time.process_time() - t0) / reps / dur, 5)
     res["model_bytes"] = os.path.getsize(path)
+    # issue 10: the music gate's cost, interleaved in-process A/B (shipped decoding vs the same
+    # with music_gate), LIVE's batched path (16 streams, 20 ms) and the whole-input bake path
+    decs = {"shipped": dataclasses.replace(neural.DECODING, music_gate=False),
+            "music_gate": dataclasses.replace(neural.DECODING, music_gate=True)}
+    ab: dict = {k: {"live_batched16": [], "whole": []} for k in decs}
+    for _ in range(reps):
+        for label, dec in decs.items():
+            t0 = time.process_time()
+            streams = [neural.NeuralLipsync(60, dec) for _ in range(n_streams)]
+            for i in range(0, len(x), 320):
+                for k, st_ in enumerate(streams):
+                    st_.begin(x[i:i + 320] * (0.5 + 0.03 * k))
+                neural.run_batch(streams)
+                for st_ in streams:
+                    st_.end()
+            ab[label]["live_batched16"].append((time.process_time() - t0) / n_streams / dur)
+            t0 = time.process_time()
+            neural.neural_curves(x, 60, decoding=dec)
+            ab[label]["whole"].append((time.process_time() - t0) / dur)
+    res["music_gate_ab_cpu_s_per_audio_s"] = {k: {m: round(float(np.median(v)), 5) for m, v in d.items()} for k, d in ab.items()}
+    res["music_gate_ab_ratio"] = {m: round(float(np.median(ab["music_gate"][m]) / np.median(ab["shipped"][m])), 3)
+                                  for m in ("live_batched16", "whole")}
     return res
 
 
