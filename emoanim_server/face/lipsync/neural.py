@@ -88,7 +88,10 @@ class MelStream:
     samples up to ``i * 10 ms + 12.5 ms`` have arrived; the first window is zero-padded on the
     left exactly as the whole-input :func:`log_mel` does."""
 
-    def __init__(self) -> None:
+    def __init__(self, envelopes: bool = False) -> None:
+        #: also keep each frame's spectral envelope (:attr:`env`; only the music gate reads it,
+        #: so a stream without the gate does not pay for it)
+        self.envelopes = envelopes
         self._buf = np.zeros(WIN // 2, np.float32)  # starts at sample (next * HOP - WIN // 2)
         self.next = 0
         self.n_samples = 0
@@ -139,9 +142,10 @@ class MelStream:
         """Frames ``out`` (with energies ``db``, envelopes ``env``) computed from the next
         ``len(out)`` windows."""
         k = len(out)
-        env = _envelope(out) if env is None else env
         self.db = db if not len(self.db) else np.concatenate([self.db, db])
-        self.env = env if not len(self.env) else np.concatenate([self.env, env])
+        if self.envelopes:
+            env = _envelope(out) if env is None else env
+            self.env = env if not len(self.env) else np.concatenate([self.env, env])
         self._buf = self._buf[k * HOP:]
         self.next += k
 
@@ -213,14 +217,14 @@ def mel_many(streams: "Sequence[MelStream]") -> list[np.ndarray]:
     wins = [s._windows(k) for s, k in zip(streams, ks) if k > 0]
     allm = mel_frames(wins[0] if len(wins) == 1 else np.concatenate(wins))
     alldb = _frame_db(allm)
-    allenv = _envelope(allm)
+    allenv = _envelope(allm) if any(s.envelopes for s in streams) else None
     out, at = [], 0
     for s, k in zip(streams, ks):
         if k <= 0:
             out.append(np.zeros((0, N_MELS), np.float32))
             continue
         m = allm[at:at + k]
-        s._took(m, alldb[at:at + k], allenv[at:at + k])
+        s._took(m, alldb[at:at + k], None if allenv is None else allenv[at:at + k])
         out.append(m)
         at += k
     return out
@@ -598,7 +602,7 @@ class NeuralLipsync:
         self._names = [o.name for o in self._sess.get_outputs()]
         #: (output, state input) of the model's state outputs (``h_out`` -> ``h``), for accept()
         self._state_outs = [(n, n[:-4]) for n in self._names if n.endswith("_out")]
-        self._mel = MelStream()
+        self._mel = MelStream(envelopes=self.decoding.music_gate)
         self._pending: np.ndarray | None = None  # mel frames waiting for the model
         self._seen = 0  # network output frames so far (the first `delay` are warm-up)
         self._art = np.zeros((0, N_ART + 2), np.float32)  # articulator frames k0 .. k0+len-1
@@ -723,7 +727,8 @@ def _emit_raw_many(streams: "Sequence[NeuralLipsync]", final: bool) -> list[np.n
             if len(db) < n_art - st._dec:  # the flush's padding frames: digital silence
                 pad = n_art - st._dec - len(db)
                 db = np.concatenate([db, np.full(pad, float(st._pad_db), np.float32)])
-                env = np.concatenate([env, np.repeat(st._pad_env, pad, axis=0)])
+                if st._mel.envelopes:
+                    env = np.concatenate([env, np.repeat(st._pad_env, pad, axis=0)])
             groups.setdefault(id(st.decoding), []).append((st, at, db, env))
     for g in groups.values():
         dec = _decode_many([st._decoder for st, _, _, _ in g], [st._art[at:] for st, at, _, _ in g],
