@@ -16,6 +16,9 @@ Sections (each writes into one result file with machine + date):
            and p95 of the mouth curves per clip, the shipped decoding and the same with the music
            gate (neural.Decoding.music_gate); real speech with and without it (LibriSpeech clips,
            LJ mixed with the real street noise at 10 dB SNR)
+  restdev  the same on real CC0 music that is NOT reported (Sonic Pi's sample library: loops, beats,
+           guitar, piano, pads, bass; each looped to 8 s): the place to choose a music gate or
+           rest-training settings on, so that the rest section stays a report set
   heldout  real speech never trained on, 5 languages (FLEURS + VCTK, CC BY 4.0; Kathleen CC0) with
            forced-aligned transcripts (tools/artic_heldout.py builds it); test half = the figure,
            dev half = where neural.DECODING was chosen (tools/artic_decode.py)
@@ -290,6 +293,36 @@ def section_rest(a) -> dict:
     return out
 
 
+#: the dev set for music (restdev): Sonic Pi's bundled samples, CC0 (freesound.org uploads and
+#: Arovane's donated beats, etc/samples/README.md), github:sonic-pi-net/sonic-pi @ c0002065.
+#: Commercially usable, so they could also be training data; never mixed into the rest section.
+SONICPI = "/work/.mirror/sonic-pi-net+sonic-pi/repo"
+RESTDEV_CLIPS = ("arovane_beat_a", "arovane_beat_b", "arovane_beat_c", "arovane_beat_d", "arovane_beat_e",
+                 "loop_amen_full", "loop_compus", "loop_garzul", "loop_mika", "loop_safari", "loop_tabla",
+                 "loop_drone_g_97", "loop_weirdo", "guit_em9", "guit_e_fifths", "guit_e_slide", "guit_harmonics",
+                 "ambi_piano", "ambi_drone", "ambi_glass_hum", "ambi_haunted_hum", "ambi_lunar_land",
+                 "bass_thick_c", "bass_woodsy_c", "perc_bell", "loop_3d_printer", "ambi_sauna")
+
+
+def section_restdev(a) -> dict:
+    """Mouth on the CC0 dev music (looped to 8 s, -6 dB peak), shipped decoding vs music gate."""
+    decs = (("shipped", dataclasses.replace(neural.DECODING, music_gate=False)),
+            ("music_gate", dataclasses.replace(neural.DECODING, music_gate=True)))
+    out: dict = {"source": "github:sonic-pi-net/sonic-pi etc/samples/*.flac, CC0", "clips": {}}
+    for name in RESTDEV_CLIPS:
+        x = _git_audio(SONICPI, f"etc/samples/{name}.flac")
+        if x is None:
+            out["clips"][name] = {"missing": True}
+            continue
+        x = (np.resize(x, 8 * 16000) / (np.abs(x).max() + 1e-9) * 0.5).astype(np.float32)
+        out["clips"][name] = {label: _mouth_stats(neural.neural_curves(x, 60, decoding=d)) for label, d in decs}
+    got = [v for v in out["clips"].values() if "shipped" in v]
+    for label, _ in decs:
+        out[f"median_p95_{label}"] = round(float(np.median([v[label]["p95"] for v in got])), 3) if got else None
+        out[f"median_max_{label}"] = round(float(np.median([v[label]["max"] for v in got])), 3) if got else None
+    return out
+
+
 def section_espeak(a) -> dict:
     import artic_data as D
     words = D.word_lists(Path(a.espeak_src))
@@ -546,7 +579,7 @@ def main() -> None:
                 "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                 "model": neural.model_info(), "loadavg_at_start": [round(v, 1) for v in os.getloadavg()],
                 "music_gate": neural.DECODING.music_gate})
-    fns = {"rest": section_rest, "fused": section_fused, "lj": section_lj, "heldout": section_heldout, "espeak": section_espeak, "sppas": section_sppas, "cost": section_cost}
+    fns = {"rest": section_rest, "restdev": section_restdev, "fused": section_fused, "lj": section_lj, "heldout": section_heldout, "espeak": section_espeak, "sppas": section_sppas, "cost": section_cost}
     for s in a.sections.split(","):
         t0 = time.time()
         res[s] = fns[s](a)
