@@ -235,9 +235,9 @@ def _mouth_stats(curves: np.ndarray) -> dict:
 
 def section_rest(a) -> dict:
     """Mouth on real non-speech: the shipped decoding vs the same with the music gate."""
-    shipped = dataclasses.replace(neural.DECODING, music_gate=False)
-    gated = dataclasses.replace(neural.DECODING, music_gate=True)
-    decs = (("shipped", shipped), ("music_gate", gated))
+    shipped = dataclasses.replace(neural.DECODING, music_gate=False, speech_gate=False)
+    decs = (("shipped", shipped), ("music_gate", dataclasses.replace(shipped, music_gate=True)),
+            ("speech_gate", dataclasses.replace(shipped, speech_gate=True)))
     out: dict = {"clips": {}, "speech": {}, "decodings": {k: dataclasses.asdict(d) for k, d in decs}}
     rng = np.random.default_rng(0)
     n = 4 * 16000
@@ -285,7 +285,7 @@ def section_rest(a) -> dict:
             for label, d in decs:
                 ys[label] = neural.neural_curves(xb, 60, decoding=d)
                 score_curves(ys[label], 60, phones, aggs[label])
-            kept.append(float(ys["music_gate"][:, MOUTH].max(axis=1).sum() / max(1e-9, ys["shipped"][:, MOUTH].max(axis=1).sum())))
+            kept.append(float(ys[decs[-1][0]][:, MOUTH].max(axis=1).sum() / max(1e-9, ys["shipped"][:, MOUTH].max(axis=1).sum())))
         out["lj_in_street_noise_10db"] = {label: summarise(v) for label, v in aggs.items()}
         out["lj_in_street_noise_10db"]["mouth_kept_by_gate_mean"] = round(float(np.mean(kept)), 4)
         out["lj_in_street_noise_10db"]["noises"] = names
@@ -306,8 +306,9 @@ RESTDEV_CLIPS = ("arovane_beat_a", "arovane_beat_b", "arovane_beat_c", "arovane_
 
 def section_restdev(a) -> dict:
     """Mouth on the CC0 dev music (looped to 8 s, -6 dB peak), shipped decoding vs music gate."""
-    decs = (("shipped", dataclasses.replace(neural.DECODING, music_gate=False)),
-            ("music_gate", dataclasses.replace(neural.DECODING, music_gate=True)))
+    decs = (("shipped", dataclasses.replace(neural.DECODING, music_gate=False, speech_gate=False)),
+            ("music_gate", dataclasses.replace(neural.DECODING, music_gate=True, speech_gate=False)),
+            ("speech_gate", dataclasses.replace(neural.DECODING, music_gate=False, speech_gate=True)))
     out: dict = {"source": "github:sonic-pi-net/sonic-pi etc/samples/*.flac, CC0", "clips": {}}
     for name in RESTDEV_CLIPS:
         x = _git_audio(SONICPI, f"etc/samples/{name}.flac")
@@ -522,8 +523,9 @@ def section_cost(a) -> dict:
     res["model_bytes"] = os.path.getsize(path)
     # issue 10: the music gate's cost, interleaved in-process A/B (shipped decoding vs the same
     # with music_gate), LIVE's batched path (16 streams, 20 ms) and the whole-input bake path
-    decs = {"shipped": dataclasses.replace(neural.DECODING, music_gate=False),
-            "music_gate": dataclasses.replace(neural.DECODING, music_gate=True)}
+    decs = {"shipped": dataclasses.replace(neural.DECODING, music_gate=False, speech_gate=False),
+            "music_gate": dataclasses.replace(neural.DECODING, music_gate=True, speech_gate=False),
+            "speech_gate": dataclasses.replace(neural.DECODING, music_gate=False, speech_gate=True)}
     ab: dict = {k: {"live_batched16": [], "whole": []} for k in decs}
     for _ in range(reps):
         for label, dec in decs.items():
@@ -542,6 +544,8 @@ def section_cost(a) -> dict:
     res["music_gate_ab_cpu_s_per_audio_s"] = {k: {m: round(float(np.median(v)), 5) for m, v in d.items()} for k, d in ab.items()}
     res["music_gate_ab_ratio"] = {m: round(float(np.median(ab["music_gate"][m]) / np.median(ab["shipped"][m])), 3)
                                   for m in ("live_batched16", "whole")}
+    res["speech_gate_ab_ratio"] = {m: round(float(np.median(ab["speech_gate"][m]) / np.median(ab["shipped"][m])), 3)
+                                   for m in ("live_batched16", "whole")}
     return res
 
 
@@ -568,9 +572,13 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "lipsync_neural.json"))
     ap.add_argument("--music-gate", action="store_true", help="every section with neural.Decoding.music_gate on "
                     "(the engine's default decoding replaced for this run: issue 10's candidate)")
+    ap.add_argument("--speech-gate", action="store_true", help="the same with neural.Decoding.speech_gate "
+                    "(issue 10's second candidate, models/speech_gate.json)")
     a = ap.parse_args()
     if a.music_gate:
         neural.DECODING = dataclasses.replace(neural.DECODING, music_gate=True)
+    if a.speech_gate:
+        neural.DECODING = dataclasses.replace(neural.DECODING, speech_gate=True)
     out_p = Path(a.out)
     import json
 
@@ -578,7 +586,7 @@ def main() -> None:
     res.update({"machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpu, loaded shared host, {_cpu()}",
                 "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                 "model": neural.model_info(), "loadavg_at_start": [round(v, 1) for v in os.getloadavg()],
-                "music_gate": neural.DECODING.music_gate})
+                "music_gate": neural.DECODING.music_gate, "speech_gate": neural.DECODING.speech_gate})
     fns = {"rest": section_rest, "restdev": section_restdev, "fused": section_fused, "lj": section_lj, "heldout": section_heldout, "espeak": section_espeak, "sppas": section_sppas, "cost": section_cost}
     for s in a.sections.split(","):
         t0 = time.time()

@@ -338,6 +338,12 @@ class Decoding:
       gate_hi`` is at rest. Causal (frame ``k``'s own envelope and the ones before it), so it adds
       no lookahead. ``r`` restarts at 0 when the level jumps ``gate_jump_db`` above the recent
       peak (a new, louder source: a voice starting over a quiet background).
+    * ``speech_gate`` (issue 10, second try): the same multiplication by a gate, the gate now
+      ``ramp(p(speech))`` of a logistic classifier (``models/speech_gate.json``, its card: data,
+      licences, fit) over 10 cheap causal per-frame features, each averaged at two time scales
+      over the sounding frames (quieter frames relax towards the speech prior): envelope change
+      over 40 / 80 ms, still frames, dips below the recent peak, low-band change, and the
+      network's own jaw modulation, contact and rounding outputs (:func:`_speech_gate`).
     """
 
     bilabial_threshold: float | None = None
@@ -354,6 +360,7 @@ class Decoding:
     dip_range_db: float = 20.0
     level_decay_db: float = 0.1
     music_gate: bool = False
+    speech_gate: bool = False
     gate_still: float = 0.15
     gate_lag: int = 4
     gate_tau_s: float = 1.0
@@ -429,6 +436,11 @@ class _Decoder:
         self._genv: np.ndarray | None = None  # the music gate: last `gate_lag` envelopes
         self._glevel = -1e9  # its peak tracker (dB)
         self._gr = 0.0  # its music evidence (fraction of still frames, one-pole)
+        self._sg: dict | None = None  # the speech gate's state (histories, level, averages)
+        #: tools/speech_gate_fit.py: a list to collect the speech gate's raw features in (the
+        #: gate then leaves the frames as they are), and the parameters to use instead of the card
+        self.trace: list | None = None
+        self.sg_params: dict | None = None
 
     def __call__(self, y: np.ndarray, db: np.ndarray, env: np.ndarray | None = None) -> np.ndarray:
         """Decode new 100 Hz frames (k, N_ART + 2) in place of the raw ones; ``db``: the same
@@ -449,7 +461,8 @@ def _decode_many(decs: "Sequence[_Decoder]", ys: "Sequence[np.ndarray]", dbs: "S
     gains, holds = np.array(d.dip_gains(), np.float32), d.holds()
     live = [i for i, y in enumerate(ys) if len(y)]
     out = list(ys)
-    if not live or (max(holds) <= 0 and gains.max() <= 0 and d.round_smooth <= 0 and not d.music_gate):
+    if not live or (max(holds) <= 0 and gains.max() <= 0 and d.round_smooth <= 0 and not d.music_gate
+                    and not d.speech_gate):
         return out
     ks = np.array([len(ys[i]) for i in live])
     S, kmax = len(live), int(ks.max())
@@ -464,6 +477,7 @@ def _decode_many(decs: "Sequence[_Decoder]", ys: "Sequence[np.ndarray]", dbs: "S
             Y[s, :ks[s]] = ys[i]
     valid = np.arange(kmax)[None, :] < ks[:, None]  # (S, kmax)
     states: list[tuple] = []
+    Y0 = Y.copy() if d.speech_gate else None  # the speech gate reads the network's own outputs
     if d.round_smooth > 0:
         a, cols = d.round_smooth, [_FUNNEL, _PUCKER]
         v = np.stack([Y[s, 0, cols] if decs[i]._round is None else decs[i]._round for s, i in enumerate(live)])
@@ -519,6 +533,11 @@ def _decode_many(decs: "Sequence[_Decoder]", ys: "Sequence[np.ndarray]", dbs: "S
             raise ValueError("Decoding.music_gate needs the frames' envelopes (MelStream.env)")
         states += _music_gate(d, [decs[i] for i in live], [envs[i] for i in live], [dbs[i] for i in live],
                               Y, ks, valid, uniform)
+    if d.speech_gate:
+        if envs is None:
+            raise ValueError("Decoding.speech_gate needs the frames' envelopes (MelStream.env)")
+        states += _speech_gate([decs[i] for i in live], [envs[i] for i in live], [dbs[i] for i in live],
+                               Y0, Y, ks, valid, uniform)
     for name, vals in states:
         for i, v in zip(live, vals):
             setattr(decs[i], name, v)
@@ -571,6 +590,90 @@ def _music_gate(d: Decoding, decs: "Sequence[_Decoder]", envs: "Sequence[np.ndar
     return [("_genv", hist), ("_glevel", lev.tolist()), ("_gr", r.tolist())]
 
 
+SPEECH_GATE_NAME = "speech_gate"
+#: the speech gate's raw features per frame (their order in the card's prior / mu / sd / w)
+SPEECH_GATE_FEATURES = ("env_change_80ms_top3", "env_change_40ms", "still", "dip", "low_change_40ms",
+                        "jaw_change_80ms", "p_lips", "p_tuck", "rounding", "jaw")
+_JAW = ARTICULATORS.index("jaw")
+
+
+@functools.lru_cache(maxsize=1)
+def speech_gate_params() -> dict:
+    """The shipped speech gate (``models/speech_gate.json``: a JSON card with the fitted weights)."""
+    import json
+
+    from ...models import model_dirs
+
+    for dd in model_dirs():
+        pth = dd / f"{SPEECH_GATE_NAME}.json"
+        if pth.is_file():
+            return json.loads(pth.read_text())["gate"]
+    raise FileNotFoundError(f"{SPEECH_GATE_NAME}.json not found in {[str(x) for x in model_dirs()]}")
+
+
+def _speech_gate(decs: "Sequence[_Decoder]", envs: "Sequence[np.ndarray]", dbs: "Sequence[np.ndarray]",
+                 Y0: np.ndarray, Y: np.ndarray, ks: np.ndarray, valid: np.ndarray, uniform: bool) -> list[tuple]:
+    """:class:`Decoding`'s speech gate on the stacked new frames (in place on ``Y``; the features
+    from the raw outputs ``Y0``), all streams at once; returns the streams' new state."""
+    P = decs[0].sg_params or speech_gate_params()
+    S, kmax = Y.shape[0], Y.shape[1]
+    L = 8  # the longest lag (frames)
+    prior = np.asarray(P["prior"], np.float64)
+    taus = P["taus_s"]
+    H = np.zeros((S, L + kmax, GATE_GROUPS), np.float32)
+    J = np.zeros((S, L + kmax), np.float32)
+    E = np.zeros((S, kmax))
+    st0 = []
+    for s, (dec, env, db) in enumerate(zip(decs, envs, dbs)):
+        k = int(ks[s])
+        g = dec._sg
+        if g is None:
+            g = {"env": np.repeat(env[:1], L, axis=0), "jaw": np.full(L, Y0[s, 0, _JAW], np.float32),
+                 "lev": -1e9, "avg": np.tile(prior, len(taus))}
+        st0.append(g)
+        H[s, :L] = g["env"]
+        H[s, L:L + k] = env[:k]
+        J[s, :L] = g["jaw"]
+        J[s, L:L + k] = Y0[s, :k, _JAW]
+        E[s, :k] = db[:k]
+    cur = H[:, L:]
+    d8 = np.sort(np.abs(cur - H[:, :kmax]), axis=-1)
+    d4 = np.abs(cur - H[:, L - 4:L - 4 + kmax])
+    low = _tree_sum(H[..., :3]) / np.float32(3)
+    ch4 = _tree_sum(d4) / np.float32(GATE_GROUPS)
+    F = np.stack([_tree_sum(d8[..., -3:]) / np.float32(3), ch4, (ch4 < P["still"]).astype(np.float32),
+                  np.zeros_like(ch4), np.abs(low[:, L:] - low[:, L - 4:L - 4 + kmax]),
+                  np.abs(J[:, L:] - J[:, :kmax]), Y0[:, :, N_ART], Y0[:, :, N_ART + 1],
+                  np.maximum(Y0[:, :, _FUNNEL], Y0[:, :, _PUCKER]), Y0[:, :, _JAW]], axis=-1).astype(np.float64)
+    lev = np.array([g["lev"] for g in st0], np.float64)
+    avg = np.stack([g["avg"] for g in st0]).astype(np.float64)  # (S, n_taus * n_features)
+    a = np.repeat(np.exp(-0.01 / np.asarray(taus, np.float64)), len(prior))[None, :]
+    pri = np.tile(prior, len(taus))[None, :]
+    mu, sd = np.asarray(P["mu"], np.float64), np.asarray(P["sd"], np.float64)
+    w, b = np.asarray(P["w"], np.float64) / sd, float(P["b"])
+    lo, hi = float(P["lo"]), float(P["hi"])
+    G = np.ones((S, kmax), np.float32)
+    trace = decs[0].trace
+    for j in range(kmax):  # the recursions: the level, then the averages (S x 2 x 10 floats)
+        e = E[:, j]
+        ok = np.ones(S, bool) if uniform else valid[:, j]
+        lev = np.where(ok, np.maximum(e, lev - P["level_decay_db"]), lev)
+        F[:, j, 3] = e < lev - P["dip_db"]
+        sounding = ok & (e > _SILENCE_DB + 6.0)
+        x = np.tile(F[:, j], len(taus))
+        avg = np.where(ok[:, None], a * avg + (1.0 - a) * np.where(sounding[:, None], x, pri), avg)
+        z = _tree_sum((avg - mu) * w) + b
+        p = 1.0 / (1.0 + np.exp(-z))
+        G[:, j] = np.minimum(np.maximum((p - lo) / (hi - lo), 0.0), 1.0)
+        if trace is not None:
+            trace.append((F[0, j].copy(), bool(sounding[0]), float(p[0])))
+    if trace is None:
+        Y *= G[:, :, None]
+    new = [{"env": H[s, int(ks[s]):int(ks[s]) + L].copy(), "jaw": J[s, int(ks[s]):int(ks[s]) + L].copy(),
+            "lev": float(lev[s]), "avg": avg[s].copy()} for s in range(S)]
+    return [("_sg", new)]
+
+
 class NeuralLipsync:
     """Incremental learned lip-sync for one stream (16 kHz mono float32 in, ARKit frames out).
 
@@ -602,7 +705,7 @@ class NeuralLipsync:
         self._names = [o.name for o in self._sess.get_outputs()]
         #: (output, state input) of the model's state outputs (``h_out`` -> ``h``), for accept()
         self._state_outs = [(n, n[:-4]) for n in self._names if n.endswith("_out")]
-        self._mel = MelStream(envelopes=self.decoding.music_gate)
+        self._mel = MelStream(envelopes=self.decoding.music_gate or self.decoding.speech_gate)
         self._pending: np.ndarray | None = None  # mel frames waiting for the model
         self._seen = 0  # network output frames so far (the first `delay` are warm-up)
         self._art = np.zeros((0, N_ART + 2), np.float32)  # articulator frames k0 .. k0+len-1
