@@ -230,6 +230,10 @@ class LiveLoad:
     #: 20 ms chunk (benchmarks/results/live_capacity_zen4.md: 1 alone 0.1178, 8 together 0.0299,
     #: 40 together 0.0187 CPU-s per audio-s per session, a straight line in n); 6 on session 7's VM too
     PRIOR_FIXED_RATIO = 6.0
+    #: the event loop's CPU per real-time session (20 ms chunks: websockets, protobuf, the reply),
+    #: where the sessions are too new to show in ``loop_cpu``: /health during 32 sessions read
+    #: loop_cpu 0.177 (2-core Zen 4 VM, 2026-12-02), 0.0055 each
+    LOOP_COST_PRIOR = 0.006
 
     def __init__(self, capacity: float, max_lag_s: float, workers: int = 0) -> None:
         self.capacity = capacity
@@ -238,8 +242,10 @@ class LiveLoad:
         self.workers = workers
         self._lock = threading.Lock()
         self._sessions: dict[str, dict] = {}
-        #: what a new session of each kind adds (its marginal cost, learned from ended sessions)
-        self._typical = dict(DEFAULT_COST)
+        #: what a new session of each kind adds (its marginal cost, learned from ended sessions;
+        #: before any: a learned-model session's DEFAULT_COST at the prior F / b ratio, one chunk
+        #: per batch, i.e. b: ~0.02, where its average share alone is ~0.15)
+        self._typical = {e: c * self._scale(e, 1.0 / (1.0 + self.PRIOR_FIXED_RATIO)) for e, c in DEFAULT_COST.items()}
         #: how late the event loop runs its timers (measured by the server every 0.1 s): the
         #: direct sign that LIVE chunks wait to be handled
         self.loop_lag = 0.0
@@ -323,8 +329,9 @@ class LiveLoad:
         snap = self.snapshot()
         new = self._typical.get(engine, 0.1)
         n = snap["live_sessions"]
-        # the loop's own work grows with the sessions (one more: its share of it)
-        loop = self.loop_cpu * (n + 1) / n if n else self.loop_cpu
+        # the loop's own work grows with the sessions (one more: its share of it); sessions that
+        # have just started (a burst) are not in the measured loop_cpu yet: at least the prior
+        loop = max(self.loop_cpu * (n + 1) / n if n else self.loop_cpu, (n + 1) * self.LOOP_COST_PRIOR)
         need = snap["live_cpu_marginal"] + new + (0.0 if self.workers else loop)
         what = "LIVE load (marginal, with the event loop's own)" if not self.workers else "LIVE load (marginal)"
         if need > self.capacity:
