@@ -135,11 +135,11 @@ def level(srv: Server, x: np.ndarray, sr: int, n: int) -> dict:
     th.join()
     main_cpu = c1.get(srv.pid, 0) - c0.get(srv.pid, 0)
     all_cpu = sum(v - c0.get(p, 0.0) for p, v in c1.items())
-    audio = n * len(x) / sr
     from bench_server import outcome, outcomes
 
     ok = [r for r in res if outcome(r) == "completed"]
     oc = outcomes(res)
+    audio = (n - oc["refused"]) * len(x) / sr  # refused sessions sent no audio
     rt = [r for r in ok if r.frame_arrival[-1] - r.chunk_sent[-1][0] <= 1.0]
     out = {"sessions": n, "completed": len(ok), "refused": oc["refused"], "failed": oc["failed"],
            "why_refused": oc["why_refused"], "why_failed": oc["why_failed"],
@@ -152,7 +152,7 @@ def level(srv: Server, x: np.ndarray, sr: int, n: int) -> dict:
            "server_core_share": round(all_cpu / wall, 3), "client_core_share": round(me / wall, 3),
            "loadavg_1m_before": round(load0, 2), "loadavg_1m_after": round(os.getloadavg()[0], 2),
            "rss_idle_mb": round(idle, 1), "rss_peak_mb": round(peak[0], 1),
-           "rss_mb_per_session": round((peak[0] - idle) / n, 2)}
+           "rss_mb_per_session": round((peak[0] - idle) / max(1, n - oc["refused"]), 2)}
     if ok:
         lat = np.concatenate([r.latencies() for r in ok])
         la = ok[0].started.lookahead_s
@@ -217,7 +217,8 @@ def write_md(res: dict, path: Path) -> None:
          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for w, rows in res["runs"].items():
         for r in rows:
-            full = r["completed"] == r["sessions"]  # else the audio the server handled is unknown
+            # else the audio the server handled is unknown (refused sessions sent none)
+            full = r["completed"] + r.get("refused", 0) == r["sessions"]
             cpu = (f"{r['server_cpu_s_per_session_audio_s']} ({r['server_process_cpu_s_per_session_audio_s']} + "
                    f"{r['worker_processes_cpu_s_per_session_audio_s']})") if full else "- (sessions failed)"
             L.append(f"| {w} | {r['sessions']} | {r['completed']} / {r['in_real_time']} / {r.get('refused', '?')} / "
