@@ -274,6 +274,19 @@ def _in_context(words: list[str], voice: str) -> list[str] | None:
     return toks if len(toks) == len(words) else None
 
 
+def _letter_in_context(words: list[str], i: int, voice: str) -> str:
+    """espeak-ng's IPA of the one-letter word ``words[i]`` read together with a neighbour (the
+    next word, or the one before at the end), or '' where that reading is not two tokens."""
+    j = i + 1 if i + 1 < len(words) else i - 1
+    if j < 0:
+        return ""
+    pair = [words[i], words[j]] if j > i else [words[j], words[i]]
+    r = subprocess.run(["espeak-ng", "-q", "--ipa", "-v", voice], input=" ".join(pair),
+                       capture_output=True, text=True, check=True)
+    toks = r.stdout.split()
+    return "" if len(toks) != 2 else toks[0 if j > i else 1]
+
+
 def pronounce(words: list[str], model: Model, voice: str, use_dictionary: bool = True) -> list[list[str]]:
     """Model phone names per word: the SPPAS dictionary's first variant (unless
     ``use_dictionary`` is off: a dialect the dictionary does not describe), else espeak-ng; a
@@ -290,19 +303,54 @@ def pronounce(words: list[str], model: Model, voice: str, use_dictionary: bool =
     ipa = _espeak_ipa(missing, voice) if missing else []
     if any(len(w) == 1 and w.isalpha() for w in missing):
         ctx = _in_context(words, voice)
-        if ctx is not None:
-            spoken = iter([c for w, c, o in zip(words, ctx, out) if o is None])
-            ipa = [c if (len(w) == 1 and w.isalpha()) else i for w, i, c in zip(missing, ipa, spoken)]
+        if ctx is None:
+            # the line's reading does not split one token per word (a number or an abbreviation
+            # read as several words, or two words read as one: pt-br "a.c. a" -> "ˌasˌeˈa"): read
+            # each one-letter word with its neighbour instead (pt-br "é" alone is spelled "é agudo")
+            ctx = [_letter_in_context(words, i, voice) if len(w) == 1 and w.isalpha() else ""
+                   for i, w in enumerate(words)]
+        spoken = iter([c for w, c, o in zip(words, ctx, out) if o is None])
+        ipa = [c if (len(w) == 1 and w.isalpha() and c) else i for w, i, c in zip(missing, ipa, spoken)]
     it = iter(ipa)
     return [o if o is not None else ipa_to_model(next(it), model) for o in out]
 
 
 def viterbi(feats: np.ndarray, seq: list[tuple[str, bool]], hmms: dict[str, HMM]) -> list[tuple[int, int, int]] | None:
     """Forced alignment of a sequence of (model, optional) -> (item index, first frame, last frame)
-    per item that got frames; None when no path fits the frames."""
+    per item that got frames; None when no path fits the frames. (A chain: :func:`viterbi_graph`
+    with each item entered from the one before it, or from further back over optional ones.)"""
+    preds: list[list[int]] = []
+    for it in range(len(seq)):
+        p, j = [], it - 1
+        while j >= 0:
+            p.append(j)
+            if not seq[j][1]:
+                break
+            j -= 1
+        preds.append(p)
+    starts = set()
+    for it, (_, opt) in enumerate(seq):
+        starts.add(it)
+        if not opt:
+            break
+    ends = set()
+    for it in range(len(seq) - 1, -1, -1):
+        ends.add(it)
+        if not seq[it][1]:
+            break
+    return viterbi_graph(feats, [n for n, _ in seq], preds, starts, ends, hmms)
+
+
+def viterbi_graph(feats: np.ndarray, names: list[str], preds: list[list[int]], starts: set[int], ends: set[int],
+                  hmms: dict[str, HMM]) -> list[tuple[int, int, int]] | None:
+    """Forced alignment over a graph of models: item ``i`` (model ``names[i]``) is entered from the
+    exit of any item in ``preds[i]``, the path starts in an item of ``starts`` and ends in one of
+    ``ends``. Why a graph: a word with several pronunciations (SPPAS's dictionaries list variants:
+    Spanish "un" is u m | u n | u l | u s) is one branch per variant, and the audio picks the branch,
+    as SPPAS's own aligner does. -> (item, first frame, last frame) per item on the best path."""
     st_item, st_model, st_k = [], [], []
     first: list[int] = []
-    for it, (name, _) in enumerate(seq):
+    for it, name in enumerate(names):
         first.append(len(st_item))
         for k in range(len(hmms[name].means)):
             st_item.append(it)
@@ -319,48 +367,39 @@ def viterbi(feats: np.ndarray, seq: list[tuple[str, bool]], hmms: dict[str, HMM]
         k = st_k[g]
         dlt = feats - h.means[k]
         emis[:, g] = -0.5 * (h.gconst[k] + np.sum(dlt * dlt * h.ivars[k], axis=1))
-    # predecessors: within a model (HTK transp) and from the exits of earlier items (skipping optional ones)
-    preds: list[list[tuple[int, float]]] = [[] for _ in range(G)]
+    # predecessors: within a model (HTK transp) and from the exits of the item's predecessors
+    pl: list[list[tuple[int, float]]] = [[] for _ in range(G)]
     entry_init = np.full(G, -np.inf)
     exit_final = np.full(G, -np.inf)
 
     def exits(it: int) -> list[tuple[int, float]]:
-        h = hmms[seq[it][0]]
+        h = hmms[names[it]]
         S = len(h.means)
         return [(first[it] + k, h.logA[k + 1, S + 1]) for k in range(S) if np.isfinite(h.logA[k + 1, S + 1])]
 
-    for it, (name, _) in enumerate(seq):
+    for it, name in enumerate(names):
         h = hmms[name]
         S = len(h.means)
         for k in range(S):
             g = first[it] + k
             for j in range(S):
                 if np.isfinite(h.logA[j + 1, k + 1]):
-                    preds[g].append((first[it] + j, h.logA[j + 1, k + 1]))
+                    pl[g].append((first[it] + j, h.logA[j + 1, k + 1]))
             a0 = h.logA[0, k + 1]
             if not np.isfinite(a0):
                 continue
-            # from the exit of each earlier item reachable by skipping optional items only
-            j = it - 1
-            reach_start = True
-            while j >= 0:
+            for j in preds[it]:
                 for src, lp in exits(j):
-                    preds[g].append((src, lp + a0))
-                if not seq[j][1]:
-                    reach_start = False
-                    break
-                j -= 1
-            if reach_start:
+                    pl[g].append((src, lp + a0))
+            if it in starts:
                 entry_init[g] = a0
-    for it in range(len(seq) - 1, -1, -1):
+    for it in ends:
         for src, lp in exits(it):
             exit_final[src] = lp
-        if not seq[it][1]:
-            break
-    K = max(len(p) for p in preds)
+    K = max(len(p) for p in pl)
     P = np.zeros((G, K), int)
     L = np.full((G, K), -np.inf)
-    for g, p in enumerate(preds):
+    for g, p in enumerate(pl):
         for k, (src, lp) in enumerate(p):
             P[g, k], L[g, k] = src, lp
     delta = entry_init + emis[0]
@@ -388,24 +427,187 @@ def viterbi(feats: np.ndarray, seq: list[tuple[str, bool]], hmms: dict[str, HMM]
     return out
 
 
+def segment(text: str, model: Model, longest: int = 8) -> list[str]:
+    """Unspaced text (Chinese) -> the dictionary's words, longest match first, left to right; a
+    character the dictionary lacks (a digit) is a word of its own; spaces split too."""
+    out: list[str] = []
+    text = "".join(" " if unicodedata.category(c).startswith("P") else c for c in text)
+    for chunk in text.split():
+        i = 0
+        while i < len(chunk):
+            for n in range(min(longest, len(chunk) - i), 0, -1):
+                if n == 1 or chunk[i:i + n].lower() in model.dictionary:
+                    out.append(chunk[i:i + n])
+                    i += n
+                    break
+    return out
+
+
+def _abbreviation(word: str, voice: str) -> str | None:
+    """What a written abbreviation stands for in ``voice``'s language (EmoAnim's g2p.ABBREVIATIONS,
+    matched ignoring case), or None."""
+    from emoanim_server.face.lipsync.g2p import ABBREVIATIONS
+
+    table = ABBREVIATIONS.get(voice.split("-")[0].lower(), {})
+    w = word.lower().rstrip(".")
+    return next((said for k, said in table.items() if k.lower().rstrip(".") == w), None)
+
+
+def pronounce_variants(words: list[str], model: Model, voice: str, use_dictionary: bool = True) -> list[list[list[str]]]:
+    """Every pronunciation the reference may choose from, per word (model phone names): first what
+    :func:`pronounce` gives (the dictionary's first variant, or espeak-ng), then the dictionary's
+    other variants, then, for a written abbreviation ("a.c.", "z.B."), the words it stands for.
+
+    Why: the audio, not the order of a dictionary's lines, should decide how a word was said.
+    SPPAS's dictionaries list variants in no order of likelihood (Spanish "un": u m | u n | u l |
+    u s; "con": k o l | ...; "en": e | ...), and taking the first forced a bilabial onto every
+    Spanish "un" of the FLEURS and SPPAS-IPU references. And a reader says an abbreviation as the
+    words it stands for ("a.C.": "antes de Cristo"), where espeak-ng spells it; both are offered,
+    the acoustic model picks (the same table EmoAnim uses, but the reference is not told which
+    reading EmoAnim took: its own likelihood chooses)."""
+    first = pronounce(words, model, voice, use_dictionary)
+    out: list[list[list[str]]] = []
+    for w, p in zip(words, first):
+        vs = [p] if p else []
+        if use_dictionary:
+            for v in model.dictionary.get(w.lower(), [])[1:]:
+                q = [model.sampa[x] for x in v if x in model.sampa]
+                if q and q not in vs:
+                    vs.append(q)
+        said = _abbreviation(w, voice) if "." in w else None
+        if said:
+            q = [x for part in pronounce(said.split(), model, voice, use_dictionary) for x in part]
+            if q and q not in vs:
+                vs.append(q)
+        out.append(vs)
+    return out
+
+
 def align(x: np.ndarray, words: list[str], model: Model, voice: str, t0: float = 0.0,
-          prons: list[list[str]] | None = None, use_dictionary: bool = True) -> list[tuple[float, float, str]] | None:
+          prons: list[list[str]] | None = None, use_dictionary: bool = True,
+          variants: bool = True) -> list[tuple[float, float, str]] | None:
     """Audio (16 kHz) + its words -> [(start, end, SAMPA label)] with optional pauses between
-    words and at the ends (labelled ``#``); None where no path exists."""
-    prons = prons if prons is not None else pronounce(words, model, voice, use_dictionary)
+    words and at the ends (labelled ``#``); None where no path exists. ``variants``: each word may
+    take any of :func:`pronounce_variants`'s pronunciations, the likeliest on the audio (False: the
+    first only, the references before session 9); ``prons`` given: exactly those."""
+    if prons is not None:
+        alts = [[p] for p in prons]
+    elif variants:
+        alts = pronounce_variants(words, model, voice, use_dictionary)
+    else:
+        alts = [[p] for p in pronounce(words, model, voice, use_dictionary)]
     sil = "sil" if "sil" in model.hmms else next(k for k, v in model.sampa.items() if v == "#")
-    seq: list[tuple[str, bool]] = [(sil, True)]
-    for p in prons:
-        if not p:
+    names: list[str] = [sil]
+    preds: list[list[int]] = [[]]
+    starts, ends = {0}, set()
+    prev_last: list[int] = []  # last items of the previous word's variants
+    prev_sil = 0               # the optional pause before this word
+    first_word = True
+    for vs in alts:
+        vs = [[q for q in v if q in model.hmms] for v in vs]
+        vs = [v for i, v in enumerate(vs) if v and v not in vs[:i]]
+        if not vs:
             continue
-        seq += [(q, False) for q in p if q in model.hmms]
-        seq.append((sil, True))
-    got = viterbi(htk_features(x), seq, model.hmms)
+        lasts = []
+        for v in vs:
+            for k, q in enumerate(v):
+                names.append(q)
+                if k == 0:
+                    preds.append(prev_last + [prev_sil])
+                    if first_word:
+                        starts.add(len(names) - 1)
+                else:
+                    preds.append([len(names) - 2])
+            lasts.append(len(names) - 1)
+        names.append(sil)
+        preds.append(list(lasts))
+        prev_last, prev_sil, first_word = lasts, len(names) - 1, False
+    if first_word:
+        return None
+    ends = set(prev_last) | {prev_sil}
+    got = viterbi_graph(htk_features(x), names, preds, starts, ends, model.hmms)
     if got is None:
         return None
     out = []
     for it, a, b in got:
-        name = seq[it][0]
+        name = names[it]
         lab = "#" if name == sil else model.name_sampa.get(name, name)
         out.append((t0 + a * HOP / FS + BOUNDARY_S, t0 + (b + 1) * HOP / FS + BOUNDARY_S, lab))
     return out
+
+
+def check(gitdir: str, variants: bool = True) -> dict:
+    """How closely this aligner reproduces SPPAS's own phone alignments (``*-palign.xra``) of its
+    French and Catalan samples, aligning each stretch of SPPAS's token tier between pauses (as the
+    held-out references align each IPU). The benchmark never runs it; it is how a change to the
+    reference aligner is judged without looking at EmoAnim's output: share of SPPAS's phone starts
+    with one of ours of the same label within 20 / 40 ms, and share of 10 ms frames (inside SPPAS's
+    speech) with the same label."""
+    import sys as _sys
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    _sys.path.insert(0, str(here.parent))
+    _sys.path.insert(0, str(here))
+    import lipsync_real_languages as lrl
+    from emoanim_server.audio import load_audio
+    import tempfile
+
+    names = _git(gitdir, "ls-tree", "-r", "--name-only", "-z", "HEAD").decode("utf-8").split("\0")
+    tmp = Path(tempfile.mkdtemp())
+    n20 = n40 = n = 0
+    fr_same = fr_n = 0
+    lines = 0
+    for folder, voice in (("fra", "fr"), ("cat", "ca")):
+        model = load_model(gitdir, folder)
+        for pa in sorted(x for x in names if x.startswith(f"samples/annotation-results/samples-{folder}/")
+                         and x.endswith("-palign.xra")):
+            stem = pa.split("/")[-1][: -len("-palign.xra")]
+            wav = f"samples/samples-{folder}/{stem}.wav"
+            if wav not in names:
+                continue
+            xra = _git(gitdir, "show", f"HEAD:{pa}").decode("utf-8")
+            (tmp / "a.wav").write_bytes(_git(gitdir, "show", f"HEAD:{wav}"))
+            x = load_audio(str(tmp / "a.wav")).samples
+            segs, cur = [], []
+            for a, b, t in lrl._tier(xra, "TokensAlign") + [(0.0, 0.0, "#")]:
+                if t in lrl.SPPAS_SIL or t == "@":
+                    if cur:
+                        segs.append((cur[0][0], cur[-1][1], " ".join(w for _, _, w in cur)))
+                    cur = []
+                else:
+                    w = t.strip("{}").replace("_", " ").strip()
+                    if w:
+                        cur.append((a, b, w))
+            ours: list[tuple[float, float, str]] = []
+            for a, b, text in segs:
+                a0 = max(0.0, a - 0.05)
+                got = align(x[int(a0 * FS): int((b + 0.05) * FS)], text.split(), model, voice, t0=a0, variants=variants)
+                if got:
+                    ours += [g for g in got if g[2] != "#"]
+            ref = [(a, b, t) for a, b, t in lrl._tier(xra, "PhonAlign") if t not in lrl.SPPAS_SIL]
+            lines += 1
+            for a, _, t in ref:
+                d = min((abs(s - a) for s, _, q in ours if q == t), default=9.0)
+                n += 1
+                n20 += d <= 0.02
+                n40 += d <= 0.04
+            for a, b, t in ref:
+                for f in np.arange(a + 0.005, b, 0.01):
+                    lab = next((q for s, e, q in ours if s <= f < e), "#")
+                    fr_n += 1
+                    fr_same += lab == t
+    return {"lines": lines, "phones": n, "starts_within_20ms": round(n20 / n, 3), "starts_within_40ms": round(n40 / n, 3),
+            "frames_same_label": round(fr_same / fr_n, 3), "variants": variants}
+
+
+if __name__ == "__main__":
+    import argparse
+    import json
+
+    ap = argparse.ArgumentParser(description="check the reference aligner against SPPAS's own alignments")
+    ap.add_argument("--check", action="store_true", required=True)
+    ap.add_argument("--sppas", default="/work/.mirror/mirfan899+sppas/repo")
+    ap.add_argument("--first-variant", action="store_true", help="each word's first dictionary variant only")
+    a = ap.parse_args()
+    print(json.dumps(check(a.sppas, variants=not a.first_variant)))

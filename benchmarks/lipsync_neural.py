@@ -11,11 +11,20 @@ Sections (each writes into one result file with machine + date):
   sppas    real French / Catalan speech with SPPAS automatic phone alignments (GPL-3 samples of
            the SPPAS distribution; evaluation only, never trained on): --sppas DIR (a checkout)
   cost     CPU seconds per audio second: the ONNX model alone and the whole engine (1 thread)
+  rest     real recordings that are not speech (music of several kinds, a song, street noise,
+           a bird, a whale; public domain / CC BY, evaluation only) plus the synthetic chord: max
+           and p95 of the mouth curves per clip, the shipped decoding and the same with the music
+           gate (neural.Decoding.music_gate); real speech with and without it (LibriSpeech clips,
+           LJ mixed with the real street noise at 10 dB SNR)
+  restdev  the same on real CC0 music that is NOT reported (Sonic Pi's sample library: loops, beats,
+           guitar, piano, pads, bass; each looped to 8 s): the place to choose a music gate or
+           rest-training settings on, so that the rest section stays a report set
   heldout  real speech never trained on, 5 languages (FLEURS + VCTK, CC BY 4.0; Kathleen CC0) with
            forced-aligned transcripts (tools/artic_heldout.py builds it); test half = the figure,
            dev half = where neural.DECODING was chosen (tools/artic_decode.py)
 
-Usage: python benchmarks/lipsync_neural.py [--sections lj,espeak,sppas,cost] [--sppas DIR]
+Usage: python benchmarks/lipsync_neural.py [--sections lj,espeak,sppas,cost,rest] [--sppas DIR]
+       [--music-gate]  (every section with neural.Decoding.music_gate on: the candidate of issue 10)
 """
 from __future__ import annotations
 
@@ -163,6 +172,156 @@ def section_lj(a) -> dict:
             "rest_max_mouth_curve": rest,
             **({"dither_1lsb_max_by_seed": {"0": round(max(dither), 4), **{str(k): round(max(v), 4) for k, v in more.items()}}}
                if more else {})}
+
+
+#: real non-speech recordings for the rest section: (name, kind, mirror git dir, path, licence, source).
+#: Evaluation only (never trained on, nothing of them ships). librosa's example data
+#: (github:librosa/data @ 450cdd8a) states a licence per file; the non-commercial ones (CC BY-NC:
+#: the waltz, the ragtime piano, the drum-and-bass excerpt, the dog) are left out. The Berlin
+#: Noise dataset (github:thomasrosen/berlin_noise @ b3caa8c2, CC BY 4.0, Thomas Rosen) has only a
+#: few of its recordings as plain files in the mirror; the others are pointers.
+LIBROSA = "/work/.mirror/librosa+data/repo"
+BERLIN = "/work/.mirror/thomasrosen+berlin_noise/repo"
+REST_CLIPS = (
+    ("brahms_hungarian_dance_5", "music: orchestra (strings)", LIBROSA,
+     "audio/Hungarian_Dance_number_5_-_Allegro_in_F_sharp_minor_(string_orchestra).ogg",
+     "public domain (US Army Strings, via Musopen)", "librosa/data"),
+    ("sugar_plum_fairy", "music: orchestral (Kevin MacLeod arrangement)", LIBROSA,
+     "audio/Kevin_MacLeod_-_P_I_Tchaikovsky_Dance_of_the_Sugar_Plum_Fairy.ogg", "CC BY 3.0 (Kevin MacLeod)", "librosa/data"),
+    ("vibe_ace", "music: jazz with drums (Kevin MacLeod)", LIBROSA, "audio/Kevin_MacLeod_-_Vibe_Ace.ogg",
+     "CC BY 3.0 (Kevin MacLeod)", "librosa/data"),
+    ("solo_trumpet", "music: solo instrument (trumpet)", LIBROSA, "audio/sorohanro_-_solo-trumpet-06.ogg",
+     "CC BY 3.0 (Mihai Sorohan, freesound 77711)", "librosa/data"),
+    ("lets_go_fishin", "song: voice + band (Karissa Hobbs)", LIBROSA, "audio/Karissa_Hobbs_-_Lets_Go_Fishin.ogg",
+     "CC BY 3.0 (Karissa Hobbs, Free Music Archive)", "librosa/data"),
+    ("robin", "non-speech: a bird", LIBROSA, "audio/456440__inspectorj__bird-whistling-robin-single-13.ogg",
+     "CC BY 3.0 (InspectorJ, freesound 456440)", "librosa/data"),
+    ("humpback_whale", "non-speech: whale song", LIBROSA, "audio/glacier-bay-humpback.ogg",
+     "public domain (US National Park Service)", "librosa/data"),
+    ("berlin_fireworks", "noise: street, fireworks", BERLIN, "audio/35EF0BF2-F402-4DBA-88E3-D107C060E2F4.wav",
+     "CC BY 4.0 (Thomas Rosen, Berlin Noise)", "thomasrosen/berlin_noise"),
+    ("berlin_market_bells", "noise: market packing up, church bells", BERLIN,
+     "audio/64710754-D31E-453D-9BDA-F66386AA6731.wav", "CC BY 4.0 (Thomas Rosen, Berlin Noise)", "thomasrosen/berlin_noise"),
+    ("berlin_wind_street", "noise: wind, passers-by, cars, crows", BERLIN,
+     "audio/A7B4879B-6791-4E01-B612-F8F60193BC66.wav", "CC BY 4.0 (Thomas Rosen, Berlin Noise)", "thomasrosen/berlin_noise"),
+    ("berlin_ice_rink", "noise: children shouting on the ice", BERLIN,
+     "audio/5B6DDD39-911B-4EDB-A227-46887E497740.wav", "CC BY 4.0 (Thomas Rosen, Berlin Noise)", "thomasrosen/berlin_noise"),
+)
+#: real speech for the rest section's "the mouth still moves" check (LibriSpeech, CC BY 4.0)
+REST_SPEECH = ("audio/198-209-0000.ogg", "audio/3436-172162-0000.ogg", "audio/5703-47212-0000.ogg")
+#: the Berlin clips mixed under LJ at 10 dB SNR (street noise: no music, no intelligible speech)
+NOISE_FOR_LJ = ("berlin_fireworks", "berlin_market_bells", "berlin_wind_street")
+
+
+def _git_audio(gitdir: str, path: str) -> np.ndarray | None:
+    import subprocess
+    import tempfile
+
+    r = subprocess.run(["git", "--git-dir", gitdir, "show", f"HEAD:{path}"], capture_output=True)
+    if r.returncode or not r.stdout:
+        return None
+    with tempfile.NamedTemporaryFile(suffix=Path(path).suffix) as f:
+        f.write(r.stdout)
+        f.flush()
+        return load_audio(f.name).samples.astype(np.float32)
+
+
+def _mouth_stats(curves: np.ndarray) -> dict:
+    m = curves[:, MOUTH].max(axis=1)
+    late = m[60:] if len(m) > 60 else m[:0]
+    return {"max": round(float(m.max()), 3), "p95": round(float(np.percentile(m, 95)), 3),
+            "max_after_1s": round(float(late.max()), 3) if len(late) else None}
+
+
+def section_rest(a) -> dict:
+    """Mouth on real non-speech: the shipped decoding vs the same with the music gate."""
+    shipped = dataclasses.replace(neural.DECODING, music_gate=False, speech_gate=False)
+    decs = (("shipped", shipped), ("music_gate", dataclasses.replace(shipped, music_gate=True)),
+            ("speech_gate", dataclasses.replace(shipped, speech_gate=True)))
+    out: dict = {"clips": {}, "speech": {}, "decodings": {k: dataclasses.asdict(d) for k, d in decs}}
+    rng = np.random.default_rng(0)
+    n = 4 * 16000
+    t = np.arange(n) / 16000
+    chord = sum(0.1 / h * np.sin(2 * np.pi * f * h * t) * (np.sin(2 * np.pi * 2 * t) > 0)
+                for f in (220, 277, 330, 440) for h in (1, 2, 3)).astype(np.float32)
+    sig = {"synthetic_chord": ("music: synthetic pulsing chord (the lj section's)", chord, "made in code"),
+           "white_noise": ("noise: white, 0.01 rms (the lj section's)", (0.01 * rng.standard_normal(n)).astype(np.float32),
+                           "made in code")}
+    for name, kind, git, path, lic, repo in REST_CLIPS:
+        x = _git_audio(git, path)
+        if x is None:
+            out["clips"][name] = {"kind": kind, "missing": f"github:{repo} {path}"}
+            continue
+        sig[name] = (kind, x, f"{lic}; github:{repo} {path}")
+    noise = {}
+    for name, (kind, x, src) in sig.items():
+        row = {"kind": kind, "source": src, "seconds": round(len(x) / 16000, 1)}
+        for label, d in decs:
+            row[label] = _mouth_stats(neural.neural_curves(x, 60, decoding=d))
+        out["clips"][name] = row
+        if name in NOISE_FOR_LJ:
+            noise[name] = x
+        print(name, row, flush=True)
+    for path in REST_SPEECH:
+        x = _git_audio(LIBROSA, path)
+        if x is None:
+            continue
+        row = {label: _mouth_stats(neural.neural_curves(x, 60, decoding=d)) for label, d in decs}
+        out["speech"]["librispeech:" + Path(path).stem] = row
+        print(path, row, flush=True)
+    if noise:  # LJ in real street noise, 10 dB SNR, judge scores with and without the gate
+        data = SHARED / "data" / "speech" / "ljspeech_mfa"
+        items = list(csv.DictReader(open(data / "index.csv")))[: a.limit or None]
+        aggs: dict = {label: {} for label, _ in decs}
+        kept = []
+        names = sorted(noise)
+        for i, it in enumerate(items):
+            x = load_audio(str(data / it["wav_path"])).samples.astype(np.float32)
+            b = noise[names[i % len(names)]]
+            b = np.resize(b, len(x) + 16000)[int(rng.integers(0, 16000)):][: len(x)]
+            xb = (x + b * np.sqrt(np.mean(x ** 2) / (np.mean(b ** 2) + 1e-12) / 10.0)).astype(np.float32)
+            phones = textgrid_phones(str(data / it["label_path"]))
+            ys = {}
+            for label, d in decs:
+                ys[label] = neural.neural_curves(xb, 60, decoding=d)
+                score_curves(ys[label], 60, phones, aggs[label])
+            kept.append(float(ys[decs[-1][0]][:, MOUTH].max(axis=1).sum() / max(1e-9, ys["shipped"][:, MOUTH].max(axis=1).sum())))
+        out["lj_in_street_noise_10db"] = {label: summarise(v) for label, v in aggs.items()}
+        out["lj_in_street_noise_10db"]["mouth_kept_by_gate_mean"] = round(float(np.mean(kept)), 4)
+        out["lj_in_street_noise_10db"]["noises"] = names
+        print("lj in noise", out["lj_in_street_noise_10db"], flush=True)
+    return out
+
+
+#: the dev set for music (restdev): Sonic Pi's bundled samples, CC0 (freesound.org uploads and
+#: Arovane's donated beats, etc/samples/README.md), github:sonic-pi-net/sonic-pi @ c0002065.
+#: Commercially usable, so they could also be training data; never mixed into the rest section.
+SONICPI = "/work/.mirror/sonic-pi-net+sonic-pi/repo"
+RESTDEV_CLIPS = ("arovane_beat_a", "arovane_beat_b", "arovane_beat_c", "arovane_beat_d", "arovane_beat_e",
+                 "loop_amen_full", "loop_compus", "loop_garzul", "loop_mika", "loop_safari", "loop_tabla",
+                 "loop_drone_g_97", "loop_weirdo", "guit_em9", "guit_e_fifths", "guit_e_slide", "guit_harmonics",
+                 "ambi_piano", "ambi_drone", "ambi_glass_hum", "ambi_haunted_hum", "ambi_lunar_land",
+                 "bass_thick_c", "bass_woodsy_c", "perc_bell", "loop_3d_printer", "ambi_sauna")
+
+
+def section_restdev(a) -> dict:
+    """Mouth on the CC0 dev music (looped to 8 s, -6 dB peak), shipped decoding vs music gate."""
+    decs = (("shipped", dataclasses.replace(neural.DECODING, music_gate=False, speech_gate=False)),
+            ("music_gate", dataclasses.replace(neural.DECODING, music_gate=True, speech_gate=False)),
+            ("speech_gate", dataclasses.replace(neural.DECODING, music_gate=False, speech_gate=True)))
+    out: dict = {"source": "github:sonic-pi-net/sonic-pi etc/samples/*.flac, CC0", "clips": {}}
+    for name in RESTDEV_CLIPS:
+        x = _git_audio(SONICPI, f"etc/samples/{name}.flac")
+        if x is None:
+            out["clips"][name] = {"missing": True}
+            continue
+        x = (np.resize(x, 8 * 16000) / (np.abs(x).max() + 1e-9) * 0.5).astype(np.float32)
+        out["clips"][name] = {label: _mouth_stats(neural.neural_curves(x, 60, decoding=d)) for label, d in decs}
+    got = [v for v in out["clips"].values() if "shipped" in v]
+    for label, _ in decs:
+        out[f"median_p95_{label}"] = round(float(np.median([v[label]["p95"] for v in got])), 3) if got else None
+        out[f"median_max_{label}"] = round(float(np.median([v[label]["max"] for v in got])), 3) if got else None
+    return out
 
 
 def section_espeak(a) -> dict:
@@ -362,6 +521,31 @@ def section_cost(a) -> dict:
         stream(x, 60, 320)
     res["engine_live_20ms_cpu_s_per_audio_s"] = round((time.process_time() - t0) / reps / dur, 5)
     res["model_bytes"] = os.path.getsize(path)
+    # issue 10: the music gate's cost, interleaved in-process A/B (shipped decoding vs the same
+    # with music_gate), LIVE's batched path (16 streams, 20 ms) and the whole-input bake path
+    decs = {"shipped": dataclasses.replace(neural.DECODING, music_gate=False, speech_gate=False),
+            "music_gate": dataclasses.replace(neural.DECODING, music_gate=True, speech_gate=False),
+            "speech_gate": dataclasses.replace(neural.DECODING, music_gate=False, speech_gate=True)}
+    ab: dict = {k: {"live_batched16": [], "whole": []} for k in decs}
+    for _ in range(reps):
+        for label, dec in decs.items():
+            t0 = time.process_time()
+            streams = [neural.NeuralLipsync(60, dec) for _ in range(n_streams)]
+            for i in range(0, len(x), 320):
+                for k, st_ in enumerate(streams):
+                    st_.begin(x[i:i + 320] * (0.5 + 0.03 * k))
+                neural.run_batch(streams)
+                for st_ in streams:
+                    st_.end()
+            ab[label]["live_batched16"].append((time.process_time() - t0) / n_streams / dur)
+            t0 = time.process_time()
+            neural.neural_curves(x, 60, decoding=dec)
+            ab[label]["whole"].append((time.process_time() - t0) / dur)
+    res["music_gate_ab_cpu_s_per_audio_s"] = {k: {m: round(float(np.median(v)), 5) for m, v in d.items()} for k, d in ab.items()}
+    res["music_gate_ab_ratio"] = {m: round(float(np.median(ab["music_gate"][m]) / np.median(ab["shipped"][m])), 3)
+                                  for m in ("live_batched16", "whole")}
+    res["speech_gate_ab_ratio"] = {m: round(float(np.median(ab["speech_gate"][m]) / np.median(ab["shipped"][m])), 3)
+                                   for m in ("live_batched16", "whole")}
     return res
 
 
@@ -386,15 +570,24 @@ def main() -> None:
     ap.add_argument("--espeak-src", default="/work/.mirror/espeak-ng+espeak-ng/repo")
     ap.add_argument("--sppas", default="/work/.mirror/mirfan899+sppas/repo")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "lipsync_neural.json"))
+    ap.add_argument("--music-gate", action="store_true", help="every section with neural.Decoding.music_gate on "
+                    "(the engine's default decoding replaced for this run: issue 10's candidate)")
+    ap.add_argument("--speech-gate", action="store_true", help="the same with neural.Decoding.speech_gate "
+                    "(issue 10's second candidate, models/speech_gate.json)")
     a = ap.parse_args()
+    if a.music_gate:
+        neural.DECODING = dataclasses.replace(neural.DECODING, music_gate=True)
+    if a.speech_gate:
+        neural.DECODING = dataclasses.replace(neural.DECODING, speech_gate=True)
     out_p = Path(a.out)
     import json
 
     res = json.loads(out_p.read_text()) if out_p.is_file() else {}
     res.update({"machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpu, loaded shared host, {_cpu()}",
                 "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-                "model": neural.model_info(), "loadavg_at_start": [round(v, 1) for v in os.getloadavg()]})
-    fns = {"fused": section_fused, "lj": section_lj, "heldout": section_heldout, "espeak": section_espeak, "sppas": section_sppas, "cost": section_cost}
+                "model": neural.model_info(), "loadavg_at_start": [round(v, 1) for v in os.getloadavg()],
+                "music_gate": neural.DECODING.music_gate, "speech_gate": neural.DECODING.speech_gate})
+    fns = {"rest": section_rest, "restdev": section_restdev, "fused": section_fused, "lj": section_lj, "heldout": section_heldout, "espeak": section_espeak, "sppas": section_sppas, "cost": section_cost}
     for s in a.sections.split(","):
         t0 = time.time()
         res[s] = fns[s](a)

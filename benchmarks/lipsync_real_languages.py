@@ -12,7 +12,8 @@ path must hold up on. Real non-English speech with phone-level labels is scarce;
   The transcript given to EmoAnim is SPPAS's token tier (what the speaker said, disfluencies
   such as "chort- sortir" included).
 * ``sppas-ipu`` (held out): SPPAS samples with utterance-level (IPU) text only -- German,
-  Spanish, European Portuguese, Polish; the transcript is the IPUs' text without SPPAS's markup.
+  Spanish, European Portuguese, Polish and (since session 9) Mandarin, 3 read passages in
+  characters; the transcript is the IPUs' text without SPPAS's markup.
 * ``fleurs`` (held out): Google FLEURS read sentences (CC-BY-4.0), 10 each in German,
   Latin-American Spanish, Brazilian Portuguese and French, as kept by
   github.com/sebastian-software/cuttledoc (packages/cuttledoc/fixtures, commit e0c58788). Only
@@ -94,7 +95,16 @@ SAMPA = {"E": "ɛ", "O": "ɔ", "2": "ø", "9": "œ", "@": "ə", "S": "ʃ", "Z": 
          "e~": "ẽ", "u~": "ũ"}
 #: where a model's SAMPA letter means something else than standard X-SAMPA: European Portuguese and
 #: Polish ``y`` is the unrounded ɨ ("que" k y, "czy" tS y), not the rounded front vowel
-LANG_SAMPA = {"por": {"y": "ɨ"}, "pol": {"y": "ɨ"}}
+LANG_SAMPA = {"por": {"y": "ɨ"}, "pol": {"y": "ɨ"},
+              # SPPAS's Mandarin model's own labels (resources/models/models-cmn, dictionary cmn.dict):
+              # S is the mid vowel of "sheng" s` S N, not ʃ; i` / i_d the apical vowels of "shi" / "si";
+              # _h aspiration; tss / ss / ts_hs the alveolo-palatals of "ji" / "xi" / "qi"
+              "cmn": {"S": "ə", "i`": "ɨ", "i_d": "ɨ", "@`": "ɚ", "p_h": "p", "t_h": "t", "k_h": "k",
+                      "ts_h": "ts", "ts_h`": "ʈʂ", "ts`": "ʈʂ", "s`": "ʂ", "z`": "ʐ", "tss": "tɕ",
+                      "ts_hs": "tɕ", "ss": "ɕ", "x": "x", "N": "ŋ"}}
+#: models whose language is written without spaces: the reference splits a segment's text into the
+#: dictionary's words by longest match (benchmarks/htk_align.segment), as SPPAS's tokenizer does
+UNSPACED = {"cmn"}
 #: SPPAS's silence / noise / filler labels; "noise" and "laugh" are event labels in the phone tier
 #: (until 2026-12-01 15:10 they were read as the IPA letters n-o-i-s-e / l-a-u-g-h, which put six
 #: rounded vowels into the reference where the speaker laughed or made a noise)
@@ -151,7 +161,11 @@ def sppas_items(gitdir: str, langs: list[str]) -> list[dict]:
 
 #: SPPAS samples with utterance-level (IPU) text only: folder -> (our tag, espeak-ng voice, SPPAS model)
 SPPAS_IPU_LANGS = {"deu": ("de", "de", "deu"), "spa": ("es", "es", "spa"), "por": ("pt", "pt", "por"),
-                   "pol": ("pl", "pl", "pol")}  # ita: the snapshot lacks its hmmdefs
+                   "pol": ("pl", "pl", "pol"),
+                   # session 9: Mandarin (3 read passages in characters; p8 is in pinyin only)
+                   "cmn": ("zh", "cmn-latn-pinyin", "cmn")}
+# not here: ita (the snapshot lacks its hmmdefs), jpn (a 16-mixture MFCC_E model this reference
+# aligner does not read), kor (its dictionary has 127 romanised words), yue (no IPU text)
 #: Google FLEURS sentences (CC-BY-4.0) kept as test fixtures by github.com/sebastian-software/cuttledoc
 #: (packages/cuttledoc/fixtures, commit e0c58788): 10 read sentences per language, Opus 24 kbps
 DEFAULT_FLEURS = "/work/.mirror/sebastian-software+cuttledoc/repo"
@@ -167,6 +181,21 @@ FLEURS_LANGS = {"de": ("de", "de", "deu"), "es": ("es-419", "es-419", "spa"), "p
 NO_DICTIONARY = {"pt-BR"}
 #: SPPAS transcription markup that is not a word: pauses, noises, breaths, truncation marks
 _MARKUP = re.compile(r"\{[^}]*\}|__|[+*#@]|\bipu_\d+\b|[?!.,;:«»\"]")
+#: a written abbreviation with inner periods ("a.c.", "z.B.", "p.ej."): kept whole in a FLEURS
+#: line's reference words, so the reference may say it as the words it stands for (htk_align)
+_ABBREV = re.compile(r"(?<!\S)(?:[^\W\d_]{1,4}\.){2,}(?!\S)")
+
+
+def reference_text(text: str) -> str:
+    """A FLEURS line's words for the reference aligner: markup and punctuation removed as for
+    SPPAS's text, but written abbreviations kept as written ("a.c.", not the letters "a c")."""
+    keep = {f"\ue000{i}\ue001": m for i, m in enumerate(_ABBREV.findall(text))}
+    for k, m in keep.items():
+        text = text.replace(m, f" {k} ", 1)
+    text = " ".join(_MARKUP.sub(" ", text).split())
+    for k, m in keep.items():
+        text = text.replace(k, m)
+    return " ".join(text.split())
 
 
 def textgrid_intervals(text: str) -> dict[str, list[tuple[float, float, str]]]:
@@ -187,7 +216,7 @@ def textgrid_intervals(text: str) -> dict[str, list[tuple[float, float, str]]]:
 
 
 def _htk_reference(x: np.ndarray, segments: list[tuple[float, float, str]], model_lang: str, voice: str,
-                   gitdir: str, use_dictionary: bool = True) -> list[tuple[float, float, str]] | None:
+                   gitdir: str, use_dictionary: bool = True, variants: bool = True) -> list[tuple[float, float, str]] | None:
     """Judge-labelled reference phones from benchmarks/htk_align.py (SPPAS's acoustic model for the
     language), one alignment per segment of text; None where a segment finds no path."""
     import htk_align
@@ -196,15 +225,16 @@ def _htk_reference(x: np.ndarray, segments: list[tuple[float, float, str]], mode
     ref: list[tuple[float, float, str]] = []
     for a, b, text in segments:
         a0 = max(0.0, a - 0.05)
-        got = htk_align.align(x[int(a0 * 16000): int((b + 0.05) * 16000)], text.split(), model, voice, t0=a0,
-                              use_dictionary=use_dictionary)
+        words = htk_align.segment(text, model) if model_lang in UNSPACED else text.split()
+        got = htk_align.align(x[int(a0 * 16000): int((b + 0.05) * 16000)], words, model, voice, t0=a0,
+                              use_dictionary=use_dictionary, variants=variants)
         if got is None:
             return None
         ref += [(s, e, LANG_SAMPA.get(model_lang, {}).get(lab, lab)) for s, e, lab in got]
     return sampa_phones(ref)
 
 
-def sppas_ipu_items(gitdir: str, langs: list[str]) -> list[dict]:
+def sppas_ipu_items(gitdir: str, langs: list[str], variants: bool = True) -> list[dict]:
     """SPPAS samples with IPU text: the transcript is the IPUs' text, the reference phones come from
     aligning each IPU with SPPAS's model for the language (benchmarks/htk_align.py)."""
     names = _git(gitdir, "ls-tree", "-r", "--name-only", "-z", "HEAD").decode("utf-8").split("\0")
@@ -220,16 +250,18 @@ def sppas_ipu_items(gitdir: str, langs: list[str]) -> list[dict]:
             tiers = textgrid_intervals(_git(gitdir, "show", f"HEAD:{tg}").decode("utf-8-sig"))
             best = []
             for iv in tiers.values():
-                segs = [(a, b, " ".join(_MARKUP.sub(" ", t).split())) for a, b, t in iv]
+                segs = [(a, b, " ".join(_MARKUP.sub(" ", t.replace("\ufeff", "")).split())) for a, b, t in iv]
                 segs = [x for x in segs if x[2]]
                 if sum(len(x[2]) for x in segs) > sum(len(x[2]) for x in best):
                     best = segs
             if not best or all(w.isupper() for x in best for w in x[2].split()):  # logatomes (ita S1A1)
                 continue
+            if model == "cmn" and not any("\u4e00" <= c <= "\u9fff" for x in best for c in x[2]):
+                continue  # Mandarin p8: pinyin only; a transcript is written in characters
             data = _git(gitdir, "show", f"HEAD:{wav}")
             (tmp / "a.wav").write_bytes(data)
             x = load_audio(str(tmp / "a.wav")).samples
-            ref = _htk_reference(x, best, model, voice, gitdir)
+            ref = _htk_reference(x, best, model, voice, gitdir, variants=variants)
             if ref is None:
                 print(f"no reference alignment for {wav}", file=sys.stderr)
                 continue
@@ -238,7 +270,8 @@ def sppas_ipu_items(gitdir: str, langs: list[str]) -> list[dict]:
     return out
 
 
-def fleurs_items(gitdir: str, langs: list[str], dictionary_always: bool = False, half: str = "test") -> list[dict]:
+def fleurs_items(gitdir: str, langs: list[str], dictionary_always: bool = False, half: str = "test",
+                 variants: bool = True) -> list[dict]:
     """FLEURS sentences of the test half (odd-numbered: the even ones train the learned model): the
     transcript is FLEURS's, the reference phones come from aligning it with SPPAS's model for the
     language (benchmarks/htk_align.py). ``half="dev"``: the even-numbered lines instead, for
@@ -259,12 +292,17 @@ def fleurs_items(gitdir: str, langs: list[str], dictionary_always: bool = False,
             txt = ogg[: -len(".ogg")] + ".txt"
             if txt not in names:
                 continue
-            text = " ".join(_MARKUP.sub(" ", _git(gitdir, "show", f"HEAD:{txt}").decode("utf-8")).split())
+            raw = _git(gitdir, "show", f"HEAD:{txt}").decode("utf-8")
+            # EmoAnim gets the line as written (a user's script keeps its punctuation: "a.c."
+            # must reach the G2P as an abbreviation, not as the letters "a c", which it was
+            # until session 9); the reference its words (reference_text)
+            text = " ".join(raw.split())
             data = _git(gitdir, "show", f"HEAD:{ogg}")
             (tmp / "a.ogg").write_bytes(data)
             x = load_audio(str(tmp / "a.ogg")).samples
-            ref = _htk_reference(x, [(0.0, len(x) / 16000, text)], model, voice, SPPAS_MODELS,
-                                 use_dictionary=dictionary_always or tag not in NO_DICTIONARY)
+            ref = _htk_reference(x, [(0.0, len(x) / 16000, reference_text(raw) if variants
+                                                        else " ".join(_MARKUP.sub(" ", raw).split()))], model, voice, SPPAS_MODELS,
+                                 use_dictionary=dictionary_always or tag not in NO_DICTIONARY, variants=variants)
             if ref is None:
                 print(f"no reference alignment for {ogg}", file=sys.stderr)
                 continue
@@ -525,6 +563,16 @@ def markdown(res: dict) -> str:
     return "\n".join(out) + "\n"
 
 
+def _cpu() -> str:
+    """The CPU as lscpu names it (model name, family, model): timings are only comparable on one."""
+    try:
+        first = open("/proc/cpuinfo").read().split("\n\n")[0].splitlines()
+        info = {k.strip(): v.strip() for k, v in (ln.split(":", 1) for ln in first if ":" in ln)}
+        return f"{info.get('model name', '?')} family {info.get('cpu family', '?')} model {info.get('model', '?')}"
+    except OSError:
+        return platform.processor() or "cpu unknown"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sppas", default=DEFAULT_SPPAS, help="git dir of a SPPAS snapshot")
@@ -538,6 +586,9 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0, help="lines per language")
     ap.add_argument("--reference-dictionary", action="store_true",
                     help="pt-BR reference with SPPAS's (European) dictionary, as before session 5")
+    ap.add_argument("--first-variant", action="store_true",
+                    help="references with each word's first SPPAS-dictionary variant and written abbreviations "
+                         "spelled, as before session 9 (htk_align.pronounce_variants)")
     ap.add_argument("--out", default="")
     a = ap.parse_args()
     langs = [x for x in a.langs.split(",") if x]
@@ -545,9 +596,9 @@ def main() -> None:
     sets = a.sets.split(",")
     items = sppas_items(a.sppas, langs) if "sppas" in sets and Path(a.sppas).exists() else []
     if "sppas-ipu" in sets and Path(a.sppas).exists():
-        items += sppas_ipu_items(a.sppas, langs)
+        items += sppas_ipu_items(a.sppas, langs, not a.first_variant)
     if "fleurs" in sets and Path(a.fleurs).exists():
-        items += fleurs_items(a.fleurs, langs, a.reference_dictionary, a.fleurs_half)
+        items += fleurs_items(a.fleurs, langs, a.reference_dictionary, a.fleurs_half, not a.first_variant)
     if not items:
         sys.exit(f"no labelled real speech found (--sppas {a.sppas})")
     tmp = Path(tempfile.mkdtemp())
@@ -631,7 +682,7 @@ def main() -> None:
                     worse.append(f"{tag}: {k} {t:.2f} < {b:.2f}")
     res = {
         "benchmark": "lipsync_real_languages", "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpu, Python {platform.python_version()}",
+        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpu ({_cpu()}), Python {platform.python_version()}",
         "loadavg": " ".join(f"{x:.1f}" for x in os.getloadavg()),
         "command": "python benchmarks/lipsync_real_languages.py " + " ".join(sys.argv[1:]),
         "sources": {"sppas": {"what": "SPPAS sample recordings + SPPAS automatic phone alignments (palign)",
@@ -639,7 +690,7 @@ def main() -> None:
                               "licence": "GPL-3.0 (samples/COPYRIGHT.txt); evaluation only, not shipped"},
                     "sppas-ipu": {"what": "SPPAS sample recordings with utterance (IPU) text; reference phones "
                                           "from benchmarks/htk_align.py with SPPAS's model for the language",
-                                  "where": "github.com/mirfan899/sppas @ c0e5932c, samples/samples-{deu,spa,por,pol}",
+                                  "where": "github.com/mirfan899/sppas @ c0e5932c, samples/samples-{deu,spa,por,pol,cmn}",
                                   "licence": "recordings GPL-3.0; models resources/models/*/COPYRIGHT.txt "
                                              "(GPL-3 / CC-BY-NC-SA-4.0); evaluation only, not shipped"},
                     "fleurs": {"what": "Google FLEURS read sentences with their transcripts (10 per language); "

@@ -126,6 +126,8 @@ def test_ipa_diphthongs_stay_one_phone():
     ("de", "Z.B. heute", "Z.B", "zum Beispiel"),         # sentence start
     ("fr", "M. Dupont est là", "M", "Monsieur"),          # a one-letter word, not read in context
     ("pt-BR", "no século 3 a.C. já", "a.C", "antes de Cristo"),
+    ("pt-BR", "no século 3 a.c. a grande", "a.c", "antes de Cristo"),  # lower case (FLEURS writes it so)
+    ("de", "das ist z.b. gut", "z.b", "zum Beispiel"),
     ("en", "a name, e.g. Zork", "e.g", "for example"),     # English: CMUdict lacks it, espeak spells it
     ("ru", "и т.д.", "т.д", "так далее"),
 ])
@@ -137,6 +139,14 @@ def test_abbreviations_espeak_misreads_are_said_as_they_stand_for(lang, text, wo
     assert got[word].phones == tuple(expected) and got[word].source == "espeak-ng"
     spelled = ipa_to_arpabet(ipa_words([word], language(lang).voice)[0])
     assert got[word].phones != tuple(spelled)
+
+
+@needs_espeak
+def test_a_one_letter_abbreviation_does_not_match_in_lower_case():
+    # French "M." is "Monsieur", but "m." is a metre: the lower-case form is left to espeak-ng
+    monsieur = tuple(p for w in pronounce("Monsieur", "fr") for p in w.phones)
+    assert pronounce("M. Dupont", "fr")[0].phones == monsieur
+    assert pronounce("10 m. plus loin", "fr")[1].phones != monsieur
 
 
 @needs_espeak

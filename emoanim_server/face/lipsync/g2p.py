@@ -245,7 +245,9 @@ Lexicon = Callable[[str], "tuple[str, ...] | None"]
 #: "z.B." comes out "zet be", "usw." as "usf", French "M." as "em", Spanish "a.C." as "a ce",
 #: Italian "ecc." as "ekk"), and the lips then say letters the speaker never did. The word keeps
 #: its spelling (subtitles); only what espeak-ng is given changes. Keys are as written, with their
-#: periods; a key also matches with its first letter capitalised (sentence start).
+#: periods; a key also matches with its first letter capitalised (sentence start) and, when it has
+#: two letters or more, written all in lower case (normalised scripts and subtitles write "a.c.",
+#: "z.b."; a one-letter key does not: French "m." is a metre, not "Monsieur").
 ABBREVIATIONS: dict[str, dict[str, str]] = {
     "en": {"e.g.": "for example", "i.e.": "that is", "vs.": "versus"},
     "de": {"z.B.": "zum Beispiel", "usw.": "und so weiter", "bzw.": "beziehungsweise", "d.h.": "das heißt",
@@ -272,7 +274,10 @@ def abbreviations_in(text: str, tag: str) -> dict[str, str]:
     table = ABBREVIATIONS.get(tag.split("-")[0], {})
     out: dict[str, str] = {}
     for key, said in table.items():
-        for k in {key, key[:1].upper() + key[1:]}:
+        forms = {key, key[:1].upper() + key[1:]}
+        if sum(c.isalpha() for c in key) >= 2:
+            forms.add(key.lower())
+        for k in forms:
             if re.search(rf"(?<![^\W_]){re.escape(k)}(?![^\W_])", text):
                 out[k.rstrip(".")] = said
     return out
