@@ -86,6 +86,20 @@ class HMM:
     ivars: np.ndarray     # (S, 25)
     gconst: np.ndarray    # (S,)
     logA: np.ndarray      # (S+2, S+2) log transitions, entry 0 and exit S+1 non-emitting
+    #: Gaussian mixtures where a state has more than one (SPPAS's Japanese model: 16): per state
+    #: (log weights (M,), means (M, 25), inverse variances (M, 25), gconsts (M,)); None: one each
+    mixtures: list | None = None
+
+    def log_emission(self, k: int, feats: np.ndarray) -> np.ndarray:
+        """log p(frame | state k) for every frame (T, 25) -> (T,)."""
+        if self.mixtures is None or self.mixtures[k] is None:
+            dlt = feats - self.means[k]
+            return -0.5 * (self.gconst[k] + np.sum(dlt * dlt * self.ivars[k], axis=1))
+        logw, mu, iv, gc = self.mixtures[k]
+        dlt = feats[:, None, :] - mu[None]
+        comp = logw[None] - 0.5 * (gc[None] + np.sum(dlt * dlt * iv[None], axis=2))
+        top = comp.max(axis=1)
+        return top + np.log(np.exp(comp - top[:, None]).sum(axis=1))
 
 
 def _floats(tok: list[str], i: int, k: int) -> tuple[np.ndarray, int]:
@@ -99,7 +113,7 @@ def load_hmms(text: str) -> dict[str, HMM]:
     out: dict[str, HMM] = {}
     i = 0
 
-    def state(i: int):
+    def gaussian(i: int):
         mean = var = g = None
         while i < len(tok):
             t = tok[i].lower()
@@ -114,6 +128,22 @@ def load_hmms(text: str) -> dict[str, HMM]:
         if g is None:
             g = len(var) * np.log(2 * np.pi) + float(np.sum(np.log(var)))
         return (mean, var, g), i
+
+    def state(i: int):
+        """(mean, var, gconst) of a one-Gaussian state, or (mean, var, gconst, mixtures) where
+        the state has <NumMixes> > 1: mixtures a list of (weight, mean, var, gconst)."""
+        if tok[i].lower() != "<nummixes>":
+            return gaussian(i)
+        n, i = int(tok[i + 1]), i + 2
+        mix = []
+        for _ in range(n):
+            w = 1.0
+            if tok[i].lower() == "<mixture>":
+                w, i = float(tok[i + 2]), i + 3
+            gss, i = gaussian(i)
+            mix.append((w, *gss))
+        best = max(mix, key=lambda m: m[0])
+        return (best[1], best[2], best[3], mix), i
 
     while i < len(tok):
         t = tok[i]
@@ -144,8 +174,14 @@ def load_hmms(text: str) -> dict[str, HMM]:
             ks = sorted(sts)
             with np.errstate(divide="ignore"):
                 logA = np.log(A)
+            mixtures = None
+            if any(len(sts[k]) > 3 for k in ks):
+                mixtures = [None if len(sts[k]) == 3 else
+                            (np.log(np.array([m[0] for m in sts[k][3]])), np.array([m[1] for m in sts[k][3]]),
+                             1.0 / np.array([m[2] for m in sts[k][3]]), np.array([m[3] for m in sts[k][3]]))
+                            for k in ks]
             out[name] = HMM(np.array([sts[k][0] for k in ks]), 1.0 / np.array([sts[k][1] for k in ks]),
-                            np.array([sts[k][2] for k in ks]), logA)
+                            np.array([sts[k][2] for k in ks]), logA, mixtures)
             i += 1
         else:
             i += 1
@@ -274,6 +310,22 @@ def _in_context(words: list[str], voice: str) -> list[str] | None:
     return toks if len(toks) == len(words) else None
 
 
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+#: kana and kanji: a one-character word in these scripts is a syllable, not a spelled letter
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+
+
+def _kana(word: str) -> str:
+    """A Japanese word with kanji the dictionary lacks, as janome's IPADIC reads it (katakana), for
+    espeak-ng (which reads kana only); the word itself where there is no kanji or no janome."""
+    if not _HAN.search(word):
+        return word
+    from emoanim_server.face.lipsync.g2p import japanese_readings
+
+    got = japanese_readings(word)
+    return "".join(r for _, r in got) if got else word
+
+
 def _letter_in_context(words: list[str], i: int, voice: str) -> str:
     """espeak-ng's IPA of the one-letter word ``words[i]`` read together with a neighbour (the
     next word, or the one before at the end), or '' where that reading is not two tokens."""
@@ -300,17 +352,19 @@ def pronounce(words: list[str], model: Model, voice: str, use_dictionary: bool =
         else:
             out.append(None)
             missing.append(w)
-    ipa = _espeak_ipa(missing, voice) if missing else []
-    if any(len(w) == 1 and w.isalpha() for w in missing):
+    said = [_kana(w) if voice.startswith("ja") else w for w in missing]
+    ipa = _espeak_ipa(said, voice) if missing else []
+    if any(len(w) == 1 and w.isalpha() and not _CJK.match(w) for w in missing):
         ctx = _in_context(words, voice)
         if ctx is None:
             # the line's reading does not split one token per word (a number or an abbreviation
             # read as several words, or two words read as one: pt-br "a.c. a" -> "ˌasˌeˈa"): read
             # each one-letter word with its neighbour instead (pt-br "é" alone is spelled "é agudo")
-            ctx = [_letter_in_context(words, i, voice) if len(w) == 1 and w.isalpha() else ""
+            ctx = [_letter_in_context(words, i, voice) if len(w) == 1 and w.isalpha() and not _CJK.match(w) else ""
                    for i, w in enumerate(words)]
         spoken = iter([c for w, c, o in zip(words, ctx, out) if o is None])
-        ipa = [c if (len(w) == 1 and w.isalpha() and c) else i for w, i, c in zip(missing, ipa, spoken)]
+        ipa = [c if (len(w) == 1 and w.isalpha() and not _CJK.match(w) and c) else i
+               for w, i, c in zip(missing, ipa, spoken)]
     it = iter(ipa)
     return [o if o is not None else ipa_to_model(next(it), model) for o in out]
 
@@ -360,13 +414,14 @@ def viterbi_graph(feats: np.ndarray, names: list[str], preds: list[list[int]], s
     T = len(feats)
     if G == 0 or T == 0:
         return None
-    # emissions for the distinct (model, state) pairs
+    # emissions, computed once per distinct (model, state) pair
     emis = np.empty((T, G))
+    cache: dict[tuple[str, int], np.ndarray] = {}
     for g in range(G):
-        h = hmms[st_model[g]]
-        k = st_k[g]
-        dlt = feats - h.means[k]
-        emis[:, g] = -0.5 * (h.gconst[k] + np.sum(dlt * dlt * h.ivars[k], axis=1))
+        key = (st_model[g], st_k[g])
+        if key not in cache:
+            cache[key] = hmms[key[0]].log_emission(key[1], feats)
+        emis[:, g] = cache[key]
     # predecessors: within a model (HTK transp) and from the exits of the item's predecessors
     pl: list[list[tuple[int, float]]] = [[] for _ in range(G)]
     entry_init = np.full(G, -np.inf)
@@ -435,8 +490,17 @@ def segment(text: str, model: Model, longest: int = 8) -> list[str]:
     for chunk in text.split():
         i = 0
         while i < len(chunk):
+            if chunk[i] == "ー" and out:  # Japanese long-vowel mark: lengthens the word before it
+                out[-1] += chunk[i]
+                i += 1
+                continue
             for n in range(min(longest, len(chunk) - i), 0, -1):
                 if n == 1 or chunk[i:i + n].lower() in model.dictionary:
+                    if n == 1 and _HAN.match(chunk[i]) and chunk[i] not in model.dictionary:
+                        # a kanji the dictionary lacks keeps its kana ending (滴り, not 滴 + り):
+                        # its reading depends on the word (see _kana)
+                        while n < 4 and i + n < len(chunk) and "\u3041" <= chunk[i + n] <= "\u309f":
+                            n += 1
                     out.append(chunk[i:i + n])
                     i += n
                     break

@@ -12,8 +12,9 @@ path must hold up on. Real non-English speech with phone-level labels is scarce;
   The transcript given to EmoAnim is SPPAS's token tier (what the speaker said, disfluencies
   such as "chort- sortir" included).
 * ``sppas-ipu`` (held out): SPPAS samples with utterance-level (IPU) text only -- German,
-  Spanish, European Portuguese, Polish and (since session 9) Mandarin, 3 read passages in
-  characters; the transcript is the IPUs' text without SPPAS's markup.
+  Spanish, European Portuguese, Polish and (since session 9) Mandarin (3 read passages in
+  characters) and Japanese (1 line with kanji); the transcript is the IPUs' text without SPPAS's
+  markup.
 * ``fleurs`` (held out): Google FLEURS read sentences (CC-BY-4.0), 10 each in German,
   Latin-American Spanish, Brazilian Portuguese and French, as kept by
   github.com/sebastian-software/cuttledoc (packages/cuttledoc/fixtures, commit e0c58788). Only
@@ -101,10 +102,17 @@ LANG_SAMPA = {"por": {"y": "ɨ"}, "pol": {"y": "ɨ"},
               # _h aspiration; tss / ss / ts_hs the alveolo-palatals of "ji" / "xi" / "qi"
               "cmn": {"S": "ə", "i`": "ɨ", "i_d": "ɨ", "@`": "ɚ", "p_h": "p", "t_h": "t", "k_h": "k",
                       "ts_h": "ts", "ts_h`": "ʈʂ", "ts`": "ʈʂ", "s`": "ʂ", "z`": "ʐ", "tss": "tɕ",
-                      "ts_hs": "tɕ", "ss": "ɕ", "x": "x", "N": "ŋ"}}
+                      "ts_hs": "tɕ", "ss": "ɕ", "x": "x", "N": "ŋ"},
+              # SPPAS's Japanese model (models-jpn: romaji-like names, no monophones.repl): u is the
+              # unrounded ɯ, f the bilabial ɸ, y the glide j, j the affricate dʒ, q the geminate's
+              # closure, Cy palatalised consonants, N the moraic nasal
+              "jpn": {"u": "ɯ", "u:": "ɯː", "a:": "aː", "e:": "eː", "i:": "iː", "o:": "oː", "f": "ɸ",
+                      "y": "j", "j": "dʒ", "r": "ɾ", "q": "ʔ", "ch": "tɕ", "sh": "ɕ", "ts": "ts",
+                      "by": "bʲ", "my": "mʲ", "py": "pʲ", "ky": "kʲ", "gy": "ɡʲ", "ny": "ɲ", "ry": "ɾʲ",
+                      "hy": "ç", "dy": "dʲ", "N": "ɴ", "silE": "sil"}}
 #: models whose language is written without spaces: the reference splits a segment's text into the
 #: dictionary's words by longest match (benchmarks/htk_align.segment), as SPPAS's tokenizer does
-UNSPACED = {"cmn"}
+UNSPACED = {"cmn", "jpn"}
 #: SPPAS's silence / noise / filler labels; "noise" and "laugh" are event labels in the phone tier
 #: (until 2026-12-01 15:10 they were read as the IPA letters n-o-i-s-e / l-a-u-g-h, which put six
 #: rounded vowels into the reference where the speaker laughed or made a noise)
@@ -162,10 +170,10 @@ def sppas_items(gitdir: str, langs: list[str]) -> list[dict]:
 #: SPPAS samples with utterance-level (IPU) text only: folder -> (our tag, espeak-ng voice, SPPAS model)
 SPPAS_IPU_LANGS = {"deu": ("de", "de", "deu"), "spa": ("es", "es", "spa"), "por": ("pt", "pt", "por"),
                    "pol": ("pl", "pl", "pol"),
-                   # session 9: Mandarin (3 read passages in characters; p8 is in pinyin only)
-                   "cmn": ("zh", "cmn-latn-pinyin", "cmn")}
-# not here: ita (the snapshot lacks its hmmdefs), jpn (a 16-mixture MFCC_E model this reference
-# aligner does not read), kor (its dictionary has 127 romanised words), yue (no IPU text)
+                   # session 9: Mandarin (3 read passages in characters; p8 is in pinyin only), Japanese
+                   "cmn": ("zh", "cmn-latn-pinyin", "cmn"), "jpn": ("ja", "ja", "jpn")}
+# not here: ita (the snapshot lacks its hmmdefs), kor (its dictionary has 127 romanised words),
+# yue (no IPU text)
 #: Google FLEURS sentences (CC-BY-4.0) kept as test fixtures by github.com/sebastian-software/cuttledoc
 #: (packages/cuttledoc/fixtures, commit e0c58788): 10 read sentences per language, Opus 24 kbps
 DEFAULT_FLEURS = "/work/.mirror/sebastian-software+cuttledoc/repo"
@@ -690,7 +698,7 @@ def main() -> None:
                               "licence": "GPL-3.0 (samples/COPYRIGHT.txt); evaluation only, not shipped"},
                     "sppas-ipu": {"what": "SPPAS sample recordings with utterance (IPU) text; reference phones "
                                           "from benchmarks/htk_align.py with SPPAS's model for the language",
-                                  "where": "github.com/mirfan899/sppas @ c0e5932c, samples/samples-{deu,spa,por,pol,cmn}",
+                                  "where": "github.com/mirfan899/sppas @ c0e5932c, samples/samples-{deu,spa,por,pol,cmn,jpn}",
                                   "licence": "recordings GPL-3.0; models resources/models/*/COPYRIGHT.txt "
                                              "(GPL-3 / CC-BY-NC-SA-4.0); evaluation only, not shipped"},
                     "fleurs": {"what": "Google FLEURS read sentences with their transcripts (10 per language); "

@@ -81,3 +81,21 @@ def test_a_one_letter_word_is_said_not_spelled_where_the_line_does_not_split_int
 def test_unspaced_text_is_split_into_the_dictionarys_longest_words():
     model = Model("cmn", HMMS, {}, {}, {"北京": [["p"]], "北": [["p"]], "京": [["t"]], "交通": [["t"]], "交": [["t"]]})
     assert htk_align.segment("北京交通台，8月", model) == ["北京", "交通", "台", "8", "月"]
+
+
+def test_a_japanese_long_vowel_mark_and_a_kanjis_kana_ending_stay_with_their_word():
+    model = Model("jpn", HMMS, {}, {}, {"ソフト": [["s"]], "落ち": [["o"]], "て": [["t"]]})
+    assert htk_align.segment("ソフトナー滴り落ちて", model) == ["ソフト", "ナー", "滴り", "落ち", "て"]
+
+
+def test_a_mixture_state_scores_the_log_sum_of_its_weighted_gaussians():
+    # SPPAS's Japanese model has 16 Gaussians per state; one state of two here
+    hmm = htk_align.load_hmms(
+        '~h "a" <BeginHMM> <NumStates> 3 <State> 2 <NumMixes> 2 '
+        '<Mixture> 1 0.25 <Mean> 2 0 0 <Variance> 2 1 1 '
+        '<Mixture> 2 0.75 <Mean> 2 4 4 <Variance> 2 1 1 '
+        '<TransP> 3 0 1 0 0 0.5 0.5 0 0 0 <EndHMM>')["a"]
+    x = np.array([[0.0, 0.0], [4.0, 4.0], [2.0, 2.0]])
+    g = lambda m: -0.5 * (2 * np.log(2 * np.pi) + np.sum((x - m) ** 2, axis=1))  # noqa: E731
+    want = np.log(0.25 * np.exp(g(np.zeros(2))) + 0.75 * np.exp(g(np.full(2, 4.0))))
+    assert np.allclose(hmm.log_emission(0, x), want)

@@ -199,7 +199,7 @@ def main() -> None:
                 "the mouth rests where the sound is music or noise (issue 10)",
         "licence": "weights fitted by tools/speech_gate_fit.py on the data below; ship with the project",
         "training_data": {
-            "speech": "Kathleen CMU ARCTIC prompts (CC0), CMU ARCTIC via pyroomacoustics (BSD-style CMU licence), LibriVox "
+            "speech": "Kathleen CMU ARCTIC prompts (CC0), CMU ARCTIC via pyroomacoustics (BSD-style CMU ARCTIC licence; CMU ARCTIC, Language Technologies Institute, Carnegie Mellon University), LibriVox "
                       "via pocketsphinx (public domain), CSTR VCTK 0.92 training speakers (CC BY 4.0, Centre for Speech "
                       "Technology Research, University of Edinburgh; github:RichardSterry/msc-project copies), Google FLEURS "
                       "dev half de/en-US/es-419 (CC BY 4.0; github:sebastian-software/cuttledoc fixtures)",
