@@ -172,8 +172,8 @@ SPPAS_IPU_LANGS = {"deu": ("de", "de", "deu"), "spa": ("es", "es", "spa"), "por"
                    "pol": ("pl", "pl", "pol"),
                    # session 9: Mandarin (3 read passages in characters; p8 is in pinyin only), Japanese
                    "cmn": ("zh", "cmn-latn-pinyin", "cmn"), "jpn": ("ja", "ja", "jpn")}
-# not here: ita (the snapshot lacks its hmmdefs), kor (its dictionary has 127 romanised words),
-# yue (no IPU text)
+# not here: ita (the snapshot lacks its hmmdefs), kor (a model assembled from Min Nan and English
+# phones, a 127-word dictionary, and the snapshot lacks sample-korean.wav), yue (no IPU text)
 #: Google FLEURS sentences (CC-BY-4.0) kept as test fixtures by github.com/sebastian-software/cuttledoc
 #: (packages/cuttledoc/fixtures, commit e0c58788): 10 read sentences per language, Opus 24 kbps
 DEFAULT_FLEURS = "/work/.mirror/sebastian-software+cuttledoc/repo"
