@@ -580,8 +580,9 @@ class Recognizer:
 
     def _leave_foreign_out(self, pcm: bytes, whole: list, report: dict, both: bool):
         """(alignment, words) without a Latin-script word of a non-Latin-script line
-        (:func:`.g2p.foreign_script`), or None. Each such word is left out in turn, then all of
-        them, through every beam, and the best-scoring path is kept. Why: a script with foreign
+        (:func:`.g2p.foreign_script`), or None. Each such word is left out in turn, through every
+        beam, and the best-scoring path is kept; all of them at once only where none alone gives
+        a path. Why: a script with foreign
         names is normal, and the speaker may say the name as it is said in the line's language,
         not as that language's G2P reads Latin letters, or not at all (FLEURS writes the Latin
         name after the Chinese one: "辛特拉 sintra"); on a line past MAX_LEAVE_ONE_OUT_WORDS
@@ -596,14 +597,20 @@ class Recognizer:
         idx = [i for i, (_, w) in enumerate(whole) if foreign_script(w)]
         if not idx or len(idx) > MAX_FOREIGN_LEFT_OUT:
             return None
-        trials = [[i] for i in idx] + ([idx] if len(idx) > 1 else [])
         best = None
-        for out in trials:
-            cand = [u for i, u in enumerate(whole) if i not in out]
-            g = self.align(pcm, [e for e, _ in cand], [w.text for _, w in cand], wide=True, stats=report,
-                           both=both, widest=True)
-            if g and g.phones and (best is None or g.score > best[0].score):
-                best = (g, out, cand)
+        # one word out first, all of them only where no single one gives a path: a path with fewer
+        # words scores higher for its freedom alone, and a name the speaker did say should keep
+        # its phones (the joined FLEURS clip: all three names out scored best, "sintra" alone
+        # out also aligns)
+        for trials in ([[i] for i in idx], [idx] if len(idx) > 1 else []):
+            for out in trials:
+                cand = [u for i, u in enumerate(whole) if i not in out]
+                g = self.align(pcm, [e for e, _ in cand], [w.text for _, w in cand], wide=True, stats=report,
+                               both=both, widest=True)
+                if g and g.phones and (best is None or g.score > best[0].score):
+                    best = (g, out, cand)
+            if best is not None:
+                break
         if best is None:
             return None
         report["words_left_out"] = [whole[i][1].text for i in best[1]]
