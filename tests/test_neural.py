@@ -305,7 +305,7 @@ def test_music_gate_rests_the_mouth_on_a_held_chord_not_on_speech(real, gate):
     assert voice[:, ARKIT_INDEX["jawOpen"]].max() > 0.2
 
 
-@pytest.mark.parametrize("gate", ["music_gate", "speech_gate"])
+@pytest.mark.parametrize("gate", ["music_gate", "speech_gate", "learned_gate"])
 @pytest.mark.parametrize("chunk", [160, 333, 7919])
 def test_music_gate_chunked_equals_whole_and_batched_equals_alone(real, chunk, gate):
     import dataclasses
@@ -338,3 +338,40 @@ def test_speech_gate_card_matches_the_engine():
     assert p["features"] == list(neural.SPEECH_GATE_FEATURES) and len(p["prior"]) == n
     assert len(p["w"]) == len(p["mu"]) == len(p["sd"]) == n * len(p["taus_s"])
     assert 0 <= p["lo"] < p["hi"] <= 1
+
+
+def test_learned_gate_card_matches_the_engine():
+    """models/speech_gate_net.onnx verifies against its card, which names the data and licences
+    and a ramp inside [0, 1]; its inputs are the articulation model's mel plus its own state."""
+    from emoanim_server.models import verify
+
+    card = neural.learned_gate_card()
+    verify(neural.LEARNED_GATE_NAME)
+    assert 0 <= card["gate"]["lo"] < card["gate"]["hi"] <= 1
+    assert {"speech", "music", "noise"} <= set(card["training_data"])
+    sess = neural.learned_gate_session()
+    assert [i.name for i in sess.get_inputs()] == ["mel", "c1", "h"]
+    assert sess.get_inputs()[0].shape[2] == neural.N_MELS
+
+
+def test_learned_gate_mixed_batch_equals_alone(real):
+    """Streams with and without the learned gate in one run_batch: each gets what it gets alone
+    (the gate runs on the rows that use it only)."""
+    import dataclasses
+
+    gated = dataclasses.replace(neural.DECODING, learned_gate=True)
+    x = real[: 2 * 16000]
+    decs = [gated, neural.DECODING, gated, neural.DECODING]
+    streams = [neural.NeuralLipsync(60, d) for d in decs]
+    sigs = [x * g for g in (0.5, 1.0, 0.2, 0.7)]
+    outs: list[list[np.ndarray]] = [[] for _ in streams]
+    for i in range(0, len(x), 320):
+        for st, z in zip(streams, sigs):
+            st.begin(z[i:i + 320])
+        neural.run_batch(streams)
+        for o, st in zip(outs, streams):
+            o.append(st.end())
+    for o, st, z, d in zip(outs, streams, sigs, decs):
+        alone = neural.NeuralLipsync(60, d)
+        want = np.concatenate([alone.feed(z[i:i + 320]) for i in range(0, len(z), 320)] + [alone.flush()])
+        assert np.array_equal(np.concatenate(o + [st.flush()]), want)
