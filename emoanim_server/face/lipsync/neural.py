@@ -716,8 +716,10 @@ def learned_gate_session():
     return ort.InferenceSession(str(verify(LEARNED_GATE_NAME)), so, providers=["CPUExecutionProvider"])
 
 
-def _gate_ramp(p: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    return np.minimum(np.maximum((p - np.float32(lo)) / np.float32(hi - lo), np.float32(0.0)), np.float32(1.0))
+def _gate_ramp(p: np.ndarray, lo: np.ndarray, width: np.ndarray) -> np.ndarray:
+    """``clip((p - lo) / width, 0, 1)`` in float32 (``lo``, ``width``: float32 scalars, or columns
+    for many streams' rows at once: the same per-element arithmetic either way)."""
+    return np.minimum(np.maximum((p - lo) / width, np.float32(0.0)), np.float32(1.0))
 
 
 class NeuralLipsync:
@@ -759,7 +761,8 @@ class NeuralLipsync:
             self._gstate = {i.name: np.zeros([d if isinstance(d, int) else 1 for d in i.shape], np.float32)
                             for i in self._gsess.get_inputs() if i.name != "mel"}
             self._gnames = [o.name for o in self._gsess.get_outputs()]
-            self._gramp = self.decoding.learned_gate_ramp()
+            lo, hi = self.decoding.learned_gate_ramp()
+            self._glo, self._gw = np.float32(lo), np.float32(hi - lo)
         self._pending: np.ndarray | None = None  # mel frames waiting for the model
         self._seen = 0  # network output frames so far (the first `delay` are warm-up)
         self._art = np.zeros((0, N_ART + 2), np.float32)  # articulator frames k0 .. k0+len-1
@@ -808,7 +811,8 @@ class NeuralLipsync:
         """Take this stream's model outputs (all outputs by name, batch of 1): the new state,
         warm-up frames skipped, articulator frames appended; the pending frames are consumed.
         ``gate_outs``: the learned speech gate's outputs on the same mel frames (needed when
-        ``Decoding.learned_gate`` is on): the outputs are multiplied by its ramp."""
+        ``Decoding.learned_gate`` is on; ``g``, if given: their ramp, computed for many streams
+        at once by :func:`run_batch`): the outputs are multiplied by its ramp."""
         self._pending = None
         for n, sn in self._state_outs:
             self._state[sn] = outs[n]
@@ -816,10 +820,9 @@ class NeuralLipsync:
         if self._gsess is not None:
             if gate_outs is None:
                 raise ValueError("NeuralLipsync.accept: Decoding.learned_gate needs the gate's outputs")
-            for n in self._gnames:
-                if n.endswith("_out"):
-                    self._gstate[n[:-4]] = gate_outs[n]
-            y = y * _gate_ramp(gate_outs["p"][0], *self._gramp)[:, None]
+            self._gstate["c1"], self._gstate["h"] = gate_outs["c1_out"], gate_outs["h_out"]
+            g = gate_outs.get("g")
+            y = y * (_gate_ramp(gate_outs["p"][0], self._glo, self._gw) if g is None else g)[:, None]
         skip = max(0, self._delay - self._seen)
         self._seen += len(y)
         if skip < len(y):
@@ -1046,10 +1049,14 @@ def _run_gate_batch(part: "Sequence[NeuralLipsync]", mel: np.ndarray, mel_axis: 
     m = mel if len(rows) == len(part) else np.take(mel, rows, axis=mel_axis)
     feeds = {name: (m if name == "mel" else np.concatenate([part[b]._gstate[name] for b in rows], axis=ax))
              for name, ax in gax.items()}
-    gouts = gsess.run(None, feeds)
-    oax = {n: (0 if n == "p" else gax.get(n[:-4], 0)) for n in gnames}
-    return {b: {n: v[(slice(None),) * oax[n] + (slice(r, r + 1),)] for n, v in zip(gnames, gouts)}
-            for r, b in enumerate(rows)}
+    o = dict(zip(gnames, gsess.run(None, feeds)))
+    # the ramp for every row in one call (each row's own lo / width), then per-row views
+    G = _gate_ramp(o["p"], np.array([[part[b]._glo] for b in rows], np.float32),
+                   np.array([[part[b]._gw] for b in rows], np.float32))
+    c1, h = o["c1_out"], o["h_out"]
+    ca, ha = gax["c1"], gax["h"]
+    return {b: {"g": G[r], "c1_out": c1[(slice(None),) * ca + (slice(r, r + 1),)],
+                "h_out": h[(slice(None),) * ha + (slice(r, r + 1),)]} for r, b in enumerate(rows)}
 
 
 def neural_outputs(samples: np.ndarray, fps: int, decoding: Decoding | None = None) -> np.ndarray:
