@@ -29,8 +29,9 @@ Dev (chooses the ramp; never trained on): the dev lines of tools/artic_heldout.p
 ``RESTDEV_CLIPS`` and the last 30 % of each track (mouth p95). LJ, the held-out test half, SPPAS and
 the ``rest`` clips are never read.
 
-Usage (seeded; one CPU thread, ~10 min): nice -n 10 python tools/speech_gate_net_train.py
-    [--minutes 6] [--out models]   (writes speech_gate_net.onnx + speech_gate_net.json there)
+Usage (seeded; one CPU thread, ~10-15 min on a loaded core): nice -n 10 python tools/speech_gate_net_train.py
+    [--steps 3320] [--out models]   (writes speech_gate_net.onnx + speech_gate_net.json there)
+v1.1 was trained with a 7-minute cap (``--minutes 7 --steps 0``), which gave 3320 steps.
 """
 from __future__ import annotations
 
@@ -304,7 +305,7 @@ def batch(rng, feats, B: int, L: int):
     return X, Y, W
 
 
-def train(feats, minutes: float, seed: int):
+def train(feats, minutes: float, seed: int, steps: int = 0):
     import torch
 
     from speech_gate_net_model import GateNet
@@ -318,7 +319,8 @@ def train(feats, minutes: float, seed: int):
     net.std.copy_(torch.tensor(allm.std(0) + 1e-3))
     opt = torch.optim.Adam(net.parameters(), lr=3e-3)
     t0, step, hist = time.time(), 0, []
-    while time.time() - t0 < minutes * 60:
+    # a fixed number of steps (so a rerun gives the same weights), minutes as a cap only
+    while (not steps or step < steps) and (not minutes or time.time() - t0 < minutes * 60):
         X, Y, W = batch(rng, feats, 32, 500)
         z = net.logits(torch.tensor(X), *net.zero_state(32))[0][..., 0]
         loss = (torch.nn.functional.binary_cross_entropy_with_logits(z, torch.tensor(Y), reduction="none") * torch.tensor(W)).sum() / W.sum()
@@ -424,7 +426,8 @@ def check(model_dir: Path, dev: dict) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--minutes", type=float, default=6.0)
+    ap.add_argument("--steps", type=int, default=3320, help="training steps (v1.1: 3320, what 7 min gave)")
+    ap.add_argument("--minutes", type=float, default=0.0, help="a wall-clock cap (0: none)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(ROOT / "models"))
     ap.add_argument("--cache", default=str(ROOT / "build" / "sgnet"))
@@ -438,7 +441,7 @@ def main() -> None:
         return
     rng = np.random.default_rng(a.seed)
     feats, dev = build(rng)
-    net, steps, loss = train(feats, a.minutes, a.seed)
+    net, steps, loss = train(feats, a.minutes, a.seed, a.steps)
     onnx_path = out / "speech_gate_net.onnx"
     diff = export(net, onnx_path)
     from emoanim_server.models import sha256
@@ -477,7 +480,7 @@ def main() -> None:
                    "h": "(1, B, H) GRU state", "batch": "B is dynamic: several streams in one run() call"},
         "outputs": {"p": "(B, T) p(speech) at each mel frame", "c1_out": "state", "h_out": "state"},
         "gate": {"lo": 0.2, "hi": 0.5},
-        "train_your_own": "nice -n 10 python tools/speech_gate_net_train.py (seed 0, one CPU thread)",
+        "train_your_own": "nice -n 10 python tools/speech_gate_net_train.py --steps 3320 (seed 0, one CPU thread; v1.1 = a 7-min cap that gave 3320 steps)",
     }
     (out / "speech_gate_net.json").write_text(json.dumps(card, indent=1) + "\n")
     print("wrote", onnx_path, flush=True)

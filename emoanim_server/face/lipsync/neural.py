@@ -417,9 +417,12 @@ class Decoding:
 #: tuck 0.35 -> 0.45 (same hits, false tucks 0.069 -> 0.05), no rounding dead zone (v1.2 was
 #: trained with a false-rounding penalty; the dead zone cost 1 in 12 rounding hits for 0.088 ->
 #: 0.132 false roundings).
+#: Issue 10 (session 9): the learned speech gate on (models/speech_gate_net v1.1, ramp chosen on dev
+#: only): real instrumental music p95 mouth 0.340 -> 0.175, street noise to <= 0.01, every speech
+#: bar of its rule kept (benchmarks/results/lipsync_neural_learned_gate2.md).
 DECODING = Decoding(bilabial_threshold=0.65, dip_gain=4.0, labiodental_threshold=0.45, ramp=0.4,
                     hold_labiodental=2, dip_gain_labiodental=0.0,
-                    round_smooth=0.3, round_gain=1.2, round_dead_zone=0.0)
+                    round_smooth=0.3, round_gain=1.2, round_dead_zone=0.0, learned_gate=True)
 #: no decoding beyond the card's contact ramp (the network's outputs as they are)
 RAW = Decoding()
 
