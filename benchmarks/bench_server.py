@@ -107,6 +107,33 @@ async def one(url, x, sr, delay=0.0, **kw):
         return None
 
 
+def outcome(r) -> str:
+    """What happened to one benchmark session: ``completed`` (SessionEnded "completed" with
+    frames), ``refused`` (the server answered StartSession with an Error, e.g. OVERLOADED from
+    its LIVE admission: a decision, not a fault) or ``failed`` (the connection broke, the session
+    ended otherwise or without frames: a fault to look at)."""
+    if r is not None and r.started is None and r.errors:
+        return "refused"
+    if r is not None and r.ended is not None and r.ended.reason == "completed" and r.frames:
+        return "completed"
+    return "failed"
+
+
+def outcomes(results) -> dict:
+    """Counts of :func:`outcome` and the refusal / failure messages (each once, with its count)."""
+    out: dict = {"completed": 0, "refused": 0, "failed": 0, "why_refused": {}, "why_failed": {}}
+    for r in results:
+        k = outcome(r)
+        out[k] += 1
+        if k != "completed":
+            why = ("no result (connection error)" if r is None else
+                   "; ".join(f"{e.code_name}: {e.message}" for e in r.errors)
+                   or f"ended {r.ended.reason if r.ended else 'never'}, {len(r.frames)} frames")
+            d = out["why_" + k]
+            d[why] = d.get(why, 0) + 1
+    return out
+
+
 def lat_stats(results) -> dict:
     lat = np.concatenate([r.latencies() for r in results])
     first = np.array([r.latencies()[0] for r in results])
@@ -222,10 +249,13 @@ def run(args) -> dict:
             allres = asyncio.run(many())
             wall, cpu = time.monotonic() - t0, proc_cpu_s(srv.pid) - c0
             client_util = (sum(os.times()[:2]) - cc0) / wall
-            res = [r for r in allres if r is not None and r.ended is not None and r.frames]
-            ok = len(res) == n and all(r.ended.reason == "completed" for r in res)
+            res = [r for r in allres if outcome(r) == "completed"]
+            oc = outcomes(allres)
+            ok = len(res) == n
             st = lat_stats(res) if res else {"frames": 0, "latency_p99_ms": float("inf"), "buffer_margin_ms": 0}
-            st["failed_sessions"] = n - len(res)
+            st["failed_sessions"] = oc["failed"]
+            st["refused_sessions"] = oc["refused"]
+            st["outcomes"] = oc
             st.update({"sessions": n, "server_cpu_util": round(cpu / wall, 3),
                        "client_process_cpu_util": round(client_util, 3),
                        "server_cpu_s_per_session_audio_s": round(cpu / (n * dur), 4),
@@ -290,7 +320,7 @@ def write_md(res: dict, path: Path) -> None:
               "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for c in res["concurrent"]:
         g = lambda k: c.get(k, "-")  # noqa: E731
-        lines.append(f"| {c['sessions']} | {c['sustained']} ({g('failed_sessions')} failed) | {g('server_cpu_util')} | "
+        lines.append(f"| {c['sessions']} | {c['sustained']} ({g('failed_sessions')} failed, {g('refused_sessions')} refused) | {g('server_cpu_util')} | "
                      f"{g('client_process_cpu_util')} | "
                      f"{g('server_cpu_s_per_session_audio_s')} | {g('latency_p50_ms')} | {g('latency_p95_ms')} | {g('latency_p99_ms')} | "
                      f"{g('latency_max_ms')} | {g('first_frame_ms_median')}/{g('first_frame_ms_max')} | "

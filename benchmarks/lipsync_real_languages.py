@@ -15,6 +15,8 @@ path must hold up on. Real non-English speech with phone-level labels is scarce;
   Spanish, European Portuguese, Polish and (since session 9) Mandarin (3 read passages in
   characters) and Japanese (1 line with kanji); the transcript is the IPUs' text without SPPAS's
   markup.
+* ``fleurs-cjk`` (held out, since session 9): three FLEURS clips in Mandarin and Japanese
+  (CC-BY-4.0) as kept by github.com/victorchentw/WhisperSTT (commit eb374d6), never trained on.
 * ``fleurs`` (held out): Google FLEURS read sentences (CC-BY-4.0), 10 each in German,
   Latin-American Spanish, Brazilian Portuguese and French, as kept by
   github.com/sebastian-software/cuttledoc (packages/cuttledoc/fixtures, commit e0c58788). Only
@@ -172,8 +174,8 @@ SPPAS_IPU_LANGS = {"deu": ("de", "de", "deu"), "spa": ("es", "es", "spa"), "por"
                    "pol": ("pl", "pl", "pol"),
                    # session 9: Mandarin (3 read passages in characters; p8 is in pinyin only), Japanese
                    "cmn": ("zh", "cmn-latn-pinyin", "cmn"), "jpn": ("ja", "ja", "jpn")}
-# not here: ita (the snapshot lacks its hmmdefs), kor (its dictionary has 127 romanised words),
-# yue (no IPU text)
+# not here: ita (the snapshot lacks its hmmdefs), kor (a model assembled from Min Nan and English
+# phones, a 127-word dictionary, and the snapshot lacks sample-korean.wav), yue (no IPU text)
 #: Google FLEURS sentences (CC-BY-4.0) kept as test fixtures by github.com/sebastian-software/cuttledoc
 #: (packages/cuttledoc/fixtures, commit e0c58788): 10 read sentences per language, Opus 24 kbps
 DEFAULT_FLEURS = "/work/.mirror/sebastian-software+cuttledoc/repo"
@@ -316,6 +318,45 @@ def fleurs_items(gitdir: str, langs: list[str], dictionary_always: bool = False,
                 continue
             out.append({"language": tag, "set": "fleurs" if half == "test" else "fleurs-dev", "name": ogg.split("/")[-1][: -len(".ogg")],
                         "wav": data, "suffix": ".ogg", "transcript": text, "phones": ref})
+    return out
+
+
+#: FLEURS clips in Mandarin and Japanese (CC-BY-4.0, google/fleurs cmn_hans_cn 1883, ja_jp 1837; one
+#: Mandarin clip of two sentences with Latin-script names, 1805 + 1830) as kept by
+#: github.com/victorchentw/WhisperSTT (WhisperiOS/Models/benchmark-clips, commit eb374d6):
+#: clip -> (our tag, espeak-ng voice, SPPAS model). Never trained on (the learned model's FLEURS lines
+#: are cuttledoc's de/es/pt/fr ones).
+DEFAULT_FLEURS_CJK = "/work/.mirror/victorchentw+WhisperSTT/repo"
+FLEURS_CJK_DIR = "WhisperiOS/Models/benchmark-clips"
+FLEURS_CJK = {"fleurs_zh_1883_clip5": ("zh", "cmn-latn-pinyin", "cmn"),
+              "fleurs_zh_en_mix_1805_1830_clip6": ("zh", "cmn-latn-pinyin", "cmn"),
+              "fleurs_ja_1837_clip4": ("ja", "ja", "jpn")}
+
+
+def fleurs_cjk_items(gitdir: str, langs: list[str], variants: bool = True) -> list[dict]:
+    """The FLEURS Mandarin / Japanese clips (FLEURS_CJK): the transcript is the clip's text, the
+    reference phones come from SPPAS's model for the language (benchmarks/htk_align.py, the text
+    split by SPPAS's dictionary), aligned whole."""
+    out = []
+    tmp = Path(tempfile.mkdtemp())
+    for name, (tag, voice, model) in FLEURS_CJK.items():
+        if langs and tag not in langs and model not in langs:
+            continue
+        try:
+            raw = _git(gitdir, "show", f"HEAD:{FLEURS_CJK_DIR}/{name}.txt").decode("utf-8")
+            data = _git(gitdir, "show", f"HEAD:{FLEURS_CJK_DIR}/{name}.wav")
+        except subprocess.CalledProcessError:
+            continue
+        (tmp / "a.wav").write_bytes(data)
+        x = load_audio(str(tmp / "a.wav")).samples
+        text = " ".join(raw.split())
+        ref = _htk_reference(x, [(0.0, len(x) / 16000, " ".join(_MARKUP.sub(" ", raw).split()))], model, voice,
+                             SPPAS_MODELS, variants=variants)
+        if ref is None:
+            print(f"no reference alignment for {name}", file=sys.stderr)
+            continue
+        out.append({"language": tag, "set": "fleurs-cjk", "name": name, "wav": data, "transcript": text,
+                    "phones": ref})
     return out
 
 
@@ -585,7 +626,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sppas", default=DEFAULT_SPPAS, help="git dir of a SPPAS snapshot")
     ap.add_argument("--fleurs", default=DEFAULT_FLEURS, help="git dir of the cuttledoc snapshot (FLEURS fixtures)")
-    ap.add_argument("--sets", default="sppas,sppas-ipu,fleurs", help="sppas (phone labels), sppas-ipu, fleurs")
+    ap.add_argument("--sets", default="sppas,sppas-ipu,fleurs,fleurs-cjk",
+                    help="sppas (phone labels), sppas-ipu, fleurs, fleurs-cjk")
+    ap.add_argument("--fleurs-cjk", default=DEFAULT_FLEURS_CJK,
+                    help="git dir of the WhisperSTT snapshot (FLEURS Mandarin/Japanese clips)")
     ap.add_argument("--fleurs-half", default="test", choices=("test", "dev"),
                     help="FLEURS lines scored: test (odd-numbered, default) or dev (even: the learned model's "
                          "training lines; for looking into the alignment's misses, not for reporting)")
@@ -605,6 +649,8 @@ def main() -> None:
     items = sppas_items(a.sppas, langs) if "sppas" in sets and Path(a.sppas).exists() else []
     if "sppas-ipu" in sets and Path(a.sppas).exists():
         items += sppas_ipu_items(a.sppas, langs, not a.first_variant)
+    if "fleurs-cjk" in sets and Path(a.fleurs_cjk).exists():
+        items += fleurs_cjk_items(a.fleurs_cjk, langs, not a.first_variant)
     if "fleurs" in sets and Path(a.fleurs).exists():
         items += fleurs_items(a.fleurs, langs, a.reference_dictionary, a.fleurs_half, not a.first_variant)
     if not items:
@@ -704,7 +750,13 @@ def main() -> None:
                     "fleurs": {"what": "Google FLEURS read sentences with their transcripts (10 per language); "
                                        "reference phones from benchmarks/htk_align.py with SPPAS's models",
                                "where": "github.com/sebastian-software/cuttledoc @ e0c58788, packages/cuttledoc/fixtures",
-                               "licence": "FLEURS CC-BY-4.0 (Google); models as above; evaluation only, not shipped"}},
+                               "licence": "FLEURS CC-BY-4.0 (Google); models as above; evaluation only, not shipped"},
+                    "fleurs-cjk": {"what": "Google FLEURS clips in Mandarin (cmn_hans_cn 1883; 1805 + 1830 joined, "
+                                           "with Latin-script names) and Japanese (ja_jp 1837); reference phones from "
+                                           "benchmarks/htk_align.py with SPPAS's cmn / jpn models and dictionaries",
+                                   "where": "github.com/victorchentw/WhisperSTT @ eb374d6, WhisperiOS/Models/benchmark-clips",
+                                   "licence": "FLEURS CC-BY-4.0 (Google; SOURCES.md there); models as above; "
+                                              "evaluation only, not shipped"}},
         "bars": BARS, "audio_s": round(audio_s, 1),
         "cost": {m: {"wall_s_per_audio_s": round(wall[m] / audio_s, 3), "cpu_s_per_audio_s": round(cpu[m] / audio_s, 3)}
                  for m in modes},

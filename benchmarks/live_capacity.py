@@ -429,7 +429,7 @@ def server_run(x: np.ndarray, sr: int, levels: list[int], seconds: float, models
     server CPU per session audio second and client-side frame latency."""
     import re
 
-    from bench_server import lat_stats, one, proc_cpu_s  # noqa: E402
+    from bench_server import lat_stats, one, outcome, outcomes, proc_cpu_s  # noqa: E402
 
     env = dict(os.environ, OMP_NUM_THREADS="1")
     if models_dir:
@@ -468,13 +468,17 @@ def server_run(x: np.ndarray, sr: int, levels: list[int], seconds: float, models
             wall, cpu = time.monotonic() - t0, proc_cpu_s(p.pid) - c0
             done.set()
             th.join()
-            ok = [r for r in res if r is not None and r.ended is not None and r.frames]
+            ok = [r for r in res if outcome(r) == "completed"]
+            oc = outcomes(res)
             st = lat_stats(ok) if ok else {}
-            st.update({"sessions": n, "completed": len(ok), "engine": "neural" if ok and ok[0].started.lipsync == 2 else "?",
-                       "server_cpu_s_per_session_audio_s": round(cpu / (n * seconds), 4),
+            st.update({"sessions": n, "completed": len(ok), "refused": oc["refused"], "failed": oc["failed"],
+                       "why_refused": oc["why_refused"], "why_failed": oc["why_failed"],
+                       "engine": "neural" if ok and ok[0].started.lipsync == 2 else "?",
+                       # per session that ran (refused sessions cost the server nothing)
+                       "server_cpu_s_per_session_audio_s": round(cpu / (max(1, len(ok)) * seconds), 4),
                        "server_core_share": round(cpu / wall, 3), "loadavg_1m_before": round(load0, 2),
                        "server_rss_idle_mb": round(idle, 1), "server_rss_peak_mb": round(peak[0], 1),
-                       "rss_mb_per_session": round((peak[0] - idle) / n, 2)})
+                       "rss_mb_per_session": round((peak[0] - idle) / max(1, len(ok)), 2)})
             out.append(st)
             print("server", st, flush=True)
     finally:
@@ -533,15 +537,23 @@ def write_md(res: dict, path: Path) -> None:
                   "(bounded: flat in the session's length)."]
     if res.get("server"):
         L += ["", "## Real-time WebSocket sessions (server subprocess, ticker on; wall clock)", "",
-              "| sessions | completed | server CPU-s / session audio-s | server core share | latency p50 ms | "
+              "| sessions | completed / refused / failed | server CPU-s / session audio-s | server core share | latency p50 ms | "
               "p99 ms | max ms | first frame ms (median) | server RSS MB / session (peak - idle) | load 1m before |",
               "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for r in res["server"]:
-            L.append(f"| {r['sessions']} | {r['completed']} | {r['server_cpu_s_per_session_audio_s']} | "
+            L.append(f"| {r['sessions']} | {r['completed']} / {r.get('refused', '?')} / {r.get('failed', '?')} | "
+                     f"{r['server_cpu_s_per_session_audio_s']} | "
                      f"{r['server_core_share']} | {r.get('latency_p50_ms', '-')} | {r.get('latency_p99_ms', '-')} | "
                      f"{r.get('latency_max_ms', '-')} | {r.get('first_frame_ms_median', '-')} | "
                      f"{r.get('rss_mb_per_session', '-')} | {r['loadavg_1m_before']} |")
-        L += ["", "Client-side latency: a frame's arrival minus the send time of the chunk that made it final "
+        for r in res["server"]:
+            for k in ("why_refused", "why_failed"):
+                for why, c in r.get(k, {}).items():
+                    L.append(f"\n{r['sessions']} sessions: {c} {k[4:]}: {why}")
+        L += ["", "Refused = the server answered StartSession with an Error (OVERLOADED: its LIVE admission, "
+                  "server/pools.py LiveLoad); failed = a session that broke or ended without its frames. CPU and RSS "
+                  "per session are over the sessions that ran.",
+              "", "Client-side latency: a frame's arrival minus the send time of the chunk that made it final "
                   "(after the 75 ms lookahead, so add it for the whole-face figure; it includes the ticker's queue, "
                   "the socket and this client process's own scheduling: it paces all sessions in one Python process "
                   "on the same 2 cores). The server here got only the 'server core share' of a core (other engineers' "

@@ -84,12 +84,13 @@ def tree_rss(pid: int) -> float:
 
 
 class Server:
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, live_capacity: str = "100") -> None:
         cmd = [sys.executable, "-m", "emoanim_server", "serve", "--port", "0", "--log-level", "WARNING",
                "--max-sessions", "64", "--max-sessions-per-client", "64", "--warm-decoders", "0",
                "--clip-workers", "1", "--live-workers", str(workers),
-               # admission would refuse the levels past its estimate: this measures what it estimates
-               "--live-capacity", "100"]
+               # 100: admission off, this measures what admission estimates; the default (0.8) shows
+               # what it refuses (the 'refused' column)
+               "--live-capacity", live_capacity]
         env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
         self.p = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True, env=env)
         line = self.p.stderr.readline()
@@ -134,10 +135,15 @@ def level(srv: Server, x: np.ndarray, sr: int, n: int) -> dict:
     th.join()
     main_cpu = c1.get(srv.pid, 0) - c0.get(srv.pid, 0)
     all_cpu = sum(v - c0.get(p, 0.0) for p, v in c1.items())
-    audio = n * len(x) / sr
-    ok = [r for r in res if r is not None and r.ended is not None and r.ended.reason == "completed" and r.frames]
+    from bench_server import outcome, outcomes
+
+    ok = [r for r in res if outcome(r) == "completed"]
+    oc = outcomes(res)
+    audio = (n - oc["refused"]) * len(x) / sr  # refused sessions sent no audio
     rt = [r for r in ok if r.frame_arrival[-1] - r.chunk_sent[-1][0] <= 1.0]
-    out = {"sessions": n, "completed": len(ok), "in_real_time": len(rt), "audio_s_per_session": round(len(x) / sr, 2),
+    out = {"sessions": n, "completed": len(ok), "refused": oc["refused"], "failed": oc["failed"],
+           "why_refused": oc["why_refused"], "why_failed": oc["why_failed"],
+           "in_real_time": len(rt), "audio_s_per_session": round(len(x) / sr, 2),
            "wall_s": round(wall, 2),
            "server_cpu_s_per_session_audio_s": round(all_cpu / audio, 4),
            "server_process_cpu_s_per_session_audio_s": round(main_cpu / audio, 4),
@@ -146,7 +152,7 @@ def level(srv: Server, x: np.ndarray, sr: int, n: int) -> dict:
            "server_core_share": round(all_cpu / wall, 3), "client_core_share": round(me / wall, 3),
            "loadavg_1m_before": round(load0, 2), "loadavg_1m_after": round(os.getloadavg()[0], 2),
            "rss_idle_mb": round(idle, 1), "rss_peak_mb": round(peak[0], 1),
-           "rss_mb_per_session": round((peak[0] - idle) / n, 2)}
+           "rss_mb_per_session": round((peak[0] - idle) / max(1, n - oc["refused"]), 2)}
     if ok:
         lat = np.concatenate([r.latencies() for r in ok])
         la = ok[0].started.lookahead_s
@@ -205,16 +211,18 @@ def write_md(res: dict, path: Path) -> None:
          "20 ms PCM16 chunks, face + eyes + head + emotion, learned lip-sync (LIVE), 60 fps; clients in one Python "
          "process on the same machine (its core share is a column).", "",
          "Bars (issue 10): >= 40 real-time sessions per core, whole-face latency <= 100 ms, <= 15 MB per session.", "",
-         "| live workers | sessions | completed / in real time | server CPU-s per session audio-s (server process + workers) "
+         "| live workers | sessions | completed / in real time / refused / failed | server CPU-s per session audio-s (server process + workers) "
          "| sessions per core | server core share | latency p50 / p99 ms | whole-face p50 / p99 ms | RSS MB per session "
          "| client core share | load 1m before / after |",
          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for w, rows in res["runs"].items():
         for r in rows:
-            full = r["completed"] == r["sessions"]  # else the audio the server handled is unknown
+            # else the audio the server handled is unknown (refused sessions sent none)
+            full = r["completed"] + r.get("refused", 0) == r["sessions"]
             cpu = (f"{r['server_cpu_s_per_session_audio_s']} ({r['server_process_cpu_s_per_session_audio_s']} + "
                    f"{r['worker_processes_cpu_s_per_session_audio_s']})") if full else "- (sessions failed)"
-            L.append(f"| {w} | {r['sessions']} | {r['completed']} / {r['in_real_time']} | "
+            L.append(f"| {w} | {r['sessions']} | {r['completed']} / {r['in_real_time']} / {r.get('refused', '?')} / "
+                     f"{r.get('failed', '?')} | "
                      f"{cpu} | {r['sessions_per_core'] if full else '-'} | "
                      f"{r['server_core_share']} | {r.get('latency_p50_ms', '-')} / {r.get('latency_p99_ms', '-')} | "
                      f"{r.get('whole_face_p50_ms', '-')} / {r.get('whole_face_p99_ms', '-')} | {r['rss_mb_per_session']} | "
@@ -242,6 +250,7 @@ def main() -> int:
     ap.add_argument("--levels", default="1,4,8,12,16", help="concurrent sessions per setting")
     ap.add_argument("--seconds", type=float, default=15.0, help="audio per session")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--live-capacity", default="100", help="the server's live_capacity (100: no admission limit)")
     ap.add_argument("--graphs", default="1,8,16", help="back-to-back graph section levels ('' = skip)")
     ap.add_argument("--reading", default="", help="a text file of reading bullets ('* ...') for the .md")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "server_capacity"))
@@ -265,7 +274,7 @@ def main() -> int:
     if args.reading:
         res["reading"] = Path(args.reading).read_text().strip().split("\n* ")
     for w in [int(v) for v in args.workers.split(",") if v != ""]:
-        srv = Server(w)
+        srv = Server(w, args.live_capacity)
         try:
             asyncio.run(one(srv.url, x[:16000], 16000, parts=FULL, chunk_ms=20))  # warm: first-session costs
             res["runs"][str(w)] = [level(srv, x, 16000, n) for n in levels]

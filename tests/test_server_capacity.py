@@ -174,6 +174,101 @@ def test_live_load_admission_rule():
     assert load.admit("phonetic") is None  # nobody running is late: a past burst does not refuse
 
 
+def test_live_load_prices_batched_sessions_at_their_marginal_cost():
+    """Session 8's 8-session benchmark: 2 of 8 refused. Six learned-model sessions ticking in small
+    batches each measured ~0.13 CPU-s per audio-s (their average share of batches that cost a
+    fixed ~2.1 ms + ~0.33 ms per chunk, benchmarks/results/live_capacity_zen4.md), so the old
+    rule saw 0.78 of 0.8 used and refused the 7th; one more session adds ~0.33 ms per chunk."""
+    F, b = 2.1e-3, 0.33e-3
+    load = LiveLoad(capacity=0.8, max_lag_s=0.5, workers=1)
+    for i in range(6):
+        load.start(f"s{i}", "neural")
+        load.update(f"s{i}", 0.13 * 10, 10.0)
+    for k in range(300):  # natural batching: mostly one chunk per batch, sometimes two or three
+        n = 1 + (k % 5 == 0) + (k % 7 == 0)
+        load.note_batch(n, F + b * n)
+    snap = load.snapshot()
+    assert snap["live_cpu"] == pytest.approx(0.78)
+    assert snap["marginal_fraction"] == pytest.approx(b * 1.34 / (F + b * 1.34), abs=0.02)
+    assert load.admit("neural") is None  # was: "LIVE load 0.78 of 0.80 ... (live_capacity)"
+    load.start("p", "phonetic")
+    load.update("p", 0.7 * 10, 10.0)  # a phone-loop session batches nothing: its whole cost counts
+    assert "live_capacity" in load.admit("neural")
+
+
+def test_live_load_without_a_fit_uses_the_measured_ratio():
+    """Batches of one size only cannot separate the fixed part: the ratio F / b measured by the
+    benchmark prices them; no batch at all: the average share (conservative)."""
+    load = LiveLoad(capacity=0.8, max_lag_s=0.5, workers=1)
+    for i in range(6):
+        load.start(f"s{i}", "neural")
+        load.update(f"s{i}", 0.135 * 10, 10.0)
+    assert load.snapshot()["marginal_fraction"] == 1.0
+    assert "live_capacity" in load.admit("neural")
+    for _ in range(300):
+        load.note_batch(1, 2.4e-3)  # every chunk alone: n = 1
+    assert load.snapshot()["marginal_fraction"] == pytest.approx(1 / (1 + LiveLoad.PRIOR_FIXED_RATIO), abs=1e-3)
+    assert load.admit("neural") is None
+
+
+def test_live_load_counts_the_event_loop_in_process():
+    """Without worker processes the loop thread (sockets, protobuf) shares the ticker's GIL: its
+    CPU counts against live_capacity; with workers it has its own process and only must fit a core."""
+    for workers, refused in ((0, True), (1, False)):
+        load = LiveLoad(capacity=0.8, max_lag_s=0.5, workers=workers)
+        load.start("s", "neural")
+        load.update("s", 0.3 * 10, 10.0)
+        load.loop_cpu = 0.25  # 0.3 + 2 x 0.25 (one more session: its share of the loop too) + ~0.02 > 0.8
+        assert bool(load.admit("neural")) == refused
+
+
+def test_live_load_admits_a_burst_at_what_each_session_adds():
+    """Sessions starting at once on an idle server (none measured yet) are priced at what one more
+    adds (b, ~0.02 with the prior F / b, and its share of the event loop), not at a session's cost
+    alone (0.15: 5 of a burst of 8 admitted): about 29 of 40 in process, more with a worker."""
+    got = []
+    for workers in (0, 1):
+        load = LiveLoad(capacity=0.8, max_lag_s=0.5, workers=workers)
+        n = 0
+        while n < 64 and load.admit("neural") is None:
+            load.start(f"s{n}", "neural")
+            n += 1
+        got.append(n)
+    assert 20 <= got[0] <= 32 and got[0] < got[1] <= 40, got
+
+
+def test_receive_batch_feeds_the_batch_cost_fit(speech):
+    """Real sessions, real graphs: batches of one and of four chunks teach LiveLoad that a batch
+    has a fixed part, so what the sessions add is priced below their average share."""
+    from emoanim_server.server.session import Session, SessionRegistry, neural_available
+
+    if not neural_available():
+        pytest.skip("learned lip-sync model not installed")
+    x, sr = speech
+    assert sr == 16000
+    lim = ServerLimits()
+    reg = SessionRegistry(lim)
+    reg.load = LiveLoad(capacity=0.8, max_lag_s=0.5)
+    sessions = [Session(lim, reg, f"c{k}") for k in range(4)]
+    for k, s in enumerate(sessions):
+        s.receive(cm(start=pb.StartSession(sample_rate=16000, seed=k, lipsync=pb.LIPSYNC_NEURAL,
+                                           parts=pb.Parts(face=True, eyes=True, head=True, emotion=True))))
+    pcm = (np.clip(x, -1, 1) * 32767).round().astype("<i2").tobytes()
+    chunks = [cm(audio=pb.AudioChunk(data=pcm[j:j + 640])) for j in range(0, min(len(pcm), 2 * 16000 * 2), 640)]
+    for j, c in enumerate(chunks):
+        if j % 2:  # every session's chunk in its own batch
+            for s in sessions:
+                Session.receive_batch([(s, c, 0.0)])
+        else:  # all four together
+            Session.receive_batch([(s, c, 0.0) for s in sessions])
+    snap = reg.load.snapshot()
+    assert snap["live_sessions"] == 4 and snap["live_cpu"] > 0
+    assert snap["marginal_fraction"] < 0.8, snap  # a batch of four costs well under 4x a batch of one
+    assert snap["live_cpu_marginal"] < snap["live_cpu"]
+    for s in sessions:
+        s.receive(cm(cancel=pb.CancelSession()))
+
+
 def test_fair_queue_serves_clients_round_robin():
     q = FairQueue(1)
     gate = threading.Event()

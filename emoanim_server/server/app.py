@@ -91,7 +91,7 @@ class EmoAnimServer:
         from .pools import ClipPool, LiveLoad
 
         self.registry.load = LiveLoad(self.limits.live_capacity * max(1, self.limits.live_workers),
-                                      self.limits.max_live_lag_s)
+                                      self.limits.max_live_lag_s, self.limits.live_workers)
         self.clip = ClipPool(self.limits.clip_workers or os.cpu_count() or 1)
         #: LIVE audio of every session, advanced together off the event loop (server/ticker.py)
         self.ticker = None
@@ -176,13 +176,19 @@ class EmoAnimServer:
 
     async def _watch_loop_lag(self, period: float = 0.1) -> None:
         """How late the loop wakes from 0.1 s sleeps, averaged over ~1 s (one late wake-up, e.g. a
-        GC pause, does not refuse sessions; a loop that stays behind does): LIVE admission reads it."""
+        GC pause, does not refuse sessions; a loop that stays behind does), and the loop thread's
+        CPU per second (sockets, protobuf: it shares the GIL with the in-process ticker): LIVE
+        admission reads both."""
         load = self.registry.load
+        c0 = time.thread_time()
         while True:
             t0 = time.monotonic()
             await asyncio.sleep(period)
-            late = max(0.0, time.monotonic() - t0 - period)
+            t1, c1 = time.monotonic(), time.thread_time()
+            late = max(0.0, t1 - t0 - period)
             load.loop_lag = 0.9 * load.loop_lag + 0.1 * min(late, 1.0)
+            load.loop_cpu = 0.9 * load.loop_cpu + 0.1 * min((c1 - c0) / max(t1 - t0, 1e-3), 1.0)
+            c0 = c1
 
     # ------------------------------------------------------------------------------ HTTP side
     @staticmethod

@@ -106,7 +106,8 @@ class ServerLimits:
     connection_loop_burst_s: float = 0.05
     #: LIVE admission (issue 14 item 5): a new LIVE session is refused with OVERLOADED when the
     #: measured LIVE compute (seconds per second, on the event loop's core; with live_workers,
-    #: this much per worker) plus a typical session's would exceed this, or the event loop runs
+    #: this much per worker; each session priced at what it adds to the batches, pools.LiveLoad)
+    #: plus what a typical session adds would exceed this, or the event loop runs
     #: more than max_live_lag_s late
     live_capacity: float = 0.8
     max_live_lag_s: float = 0.5

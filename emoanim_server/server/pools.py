@@ -18,7 +18,11 @@ milliseconds that must not wait, and a Ping or StartSession must never queue beh
 * **Admission** (:class:`LiveLoad`): each LIVE session's cost is measured (compute seconds per
   audio second); a new LIVE session is admitted only if the measured load plus a typical
   session's cost stays within ``live_capacity`` of the event loop's core, and none of the running
-  sessions is falling behind. ``/health`` reports the load.
+  sessions is falling behind. Learned-model sessions tick together, so a batch costs a fixed part
+  (the model call, the per-call overheads) plus a part per session: a session's *marginal* cost,
+  what one more session adds, is priced, not its average share of the batches (session 8's
+  8-session benchmark: 2 of 8 refused at 6 x 0.13 average while the server ran 8 at 0.09 each).
+  ``/health`` reports the load.
 """
 from __future__ import annotations
 
@@ -199,23 +203,83 @@ class LoopShare:
 
 
 class LiveLoad:
-    """Measured LIVE load of this process and the admission rule (see module doc)."""
+    """Measured LIVE load of this process and the admission rule (see module doc).
 
-    def __init__(self, capacity: float, max_lag_s: float) -> None:
+    Why marginal costs: a batch of n learned-model chunks costs about ``F + b n`` CPU seconds
+    (benchmarks/results/live_capacity_zen4.md: F ~2 ms, b ~0.33 ms per 20 ms chunk), and with
+    the ticker's natural batching a lightly loaded server runs small batches, so each session's
+    *average* share (F / n + b) is several times what one more session adds (b): the ticker just
+    puts it into batches it runs anyway. It falls behind only when the per-session parts fill
+    the core (``b`` x chunks per second >= 1), and the batch time then is ``F / (1 - load)``.
+    So :meth:`note_batch` fits ``F`` and ``b`` over the recent batches (least squares, weighted
+    to the last few seconds), a learned-model session is priced at its measured rate times the
+    marginal fraction ``b n / (F + b n)`` of the batches it ran in, and the event-loop thread's
+    own CPU (sockets, protobuf) is added where it shares the process with the ticker
+    (``live_workers`` = 0). Until the fit can separate the two parts (batches of one size only,
+    e.g. a first session alone) the fraction comes from the measured ratio ``F / b`` (PRIOR_FIXED_RATIO)
+    at the batches' mean size; with no batch seen at all it is 1 (the average share)."""
+
+    #: batches weigh ``FIT_DECAY ** age``: about the last 5 s of batches at 50 batches/s
+    FIT_DECAY = 0.996
+    #: the fit needs this much weight and this variance of batch sizes to separate F and b
+    FIT_MIN_WEIGHT = 20.0
+    FIT_MIN_VAR = 0.05
+    #: the marginal fraction is kept in this range (a noisy fit must not price sessions at 0)
+    MIN_FRACTION = 0.1
+    #: F / b of the learned-model graph where the fit cannot tell them apart: 2.07 ms / 0.33 ms per
+    #: 20 ms chunk (benchmarks/results/live_capacity_zen4.md: 1 alone 0.1178, 8 together 0.0299,
+    #: 40 together 0.0187 CPU-s per audio-s per session, a straight line in n); 6 on session 7's VM too
+    PRIOR_FIXED_RATIO = 6.0
+    #: the event loop's CPU per real-time session (20 ms chunks: websockets, protobuf, the reply),
+    #: where the sessions are too new to show in ``loop_cpu``: /health during 32 sessions read
+    #: loop_cpu 0.177 (2-core Zen 4 VM, 2026-12-02), 0.0055 each
+    LOOP_COST_PRIOR = 0.006
+
+    def __init__(self, capacity: float, max_lag_s: float, workers: int = 0) -> None:
         self.capacity = capacity
         self.max_lag_s = max_lag_s
+        #: LIVE worker processes (0: the ticker shares this process, and its GIL, with the loop)
+        self.workers = workers
         self._lock = threading.Lock()
         self._sessions: dict[str, dict] = {}
-        self._typical = dict(DEFAULT_COST)
+        #: what a new session of each kind adds (its marginal cost, learned from ended sessions;
+        #: before any: a learned-model session's DEFAULT_COST at the prior F / b ratio, one chunk
+        #: per batch, i.e. b: ~0.02, where its average share alone is ~0.15)
+        self._typical = {e: c * self._scale(e, 1.0 / (1.0 + self.PRIOR_FIXED_RATIO)) for e, c in DEFAULT_COST.items()}
         #: how late the event loop runs its timers (measured by the server every 0.1 s): the
         #: direct sign that LIVE chunks wait to be handled
         self.loop_lag = 0.0
         #: how long LIVE chunks wait in the ticker's queue before their batch starts (averaged)
         self.ticker_lag = 0.0
+        #: the event-loop thread's CPU seconds per second (averaged; set by the server)
+        self.loop_cpu = 0.0
+        self._fit = [0.0] * 5  # weighted sums: w, n, n^2, cpu, n * cpu
 
     def note_ticker_wait(self, wait_s: float) -> None:
         """The LIVE ticker's longest queue wait in a batch (server/ticker.py), averaged."""
         self.ticker_lag = 0.9 * self.ticker_lag + 0.1 * min(max(0.0, wait_s), 1.0)
+
+    def note_batch(self, chunks: int, cpu_s: float) -> None:
+        """One ticker batch: ``chunks`` learned-model sessions' audio advanced in ``cpu_s``."""
+        if chunks <= 0 or cpu_s < 0:
+            return
+        d = self.FIT_DECAY
+        with self._lock:
+            f = self._fit
+            for i, v in enumerate((1.0, chunks, chunks * chunks, cpu_s, chunks * cpu_s)):
+                f[i] = d * f[i] + v
+
+    def _fraction(self) -> float:
+        """Share of a batch's CPU that grows with its sessions (``b n / (F + b n)``; lock held)."""
+        w, sn, snn, sc, snc = self._fit
+        if w < 1.0 or sc <= 0:
+            return 1.0
+        mn, mc = sn / w, sc / w
+        var = snn / w - mn * mn
+        if w < self.FIT_MIN_WEIGHT or var < self.FIT_MIN_VAR:
+            return mn / (self.PRIOR_FIXED_RATIO + mn)
+        b = (snc / w - mn * mc) / var
+        return min(1.0, max(self.MIN_FRACTION, b * mn / mc))
 
     def start(self, sid: str, engine: str) -> None:
         with self._lock:
@@ -230,20 +294,32 @@ class LiveLoad:
     def end(self, sid: str) -> None:
         with self._lock:
             s = self._sessions.pop(sid, None)
-            if s is not None and s["audio"] >= 2.0:  # learn what a session of this kind costs
+            if s is not None and s["audio"] >= 2.0:  # learn what a session of this kind adds
                 e = s["engine"]
-                rate = s["cpu"] / s["audio"]
+                rate = self._scale(e, self._fraction()) * s["cpu"] / s["audio"]
                 self._typical[e] = 0.7 * self._typical.get(e, rate) + 0.3 * rate
 
-    def _rate(self, s: dict) -> float:
-        # a session's cost per second of audio; before 1 s of audio, the typical one
-        return s["cpu"] / s["audio"] if s["audio"] >= 1.0 else self._typical.get(s["engine"], 0.1)
+    @staticmethod
+    def _scale(engine: str, fraction: float) -> float:
+        # only learned-model sessions share batch-level calls (the phone loop runs per session)
+        return fraction if engine == "neural" else 1.0
+
+    def _rate(self, s: dict, fraction: float) -> float:
+        # what a session adds per second of audio; before 1 s of audio, the typical one
+        if s["audio"] >= 1.0:
+            return self._scale(s["engine"], fraction) * s["cpu"] / s["audio"]
+        return self._typical.get(s["engine"], 0.1)
 
     def snapshot(self) -> dict:
         with self._lock:
-            load = sum(self._rate(s) for s in self._sessions.values())
+            fr = self._fraction()
+            avg = sum(s["cpu"] / s["audio"] if s["audio"] >= 1.0 else self._typical.get(s["engine"], 0.1)
+                      for s in self._sessions.values())
+            marginal = sum(self._rate(s, fr) for s in self._sessions.values())
             lag = max(self.loop_lag, self.ticker_lag)
-            return {"live_sessions": len(self._sessions), "live_cpu": round(load, 4),
+            return {"live_sessions": len(self._sessions), "live_cpu": round(avg, 4),
+                    "live_cpu_marginal": round(marginal, 4), "marginal_fraction": round(fr, 3),
+                    "loop_cpu": round(self.loop_cpu, 4),
                     "live_capacity": self.capacity, "loop_lag_s": round(lag, 3),
                     "ticker_lag_s": round(self.ticker_lag, 4),
                     "typical_session_cpu": {k: round(v, 4) for k, v in self._typical.items()}}
@@ -251,10 +327,18 @@ class LiveLoad:
     def admit(self, engine: str) -> str | None:
         """None if a new LIVE session of ``engine`` can be served in real time, else why not."""
         snap = self.snapshot()
-        need = snap["live_cpu"] + self._typical.get(engine, 0.1)
+        new = self._typical.get(engine, 0.1)
+        n = snap["live_sessions"]
+        # the loop's own work grows with the sessions (one more: its share of it); sessions that
+        # have just started (a burst) are not in the measured loop_cpu yet: at least the prior
+        loop = max(self.loop_cpu * (n + 1) / n if n else self.loop_cpu, (n + 1) * self.LOOP_COST_PRIOR)
+        need = snap["live_cpu_marginal"] + new + (0.0 if self.workers else loop)
+        what = "LIVE load (marginal, with the event loop's own)" if not self.workers else "LIVE load (marginal)"
         if need > self.capacity:
-            return (f"LIVE load {snap['live_cpu']:.2f} of {self.capacity:.2f} CPU-s per second; another "
-                    f"{engine} session needs ~{self._typical.get(engine, 0.1):.2f} (live_capacity)")
-        if snap["live_sessions"] and snap["loop_lag_s"] > self.max_lag_s:  # the running ones are behind
+            return (f"{what} {need - new:.2f} of {self.capacity:.2f} CPU-s per second; another "
+                    f"{engine} session adds ~{new:.2f} (live_capacity)")
+        if self.workers and loop > self.capacity / self.workers:  # the server process's loop keeps every socket
+            return f"the event loop uses {self.loop_cpu:.2f} CPU-s per second"
+        if n and snap["loop_lag_s"] > self.max_lag_s:  # the running ones are behind
             return f"the server runs {snap['loop_lag_s']:.2f} s behind (max_live_lag_s)"
         return None

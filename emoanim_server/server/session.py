@@ -565,6 +565,9 @@ class Session:
             frames = tick([(a.graph, y) for _, _, a, y, _, _ in live]) if live else []
             wall, cpu = time.monotonic() - t0, time.thread_time() - c0 + getattr(tick, "last_cpu_s", 0.0)
             total = sum(len(y) for _, _, _, y, _, _ in live) or 1
+            load = items[0][0].registry.load if live else None
+            if load is not None and all(a.lipsync_engine == pb.LIPSYNC_NEURAL for _, _, a, _, _, _ in live):
+                load.note_batch(len(live), cpu)  # fixed vs per-session cost (pools.LiveLoad)
             for (i, sess, a, y, over, now), f in zip(live, frames):
                 out: list[pb.ServerMessage] = []
                 try:
