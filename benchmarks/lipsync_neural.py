@@ -24,7 +24,8 @@ Sections (each writes into one result file with machine + date):
            dev half = where neural.DECODING was chosen (tools/artic_decode.py)
 
 Usage: python benchmarks/lipsync_neural.py [--sections lj,espeak,sppas,cost,rest] [--sppas DIR]
-       [--music-gate]  (every section with neural.Decoding.music_gate on: the candidate of issue 10)
+       [--music-gate | --speech-gate | --learned-gate]  (every section with that gate of
+       neural.Decoding on: issue 10's candidates)
 """
 from __future__ import annotations
 
@@ -235,9 +236,11 @@ def _mouth_stats(curves: np.ndarray) -> dict:
 
 def section_rest(a) -> dict:
     """Mouth on real non-speech: the shipped decoding vs the same with the music gate."""
-    shipped = dataclasses.replace(neural.DECODING, music_gate=False, speech_gate=False)
+    shipped = dataclasses.replace(neural.DECODING, music_gate=False, speech_gate=False, learned_gate=False)
     decs = (("shipped", shipped), ("music_gate", dataclasses.replace(shipped, music_gate=True)),
             ("speech_gate", dataclasses.replace(shipped, speech_gate=True)))
+    if a.learned_gate:  # the third candidate only (the first two are measured in their own results)
+        decs = (("shipped", shipped), ("learned_gate", dataclasses.replace(shipped, learned_gate=True)))
     out: dict = {"clips": {}, "speech": {}, "decodings": {k: dataclasses.asdict(d) for k, d in decs}}
     rng = np.random.default_rng(0)
     n = 4 * 16000
@@ -306,9 +309,10 @@ RESTDEV_CLIPS = ("arovane_beat_a", "arovane_beat_b", "arovane_beat_c", "arovane_
 
 def section_restdev(a) -> dict:
     """Mouth on the CC0 dev music (looped to 8 s, -6 dB peak), shipped decoding vs music gate."""
-    decs = (("shipped", dataclasses.replace(neural.DECODING, music_gate=False, speech_gate=False)),
-            ("music_gate", dataclasses.replace(neural.DECODING, music_gate=True, speech_gate=False)),
-            ("speech_gate", dataclasses.replace(neural.DECODING, music_gate=False, speech_gate=True)))
+    off = dataclasses.replace(neural.DECODING, music_gate=False, speech_gate=False, learned_gate=False)
+    decs = (("shipped", off), ("music_gate", dataclasses.replace(off, music_gate=True)),
+            ("speech_gate", dataclasses.replace(off, speech_gate=True)),
+            ("learned_gate", dataclasses.replace(off, learned_gate=True)))
     out: dict = {"source": "github:sonic-pi-net/sonic-pi etc/samples/*.flac, CC0", "clips": {}}
     for name in RESTDEV_CLIPS:
         x = _git_audio(SONICPI, f"etc/samples/{name}.flac")
@@ -523,9 +527,10 @@ def section_cost(a) -> dict:
     res["model_bytes"] = os.path.getsize(path)
     # issue 10: the music gate's cost, interleaved in-process A/B (shipped decoding vs the same
     # with music_gate), LIVE's batched path (16 streams, 20 ms) and the whole-input bake path
-    decs = {"shipped": dataclasses.replace(neural.DECODING, music_gate=False, speech_gate=False),
-            "music_gate": dataclasses.replace(neural.DECODING, music_gate=True, speech_gate=False),
-            "speech_gate": dataclasses.replace(neural.DECODING, music_gate=False, speech_gate=True)}
+    off = dataclasses.replace(neural.DECODING, music_gate=False, speech_gate=False, learned_gate=False)
+    decs = {"shipped": off, "music_gate": dataclasses.replace(off, music_gate=True),
+            "speech_gate": dataclasses.replace(off, speech_gate=True),
+            "learned_gate": dataclasses.replace(off, learned_gate=True)}
     ab: dict = {k: {"live_batched16": [], "whole": []} for k in decs}
     for _ in range(reps):
         for label, dec in decs.items():
@@ -544,8 +549,9 @@ def section_cost(a) -> dict:
     res["music_gate_ab_cpu_s_per_audio_s"] = {k: {m: round(float(np.median(v)), 5) for m, v in d.items()} for k, d in ab.items()}
     res["music_gate_ab_ratio"] = {m: round(float(np.median(ab["music_gate"][m]) / np.median(ab["shipped"][m])), 3)
                                   for m in ("live_batched16", "whole")}
-    res["speech_gate_ab_ratio"] = {m: round(float(np.median(ab["speech_gate"][m]) / np.median(ab["shipped"][m])), 3)
-                                   for m in ("live_batched16", "whole")}
+    for g in ("speech_gate", "learned_gate"):
+        res[f"{g}_ab_ratio"] = {m: round(float(np.median(ab[g][m]) / np.median(ab["shipped"][m])), 3)
+                                for m in ("live_batched16", "whole")}
     return res
 
 
@@ -574,7 +580,11 @@ def main() -> None:
                     "(the engine's default decoding replaced for this run: issue 10's candidate)")
     ap.add_argument("--speech-gate", action="store_true", help="the same with neural.Decoding.speech_gate "
                     "(issue 10's second candidate, models/speech_gate.json)")
+    ap.add_argument("--learned-gate", action="store_true", help="the same with neural.Decoding.learned_gate "
+                    "(issue 10's third candidate, models/speech_gate_net.onnx); rest: shipped vs it only")
     a = ap.parse_args()
+    if a.learned_gate:
+        neural.DECODING = dataclasses.replace(neural.DECODING, learned_gate=True)
     if a.music_gate:
         neural.DECODING = dataclasses.replace(neural.DECODING, music_gate=True)
     if a.speech_gate:
@@ -586,7 +596,8 @@ def main() -> None:
     res.update({"machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpu, loaded shared host, {_cpu()}",
                 "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                 "model": neural.model_info(), "loadavg_at_start": [round(v, 1) for v in os.getloadavg()],
-                "music_gate": neural.DECODING.music_gate, "speech_gate": neural.DECODING.speech_gate})
+                "music_gate": neural.DECODING.music_gate, "speech_gate": neural.DECODING.speech_gate,
+                "learned_gate": neural.DECODING.learned_gate})
     fns = {"rest": section_rest, "restdev": section_restdev, "fused": section_fused, "lj": section_lj, "heldout": section_heldout, "espeak": section_espeak, "sppas": section_sppas, "cost": section_cost}
     for s in a.sections.split(","):
         t0 = time.time()

@@ -305,7 +305,7 @@ def test_music_gate_rests_the_mouth_on_a_held_chord_not_on_speech(real, gate):
     assert voice[:, ARKIT_INDEX["jawOpen"]].max() > 0.2
 
 
-@pytest.mark.parametrize("gate", ["music_gate", "speech_gate"])
+@pytest.mark.parametrize("gate", ["music_gate", "speech_gate", "learned_gate"])
 @pytest.mark.parametrize("chunk", [160, 333, 7919])
 def test_music_gate_chunked_equals_whole_and_batched_equals_alone(real, chunk, gate):
     import dataclasses
@@ -338,3 +338,84 @@ def test_speech_gate_card_matches_the_engine():
     assert p["features"] == list(neural.SPEECH_GATE_FEATURES) and len(p["prior"]) == n
     assert len(p["w"]) == len(p["mu"]) == len(p["sd"]) == n * len(p["taus_s"])
     assert 0 <= p["lo"] < p["hi"] <= 1
+
+
+def test_learned_gate_card_matches_the_engine():
+    """models/speech_gate_net.onnx verifies against its card, which names the data and licences
+    and a ramp inside [0, 1]; its inputs are the articulation model's mel plus its own state."""
+    from emoanim_server.models import verify
+
+    card = neural.learned_gate_card()
+    verify(neural.LEARNED_GATE_NAME)
+    assert 0 <= card["gate"]["lo"] < card["gate"]["hi"] <= 1
+    assert {"speech", "music", "noise"} <= set(card["training_data"])
+    sess = neural.learned_gate_session()
+    assert [i.name for i in sess.get_inputs()] == ["mel", "c1", "h"]
+    assert sess.get_inputs()[0].shape[2] == neural.N_MELS
+
+
+def test_learned_gate_mixed_batch_equals_alone(real):
+    """Streams with and without the learned gate in one run_batch: each gets what it gets alone
+    (the gate runs on the rows that use it only)."""
+    import dataclasses
+
+    gated = dataclasses.replace(neural.DECODING, learned_gate=True)
+    x = real[: 2 * 16000]
+    decs = [gated, neural.DECODING, gated, neural.DECODING]
+    streams = [neural.NeuralLipsync(60, d) for d in decs]
+    sigs = [x * g for g in (0.5, 1.0, 0.2, 0.7)]
+    outs: list[list[np.ndarray]] = [[] for _ in streams]
+    for i in range(0, len(x), 320):
+        for st, z in zip(streams, sigs):
+            st.begin(z[i:i + 320])
+        neural.run_batch(streams)
+        for o, st in zip(outs, streams):
+            o.append(st.end())
+    for o, st, z, d in zip(outs, streams, sigs, decs):
+        alone = neural.NeuralLipsync(60, d)
+        want = np.concatenate([alone.feed(z[i:i + 320]) for i in range(0, len(z), 320)] + [alone.flush()])
+        assert np.array_equal(np.concatenate(o + [st.flush()]), want)
+
+
+def _beat(seconds: float = 6.0, seed: int = 0) -> np.ndarray:
+    """A drum beat and a plucked bass line made in code (noise-burst drums, Karplus-Strong strings)."""
+    rng = np.random.default_rng(seed)
+    sr, n = 16000, int(seconds * 16000)
+    y = np.zeros(n + sr)
+    step = sr * 60 // 120 // 4
+    for i in range(n // step):
+        a = i * step
+        if i % 4 == 0:
+            y[a:a + 2000] += np.sin(2 * np.pi * 60 * np.arange(2000) / sr) * np.exp(-np.arange(2000) / 400)
+        if i % 8 == 4:
+            y[a:a + 1500] += 0.5 * rng.standard_normal(1500) * np.exp(-np.arange(1500) / 300)
+        if i % 2 == 1:
+            y[a:a + 400] += 0.2 * rng.standard_normal(400) * np.exp(-np.arange(400) / 60)
+        if i % 2 == 0:
+            f = 110 * 2 ** (rng.choice([0, 3, 5, 7, 10]) / 12)
+            L = int(sr / f)
+            buf, out = rng.uniform(-1, 1, L), np.empty(step * 2)
+            for k in range(len(out)):
+                out[k] = buf[k % L]
+                buf[k % L] = 0.996 * 0.5 * (buf[k % L] + buf[(k + 1) % L])
+            y[a:a + len(out)] += 0.5 * out
+    y = y[:n]
+    return (0.5 * y / np.abs(y).max()).astype(np.float32)
+
+
+def test_learned_gate_lowers_the_mouth_on_a_beat_not_on_speech(real):
+    """The shipped decoding's learned gate (issue 10): on a beat made in code the mouth moves less
+    than without the gate, on real speech (the committed CC0 line) it moves as much."""
+    import dataclasses
+
+    assert neural.DECODING.learned_gate
+    off = dataclasses.replace(neural.DECODING, learned_gate=False)
+
+    def mouth(x, d):
+        return neural.neural_curves(x, 60, decoding=d)[:, MOUTH].max(axis=1)
+
+    a, b = mouth(real, off), mouth(real, neural.DECODING)
+    assert b.sum() >= 0.98 * a.sum()
+    a, b = mouth(_beat(), off), mouth(_beat(), neural.DECODING)
+    assert np.percentile(b, 95) < 0.9 * np.percentile(a, 95)
+    assert b[120:].max() < 0.8 * a[120:].max()  # after 2 s

@@ -344,6 +344,14 @@ class Decoding:
       over the sounding frames (quieter frames relax towards the speech prior): envelope change
       over 40 / 80 ms, still frames, dips below the recent peak, low-band change, and the
       network's own jaw modulation, contact and rounding outputs (:func:`_speech_gate`).
+    * ``learned_gate`` (issue 10, third try): the same multiplication, the gate now
+      ``ramp(p(speech); learned_gate_lo, learned_gate_hi)`` (None: the card's) of a tiny causal
+      network over the log-mel frames the articulation model reads (``models/speech_gate_net.onnx``,
+      card: data, licences, dev check; tools/speech_gate_net_train.py). It runs on the same mel
+      chunk as the articulation model (batched across streams by :func:`run_batch`) and its
+      output at mel frame ``j`` gates network output ``j`` (articulator frame ``j - delay``), so
+      it sees 50 ms past the frame it gates and adds no lookahead; its state (convolution
+      frames, GRU) is carried like the articulation model's, so chunked == whole.
     """
 
     bilabial_threshold: float | None = None
@@ -369,6 +377,15 @@ class Decoding:
     gate_rel_db: float = 25.0
     gate_level_decay_db: float = 0.05
     gate_jump_db: float = 10.0
+    learned_gate: bool = False
+    learned_gate_lo: float | None = None
+    learned_gate_hi: float | None = None
+
+    def learned_gate_ramp(self) -> tuple[float, float]:
+        """(lo, hi) of the learned gate's ramp: p(speech) <= lo rests the mouth, >= hi leaves it."""
+        g = learned_gate_card().get("gate", {}) if self.learned_gate_lo is None or self.learned_gate_hi is None else {}
+        return (float(g["lo"]) if self.learned_gate_lo is None else self.learned_gate_lo,
+                float(g["hi"]) if self.learned_gate_hi is None else self.learned_gate_hi)
 
     def holds(self) -> tuple[int, int]:
         return self.hold, self.hold if self.hold_labiodental is None else self.hold_labiodental
@@ -400,9 +417,12 @@ class Decoding:
 #: tuck 0.35 -> 0.45 (same hits, false tucks 0.069 -> 0.05), no rounding dead zone (v1.2 was
 #: trained with a false-rounding penalty; the dead zone cost 1 in 12 rounding hits for 0.088 ->
 #: 0.132 false roundings).
+#: Issue 10 (session 9): the learned speech gate on (models/speech_gate_net v1.1, ramp chosen on dev
+#: only): real instrumental music p95 mouth 0.340 -> 0.175, street noise to <= 0.01, every speech
+#: bar of its rule kept (benchmarks/results/lipsync_neural_learned_gate2.md).
 DECODING = Decoding(bilabial_threshold=0.65, dip_gain=4.0, labiodental_threshold=0.45, ramp=0.4,
                     hold_labiodental=2, dip_gain_labiodental=0.0,
-                    round_smooth=0.3, round_gain=1.2, round_dead_zone=0.0)
+                    round_smooth=0.3, round_gain=1.2, round_dead_zone=0.0, learned_gate=True)
 #: no decoding beyond the card's contact ramp (the network's outputs as they are)
 RAW = Decoding()
 
@@ -674,6 +694,37 @@ def _speech_gate(decs: "Sequence[_Decoder]", envs: "Sequence[np.ndarray]", dbs: 
     return [("_sg", new)]
 
 
+LEARNED_GATE_NAME = "speech_gate_net"
+
+
+@functools.lru_cache(maxsize=1)
+def learned_gate_card() -> dict:
+    """The learned speech gate's card (``models/speech_gate_net.json``: data, licences, ramp)."""
+    from ...models import load_card
+
+    return load_card(LEARNED_GATE_NAME)
+
+
+@functools.lru_cache(maxsize=1)
+def learned_gate_session():
+    """The process's one onnxruntime session for the learned speech gate (one thread per run(),
+    shared by every stream like :func:`shared_session`)."""
+    import onnxruntime as ort
+
+    from ...models import verify
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    so.inter_op_num_threads = 1
+    return ort.InferenceSession(str(verify(LEARNED_GATE_NAME)), so, providers=["CPUExecutionProvider"])
+
+
+def _gate_ramp(p: np.ndarray, lo: np.ndarray, width: np.ndarray) -> np.ndarray:
+    """``clip((p - lo) / width, 0, 1)`` in float32 (``lo``, ``width``: float32 scalars, or columns
+    for many streams' rows at once: the same per-element arithmetic either way)."""
+    return np.minimum(np.maximum((p - lo) / width, np.float32(0.0)), np.float32(1.0))
+
+
 class NeuralLipsync:
     """Incremental learned lip-sync for one stream (16 kHz mono float32 in, ARKit frames out).
 
@@ -706,6 +757,15 @@ class NeuralLipsync:
         #: (output, state input) of the model's state outputs (``h_out`` -> ``h``), for accept()
         self._state_outs = [(n, n[:-4]) for n in self._names if n.endswith("_out")]
         self._mel = MelStream(envelopes=self.decoding.music_gate or self.decoding.speech_gate)
+        #: the learned speech gate (Decoding.learned_gate): its session, state, ramp
+        self._gsess = None
+        if self.decoding.learned_gate:
+            self._gsess = learned_gate_session()
+            self._gstate = {i.name: np.zeros([d if isinstance(d, int) else 1 for d in i.shape], np.float32)
+                            for i in self._gsess.get_inputs() if i.name != "mel"}
+            self._gnames = [o.name for o in self._gsess.get_outputs()]
+            lo, hi = self.decoding.learned_gate_ramp()
+            self._glo, self._gw = np.float32(lo), np.float32(hi - lo)
         self._pending: np.ndarray | None = None  # mel frames waiting for the model
         self._seen = 0  # network output frames so far (the first `delay` are warm-up)
         self._art = np.zeros((0, N_ART + 2), np.float32)  # articulator frames k0 .. k0+len-1
@@ -750,13 +810,22 @@ class NeuralLipsync:
         mel = self._pending if self._pending is not None else np.zeros((0, N_MELS), np.float32)
         return {"mel": mel[None].astype(np.float32), **self._state}
 
-    def accept(self, outs: dict[str, np.ndarray]) -> None:
+    def accept(self, outs: dict[str, np.ndarray], gate_outs: dict[str, np.ndarray] | None = None) -> None:
         """Take this stream's model outputs (all outputs by name, batch of 1): the new state,
-        warm-up frames skipped, articulator frames appended; the pending frames are consumed."""
+        warm-up frames skipped, articulator frames appended; the pending frames are consumed.
+        ``gate_outs``: the learned speech gate's outputs on the same mel frames (needed when
+        ``Decoding.learned_gate`` is on; ``g``, if given: their ramp, computed for many streams
+        at once by :func:`run_batch`): the outputs are multiplied by its ramp."""
         self._pending = None
         for n, sn in self._state_outs:
             self._state[sn] = outs[n]
         y = outs["y"][0]
+        if self._gsess is not None:
+            if gate_outs is None:
+                raise ValueError("NeuralLipsync.accept: Decoding.learned_gate needs the gate's outputs")
+            self._gstate["c1"], self._gstate["h"] = gate_outs["c1_out"], gate_outs["h_out"]
+            g = gate_outs.get("g")
+            y = y * (_gate_ramp(gate_outs["p"][0], self._glo, self._gw) if g is None else g)[:, None]
         skip = max(0, self._delay - self._seen)
         self._seen += len(y)
         if skip < len(y):
@@ -766,7 +835,10 @@ class NeuralLipsync:
         """The model on this stream's pending mel frames, alone."""
         if self.pending:
             feeds = self.model_feeds()
-            self.accept(dict(zip(self._names, self._sess.run(None, feeds))))
+            g = None
+            if self._gsess is not None:
+                g = dict(zip(self._gnames, self._gsess.run(None, {"mel": feeds["mel"], **self._gstate})))
+            self.accept(dict(zip(self._names, self._sess.run(None, feeds))), g)
         self._pending = None
 
     def end_raw(self) -> np.ndarray:
@@ -951,9 +1023,43 @@ def run_batch(streams: "Sequence[NeuralLipsync]", max_batch: int = 64) -> int:
             feeds = {name: (np.stack([s._pending for s in part], axis=ax) if name == "mel" else
                             np.concatenate([s._state[name] for s in part], axis=ax)) for name, ax in axes.items()}
             outs = sess.run(None, feeds)
+            gouts = _run_gate_batch(part, feeds["mel"], axes["mel"])
             for b, s in enumerate(part):
-                s.accept({n: v[cut[n] + (slice(b, b + 1),)] for n, v in zip(names, outs)})
+                s.accept({n: v[cut[n] + (slice(b, b + 1),)] for n, v in zip(names, outs)}, gouts.get(b))
     return calls
+
+
+def _run_gate_batch(part: "Sequence[NeuralLipsync]", mel: np.ndarray, mel_axis: int) -> dict[int, dict]:
+    """The learned speech gate on the stacked mel of the streams in ``part`` that run it, in one
+    ``run()`` (their states stacked along the gate model's batch axes); row ``b`` of ``part`` ->
+    its outputs (batch of 1), as :meth:`NeuralLipsync.run_model` alone would give."""
+    rows = [b for b, s in enumerate(part) if s._gsess is not None]
+    if not rows:
+        return {}
+    gsess = part[rows[0]]._gsess
+    key = id(gsess)
+    if key not in _AXES:
+        _AXES[key] = _batch_axes(gsess)
+    gax = _AXES[key]
+    gnames = part[rows[0]]._gnames
+    if gax is None or len(rows) == 1:
+        out = {}
+        for b in rows:
+            s = part[b]
+            m = np.take(mel, [b], axis=mel_axis)
+            out[b] = dict(zip(gnames, gsess.run(None, {"mel": m, **s._gstate})))
+        return out
+    m = mel if len(rows) == len(part) else np.take(mel, rows, axis=mel_axis)
+    feeds = {name: (m if name == "mel" else np.concatenate([part[b]._gstate[name] for b in rows], axis=ax))
+             for name, ax in gax.items()}
+    o = dict(zip(gnames, gsess.run(None, feeds)))
+    # the ramp for every row in one call (each row's own lo / width), then per-row views
+    G = _gate_ramp(o["p"], np.array([[part[b]._glo] for b in rows], np.float32),
+                   np.array([[part[b]._gw] for b in rows], np.float32))
+    c1, h = o["c1_out"], o["h_out"]
+    ca, ha = gax["c1"], gax["h"]
+    return {b: {"g": G[r], "c1_out": c1[(slice(None),) * ca + (slice(r, r + 1),)],
+                "h_out": h[(slice(None),) * ha + (slice(r, r + 1),)]} for r, b in enumerate(rows)}
 
 
 def neural_outputs(samples: np.ndarray, fps: int, decoding: Decoding | None = None) -> np.ndarray:
