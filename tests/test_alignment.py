@@ -253,3 +253,32 @@ def test_the_widest_beams_are_searched_only_where_the_default_and_wide_ones_find
     phones = rec.phones(y, text, language="de", report=rep)
     assert rep["transcript_used"] is True and "words_left_out" not in rep, rep
     assert [w for w in dict.fromkeys(p.word for p in phones if p.word)] == [w.strip(".,") for w in text.split()]
+
+
+def test_a_latin_name_the_speaker_skipped_in_a_long_chinese_line_is_left_out():
+    """FLEURS writes a place's Latin name after its Chinese one ("辛特拉 sintra") and the reader
+    says one of them; in fast speech the name has no room, and a Chinese line (a word per
+    character) is past the leave-one-out limit, so the line fell back to audio-only. A Latin-script
+    word in a non-Latin-script line may be left out, at any length, under the usual bars."""
+    from emoanim_server.face.lipsync import recognize as R
+
+    y, text, ref = speech("zh_fast")  # 230 words per minute, no name said
+    assert len(text) > R.MAX_LEAVE_ONE_OUT_WORDS
+    script = text.replace("马德里", "马德里 madrid ")
+    track = bake_line(y, script, "zh")
+    lip = track.metadata["lipsync"]
+    assert lip["transcript_used"] is True and lip["words_left_out"] == ["madrid"], lip
+    assert "madrid" not in {w for _, _, w in track.events["words"]}
+    assert closure_rate(track, ref) >= 0.95
+
+
+def test_another_lines_transcript_with_a_latin_name_is_still_rejected():
+    """Leaving the name out must not let a wrong transcript through: the path without it meets
+    the same bars (score, decoys, the learned model's contacts) as any other."""
+    y, _, _ = speech("zh_fast")
+    rep: dict = {}
+    from emoanim_server.face.lipsync import get_recognizer
+
+    get_recognizer().phones(y, "我们下个月要去葡萄牙的辛特拉 sintra 参观那里的老城堡和美丽的花园还有海边的小村庄",
+                            language="zh", report=rep)
+    assert rep["transcript_used"] is False and "does not match" in rep["fallback"], rep

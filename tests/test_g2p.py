@@ -154,3 +154,14 @@ def test_an_abbreviation_key_needs_its_period_and_others_stay_espeak_ngs():
     # "usw" without its period is not the abbreviation; Spanish "Dr." espeak-ng already reads "doctor"
     assert pronounce("usw", "de")[0].phones != tuple(p for w in pronounce("und so weiter", "de") for p in w.phones)
     assert pronounce("el Dr. López", "es")[1].phones == tuple(p for w in pronounce("doctor", "es") for p in w.phones)
+
+
+def test_a_latin_word_in_a_non_latin_script_line_is_foreign_script_outside_markup():
+    from emoanim_server.face.lipsync.g2p import foreign_script
+
+    rec = get_recognizer()
+    zh = {w.text: foreign_script(w) for w in rec.pronounce("我们去辛特拉 sintra 坐 403 路车", "zh")}
+    assert zh["sintra"] is True and zh["403"] is False and zh["辛"] is False
+    assert not any(foreign_script(w) for w in rec.pronounce("我们去 <en>sintra</en> 看看", "zh"))
+    assert not any(foreign_script(w) for w in rec.pronounce("Nous allons à Sintra demain", "fr"))
+    assert [w.text for w in rec.pronounce("Мы были в Sintra", "ru") if foreign_script(w)] == ["Sintra"]

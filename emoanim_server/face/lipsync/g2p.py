@@ -416,3 +416,17 @@ def languages_of(words: Iterable[Word]) -> list[str]:
         if w.language not in seen:
             seen.append(w.language)
     return seen
+
+
+#: languages whose own script is not Latin (Serbian is written in both, so it is not here)
+NON_LATIN_SCRIPT = frozenset({"ja", "zh", "yue", "ko", "ru", "uk", "bg", "el", "he", "ar", "fa", "ur",
+                              "hi", "bn", "ta"})
+_LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
+
+
+def foreign_script(word: Word) -> bool:
+    """True for a Latin-script word in a line of a non-Latin-script language, outside markup
+    (a name such as "sintra" in Chinese text). Why: such a word is the one a script most often
+    has that the speaker does not say as the line's G2P reads it, or does not say at all (FLEURS
+    writes a place's Latin name after its Chinese one), so the aligner may leave it out."""
+    return word.language.split("-")[0] in NON_LATIN_SCRIPT and bool(_LATIN_LETTER.search(word.text))
