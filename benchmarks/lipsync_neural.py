@@ -582,7 +582,11 @@ def main() -> None:
                     "(issue 10's second candidate, models/speech_gate.json)")
     ap.add_argument("--learned-gate", action="store_true", help="the same with neural.Decoding.learned_gate "
                     "(issue 10's third candidate, models/speech_gate_net.onnx); rest: shipped vs it only")
+    ap.add_argument("--no-learned-gate", action="store_true", help="every section with the learned gate off "
+                    "(neural.DECODING before session 9's default; the A/B partner of --learned-gate)")
     a = ap.parse_args()
+    if a.no_learned_gate:
+        neural.DECODING = dataclasses.replace(neural.DECODING, learned_gate=False)
     if a.learned_gate:
         neural.DECODING = dataclasses.replace(neural.DECODING, learned_gate=True)
     if a.music_gate:

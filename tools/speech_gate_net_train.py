@@ -179,7 +179,9 @@ def compose(rng, samples: dict[str, np.ndarray], n: int) -> np.ndarray:
 
 
 def codec(rng, x: np.ndarray) -> np.ndarray:
-    """A lossy codec round trip through sox: Ogg Vorbis at low quality, AMR-NB or GSM (8 kHz)."""
+    """A lossy codec round trip through sox: Ogg Vorbis at low quality, AMR-NB or GSM (8 kHz).
+    ``-R``: sox's dither uses its fixed random numbers (without it every run dithers differently,
+    which is why v1.1's training is not bit-reproducible)."""
     kind = rng.choice(["vorbis", "amr", "gsm"], p=[0.6, 0.2, 0.2])
     with tempfile.TemporaryDirectory() as d:
         src, enc, dec = Path(d) / "a.wav", Path(d) / ("b." + {"vorbis": "ogg", "amr": "amr-nb", "gsm": "gsm"}[kind]), Path(d) / "c.wav"
@@ -189,8 +191,8 @@ def codec(rng, x: np.ndarray) -> np.ndarray:
         opts = {"vorbis": ["-C", str(int(rng.integers(-1, 3)))], "amr": ["-r", "8000", "-C", str(int(rng.integers(0, 8)))],
                 "gsm": ["-r", "8000"]}[kind]
         try:
-            subprocess.run(["sox", str(src), *opts, str(enc)], check=True, capture_output=True)
-            subprocess.run(["sox", str(enc), "-r", str(SR), "-b", "16", str(dec)], check=True, capture_output=True)
+            subprocess.run(["sox", "-R", str(src), *opts, str(enc)], check=True, capture_output=True)
+            subprocess.run(["sox", "-R", str(enc), "-r", str(SR), "-b", "16", str(dec)], check=True, capture_output=True)
             y, _ = sf.read(str(dec), dtype="float32")
         except Exception:
             return x
