@@ -49,7 +49,7 @@ def run(rec, x, text, tag) -> dict:
     rep: dict = {}
     rec.phones(x, text, language=tag, report=rep)
     return {k: rep.get(k) for k in ("transcript_used", "alignment_score", "decoy_margin", "contact_agreement",
-                                    "contact_chance", "words_left_out", "fallback")}
+                                    "contact_chance", "recognised_margin", "words_left_out", "fallback")}
 
 
 def _load(data: bytes, suffix: str) -> np.ndarray:
@@ -96,12 +96,25 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sets", default="dev,report")
     ap.add_argument("--lead", type=float, default=0.05)
+    ap.add_argument("--only-from", default="", help="a results file: rerun only its rows no decoy aligned "
+                    "for (score below -25), e.g. with a new check behind that witness")
+    ap.add_argument("--recognised-margin", type=float, default=None,
+                    help="run with recognize.RECOGNISED_MARGIN set (the second candidate; off by default)")
     ap.add_argument("--out", default="")
     a = ap.parse_args()
+    R.RECOGNISED_MARGIN = a.recognised_margin
     rec = R.get_recognizer()
     rows: list[dict] = []
 
+    keep = None
+    if a.only_from:
+        keep = {(r["set"], r["language"], str(r["line"]), r["kind"]) for r in json.load(open(a.only_from))["rows"]
+                if r["decoy_margin"] is None and r["contact_agreement"] is not None
+                and (r["alignment_score"] or 0) < R.MISMATCH_SCORE_SOFT}
+
     def add(set_, tag, line, kind, x, text):
+        if keep is not None and (set_, tag, str(line), kind) not in keep:
+            return
         t = time.process_time()
         rows.append({"set": set_, "language": tag, "line": line, "kind": kind, **run(rec, x, text, tag),
                      "cpu_s": round(time.process_time() - t, 2)})
