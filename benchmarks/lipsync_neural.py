@@ -13,9 +13,12 @@ Sections (each writes into one result file with machine + date):
   cost     CPU seconds per audio second: the ONNX model alone and the whole engine (1 thread)
   rest     real recordings that are not speech (music of several kinds, a song, street noise,
            a bird, a whale; public domain / CC BY, evaluation only) plus the synthetic chord: max
-           and p95 of the mouth curves per clip, the shipped decoding and the same with the music
-           gate (neural.Decoding.music_gate); real speech with and without it (LibriSpeech clips,
-           LJ mixed with the real street noise at 10 dB SNR)
+           and p95 of the mouth curves per clip, with and without the learned speech gate
+           (neural.Decoding.learned_gate); real speech with and without it (LibriSpeech clips,
+           LJ mixed with the real street noise at 10 dB SNR). Session 9's two earlier gate candidates
+           (a spectral-hold music gate, a logistic speech gate; not shipped, removed) were measured
+           here: their figures are in results/lipsync_neural_music_gate.md / _speech_gate.md (git
+           log for the code)
   restdev  the same on real CC0 music that is NOT reported (Sonic Pi's sample library: loops, beats,
            guitar, piano, pads, bass; each looped to 8 s): the place to choose a music gate or
            rest-training settings on, so that the rest section stays a report set
@@ -24,8 +27,8 @@ Sections (each writes into one result file with machine + date):
            dev half = where neural.DECODING was chosen (tools/artic_decode.py)
 
 Usage: python benchmarks/lipsync_neural.py [--sections lj,espeak,sppas,cost,rest] [--sppas DIR]
-       [--music-gate | --speech-gate | --learned-gate]  (every section with that gate of
-       neural.Decoding on: issue 10's candidates)
+       [--learned-gate | --no-learned-gate]  (every section with the learned speech gate of
+       neural.Decoding on / off; on is the default since session 9)
 """
 from __future__ import annotations
 
@@ -235,12 +238,10 @@ def _mouth_stats(curves: np.ndarray) -> dict:
 
 
 def section_rest(a) -> dict:
-    """Mouth on real non-speech: the shipped decoding vs the same with the music gate."""
-    shipped = dataclasses.replace(neural.DECODING, music_gate=False, speech_gate=False, learned_gate=False)
-    decs = (("shipped", shipped), ("music_gate", dataclasses.replace(shipped, music_gate=True)),
-            ("speech_gate", dataclasses.replace(shipped, speech_gate=True)))
-    if a.learned_gate:  # the third candidate only (the first two are measured in their own results)
-        decs = (("shipped", shipped), ("learned_gate", dataclasses.replace(shipped, learned_gate=True)))
+    """Mouth on real non-speech: the decoding without the learned speech gate ("shipped": the
+    name the session-9 results use for it) vs with it."""
+    shipped = dataclasses.replace(neural.DECODING, learned_gate=False)
+    decs = (("shipped", shipped), ("learned_gate", dataclasses.replace(shipped, learned_gate=True)))
     out: dict = {"clips": {}, "speech": {}, "decodings": {k: dataclasses.asdict(d) for k, d in decs}}
     rng = np.random.default_rng(0)
     n = 4 * 16000
@@ -308,11 +309,9 @@ RESTDEV_CLIPS = ("arovane_beat_a", "arovane_beat_b", "arovane_beat_c", "arovane_
 
 
 def section_restdev(a) -> dict:
-    """Mouth on the CC0 dev music (looped to 8 s, -6 dB peak), shipped decoding vs music gate."""
-    off = dataclasses.replace(neural.DECODING, music_gate=False, speech_gate=False, learned_gate=False)
-    decs = (("shipped", off), ("music_gate", dataclasses.replace(off, music_gate=True)),
-            ("speech_gate", dataclasses.replace(off, speech_gate=True)),
-            ("learned_gate", dataclasses.replace(off, learned_gate=True)))
+    """Mouth on the CC0 dev music (looped to 8 s, -6 dB peak), without vs with the learned gate."""
+    off = dataclasses.replace(neural.DECODING, learned_gate=False)
+    decs = (("shipped", off), ("learned_gate", dataclasses.replace(off, learned_gate=True)))
     out: dict = {"source": "github:sonic-pi-net/sonic-pi etc/samples/*.flac, CC0", "clips": {}}
     for name in RESTDEV_CLIPS:
         x = _git_audio(SONICPI, f"etc/samples/{name}.flac")
@@ -525,12 +524,10 @@ def section_cost(a) -> dict:
         stream(x, 60, 320)
     res["engine_live_20ms_cpu_s_per_audio_s"] = round((time.process_time() - t0) / reps / dur, 5)
     res["model_bytes"] = os.path.getsize(path)
-    # issue 10: the music gate's cost, interleaved in-process A/B (shipped decoding vs the same
-    # with music_gate), LIVE's batched path (16 streams, 20 ms) and the whole-input bake path
-    off = dataclasses.replace(neural.DECODING, music_gate=False, speech_gate=False, learned_gate=False)
-    decs = {"shipped": off, "music_gate": dataclasses.replace(off, music_gate=True),
-            "speech_gate": dataclasses.replace(off, speech_gate=True),
-            "learned_gate": dataclasses.replace(off, learned_gate=True)}
+    # issue 10: the learned speech gate's cost, interleaved in-process A/B (the decoding without
+    # it vs with it), LIVE's batched path (16 streams, 20 ms) and the whole-input bake path
+    off = dataclasses.replace(neural.DECODING, learned_gate=False)
+    decs = {"shipped": off, "learned_gate": dataclasses.replace(off, learned_gate=True)}
     ab: dict = {k: {"live_batched16": [], "whole": []} for k in decs}
     for _ in range(reps):
         for label, dec in decs.items():
@@ -546,12 +543,9 @@ def section_cost(a) -> dict:
             t0 = time.process_time()
             neural.neural_curves(x, 60, decoding=dec)
             ab[label]["whole"].append((time.process_time() - t0) / dur)
-    res["music_gate_ab_cpu_s_per_audio_s"] = {k: {m: round(float(np.median(v)), 5) for m, v in d.items()} for k, d in ab.items()}
-    res["music_gate_ab_ratio"] = {m: round(float(np.median(ab["music_gate"][m]) / np.median(ab["shipped"][m])), 3)
-                                  for m in ("live_batched16", "whole")}
-    for g in ("speech_gate", "learned_gate"):
-        res[f"{g}_ab_ratio"] = {m: round(float(np.median(ab[g][m]) / np.median(ab["shipped"][m])), 3)
-                                for m in ("live_batched16", "whole")}
+    res["gate_ab_cpu_s_per_audio_s"] = {k: {m: round(float(np.median(v)), 5) for m, v in d.items()} for k, d in ab.items()}
+    res["learned_gate_ab_ratio"] = {m: round(float(np.median(ab["learned_gate"][m]) / np.median(ab["shipped"][m])), 3)
+                                    for m in ("live_batched16", "whole")}
     return res
 
 
@@ -576,10 +570,6 @@ def main() -> None:
     ap.add_argument("--espeak-src", default="/work/.mirror/espeak-ng+espeak-ng/repo")
     ap.add_argument("--sppas", default="/work/.mirror/mirfan899+sppas/repo")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "lipsync_neural.json"))
-    ap.add_argument("--music-gate", action="store_true", help="every section with neural.Decoding.music_gate on "
-                    "(the engine's default decoding replaced for this run: issue 10's candidate)")
-    ap.add_argument("--speech-gate", action="store_true", help="the same with neural.Decoding.speech_gate "
-                    "(issue 10's second candidate, models/speech_gate.json)")
     ap.add_argument("--learned-gate", action="store_true", help="the same with neural.Decoding.learned_gate "
                     "(issue 10's third candidate, models/speech_gate_net.onnx); rest: shipped vs it only")
     ap.add_argument("--no-learned-gate", action="store_true", help="every section with the learned gate off "
@@ -589,10 +579,6 @@ def main() -> None:
         neural.DECODING = dataclasses.replace(neural.DECODING, learned_gate=False)
     if a.learned_gate:
         neural.DECODING = dataclasses.replace(neural.DECODING, learned_gate=True)
-    if a.music_gate:
-        neural.DECODING = dataclasses.replace(neural.DECODING, music_gate=True)
-    if a.speech_gate:
-        neural.DECODING = dataclasses.replace(neural.DECODING, speech_gate=True)
     out_p = Path(a.out)
     import json
 
@@ -600,7 +586,6 @@ def main() -> None:
     res.update({"machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpu, loaded shared host, {_cpu()}",
                 "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                 "model": neural.model_info(), "loadavg_at_start": [round(v, 1) for v in os.getloadavg()],
-                "music_gate": neural.DECODING.music_gate, "speech_gate": neural.DECODING.speech_gate,
                 "learned_gate": neural.DECODING.learned_gate})
     fns = {"rest": section_rest, "restdev": section_restdev, "fused": section_fused, "lj": section_lj, "heldout": section_heldout, "espeak": section_espeak, "sppas": section_sppas, "cost": section_cost}
     for s in a.sections.split(","):

@@ -11,7 +11,7 @@ articulator frame it gates, so it adds no lookahead.
 
 Data (commercially usable only; none of it is a report set):
 
-* speech (p = 1): the articulation model's real training lines (``speech_gate_fit.speech_clips``:
+* speech (p = 1): the articulation model's real training lines (``speech_clips``:
   Kathleen CC0, CMU ARCTIC, LibriVox PD, 80 VCTK training-speaker lines CC BY 4.0, FLEURS dev half
   de / en-US / es-419 CC BY 4.0), each in ``COPIES`` augmented copies: the articulation model's own
   augmentation (``artic_data.augment``: reverb, noise / babble / synthetic music under it, band
@@ -104,6 +104,39 @@ def _decode(b: bytes, suffix: str) -> np.ndarray:
 
 def _mirror_audio(repo: str, path: str) -> np.ndarray:
     return _decode(_git(MIRROR / repo / "repo", "show", f"HEAD:{path}"), Path(path).suffix)
+
+
+#: FLEURS dev-half languages whose lines are speech training clips (the other dev lines stay for
+#: the ramp's dev check, :func:`check`)
+FIT_FLEURS = ("de", "en-US", "es-419")
+
+
+def speech_clips() -> list[tuple[str, np.ndarray]]:
+    """The articulation model's real training speech (its card's sources): the shared CC0 /
+    BSD-style / public-domain lines, 80 VCTK training speakers' lines, FLEURS dev lines of
+    :data:`FIT_FLEURS`."""
+    import csv
+
+    import artic_decode as AD
+    import artic_heldout as H
+    import artic_real as R
+
+    from emoanim_server.audio import load_audio
+
+    sp = ROOT.parent / "shared" / "data" / "speech"
+    if not sp.is_dir():
+        sp = ROOT.parent.parent / "shared" / "data" / "speech"
+    out = []
+    for folder in ("cmu_arctic_prompts_kathleen_cc0", "cmu_arctic_pyroomacoustics", "librivox_pocketsphinx"):
+        for r in csv.DictReader(open(sp / folder / "index.csv")):
+            out.append((folder, load_audio(str(sp / folder / r["wav_path"])).samples.astype(np.float32)))
+    vctk = R.vctk_train_items()
+    for it in vctk[:: max(1, len(vctk) // 80)][:80]:
+        out.append(("vctk", _decode(_git(Path(it["git"]), "show", f"HEAD:{it['path']}"), ".wav")))
+    for it in H.read():
+        if it["half"] == "dev" and it["set"] == "fleurs" and it["language"] in FIT_FLEURS:
+            out.append(("fleurs-dev-" + it["language"], AD.audio(it)))
+    return out
 
 
 def tracks() -> list[tuple[str, np.ndarray, np.ndarray]]:
@@ -210,7 +243,6 @@ def under(rng, x: np.ndarray, b: np.ndarray, lo: float, hi: float) -> np.ndarray
 def build(rng) -> tuple[list, dict]:
     """The training clips as (mel frames (n, 64), label 0/1, kind) plus the dev music."""
     import artic_data as D
-    from speech_gate_fit import speech_clips
 
     t0 = time.time()
     tr = tracks()
@@ -380,7 +412,6 @@ def check(model_dir: Path, dev: dict) -> dict:
     import artic_decode as AD
     import artic_heldout as H
     import lipsync_neural as B
-    from speech_gate_fit import FIT_FLEURS
 
     from emoanim_server.face.lipsync import neural
 

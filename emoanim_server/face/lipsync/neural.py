@@ -88,10 +88,7 @@ class MelStream:
     samples up to ``i * 10 ms + 12.5 ms`` have arrived; the first window is zero-padded on the
     left exactly as the whole-input :func:`log_mel` does."""
 
-    def __init__(self, envelopes: bool = False) -> None:
-        #: also keep each frame's spectral envelope (:attr:`env`; only the music gate reads it,
-        #: so a stream without the gate does not pay for it)
-        self.envelopes = envelopes
+    def __init__(self) -> None:
         self._buf = np.zeros(WIN // 2, np.float32)  # starts at sample (next * HOP - WIN // 2)
         self.next = 0
         self.n_samples = 0
@@ -99,21 +96,13 @@ class MelStream:
         #: learned engine's decoding; its reader drops what it has used (:meth:`take_db`)
         self.db = np.zeros(0, np.float32)
         self.db_start = 0
-        #: the same frames' spectral envelopes (:func:`_envelope`, (k, GATE_GROUPS)) for the
-        #: decoding's music gate, dropped with the energies
-        self.env = np.zeros((0, GATE_GROUPS), np.float32)
 
     def take_db(self, upto: int) -> np.ndarray:
         """Energies of frames ``db_start .. upto - 1`` (then dropped)."""
-        return self.take_frames(upto)[0]
-
-    def take_frames(self, upto: int) -> tuple[np.ndarray, np.ndarray]:
-        """Energies and envelopes of frames ``db_start .. upto - 1`` (then dropped)."""
         k = max(0, upto - self.db_start)
         out, self.db = self.db[:k], self.db[k:]
-        env, self.env = self.env[:k], self.env[k:]
         self.db_start += len(out)
-        return out, env
+        return out
 
     def feed(self, x: np.ndarray) -> np.ndarray:
         """Append samples; the log-mel frames that became complete (:meth:`push` + :meth:`take`)."""
@@ -138,14 +127,10 @@ class MelStream:
     def _windows(self, k: int) -> np.ndarray:
         return self._buf.take(_win_index(k))
 
-    def _took(self, out: np.ndarray, db: np.ndarray, env: np.ndarray | None = None) -> None:
-        """Frames ``out`` (with energies ``db``, envelopes ``env``) computed from the next
-        ``len(out)`` windows."""
+    def _took(self, out: np.ndarray, db: np.ndarray) -> None:
+        """Frames ``out`` (with energies ``db``) computed from the next ``len(out)`` windows."""
         k = len(out)
         self.db = db if not len(self.db) else np.concatenate([self.db, db])
-        if self.envelopes:
-            env = _envelope(out) if env is None else env
-            self.env = env if not len(self.env) else np.concatenate([self.env, env])
         self._buf = self._buf[k * HOP:]
         self.next += k
 
@@ -185,28 +170,6 @@ def _frame_db(mel: np.ndarray) -> np.ndarray:
     return (10.0 / np.log(10.0)) * np.log(e[:, 0])
 
 
-def _tree_sum(e: np.ndarray) -> np.ndarray:
-    """Sum over the last axis by a fixed pairwise tree of elementwise adds (the same float
-    rounding for a row whatever the number of rows, unlike ``sum``)."""
-    while e.shape[-1] > 1:
-        h = e.shape[-1] // 2
-        e = np.concatenate([e[..., :h] + e[..., h:2 * h], e[..., 2 * h:]], axis=-1) if e.shape[-1] % 2 else e[..., :h] + e[..., h:]
-    return e[..., 0]
-
-
-#: the music gate's spectral envelope: the 64 log-mel bands in this many groups of equal width
-#: (a group averages out the random fluctuation of single noisy bands; a formant move or a new
-#: note still changes it)
-GATE_GROUPS = 8
-
-
-def _envelope(mel: np.ndarray) -> np.ndarray:
-    """(k, N_MELS) log-mel -> (k, GATE_GROUPS) band-group means with the frame's own mean
-    removed (the spectral shape, not the level: a crescendo is not a change), each row on its own."""
-    g = _tree_sum(mel.reshape(len(mel), GATE_GROUPS, N_MELS // GATE_GROUPS)) / np.float32(N_MELS // GATE_GROUPS)
-    return (g - _tree_sum(g)[:, None] / np.float32(GATE_GROUPS)).astype(np.float32)
-
-
 def mel_many(streams: "Sequence[MelStream]") -> list[np.ndarray]:
     """:meth:`MelStream.take` of many streams in one :func:`mel_frames` call (rows are
     independent: each stream gets exactly its own frames and energies). Why: a LIVE session
@@ -217,14 +180,13 @@ def mel_many(streams: "Sequence[MelStream]") -> list[np.ndarray]:
     wins = [s._windows(k) for s, k in zip(streams, ks) if k > 0]
     allm = mel_frames(wins[0] if len(wins) == 1 else np.concatenate(wins))
     alldb = _frame_db(allm)
-    allenv = _envelope(allm) if any(s.envelopes for s in streams) else None
     out, at = [], 0
     for s, k in zip(streams, ks):
         if k <= 0:
             out.append(np.zeros((0, N_MELS), np.float32))
             continue
         m = allm[at:at + k]
-        s._took(m, alldb[at:at + k], None if allenv is None else allenv[at:at + k])
+        s._took(m, alldb[at:at + k])
         out.append(m)
         at += k
     return out
@@ -324,28 +286,10 @@ class Decoding:
       ``level_decay_db`` per 10 ms). Multiplicative, so silence (p ~ 0) stays at rest
       (and t/k/s, which the network does not take for bilabials, stay mostly open: an additive
       dip closed the lips in 61 % of them on dev).
-    * ``music_gate`` (issue 10: a resting mouth on music): the network opens and rounds the
-      mouth on tonal music (rounded vowels and held notes share the cue, so training it out cost
-      rounding hits, session 8). Speech's spectral envelope never holds still for long; a held
-      note or chord does. Per 100 Hz frame, the envelope (:func:`_envelope`: 8 band groups,
-      level removed) is compared with the one ``gate_lag`` frames before; a frame whose mean
-      absolute change is below ``gate_still`` (nats) is *still*. A one-pole average over
-      ``gate_tau_s`` of "still" over the sounding frames (at least 6 dB above digital silence
-      and at most ``gate_rel_db`` below the recent peak, which falls ``gate_level_decay_db``
-      per frame; quieter frames leave it as it is) is the music evidence ``r``; the network's
-      articulators and contact probabilities are multiplied by
-      ``1 - clip((r - gate_lo) / (gate_hi - gate_lo), 0, 1)``, so a frame with ``r >=
-      gate_hi`` is at rest. Causal (frame ``k``'s own envelope and the ones before it), so it adds
-      no lookahead. ``r`` restarts at 0 when the level jumps ``gate_jump_db`` above the recent
-      peak (a new, louder source: a voice starting over a quiet background).
-    * ``speech_gate`` (issue 10, second try): the same multiplication by a gate, the gate now
-      ``ramp(p(speech))`` of a logistic classifier (``models/speech_gate.json``, its card: data,
-      licences, fit) over 10 cheap causal per-frame features, each averaged at two time scales
-      over the sounding frames (quieter frames relax towards the speech prior): envelope change
-      over 40 / 80 ms, still frames, dips below the recent peak, low-band change, and the
-      network's own jaw modulation, contact and rounding outputs (:func:`_speech_gate`).
-    * ``learned_gate`` (issue 10, third try): the same multiplication, the gate now
-      ``ramp(p(speech); learned_gate_lo, learned_gate_hi)`` (None: the card's) of a tiny causal
+    * ``learned_gate`` (issue 10, a resting mouth on music and noise; session 9's third try, the
+      two before it are in benchmarks/results/lipsync_neural_music_gate.md and
+      lipsync_neural_speech_gate.md): the network's articulators and contact probabilities are
+      multiplied by ``ramp(p(speech); learned_gate_lo, learned_gate_hi)`` (None: the card's) of a tiny causal
       network over the log-mel frames the articulation model reads (``models/speech_gate_net.onnx``,
       card: data, licences, dev check; tools/speech_gate_net_train.py). It runs on the same mel
       chunk as the articulation model (batched across streams by :func:`run_batch`) and its
@@ -367,16 +311,6 @@ class Decoding:
     round_gain: float = 1.0
     dip_range_db: float = 20.0
     level_decay_db: float = 0.1
-    music_gate: bool = False
-    speech_gate: bool = False
-    gate_still: float = 0.15
-    gate_lag: int = 4
-    gate_tau_s: float = 1.0
-    gate_lo: float = 0.2
-    gate_hi: float = 0.35
-    gate_rel_db: float = 25.0
-    gate_level_decay_db: float = 0.05
-    gate_jump_db: float = 10.0
     learned_gate: bool = False
     learned_gate_lo: float | None = None
     learned_gate_hi: float | None = None
@@ -453,24 +387,14 @@ class _Decoder:
         self._hist = np.zeros((0, 2), np.float32)  # last `hold` decoded contact probabilities
         self._level = -1e9  # the energy peak tracker (dB)
         self._round: np.ndarray | None = None  # last smoothed (funnel, pucker)
-        self._genv: np.ndarray | None = None  # the music gate: last `gate_lag` envelopes
-        self._glevel = -1e9  # its peak tracker (dB)
-        self._gr = 0.0  # its music evidence (fraction of still frames, one-pole)
-        self._sg: dict | None = None  # the speech gate's state (histories, level, averages)
-        #: tools/speech_gate_fit.py: a list to collect the speech gate's raw features in (the
-        #: gate then leaves the frames as they are), and the parameters to use instead of the card
-        self.trace: list | None = None
-        self.sg_params: dict | None = None
 
-    def __call__(self, y: np.ndarray, db: np.ndarray, env: np.ndarray | None = None) -> np.ndarray:
+    def __call__(self, y: np.ndarray, db: np.ndarray) -> np.ndarray:
         """Decode new 100 Hz frames (k, N_ART + 2) in place of the raw ones; ``db``: the same
-        frames' energies (:attr:`MelStream.db`), ``env`` their envelopes (:attr:`MelStream.env`,
-        needed with ``music_gate``). (:func:`_decode_many` for this stream alone.)"""
-        return _decode_many([self], [y], [db], None if env is None else [env])[0]
+        frames' energies (:attr:`MelStream.db`). (:func:`_decode_many` for this stream alone.)"""
+        return _decode_many([self], [y], [db])[0]
 
 
-def _decode_many(decs: "Sequence[_Decoder]", ys: "Sequence[np.ndarray]", dbs: "Sequence[np.ndarray]",
-                 envs: "Sequence[np.ndarray] | None" = None) -> list[np.ndarray]:
+def _decode_many(decs: "Sequence[_Decoder]", ys: "Sequence[np.ndarray]", dbs: "Sequence[np.ndarray]") -> list[np.ndarray]:
     """:class:`_Decoder` of many streams with one :class:`Decoding` (``decs[i]`` decodes
     ``ys[i]`` with energies ``dbs[i]``), the recursions stepped for all streams at once: rows
     (streams, frames), a stream with fewer new frames keeps its state past its last one. The
@@ -481,8 +405,7 @@ def _decode_many(decs: "Sequence[_Decoder]", ys: "Sequence[np.ndarray]", dbs: "S
     gains, holds = np.array(d.dip_gains(), np.float32), d.holds()
     live = [i for i, y in enumerate(ys) if len(y)]
     out = list(ys)
-    if not live or (max(holds) <= 0 and gains.max() <= 0 and d.round_smooth <= 0 and not d.music_gate
-                    and not d.speech_gate):
+    if not live or (max(holds) <= 0 and gains.max() <= 0 and d.round_smooth <= 0):
         return out
     ks = np.array([len(ys[i]) for i in live])
     S, kmax = len(live), int(ks.max())
@@ -497,7 +420,6 @@ def _decode_many(decs: "Sequence[_Decoder]", ys: "Sequence[np.ndarray]", dbs: "S
             Y[s, :ks[s]] = ys[i]
     valid = np.arange(kmax)[None, :] < ks[:, None]  # (S, kmax)
     states: list[tuple] = []
-    Y0 = Y.copy() if d.speech_gate else None  # the speech gate reads the network's own outputs
     if d.round_smooth > 0:
         a, cols = d.round_smooth, [_FUNNEL, _PUCKER]
         v = np.stack([Y[s, 0, cols] if decs[i]._round is None else decs[i]._round for s, i in enumerate(live)])
@@ -548,16 +470,6 @@ def _decode_many(decs: "Sequence[_Decoder]", ys: "Sequence[np.ndarray]", dbs: "S
         for j, h in enumerate(holds):
             if h > 0:  # running max over the frame and the h before it
                 Y[:, :, N_ART + j] = np.max([P[:, hmax - t:hmax - t + kmax, j] for t in range(h + 1)], axis=0)
-    if d.music_gate:
-        if envs is None:
-            raise ValueError("Decoding.music_gate needs the frames' envelopes (MelStream.env)")
-        states += _music_gate(d, [decs[i] for i in live], [envs[i] for i in live], [dbs[i] for i in live],
-                              Y, ks, valid, uniform)
-    if d.speech_gate:
-        if envs is None:
-            raise ValueError("Decoding.speech_gate needs the frames' envelopes (MelStream.env)")
-        states += _speech_gate([decs[i] for i in live], [envs[i] for i in live], [dbs[i] for i in live],
-                               Y0, Y, ks, valid, uniform)
     for name, vals in states:
         for i, v in zip(live, vals):
             setattr(decs[i], name, v)
@@ -568,130 +480,6 @@ def _decode_many(decs: "Sequence[_Decoder]", ys: "Sequence[np.ndarray]", dbs: "S
         for s, i in enumerate(live):
             out[i] = Y[s, :ks[s]].copy()
     return out
-
-
-#: frame energy (dB, :func:`_frame_db`) of digital silence (the mel floor alone); the music
-#: gate counts only frames at least 6 dB above it
-_SILENCE_DB = float(10.0 * np.log10(N_MELS * (MEL_FLOOR + 1e-6)))
-
-
-def _music_gate(d: Decoding, decs: "Sequence[_Decoder]", envs: "Sequence[np.ndarray]", dbs: "Sequence[np.ndarray]",
-                Y: np.ndarray, ks: np.ndarray, valid: np.ndarray, uniform: bool) -> list[tuple]:
-    """:class:`Decoding`'s music gate on the stacked new frames ``Y`` (S, kmax, N_ART + 2) of
-    streams ``decs`` (in place), stepped for all streams at once like the other recursions;
-    returns the streams' new gate state."""
-    S, kmax = Y.shape[0], Y.shape[1]
-    lag = d.gate_lag
-    # each stream's last `lag` envelopes, then its new ones (S, lag + kmax, G); a stream's
-    # first frame stands in for the frames before its start
-    H = np.zeros((S, lag + kmax, GATE_GROUPS), np.float32)
-    E = np.zeros((S, kmax))
-    for s, (dec, env, db) in enumerate(zip(decs, envs, dbs)):
-        k = int(ks[s])
-        H[s, :lag] = env[0] if dec._genv is None else dec._genv
-        H[s, lag:lag + k] = env[:k]
-        E[s, :k] = db[:k]
-    hist = [H[s, int(ks[s]):int(ks[s]) + lag].copy() for s in range(S)]
-    change = _tree_sum(np.abs(H[:, lag:] - H[:, :kmax])) / np.float32(GATE_GROUPS)  # (S, kmax)
-    still = (change < d.gate_still).astype(np.float64)
-    lev = np.array([dec._glevel for dec in decs], np.float64)
-    r = np.array([dec._gr for dec in decs], np.float64)
-    a = math.exp(-0.01 / d.gate_tau_s)
-    G = np.empty((S, kmax), np.float32)
-    for j in range(kmax):  # a recursion: two floats per 10 ms per stream
-        e = E[:, j]
-        ok = np.ones(S, bool) if uniform else valid[:, j]
-        r = np.where(ok & (e > lev + d.gate_jump_db), 0.0, r)
-        lev = np.where(ok, np.maximum(e, lev - d.gate_level_decay_db), lev)
-        sounding = ok & (e > _SILENCE_DB + 6.0) & (e > lev - d.gate_rel_db)
-        r = np.where(sounding, a * r + (1.0 - a) * still[:, j], r)
-        G[:, j] = 1.0 - np.minimum(np.maximum((r - d.gate_lo) / (d.gate_hi - d.gate_lo), 0.0), 1.0)
-    Y *= G[:, :, None]
-    return [("_genv", hist), ("_glevel", lev.tolist()), ("_gr", r.tolist())]
-
-
-SPEECH_GATE_NAME = "speech_gate"
-#: the speech gate's raw features per frame (their order in the card's prior / mu / sd / w)
-SPEECH_GATE_FEATURES = ("env_change_80ms_top3", "env_change_40ms", "still", "dip", "low_change_40ms",
-                        "jaw_change_80ms", "p_lips", "p_tuck", "rounding", "jaw")
-_JAW = ARTICULATORS.index("jaw")
-
-
-@functools.lru_cache(maxsize=1)
-def speech_gate_params() -> dict:
-    """The shipped speech gate (``models/speech_gate.json``: a JSON card with the fitted weights)."""
-    import json
-
-    from ...models import model_dirs
-
-    for dd in model_dirs():
-        pth = dd / f"{SPEECH_GATE_NAME}.json"
-        if pth.is_file():
-            return json.loads(pth.read_text())["gate"]
-    raise FileNotFoundError(f"{SPEECH_GATE_NAME}.json not found in {[str(x) for x in model_dirs()]}")
-
-
-def _speech_gate(decs: "Sequence[_Decoder]", envs: "Sequence[np.ndarray]", dbs: "Sequence[np.ndarray]",
-                 Y0: np.ndarray, Y: np.ndarray, ks: np.ndarray, valid: np.ndarray, uniform: bool) -> list[tuple]:
-    """:class:`Decoding`'s speech gate on the stacked new frames (in place on ``Y``; the features
-    from the raw outputs ``Y0``), all streams at once; returns the streams' new state."""
-    P = decs[0].sg_params or speech_gate_params()
-    S, kmax = Y.shape[0], Y.shape[1]
-    L = 8  # the longest lag (frames)
-    prior = np.asarray(P["prior"], np.float64)
-    taus = P["taus_s"]
-    H = np.zeros((S, L + kmax, GATE_GROUPS), np.float32)
-    J = np.zeros((S, L + kmax), np.float32)
-    E = np.zeros((S, kmax))
-    st0 = []
-    for s, (dec, env, db) in enumerate(zip(decs, envs, dbs)):
-        k = int(ks[s])
-        g = dec._sg
-        if g is None:
-            g = {"env": np.repeat(env[:1], L, axis=0), "jaw": np.full(L, Y0[s, 0, _JAW], np.float32),
-                 "lev": -1e9, "avg": np.tile(prior, len(taus))}
-        st0.append(g)
-        H[s, :L] = g["env"]
-        H[s, L:L + k] = env[:k]
-        J[s, :L] = g["jaw"]
-        J[s, L:L + k] = Y0[s, :k, _JAW]
-        E[s, :k] = db[:k]
-    cur = H[:, L:]
-    d8 = np.sort(np.abs(cur - H[:, :kmax]), axis=-1)
-    d4 = np.abs(cur - H[:, L - 4:L - 4 + kmax])
-    low = _tree_sum(H[..., :3]) / np.float32(3)
-    ch4 = _tree_sum(d4) / np.float32(GATE_GROUPS)
-    F = np.stack([_tree_sum(d8[..., -3:]) / np.float32(3), ch4, (ch4 < P["still"]).astype(np.float32),
-                  np.zeros_like(ch4), np.abs(low[:, L:] - low[:, L - 4:L - 4 + kmax]),
-                  np.abs(J[:, L:] - J[:, :kmax]), Y0[:, :, N_ART], Y0[:, :, N_ART + 1],
-                  np.maximum(Y0[:, :, _FUNNEL], Y0[:, :, _PUCKER]), Y0[:, :, _JAW]], axis=-1).astype(np.float64)
-    lev = np.array([g["lev"] for g in st0], np.float64)
-    avg = np.stack([g["avg"] for g in st0]).astype(np.float64)  # (S, n_taus * n_features)
-    a = np.repeat(np.exp(-0.01 / np.asarray(taus, np.float64)), len(prior))[None, :]
-    pri = np.tile(prior, len(taus))[None, :]
-    mu, sd = np.asarray(P["mu"], np.float64), np.asarray(P["sd"], np.float64)
-    w, b = np.asarray(P["w"], np.float64) / sd, float(P["b"])
-    lo, hi = float(P["lo"]), float(P["hi"])
-    G = np.ones((S, kmax), np.float32)
-    trace = decs[0].trace
-    for j in range(kmax):  # the recursions: the level, then the averages (S x 2 x 10 floats)
-        e = E[:, j]
-        ok = np.ones(S, bool) if uniform else valid[:, j]
-        lev = np.where(ok, np.maximum(e, lev - P["level_decay_db"]), lev)
-        F[:, j, 3] = e < lev - P["dip_db"]
-        sounding = ok & (e > _SILENCE_DB + 6.0)
-        x = np.tile(F[:, j], len(taus))
-        avg = np.where(ok[:, None], a * avg + (1.0 - a) * np.where(sounding[:, None], x, pri), avg)
-        z = _tree_sum((avg - mu) * w) + b
-        p = 1.0 / (1.0 + np.exp(-z))
-        G[:, j] = np.minimum(np.maximum((p - lo) / (hi - lo), 0.0), 1.0)
-        if trace is not None:
-            trace.append((F[0, j].copy(), bool(sounding[0]), float(p[0])))
-    if trace is None:
-        Y *= G[:, :, None]
-    new = [{"env": H[s, int(ks[s]):int(ks[s]) + L].copy(), "jaw": J[s, int(ks[s]):int(ks[s]) + L].copy(),
-            "lev": float(lev[s]), "avg": avg[s].copy()} for s in range(S)]
-    return [("_sg", new)]
 
 
 LEARNED_GATE_NAME = "speech_gate_net"
@@ -756,7 +544,7 @@ class NeuralLipsync:
         self._names = [o.name for o in self._sess.get_outputs()]
         #: (output, state input) of the model's state outputs (``h_out`` -> ``h``), for accept()
         self._state_outs = [(n, n[:-4]) for n in self._names if n.endswith("_out")]
-        self._mel = MelStream(envelopes=self.decoding.music_gate or self.decoding.speech_gate)
+        self._mel = MelStream()
         #: the learned speech gate (Decoding.learned_gate): its session, state, ramp
         self._gsess = None
         if self.decoding.learned_gate:
@@ -774,7 +562,6 @@ class NeuralLipsync:
         self._done = False
         self._pad = mel_frames(np.zeros((1, WIN), np.float32))
         self._pad_db = _frame_db(self._pad)[0]
-        self._pad_env = _envelope(self._pad)
 
     # ------------------------------------------------------------------ the three steps
     @property
@@ -898,17 +685,13 @@ def _emit_raw_many(streams: "Sequence[NeuralLipsync]", final: bool) -> list[np.n
         n_art = st._k0 + len(st._art)
         if n_art > st._dec:  # new 100 Hz frames (however they were computed) -> decoded
             at = st._dec - st._k0
-            db, env = st._mel.take_frames(n_art)
+            db = st._mel.take_db(n_art)
             if len(db) < n_art - st._dec:  # the flush's padding frames: digital silence
-                pad = n_art - st._dec - len(db)
-                db = np.concatenate([db, np.full(pad, float(st._pad_db), np.float32)])
-                if st._mel.envelopes:
-                    env = np.concatenate([env, np.repeat(st._pad_env, pad, axis=0)])
-            groups.setdefault(id(st.decoding), []).append((st, at, db, env))
+                db = np.concatenate([db, np.full(n_art - st._dec - len(db), float(st._pad_db), np.float32)])
+            groups.setdefault(id(st.decoding), []).append((st, at, db))
     for g in groups.values():
-        dec = _decode_many([st._decoder for st, _, _, _ in g], [st._art[at:] for st, at, _, _ in g],
-                           [db for _, _, db, _ in g], [env for _, _, _, env in g])
-        for (st, at, _, _), y in zip(g, dec):
+        dec = _decode_many([st._decoder for st, _, _ in g], [st._art[at:] for st, at, _ in g], [db for _, _, db in g])
+        for (st, at, _), y in zip(g, dec):
             st._art = np.concatenate([st._art[:at], y])
             st._dec = st._k0 + len(st._art)
     # output frame i needs articulator frames floor(i * R / fps) and the one after it
