@@ -368,7 +368,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError:  # not the main thread (embedding): keep the default
         previous = None
     try:
-        return args._run(args)
+        rc = args._run(args)
+        sys.stdout.flush()  # a reader that went away shows here, in the handler below, not at exit
+        return rc
+    except BrokenPipeError:
+        # the reader of our standard output closed it (`emoanim info | head -1`, `grep -q`): not
+        # an error of ours, so no traceback; stop as Unix tools do (128 + SIGPIPE), with Python's
+        # exit-time flush pointed at /dev/null so it cannot print one either
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except EmoAnimError as e:
         print(f"emoanim {args.command}: error: {e}", file=sys.stderr)
         return e.exit_code

@@ -244,3 +244,16 @@ def test_killed_writer_leaves_a_temp_the_next_run_removes(tmp_path):
     assert len(list(tmp_path.glob(".x.json.*.tmp"))) == 1
     write_track(_track(), str(out))
     assert list(tmp_path.glob(".x.json.*.tmp")) == [] and out.exists()
+
+
+def test_a_reader_that_closes_the_pipe_gets_no_traceback():
+    """`emoanim info | grep -q ...` (.ci/run) or `| head -1`: the reader closes our standard output
+    before we write; the CLI stops quietly with 141 (128 + SIGPIPE) instead of a BrokenPipeError
+    traceback (seen in CI once the model list grew)."""
+    p = subprocess.Popen([sys.executable, "-m", "emoanim_server.cli", "info"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(Path(cli.__file__).parents[1])})
+    p.stdout.close()  # before the interpreter has even imported the CLI: every write is refused
+    err = p.stderr.read().decode()
+    rc = p.wait(timeout=120)
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    assert rc == 141
