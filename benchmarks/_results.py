@@ -13,6 +13,17 @@ def save(result: dict, path: str, echo: bool = True) -> None:
         print(json.dumps(result, indent=1))
 
 
+def write_json_md(result: dict, out, write_md) -> None:
+    """``out``.json (the record) and ``out``.md (``write_md(result, path)``: the table), then
+    show the table: how the LIVE capacity / latency benchmarks end."""
+    from pathlib import Path
+
+    out = Path(out)
+    out.with_suffix(".json").write_text(json.dumps(result, indent=1))
+    write_md(result, out.with_suffix(".md"))
+    print(out.with_suffix(".md").read_text())
+
+
 def judge_signals(curves, fps: int):
     """gap / rounding / f-v signals exactly as the shared judge (lipsync_check.read_curves) computes
     them from a CSV, for benchmarks that score curves in process instead of writing a CSV per line.

@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import collections
 import datetime
-import json
 import os
 import subprocess
 import sys
@@ -33,6 +32,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
+from _results import write_json_md  # noqa: E402
 
 
 def one_run(share: float, x: np.ndarray, sr: int) -> dict:
@@ -161,10 +161,7 @@ def main() -> int:
             print(r, flush=True)
             res["runs"].append(r)
     res["loadavg_end"] = os.getloadavg()
-    out = Path(args.out)
-    out.with_suffix(".json").write_text(json.dumps(res, indent=1))
-    write_md(res, out.with_suffix(".md"))
-    print(out.with_suffix(".md").read_text())
+    write_json_md(res, args.out, write_md)
     return 0
 
 

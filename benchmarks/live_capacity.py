@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _results import abba, base_package  # noqa: E402
+from _results import abba, base_package, write_json_md  # noqa: E402
 
 FULL = {"face": True, "eyes": True, "head": True, "emotion": True}
 
@@ -686,10 +686,7 @@ def main() -> int:
         # levels this shared 2-core machine can show (more only measures other people's load)
         res["server"] = server_run(x, sr, [1, 4] if args.quick else [1, 2, 4, 8], 6.0, models_dir)
     res["loadavg_end"] = os.getloadavg()
-    out = Path(args.out)
-    out.with_suffix(".json").write_text(json.dumps(res, indent=1))
-    write_md(res, out.with_suffix(".md"))
-    print(out.with_suffix(".md").read_text())
+    write_json_md(res, args.out, write_md)
     return 0
 
 

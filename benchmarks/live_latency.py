@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import heapq
-import json
 import os
 import subprocess
 import sys
@@ -40,6 +39,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
+from _results import write_json_md  # noqa: E402
 
 FULL = {"face": True, "eyes": True, "head": True, "emotion": True}
 HOP = 320  # 20 ms at 16 kHz
@@ -208,10 +208,7 @@ def main() -> int:
     res["loadavg_end"] = os.getloadavg()
     if args.reading:
         res["reading"] = Path(args.reading).read_text().strip().lstrip("* ").split("\n* ")
-    out = Path(args.out)
-    out.with_suffix(".json").write_text(json.dumps(res, indent=1))
-    write_md(res, out.with_suffix(".md"))
-    print(out.with_suffix(".md").read_text())
+    write_json_md(res, args.out, write_md)
     return 0
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
-import json
 import os
 import re
 import subprocess
@@ -38,6 +37,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
+from _results import write_json_md  # noqa: E402
 
 FULL = {"face": True, "eyes": True, "head": True, "emotion": True}
 TICK = os.sysconf("SC_CLK_TCK")
@@ -281,10 +281,7 @@ def main() -> int:
         finally:
             srv.stop()
     res["loadavg_end"] = os.getloadavg()
-    out = Path(args.out)
-    out.with_suffix(".json").write_text(json.dumps(res, indent=1))
-    write_md(res, out.with_suffix(".md"))
-    print(out.with_suffix(".md").read_text())
+    write_json_md(res, args.out, write_md)
     return 0
 
 
