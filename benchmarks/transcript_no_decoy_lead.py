@@ -42,14 +42,14 @@ from transcript_mismatch import variants as mm_variants  # noqa: E402
 
 from emoanim_server.audio import load_audio  # noqa: E402
 from emoanim_server.face.lipsync import recognize as R  # noqa: E402
-from emoanim_server.face.lipsync.language import LANGUAGES, language  # noqa: E402
+from emoanim_server.face.lipsync.language import LANGUAGES  # noqa: E402
 
 
 def run(rec, x, text, tag) -> dict:
     rep: dict = {}
     rec.phones(x, text, language=tag, report=rep)
     return {k: rep.get(k) for k in ("transcript_used", "alignment_score", "decoy_margin", "contact_agreement",
-                                    "contact_chance", "recognised_margin", "words_left_out", "fallback")}
+                                    "contact_chance", "words_left_out", "fallback")}
 
 
 def _load(data: bytes, suffix: str) -> np.ndarray:
@@ -98,11 +98,8 @@ def main() -> None:
     ap.add_argument("--lead", type=float, default=0.05)
     ap.add_argument("--only-from", default="", help="a results file: rerun only its rows no decoy aligned "
                     "for (score below -25), e.g. with a new check behind that witness")
-    ap.add_argument("--recognised-margin", type=float, default=None,
-                    help="run with recognize.RECOGNISED_MARGIN set (the second candidate; off by default)")
     ap.add_argument("--out", default="")
     a = ap.parse_args()
-    R.RECOGNISED_MARGIN = a.recognised_margin
     rec = R.get_recognizer()
     rows: list[dict] = []
 

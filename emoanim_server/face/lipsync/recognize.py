@@ -76,12 +76,6 @@ WIDEST_SCORE_FLOOR = -53.0
 #: (Recognizer._leave_foreign_out: one alignment each, then one without all of them)
 MAX_FOREIGN_LEFT_OUT = 6
 WIDEST_CONTACT_LEAD = 0.1
-#: where no decoy aligns, the transcript must score at least this per frame against the en-US
-#: recogniser's own words on the same audio (Recognizer._recognised_llr); None (the default): not
-#: checked. Measured at -20 (session 9, benchmarks/results/transcript_no_decoy_lead.md) and not
-#: shipped: it rejected the two wrong FLEURS dev-half transcripts, but right spontaneous French
-#: (SPPAS) scores -22 .. -30 below the recogniser's words too
-RECOGNISED_MARGIN: float | None = None
 _FRAME_S = 0.01
 #: PocketSphinx frame f spans samples [f*160, f*160+410): its centre is 12.8 ms after f*10 ms, so
 #: a boundary *between* frames f-1 and f sits at f*10 ms + 7.8 ms. Measured on LJ Speech without
@@ -558,33 +552,12 @@ class Recognizer:
                 report["fallback"] = (f"the transcript does not match the audio (alignment score {llr:.1f} "
                                       f"per frame; the lips close on only {agree:.0%} of its p/b/m)")
                 return None
-            if not margins and RECOGNISED_MARGIN is not None:
-                # a voice-fit yardstick: the en-US recogniser's own words aligned on the same audio
-                # fit it about as well as the right words do (FLEURS dev half: right -3.6 .. -17.3
-                # per frame below them, wrong -22.9 .. -36.0), whatever the language or the voice
-                ref = self._recognised_llr(pcm, loop)
-                if ref is not None:
-                    report["recognised_margin"] = round(llr - ref, 2)
-                    if llr - ref < RECOGNISED_MARGIN:
-                        report["fallback"] = (f"the transcript does not match the audio (alignment score {llr:.1f} "
-                                              f"per frame, {ref - llr:.1f} below what the recogniser's own words "
-                                              "score on it)")
-                        return None
             if last_resort and agree is not None and agree - chance < WIDEST_CONTACT_LEAD:
                 report["fallback"] = (f"the transcript does not match the audio (a path only with the widest "
                                       f"beams, and the lips close on {agree:.0%} of its p/b/m, about as often "
                                       f"as on its other phones, {chance:.0%})")
                 return None
         return got
-
-    def _recognised_llr(self, pcm: bytes, loop: np.ndarray) -> float | None:
-        """Score per frame against the free phone loop of the en-US recogniser's own words aligned
-        on ``pcm`` (None where it recognises none or they do not align)."""
-        words = self.recognise_words(pcm)
-        al = self.align(pcm, words, wide=True) if words else None
-        if not (al and al.phones):
-            return None
-        return (al.score - float(loop.sum())) / max(len(loop), 1)
 
     def _leave_one_out(self, pcm: bytes, usable: list, report: dict):
         """A word the script has but the speaker did not say must still get >= 30 ms per phone
@@ -609,8 +582,7 @@ class Recognizer:
         """(alignment, words) without a Latin-script word of a non-Latin-script line
         (:func:`.g2p.foreign_script`), or None. Each such word is left out in turn, through every
         beam, and the best-scoring path is kept; all of them at once only where none alone gives
-        a path. Why: a script with foreign
-        names is normal, and the speaker may say the name as it is said in the line's language,
+        a path. Why: a script with foreign names is normal, and the speaker may say the name as it is said in the line's language,
         not as that language's G2P reads Latin letters, or not at all (FLEURS writes the Latin
         name after the Chinese one: "辛特拉 sintra"); on a line past MAX_LEAVE_ONE_OUT_WORDS
         (Chinese counts a word per character) no word could be left out before. Only such long
