@@ -390,3 +390,19 @@ def test_learned_gate_lowers_the_mouth_on_a_beat_not_on_speech(real):
     a, b = mouth(_beat(), off), mouth(_beat(), neural.DECODING)
     assert np.percentile(b, 95) < 0.9 * np.percentile(a, 95)
     assert b[120:].max() < 0.8 * a[120:].max()  # after 2 s
+
+
+def test_track_metadata_names_the_speech_gate_it_ran():
+    """A bake's lip-sync metadata names the learned speech gate's weights (version, sha256 from its
+    card) when the shipped decoding runs it, so a re-bake can tell which weights made a curve."""
+    import dataclasses
+
+    card = neural.learned_gate_card()
+    assert neural.model_info()["speech_gate"] == {"model": "speech_gate_net", "version": card["version"],
+                                                  "sha256": card["sha256"]}
+    shipped = neural.DECODING
+    try:
+        neural.DECODING = dataclasses.replace(shipped, learned_gate=False)
+        assert "speech_gate" not in neural.model_info()
+    finally:
+        neural.DECODING = shipped

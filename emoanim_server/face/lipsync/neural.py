@@ -909,7 +909,12 @@ def fused_tuck_p(p: np.ndarray, fps: float) -> np.ndarray:
 
 
 def model_info() -> dict:
-    """Name, version and sha256 of the shipped model (for track metadata)."""
+    """Name, version and sha256 of the shipped model, and of the learned speech gate where the
+    shipped decoding runs it (for track metadata: a re-bake can tell which weights made a curve)."""
     _, card = _model()
-    return {"model": MODEL_NAME, "version": card.get("version", ""), "sha256": card.get("sha256", "")}
+    info = {"model": MODEL_NAME, "version": card.get("version", ""), "sha256": card.get("sha256", "")}
+    if DECODING.learned_gate:
+        g = learned_gate_card()
+        info["speech_gate"] = {"model": LEARNED_GATE_NAME, "version": g.get("version", ""), "sha256": g.get("sha256", "")}
+    return info
 
