@@ -296,8 +296,16 @@ def ipa_to_model(ipa: str, model: Model) -> list[str]:
 def _espeak_ipa(words: list[str], voice: str) -> list[str]:
     r = subprocess.run(["espeak-ng", "-q", "--ipa", "-v", voice], input="\n".join(words),
                        capture_output=True, text=True, check=True)
-    lines = [x.strip() for x in r.stdout.splitlines()]
+    lines = [_fixed(x.strip(), voice) for x in r.stdout.splitlines()]
     return (lines + [""] * len(words))[: len(words)]
+
+
+def _fixed(ipa: str, voice: str) -> str:
+    """espeak-ng's IPA with the product's corrections of a voice's phoneme names (g2p.VOICE_IPA:
+    pt-br ``y`` is the unstressed [ɪ], not IPA [y]): the reference reads espeak-ng as EmoAnim does."""
+    from emoanim_server.face.lipsync.g2p import fix_ipa
+
+    return fix_ipa(ipa, voice)
 
 
 def _in_context(words: list[str], voice: str) -> list[str] | None:
@@ -306,7 +314,7 @@ def _in_context(words: list[str], voice: str) -> list[str] | None:
     line's reading does not split into one token per word (numbers read as several words)."""
     r = subprocess.run(["espeak-ng", "-q", "--ipa", "-v", voice], input=" ".join(words),
                        capture_output=True, text=True, check=True)
-    toks = r.stdout.split()
+    toks = [_fixed(t, voice) for t in r.stdout.split()]
     return toks if len(toks) == len(words) else None
 
 
@@ -335,7 +343,7 @@ def _letter_in_context(words: list[str], i: int, voice: str) -> str:
     pair = [words[i], words[j]] if j > i else [words[j], words[i]]
     r = subprocess.run(["espeak-ng", "-q", "--ipa", "-v", voice], input=" ".join(pair),
                        capture_output=True, text=True, check=True)
-    toks = r.stdout.split()
+    toks = [_fixed(t, voice) for t in r.stdout.split()]
     return "" if len(toks) != 2 else toks[0 if j > i else 1]
 
 

@@ -165,3 +165,18 @@ def test_a_latin_word_in_a_non_latin_script_line_is_foreign_script_outside_marku
     assert not any(foreign_script(w) for w in rec.pronounce("我们去 <en>sintra</en> 看看", "zh"))
     assert not any(foreign_script(w) for w in rec.pronounce("Nous allons à Sintra demain", "fr"))
     assert [w.text for w in rec.pronounce("Мы были в Sintra", "ru") if foreign_script(w)] == ["Sintra"]
+
+
+@needs_espeak
+def test_brazilian_final_e_is_an_unrounded_vowel_not_espeak_ngs_phoneme_name_y():
+    """espeak-ng's pt-br ``--ipa`` writes its phoneme name ``y`` for the unstressed [ɪ] of final -e;
+    read as IPA it is a rounded vowel, and every "de" / "grande" got rounded lips."""
+    words = pronounce("de grande pirâmide leite", "pt-BR")
+    for w in words:
+        assert "y" not in w.ipa, w
+        last_vowel = [p for p in w.phones if phone_class(p) in ("vowel", "rounded", "open")][-1]
+        assert phone_class(last_vowel) == "vowel", w  # spread/neutral, not rounded
+    # European Portuguese's final ɨ was already unrounded; the fix is for pt-br only
+    assert all(phone_class(p) != "rounded" for p in pronounce("de", "pt")[0].phones)
+    # the real rounded vowels of Brazilian Portuguese stay rounded
+    assert "rounded" in classes(pronounce("muito povo", "pt-BR"))

@@ -148,6 +148,24 @@ def _run_espeak(lines: list[str], voice: str) -> list[str]:
     return [_run_espeak([x], voice)[0] for x in lines]
 
 
+#: Letters espeak-ng's ``--ipa`` writes for a voice that are its own phoneme names, not IPA, as
+#: what they are said as. Brazilian Portuguese: espeak-ng 1.51's pt-br phoneme ``y`` (phsource/
+#: ph_pt_brazil: "old unstressed /i/ kept for backward compatibility", ``CALL pt/I``, no ``ipa``
+#: line) is the unstressed [ɪ] of final -e ("de" dʒy, "grande" ɡrˈɐ̃ŋdʒy, "leite" lˈeɪtʃy) and the
+#: offglide of "mãe" mˈɐ̃y; read as IPA it is the rounded front vowel [y], and every Brazilian
+#: final -e got rounded lips (the judge's FLEURS pt-BR lines, session 10) where the speaker spreads
+#: them. Keyed by voice; each entry (written, meant) is replaced letter for letter.
+VOICE_IPA: dict[str, tuple[tuple[str, str], ...]] = {"pt-br": (("y", "ɪ"),)}
+
+
+def fix_ipa(ipa: str, voice: str) -> str:
+    """espeak-ng ``--ipa`` output for ``voice`` with :data:`VOICE_IPA`'s phoneme names replaced
+    by the IPA they stand for (unchanged for other voices)."""
+    for written, meant in VOICE_IPA.get(voice.lower(), ()):
+        ipa = ipa.replace(written, meant)
+    return ipa
+
+
 _CACHE: dict[tuple[str, str], str] = {}
 _CACHE_LOCK = threading.Lock()
 _CACHE_MAX = 200_000
@@ -158,7 +176,7 @@ def ipa_words(words: list[str], voice: str) -> list[str]:
     with _CACHE_LOCK:
         todo = sorted({w for w in words if (voice, w) not in _CACHE})
     if todo:
-        got = _run_espeak(todo, voice)
+        got = [fix_ipa(x, voice) for x in _run_espeak(todo, voice)]
         with _CACHE_LOCK:
             if len(_CACHE) > _CACHE_MAX:
                 _CACHE.clear()
