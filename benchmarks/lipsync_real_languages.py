@@ -641,8 +641,13 @@ def main() -> None:
     ap.add_argument("--first-variant", action="store_true",
                     help="references with each word's first SPPAS-dictionary variant and written abbreviations "
                          "spelled, as before session 9 (htk_align.pronounce_variants)")
+    ap.add_argument("--ptbr-model", default="por", choices=("por", "fra", "spa"),
+                    help="SPPAS model timing the FLEURS pt-BR reference (por: European Portuguese, the default; "
+                         "see benchmarks/results/lipsync_real_languages_ptbr_reference_rule.md)")
     ap.add_argument("--out", default="")
     a = ap.parse_args()
+    if a.ptbr_model != "por":
+        FLEURS_LANGS["pt"] = (*FLEURS_LANGS["pt"][:2], a.ptbr_model)
     langs = [x for x in a.langs.split(",") if x]
     modes = a.modes.split(",")
     sets = a.sets.split(",")
