@@ -99,3 +99,18 @@ def test_a_mixture_state_scores_the_log_sum_of_its_weighted_gaussians():
     g = lambda m: -0.5 * (2 * np.log(2 * np.pi) + np.sum((x - m) ** 2, axis=1))  # noqa: E731
     want = np.log(0.25 * np.exp(g(np.zeros(2))) + 0.75 * np.exp(g(np.full(2, 4.0))))
     assert np.allclose(hmm.log_emission(0, x), want)
+
+
+def test_a_capped_phone_state_never_outlasts_the_cap_and_uncapped_is_unchanged():
+    # sil -> a -> sil over 30 frames of "a": uncapped, "a" takes them all; capped at 10 frames a
+    # state, "a" takes at most 10 and the pauses (uncapped) the rest -- the cap is exact
+    names = ["sil", "a", "sil"]
+    preds = [[], [0], [1]]
+    feats = _frames(("sil", 5), ("a", 30), ("sil", 5))
+    free = viterbi_graph(feats, names, preds, {0, 1}, {1, 2}, HMMS)
+    assert [(names[i], b - a + 1) for i, a, b in free] == [("sil", 5), ("a", 30), ("sil", 5)]
+    assert viterbi_graph(feats, names, preds, {0, 1}, {1, 2}, HMMS, 0, {0, 2}) == free
+    capped = viterbi_graph(feats, names, preds, {0, 1}, {1, 2}, HMMS, 10, {0, 2})
+    a = [b - s + 1 for i, s, b in capped if names[i] == "a"]
+    assert a == [10]
+    assert sum(b - s + 1 for _, s, b in capped) == len(feats)
