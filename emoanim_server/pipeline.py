@@ -368,7 +368,11 @@ class LiveGraph:
         self._fixed_rows: dict = {}
         self._at_rest: bool | None = None  # the mixer's result is the lips at every frame (once known)
         self.speech = StreamingSpeech()
-        self._speech_hist = np.zeros(0, bool)  # recent tick activity (mixer speaking zones)
+        # recent tick activity (the mixer's speaking zones, :meth:`_speaking_phones`): the runs of
+        # active ticks [start, end) (absolute tick indices, the last one open while it lasts) in
+        # the history window [_hist_k0, _hist_k0 + _hist_n), kept as each tick arrives
+        self._speech_runs: list[list[int]] = []
+        self._hist_n = 0
         self._ticks: list[np.ndarray] = []  # speech ticks not yet given to eyes/head
         self._new_lips = 0  # lip-sync frames the last chunk made (end_lips -> end_speech)
         self._driven = 0  # ticks given to eyes/head
@@ -659,11 +663,22 @@ class LiveGraph:
         n = len(speech)
         if n:
             keep = int(2.0 / TICK_S)
-            self._speech_hist = np.concatenate([self._speech_hist, speech])
-            if len(self._speech_hist) > 2 * keep:
-                cut = len(self._speech_hist) - keep
-                self._speech_hist = self._speech_hist[cut:]
+            runs = self._speech_runs
+            j = self._hist_k0 + self._hist_n
+            for v in speech.tolist():
+                if v:
+                    if runs and runs[-1][1] == j:
+                        runs[-1][1] = j + 1
+                    else:
+                        runs.append([j, j + 1])
+                j += 1
+            self._hist_n += n
+            if self._hist_n > 2 * keep:
+                cut = self._hist_n - keep
+                self._hist_n = keep
                 self._hist_k0 += cut
+                while runs and runs[0][1] <= self._hist_k0:
+                    del runs[0]
         k0 = self._driven
         self._driven += n
         if self.eyes_head is None and self.upper is None:
@@ -895,14 +910,16 @@ class LiveGraph:
         lip-sync engine has no phones)."""
         from .face.drivers import TICK_S
 
-        a = self._speech_hist.astype(np.int8)
-        if not a.any():
-            return []
-        d = np.diff(np.concatenate([[0], a, [0]]))
-        starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+        # the runs of the history window (a run older than the window starts at its first tick),
+        # kept per tick by _drive instead of re-found in the whole 2-4 s window per call: the
+        # same integers, so the same times
         k0 = self._hist_k0
-        return [((k0 + s) * TICK_S, (k0 + e) * TICK_S, "speech") for s, e in zip(starts, ends)
-                if (k0 + e) * TICK_S > t0 - 0.5 and (k0 + s) * TICK_S < t1 + 0.5]
+        out = []
+        for s, e in self._speech_runs:
+            s = max(s, k0)
+            if e * TICK_S > t0 - 0.5 and s * TICK_S < t1 + 0.5:
+                out.append((s * TICK_S, e * TICK_S, "speech"))
+        return out
 
     def _mix_emotion(self, lips: np.ndarray, times: np.ndarray) -> np.ndarray:
         from .face.mixer import mix

@@ -90,6 +90,19 @@ class EmotionState:
     def as_array(self) -> tuple[np.ndarray, np.ndarray]:
         return np.asarray(self.vad, np.float64), np.asarray(self.weights, np.float64)
 
+    def as_floats(self) -> tuple[float, ...]:
+        """VAD then weights as one tuple of Python floats (:meth:`as_array`'s values), built once
+        per state and kept on the instance (a cache, not a field: equality and hashing stay the
+        fields'). Per instance rather than by value so that a state keeps its own signed zeros
+        (0.0 == -0.0 would merge two states in a value-keyed cache). LIVE samples a session's
+        timeline keys twice a tick."""
+        f = self.__dict__.get("_floats")
+        if f is None:
+            v, w = self.as_array()
+            f = tuple(v.tolist()) + tuple(w.tolist())
+            object.__setattr__(self, "_floats", f)  # (frozen dataclass)
+        return f
+
     def to_dict(self) -> dict:
         """JSON-friendly form (what goes into ``track.metadata['emotion']``)."""
         return {"vad": [round(float(x), 4) for x in self.vad],

@@ -45,7 +45,15 @@ def interval_weight(intervals: Iterable[tuple[float, float]], times: np.ndarray,
     """
     t = np.asarray(times, np.float64)
     w = np.zeros(len(t))
+    if not len(t):
+        return w
+    # an interval whose ramps end before the first time or start after the last touches no
+    # time (its searchsorted slice below is empty): skipped without its ~10 array calls (the
+    # mixer of a LIVE session asks for 1-2 frames with every interval of the last second)
+    t_first, t_last = float(t[0]), float(t[-1])
     for s, e in intervals:
+        if e + ramp_s <= t_first or s - ramp_s > t_last:
+            continue
         lo = np.searchsorted(t, s - ramp_s)
         hi = np.searchsorted(t, e + ramp_s)
         u = t[lo:hi]
