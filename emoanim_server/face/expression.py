@@ -17,6 +17,7 @@ The result is an *offset* face; :mod:`.mixer` decides how it meets lip-sync.
 """
 from __future__ import annotations
 
+import functools
 from typing import Sequence
 
 import numpy as np
@@ -106,14 +107,26 @@ def prototype_curves(category: str) -> list[str]:
     return [n for n, i in ARKIT_INDEX.items() if v[i] > 1e-6]
 
 
-def slow_noise(times: np.ndarray, n: int, seed: int, lo_hz: float = 0.05, hi_hz: float = 0.4) -> np.ndarray:
-    """(N, n) smooth deterministic noise in about [-1, 1]: three random sinusoids per column."""
-    rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, _SEED_SALT])
+@functools.lru_cache(maxsize=4096)
+def _noise_params(seed32: int, n: int, lo_hz: float, hi_hz: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`slow_noise`'s sinusoids of one seed: (1, 3, n) angular rates 2 pi f, phases and
+    amplitudes, read-only. Cached because a LIVE session asks for a frame or two per tick and
+    building the seeded generator cost far more than the sinusoids (the draws are the same)."""
+    rng = np.random.default_rng([seed32, _SEED_SALT])
     f = rng.uniform(lo_hz, hi_hz, (3, n))
     ph = rng.uniform(0, 2 * np.pi, (3, n))
     a = np.array([0.6, 0.3, 0.2])[:, None] * rng.uniform(0.7, 1.0, (3, n))
+    out = (2 * np.pi * f[None], ph[None], a[None])  # (2 * np.pi * f) * t: slow_noise's old order
+    for v in out:
+        v.flags.writeable = False
+    return out
+
+
+def slow_noise(times: np.ndarray, n: int, seed: int, lo_hz: float = 0.05, hi_hz: float = 0.4) -> np.ndarray:
+    """(N, n) smooth deterministic noise in about [-1, 1]: three random sinusoids per column."""
+    w, ph, a = _noise_params(int(seed) & 0xFFFFFFFF, int(n), float(lo_hz), float(hi_hz))
     t = np.asarray(times, np.float64)[:, None, None]
-    x = (a[None] * np.sin(2 * np.pi * f[None] * t + ph[None])).sum(axis=1)
+    x = (a * np.sin(w * t + ph)).sum(axis=1)
     return x / 1.1
 
 
