@@ -11,7 +11,7 @@ it, and the sets are the same held-out lines the real-languages benchmark report
 
 Per event: ``ctx`` is ``V_V`` (between two vowels), ``#_`` (after a pause or at the start) or
 ``other``; ``p_bilabial`` the model's peak p(lips meet) inside the reference segment +-20 ms (the
-judge's window); for rounding, the peak of the model's funnel and pucker inside the segment.
+judge's window); for rounding, the peak of the model's funnel and pucker in the same window.
 
 Usage: python benchmarks/lipsync_real_audio_misses.py [--sets fleurs,sppas-ipu] [--langs es-419,es,fr,zh]
        [--out benchmarks/results/lipsync_real_audio_misses.json]
@@ -45,11 +45,9 @@ def context(ref, i: int) -> str:
     return "#_" if prv in ("sil", "#", "sp") else "other"
 
 
-def line_events(item: dict) -> list[dict]:
+def line_events(item: dict, tmp: Path) -> list[dict]:
     """One held-out line, baked audio-only with its ``--language``: its closure and rounding events."""
-    src = Path(tempfile.mkdtemp()) / ("a" + item.get("suffix", ".wav"))
-    src.write_bytes(item["wav"])
-    audio = R.load_audio(str(src))
+    audio = R.item_audio(item, tmp)
     ref, _ = R.outside_speech(item["phones"], audio.samples)
     track = bake(audio, R.mode_options("audio", item))
     hits = R.judge(track.curves, track.fps, ref)
@@ -59,8 +57,7 @@ def line_events(item: dict) -> list[dict]:
     for metric in ("closure", "round"):
         for (a, b, p), hit in zip(R.event_spans(ref)[metric], hits[metric]):
             i = index[(a, b, p)]
-            lo, hi = max(0, int(np.floor((a - 0.02) * 100))), int(np.ceil((b + 0.02) * 100)) + 1
-            seg = y[lo:hi]
+            seg = y[R.judge_window(a, b)]
             ev = {"line": item["name"], "language": item["language"], "set": item["set"], "metric": metric,
                   "t": round(a, 3), "dur_s": round(b - a, 3), "ref": p, "ctx": context(ref, i),
                   "hit": bool(hit)}
@@ -97,16 +94,11 @@ def main() -> None:
     ap.add_argument("--out", default="")
     a = ap.parse_args()
     sets, langs = a.sets.split(","), a.langs.split(",")
-    items = []
-    if "fleurs" in sets:
-        items += R.fleurs_items(R.DEFAULT_FLEURS, langs)
-    if "sppas-ipu" in sets:
-        items += R.sppas_ipu_items(R.DEFAULT_SPPAS, langs)
-    if "fleurs-cjk" in sets:
-        items += R.fleurs_cjk_items(R.DEFAULT_FLEURS_CJK, langs)
+    items = R.load_items(sets, langs)
     if not items:
         raise SystemExit(f"no held-out lines for --sets {a.sets} --langs {a.langs}")
-    events = [e for it in items for e in line_events(it)]
+    with tempfile.TemporaryDirectory() as tmp:
+        events = [e for it in items for e in line_events(it, Path(tmp))]
     res = {"benchmark": "lipsync_real_audio_misses", "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
            "machine": R._cpu(), "command": f"python benchmarks/lipsync_real_audio_misses.py --sets {a.sets} --langs {a.langs}",
            "what": "audio-only (--language, no transcript) closure and rounding events of the held-out real-speech sets, "
