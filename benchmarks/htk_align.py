@@ -588,9 +588,8 @@ def pronounce_variants(words: list[str], model: Model, voice: str, use_dictionar
 #: dev half: reference phones over 0.5 s outside pauses 8 -> 0 (fleurs-pt-000 "u" 1.17 s, pt-004 /
 #: pt-006 "p" 0.66 / 0.84 s, de-008 "n" 1.64 s); SPPAS-IPU had none. fleurs-pt-001 with 25: "a.c."
 #: read "antes de Cristo", "construída" 1.73-2.47 s (uncapped 1.73-3.80 s, the audio's pauses say
-#: the former). Still 0 here: the capped references were not re-scored by the benchmark before the
-#: session's last landing (00:35 UTC), and a reference change lands with its re-measured results;
-#: set 25 and re-run benchmarks/lipsync_real_languages.py (the capped graph costs ~6 s a FLEURS line).
+#: the former). On since session 11, with benchmarks/lipsync_real_languages.py re-scored on it
+#: (docs/languages.md; the capped graph costs ~6 s a FLEURS line).
 MAX_STATE_FRAMES = 25
 
 

@@ -89,7 +89,7 @@ SPPAS_LANGS = {"fra": "fr", "cat": "ca"}
 #: listed is already IPA-like (p, b, m, a, i, u, ...)
 SAMPA = {"E": "ɛ", "O": "ɔ", "2": "ø", "9": "œ", "@": "ə", "S": "ʃ", "Z": "ʒ", "J": "ɲ", "N": "ŋ",
          "R": "ʁ", "H": "ɥ", "4": "ɾ", "L": "ʎ", "B": "β", "D": "ð", "G": "ɣ", "T": "θ", "rr": "r",
-         "a~": "ɑ̃", "o~": "ɔ̃", "O~": "ɔ̃", "A/": "a", "O/": "o", "E/": "e", "U~/": "ɛ̃", "e~": "ɛ̃",
+         "a~": "ɑ̃", "o~": "ɔ̃", "O~": "ɔ̃", "A/": "a", "O/": "o", "E/": "e", "U~/": "ɛ̃",
          "U~": "ɛ̃", "9~": "œ̃", "A": "ɑ", "I": "ɪ", "U": "ʊ", "V": "ʌ", "Q": "ɒ", "{": "æ", "3": "ɜ",
          "tS": "tʃ", "dZ": "dʒ", "ts": "ts", "x": "x",
          # labels of SPPAS's German, Spanish, Portuguese and Polish models (htk_align.py references)
@@ -432,6 +432,11 @@ MISS_BINS = ((0.0, "ours overlaps (+-20 ms)"), (0.1, "ours < 0.1 s away"), (1.0,
 MODEL_CONTACT = {"closure": 0, "fv": 1}
 
 
+def judge_window(a: float, b: float, rate: int = 100) -> slice:
+    """Frames of a ``rate``-Hz signal inside a reference segment +-20 ms, the judge's window."""
+    return slice(max(0, int(np.floor((a - 0.02) * rate))), int(np.ceil((b + 0.02) * rate)) + 1)
+
+
 def miss_details(ref_spans, hits, track, metric: str, model_y: np.ndarray | None = None) -> list[dict]:
     """Every event of ``metric`` the track missed, with where OUR alignment put the nearest phone
     of that class (distance from the reference segment +-20 ms, the judge's window), our phone
@@ -453,7 +458,7 @@ def miss_details(ref_spans, hits, track, metric: str, model_y: np.ndarray | None
     def peak(a: float, b: float) -> float | None:
         if model_y is None or col is None:
             return None
-        v = model_y[max(0, int(np.floor((a - 0.02) * 100))): int(np.ceil((b + 0.02) * 100)) + 1, N_ART + col]
+        v = model_y[judge_window(a, b), N_ART + col]
         return round(float(v.max()), 2) if v.size else None
 
     out = []
@@ -622,6 +627,28 @@ def _cpu() -> str:
         return platform.processor() or "cpu unknown"
 
 
+def load_items(sets: list[str], langs: list[str], sppas: str = DEFAULT_SPPAS, fleurs: str = DEFAULT_FLEURS,
+               fleurs_cjk: str = DEFAULT_FLEURS_CJK, reference_dictionary: bool = False, fleurs_half: str = "test",
+               variants: bool = True) -> list[dict]:
+    """The lines of ``sets`` (sppas, sppas-ipu, fleurs-cjk, fleurs: in that order) whose snapshot
+    is here, each with its reference phones; ``langs`` empty: every language."""
+    items = sppas_items(sppas, langs) if "sppas" in sets and Path(sppas).exists() else []
+    if "sppas-ipu" in sets and Path(sppas).exists():
+        items += sppas_ipu_items(sppas, langs, variants)
+    if "fleurs-cjk" in sets and Path(fleurs_cjk).exists():
+        items += fleurs_cjk_items(fleurs_cjk, langs, variants)
+    if "fleurs" in sets and Path(fleurs).exists():
+        items += fleurs_items(fleurs, langs, reference_dictionary, fleurs_half, variants)
+    return items
+
+
+def item_audio(item: dict, tmp: Path):
+    """An item's recording (its original bytes, written under ``tmp``) as EmoAnim's loader reads it."""
+    src = tmp / ("a" + item.get("suffix", ".wav"))
+    src.write_bytes(item["wav"])
+    return load_audio(str(src))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sppas", default=DEFAULT_SPPAS, help="git dir of a SPPAS snapshot")
@@ -651,13 +678,8 @@ def main() -> None:
     langs = [x for x in a.langs.split(",") if x]
     modes = a.modes.split(",")
     sets = a.sets.split(",")
-    items = sppas_items(a.sppas, langs) if "sppas" in sets and Path(a.sppas).exists() else []
-    if "sppas-ipu" in sets and Path(a.sppas).exists():
-        items += sppas_ipu_items(a.sppas, langs, not a.first_variant)
-    if "fleurs-cjk" in sets and Path(a.fleurs_cjk).exists():
-        items += fleurs_cjk_items(a.fleurs_cjk, langs, not a.first_variant)
-    if "fleurs" in sets and Path(a.fleurs).exists():
-        items += fleurs_items(a.fleurs, langs, a.reference_dictionary, a.fleurs_half, not a.first_variant)
+    items = load_items(sets, langs, a.sppas, a.fleurs, a.fleurs_cjk, a.reference_dictionary, a.fleurs_half,
+                       not a.first_variant)
     if not items:
         sys.exit(f"no labelled real speech found (--sppas {a.sppas})")
     tmp = Path(tempfile.mkdtemp())
@@ -675,9 +697,7 @@ def main() -> None:
         if a.limit and counts.get(key, 0) >= a.limit:
             continue
         counts[key] = counts.get(key, 0) + 1
-        src = tmp / ("a" + it.get("suffix", ".wav"))
-        src.write_bytes(it["wav"])
-        audio = load_audio(str(src))
+        audio = item_audio(it, tmp)
         audio_s += audio.duration
         rec = per.setdefault(key, {"language": it["language"], "set": it["set"], "lines": 0, "modes": {}, "_agg": {}, "_used": {},
                                               "items": []})
