@@ -247,3 +247,24 @@ def test_cli_auto_with_speaker_baseline(speech_wav, tmp_path):
                      "--emotion-baseline", str(speech_wav)]) == 0
     auto = json.loads(out.read_text())["metadata"]["emotion"]["auto"]
     assert auto["reference"] == "speaker baseline" and auto["utterance_arousal"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_few_times_sampled_in_floats_match_the_array_path_bit_for_bit():
+    """LIVE samples 1-2 times per call through sample_keyframes' Python-float path; bake samples
+    whole lines through the array path. One pipeline: both must give the same bits, including at
+    a key's window edges, on its centre and before the first key's window."""
+    from emoanim_server.emotion.timeline import _SCALAR_MAX, sample_keyframes
+
+    keys = [Keyframe(0.0, NEUTRAL), Keyframe(1.0, from_category("angry", 0.7), 0.4),
+            Keyframe(2.5, from_vad(-0.3, 0.6, -0.2), 1.0), Keyframe(3.3, from_category("happy", 1.0), 0.3)]
+    edges = [0.0, 0.8, 1.0, 1.2, 2.0, 2.5, 3.0, 3.15, 3.3, 3.45, 9.0, -1.0]
+    rng = np.random.default_rng(7)
+    times = np.concatenate([edges, rng.uniform(-0.5, 4.0, 200)])
+    vad_all, w_all = sample_keyframes(keys, times)  # > _SCALAR_MAX: the array path
+    assert len(times) > _SCALAR_MAX
+    for i in range(0, len(times), 2):
+        chunk = times[i:i + 2]
+        vad, w = sample_keyframes(keys, chunk)
+        assert vad.tobytes() == vad_all[i:i + len(chunk)].tobytes(), chunk
+        assert w.tobytes() == w_all[i:i + len(chunk)].tobytes(), chunk
+        assert vad.shape == (len(chunk), 3) and w.shape == (len(chunk), w_all.shape[1])
