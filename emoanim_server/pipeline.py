@@ -692,8 +692,14 @@ class LiveGraph:
                 self._drive_eyes_head(closed=True)
         if self.upper is not None:
             if n:
-                # no timeline: the same (neutral) row every tick, kept as (None, that row, n)
-                self._up_emo.append((w, vad[:, 1]) if self._fixed is None else (None, self._fixed, n))
+                # no timeline: the same (neutral) row every tick, kept as (None, that row, n); a
+                # timeline's hold (its rows one key's state: emotion.stage.LiveTimeline.held_row)
+                # likewise as (None, the hold's row, n)
+                one = self._fixed
+                if one is None:
+                    held = getattr(self.emotion, "held_row", None)
+                    one = held(w) if held is not None else None
+                self._up_emo.append((w, vad[:, 1]) if one is None else (None, one, n))
             if closed:
                 self._drive_upper(closed=True)
 
@@ -746,7 +752,7 @@ class LiveGraph:
             self.upper.feed_audio(x)
         if self._up_emo:
             q, self._up_emo = self._up_emo, []
-            if all(e[0] is None and e[1] is q[0][1] for e in q):  # one fixed row: fed repeated
+            if all(e[0] is None and e[1] is q[0][1] for e in q):  # one row (fixed, or a hold's): fed repeated
                 vad0, w0 = q[0][1]
                 self.upper.feed_emotion_repeated(w0, vad0[:, 1], sum(e[2] for e in q))
             else:  # the rows emotion_at gave (a fixed entry: its row repeated, as emotion_at does)

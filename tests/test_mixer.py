@@ -179,3 +179,36 @@ def test_mix_many_equals_each_window_alone():
         assert got.dtype == np.float32 and got.tobytes() == want.tobytes()
     # the windows differ (the comparison is not of identical inputs)
     assert len({g.tobytes() for g in together}) == len(items)
+
+
+def test_interval_weight_few_times_gives_the_array_paths_bits():
+    """LIVE asks interval_weight for 1-2 times a call, answered in Python floats
+    (phones._interval_weight_few); it must give the array path's bits: at grid times on ramp
+    edges, interval edges and centres, overlapping intervals, ramp values through np.cos."""
+    from emoanim_server.face.lipsync.phones import _interval_weight_arrays, interval_weight
+
+    rng = np.random.default_rng(7)
+    grid = np.arange(0, 3, 1 / 60)
+    checked = ramps = 0
+    for trial in range(400):
+        ramp = float(rng.choice([0.04, 0.06, 0.15, 0.5 / 60]))
+        iv = []
+        for _ in range(int(rng.integers(0, 6))):
+            s = float(rng.choice(grid)) + float(rng.choice([0.0, 0.0, rng.uniform(-0.02, 0.02)]))
+            iv.append((s, s + float(rng.choice([0.0, 1 / 60, rng.uniform(0.01, 0.4)]))))
+        i0 = int(rng.integers(0, len(grid) - 8))
+        for n in range(1, 9):
+            t = grid[i0:i0 + n]
+            a = interval_weight(iv, t, ramp)
+            b = _interval_weight_arrays(iv, t, ramp)
+            assert a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes(), (iv, t, ramp)
+            checked += 1
+            ramps += int(((b > 0) & (b < 1)).sum())
+    assert checked == 3200 and ramps > 500
+    # unsorted or non-finite times and a generator of intervals take the array path's values
+    t = np.array([0.5, 0.2])
+    assert interval_weight(iter([(0.1, 0.3)]), t, 0.1).tobytes() == _interval_weight_arrays([(0.1, 0.3)], t, 0.1).tobytes()
+    with np.errstate(invalid="ignore"):
+        t = np.array([0.1, np.nan])
+        assert np.array_equal(interval_weight([(0.0, 0.2)], t, 0.1), _interval_weight_arrays([(0.0, 0.2)], t, 0.1),
+                              equal_nan=True)

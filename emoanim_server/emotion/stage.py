@@ -190,6 +190,11 @@ def emotion_at(source: Any, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return controls_state(controls_from(source), t)
 
 
+#: windows of at most this many times in a hold are cached by :meth:`LiveTimeline.sample`
+#: (LIVE's 1-8 frames or ticks per call)
+_HELD_MAX = 8
+
+
 class LiveTimeline:
     """Emotion keyframes that arrive one at a time (the server's EmotionUpdate messages).
 
@@ -210,6 +215,12 @@ class LiveTimeline:
         self._keys: list[Keyframe] = []  # adjusted keyframes, same order
         self._starts: list[float] = []  # transition window start per key (sorted: no overlaps)
         self._ends: list[float] = []
+        #: {(base key index, number of times): (vad, weights)} of windows in a hold (no key's
+        #: transition touches them); cleared whenever a key is inserted (see :meth:`sample`)
+        self._held: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+        #: {id(cached weights): (those weights, the hold's one-row (vad, weights))}: held_row's
+        self._held_ids: dict[int, tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]] = {}
+        self._held_one: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         if initial is not None:  # the session's starting emotion holds from 0
             self._insert(0, 0.0, initial, DEFAULT_TRANSITION_S)
 
@@ -228,6 +239,7 @@ class LiveTimeline:
         return self._keys[i].time
 
     def _insert(self, i: int, t: float, state: EmotionState, tr: float) -> None:
+        self._held, self._held_ids, self._held_one = {}, {}, {}
         self._req.insert(i, t)
         self._keys.insert(i, Keyframe(t, state, tr))
         self._starts.insert(i, t)
@@ -262,7 +274,32 @@ class LiveTimeline:
         # keys 1.. whose window ends before t0 are complete: the latest of them is the base
         lo = max(1, bisect.bisect_right(self._ends, t0, lo=1))
         hi = bisect.bisect_right(self._starts, t1, lo=lo)
-        return sample_keyframes(self._keys[lo - 1:hi], t)
+        if hi > lo or len(t) > _HELD_MAX:
+            return sample_keyframes(self._keys[lo - 1:hi], t)
+        # a hold: one key (lo - 1) and no transition, so every row is that key's state whatever
+        # the times (sample_keyframes of one key): the rows of a window length are built once per
+        # hold by sample_keyframes itself (the same bits) and shared, read-only. LIVE samples a
+        # session's emotion twice a tick and, with keys every second or two, is in a hold most
+        # of the time; every LIVE reader only reads or copies them (as the fixed-emotion rows)
+        ck = (lo - 1, len(t))
+        rows = self._held.get(ck)
+        if rows is None:
+            rows = sample_keyframes(self._keys[lo - 1:hi], t)
+            for a in rows:
+                a.flags.writeable = False
+            if len(self._held) < 64:
+                self._held[ck] = rows
+                one = self._held_one.setdefault(lo - 1, (rows[0][:1], rows[1][:1]))
+                self._held_ids[id(rows[1])] = (rows[1], one)
+        return rows
+
+    def held_row(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """When ``weights`` are rows :meth:`sample` gave for a hold (all rows one key's state),
+        that hold's one row as (vad (1, 3), weights (1, 8)), read-only and the same objects for
+        every window of the hold; None otherwise. LIVE's upper face then takes a hold's ticks as
+        one row repeated (``feed_emotion_repeated``: the same numbers, computed once per hold)."""
+        e = self._held_ids.get(id(weights))
+        return e[1] if e is not None and e[0] is weights else None
 
     def timeline(self) -> EmotionTimeline:
         """All keys as an EmotionTimeline (CLIP mode hands this to the offline pipeline)."""
