@@ -933,9 +933,11 @@ class LiveGraph:
         r = self._mix_inputs(lips, times)
         return np.asarray(lips, np.float32) if r is None else mix(*r).astype(np.float32)
 
-    def _mix_inputs(self, lips: np.ndarray, times: np.ndarray) -> tuple | None:
+    def _mix_inputs(self, lips: np.ndarray, times: np.ndarray, lazy: bool = False) -> tuple | None:
         """The mixer's inputs for frames ``lips`` at ``times`` (``face.mixer.mix``'s arguments),
-        or None when it would return the lips unchanged."""
+        or None when it would return the lips unchanged. ``lazy``: the expression offsets left
+        to the caller as ``face.expression.expression_offsets_many``'s item (weights, vad,
+        times, seed), for many graphs in one call."""
         from .face.expression import expression_offsets
 
         if self._at_rest is None:
@@ -947,20 +949,20 @@ class LiveGraph:
             # neutral and calm: no expression and no arousal gain, so the mixer returns the lips
             # unchanged (tests/test_live_batch.py checks it against mix): skip its per-call cost
             return None
-        expr = expression_offsets(w, vad, times, seed=self.seed)
+        expr = (w, vad, times, self.seed) if lazy else expression_offsets(w, vad, times, seed=self.seed)
         phones = getattr(self.lip, "phones", None)
         if phones is None:
             phones = self._speaking_phones(float(times[0]), float(times[-1]))
         return lips, expr, times, phones, vad[:, 1]
 
-    def mix_request(self, n: int) -> tuple | None:
+    def mix_request(self, n: int, lazy: bool = False) -> tuple | None:
         """Before ``emit_curves(n, mixed=...)``: the mixer's inputs for the next ``n`` frames
         (live_batch.tick mixes every graph's in one ``face.mixer.mix_many`` call), or None when
-        the mixer would leave them as they are."""
+        the mixer would leave them as they are. ``lazy``: see :meth:`_mix_inputs`."""
         if not self.parts.get("emotion") or self._at_rest:
             return None
         i0 = self.next_index
-        return self._mix_inputs(self._curves[:n], np.arange(i0, i0 + n) / self.fps)
+        return self._mix_inputs(self._curves[:n], np.arange(i0, i0 + n) / self.fps, lazy)
 
 
 def _neutral_is_zero() -> bool:
