@@ -111,6 +111,43 @@ def test_mixed_language_line_aligns_both_parts():
     assert all(b > a and np.isfinite(sc) for a, b, sc in ws)
 
 
+def _ref_phones(ref):
+    """A committed line's reference (IPA) as judge phones."""
+    from emoanim_server.face.lipsync.ipa import ipa_to_phones
+    from emoanim_server.face.lipsync.phones import Phone
+
+    out = []
+    for a, b, p in ref:
+        q = ipa_to_phones(p) or ["sil"]
+        d = (b - a) / len(q)
+        out += [Phone(a + i * d, a + (i + 1) * d, x) for i, x in enumerate(q)]
+    return out
+
+
+@pytest.mark.parametrize("stem,other", [("de", "nl"), ("fr", "es"), ("pl", "ja"), ("zh", "de")])
+def test_articulation_witness_follows_the_right_phones_not_another_lines(stem, other):
+    """The mismatch check's articulation witness: the mouth a right alignment makes tracks what
+    the learned model hears (it was trained to predict exactly that), another line's phones
+    stretched over the same speech only by chance -- in any language."""
+    from emoanim_server.face.lipsync.neural import neural_available
+    from emoanim_server.face.lipsync.phones import Phone
+    from emoanim_server.face.lipsync.recognize import articulation_agreement
+
+    if not neural_available():
+        pytest.skip("the articulation model (models/articulation.onnx) is not installed")
+    y, _, ref = speech(stem)
+    right = _ref_phones(ref)
+    got = articulation_agreement(y, right)
+    assert got["lead"] >= 0.5, got
+    sp = [p for p in right if p.phone != "sil"]
+    osp = [p for p in _ref_phones(speech(other)[2]) if p.phone != "sil"]
+    k = (sp[-1].end - sp[0].start) / (osp[-1].end - osp[0].start)
+    moved = [Phone(sp[0].start + (p.start - osp[0].start) * k, sp[0].start + (p.end - osp[0].start) * k, p.phone)
+             for p in osp]
+    wrong = articulation_agreement(y, moved)
+    assert wrong["lead"] < got["lead"] - 0.3, (got, wrong)
+
+
 def test_mismatched_transcript_is_detected_and_falls_back_to_audio():
     y, text, ref = speech("de")
     wrong = "Zwei Katzen sitzen heute still in einer sehr dunklen Ecke, sagt er leise."

@@ -76,6 +76,11 @@ WIDEST_SCORE_FLOOR = -53.0
 #: (Recognizer._leave_foreign_out: one alignment each, then one without all of them)
 MAX_FOREIGN_LEFT_OUT = 6
 WIDEST_CONTACT_LEAD = 0.1
+#: where the contact witness is read, the alignment's whole articulation (jaw, lips shut, rounding,
+#: tuck) must also track the learned model's by this much more than the same alignment moved by
+#: +-0.3/0.5 s does (:func:`articulation_agreement`'s ``lead``). None: reported, decides nothing.
+#: Chosen on the FLEURS dev half (benchmarks/transcript_articulation_witness.py)
+ARTICULATION_LEAD: float | None = None
 _FRAME_S = 0.01
 #: PocketSphinx frame f spans samples [f*160, f*160+410): its centre is 12.8 ms after f*10 ms, so
 #: a boundary *between* frames f-1 and f sits at f*10 ms + 7.8 ms. Measured on LJ Speech without
@@ -544,7 +549,10 @@ class Recognizer:
             # of them on real French/Catalan), on few of a wrong one's (0.12..0.33). A last-resort
             # path needs the witness even where a decoy aligned (espeak-ng Serbian, another line's
             # words: margin 6.5, lips closing on 75 % of its p/b/m and 73 % of its other phones)
-            w = _contact_agreement(x, got)
+            from .neural import neural_available, neural_outputs
+
+            y = neural_outputs(x, 100) if neural_available() else None
+            w = _contact_agreement(x, got, y)
             agree, chance = (w[0], w[1]) if w is not None else (None, None)
             report["contact_agreement"] = None if agree is None else round(agree, 2)
             report["contact_chance"] = None if chance is None else round(chance, 2)
@@ -556,6 +564,14 @@ class Recognizer:
                 report["fallback"] = (f"the transcript does not match the audio (a path only with the widest "
                                       f"beams, and the lips close on {agree:.0%} of its p/b/m, about as often "
                                       f"as on its other phones, {chance:.0%})")
+                return None
+            art = articulation_agreement(x, got, y) if y is not None else None
+            report["articulation_lead"] = None if art is None else art["lead"]
+            if ARTICULATION_LEAD is not None and art is not None and art["lead"] < ARTICULATION_LEAD:
+                report["fallback"] = (f"the transcript does not match the audio (alignment score {llr:.1f} "
+                                      f"per frame; the mouth its phones make follows what the learned model hears "
+                                      f"hardly better than when moved by a third of a second: lead "
+                                      f"{art['lead']:.2f})")
                 return None
         return got
 
@@ -690,19 +706,20 @@ class Recognizer:
             return _fill_silence(out, duration)
 
 
-def _contact_agreement(x: np.ndarray, phones: list[Phone]) -> tuple[float, float, int] | None:
+def _contact_agreement(x: np.ndarray, phones: list[Phone], y: np.ndarray | None = None) -> tuple[float, float, int] | None:
     """(agreement, chance, n): the share of the ``n`` aligned p/b/m segments (+-20 ms) in which the
     learned articulation model, run on the audio alone, closes the lips (contact weight > 0.5),
     and the share of all aligned phones on which it does so in a window as long as the line's
     median p/b/m (what a transcript whose p/b/m are in the wrong places scores). None without the
-    model or without a bilabial. Language-independent: the model never sees the text."""
+    model or without a bilabial. Language-independent: the model never sees the text. ``y``: the
+    model's raw outputs at 100 fps where the caller has them."""
     from .neural import calibrated, neural_available, neural_outputs
 
     segs = [(p.start, p.end) for p in phones if p.phone in ("p", "b", "m")]
     if not segs or not neural_available():
         return None
     fps = 100
-    _, wb, _ = calibrated(neural_outputs(x, fps))
+    _, wb, _ = calibrated(neural_outputs(x, fps) if y is None else y)
     t = np.arange(len(wb)) / fps
 
     def closes(a: float, b: float) -> bool:
@@ -712,6 +729,62 @@ def _contact_agreement(x: np.ndarray, phones: list[Phone]) -> tuple[float, float
     half = 0.5 * float(np.median([b - a for a, b in segs]))
     others = [closes(p.mid - half, p.mid + half) for p in phones if p.phone != "sil"]
     return float(np.mean([closes(a, b) for a, b in segs])), float(np.mean(others)), len(segs)
+
+
+#: articulator groups the articulation witness correlates (visemes.ARTICULATORS names): the jaw,
+#: lips shut, rounding, lower-lip tuck
+_WITNESS_GROUPS = (("jaw",), ("close", "press"), ("funnel", "pucker"), ("roll_lower",))
+#: shifts (s) of the alignment against the audio that give the witness's chance level
+_WITNESS_SHIFTS_S = (-0.5, -0.3, 0.3, 0.5)
+
+
+def articulation_agreement(x: np.ndarray, phones: list[Phone], y: np.ndarray | None = None) -> dict | None:
+    """How well the articulation of an alignment tracks the learned model's, from the audio alone:
+    ``r``, the mean over articulator groups (jaw, lips shut, rounding, tuck) of Pearson's r over the
+    alignment's speech frames between :func:`.animate.articulate` of ``phones`` and the model's raw
+    articulators (``y``: :func:`.neural.neural_outputs` at 100 fps, computed when not given);
+    ``r_shift``, the same with the alignment moved by +-0.3 / +-0.5 s (an alignment out of place on
+    this voice); ``lead = r - r_shift``. The model was trained to predict exactly this articulation
+    of right alignments, in any language, so a right transcript's phones track it and a wrong
+    one's only by chance. None without the model or with too little speech."""
+    from .animate import articulate
+    from .neural import neural_available, neural_outputs
+    from .visemes import A
+
+    if not neural_available():
+        return None
+    fps = 100
+    y = neural_outputs(x, fps) if y is None else y
+    n = len(y)
+    times = np.arange(n) / fps
+    speech = [p for p in phones if p.phone != "sil"]
+    if not speech or n < fps:
+        return None
+    teach = articulate(_fill_silence(phones, n / fps), times, fps)
+    mask = np.zeros(n, bool)
+    for p in speech:
+        mask[max(0, int(p.start * fps)): int(np.ceil(p.end * fps))] = True
+    groups = [[A[k] for k in g] for g in _WITNESS_GROUPS]
+    tg = np.stack([teach[:, g].sum(1) for g in groups], 1)
+    mg = np.stack([y[:, g].sum(1) for g in groups], 1)
+
+    def mean_r(k: int) -> float | None:
+        idx = np.flatnonzero(mask)
+        idx = idx[(idx + k >= 0) & (idx + k < n)]
+        if len(idx) < fps // 2:
+            return None
+        rs = []
+        for j in range(tg.shape[1]):
+            a, b = tg[idx, j], mg[idx + k, j]
+            if a.std() > 1e-6 and b.std() > 1e-6:
+                rs.append(float(np.corrcoef(a, b)[0, 1]))
+        return float(np.mean(rs)) if rs else None
+
+    r = mean_r(0)
+    sh = [v for v in (mean_r(int(round(s * fps))) for s in _WITNESS_SHIFTS_S) if v is not None]
+    if r is None or not sh:
+        return None
+    return {"r": round(r, 3), "r_shift": round(float(np.mean(sh)), 3), "lead": round(r - float(np.mean(sh)), 3)}
 
 
 def _fill_silence(phones: Iterable[Phone], duration: float) -> list[Phone]:
