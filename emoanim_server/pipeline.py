@@ -453,9 +453,9 @@ class LiveGraph:
         self._at_rest = None
 
     def emotion_at(self, times: np.ndarray):
-        from .emotion.stage import EmotionControls, controls_from, controls_state
-
         if self._controls is None:
+            from .emotion.stage import EmotionControls, controls_from, controls_state
+
             timed = self.emotion is not None and self.parts.get("emotion")
             self._controls = EmotionControls(self.emotion, source="timeline") if timed else controls_from(None)
             # no timeline: neutral at every time, one row repeated (two calls per chunk otherwise)
@@ -474,7 +474,8 @@ class LiveGraph:
                 if len(self._fixed_rows) < 16:
                     self._fixed_rows[n] = rows
             return rows
-        return controls_state(self._controls, times)
+        # (a timeline's controls have no auto part: controls_state is the timeline's sample)
+        return self._controls.timeline.sample(times)
 
     def _emotion_at_rest(self) -> bool:
         """No timeline and the fixed emotion is neutral and calm: the mixer would return the lips
