@@ -366,6 +366,8 @@ class LiveGraph:
         self._controls = None
         self._fixed = None
         self._fixed_rows: dict = {}
+        #: (weights, vad, _neutral_calm of them) of the mixer's last window (see _mix_inputs)
+        self._calm: tuple | None = None
         self._at_rest: bool | None = None  # the mixer's result is the lips at every frame (once known)
         self.speech = StreamingSpeech()
         # recent tick activity (the mixer's speaking zones, :meth:`_speaking_phones`): the runs of
@@ -449,6 +451,7 @@ class LiveGraph:
 
     def set_emotion(self, timeline) -> None:
         self.emotion = timeline
+        self._calm = None
         self._controls = None
         self._at_rest = None
 
@@ -946,7 +949,11 @@ class LiveGraph:
         if self._at_rest:  # no timeline, neutral and calm: the check below at every frame, once
             return None
         vad, w = self.emotion_at(times)
-        if _neutral_calm(vad, w):
+        calm = self._calm
+        if calm is None or calm[0] is not w or calm[1] is not vad:
+            # (a hold gives the same read-only rows every tick: their answer is kept with them)
+            calm = self._calm = (w, vad, _neutral_calm(vad, w))
+        if calm[2]:
             # neutral and calm: no expression and no arousal gain, so the mixer returns the lips
             # unchanged (tests/test_live_batch.py checks it against mix): skip its per-call cost
             return None

@@ -283,8 +283,8 @@ class LiveTimeline:
         # of the time; every LIVE reader only reads or copies them (as the fixed-emotion rows)
         ck = (lo - 1, len(t))
         rows = self._held.get(ck)
-        if rows is None:
-            rows = sample_keyframes(self._keys[lo - 1:hi], t)
+        if rows is None:  # (copies that own their data: face.expression memoises on such)
+            rows = tuple(np.array(a) for a in sample_keyframes(self._keys[lo - 1:hi], t))
             for a in rows:
                 a.flags.writeable = False
             if len(self._held) < 64:

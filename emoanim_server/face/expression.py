@@ -211,11 +211,23 @@ def expression_offsets_many(items: Sequence[tuple]) -> list[np.ndarray]:
         return []
     n_au = CATEGORY_AU.shape[1]
     aus, seeds, counts, ts = [], [], [], []
+    memo = _AU_MEMO
     for weights, _vad, times, seed in items:
-        w = np.asarray(weights, np.float64).reshape(-1, N_CATEGORIES)
-        aus.append(w @ CATEGORY_AU)
+        m = memo.get(id(weights))
+        if m is not None and m[0] is weights:
+            aus.append(m[1])
+            counts.append(m[2])
+        else:
+            w = np.asarray(weights, np.float64).reshape(-1, N_CATEGORIES)
+            au = w @ CATEGORY_AU
+            aus.append(au)
+            counts.append(len(w))
+            if _memoisable(weights):
+                if len(memo) >= 512:
+                    memo.clear()
+                au.flags.writeable = False
+                memo[id(weights)] = (weights, au, len(w))
         seeds.append(int(seed) & 0xFFFFFFFF)
-        counts.append(len(w))
         ts.append(np.asarray(times, np.float64).reshape(-1))
     key = (n_au, 0.05, 0.4)
     table = _NOISE_TABLES.get(key)
@@ -232,7 +244,27 @@ def expression_offsets_many(items: Sequence[tuple]) -> list[np.ndarray]:
         outs.append(au[at:at + k].copy() @ AU_MATRIX)  # (its own rows, in an array of their own)
         at += k
     out = np.clip(outs[0] if len(outs) == 1 else np.concatenate(outs), 0.0, 1.0).astype(np.float32)
-    return [out] if len(outs) == 1 else np.split(out, np.cumsum(counts)[:-1])
+    if len(outs) == 1:
+        return [out]
+    pieces, at = [], 0
+    for k in counts:  # (np.split's views, without its per-piece overhead)
+        pieces.append(out[at:at + k])
+        at += k
+    return pieces
+
+
+#: {id(weights): (weights, weights @ CATEGORY_AU, rows)} of read-only float64 weights that own
+#: their data (LIVE's held emotion rows, emotion.stage.LiveTimeline: one array per hold and
+#: window length, so the same product every tick of the hold); the entry keeps the array alive,
+#: so its id cannot be reused while it is here
+_AU_MEMO: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}
+
+
+def _memoisable(weights) -> bool:
+    """Weights that cannot change under the memo: a read-only float64 ndarray owning its data
+    (a view could see its base written)."""
+    return (type(weights) is np.ndarray and weights.dtype == np.float64 and weights.base is None
+            and not weights.flags.writeable and weights.ndim == 2 and weights.shape[1] == N_CATEGORIES)
 
 
 __all__ = ["AU_TO_ARKIT", "PROTOTYPES", "ACTED_SCALE", "prototype", "prototype_curves",

@@ -209,7 +209,17 @@ def mix_many(items: Sequence[tuple]) -> list[np.ndarray]:
     out = np.clip(out, 0.0, 1.0)
     out[:, _I["mouthClose"]] = np.minimum(out[:, _I["mouthClose"]], out[:, _I["jawOpen"]])
     out = out.astype(np.float32)
-    return [out] if counts is None else np.split(out, np.cumsum(counts)[:-1])
+    return [out] if counts is None else _row_pieces(out, counts)
+
+
+def _row_pieces(a: np.ndarray, counts: Sequence[int]) -> list[np.ndarray]:
+    """``np.split(a, np.cumsum(counts)[:-1])`` (views of consecutive rows), without its
+    per-piece overhead."""
+    out, at = [], 0
+    for k in counts:
+        out.append(a[at:at + k])
+        at += k
+    return out
 
 
 __all__ = ["mix", "mix_many", "lip_gap", "contact_weight", "speaking_weight", "ARTICULATION_GAIN",

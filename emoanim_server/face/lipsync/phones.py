@@ -88,16 +88,22 @@ def interval_weight_list(intervals: list[tuple[float, float]], tl: list[float], 
     None where it takes the array path (unsorted or non-finite times, a non-finite interval or
     ramp, a ramp that is not > 0). The mixer of many LIVE windows gathers these lists into one
     array."""
-    if not (math.isfinite(sum(tl)) and all(a <= b for a, b in zip(tl, tl[1:])) and 0.0 < ramp_s < math.inf
-            and math.isfinite(sum(s + e for s, e in intervals))):
-        return None
-    if not intervals or not tl:
+    if not intervals:  # (the array path's zeros, whatever the times)
         return [0.0] * len(tl)
+    n = len(tl)
+    if not n:
+        return []
+    if not (math.isfinite(sum(tl)) and 0.0 < ramp_s < math.inf):
+        return None
+    if n > 1 and not (tl[0] <= tl[1] if n == 2 else all(a <= b for a, b in zip(tl, tl[1:]))):
+        return None
     t_first, t_last = tl[0], tl[-1]
-    w = [0.0] * len(tl)
+    w = [0.0] * n
     ramp_i: list[int] = []
     ramp_d: list[float] = []
     for s, e in intervals:
+        if not math.isfinite(s + e):
+            return None
         if e + ramp_s <= t_first or s - ramp_s > t_last:
             continue
         a, b = s - ramp_s, e + ramp_s
