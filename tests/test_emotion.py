@@ -304,3 +304,14 @@ def test_live_timeline_holds_are_cached_exactly_and_cleared_by_a_new_key():
             assert not tl._held
     assert hits > 300 and misses > 50
     assert tl.held_row(np.zeros((1, 8))) is None
+    # a window with a non-finite time right after a hold's: the quick hold check must not take
+    # it (the same rows as a timeline of the same keys that never answered a hold)
+    for times in ([0.5, np.nan], [np.nan, 0.5], [0.5, np.inf], [0.2, 0.8, 1.3, 2.0], [0.5, 0.52]):
+        fresh = LiveTimeline()
+        for t, st, tr in ((0.0, "happy", 0.4), (1.5, "sad", 0.4), (0.9, "angry", 0.3)):
+            fresh.add(t, from_category(st, {"happy": 0.6, "sad": 0.5, "angry": 0.9}[st]), tr)
+        tl.sample(np.array([0.5, 0.51]))  # (the hold of the first key, a window of two)
+        with np.errstate(invalid="ignore"):
+            vad, w = tl.sample(np.array(times))
+            rv, rw = fresh.sample(np.array(times))
+        assert vad.tobytes() == rv.tobytes() and w.tobytes() == rw.tobytes()
