@@ -918,17 +918,16 @@ class LiveGraph:
     def _speaking_phones(self, t0: float, t1: float) -> list[tuple[float, float, str]]:
         """Speech intervals from the causal activity (the mixer's speaking zones when the
         lip-sync engine has no phones)."""
-        from .face.drivers import TICK_S
-
         # the runs of the history window (a run older than the window starts at its first tick),
         # kept per tick by _drive instead of re-found in the whole 2-4 s window per call: the
         # same integers, so the same times
         k0 = self._hist_k0
+        lo, hi = t0 - 0.5, t1 + 0.5
         out = []
         for s, e in self._speech_runs:
-            s = max(s, k0)
-            if e * TICK_S > t0 - 0.5 and s * TICK_S < t1 + 0.5:
-                out.append((s * TICK_S, e * TICK_S, "speech"))
+            ts, te = max(s, k0) * TICK_S, e * TICK_S
+            if te > lo and ts < hi:
+                out.append((ts, te, "speech"))
         return out
 
     def _mix_emotion(self, lips: np.ndarray, times: np.ndarray) -> np.ndarray:
@@ -942,8 +941,6 @@ class LiveGraph:
         or None when it would return the lips unchanged. ``lazy``: the expression offsets left
         to the caller as ``face.expression.expression_offsets_many``'s item (weights, vad,
         times, seed), for many graphs in one call."""
-        from .face.expression import expression_offsets
-
         if self._at_rest is None:
             self._at_rest = self._emotion_at_rest()
         if self._at_rest:  # no timeline, neutral and calm: the check below at every frame, once
@@ -957,7 +954,12 @@ class LiveGraph:
             # neutral and calm: no expression and no arousal gain, so the mixer returns the lips
             # unchanged (tests/test_live_batch.py checks it against mix): skip its per-call cost
             return None
-        expr = (w, vad, times, self.seed) if lazy else expression_offsets(w, vad, times, seed=self.seed)
+        if lazy:
+            expr = (w, vad, times, self.seed)
+        else:
+            from .face.expression import expression_offsets
+
+            expr = expression_offsets(w, vad, times, seed=self.seed)
         phones = getattr(self.lip, "phones", None)
         if phones is None:
             phones = self._speaking_phones(float(times[0]), float(times[-1]))

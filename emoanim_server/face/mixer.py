@@ -136,12 +136,18 @@ def _zones_stacked(items: Sequence[tuple]) -> tuple:
         if t.ndim == 1 and len(t) <= _FEW_TIMES:
             tl = t.tolist()
             pad = _CONTACT_PAD_S
-            lb = interval_weight_list([(float(p[0]) - pad, float(p[1]) + pad) for p in phones
-                                       if str(p[2]) in BILABIALS], tl, CLOSURE_RAMP_S)
-            lf = interval_weight_list([(float(p[0]) - pad, float(p[1]) + pad) for p in phones
-                                       if str(p[2]) in LABIODENTALS], tl, 0.04)
-            ls = (interval_weight_list([(float(p[0]), float(p[1])) for p in phones if str(p[2]) != "sil"], tl, 0.15)
-                  if phones else [0.0] * len(tl))
+            sb, sf, ss = [], [], []  # (contact_weight's / speaking_weight's spans, in one pass)
+            for p in phones:
+                lab, p0, p1 = str(p[2]), float(p[0]), float(p[1])
+                if lab in BILABIALS:
+                    sb.append((p0 - pad, p1 + pad))
+                if lab in LABIODENTALS:
+                    sf.append((p0 - pad, p1 + pad))
+                if lab != "sil":
+                    ss.append((p0, p1))
+            lb = interval_weight_list(sb, tl, CLOSURE_RAMP_S)
+            lf = interval_weight_list(sf, tl, 0.04)
+            ls = interval_weight_list(ss, tl, 0.15) if phones else [0.0] * len(tl)
         wb.extend(contact_weight(phones, BILABIALS, t).tolist() if lb is None else lb)
         wf.extend(contact_weight(phones, LABIODENTALS, t, ramp_s=0.04).tolist() if lf is None else lf)
         sp.extend((speaking_weight(phones, t) if phones else np.zeros(n)).tolist() if ls is None else ls)
