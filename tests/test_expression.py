@@ -161,3 +161,21 @@ def test_expression_offsets_many_gives_each_windows_own_bits():
             n_win += 1
     assert n_win > 3000
     assert expression_offsets_many([]) == []
+    # the seed table starting again when full (a table of 5 rows, calls of up to 4 seeds)
+    from emoanim_server.face import expression as ex
+
+    key = (ex.CATEGORY_AU.shape[1], 0.05, 0.4)
+    saved = ex._NOISE_TABLES.get(key)
+    ex._NOISE_TABLES[key] = ex._NoiseTable(*key, max_rows=5)
+    try:
+        for _ in range(100):
+            items = [(rng.dirichlet(np.ones(8), 2), np.zeros((2, 3)), rng.uniform(0, 50) + np.arange(2) / 60,
+                      int(rng.integers(0, 12))) for _ in range(int(rng.integers(1, 5)))]
+            for (w, vad, times, seed), m in zip(items, expression_offsets_many(items)):
+                assert expression_offsets(w, vad, times, seed=seed).tobytes() == m.tobytes()
+        assert len(ex._NOISE_TABLES[key].rows) <= 5
+    finally:
+        if saved is None:
+            ex._NOISE_TABLES.pop(key, None)
+        else:
+            ex._NOISE_TABLES[key] = saved

@@ -18,6 +18,7 @@ The result is an *offset* face; :mod:`.mixer` decides how it meets lip-sync.
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Sequence
 
 import numpy as np
@@ -178,8 +179,14 @@ class _NoiseTable:
         self.max_rows = max_rows
         self.rows: dict[int, int] = {}
         self.arrays: tuple[np.ndarray, ...] | None = None
+        self._lock = threading.Lock()  # (ticks of other threads: rows and arrays change together)
 
-    def index(self, seeds32: list[int]) -> list[int]:
+    def index(self, seeds32: list[int]) -> tuple[list[int], tuple[np.ndarray, ...]]:
+        """The rows of ``seeds32`` and the arrays they index (added if new), read together."""
+        with self._lock:
+            return self._index(seeds32)
+
+    def _index(self, seeds32: list[int]) -> tuple[list[int], tuple[np.ndarray, ...]]:
         new = [s for s in dict.fromkeys(seeds32) if s not in self.rows]
         if new:
             if len(self.rows) + len(new) > self.max_rows:
@@ -192,7 +199,7 @@ class _NoiseTable:
                 np.concatenate([a, b]) for a, b in zip(self.arrays, add))
             for s in new:
                 self.rows[s] = len(self.rows)
-        return [self.rows[s] for s in seeds32]
+        return [self.rows[s] for s in seeds32], self.arrays
 
 
 _NOISE_TABLES: dict[tuple, _NoiseTable] = {}
@@ -233,8 +240,9 @@ def expression_offsets_many(items: Sequence[tuple]) -> list[np.ndarray]:
     table = _NOISE_TABLES.get(key)
     if table is None:
         table = _NOISE_TABLES[key] = _NoiseTable(*key)
-    rows = np.repeat(np.asarray(table.index(seeds), np.intp), counts)
-    wr, ph, a = (np.take(x, rows, axis=0) for x in table.arrays)
+    idx, arrays = table.index(seeds)
+    rows = np.repeat(np.asarray(idx, np.intp), counts)
+    wr, ph, a = (np.take(x, rows, axis=0) for x in arrays)
     t = (ts[0] if len(ts) == 1 else np.concatenate(ts))[:, None, None]
     noise = (a * np.sin(wr * t + ph)).sum(axis=1) / 1.1  # slow_noise's operations
     au = aus[0] if len(aus) == 1 else np.concatenate(aus)
