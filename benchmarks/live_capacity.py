@@ -254,6 +254,9 @@ def stage_timer():
     wrap(pipeline.LiveGraph, "mix_request", "emotion mixer")
     from emoanim_server.face import mixer as _mixer
     wrap(_mixer, "mix_many", "emotion mixer")
+    from emoanim_server.face import expression as _expression
+    if hasattr(_expression, "expression_offsets_many"):  # (live_batch's one call for all sessions)
+        wrap(_expression, "expression_offsets_many", "emotion mixer")
     wrap(pipeline.LiveGraph, "_add_upper", "upper face: add to frames")
     wrap(live_batch, "_upper_add", "upper face: add to frames")
     wrap(pipeline.LiveGraph, "emotion_at", "emotion timeline")

@@ -160,6 +160,7 @@ def _emit(graphs: list, idx: list[int], results: list) -> None:
     graph, then the eyes + head render of every graph in one call (``face.eyes_head.render_many``:
     rows stacked, each stream's own numbers), then each graph's frames completed. A failure
     stays with its graph (a failed shared render falls back to one render per graph)."""
+    from .face.expression import expression_offsets_many
     from .face.eyes_head import render_many
     from .face.mixer import mix_many
 
@@ -171,15 +172,24 @@ def _emit(graphs: list, idx: list[int], results: list) -> None:
             n = g.emit_count()
             if n > 0:
                 counts[i] = (g, n)
-                r = g.mix_request(n)
+                r = g.mix_request(n, lazy=True)
                 if r is not None:
                     reqs[i] = r
         except Exception as e:  # noqa: BLE001
             results[i] = e
             counts.pop(i, None)
-    # the emotion mixer of every graph with emotion keys in one call (face.mixer.mix_many: each
-    # window's own zones, per-row rules, so each graph's own numbers)
-    mixed = dict(zip(reqs, batched(mix_many, list(reqs.values()))))
+    # the expression offsets of every graph with emotion keys in one call
+    # (face.expression.expression_offsets_many: each window's own numbers), then their emotion
+    # mixer in one call (face.mixer.mix_many: each window's own zones, per-row rules)
+    mixed: dict[int, object] = {}
+    for i, ex in zip(list(reqs), batched(expression_offsets_many, [r[1] for r in reqs.values()])):
+        if isinstance(ex, Exception):
+            mixed[i] = ex
+            del reqs[i]
+        else:
+            r = reqs[i]
+            reqs[i] = (r[0], ex) + tuple(r[2:])
+    mixed.update(zip(reqs, batched(mix_many, list(reqs.values()))))
     for i, (g, n) in counts.items():
         m = mixed.get(i)
         if isinstance(m, Exception):

@@ -366,6 +366,8 @@ class LiveGraph:
         self._controls = None
         self._fixed = None
         self._fixed_rows: dict = {}
+        #: (weights, vad, _neutral_calm of them) of the mixer's last window (see _mix_inputs)
+        self._calm: tuple | None = None
         self._at_rest: bool | None = None  # the mixer's result is the lips at every frame (once known)
         self.speech = StreamingSpeech()
         # recent tick activity (the mixer's speaking zones, :meth:`_speaking_phones`): the runs of
@@ -449,13 +451,14 @@ class LiveGraph:
 
     def set_emotion(self, timeline) -> None:
         self.emotion = timeline
+        self._calm = None
         self._controls = None
         self._at_rest = None
 
     def emotion_at(self, times: np.ndarray):
-        from .emotion.stage import EmotionControls, controls_from, controls_state
-
         if self._controls is None:
+            from .emotion.stage import EmotionControls, controls_from, controls_state
+
             timed = self.emotion is not None and self.parts.get("emotion")
             self._controls = EmotionControls(self.emotion, source="timeline") if timed else controls_from(None)
             # no timeline: neutral at every time, one row repeated (two calls per chunk otherwise)
@@ -474,7 +477,8 @@ class LiveGraph:
                 if len(self._fixed_rows) < 16:
                     self._fixed_rows[n] = rows
             return rows
-        return controls_state(self._controls, times)
+        # (a timeline's controls have no auto part: controls_state is the timeline's sample)
+        return self._controls.timeline.sample(times)
 
     def _emotion_at_rest(self) -> bool:
         """No timeline and the fixed emotion is neutral and calm: the mixer would return the lips
@@ -683,7 +687,7 @@ class LiveGraph:
         self._driven += n
         if self.eyes_head is None and self.upper is None:
             return
-        vad, w = self.emotion_at(np.arange(k0, k0 + n) * TICK_S)
+        vad, w = self.emotion_at(_times(k0, n, TICK_S, False))
         if self.eyes_head is not None and (n or closed):
             # eyes and head need audio only to the tick (no lookahead), the lip-sync engine
             # 75 ms past it: their ticks wait here until a frame needs them (see _drive_eyes_head)
@@ -811,7 +815,7 @@ class LiveGraph:
         (curves, frame times, upper-face ticks, first tick), or None: nothing to add."""
         if self.upper is None or not len(self._upper):
             return None
-        return out.curves, np.arange(out.first, out.first + len(out)) / self.fps, self._upper, self._upper_k0
+        return out.curves, _times(out.first, len(out), self.fps, True), self._upper, self._upper_k0
 
     def upper_sent(self, times: np.ndarray) -> None:
         """The upper face has been added to the frames at ``times``: drop the ticks that no
@@ -914,17 +918,16 @@ class LiveGraph:
     def _speaking_phones(self, t0: float, t1: float) -> list[tuple[float, float, str]]:
         """Speech intervals from the causal activity (the mixer's speaking zones when the
         lip-sync engine has no phones)."""
-        from .face.drivers import TICK_S
-
         # the runs of the history window (a run older than the window starts at its first tick),
         # kept per tick by _drive instead of re-found in the whole 2-4 s window per call: the
         # same integers, so the same times
         k0 = self._hist_k0
+        lo, hi = t0 - 0.5, t1 + 0.5
         out = []
         for s, e in self._speech_runs:
-            s = max(s, k0)
-            if e * TICK_S > t0 - 0.5 and s * TICK_S < t1 + 0.5:
-                out.append((s * TICK_S, e * TICK_S, "speech"))
+            ts, te = max(s, k0) * TICK_S, e * TICK_S
+            if te > lo and ts < hi:
+                out.append((ts, te, "speech"))
         return out
 
     def _mix_emotion(self, lips: np.ndarray, times: np.ndarray) -> np.ndarray:
@@ -933,34 +936,55 @@ class LiveGraph:
         r = self._mix_inputs(lips, times)
         return np.asarray(lips, np.float32) if r is None else mix(*r).astype(np.float32)
 
-    def _mix_inputs(self, lips: np.ndarray, times: np.ndarray) -> tuple | None:
+    def _mix_inputs(self, lips: np.ndarray, times: np.ndarray, lazy: bool = False) -> tuple | None:
         """The mixer's inputs for frames ``lips`` at ``times`` (``face.mixer.mix``'s arguments),
-        or None when it would return the lips unchanged."""
-        from .face.expression import expression_offsets
-
+        or None when it would return the lips unchanged. ``lazy``: the expression offsets left
+        to the caller as ``face.expression.expression_offsets_many``'s item (weights, vad,
+        times, seed), for many graphs in one call."""
         if self._at_rest is None:
             self._at_rest = self._emotion_at_rest()
         if self._at_rest:  # no timeline, neutral and calm: the check below at every frame, once
             return None
         vad, w = self.emotion_at(times)
-        if _neutral_calm(vad, w):
+        calm = self._calm
+        if calm is None or calm[0] is not w or calm[1] is not vad:
+            # (a hold gives the same read-only rows every tick: their answer is kept with them)
+            calm = self._calm = (w, vad, _neutral_calm(vad, w))
+        if calm[2]:
             # neutral and calm: no expression and no arousal gain, so the mixer returns the lips
             # unchanged (tests/test_live_batch.py checks it against mix): skip its per-call cost
             return None
-        expr = expression_offsets(w, vad, times, seed=self.seed)
+        if lazy:
+            expr = (w, vad, times, self.seed)
+        else:
+            from .face.expression import expression_offsets
+
+            expr = expression_offsets(w, vad, times, seed=self.seed)
         phones = getattr(self.lip, "phones", None)
         if phones is None:
             phones = self._speaking_phones(float(times[0]), float(times[-1]))
         return lips, expr, times, phones, vad[:, 1]
 
-    def mix_request(self, n: int) -> tuple | None:
+    def mix_request(self, n: int, lazy: bool = False) -> tuple | None:
         """Before ``emit_curves(n, mixed=...)``: the mixer's inputs for the next ``n`` frames
         (live_batch.tick mixes every graph's in one ``face.mixer.mix_many`` call), or None when
-        the mixer would leave them as they are."""
+        the mixer would leave them as they are. ``lazy``: see :meth:`_mix_inputs`."""
         if not self.parts.get("emotion") or self._at_rest:
             return None
         i0 = self.next_index
-        return self._mix_inputs(self._curves[:n], np.arange(i0, i0 + n) / self.fps)
+        return self._mix_inputs(self._curves[:n], _times(i0, n, self.fps, True), lazy)
+
+
+def _times(i0: int, n: int, rate, divide: bool) -> np.ndarray:
+    """``np.arange(i0, i0 + n) / rate`` (``divide``) or ``np.arange(i0, i0 + n) * rate``: frame or
+    tick times. A LIVE window has 1-8 of them, made from Python numbers: an integer below 2**53
+    is exact as a float, so ``i / rate`` and ``i * rate`` are the same IEEE operation as numpy's
+    on the int64 grid, at a fraction of its per-call cost."""
+    if n > 8 or abs(i0) + n >= 2 ** 53:
+        g = np.arange(i0, i0 + n)
+        return g / rate if divide else g * rate
+    r = range(i0, i0 + n)
+    return np.array([i / rate for i in r] if divide else [i * rate for i in r], np.float64)
 
 
 def _neutral_is_zero() -> bool:

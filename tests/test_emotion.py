@@ -268,3 +268,50 @@ def test_few_times_sampled_in_floats_match_the_array_path_bit_for_bit():
         assert vad.tobytes() == vad_all[i:i + len(chunk)].tobytes(), chunk
         assert w.tobytes() == w_all[i:i + len(chunk)].tobytes(), chunk
         assert vad.shape == (len(chunk), 3) and w.shape == (len(chunk), w_all.shape[1])
+
+
+def test_live_timeline_holds_are_cached_exactly_and_cleared_by_a_new_key():
+    """LiveTimeline.sample shares one read-only copy of a hold's rows (no transition touches the
+    window) per window length: the same bits as sampling the keys afresh, a new key (which may
+    move later keys) clears them, and held_row gives the hold's single row only for them."""
+    from emoanim_server.emotion import from_category
+    from emoanim_server.emotion.stage import LiveTimeline
+    from emoanim_server.emotion.timeline import EmotionTimeline
+
+    tl = LiveTimeline()
+    tl.add(0.0, from_category("happy", 0.6), 0.4)
+    tl.add(1.5, from_category("sad", 0.5), 0.4)
+    hits = misses = 0
+    for when in (0, 1):
+        ref = EmotionTimeline(tl._keys)
+        for t0 in np.arange(0.0, 3.0, 1 / 60):
+            for n in (1, 2, 3):
+                times = t0 + np.arange(n) / 60
+                vad, w = tl.sample(times)
+                rv, rw = ref.sample(times)
+                assert vad.tobytes() == rv.tobytes() and w.tobytes() == rw.tobytes()
+                again = tl.sample(times)
+                held = tl.held_row(w)
+                if again[1] is w:  # cached: a hold
+                    assert not w.flags.writeable and held is not None
+                    assert held[1].tobytes() == w[:1].tobytes() and held[0].tobytes() == vad[:1].tobytes()
+                    hits += 1
+                else:
+                    assert held is None
+                    misses += 1
+        if when == 0:  # a key between the two: re-placed keys, the cache must not survive it
+            tl.add(0.9, from_category("angry", 0.9), 0.3)
+            assert not tl._held
+    assert hits > 300 and misses > 50
+    assert tl.held_row(np.zeros((1, 8))) is None
+    # a window with a non-finite time right after a hold's: the quick hold check must not take
+    # it (the same rows as a timeline of the same keys that never answered a hold)
+    for times in ([0.5, np.nan], [np.nan, 0.5], [0.5, np.inf], [0.2, 0.8, 1.3, 2.0], [0.5, 0.52]):
+        fresh = LiveTimeline()
+        for t, st, tr in ((0.0, "happy", 0.4), (1.5, "sad", 0.4), (0.9, "angry", 0.3)):
+            fresh.add(t, from_category(st, {"happy": 0.6, "sad": 0.5, "angry": 0.9}[st]), tr)
+        tl.sample(np.array([0.5, 0.51]))  # (the hold of the first key, a window of two)
+        with np.errstate(invalid="ignore"):
+            vad, w = tl.sample(np.array(times))
+            rv, rw = fresh.sample(np.array(times))
+        assert vad.tobytes() == rv.tobytes() and w.tobytes() == rw.tobytes()

@@ -135,3 +135,47 @@ def test_timeline_transitions_on_the_face_have_no_jumps(prep):
     assert smile[: int(1.5 * 60)].mean() > 0.25 and smile[int(2.5 * 60):].max() < 0.12
     frown = tr.curve("browDownLeft")
     assert frown[int(2.4 * 60): int(3.1 * 60)].mean() > 0.3
+
+
+def test_expression_offsets_many_gives_each_windows_own_bits():
+    """LIVE computes the expression offsets of every session with emotion keys in one call
+    (expression_offsets_many: the per-row work stacked, the matrix products per window); each
+    window must get expression_offsets' bits alone: 1-8 rows, held and changing weights, many
+    seeds (a new seed grows the noise table mid-run)."""
+    from emoanim_server.face.expression import expression_offsets_many
+
+    rng = np.random.default_rng(1)
+    n_win = 0
+    for _ in range(200):
+        items = []
+        for _ in range(int(rng.integers(1, 45))):
+            n = int(rng.choice([1, 1, 2, 2, 3, 5, 8]))
+            w = rng.dirichlet(np.ones(8) * 0.3, n) * rng.uniform(0, 1.2)
+            if rng.random() < 0.2:
+                w = np.repeat(w[:1], n, 0)
+            times = rng.uniform(0, 100) + np.arange(n) / 60.0
+            items.append((w, rng.uniform(-1, 1, (n, 3)), times, int(rng.integers(0, 10_000))))
+        for (w, vad, times, seed), m in zip(items, expression_offsets_many(items)):
+            one = expression_offsets(w, vad, times, seed=seed)
+            assert one.dtype == m.dtype and one.shape == m.shape and one.tobytes() == m.tobytes()
+            n_win += 1
+    assert n_win > 3000
+    assert expression_offsets_many([]) == []
+    # the seed table starting again when full (a table of 5 rows, calls of up to 4 seeds)
+    from emoanim_server.face import expression as ex
+
+    key = (ex.CATEGORY_AU.shape[1], 0.05, 0.4)
+    saved = ex._NOISE_TABLES.get(key)
+    ex._NOISE_TABLES[key] = ex._NoiseTable(*key, max_rows=5)
+    try:
+        for _ in range(100):
+            items = [(rng.dirichlet(np.ones(8), 2), np.zeros((2, 3)), rng.uniform(0, 50) + np.arange(2) / 60,
+                      int(rng.integers(0, 12))) for _ in range(int(rng.integers(1, 5)))]
+            for (w, vad, times, seed), m in zip(items, expression_offsets_many(items)):
+                assert expression_offsets(w, vad, times, seed=seed).tobytes() == m.tobytes()
+        assert len(ex._NOISE_TABLES[key].rows) <= 5
+    finally:
+        if saved is None:
+            ex._NOISE_TABLES.pop(key, None)
+        else:
+            ex._NOISE_TABLES[key] = saved

@@ -247,3 +247,18 @@ def test_band_pass_of_many_filters_equals_each_alone(speech):
     for k, (a, b) in enumerate(zip(alone, many)):
         assert np.array_equal(np.concatenate(got[k]), np.concatenate(want[k]))
         assert a._S == b._S and np.array_equal(a._pend, b._pend)
+
+
+def test_window_times_are_numpys_grid():
+    """LiveGraph builds its 1-8 frame / tick times from Python numbers (pipeline._times): the
+    same float64 bits as numpy's int64 grid divided by the frame rate or times the tick."""
+    from emoanim_server.pipeline import _times
+
+    rng = np.random.default_rng(0)
+    for rate, divide in ((60, True), (30, True), (25, True), (59.94, True), (0.01, False), (0.02, False)):
+        for _ in range(3000):
+            i0, n = int(rng.integers(0, 10 ** 7)), int(rng.integers(0, 12))
+            g = np.arange(i0, i0 + n)
+            want = g / rate if divide else g * rate
+            got = _times(i0, n, rate, divide)
+            assert got.dtype == want.dtype and got.shape == want.shape and got.tobytes() == want.tobytes()

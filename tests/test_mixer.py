@@ -179,6 +179,25 @@ def test_mix_many_equals_each_window_alone():
         assert got.dtype == np.float32 and got.tobytes() == want.tobytes()
     # the windows differ (the comparison is not of identical inputs)
     assert len({g.tobytes() for g in together}) == len(items)
+    # many windows, 1-12 frames (beyond 8 the weights take the array functions), speech runs
+    # as LIVE's neural lips give them and phones with contacts on the frame grid
+    items = []
+    for k in range(60):
+        n = int(rng.integers(1, 13))
+        t0 = int(rng.integers(0, 300)) / 60
+        times = t0 + np.arange(n) / 60
+        lips = rng.random((n, N_ARKIT)).astype(np.float32) * 0.6
+        expr = rng.random((n, N_ARKIT)).astype(np.float32) * 0.4
+        if k % 3 == 0:
+            phones = [(t0 - 0.5, t0 + float(rng.uniform(-0.2, 0.2)), "speech")]
+        elif k % 3 == 1:
+            phones = [(t0 - 2 / 60, t0, "b"), (t0, t0 + 3 / 60, "v"), (t0 + 3 / 60, t0 + 0.1, "sil"),
+                      (t0 + 0.1, t0 + 0.3, "iy")]
+        else:
+            phones = []
+        items.append((lips, expr, times, phones, None if k % 5 == 2 else rng.uniform(-1, 1, n)))
+    for it, got in zip(items, mix_many(items)):
+        assert got.tobytes() == mix(*it).tobytes()
 
 
 def test_interval_weight_few_times_gives_the_array_paths_bits():

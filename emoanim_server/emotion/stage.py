@@ -221,6 +221,9 @@ class LiveTimeline:
         #: {id(cached weights): (those weights, the hold's one-row (vad, weights))}: held_row's
         self._held_ids: dict[int, tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]] = {}
         self._held_one: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        #: the hold :meth:`sample` last answered: (lower, upper, its rows by window length, its
+        #: key): the windows t with lower <= min(t) and max(t) < upper lie in it
+        self._last_hold: tuple[float, float, dict, int] | None = None
         if initial is not None:  # the session's starting emotion holds from 0
             self._insert(0, 0.0, initial, DEFAULT_TRANSITION_S)
 
@@ -240,6 +243,7 @@ class LiveTimeline:
 
     def _insert(self, i: int, t: float, state: EmotionState, tr: float) -> None:
         self._held, self._held_ids, self._held_one = {}, {}, {}
+        self._last_hold = None
         self._req.insert(i, t)
         self._keys.insert(i, Keyframe(t, state, tr))
         self._starts.insert(i, t)
@@ -259,6 +263,14 @@ class LiveTimeline:
 
     def sample(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Same values as ``EmotionTimeline(keys).sample(times)``, from the keys that matter."""
+        h = self._last_hold
+        if h is not None and type(times) is np.ndarray and times.ndim == 1 and times.dtype.char == "d":
+            # (LIVE's next window usually lies in the hold of the last: its rows without the search)
+            lt = times.tolist()
+            if 0 < len(lt) <= _HELD_MAX and math.isfinite(sum(lt)) and h[0] <= min(lt) and max(lt) < h[1]:
+                rows = h[2].get(len(lt))
+                if rows is not None:
+                    return rows
         t = np.asarray(times, np.float64).reshape(-1)
         if not self._keys:
             return EmotionTimeline.constant(NEUTRAL).sample(t)
@@ -283,14 +295,25 @@ class LiveTimeline:
         # of the time; every LIVE reader only reads or copies them (as the fixed-emotion rows)
         ck = (lo - 1, len(t))
         rows = self._held.get(ck)
-        if rows is None:
-            rows = sample_keyframes(self._keys[lo - 1:hi], t)
+        if rows is None:  # (copies that own their data: face.expression memoises on such)
+            rows = tuple(np.array(a) for a in sample_keyframes(self._keys[lo - 1:hi], t))
             for a in rows:
                 a.flags.writeable = False
             if len(self._held) < 64:
                 self._held[ck] = rows
                 one = self._held_one.setdefault(lo - 1, (rows[0][:1], rows[1][:1]))
                 self._held_ids[id(rows[1])] = (rows[1], one)
+        # the hold of key b = lo - 1 holds the windows [t0, t1] with (b == 0 or ends[b] <= t0) and
+        # (b is the last key or t1 < starts[b + 1]): there the search above gives lo - 1 == b and
+        # hi == lo (the ends past b are later than their starts, so later than t1 >= t0)
+        b = lo - 1
+        lower = self._ends[b] if b >= 1 else -math.inf
+        upper = self._starts[b + 1] if b + 1 < len(self._keys) else math.inf
+        h = self._last_hold
+        if h is None or h[3] != b:
+            h = self._last_hold = (lower, upper, {}, b)
+        if len(h[2]) < 16:
+            h[2][len(t)] = rows
         return rows
 
     def held_row(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:

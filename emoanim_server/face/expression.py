@@ -18,6 +18,7 @@ The result is an *offset* face; :mod:`.mixer` decides how it meets lip-sync.
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Sequence
 
 import numpy as np
@@ -167,5 +168,112 @@ def expression_offsets(weights: np.ndarray, vad: np.ndarray, times: np.ndarray, 
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
+class _NoiseTable:
+    """Every seed's :func:`_noise_params` stacked as rows of three (S, 3, n) arrays, so that
+    :func:`expression_offsets_many` gathers each window's sinusoids with one ``take`` per array
+    instead of broadcasting per window. A new seed appends a row (the table is rebuilt; sessions
+    are few and long-lived); past ``max_rows`` it starts again from the seeds of the call."""
+
+    def __init__(self, n: int, lo_hz: float, hi_hz: float, max_rows: int = 4096) -> None:
+        self.key = (n, lo_hz, hi_hz)
+        self.max_rows = max_rows
+        self.rows: dict[int, int] = {}
+        self.arrays: tuple[np.ndarray, ...] | None = None
+        self._lock = threading.Lock()  # (ticks of other threads: rows and arrays change together)
+
+    def index(self, seeds32: list[int]) -> tuple[list[int], tuple[np.ndarray, ...]]:
+        """The rows of ``seeds32`` and the arrays they index (added if new), read together."""
+        with self._lock:
+            return self._index(seeds32)
+
+    def _index(self, seeds32: list[int]) -> tuple[list[int], tuple[np.ndarray, ...]]:
+        new = [s for s in dict.fromkeys(seeds32) if s not in self.rows]
+        if new:
+            if len(self.rows) + len(new) > self.max_rows:
+                self.rows, self.arrays = {}, None
+                new = list(dict.fromkeys(seeds32))
+            n, lo, hi = self.key
+            parts = [_noise_params(s, n, lo, hi) for s in new]
+            add = tuple(np.concatenate([p[j] for p in parts]) for j in range(3))
+            self.arrays = add if self.arrays is None else tuple(
+                np.concatenate([a, b]) for a, b in zip(self.arrays, add))
+            for s in new:
+                self.rows[s] = len(self.rows)
+        return [self.rows[s] for s in seeds32], self.arrays
+
+
+_NOISE_TABLES: dict[tuple, _NoiseTable] = {}
+
+
+def expression_offsets_many(items: Sequence[tuple]) -> list[np.ndarray]:
+    """:func:`expression_offsets` (no emphasis, the default variation) of many windows, each
+    ``(weights, vad, times, seed)``, the result of each exactly its own. Why: LIVE sessions with
+    emotion keys ask for 1-2 frames each per tick, and the layer's ~17 array calls per window
+    were most of the mixer stage. What is per row (the slow noise, the variation, the clips, the
+    float32 cast) runs on all windows' rows stacked: each element goes through the same IEEE
+    operations (the noise's sum over its 3 sinusoids in the same order, a (rows, 3, n) array
+    as alone). The two matrix products stay per window, each on an array of its own rows alone
+    (a product's bits may depend on its shape), as :func:`expression_offsets` makes them."""
+    if not items:
+        return []
+    n_au = CATEGORY_AU.shape[1]
+    aus, seeds, counts, ts = [], [], [], []
+    memo = _AU_MEMO
+    for weights, _vad, times, seed in items:
+        m = memo.get(id(weights))
+        if m is not None and m[0] is weights:
+            aus.append(m[1])
+            counts.append(m[2])
+        else:
+            w = np.asarray(weights, np.float64).reshape(-1, N_CATEGORIES)
+            au = w @ CATEGORY_AU
+            aus.append(au)
+            counts.append(len(w))
+            if _memoisable(weights):
+                if len(memo) >= 512:
+                    memo.clear()
+                au.flags.writeable = False
+                memo[id(weights)] = (weights, au, len(w))
+        seeds.append(int(seed) & 0xFFFFFFFF)
+        ts.append(np.asarray(times, np.float64).reshape(-1))
+    key = (n_au, 0.05, 0.4)
+    table = _NOISE_TABLES.get(key)
+    if table is None:
+        table = _NOISE_TABLES[key] = _NoiseTable(*key)
+    idx, arrays = table.index(seeds)
+    rows = np.repeat(np.asarray(idx, np.intp), counts)
+    wr, ph, a = (np.take(x, rows, axis=0) for x in arrays)
+    t = (ts[0] if len(ts) == 1 else np.concatenate(ts))[:, None, None]
+    noise = (a * np.sin(wr * t + ph)).sum(axis=1) / 1.1  # slow_noise's operations
+    au = aus[0] if len(aus) == 1 else np.concatenate(aus)
+    au = np.clip(au * (1.0 + VARIATION * noise), 0.0, None)
+    outs, at = [], 0
+    for k in counts:
+        outs.append(au[at:at + k].copy() @ AU_MATRIX)  # (its own rows, in an array of their own)
+        at += k
+    out = np.clip(outs[0] if len(outs) == 1 else np.concatenate(outs), 0.0, 1.0).astype(np.float32)
+    if len(outs) == 1:
+        return [out]
+    pieces, at = [], 0
+    for k in counts:  # (np.split's views, without its per-piece overhead)
+        pieces.append(out[at:at + k])
+        at += k
+    return pieces
+
+
+#: {id(weights): (weights, weights @ CATEGORY_AU, rows)} of read-only float64 weights that own
+#: their data (LIVE's held emotion rows, emotion.stage.LiveTimeline: one array per hold and
+#: window length, so the same product every tick of the hold); the entry keeps the array alive,
+#: so its id cannot be reused while it is here
+_AU_MEMO: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}
+
+
+def _memoisable(weights) -> bool:
+    """Weights that cannot change under the memo: a read-only float64 ndarray owning its data
+    (a view could see its base written)."""
+    return (type(weights) is np.ndarray and weights.dtype == np.float64 and weights.base is None
+            and not weights.flags.writeable and weights.ndim == 2 and weights.shape[1] == N_CATEGORIES)
+
+
 __all__ = ["AU_TO_ARKIT", "PROTOTYPES", "ACTED_SCALE", "prototype", "prototype_curves",
-           "expression_offsets", "emphasis_envelope", "slow_noise"]
+           "expression_offsets", "expression_offsets_many", "emphasis_envelope", "slow_noise"]

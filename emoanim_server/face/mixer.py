@@ -43,7 +43,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from ..track import ARKIT_INDEX, N_ARKIT
-from .lipsync.phones import interval_weight
+from .lipsync.phones import _FEW_TIMES, interval_weight, interval_weight_list
 from .lipsync.visemes import BILABIALS, LABIODENTALS
 
 ARTICULATION_GAIN = 0.15
@@ -114,6 +114,54 @@ def _zones(lips: np.ndarray, ex: np.ndarray, times: np.ndarray, phones, arousal)
     return lips, ex, wb, wf, speaking, ar
 
 
+def _zones_stacked(items: Sequence[tuple]) -> tuple:
+    """:func:`_zones` of many windows, stacked: (lips, expression, contact, tuck, speaking,
+    arousal, rows per window). The same values as each window's own :func:`_zones`, with fewer
+    calls: a window of a few times (a LIVE tick's 1-2 frames) has its weights in Python floats
+    (``phones.interval_weight_list``, :func:`interval_weight`'s bits) and every window's rows go
+    into one array per input; longer windows take the array functions."""
+    lips_l, ex_l, ar_l, counts = [], [], [], []
+    wb: list[float] = []
+    wf: list[float] = []
+    sp: list[float] = []
+    for lips, ex, times, phones, arousal in items:
+        lips = lips if isinstance(lips, np.ndarray) else np.asarray(lips, np.float64)
+        ex = ex if isinstance(ex, np.ndarray) else np.asarray(ex, np.float64)
+        n = lips.shape[0]
+        if lips.shape != (n, N_ARKIT) or ex.shape != (n, N_ARKIT):
+            raise ValueError(f"mix: lips {lips.shape} and expression {ex.shape} must both be ({n}, {N_ARKIT})")
+        phones = list(phones or [])
+        t = np.asarray(times, np.float64)
+        lb = lf = ls = None
+        if t.ndim == 1 and len(t) <= _FEW_TIMES:
+            tl = t.tolist()
+            pad = _CONTACT_PAD_S
+            sb, sf, ss = [], [], []  # (contact_weight's / speaking_weight's spans, in one pass)
+            for p in phones:
+                lab, p0, p1 = str(p[2]), float(p[0]), float(p[1])
+                if lab in BILABIALS:
+                    sb.append((p0 - pad, p1 + pad))
+                if lab in LABIODENTALS:
+                    sf.append((p0 - pad, p1 + pad))
+                if lab != "sil":
+                    ss.append((p0, p1))
+            lb = interval_weight_list(sb, tl, CLOSURE_RAMP_S)
+            lf = interval_weight_list(sf, tl, 0.04)
+            ls = interval_weight_list(ss, tl, 0.15) if phones else [0.0] * len(tl)
+        wb.extend(contact_weight(phones, BILABIALS, t).tolist() if lb is None else lb)
+        wf.extend(contact_weight(phones, LABIODENTALS, t, ramp_s=0.04).tolist() if lf is None else lf)
+        sp.extend((speaking_weight(phones, t) if phones else np.zeros(n)).tolist() if ls is None else ls)
+        ar_l.append(np.zeros(n) if arousal is None else np.asarray(arousal, np.float64).reshape(n))
+        lips_l.append(lips)
+        ex_l.append(ex)
+        counts.append(n)
+    if not (len(wb) == len(wf) == len(sp) == sum(counts)):
+        raise ValueError("mix: each window needs one time per row")
+    return (np.concatenate(lips_l, dtype=np.float64), np.concatenate(ex_l, dtype=np.float64),
+            np.array(wb, np.float64), np.array(wf, np.float64), np.array(sp, np.float64),
+            np.concatenate(ar_l), counts)
+
+
 def mix_many(items: Sequence[tuple]) -> list[np.ndarray]:
     """:func:`mix` of many windows (``items``: (lips, expression, times, phones, arousal) each,
     as ``mix`` takes them) in one pass: each window's zones from its own phones and times, then
@@ -121,9 +169,11 @@ def mix_many(items: Sequence[tuple]) -> list[np.ndarray]:
     over the row's two rounders), so each window gets exactly what it gets alone; LIVE sessions
     with emotion keys mix 1-2 frames each per tick, and the rules' ~40 array calls were the
     mixer's cost."""
-    zs = [_zones(*it) for it in items]
-    lips, ex, wb, wf, speaking, arousal = zs[0] if len(zs) == 1 else (
-        np.concatenate([z[j] for z in zs]) for j in range(6))
+    if len(items) == 1:
+        lips, ex, wb, wf, speaking, arousal = _zones(*items[0])
+        counts = None
+    else:
+        lips, ex, wb, wf, speaking, arousal, counts = _zones_stacked(items)
     wr = np.clip(lips[:, ROUNDERS].max(axis=1) / _ROUND_FULL, 0.0, 1.0)
 
     # where speech itself has the lips (nearly) together, emotion must not part them: covers
@@ -165,7 +215,17 @@ def mix_many(items: Sequence[tuple]) -> list[np.ndarray]:
     out = np.clip(out, 0.0, 1.0)
     out[:, _I["mouthClose"]] = np.minimum(out[:, _I["mouthClose"]], out[:, _I["jawOpen"]])
     out = out.astype(np.float32)
-    return [out] if len(zs) == 1 else np.split(out, np.cumsum([len(z[0]) for z in zs])[:-1])
+    return [out] if counts is None else _row_pieces(out, counts)
+
+
+def _row_pieces(a: np.ndarray, counts: Sequence[int]) -> list[np.ndarray]:
+    """``np.split(a, np.cumsum(counts)[:-1])`` (views of consecutive rows), without its
+    per-piece overhead."""
+    out, at = [], 0
+    for k in counts:
+        out.append(a[at:at + k])
+        at += k
+    return out
 
 
 __all__ = ["mix", "mix_many", "lip_gap", "contact_weight", "speaking_weight", "ARTICULATION_GAIN",

@@ -78,16 +78,32 @@ def _interval_weight_few(intervals: list[tuple[float, float]], t: np.ndarray,
     operations; d == 0 (inside the interval) is weight 1 exactly (0.5 + 0.5 cos 0); a ramp
     value (d > 0) goes through the array path's own numpy expression, and the running maximum
     is exact in any order (the weights are finite and >= +0.0). Unsorted or non-finite times,
-    a non-finite interval or ramp: the array path."""
-    tl = t.tolist()
-    if not (math.isfinite(sum(tl)) and all(a <= b for a, b in zip(tl, tl[1:])) and math.isfinite(ramp_s)
-            and math.isfinite(sum(s + e for s, e in intervals))):
-        return _interval_weight_arrays(intervals, t, ramp_s)
+    a non-finite interval or ramp, a ramp not > 0: the array path."""
+    w = interval_weight_list(intervals, t.tolist(), ramp_s)
+    return _interval_weight_arrays(intervals, t, ramp_s) if w is None else np.array(w, np.float64)
+
+
+def interval_weight_list(intervals: list[tuple[float, float]], tl: list[float], ramp_s: float) -> list[float] | None:
+    """:func:`_interval_weight_few`'s values as a list (``tl``: the times as Python floats), or
+    None where it takes the array path (unsorted or non-finite times, a non-finite interval or
+    ramp, a ramp that is not > 0). The mixer of many LIVE windows gathers these lists into one
+    array."""
+    if not intervals:  # (the array path's zeros, whatever the times)
+        return [0.0] * len(tl)
+    n = len(tl)
+    if not n:
+        return []
+    if not (math.isfinite(sum(tl)) and 0.0 < ramp_s < math.inf):
+        return None
+    if n > 1 and not (tl[0] <= tl[1] if n == 2 else all(a <= b for a, b in zip(tl, tl[1:]))):
+        return None
     t_first, t_last = tl[0], tl[-1]
-    w = [0.0] * len(tl)
+    w = [0.0] * n
     ramp_i: list[int] = []
     ramp_d: list[float] = []
     for s, e in intervals:
+        if not math.isfinite(s + e):
+            return None
         if e + ramp_s <= t_first or s - ramp_s > t_last:
             continue
         a, b = s - ramp_s, e + ramp_s
@@ -104,7 +120,7 @@ def _interval_weight_few(intervals: list[tuple[float, float]], t: np.ndarray,
         for i, x in zip(ramp_i, v.tolist()):
             if x > w[i]:
                 w[i] = x
-    return np.array(w, np.float64)
+    return w
 
 
 def _interval_weight_arrays(intervals: Iterable[tuple[float, float]], t: np.ndarray,
