@@ -15,7 +15,7 @@
 # 3. artic_train.py data        as v1.2's (espeak-ng 20 languages, the 4 old voices, step 2, rest)
 # 4. artic_train.py train       from step 1, norm kept, `more` its own 16 % of the windows
 # 5. export + calibrate         into build/artic/cand_v16 (then benchmarks, copy to models/ only
-#                               if it meets the rule in benchmarks/results/lipsync_neural_v16_candidate.md)
+#                               if it meets the rule in benchmarks/results/lipsync_neural_v16_v17_candidates.md)
 #
 # Needs: pip install torch==2.13.0 onnx, espeak-ng, and the mirrors under /work/.mirror of
 # github:RichardSterry/msc-project, github:sebastian-software/cuttledoc, github:espeak-ng/espeak-ng

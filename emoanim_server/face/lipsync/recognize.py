@@ -76,11 +76,6 @@ WIDEST_SCORE_FLOOR = -53.0
 #: (Recognizer._leave_foreign_out: one alignment each, then one without all of them)
 MAX_FOREIGN_LEFT_OUT = 6
 WIDEST_CONTACT_LEAD = 0.1
-#: where the contact witness is read, the alignment's whole articulation (jaw, lips shut, rounding,
-#: tuck) must also track the learned model's by this much more than the same alignment moved by
-#: +-0.3/0.5 s does (:func:`articulation_agreement`'s ``lead``). None: reported, decides nothing.
-#: Chosen on the FLEURS dev half (benchmarks/transcript_articulation_witness.py)
-ARTICULATION_LEAD: float | None = None
 _FRAME_S = 0.01
 #: PocketSphinx frame f spans samples [f*160, f*160+410): its centre is 12.8 ms after f*10 ms, so
 #: a boundary *between* frames f-1 and f sits at f*10 ms + 7.8 ms. Measured on LJ Speech without
@@ -565,14 +560,6 @@ class Recognizer:
                                       f"beams, and the lips close on {agree:.0%} of its p/b/m, about as often "
                                       f"as on its other phones, {chance:.0%})")
                 return None
-            art = articulation_agreement(x, got, y) if y is not None else None
-            report["articulation_lead"] = None if art is None else art["lead"]
-            if ARTICULATION_LEAD is not None and art is not None and art["lead"] < ARTICULATION_LEAD:
-                report["fallback"] = (f"the transcript does not match the audio (alignment score {llr:.1f} "
-                                      f"per frame; the mouth its phones make follows what the learned model hears "
-                                      f"hardly better than when moved by a third of a second: lead "
-                                      f"{art['lead']:.2f})")
-                return None
         return got
 
     def _leave_one_out(self, pcm: bytes, usable: list, report: dict):
@@ -746,7 +733,10 @@ def articulation_agreement(x: np.ndarray, phones: list[Phone], y: np.ndarray | N
     ``r_shift``, the same with the alignment moved by +-0.3 / +-0.5 s (an alignment out of place on
     this voice); ``lead = r - r_shift``. The model was trained to predict exactly this articulation
     of right alignments, in any language, so a right transcript's phones track it and a wrong
-    one's only by chance. None without the model or with too little speech."""
+    one's only by chance. None without the model or with too little speech.
+
+    Measured as a mismatch witness (benchmarks/transcript_articulation_witness.py, session 13) and
+    not used: on real non-English voices right transcripts lead as low as wrong ones."""
     from .animate import articulate
     from .neural import neural_available, neural_outputs
     from .visemes import A
