@@ -43,10 +43,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import lipsync_real_languages as LR  # noqa: E402
 import transcript_no_decoy_lead as ND  # noqa: E402
-from transcript_mismatch import variants as mm_variants  # noqa: E402
 
 from emoanim_server.face.lipsync import recognize as R  # noqa: E402
-from emoanim_server.face.lipsync.language import LANGUAGES  # noqa: E402
 
 
 def main() -> None:
@@ -94,40 +92,7 @@ def main() -> None:
         print({k: row.get(k) for k in ("set", "language", "line", "kind", "transcript_used", "alignment_score",
                                        "decoy_margin", "contact_agreement", "r", "r_shift", "lead")}, flush=True)
 
-    sets = a.sets.split(",")
-    if "dev" in sets:
-        items = list(ND.fleurs("dev", 5))
-        for i, (tag, n, x, t) in enumerate(items):
-            same = [it for it in items if it[0] == tag and it[1] != n]
-            add("fleurs-dev", tag, n, "right", x, t)
-            add("fleurs-dev", tag, n, "wrong", x, same[i % len(same)][3])
-    if "report" in sets:
-        items = LR.sppas_items(LR.DEFAULT_SPPAS, [])
-        for i, it in enumerate(items):
-            same = [o for o in items if o["language"] == it["language"] and o is not it]
-            x = ND._load(it["wav"], ".wav")
-            other = same[i % len(same)]["transcript"] if same else it["transcript"]
-            for kind, text in mm_variants(it["transcript"], other, it["language"]).items():
-                add("sppas", it["language"], it["name"], kind, x, text)
-        from lipsync_languages import speech
-        from lipsync_languages import variants as lang_variants
-        from lipsync_languages_text import LINES
-
-        for L in LANGUAGES.values():
-            for si, text in enumerate(LINES[L.tag]):
-                y, _ = speech(text, L.voice, si)
-                vs = lang_variants(text, LINES[L.tag][1 - si], L.tag)
-                for kind in (("transcript", "skip", "add", "wrong") if si == 0 else ("transcript",)):
-                    add("espeak", L.tag, si, kind, y, vs[kind])
-        for tag, n, x, t in ND.sppas_ipu():
-            add("sppas-ipu", tag, n, "right", x, t)
-        for tag, n, x, t in ND.fleurs("test", 5):
-            add("fleurs", tag, n, "right", x, t)
-        for name, (tag, _v, _m) in LR.FLEURS_CJK.items():
-            g = LR.DEFAULT_FLEURS_CJK
-            x = ND._load(LR._git(g, "show", f"HEAD:{LR.FLEURS_CJK_DIR}/{name}.wav"), ".wav")
-            t = " ".join(LR._git(g, "show", f"HEAD:{LR.FLEURS_CJK_DIR}/{name}.txt").decode().split())
-            add("fleurs-cjk", tag, name, "right", x, t)
+    ND.each_row(a.sets.split(","), add)
     summary: dict = {}
     for r in rows:
         s = summary.setdefault(f"{r['set']}/{r['kind']}", {"n": 0, "used": 0, "r": [], "lead": []})
@@ -144,9 +109,7 @@ def main() -> None:
            "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpu {LR._cpu()}",
            "loadavg": [round(v, 2) for v in os.getloadavg()], "command": " ".join(sys.argv),
            "summary": summary, "rows": rows}
-    print(json.dumps(summary, indent=1))
-    if a.out:
-        Path(a.out).write_text(json.dumps(res, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    ND.write(res, a.out)
 
 
 if __name__ == "__main__":

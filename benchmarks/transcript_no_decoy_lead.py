@@ -92,32 +92,17 @@ def sppas_ipu():
             yield tag, tg.split("/")[-1], _load(LR._git(g, "show", f"HEAD:{wav}"), ".wav"), " ".join(t for _, _, t in best)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sets", default="dev,report")
-    ap.add_argument("--lead", type=float, default=0.05)
-    ap.add_argument("--only-from", default="", help="a results file: rerun only its rows no decoy aligned "
-                    "for (score below -25), e.g. with a new check behind that witness")
-    ap.add_argument("--out", default="")
-    a = ap.parse_args()
-    rec = R.get_recognizer()
-    rows: list[dict] = []
+def write(res: dict, out: str) -> None:
+    """Print the summary; write the results file when ``out`` is given."""
+    print(json.dumps(res["summary"], indent=1))
+    if out:
+        Path(out).write_text(json.dumps(res, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
-    keep = None
-    if a.only_from:
-        keep = {(r["set"], r["language"], str(r["line"]), r["kind"]) for r in json.load(open(a.only_from))["rows"]
-                if r["decoy_margin"] is None and r["contact_agreement"] is not None
-                and (r["alignment_score"] or 0) < R.MISMATCH_SCORE_SOFT}
 
-    def add(set_, tag, line, kind, x, text):
-        if keep is not None and (set_, tag, str(line), kind) not in keep:
-            return
-        t = time.process_time()
-        rows.append({"set": set_, "language": tag, "line": line, "kind": kind, **run(rec, x, text, tag),
-                     "cpu_s": round(time.process_time() - t, 2)})
-        print(rows[-1], flush=True)
-
-    sets = a.sets.split(",")
+def each_row(sets: list[str], add) -> None:
+    """Every (set, language, line, kind, audio, transcript) of ``sets`` handed to ``add``: ``dev``
+    (FLEURS dev half: right + another line's transcript) and ``report`` (SPPAS right/skip/add/wrong,
+    espeak-ng 48 languages, SPPAS-IPU, FLEURS test half, fleurs-cjk: right)."""
     if "dev" in sets:
         items = list(fleurs("dev", 5))
         for i, (tag, n, x, t) in enumerate(items):
@@ -151,6 +136,34 @@ def main() -> None:
             x = _load(LR._git(g, "show", f"HEAD:{LR.FLEURS_CJK_DIR}/{name}.wav"), ".wav")
             t = " ".join(LR._git(g, "show", f"HEAD:{LR.FLEURS_CJK_DIR}/{name}.txt").decode().split())
             add("fleurs-cjk", tag, name, "right", x, t)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sets", default="dev,report")
+    ap.add_argument("--lead", type=float, default=0.05)
+    ap.add_argument("--only-from", default="", help="a results file: rerun only its rows no decoy aligned "
+                    "for (score below -25), e.g. with a new check behind that witness")
+    ap.add_argument("--out", default="")
+    a = ap.parse_args()
+    rec = R.get_recognizer()
+    rows: list[dict] = []
+
+    keep = None
+    if a.only_from:
+        keep = {(r["set"], r["language"], str(r["line"]), r["kind"]) for r in json.load(open(a.only_from))["rows"]
+                if r["decoy_margin"] is None and r["contact_agreement"] is not None
+                and (r["alignment_score"] or 0) < R.MISMATCH_SCORE_SOFT}
+
+    def add(set_, tag, line, kind, x, text):
+        if keep is not None and (set_, tag, str(line), kind) not in keep:
+            return
+        t = time.process_time()
+        rows.append({"set": set_, "language": tag, "line": line, "kind": kind, **run(rec, x, text, tag),
+                     "cpu_s": round(time.process_time() - t, 2)})
+        print(rows[-1], flush=True)
+
+    each_row(a.sets.split(","), add)
     for r in rows:
         ag, ch = r["contact_agreement"], r["contact_chance"]
         r["lead"] = None if ag is None or ch is None else round(ag - ch, 2)
@@ -166,9 +179,7 @@ def main() -> None:
            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
            "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpu",
            "loadavg": [round(v, 2) for v in os.getloadavg()], "summary": summary, "rows": rows}
-    print(json.dumps(summary, indent=1))
-    if a.out:
-        Path(a.out).write_text(json.dumps(res, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    write(res, a.out)
 
 
 if __name__ == "__main__":

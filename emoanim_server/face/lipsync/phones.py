@@ -53,16 +53,7 @@ def interval_weight(intervals: Iterable[tuple[float, float]], times: np.ndarray,
     # mixer of a LIVE session asks for 1-2 frames with every interval of the last second)
     if len(t) <= _FEW_TIMES and t.ndim == 1:
         return _interval_weight_few(list(intervals), t, ramp_s)
-    t_first, t_last = float(t[0]), float(t[-1])
-    for s, e in intervals:
-        if e + ramp_s <= t_first or s - ramp_s > t_last:
-            continue
-        lo = np.searchsorted(t, s - ramp_s)
-        hi = np.searchsorted(t, e + ramp_s)
-        u = t[lo:hi]
-        d = np.maximum(np.maximum(s - u, u - e), 0.0) / ramp_s
-        w[lo:hi] = np.maximum(w[lo:hi], 0.5 + 0.5 * np.cos(np.pi * np.clip(d, 0.0, 1.0)))
-    return w
+    return _interval_weight_arrays(intervals, t, ramp_s)
 
 
 #: windows of at most this many times take :func:`_interval_weight_few` (the mixer of a LIVE
