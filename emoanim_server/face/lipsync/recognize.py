@@ -544,10 +544,7 @@ class Recognizer:
             # of them on real French/Catalan), on few of a wrong one's (0.12..0.33). A last-resort
             # path needs the witness even where a decoy aligned (espeak-ng Serbian, another line's
             # words: margin 6.5, lips closing on 75 % of its p/b/m and 73 % of its other phones)
-            from .neural import neural_available, neural_outputs
-
-            y = neural_outputs(x, 100) if neural_available() else None
-            w = _contact_agreement(x, got, y)
+            w = _contact_agreement(x, got)
             agree, chance = (w[0], w[1]) if w is not None else (None, None)
             report["contact_agreement"] = None if agree is None else round(agree, 2)
             report["contact_chance"] = None if chance is None else round(chance, 2)
@@ -693,20 +690,19 @@ class Recognizer:
             return _fill_silence(out, duration)
 
 
-def _contact_agreement(x: np.ndarray, phones: list[Phone], y: np.ndarray | None = None) -> tuple[float, float, int] | None:
+def _contact_agreement(x: np.ndarray, phones: list[Phone]) -> tuple[float, float, int] | None:
     """(agreement, chance, n): the share of the ``n`` aligned p/b/m segments (+-20 ms) in which the
     learned articulation model, run on the audio alone, closes the lips (contact weight > 0.5),
     and the share of all aligned phones on which it does so in a window as long as the line's
     median p/b/m (what a transcript whose p/b/m are in the wrong places scores). None without the
-    model or without a bilabial. Language-independent: the model never sees the text. ``y``: the
-    model's raw outputs at 100 fps where the caller has them."""
+    model or without a bilabial. Language-independent: the model never sees the text."""
     from .neural import calibrated, neural_available, neural_outputs
 
     segs = [(p.start, p.end) for p in phones if p.phone in ("p", "b", "m")]
     if not segs or not neural_available():
         return None
     fps = 100
-    _, wb, _ = calibrated(neural_outputs(x, fps) if y is None else y)
+    _, wb, _ = calibrated(neural_outputs(x, fps))
     t = np.arange(len(wb)) / fps
 
     def closes(a: float, b: float) -> bool:
