@@ -290,6 +290,15 @@ def train(args) -> None:
             xb[keep] += noise
             if C:  # a twin gets its original's noise: the pair differs by the dither only
                 xc[keep[:C]] += noise[:int(keep[:C].sum())]
+        if C and args.cons_fresh > 0:
+            # a fresh dither-like pair every step (session 14): the stored twin is ONE dither draw per
+            # clip, seen again every epoch, and v1.7/v1.8 stayed touchy on lines they never saw. The
+            # twin's log-mel change (f2 - f: large only in bands near the floor) with a random sign
+            # per element and a random size in [1, cons_fresh] per row is another plausible draw.
+            dlt = xc - xb[:C]
+            sign = rng.choice(np.array([-1.0, 1.0], np.float32), size=dlt.shape)
+            size = rng.uniform(1.0, args.cons_fresh, size=(C, 1, 1)).astype(np.float32)
+            xc = xb[:C] + dlt * sign * size
         xt, yt, mt = torch.tensor(xb), torch.tensor(yb), torch.tensor(mb)
         if C:
             z_all, *_ = net.logits(torch.cat([xt, torch.tensor(xc)]), *net.zero_state(B + C))
@@ -754,6 +763,9 @@ def main() -> None:
     ap.add_argument("--music2", type=int, default=0, help="data: extra procedural music rest clips (artic_data.music2)")
     ap.add_argument("--cons-weight", type=float, default=0.0,
                     help="train: dither-consistency loss weight (needs data --twin)")
+    ap.add_argument("--cons-fresh", type=float, default=0.0,
+                    help="train: >= 1: the twin's log-mel change re-signed per element and scaled by U(1, this) per "
+                         "row, fresh every step (0 = the stored twin as is)")
     ap.add_argument("--cons-rows", type=int, default=16, help="train: batch rows that also run their dithered twin")
     ap.add_argument("--tag", default="", help="train: prefix of the checkpoint files (a second run beside the first)")
     ap.add_argument("--drop-src", default="", help="train: comma-separated source prefixes never sampled (ablation)")
