@@ -33,6 +33,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -54,10 +55,9 @@ def replay(x: np.ndarray, n: int, seconds: float, arrivals: str = "spread", max_
     from emoanim_server.live_batch import tick
     from emoanim_server.pipeline import LiveGraph
 
-    rng = np.random.default_rng(seed)
     per = int(round(seconds / CHUNK_S))
     if arrivals == "spread":
-        start = rng.integers(0, 8, n) * CHUNK_S + rng.uniform(0, CHUNK_S, n)
+        start = spread_starts(n, seed)[0]
     elif arrivals == "lockstep":
         start = np.zeros(n)
     else:
@@ -138,6 +138,90 @@ def replay(x: np.ndarray, n: int, seconds: float, arrivals: str = "spread", max_
             "loadavg_1m": round(os.getloadavg()[0], 2)}
 
 
+def spread_starts(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The spread arrivals' start times of :func:`replay` (the same generator calls): a random
+    whole number of chunks (0-7) apart plus a phase within the 20 ms; returns (start_s, whole chunks)."""
+    rng = np.random.default_rng(seed)
+    k = rng.integers(0, 8, n)
+    return k * CHUNK_S + rng.uniform(0, CHUNK_S, n), k
+
+
+def saturated(pkgs: Sequence[str], x: np.ndarray, n: int, seconds: float, emotion_keys: bool = False,
+              seed: int = 0, aligned: bool = False) -> list[float]:
+    """Thread CPU per audio-s per session of the spread batches a ticker that is behind makes:
+    every batch holds each started session's next chunk, the sessions at the chunk phases of
+    :func:`spread_starts` (``aligned``: all at phase 0, the lock-step batches), one figure per
+    package in ``pkgs`` (import names, see :func:`ab`), their batches interleaved tick by tick
+    (the order alternating as below), so load that drifts on a shared machine falls on every package alike.
+    Why: the replay's own CPU figure is the ticker's busy time, and a greedy ticker with spare
+    time spends it on more, smaller batches (busy ~1.0 either way: at n sessions it reads
+    >= ~1/n whatever a batch costs); this figure is what a full batch of sessions at different
+    phases costs, the same batches every run."""
+    import importlib
+
+    per = int(round(seconds / CHUNK_S))
+    ph = np.zeros(n, int) if aligned else spread_starts(n, seed)[1]
+    offs = [int(16000 * 0.37 * k) % max(1, len(x) - per * HOP) for k in range(n)]
+    ticks, graphs = [], []
+    for pkg in pkgs:
+        ticks.append(importlib.import_module(f"{pkg}.live_batch").tick)
+        gs = [importlib.import_module(f"{pkg}.pipeline").LiveGraph(60, k, FULL, engine="neural") for k in range(n)]
+        if emotion_keys:  # live_capacity.emotion_timeline's keys, from this package's own modules
+            from_category = importlib.import_module(f"{pkg}.emotion").from_category
+            LiveTimeline = importlib.import_module(f"{pkg}.emotion.stage").LiveTimeline
+            cats = ("happy", "sad", "angry", "surprised", "fearful", "neutral")
+            for k, g in enumerate(gs):
+                tl = LiveTimeline()
+                for j, t in enumerate(np.arange(0.0, seconds, 1.5)):
+                    tl.add(float(t), from_category(cats[(k + j) % len(cats)], 0.4 + 0.1 * ((k + j) % 5)), 0.4)
+                g.set_emotion(tl)
+        graphs.append(gs)
+    busy = [0.0] * len(pkgs)
+    for t in range(int(ph.max()) + per):
+        live = [k for k in range(n) if ph[k] <= t < ph[k] + per]
+        xs = [x[offs[k] + (t - ph[k]) * HOP: offs[k] + (t - ph[k] + 1) * HOP] for k in live]
+        # which package goes first: the Thue-Morse sequence of t (each chunk phase mod 2, 4, 8 gets both
+        # orders alike; a plain alternation sided with the upper face's every-other-chunk steps)
+        for p in (range(len(pkgs)) if bin(t).count("1") % 2 == 0 else reversed(range(len(pkgs)))):
+            items = [(graphs[p][k], xx) for k, xx in zip(live, xs)]
+            c0 = time.thread_time()
+            res = ticks[p](items)
+            busy[p] += time.thread_time() - c0
+            bad = [r for r in res if isinstance(r, Exception)]
+            if bad:
+                raise bad[0]
+    for gs in graphs:
+        for g in gs:
+            g.close()
+    return [b / (n * seconds) for b in busy]
+
+
+def ab(base: str, x: np.ndarray, n: int, seconds: float, reps: int, emotion_keys: bool = False) -> dict:
+    """In-process A/B of :func:`saturated` spread batches: the package in source tree ``base``
+    (imported as ``emoanim_base``) against this tree's, ``reps`` runs, each run both trees'
+    batches interleaved tick by tick (one pair a run; the acceptance rule reads the pairs)."""
+    from _results import base_package
+
+    pkgs = [base_package(base), "emoanim_server"]
+    saturated(pkgs, x, 2, 1.0, emotion_keys)  # warm: imports, model sessions, first-call costs
+    runs: dict[str, list] = {"base": [], "now": []}
+    loads = []
+    for r in range(reps):
+        loads.append(round(os.getloadavg()[0], 2))
+        b, nw = saturated(pkgs if r % 2 == 0 else pkgs[::-1], x, n, seconds, emotion_keys)[::1 if r % 2 == 0 else -1]
+        runs["base"].append(round(b, 5))
+        runs["now"].append(round(nw, 5))
+        print("A/B", r, {k: v[-1] for k, v in runs.items()}, flush=True)
+    pairs = list(zip(runs["base"], runs["now"]))
+    base_git = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=base, capture_output=True,
+                              text=True).stdout.strip()
+    return {"base": base, "base_git": base_git, "sessions": n, "seconds": seconds, "reps": reps,
+            "emotion_keys": emotion_keys, "runs": runs, "loadavg_1m_at_runs": loads,
+            "mean": {k: round(float(np.mean(v)), 5) for k, v in runs.items()},
+            "now_lower_in_every_pair": all(b_ > n_ for b_, n_ in pairs),
+            "ratio_base_over_now": round(float(np.mean(runs["base"]) / np.mean(runs["now"])), 3)}
+
+
 def write_md(res: dict, path: Path) -> None:
     m = res["machine"]
     L = [f"# LIVE whole-face latency, ticker replayed on CPU time ({res['date']}, git {res['git']})", "",
@@ -161,6 +245,19 @@ def write_md(res: dict, path: Path) -> None:
                  f"{r['latency_ms_p99']} / {r['latency_ms_max']} | {r['whole_face_ms_p50']} / **{r['whole_face_ms_p99']}** | "
                  f"{r['sample_to_frame_ms_p50']} / **{r['sample_to_frame_ms_p99']}** / {r['sample_to_frame_ms_max']} | "
                  f"{r['loadavg_1m']} |")
+    if res.get("ab"):
+        L += ["", "## In-process A/B, spread batches of a ticker that is behind (`--ab BASE`)", "",
+              "Every batch holds each started session's next chunk, the sessions at the spread arrivals' chunk "
+              "phases (`saturated()`); thread CPU per audio-s per session; both trees in one process, their batches "
+              "interleaved batch by batch (which goes first: the Thue-Morse sequence of the tick), one pair a run. Acceptance rule (fixed before measuring): a change lands if upper_identity is "
+              "IDENTICAL and `now` is lower than `base` in every pair.", "",
+              "| base (git) | emotion keys | sessions | runs a tree | base runs | now runs | base / now | lower in every pair | load 1m at runs |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for a in res["ab"]:
+            L.append(f"| {a['base_git']} | {'yes' if a['emotion_keys'] else 'no'} | {a['sessions']} | {a['reps']} | "
+                     f"{', '.join(map(str, a['runs']['base']))} | {', '.join(map(str, a['runs']['now']))} | "
+                     f"x{a['ratio_base_over_now']} | {'yes' if a['now_lower_in_every_pair'] else 'NO'} | "
+                     f"{min(a['loadavg_1m_at_runs'])}-{max(a['loadavg_1m_at_runs'])} |")
     if res.get("reading"):
         L += ["", "## Reading", ""] + [f"* {t}" for t in res["reading"]]
     L += ["", "Not in these figures: the event loop's own work per message (websockets, protobuf; in the server "
@@ -179,6 +276,9 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=8.0)
     ap.add_argument("--emotion-keys", action="store_true", help="also every level with an emotion timeline per session")
     ap.add_argument("--reading", default="", help="a text file of reading bullets for the .md")
+    ap.add_argument("--ab", default="", help="a source tree to A/B against (saturated spread batches, in process)")
+    ap.add_argument("--reps", type=int, default=4, help="--ab: runs a tree")
+    ap.add_argument("--ab-levels", default="40", help="--ab: sessions (comma-separated); --levels '' for the A/B alone")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "live_latency"))
     args = ap.parse_args()
     from bench_server import machine
@@ -195,8 +295,12 @@ def main() -> int:
            "machine": dict(machine(), lscpu=cpu_details()), "loadavg_start": os.getloadavg(),
            "git": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                                  text=True).stdout.strip(), "rows": []}
-    replay(x, 2, 1.0)  # warm: imports, model session, first-call costs
-    for n in [int(v) for v in args.levels.split(",")]:
+    if args.ab:  # first: the A/B is what a change is judged by
+        res["ab"] = [ab(args.ab, x, n, args.seconds, args.reps, ek) for n in [int(v) for v in args.ab_levels.split(",")]
+                     for ek in ((False, True) if args.emotion_keys else (False,))]
+    if args.levels:
+        replay(x, 2, 1.0)  # warm: imports, model session, first-call costs
+    for n in [int(v) for v in args.levels.split(",") if v]:
         for arr in args.arrivals.split(","):
             for mb in [int(v) for v in args.max_batch.split(",")]:
                 for ek in ((False, True) if args.emotion_keys else (False,)):

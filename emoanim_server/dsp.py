@@ -298,8 +298,12 @@ _NO_SAMPLES.flags.writeable = False
 def _cumsum_rows(a: np.ndarray) -> None:
     """In-place cumulative sum along axis 1 of (m, L, nb): a[:, j] += a[:, j - 1], in order, so
     every element gets exactly np.cumsum's sequence of additions (a loop over j is faster than
-    np.cumsum here when the rows are long)."""
-    if a.shape[2] < 64:
+    np.cumsum here when the rows are long: a bake's slabs of 512 blocks). The loop's L - 1 calls
+    are a fixed cost, which LIVE's batched band-pass pays per call: ~14-40 sessions' upper faces
+    of a tick (70-200 blocks; sessions at different chunk phases step on different ticks, so
+    spread arrivals make more, smaller calls), where np.cumsum costs less (Xeon VM, 4 x 128 x nb:
+    nb 70 ~140 vs ~370 us, 130 ~260 vs ~420, 200 ~390 vs ~480; 400 ~920 vs ~690)."""
+    if a.shape[2] < 256:
         np.cumsum(a, axis=1, out=a)
         return
     for j in range(1, a.shape[1]):

@@ -60,9 +60,10 @@ def tick(items: Sequence[tuple[object, np.ndarray]]) -> list:
             lip_curves[i] = allc[at:at + len(r)]
             at += len(r)
     fronted = _end_front(items, begun, lip_curves, results)
-    _upper_bands([items[i][0] for i in fronted])
+    early = _upper_early([items[i][0] for i in fronted])
+    _upper_bands([items[i][0] for i in fronted], early)
     _upper_pitch([items[i][0] for i in fronted])
-    for i, e in _upper_steps([items[i][0] for i in fronted]).items():
+    for i, e in _upper_steps([items[i][0] for i in fronted], early).items():
         results[fronted[i]] = e
     ok = [i for i in fronted if results[i] is None]
     _eyes_head_feeds([items[i][0] for i in ok], ok, results)
@@ -124,9 +125,33 @@ def _eyes_head_feeds(graphs: list, idx: list[int], results: list) -> None:
                 results[i] = e
 
 
-def _upper_bands(graphs: list) -> None:
+def _upper_early(graphs: list) -> set[int]:
+    """The graphs (by ``id``) whose upper face steps early this tick: when more graphs' frames
+    drive their upper face now (``LiveGraph.upper_due``) than there are others that could step,
+    those others step too. Why: a session's upper face steps every other chunk (it needs less
+    lookahead than the lips), so sessions at different chunk phases -- spread arrivals -- step
+    on alternate ticks, and every batched call of the stage (band-pass, pitch, step) ran twice as
+    often with half the rows, paying its fixed cost each time (~0.6 ms a step call, Xeon VM).
+    Once stepped with the majority a session falls due with it from then on; the majority rule
+    keeps one late joiner from moving everyone. Exact: the upper face gives the same ticks
+    whatever its steps (tests/test_live_batch.py compares spread batches with each graph alone)."""
+    due, could = 0, []
+    for g in graphs:
+        try:
+            d = g.upper_due()
+        except Exception:  # noqa: BLE001 - its own requests meet (and report) the same problem
+            continue
+        if d:
+            due += 1
+        elif d is not None:
+            could.append(id(g))
+    return set(could) if could and due >= len(could) else set()
+
+
+def _upper_bands(graphs: list, early: set[int] = frozenset()) -> None:
     """The upper faces' audio-rate band-pass of every graph about to give its upper face audio
-    (``LiveGraph.upper_audio_request``), in one call (``dsp.bandpass_many``: each filter's own
+    (``LiveGraph.upper_audio_request``; ``early``: the graphs stepping early, :func:`_upper_early`),
+    in one call (``dsp.bandpass_many``: each filter's own
     state, the same samples as alone); each graph then takes its audio in with its band
     (``upper_audio_in``) and :func:`_upper_pitch` asks for its pitch frames as before. A failure
     leaves the graph to filter its own audio (the same numbers, then or at its step)."""
@@ -135,7 +160,7 @@ def _upper_bands(graphs: list) -> None:
     reqs = []
     for g in graphs:
         try:
-            x = g.upper_audio_request()
+            x = g.upper_audio_request(id(g) in early) if early else g.upper_audio_request()
         except Exception:  # noqa: BLE001 - the pitch / emit step meets (and reports) the same problem
             continue
         if x is not None:
@@ -256,12 +281,12 @@ def _yin_rows(frames: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def _upper_steps(graphs: list) -> dict[int, Exception]:
+def _upper_steps(graphs: list, early: set[int] = frozenset()) -> dict[int, Exception]:
     """The upper faces' steps of every graph that needs one now, their rendering in one call
     (``face.upper.step_many``: per-tick decisions per session, then every session's new ticks
     through one set of array operations; rows are independent, so each gets what it would
-    alone). Returns {position in ``graphs``: exception} for graphs whose step failed (reported
-    as their result; the others go on)."""
+    alone; ``early``: the graphs stepping early, :func:`_upper_early`). Returns {position in
+    ``graphs``: exception} for graphs whose step failed (reported as their result; the others go on)."""
     from .face.upper import step_many
 
     failed: dict[int, Exception] = {}
@@ -271,7 +296,7 @@ def _upper_steps(graphs: list) -> dict[int, Exception]:
         if req is None:
             continue
         try:
-            until = req()
+            until = req(True) if id(g) in early else req()
         except Exception as e:  # noqa: BLE001 - isolated per session
             failed[j] = e
             continue

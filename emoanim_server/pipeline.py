@@ -545,11 +545,27 @@ class LiveGraph:
         self._up_given = False
         return self.upper.pitch_frames()
 
-    def upper_audio_request(self) -> np.ndarray | None:
+    def upper_due(self) -> bool | None:
+        """Whether this chunk's frames drive the upper face (True: :meth:`upper_audio_request`
+        and :meth:`upper_step_request` give it its waiting audio and a step), or, when they do
+        not, whether it could step early: False when it has audio waiting and is keyed already
+        (so an early step keys nothing: the keying reads the first audio, see
+        :meth:`_key_stages`); None otherwise. live_batch.tick steps the upper faces of sessions
+        at other chunk phases early, so that they fall due on the same ticks as the rest (the
+        stage is schedule-independent: any steps give the same ticks, tests/test_live_batch.py)."""
+        if self.upper is None or not self._up_audio:
+            return None
+        if self._lip_done > self.next_index and self._upper_frames() < self._lip_done:
+            return True
+        return False if self._keyed else None
+
+    def upper_audio_request(self, early: bool = False) -> np.ndarray | None:
         """The waiting audio :meth:`upper_pitch_request` would give the upper face now (taken
-        from the queue: the caller hands it back with :meth:`upper_audio_in`), or None."""
-        if (self.upper is None or not self._up_audio or self._lip_done <= self.next_index
-                or self._upper_frames() >= self._lip_done):
+        from the queue: the caller hands it back with :meth:`upper_audio_in`), or None.
+        ``early``: also when no frame needs it yet (see :meth:`upper_due`)."""
+        if self.upper is None or not self._up_audio:
+            return None
+        if not early and (self._lip_done <= self.next_index or self._upper_frames() >= self._lip_done):
             return None
         if not self._keyed:
             self._key_stages()
@@ -728,13 +744,20 @@ class LiveGraph:
         if self._feed_upper(closed, need):
             self.upper_take(self.upper.step((self.upper.n_ticks_total + 1) * TICK_S))
 
-    def upper_step_request(self) -> float | None:
+    def upper_step_request(self, early: bool = False) -> float | None:
         """Between :meth:`upper_pitch_request` and :meth:`end_emit`: when this chunk's frames will
         drive the upper face, give it its waiting audio and emotion ticks and return the
         ``until_s`` of its step (the caller steps many graphs' upper faces at once with
         ``face.upper.step_many`` and hands each its ticks with :meth:`upper_take`); None: nothing
-        to do now. The same numbers as the step :meth:`end_emit` would make (live_batch.tick)."""
-        if self.upper is None or self._lip_done <= self.next_index or not self._feed_upper(False, self._lip_done):
+        to do now. The same numbers as the step :meth:`end_emit` would make (live_batch.tick).
+        ``early``: the step now, needed or not (see :meth:`upper_due`)."""
+        if self.upper is None:
+            return None
+        if early:
+            if not self._keyed:  # (upper_due says early only for a keyed graph)
+                return None
+            self._feed_upper(False, None)
+        elif self._lip_done <= self.next_index or not self._feed_upper(False, self._lip_done):
             return None
         return (self.upper.n_ticks_total + 1) * TICK_S
 

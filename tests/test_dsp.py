@@ -174,3 +174,17 @@ def test_stages_match_their_scipy_versions_on_real_speech(speech, monkeypatch):
     assert ours_p.emphasis == ref_p.emphasis
     assert ours_u.shape == ref_u.shape and len(ours_u) > 100
     assert np.abs(ours_u - ref_u).max() < 1e-12
+
+
+@pytest.mark.parametrize("nb", [20, 63, 64, 200, 255, 256, 300])
+def test_cumsum_rows_is_the_sequential_loop_bit_for_bit(nb):
+    """dsp._cumsum_rows takes np.cumsum or a loop over the block positions by size (a speed
+    choice, LIVE's batched band-pass vs a bake's slabs): both are the same additions in order."""
+    from emoanim_server.dsp import _cumsum_rows
+
+    a = np.random.default_rng(nb).standard_normal((4, 128, nb)) * 10.0 ** np.arange(-3, 4, 2)[:, None, None]
+    ref = a.copy()
+    for j in range(1, a.shape[1]):
+        ref[:, j] = ref[:, j] + ref[:, j - 1]
+    _cumsum_rows(a)
+    assert a.tobytes() == ref.tobytes()

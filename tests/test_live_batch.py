@@ -262,3 +262,59 @@ def test_window_times_are_numpys_grid():
             want = g / rate if divide else g * rate
             got = _times(i0, n, rate, divide)
             assert got.dtype == want.dtype and got.shape == want.shape and got.tobytes() == want.tobytes()
+
+
+def _phased_graph(k: int, timeline: bool) -> LiveGraph:
+    g = LiveGraph(60, k, FULL, engine="neural")
+    if timeline:
+        from emoanim_server.emotion import from_category
+        from emoanim_server.emotion.stage import LiveTimeline
+
+        tl = LiveTimeline()
+        tl.add(0.0, from_category("happy", 0.5), 0.3)
+        tl.add(1.1 + 0.1 * k, from_category(("angry", "sad", "surprised")[k % 3], 0.7), 0.5)
+        g.set_emotion(tl)
+    return g
+
+
+def _frames(out: list) -> dict:
+    out = [f for f in out if f is not None]
+    return {a: np.concatenate([getattr(f, a) for f in out]) for a in ("curves", "head", "eyes")}
+
+
+@pytest.mark.parametrize("timeline", [False, True])
+def test_sessions_at_different_chunk_phases_equal_each_alone(speech, neural, monkeypatch, timeline):
+    """Spread arrivals: sessions start on different ticks (chunk phases), so their lazy stages
+    fall due on different ticks; live_batch.tick steps the minority's upper faces early to
+    bring them into step (_upper_early). Every session's frames (curves, head, eyes) stay
+    exactly its own alone, with and without an emotion timeline, and the early steps happen."""
+    from emoanim_server.live_batch import tick
+
+    starts = [0, 1, 1, 3, 0, 2, 5]  # in chunks
+    xs = [speech[k * 480:len(speech) - k * 960] for k in range(len(starts))]
+    early = []
+    orig = LiveGraph.upper_step_request
+
+    def spy(self, early_=False):
+        if early_:
+            early.append(id(self))
+        return orig(self, early_)
+
+    monkeypatch.setattr(LiveGraph, "upper_step_request", spy)
+    gs = [_phased_graph(k, timeline) for k in range(len(xs))]
+    outs: list[list] = [[] for _ in xs]
+    for t in range(max(s + -(-len(x) // 320) for s, x in zip(starts, xs))):
+        live = [k for k, (s, x) in enumerate(zip(starts, xs)) if s <= t and (t - s) * 320 < len(x)]
+        items = [(gs[k], xs[k][(t - starts[k]) * 320:(t - starts[k] + 1) * 320]) for k in live]
+        for k, f in zip(live, tick(items)):
+            assert not isinstance(f, Exception), f
+            outs[k].append(f)
+    for k, g in enumerate(gs):
+        outs[k].append(g.finish())
+    assert early, "no early upper-face step: the test does not exercise _upper_early"
+    monkeypatch.setattr(LiveGraph, "upper_step_request", orig)
+    for k, x in enumerate(xs):
+        g = _phased_graph(k, timeline)
+        alone = _frames([g.feed(x[i:i + 320]) for i in range(0, len(x), 320)] + [g.finish()])
+        for a, v in _frames(outs[k]).items():
+            assert v.shape == alone[a].shape and v.tobytes() == alone[a].tobytes(), (k, a)
