@@ -290,6 +290,15 @@ def train(args) -> None:
             xb[keep] += noise
             if C:  # a twin gets its original's noise: the pair differs by the dither only
                 xc[keep[:C]] += noise[:int(keep[:C].sum())]
+        if C and args.cons_fresh > 0:
+            # a fresh dither-like pair every step (session 14): the stored twin is ONE dither draw per
+            # clip, seen again every epoch, and v1.7/v1.8 stayed touchy on lines they never saw. The
+            # twin's log-mel change (f2 - f: large only in bands near the floor) with a random sign
+            # per element and a random size in [1, cons_fresh] per row is another plausible draw.
+            dlt = xc - xb[:C]
+            sign = rng.choice(np.array([-1.0, 1.0], np.float32), size=dlt.shape)
+            size = rng.uniform(1.0, args.cons_fresh, size=(C, 1, 1)).astype(np.float32)
+            xc = xb[:C] + dlt * sign * size
         xt, yt, mt = torch.tensor(xb), torch.tensor(yb), torch.tensor(mb)
         if C:
             z_all, *_ = net.logits(torch.cat([xt, torch.tensor(xc)]), *net.zero_state(B + C))
@@ -590,6 +599,32 @@ def from_onnx(args) -> None:
     print("wrote", BUILD / args.out_ckpt, "step", ck["step"], "sha", ck["sha256"])
 
 
+def blend(args) -> None:
+    """build/artic/<--out-ckpt> = A + alpha (B - A), parameter by parameter, for two fine-tunes of the
+    same weights (v1.2 and a candidate): a candidate between them (session 14: v1.7's gains with
+    less of its touchiness to a 1-LSB dither). Norms and config must be equal (--keep-norm runs)."""
+    import torch
+
+    a = torch.load(BUILD / args.blend[0], weights_only=False)
+    b = torch.load(BUILD / args.blend[1], weights_only=False)
+    if a["cfg"] != b["cfg"] or a["state"].keys() != b["state"].keys():
+        raise SystemExit(f"blend: {args.blend[0]} and {args.blend[1]} are not the same network")
+    t = args.alpha
+    state = {}
+    for k, va in a["state"].items():
+        vb = b["state"][k]
+        if not torch.is_floating_point(va):
+            if not torch.equal(va, vb):
+                raise SystemExit(f"blend: integer tensor {k} differs")
+            state[k] = va.clone()
+        else:
+            state[k] = va + t * (vb - va)
+    ck = {"cfg": a["cfg"], "state": state, "step": b.get("step"), "val": None,
+          "blend": {"a": args.blend[0], "b": args.blend[1], "alpha": t}}
+    torch.save(ck, BUILD / args.out_ckpt)
+    print("wrote", BUILD / args.out_ckpt, ck["blend"])
+
+
 # ------------------------------------------------------------------ export
 def export(args) -> None:
     import torch
@@ -698,7 +733,7 @@ def card_metrics(args) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("cmd", choices=["data", "train", "export", "calibrate", "card", "all", "from-onnx"])
+    ap.add_argument("cmd", choices=["data", "train", "export", "calibrate", "card", "all", "from-onnx", "blend"])
     ap.add_argument("--espeak-src", default="/work/.mirror/espeak-ng+espeak-ng/repo")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--per-lang", type=int, default=60)
@@ -728,6 +763,9 @@ def main() -> None:
     ap.add_argument("--music2", type=int, default=0, help="data: extra procedural music rest clips (artic_data.music2)")
     ap.add_argument("--cons-weight", type=float, default=0.0,
                     help="train: dither-consistency loss weight (needs data --twin)")
+    ap.add_argument("--cons-fresh", type=float, default=0.0,
+                    help="train: >= 1: the twin's log-mel change re-signed per element and scaled by U(1, this) per "
+                         "row, fresh every step (0 = the stored twin as is)")
     ap.add_argument("--cons-rows", type=int, default=16, help="train: batch rows that also run their dithered twin")
     ap.add_argument("--tag", default="", help="train: prefix of the checkpoint files (a second run beside the first)")
     ap.add_argument("--drop-src", default="", help="train: comma-separated source prefixes never sampled (ablation)")
@@ -740,6 +778,8 @@ def main() -> None:
     ap.add_argument("--onnx", default=str(ROOT / "models" / "articulation.onnx"),
                     help="from-onnx: the shipped model to rebuild a checkpoint from")
     ap.add_argument("--out-ckpt", default="v12.pt", help="from-onnx: checkpoint name in build/artic")
+    ap.add_argument("--blend", nargs=2, metavar=("A", "B"), help="blend: two checkpoints in build/artic")
+    ap.add_argument("--alpha", type=float, default=0.5, help="blend: A + alpha (B - A)")
     ap.add_argument("--init", default="", help="checkpoint in build/artic to continue training from")
     a = ap.parse_args()
     if a.cmd in ("data", "all"):
@@ -752,6 +792,8 @@ def main() -> None:
         calibrate(a)
     if a.cmd == "from-onnx":
         from_onnx(a)
+    if a.cmd == "blend":
+        blend(a)
     if a.cmd == "card":
         card_metrics(a)
 
