@@ -21,6 +21,7 @@ frame, the worst case for one batch).
 
     nice -n 10 python benchmarks/live_latency.py                      # 1, 40, 48 sessions
     nice -n 10 python benchmarks/live_latency.py --levels 40 --arrivals spread --seconds 8
+    nice -n 10 python benchmarks/live_latency.py --ab /work/wt/base --levels ''   # judge a change
 Results: benchmarks/results/live_latency.{json,md}.
 """
 from __future__ import annotations
@@ -264,7 +265,7 @@ def write_md(res: dict, path: Path) -> None:
           "process it shares the GIL with the ticker unless `live_workers` >= 1) and the socket: "
           "benchmarks/results/live_capacity_zen4.md and server_capacity.md measure the real server.", "",
           "Regenerate: `nice -n 10 python benchmarks/live_latency.py` (`--levels`, `--arrivals`, `--max-batch`, "
-          "`--emotion-keys`)."]
+          "`--emotion-keys`, `--ab BASE --reps 4`)."]
     path.write_text("\n".join(L) + "\n")
 
 

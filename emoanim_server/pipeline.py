@@ -382,6 +382,7 @@ class LiveGraph:
         self._x: np.ndarray | None = None  # audio between begin() and end()
         self._hist_k0 = 0
         self._keyed = False  # eyes/head/upper face keyed by the first audio (_key_stages)
+        self._ever_timed = False  # an emotion timeline was ever set (set_emotion)
         self._key_buf = np.zeros(0, np.float32)
         self.eyes_head = None
         if parts.get("eyes") or parts.get("head"):
@@ -451,6 +452,8 @@ class LiveGraph:
 
     def set_emotion(self, timeline) -> None:
         self.emotion = timeline
+        if timeline is not None:
+            self._ever_timed = True  # (no early eyes + head feeds from now on: eyes_head_can_early)
         self._calm = None
         self._controls = None
         self._at_rest = None
@@ -863,6 +866,21 @@ class LiveGraph:
         if n_final <= self.next_index:
             return None
         return self._eyes_head_take(need=n_final)
+
+    def eyes_head_can_early(self) -> bool:
+        """Whether :meth:`eyes_head_early_request` would feed the eyes + head stage its waiting
+        ticks before a frame needs them: only a keyed graph (the keying reads the first audio,
+        :meth:`_key_stages`) that never had an emotion timeline. Why the timeline: the stage
+        gives the same frames whatever its feeds with neutral emotion rows (tests/test_live_batch.py),
+        not with a timeline's changing rows (their frames move by ~1e-4 with the feeds)."""
+        return self.eyes_head is not None and self._keyed and not self._ever_timed and bool(self._eh_pending)
+
+    def eyes_head_early_request(self) -> tuple | None:
+        """After :meth:`eyes_head_request` said None: the waiting driver ticks as it returns
+        them, for a feed now though no frame needs them yet (live_batch.tick feeds the minority
+        of sessions at other chunk phases early so that they fall due with the rest); None when
+        :meth:`eyes_head_can_early` is False."""
+        return self._eyes_head_take() if self.eyes_head_can_early() else None
 
     def _final_key(self) -> tuple:
         """What :meth:`_final_before_eyes_head` reads and drives: the audio pieces taken in (each

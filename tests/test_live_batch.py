@@ -282,29 +282,51 @@ def _frames(out: list) -> dict:
     return {a: np.concatenate([getattr(f, a) for f in out]) for a in ("curves", "head", "eyes")}
 
 
+def _switch(g: LiveGraph, k: int, j: int) -> None:
+    """Session 2's timeline set at its chunk 60 (emotion arrives mid-stream)."""
+    if k == 2 and j == 60:
+        from emoanim_server.emotion import from_category
+        from emoanim_server.emotion.stage import LiveTimeline
+
+        tl = LiveTimeline()
+        tl.add(1.3, from_category("surprised", 0.8), 0.4)
+        g.set_emotion(tl)
+
+
 @pytest.mark.parametrize("timeline", [False, True])
 def test_sessions_at_different_chunk_phases_equal_each_alone(speech, neural, monkeypatch, timeline):
     """Spread arrivals: sessions start on different ticks (chunk phases), so their lazy stages
-    fall due on different ticks; live_batch.tick steps the minority's upper faces early to
-    bring them into step (_upper_early). Every session's frames (curves, head, eyes) stay
-    exactly its own alone, with and without an emotion timeline, and the early steps happen."""
+    fall due on different ticks; live_batch.tick steps the minority's upper faces early and
+    feeds their eyes + head early (neutral emotion only) to bring them into step (_upper_early,
+    LiveGraph.eyes_head_can_early). Every session's frames (curves, head, eyes) stay exactly
+    its own alone, with and without emotion timelines (one set mid-stream), and the early
+    steps and feeds happen."""
     from emoanim_server.live_batch import tick
 
     starts = [0, 1, 1, 3, 0, 2, 5]  # in chunks
     xs = [speech[k * 480:len(speech) - k * 960] for k in range(len(starts))]
-    early = []
-    orig = LiveGraph.upper_step_request
+    early, early_eh = [], []
+    orig, orig_eh = LiveGraph.upper_step_request, LiveGraph.eyes_head_early_request
 
     def spy(self, early_=False):
         if early_:
             early.append(id(self))
         return orig(self, early_)
 
+    def spy_eh(self):
+        p = orig_eh(self)
+        if p is not None:
+            early_eh.append(id(self))
+        return p
+
     monkeypatch.setattr(LiveGraph, "upper_step_request", spy)
+    monkeypatch.setattr(LiveGraph, "eyes_head_early_request", spy_eh)
     gs = [_phased_graph(k, timeline) for k in range(len(xs))]
     outs: list[list] = [[] for _ in xs]
     for t in range(max(s + -(-len(x) // 320) for s, x in zip(starts, xs))):
         live = [k for k, (s, x) in enumerate(zip(starts, xs)) if s <= t and (t - s) * 320 < len(x)]
+        for k in live:
+            _switch(gs[k], k, t - starts[k])
         items = [(gs[k], xs[k][(t - starts[k]) * 320:(t - starts[k] + 1) * 320]) for k in live]
         for k, f in zip(live, tick(items)):
             assert not isinstance(f, Exception), f
@@ -312,9 +334,15 @@ def test_sessions_at_different_chunk_phases_equal_each_alone(speech, neural, mon
     for k, g in enumerate(gs):
         outs[k].append(g.finish())
     assert early, "no early upper-face step: the test does not exercise _upper_early"
+    assert timeline or early_eh, "no early eyes + head feed: the test does not exercise it"
     monkeypatch.setattr(LiveGraph, "upper_step_request", orig)
+    monkeypatch.setattr(LiveGraph, "eyes_head_early_request", orig_eh)
     for k, x in enumerate(xs):
         g = _phased_graph(k, timeline)
-        alone = _frames([g.feed(x[i:i + 320]) for i in range(0, len(x), 320)] + [g.finish()])
+        fr = []
+        for j, i in enumerate(range(0, len(x), 320)):
+            _switch(g, k, j)
+            fr.append(g.feed(x[i:i + 320]))
+        alone = _frames(fr + [g.finish()])
         for a, v in _frames(outs[k]).items():
             assert v.shape == alone[a].shape and v.tobytes() == alone[a].tobytes(), (k, a)
