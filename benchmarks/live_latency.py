@@ -49,10 +49,15 @@ CHUNK_S = HOP / 16000
 
 
 def replay(x: np.ndarray, n: int, seconds: float, arrivals: str = "spread", max_batch: int = 64,
-           seed: int = 0, warm_s: float = 0.5, emotion_keys: bool = False, window_s: float = 0.0) -> dict:
+           seed: int = 0, warm_s: float = 0.5, emotion_keys: bool = False, window_s: float = 0.0,
+           catch_up: bool = False) -> dict:
     """The ticker policy on a CPU-time clock (see module doc); latencies after ``warm_s`` of each
     session (its first chunks pay the stages' start-up). ``window_s``: the ticker's
-    ``live_batch_window_s`` (once a chunk waits, it waits this long for more before the batch)."""
+    ``live_batch_window_s`` (once a chunk waits, it waits this long for more before the batch).
+    ``catch_up``: a policy the server does not have yet (session 14's proposal): a batch takes ALL of a
+    session's arrived chunks as one feed (the lips and the upper face give the same frames chunked
+    or whole; the eyes + head with an emotion timeline round ~1e-4 differently by feed size), so a session that fell behind after a slow batch catches up in the next one instead of
+    staying a chunk behind for good (one message per session per batch)."""
     from emoanim_server.live_batch import tick
     from emoanim_server.pipeline import LiveGraph
 
@@ -90,7 +95,10 @@ def replay(x: np.ndarray, n: int, seconds: float, arrivals: str = "spread", max_
                 seen.add(item[1])
                 batch.append(item)
         waiting = rest
-        items = [(graphs[k], x[offs[k] + j * HOP: offs[k] + (j + 1) * HOP]) for _, k, j in batch]
+        # chunks per item: 1, or (catch_up) every chunk of the session that has arrived by now
+        span_n = [1 if not catch_up else max(1, min(per - j, int(np.floor((now - start[k]) / CHUNK_S + 1e-9)) + 1 - j))
+                  for _, k, j in batch]
+        items = [(graphs[k], x[offs[k] + j * HOP: offs[k] + (j + m) * HOP]) for (_, k, j), m in zip(batch, span_n)]
         c0 = time.thread_time()
         res = tick(items)
         dt = time.thread_time() - c0
@@ -102,23 +110,24 @@ def replay(x: np.ndarray, n: int, seconds: float, arrivals: str = "spread", max_
         batches += 1
         sizes.append(len(batch))
         cpu_batch.append(dt)
-        for (t, k, j), r in zip(batch, res):
-            if j * CHUNK_S >= warm_s:
-                lat.append(now - t)
+        for (t, k, j), r, m in zip(batch, res, span_n):
+            for i in range(m):  # each chunk of the feed: its own arrival
+                if (j + i) * CHUNK_S >= warm_s:
+                    lat.append(now - (t if i == 0 else float(start[k] + (j + i) * CHUNK_S)))
             if r is not None and len(r):
                 # each new frame's own sample (its time) arrived with chunk floor(time / 20 ms)
                 jf = np.floor(np.arange(r.first, r.first + len(r)) / 60 / CHUNK_S + 1e-9)
                 jf = jf[jf * CHUNK_S >= warm_s]
                 s2f.extend((now - (start[k] + jf * CHUNK_S)).tolist())
-            if j + 1 < per:
-                heapq.heappush(heap, (float(start[k] + (j + 1) * CHUNK_S), k, j + 1))
+            if j + m < per:
+                heapq.heappush(heap, (float(start[k] + (j + m) * CHUNK_S), k, j + m))
     for g in graphs:
         g.close()
     la = graphs[0].lookahead_s
     lat_ms = 1e3 * np.asarray(lat)
     span = max(now, float(start.max()) + per * CHUNK_S)
     return {"sessions": n, "arrivals": arrivals, "max_batch": max_batch, "window_ms": round(1e3 * window_s, 1),
-            "seconds": seconds,
+            "seconds": seconds, "catch_up": catch_up,
             "emotion_keys": emotion_keys, "lookahead_ms": round(1e3 * la, 1),
             "cpu_s_per_audio_s_per_session": round(busy / (n * seconds), 4),
             "sessions_per_core": round(n * seconds / busy, 1),
@@ -240,7 +249,7 @@ def write_md(res: dict, path: Path) -> None:
          "(lookahead + latency) | sample -> frame p50 / p99 / max ms (per frame) | load 1m |",
          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in res["rows"]:
-        L.append(f"| {r['sessions']} | {r['arrivals']} | {r['max_batch']} | {'yes' if r['emotion_keys'] else 'no'} | "
+        L.append(f"| {r['sessions']} | {r['arrivals']}{' + catch-up' if r.get('catch_up') else ''} | {r['max_batch']} | {'yes' if r['emotion_keys'] else 'no'} | "
                  f"{r['cpu_s_per_audio_s_per_session']} | {r['sessions_per_core']} | {r['ticker_busy_share']} | "
                  f"{r['mean_batch']} | {r['batch_cpu_ms_p50']} / {r['batch_cpu_ms_p99']} | {r['latency_ms_p50']} / "
                  f"{r['latency_ms_p99']} / {r['latency_ms_max']} | {r['whole_face_ms_p50']} / **{r['whole_face_ms_p99']}** | "
@@ -276,6 +285,9 @@ def main() -> int:
     ap.add_argument("--max-batch", default="64", help="ticker batch caps to compare (comma-separated)")
     ap.add_argument("--seconds", type=float, default=8.0)
     ap.add_argument("--emotion-keys", action="store_true", help="also every level with an emotion timeline per session")
+    ap.add_argument("--catch-up", action="store_true",
+                    help="also every row with the catch-up policy (a batch takes all of a session's arrived chunks; "
+                         "replay only, the server does not have it yet)")
     ap.add_argument("--reading", default="", help="a text file of reading bullets for the .md")
     ap.add_argument("--ab", default="", help="a source tree to A/B against (saturated spread batches, in process)")
     ap.add_argument("--reps", type=int, default=4, help="--ab: runs a tree")
@@ -305,11 +317,12 @@ def main() -> int:
         for arr in args.arrivals.split(","):
             for mb in [int(v) for v in args.max_batch.split(",")]:
                 for ek in ((False, True) if args.emotion_keys else (False,)):
-                    if n == 1 and (arr == "lockstep" or mb != 64 or ek):
-                        continue  # one session: one arrival pattern
-                    r = replay(x, n, args.seconds, arr, mb, emotion_keys=ek)
-                    print(r, flush=True)
-                    res["rows"].append(r)
+                    for cu in ((False, True) if args.catch_up else (False,)):
+                        if n == 1 and (arr == "lockstep" or mb != 64 or ek or cu):
+                            continue  # one session: one arrival pattern
+                        r = replay(x, n, args.seconds, arr, mb, emotion_keys=ek, catch_up=cu)
+                        print(r, flush=True)
+                        res["rows"].append(r)
     res["loadavg_end"] = os.getloadavg()
     if args.reading:
         res["reading"] = Path(args.reading).read_text().strip().lstrip("* ").split("\n* ")
