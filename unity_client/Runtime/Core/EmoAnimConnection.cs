@@ -240,7 +240,15 @@ namespace EmoAnim
                 try { CloseQuietly(ws, WebSocketCloseStatus.NormalClosure, "bye").Wait(CloseTimeout); } catch { }
             }
             m_Cts.Cancel();
-            try { if (m_Supervisor != null) m_Supervisor.Wait(CloseTimeout); } catch { }
+            bool ended = true;
+            try { if (m_Supervisor != null) ended = m_Supervisor.Wait(CloseTimeout); } catch { }
+            if (!ended)
+            {
+                // a receive the cancellation did not reach (seen on Mono: the process then never exits
+                // after Main returns, CI 2026-12-03): abort the socket, which fails every pending I/O
+                try { var s = m_Socket; if (s != null) s.Abort(); } catch { }
+                try { m_Supervisor.Wait(CloseTimeout); } catch { }
+            }
             Volatile.Write(ref m_State, (int)ConnectionState.Closed);
         }
     }
